@@ -1,0 +1,37 @@
+import Accounting
+import Hummingbird
+import Logging
+import Persistence
+
+/// Who is calling the admin API.
+public struct Principal: Sendable, Hashable {
+    public var role: APIKey.Role
+    /// When set, the caller sees and changes only this tenant's data.
+    public var tenantID: String?
+    /// For the audit log: `api-key:key_…` or `admin-token`.
+    public var actor: String
+}
+
+/// The request context of every route: Hummingbird's core, plus the authenticated caller.
+public struct AppRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var principal: Principal?
+
+    public init(source: Source) {
+        self.coreContext = .init(source: source)
+        self.principal = nil
+    }
+
+    /// Webhook bodies and admin requests over 1 MiB are refused with 413.
+    public var maxUploadSize: Int { 1 << 20 }
+
+    /// The caller, who must hold at least `role`.
+    /// - Throws: 401 when nobody is authenticated, 403 when the role is too low.
+    public func require(_ role: APIKey.Role) throws -> Principal {
+        guard let principal else { throw Problem.unauthorized("an API key is required: Authorization: Bearer <key>") }
+        guard principal.role >= role else {
+            throw Problem(status: .forbidden, title: "Forbidden", detail: "this needs the \(role.rawValue) role")
+        }
+        return principal
+    }
+}

@@ -1,0 +1,104 @@
+import Accounting
+import Hummingbird
+import Ingestion
+import Logging
+import NIOCore
+import Persistence
+
+/// Everything a running server is made of, built once.
+public struct Components: Sendable {
+    public let database: AppDatabase
+    public let box: SecretBox
+    public let metrics: AppMetrics
+    public let secrets: WebhookSecretStore
+    public let inbox: Inbox
+    public let billing: BillingInbox
+    public let readiness: Readiness
+
+    public init(
+        configuration: ServerConfiguration,
+        database: AppDatabase,
+        box: SecretBox,
+        now: @escaping @Sendable () -> Timestamp = Timestamp.now
+    ) {
+        let metrics = AppMetrics()
+        self.database = database
+        self.box = box
+        self.metrics = metrics
+        self.secrets = WebhookSecretStore(database: database, box: box, now: now)
+        self.inbox = Inbox(database: database, maximumBatchSize: configuration.commitBatchSize) { size in
+            metrics.recordBatch(size: size)
+        }
+        self.billing = BillingInbox(
+            inbox: inbox,
+            secrets: secrets,
+            toleranceSeconds: configuration.timestampToleranceSeconds,
+            now: now
+        )
+        self.readiness = Readiness()
+    }
+
+    /// Opens the database file (migrating it) and the master key, as `ledgerwire serve` does.
+    public static func open(configuration: ServerConfiguration, logger: Logger) throws -> Components {
+        let database = try AppDatabase.open(path: configuration.databasePath)
+        let masterKey: String
+        if let configured = configuration.masterKey {
+            masterKey = configured
+        } else {
+            let (key, created) = try MasterKeyFile.loadOrCreate(at: configuration.masterKeyFilePath)
+            masterKey = key
+            logger.warning(
+                created ? "master_key.created" : "master_key.from_file",
+                metadata: ["master_key.path": "\(configuration.masterKeyFilePath)"]
+            )
+        }
+        return Components(configuration: configuration, database: database, box: try SecretBox(base64MasterKey: masterKey))
+    }
+}
+
+/// The router: webhooks, health, and the admin API behind bearer keys.
+public func buildRouter(configuration: ServerConfiguration, components: Components) -> Router<AppRequestContext> {
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: ProblemMiddleware())
+    router.addRoutes(HealthController(metrics: components.metrics, readiness: components.readiness).endpoints)
+    router.addRoutes(
+        BillingWebhookController(
+            inbox: components.billing,
+            metrics: components.metrics,
+            maximumBodyBytes: configuration.maximumBodyBytes
+        ).endpoints
+    )
+    let api = router.group("api/v1")
+        .add(middleware: AuthenticationMiddleware(database: components.database, adminToken: configuration.adminToken))
+    api.addRoutes(APIKeysController(database: components.database).endpoints)
+    api.addRoutes(
+        WebhookSourcesController(database: components.database, box: components.box, secrets: components.secrets)
+            .endpoints
+    )
+    api.addRoutes(DeliveriesController(database: components.database, billing: components.billing).endpoints)
+    api.addRoutes(RecordsController(database: components.database).endpoints)
+    api.addRoutes(AuditController(database: components.database).endpoints)
+    return router
+}
+
+/// The Hummingbird application. `onListening` is told the bound host and port (useful with port 0).
+public func buildApplication(
+    configuration: ServerConfiguration,
+    components: Components,
+    logger: Logger,
+    onListening: @escaping @Sendable (String, Int) async -> Void = { _, _ in }
+) -> some ApplicationProtocol {
+    let readiness = components.readiness
+    return Application(
+        router: buildRouter(configuration: configuration, components: components),
+        configuration: .init(
+            address: .hostname(configuration.host, port: configuration.port),
+            serverName: "ledgerwire"
+        ),
+        onServerRunning: { channel in
+            readiness.markReady()
+            await onListening(configuration.host, channel.localAddress?.port ?? configuration.port)
+        },
+        logger: logger
+    )
+}

@@ -1,0 +1,68 @@
+import Accounting
+import Hummingbird
+import Logging
+import Persistence
+
+/// `/api/v1/api-keys`: admins create, list and delete keys. A tenant's admin manages only its tenant's keys.
+struct APIKeysController {
+    let database: AppDatabase
+
+    var endpoints: RouteCollection<AppRequestContext> {
+        let routes = RouteCollection(context: AppRequestContext.self)
+        routes.post("/api-keys", use: create)
+        routes.get("/api-keys", use: list)
+        routes.delete("/api-keys/{id}", use: delete)
+        return routes
+    }
+
+    @Sendable func create(request: Request, context: AppRequestContext) async throws -> JSONResponse {
+        let principal = try context.require(.admin)
+        var request = request
+        let body = FieldReader(try await request.jsonObject(context: context), path: "", diagnostics: Diagnostics())
+        let name = body.string("name")
+        let roleText = body.string("role")
+        let role = roleText.flatMap(APIKey.Role.init(rawValue:))
+        if roleText != nil, role == nil {
+            body.diagnostics.add("role", "must be one of admin, operator, viewer")
+        }
+        var tenantID = body.optionalString("tenant_id")
+        if let scope = principal.tenantID {
+            if let tenantID, tenantID != scope {
+                body.diagnostics.add("tenant_id", "a key of tenant \(scope) can only create keys of that tenant")
+            }
+            tenantID = scope
+        }
+        guard body.diagnostics.errors.isEmpty, let name, let role else { throw Problem.invalid(body.diagnostics.errors) }
+        let (key, token) = try await database.createAPIKey(name: name, role: role, tenantID: tenantID)
+        var json = key.json
+        if case .object(var members) = json {
+            members["token"] = .string(token)
+            json = .object(members)
+        }
+        return JSONResponse(json, status: .created)
+    }
+
+    @Sendable func list(request: Request, context: AppRequestContext) async throws -> JSONResponse {
+        let principal = try context.require(.admin)
+        let page = try await database.apiKeys(tenantID: principal.tenantID, page: request.pageRequest())
+        return .page(page) { $0.json }
+    }
+
+    @Sendable func delete(request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.require(.admin)
+        let id = try context.parameters.require("id")
+        guard try await database.deleteAPIKey(id: id, tenantID: principal.tenantID) else {
+            throw Problem.notFound("no API key \(id)")
+        }
+        return Response(status: .noContent)
+    }
+}
+
+extension APIKey {
+    var json: JSONValue {
+        [
+            "id": .string(id), "name": .string(name), "role": .string(role.rawValue),
+            "tenant_id": tenantID.map(JSONValue.string) ?? .null, "created_at": createdAt.json,
+        ]
+    }
+}

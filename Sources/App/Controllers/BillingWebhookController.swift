@@ -1,0 +1,79 @@
+import Accounting
+import HTTPTypes
+import Hummingbird
+import Ingestion
+import Logging
+import NIOCore
+import Persistence
+
+/// `POST /webhooks/billing`: reads the raw body, verifies, records, answers. The work happens later.
+struct BillingWebhookController {
+    let inbox: BillingInbox
+    let metrics: AppMetrics
+    let maximumBodyBytes: Int
+
+    private static let headerNames: [String: HTTPField.Name] = Dictionary(
+        uniqueKeysWithValues: ["webhook-id", "webhook-timestamp", "webhook-signature"].map { ($0, HTTPField.Name($0)!) }
+    )
+
+    var endpoints: RouteCollection<AppRequestContext> {
+        let routes = RouteCollection(context: AppRequestContext.self)
+        routes.post("/webhooks/billing", use: receive)
+        return routes
+    }
+
+    @Sendable func receive(request: Request, context: AppRequestContext) async throws -> Response {
+        let started = ContinuousClock.now
+        let source = BillingInbox.source
+        metrics.recordReceived(source: source)
+        func answer(_ outcome: AppMetrics.Outcome, _ response: Response) -> Response {
+            metrics.record(source: source, outcome: outcome, latency: ContinuousClock.now - started)
+            return response
+        }
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > maximumBodyBytes {
+            return answer(.tooLarge, try Problem(HTTPError(.contentTooLarge)).response(from: request, context: context))
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: maximumBodyBytes)
+        } catch {
+            return answer(.tooLarge, try Problem(HTTPError(.contentTooLarge)).response(from: request, context: context))
+        }
+        let headers = request.headers
+        do {
+            let receipt = try await inbox.receive(
+                header: { name in Self.headerNames[name].flatMap { headers[$0] } },
+                body: Array(body.readableBytesView)
+            )
+            let outcome = receipt.outcome
+            let response: Response
+            if outcome.status == .rejected {
+                let problem = Problem(
+                    status: receipt.isMalformedJSON ? .badRequest : .unprocessableContent,
+                    title: receipt.isMalformedJSON ? "Bad Request" : "Unprocessable Content",
+                    detail: receipt.isMalformedJSON
+                        ? "the body is not JSON; the delivery is kept as rejected"
+                        : "the event is invalid; the delivery is kept as rejected and can be replayed once fixed",
+                    errors: outcome.errors,
+                    extensions: ["delivery_id": .string(outcome.deliveryID)]
+                )
+                response = try problem.response(from: request, context: context)
+            } else {
+                response = try JSONResponse([
+                    "delivery_id": .string(outcome.deliveryID), "status": .string(outcome.status.rawValue),
+                ]).response(from: request, context: context)
+            }
+            return answer(AppMetrics.outcome(for: outcome.status), response)
+        } catch let error as IngestionError where error.isAuthenticationFailure {
+            // Counted and logged without the body: it is not trusted.
+            context.logger.warning(
+                "webhook.unauthorized",
+                metadata: ["webhook.source": "\(source)", "error.code": "\(error.code)"]
+            )
+            return answer(.unauthorized, try Problem(ingestion: error).response(from: request, context: context))
+        } catch {
+            context.logger.error("webhook.failed", metadata: ["webhook.source": "\(source)", "error": "\(error)"])
+            return answer(.error, try Problem(error).response(from: request, context: context))
+        }
+    }
+}

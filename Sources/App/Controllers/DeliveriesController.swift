@@ -1,0 +1,97 @@
+import Accounting
+import Hummingbird
+import Ingestion
+import Logging
+import Persistence
+
+/// `/api/v1/deliveries`: the inbox, and replay of what was rejected once its cause is fixed.
+struct DeliveriesController {
+    let database: AppDatabase
+    let billing: BillingInbox
+
+    var endpoints: RouteCollection<AppRequestContext> {
+        let routes = RouteCollection(context: AppRequestContext.self)
+        routes.get("/deliveries", use: list)
+        routes.get("/deliveries/{id}", use: show)
+        routes.post("/deliveries/{id}/replay", use: replay)
+        return routes
+    }
+
+    @Sendable func list(request: Request, context: AppRequestContext) async throws -> JSONResponse {
+        let principal = try context.require(.viewer)
+        var status: DeliveryStatus?
+        if let text = request.query("status") {
+            guard let value = DeliveryStatus(rawValue: text) else {
+                let allowed = DeliveryStatus.allCases.map(\.rawValue).joined(separator: ", ")
+                throw Problem.invalid([FieldError(field: "status", message: "must be one of \(allowed)")])
+            }
+            status = value
+        }
+        let page = try await database.deliveries(
+            status: status,
+            source: request.query("source"),
+            tenantID: principal.tenantID ?? request.query("tenant_id"),
+            page: request.pageRequest()
+        )
+        return .page(page) { $0.json(includingBody: false) }
+    }
+
+    @Sendable func show(request: Request, context: AppRequestContext) async throws -> JSONResponse {
+        let principal = try context.require(.viewer)
+        let id = try context.parameters.require("id")
+        guard let delivery = try await database.delivery(id: id, tenantID: principal.tenantID) else {
+            throw Problem.notFound("no delivery \(id)")
+        }
+        return JSONResponse(delivery.json(includingBody: true))
+    }
+
+    /// Replays a delivery as stored, or with `{"body": {…corrected event…}}`.
+    @Sendable func replay(request: Request, context: AppRequestContext) async throws -> JSONResponse {
+        let principal = try context.require(.operator)
+        let id = try context.parameters.require("id")
+        var request = request
+        let members = try await request.jsonObject(context: context)
+        var corrected: [UInt8]?
+        if let body = members["body"] {
+            guard case .object = body else {
+                throw Problem.invalid([FieldError(field: "body", message: "must be the corrected event, a JSON object")])
+            }
+            corrected = body.canonicalBytes
+        }
+        let outcome = try await billing.replay(
+            deliveryID: id,
+            correctedBody: corrected,
+            tenantID: principal.tenantID,
+            actor: principal.actor
+        )
+        return JSONResponse([
+            "delivery_id": .string(outcome.deliveryID), "status": .string(outcome.status.rawValue),
+            "errors": .array(outcome.errors.map(\.json)),
+        ])
+    }
+}
+
+extension FieldError {
+    var json: JSONValue { ["field": .string(field), "message": .string(message)] }
+}
+
+extension StoredDelivery {
+    func json(includingBody: Bool) -> JSONValue {
+        var members: [String: JSONValue] = [:]
+        members["id"] = .string(id)
+        members["source"] = .string(source)
+        members["webhook_id"] = .string(webhookID)
+        members["status"] = .string(status.rawValue)
+        members["tenant_id"] = tenantID.map(JSONValue.string) ?? .null
+        members["event_type"] = eventType.map(JSONValue.string) ?? .null
+        members["received_at"] = receivedAt.json
+        members["errors"] = .array(errors.map(\.json))
+        members["replays"] = .number(String(replays))
+        members["last_replayed_at"] = lastReplayedAt?.json ?? .null
+        if includingBody {
+            members["headers"] = .object(headers.mapValues(JSONValue.string))
+            members["body"] = .string(String(decoding: body, as: UTF8.self))
+        }
+        return .object(members)
+    }
+}

@@ -1,0 +1,78 @@
+import Accounting
+import Hummingbird
+import Ingestion
+import Logging
+import Persistence
+
+/// `/api/v1/webhook-sources`: the secrets inbound webhooks are verified with. Global, so admins without a
+/// tenant only. Secrets are sealed at rest and never returned, except a generated one, once.
+struct WebhookSourcesController {
+    let database: AppDatabase
+    let box: SecretBox
+    let secrets: WebhookSecretStore
+
+    static let sources = ["billing", "quickbooks", "xero"]
+
+    var endpoints: RouteCollection<AppRequestContext> {
+        let routes = RouteCollection(context: AppRequestContext.self)
+        routes.post("/webhook-sources", use: create)
+        routes.get("/webhook-sources", use: list)
+        routes.delete("/webhook-sources/{id}", use: delete)
+        return routes
+    }
+
+    private func requireGlobalAdmin(_ context: AppRequestContext) throws {
+        let principal = try context.require(.admin)
+        guard principal.tenantID == nil else {
+            throw Problem(status: .forbidden, title: "Forbidden", detail: "webhook sources are managed by global admins")
+        }
+    }
+
+    @Sendable func create(request: Request, context: AppRequestContext) async throws -> JSONResponse {
+        try requireGlobalAdmin(context)
+        var request = request
+        let body = FieldReader(try await request.jsonObject(context: context), path: "", diagnostics: Diagnostics())
+        var source = body.string("source")
+        if let name = source, !Self.sources.contains(name) {
+            body.diagnostics.add("source", "must be one of \(Self.sources.joined(separator: ", "))")
+            source = nil
+        }
+        var secret = body.optionalString("secret")
+        let generated = secret == nil && source == "billing"
+        if generated { secret = StandardWebhooks.generateSecret() }
+        if source == "billing", let text = secret, (try? StandardWebhooks.keyBytes(fromSecret: text)) == nil {
+            body.diagnostics.add("secret", "must be whsec_ followed by base64, as Standard Webhooks secrets are")
+        }
+        if source != nil, source != "billing", secret == nil {
+            body.diagnostics.add("secret", "is required: the verifier token (QuickBooks) or webhook key (Xero)")
+        }
+        guard body.diagnostics.errors.isEmpty, let source, let secret else { throw Problem.invalid(body.diagnostics.errors) }
+        let created = try await database.createWebhookSource(source: source, secret: secret, box: box)
+        secrets.invalidate()
+        var json = created.json
+        if generated, case .object(var members) = json {
+            members["secret"] = .string(secret)
+            json = .object(members)
+        }
+        return JSONResponse(json, status: .created)
+    }
+
+    @Sendable func list(request: Request, context: AppRequestContext) async throws -> JSONResponse {
+        try requireGlobalAdmin(context)
+        return .page(try await database.webhookSources(page: request.pageRequest()), \.json)
+    }
+
+    @Sendable func delete(request: Request, context: AppRequestContext) async throws -> Response {
+        try requireGlobalAdmin(context)
+        let id = try context.parameters.require("id")
+        guard try await database.deleteWebhookSource(id: id) else { throw Problem.notFound("no webhook source \(id)") }
+        secrets.invalidate()
+        return Response(status: .noContent)
+    }
+}
+
+extension WebhookSource {
+    var json: JSONValue {
+        ["id": .string(id), "source": .string(source), "created_at": createdAt.json]
+    }
+}

@@ -1,0 +1,46 @@
+import Accounting
+import Foundation
+import Hummingbird
+import Logging
+import Persistence
+
+/// Bearer API keys for `/api/v1`: the bootstrap `LEDGERWIRE_ADMIN_TOKEN`, or a stored key (by its hash).
+struct AuthenticationMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+
+    let database: AppDatabase
+    /// SHA-256 of the bootstrap admin token, if one is configured.
+    let adminTokenHash: [UInt8]?
+
+    init(database: AppDatabase, adminToken: String?) {
+        self.database = database
+        self.adminTokenHash = adminToken.map { Array(APIKey.hash(token: $0).utf8) }
+    }
+
+    func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+            case let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), !token.isEmpty
+        else { throw Problem.unauthorized("an API key is required: Authorization: Bearer <key>") }
+        let tokenHash = APIKey.hash(token: token)
+        var context = context
+        if let adminTokenHash, Self.constantTimeEqual(Array(tokenHash.utf8), adminTokenHash) {
+            context.principal = Principal(role: .admin, tenantID: nil, actor: "admin-token")
+        } else if let key = try await database.apiKey(tokenHash: tokenHash) {
+            context.principal = Principal(role: key.role, tenantID: key.tenantID, actor: "api-key:\(key.id)")
+        } else {
+            throw Problem.unauthorized("the API key is not valid")
+        }
+        return try await next(request, context)
+    }
+
+    static func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        var difference: UInt8 = 0
+        for (left, right) in zip(lhs, rhs) { difference |= left ^ right }
+        return difference == 0
+    }
+}

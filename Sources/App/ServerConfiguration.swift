@@ -1,0 +1,51 @@
+import Accounting
+import Configuration
+import Hummingbird
+import Ingestion
+import Logging
+import Persistence
+
+/// How `ledgerwire serve` runs.
+public struct ServerConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    /// 0 picks a free port (printed when listening).
+    public var port = 8080
+    public var databasePath = "data/ledgerwire.sqlite"
+    /// The bootstrap admin API key.
+    public var adminToken: String?
+    /// Base64 of 32 bytes; when absent a key file is created beside the database.
+    public var masterKey: String?
+    public var maximumBodyBytes = 1 << 20
+    public var timestampToleranceSeconds = StandardWebhooks.defaultTolerance
+    /// The most deliveries one group commit takes.
+    public var commitBatchSize = 512
+
+    public init() {}
+
+    /// Reads the server's settings.
+    ///
+    /// ## Configuration keys:
+    /// - `http.host` (string, default `127.0.0.1`)
+    /// - `http.port` (int, default `8080`)
+    /// - `database.path` (string, default `data/ledgerwire.sqlite`)
+    /// - `admin.token` (string, secret; env `LEDGERWIRE_ADMIN_TOKEN`)
+    /// - `master.key` (string, secret; env `LEDGERWIRE_MASTER_KEY`): base64 of 32 bytes
+    /// - `ingestion.maxBodyBytes` (int, default 1048576)
+    /// - `ingestion.timestampToleranceSeconds` (int, default 300)
+    /// - `ingestion.commitBatchSize` (int, default 512)
+    public init(config: ConfigReader) {
+        host = config.string(forKey: "http.host", default: host)
+        port = config.int(forKey: "http.port", default: port)
+        databasePath = config.string(forKey: "database.path", default: databasePath)
+        adminToken = config.string(forKey: "admin.token", isSecret: true)
+        masterKey = config.string(forKey: "master.key", isSecret: true)
+        maximumBodyBytes = config.int(forKey: "ingestion.maxBodyBytes", default: maximumBodyBytes)
+        timestampToleranceSeconds = Int64(
+            config.int(forKey: "ingestion.timestampToleranceSeconds", default: Int(timestampToleranceSeconds))
+        )
+        commitBatchSize = config.int(forKey: "ingestion.commitBatchSize", default: commitBatchSize)
+    }
+
+    /// The master key file used when `master.key` is not set: beside the database, owner-only.
+    public var masterKeyFilePath: String { databasePath + ".master-key" }
+}

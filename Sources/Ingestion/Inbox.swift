@@ -1,0 +1,24 @@
+import Accounting
+import Persistence
+
+/// The front door of the store for every webhook source: deliveries are group-committed, so concurrent
+/// requests share one transaction and one fsync, and each caller returns only once its delivery is durable.
+public struct Inbox: Sendable {
+    public let database: AppDatabase
+    private let committer: GroupCommitter<IncomingDelivery, DeliveryOutcome>
+
+    /// - Parameters:
+    ///   - maximumBatchSize: the most deliveries one transaction takes.
+    ///   - onBatch: told the size of every committed batch (a metric).
+    public init(database: AppDatabase, maximumBatchSize: Int = 512, onBatch: @escaping @Sendable (Int) -> Void = { _ in }) {
+        self.database = database
+        self.committer = GroupCommitter(maximumBatchSize: maximumBatchSize, onBatch: onBatch) { batch in
+            try await database.record(batch)
+        }
+    }
+
+    /// Records a delivery (with any others arriving now); returns once it is on disk.
+    public func record(_ delivery: IncomingDelivery) async throws -> DeliveryOutcome {
+        try await committer.submit(delivery)
+    }
+}

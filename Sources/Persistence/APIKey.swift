@@ -1,0 +1,109 @@
+import Accounting
+import Crypto
+import Foundation
+import GRDB
+
+/// A key for the admin API. Only the SHA-256 of its token is stored; the token is shown once.
+public struct APIKey: Sendable, Hashable {
+    /// What a key may do; each role may do everything the ones below it may.
+    public enum Role: String, Sendable, Hashable, Comparable, CaseIterable {
+        /// Reads everything it can see.
+        case viewer
+        /// Also replays deliveries, retries jobs, runs syncs, resolves conflicts.
+        case `operator`
+        /// Also manages keys, webhook sources, integrations and subscriptions.
+        case admin
+
+        private var rank: Int {
+            switch self {
+            case .viewer: 0
+            case .operator: 1
+            case .admin: 2
+            }
+        }
+
+        public static func < (lhs: Role, rhs: Role) -> Bool { lhs.rank < rhs.rank }
+    }
+
+    public var id: String
+    public var name: String
+    public var role: Role
+    /// When set, the key sees and changes only this tenant's data.
+    public var tenantID: String?
+    public var createdAt: Timestamp
+
+    /// The stored form of a token: hex SHA-256. Tokens carry 256 random bits, so a plain hash suffices.
+    public static func hash(token: String) -> String {
+        Array(SHA256.hash(data: Data(token.utf8))).hexString
+    }
+
+    /// A new token: `lw_` and 43 characters of base64url (32 random bytes).
+    public static func generateToken() -> String {
+        let bytes = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
+        return "lw_"
+            + bytes.base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+}
+
+extension AppDatabase {
+    /// Creates a key and returns it with its token, which is not stored and cannot be shown again.
+    public func createAPIKey(name: String, role: APIKey.Role, tenantID: String?) async throws -> (APIKey, String) {
+        let token = APIKey.generateToken()
+        let key = APIKey(id: Identifiers.make("key"), name: name, role: role, tenantID: tenantID, createdAt: .now())
+        try await writer.write { db in
+            try db.execute(
+                sql: "INSERT INTO api_keys (id, name, role, tenant_id, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [key.id, key.name, key.role.rawValue, key.tenantID, APIKey.hash(token: token), key.createdAt.rfc3339]
+            )
+        }
+        return (key, token)
+    }
+
+    /// The key whose token hashes to `tokenHash`.
+    public func apiKey(tokenHash: String) async throws -> APIKey? {
+        try await writer.read { db in
+            try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT * FROM api_keys WHERE token_hash = ?"),
+                arguments: [tokenHash]
+            ).map(APIKey.init(row:))
+        }
+    }
+
+    public func apiKeys(tenantID: String? = nil, page: PageRequest) async throws -> Page<APIKey> {
+        try await writer.read { db in
+            var filter = SQLFilter()
+            filter.add("tenant_id = ?", tenantID)
+            filter.add("rowid > ?", page.after)
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT rowid, * FROM api_keys \(filter.whereClause) ORDER BY rowid LIMIT ?",
+                arguments: filter.arguments + [page.limit + 1]
+            )
+            return Page(rows: rows, limit: page.limit, cursor: { $0["rowid"] }, item: APIKey.init(row:))
+        }
+    }
+
+    /// Deletes a key; `false` when there was none (or it belongs to another tenant than `tenantID`).
+    public func deleteAPIKey(id: String, tenantID: String? = nil) async throws -> Bool {
+        try await writer.write { db in
+            var filter = SQLFilter()
+            filter.add("id = ?", id)
+            filter.add("tenant_id = ?", tenantID)
+            try db.execute(sql: "DELETE FROM api_keys \(filter.whereClause)", arguments: filter.arguments)
+            return db.changesCount > 0
+        }
+    }
+}
+
+extension APIKey {
+    init(row: Row) {
+        self.init(
+            id: row["id"],
+            name: row["name"],
+            role: Role(rawValue: row["role"]) ?? .viewer,
+            tenantID: row["tenant_id"],
+            createdAt: Timestamp(rfc3339: row["created_at"]) ?? Timestamp(microsecondsSinceEpoch: 0)
+        )
+    }
+}

@@ -1,0 +1,143 @@
+import Accounting
+import Foundation
+import GRDB
+
+extension AppDatabase {
+    /// The inbox, newest last, filtered by status, source and tenant. List items carry no body.
+    public func deliveries(
+        status: DeliveryStatus? = nil,
+        source: String? = nil,
+        tenantID: String? = nil,
+        page: PageRequest
+    ) async throws -> Page<StoredDelivery> {
+        try await writer.read { db in
+            var filter = SQLFilter()
+            filter.add("status = ?", status?.rawValue)
+            filter.add("source = ?", source)
+            filter.add("tenant_id = ?", tenantID)
+            filter.add("rowid > ?", page.after)
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT rowid, id, source, webhook_id, status, tenant_id, event_type, received_at, headers, X'' AS body,
+                        errors, replays, last_replayed_at
+                    FROM deliveries \(filter.whereClause) ORDER BY rowid LIMIT ?
+                    """,
+                arguments: filter.arguments + [page.limit + 1]
+            )
+            return Page(rows: rows, limit: page.limit, cursor: { $0["rowid"] }, item: StoredDelivery.init(row:))
+        }
+    }
+
+    /// One delivery with its raw body; `nil` when absent or of another tenant than `tenantID`.
+    public func delivery(id: String, tenantID: String? = nil) async throws -> StoredDelivery? {
+        try await writer.read { db in try Self.fetchDelivery(id: id, tenantID: tenantID, db: db) }
+    }
+
+    private static func fetchDelivery(id: String, tenantID: String?, db: Database) throws -> StoredDelivery? {
+        var filter = SQLFilter()
+        filter.add("id = ?", id)
+        filter.add("tenant_id = ?", tenantID)
+        return try Row.fetchOne(db, sql: "SELECT * FROM deliveries \(filter.whereClause)", arguments: filter.arguments)
+            .map(StoredDelivery.init(row:))
+    }
+
+    /// Processes a kept delivery again — as it is, or with a corrected body — and records the replay.
+    ///
+    /// The original body is kept (`original_body`) the first time a correction replaces it. Commands that were
+    /// applied before are duplicates now, so replaying an accepted delivery changes nothing.
+    /// - Parameters:
+    ///   - content: the delivery's body normalized again, by the caller, with today's rules.
+    ///   - correctedBody: the body that `content` came from, when it is not the stored one.
+    public func replayDelivery(
+        id: String,
+        tenantID: String?,
+        content: IncomingDelivery.Content,
+        correctedBody: [UInt8]?,
+        deliveryTenantID: Tenant.ID?,
+        eventType: String?,
+        actor: String,
+        at now: Timestamp
+    ) async throws -> DeliveryOutcome {
+        try await writer.write { db in
+            guard let stored = try Self.fetchDelivery(id: id, tenantID: tenantID, db: db) else {
+                throw PersistenceError.notFound(entity: "delivery", id: id)
+            }
+            var audit = try AuditLog(db)
+            var status: DeliveryStatus
+            var errors: [FieldError] = []
+            var changes: [RecordChange] = []
+            switch content {
+            case .commands(let commands):
+                (status, changes) = try Self.apply(
+                    commands,
+                    deliveryID: id,
+                    at: now,
+                    actor: actor,
+                    db: db,
+                    audit: &audit
+                )
+            case .rejected(let fieldErrors):
+                status = .rejected
+                errors = fieldErrors
+            case .unroutable(let reason):
+                status = .unroutable
+                errors = [FieldError(field: "", message: reason)]
+            }
+            if let correctedBody {
+                try db.execute(
+                    sql: "UPDATE deliveries SET original_body = COALESCE(original_body, body), body = ? WHERE id = ?",
+                    arguments: [Data(correctedBody), id]
+                )
+            }
+            try db.execute(
+                sql: """
+                    UPDATE deliveries SET status = ?, errors = ?, tenant_id = ?, event_type = ?, replays = replays + 1,
+                        last_replayed_at = ?
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    status.rawValue, FieldErrorCoding.encode(errors), deliveryTenantID?.rawValue ?? stored.tenantID,
+                    eventType ?? stored.eventType, now.rfc3339, id,
+                ]
+            )
+            try audit.append(
+                db,
+                at: now,
+                tenantID: deliveryTenantID?.rawValue ?? stored.tenantID,
+                recordID: nil,
+                actor: actor,
+                action: correctedBody == nil ? "delivery.replayed" : "delivery.corrected",
+                entityType: "delivery",
+                entityID: id,
+                oldValue: JSONValue.object(["status": .string(stored.status.rawValue)]).canonicalString,
+                newValue: JSONValue.object(["status": .string(status.rawValue)]).canonicalString
+            )
+            return DeliveryOutcome(deliveryID: id, status: status, errors: errors, changes: changes)
+        }
+    }
+}
+
+extension StoredDelivery {
+    init(row: Row) {
+        var headers: [String: String] = [:]
+        if let text: String = row["headers"], case .object(let members) = try? JSONValue(parsing: Array(text.utf8)) {
+            headers = members.compactMapValues(\.stringValue)
+        }
+        let body: Data = row["body"] ?? Data()
+        self.init(
+            id: row["id"],
+            source: row["source"],
+            webhookID: row["webhook_id"],
+            status: DeliveryStatus(rawValue: row["status"]) ?? .rejected,
+            tenantID: row["tenant_id"],
+            eventType: row["event_type"],
+            receivedAt: Timestamp(rfc3339: row["received_at"]) ?? Timestamp(microsecondsSinceEpoch: 0),
+            headers: headers,
+            body: Array(body),
+            errors: FieldErrorCoding.decode(row["errors"]),
+            replays: row["replays"],
+            lastReplayedAt: (row["last_replayed_at"] as String?).flatMap(Timestamp.init(rfc3339:))
+        )
+    }
+}

@@ -1,0 +1,176 @@
+import GRDB
+
+extension AppDatabase {
+    /// Migrations are never edited once they land; a change is a new migration.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("0001 seed data model") { db in
+            try db.execute(sql: seedDataModel)
+        }
+        migrator.registerMigration("0002 ingestion") { db in
+            try db.execute(sql: ingestion)
+        }
+        return migrator
+    }
+
+    /// The seed data model, adapted to SQLite: JSON as TEXT, instants as RFC 3339 UTC TEXT,
+    /// source modification times as integer microseconds (exact comparisons).
+    private static let seedDataModel = """
+        CREATE TABLE integration_configs (
+            id TEXT PRIMARY KEY NOT NULL,
+            tenant_id TEXT NOT NULL,
+            platform TEXT NOT NULL,
+            name TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'connected', 'disconnected', 'disabled')),
+            settings TEXT NOT NULL DEFAULT '{}',
+            sealed_secrets BLOB,
+            sync TEXT NOT NULL DEFAULT '{}',
+            last_sync_at TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX integration_configs_tenant ON integration_configs(tenant_id);
+
+        CREATE TABLE sync_operations (
+            id TEXT PRIMARY KEY NOT NULL,
+            integration_id TEXT NOT NULL REFERENCES integration_configs(id) ON DELETE CASCADE,
+            mode TEXT NOT NULL CHECK (mode IN ('full', 'incremental')),
+            status TEXT NOT NULL,
+            records_processed INTEGER NOT NULL DEFAULT 0,
+            records_failed INTEGER NOT NULL DEFAULT 0,
+            checkpoint TEXT,
+            started_at TEXT,
+            finished_at TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX sync_operations_integration ON sync_operations(integration_id, created_at);
+
+        -- Canonical records: billing's view of each record, at its newest version.
+        CREATE TABLE records (
+            id TEXT PRIMARY KEY NOT NULL,
+            tenant_id TEXT NOT NULL,
+            record_type TEXT NOT NULL,
+            local_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            action TEXT NOT NULL CHECK (action IN ('upsert', 'void')),
+            source_updated_at INTEGER NOT NULL,
+            data TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (tenant_id, record_type, local_id)
+        );
+
+        -- Every version of every record, never updated or deleted.
+        CREATE TABLE record_versions (
+            record_id TEXT NOT NULL REFERENCES records(id),
+            version INTEGER NOT NULL,
+            action TEXT NOT NULL,
+            source_updated_at INTEGER NOT NULL,
+            data TEXT NOT NULL,
+            delivery_id TEXT,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (record_id, version)
+        ) WITHOUT ROWID;
+
+        -- The link between a canonical record and its copy in one integration's books.
+        CREATE TABLE synchronized_records (
+            id TEXT PRIMARY KEY NOT NULL,
+            record_id TEXT NOT NULL REFERENCES records(id),
+            integration_id TEXT NOT NULL REFERENCES integration_configs(id) ON DELETE CASCADE,
+            remote_id TEXT,
+            remote_version TEXT,
+            status TEXT NOT NULL,
+            last_synced_at TEXT,
+            UNIQUE (record_id, integration_id)
+        );
+        CREATE INDEX synchronized_records_remote ON synchronized_records(integration_id, remote_id);
+
+        CREATE TABLE field_mappings (
+            integration_id TEXT NOT NULL REFERENCES integration_configs(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL CHECK (kind IN ('account', 'tax_code', 'item', 'deposit_account')),
+            local_code TEXT NOT NULL,
+            remote_id TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (integration_id, kind, local_code)
+        ) WITHOUT ROWID;
+
+        -- Append-only and hash-chained: hash = SHA-256(prev_hash, fields); see AuditEntry.
+        CREATE TABLE integration_audit_log (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            occurred_at TEXT NOT NULL,
+            tenant_id TEXT,
+            integration_id TEXT,
+            record_id TEXT,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            entity_type TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            old_value TEXT,
+            new_value TEXT,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        );
+        CREATE INDEX integration_audit_log_record ON integration_audit_log(record_id);
+        CREATE INDEX integration_audit_log_tenant ON integration_audit_log(tenant_id, seq);
+        CREATE TRIGGER integration_audit_log_no_update BEFORE UPDATE ON integration_audit_log
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        """
+
+    private static let ingestion = """
+        CREATE TABLE webhook_sources (
+            id TEXT PRIMARY KEY NOT NULL,
+            source TEXT NOT NULL CHECK (source IN ('billing', 'quickbooks', 'xero')),
+            sealed_secret BLOB NOT NULL,
+            created_at TEXT NOT NULL
+        );
+
+        -- The inbox: every signed delivery, its raw body kept, once per (source, webhook id).
+        CREATE TABLE deliveries (
+            id TEXT PRIMARY KEY NOT NULL,
+            source TEXT NOT NULL,
+            webhook_id TEXT NOT NULL,
+            status TEXT NOT NULL
+                CHECK (status IN ('accepted', 'duplicate', 'superseded', 'rejected', 'unroutable')),
+            tenant_id TEXT,
+            event_type TEXT,
+            received_at TEXT NOT NULL,
+            headers TEXT NOT NULL,
+            body BLOB NOT NULL,
+            original_body BLOB,
+            errors TEXT NOT NULL DEFAULT '[]',
+            replays INTEGER NOT NULL DEFAULT 0,
+            last_replayed_at TEXT,
+            UNIQUE (source, webhook_id)
+        );
+        CREATE INDEX deliveries_status ON deliveries(status);
+        CREATE INDEX deliveries_tenant ON deliveries(tenant_id);
+
+        -- Commands normalized from deliveries; the idempotency key makes each change count once.
+        CREATE TABLE commands (
+            id TEXT PRIMARY KEY NOT NULL,
+            delivery_id TEXT NOT NULL REFERENCES deliveries(id),
+            idempotency_key TEXT NOT NULL UNIQUE,
+            tenant_id TEXT NOT NULL,
+            record_type TEXT NOT NULL,
+            local_id TEXT NOT NULL,
+            action TEXT NOT NULL,
+            source_updated_at INTEGER NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('applied', 'superseded')),
+            record_id TEXT,
+            version INTEGER,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX commands_delivery ON commands(delivery_id);
+
+        CREATE TABLE api_keys (
+            id TEXT PRIMARY KEY NOT NULL,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'viewer')),
+            tenant_id TEXT,
+            token_hash TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL
+        );
+        """
+}

@@ -1,0 +1,139 @@
+import Accounting
+import GRDB
+
+/// A canonical record at its newest version, with its links to each integration's copy.
+public struct StoredRecord: Sendable, Hashable {
+    public var id: String
+    public var tenantID: String
+    public var recordType: String
+    public var localID: String
+    public var version: Int
+    public var action: String
+    public var data: JSONValue
+    public var sourceUpdatedAt: Timestamp
+    public var createdAt: Timestamp
+    public var updatedAt: Timestamp
+    public var links: [RecordLink]
+}
+
+/// Where a record stands in one integration's books.
+public struct RecordLink: Sendable, Hashable {
+    public var integrationID: String
+    public var remoteID: String?
+    public var status: String
+    public var lastSyncedAt: Timestamp?
+}
+
+/// One version of a record, as it was stored.
+public struct RecordVersion: Sendable, Hashable {
+    public var recordID: String
+    public var version: Int
+    public var action: String
+    public var data: JSONValue
+    public var sourceUpdatedAt: Timestamp
+    public var deliveryID: String?
+    public var createdAt: Timestamp
+}
+
+extension AppDatabase {
+    /// Canonical records filtered by tenant, type, billing id, and by integration or remote id through their links.
+    public func records(
+        tenantID: String? = nil,
+        recordType: String? = nil,
+        localID: String? = nil,
+        integrationID: String? = nil,
+        remoteID: String? = nil,
+        page: PageRequest
+    ) async throws -> Page<StoredRecord> {
+        try await writer.read { db in
+            var filter = SQLFilter()
+            filter.add("r.tenant_id = ?", tenantID)
+            filter.add("r.record_type = ?", recordType)
+            filter.add("r.local_id = ?", localID)
+            filter.add(
+                "EXISTS (SELECT 1 FROM synchronized_records s WHERE s.record_id = r.id AND s.integration_id = ?)",
+                integrationID
+            )
+            filter.add(
+                "EXISTS (SELECT 1 FROM synchronized_records s WHERE s.record_id = r.id AND s.remote_id = ?)",
+                remoteID
+            )
+            filter.add("r.rowid > ?", page.after)
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT r.rowid, r.* FROM records r \(filter.whereClause) ORDER BY r.rowid LIMIT ?",
+                arguments: filter.arguments + [page.limit + 1]
+            )
+            return try Page(rows: rows, limit: page.limit, cursor: { $0["rowid"] }) { row in
+                try StoredRecord(row: row, links: Self.links(recordID: row["id"], db: db))
+            }
+        }
+    }
+
+    /// One record; `nil` when absent or of another tenant than `tenantID`.
+    public func record(id: String, tenantID: String? = nil) async throws -> StoredRecord? {
+        try await writer.read { db in
+            var filter = SQLFilter()
+            filter.add("id = ?", id)
+            filter.add("tenant_id = ?", tenantID)
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM records \(filter.whereClause)", arguments: filter.arguments)
+            else { return nil }
+            return try StoredRecord(row: row, links: Self.links(recordID: id, db: db))
+        }
+    }
+
+    /// Every version of a record, oldest first.
+    public func recordVersions(recordID: String, page: PageRequest) async throws -> Page<RecordVersion> {
+        try await writer.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM record_versions WHERE record_id = ? AND version > ? ORDER BY version LIMIT ?",
+                arguments: [recordID, page.after ?? 0, page.limit + 1]
+            )
+            return Page(rows: rows, limit: page.limit, cursor: { $0["version"] }) { row in
+                RecordVersion(
+                    recordID: row["record_id"],
+                    version: row["version"],
+                    action: row["action"],
+                    data: (try? JSONValue(parsing: Array((row["data"] as String).utf8))) ?? .null,
+                    sourceUpdatedAt: Timestamp(microsecondsSinceEpoch: row["source_updated_at"]),
+                    deliveryID: row["delivery_id"],
+                    createdAt: Timestamp(rfc3339: row["created_at"]) ?? Timestamp(microsecondsSinceEpoch: 0)
+                )
+            }
+        }
+    }
+
+    private static func links(recordID: String, db: Database) throws -> [RecordLink] {
+        try Row.fetchAll(
+            db,
+            sql: "SELECT * FROM synchronized_records WHERE record_id = ? ORDER BY integration_id",
+            arguments: [recordID]
+        ).map { row in
+            RecordLink(
+                integrationID: row["integration_id"],
+                remoteID: row["remote_id"],
+                status: row["status"],
+                lastSyncedAt: (row["last_synced_at"] as String?).flatMap(Timestamp.init(rfc3339:))
+            )
+        }
+    }
+}
+
+extension StoredRecord {
+    init(row: Row, links: [RecordLink]) throws {
+        self.init(
+            id: row["id"],
+            tenantID: row["tenant_id"],
+            recordType: row["record_type"],
+            localID: row["local_id"],
+            version: row["version"],
+            action: row["action"],
+            data: try JSONValue(parsing: Array((row["data"] as String).utf8)),
+            sourceUpdatedAt: Timestamp(microsecondsSinceEpoch: row["source_updated_at"]),
+            createdAt: Timestamp(rfc3339: row["created_at"]) ?? Timestamp(microsecondsSinceEpoch: 0),
+            updatedAt: Timestamp(rfc3339: row["updated_at"]) ?? Timestamp(microsecondsSinceEpoch: 0),
+            links: links
+        )
+    }
+}

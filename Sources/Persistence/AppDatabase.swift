@@ -1,0 +1,55 @@
+import Foundation
+import GRDB
+
+/// Ledgerwire's store: every table behind one type, so the pipeline never sees SQL and a PostgreSQL
+/// store can be added beside this one.
+///
+/// Files open as a `DatabasePool` in WAL mode with `synchronous=FULL`: a commit is on disk (fsync'd)
+/// before it returns, so a 2xx sent after a commit means the delivery survives a crash or power loss.
+public struct AppDatabase: Sendable {
+    let writer: any DatabaseWriter
+
+    init(_ writer: any DatabaseWriter) throws {
+        self.writer = writer
+        try Self.migrator.migrate(writer)
+    }
+
+    /// Opens (creating directories and file as needed) and migrates the database at `path`.
+    public static func open(path: String) throws -> AppDatabase {
+        let url = URL(fileURLWithPath: path)
+        try FileManager.default.createDirectory(
+            at: url.deletingLastPathComponent(),
+            withIntermediateDirectories: true
+        )
+        let pool = try DatabasePool(path: path, configuration: configuration())
+        return try AppDatabase(pool)
+    }
+
+    /// A private, migrated in-memory database for tests and tools.
+    public static func inMemory() throws -> AppDatabase {
+        try AppDatabase(DatabaseQueue(configuration: configuration()))
+    }
+
+    static func configuration() -> Configuration {
+        var configuration = Configuration()
+        // Another process (the CLI's `audit verify`, a second node during a rolling restart) may hold the lock.
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            // Durable commits: the WAL is fsync'd at every commit, not only at checkpoints.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        return configuration
+    }
+
+    /// The names of the migrations applied, in order.
+    public func appliedMigrations() async throws -> [String] {
+        try await writer.read { db in try Self.migrator.appliedMigrations(db) }
+    }
+
+    /// Runs `PRAGMA integrity_check` and WAL checkpointing, for `ledgerwire migrate` and the runbook.
+    public func checkIntegrity() async throws -> Bool {
+        try await writer.read { db in
+            try String.fetchOne(db, sql: "PRAGMA integrity_check") == "ok"
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import GRDB
+
+/// Which page of a list to read: at most `limit` items after the `cursor` of the previous page.
+public struct PageRequest: Hashable, Sendable {
+    public static let maximumLimit = 500
+    public static let defaultLimit = 100
+
+    public var limit: Int
+    /// The sort key of the last item already seen, decoded from the opaque cursor.
+    var after: Int64?
+
+    /// - Parameters:
+    ///   - limit: clamped to 1...500.
+    ///   - cursor: `next_cursor` of the previous page; `nil` for the first page.
+    /// - Throws: `PersistenceError.invalidCursor` when the cursor is not one this API handed out.
+    public init(limit: Int? = nil, cursor: String? = nil) throws(PersistenceError) {
+        self.limit = min(max(limit ?? Self.defaultLimit, 1), Self.maximumLimit)
+        if let cursor {
+            guard let value = Int64(cursor), value >= 0 else { throw .invalidCursor }
+            self.after = value
+        }
+    }
+}
+
+/// A page of a list and the cursor of the next one (`nil` on the last page).
+public struct Page<Item: Sendable>: Sendable {
+    public var items: [Item]
+    public var nextCursor: String?
+
+    public init(items: [Item], nextCursor: String?) {
+        self.items = items
+        self.nextCursor = nextCursor
+    }
+
+    /// Builds a page from `limit + 1` fetched rows: the extra row only tells that a next page exists.
+    init(rows: [Row], limit: Int, cursor: (Row) -> Int64, item: (Row) throws -> Item) rethrows {
+        let visible = rows.prefix(limit)
+        self.items = try visible.map(item)
+        self.nextCursor = rows.count > limit ? visible.last.map { String(cursor($0)) } : nil
+    }
+}
+
+/// `WHERE` clauses built from optional filters, with their arguments in order.
+struct SQLFilter {
+    private var conditions: [String] = []
+    private(set) var arguments: StatementArguments = []
+
+    /// Adds `condition` (with one `?`) when `value` is present.
+    mutating func add(_ condition: String, _ value: (some DatabaseValueConvertible)?) {
+        guard let value else { return }
+        conditions.append(condition)
+        arguments += [value]
+    }
+
+    var whereClause: String {
+        conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+    }
+}

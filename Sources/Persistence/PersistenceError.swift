@@ -1,0 +1,20 @@
+/// What the store refuses, with a bounded `code` for logs and metrics.
+public enum PersistenceError: Error, Hashable, Sendable {
+    /// A list cursor that this API did not hand out.
+    case invalidCursor
+    /// The master key is not 32 bytes of base64.
+    case invalidMasterKey(String)
+    /// A sealed secret did not open: wrong master key, or the row was tampered with.
+    case secretUnreadable
+    /// The entity does not exist (or is not visible to the caller's tenant).
+    case notFound(entity: String, id: String)
+
+    public var code: String {
+        switch self {
+        case .invalidCursor: "invalid_cursor"
+        case .invalidMasterKey: "invalid_master_key"
+        case .secretUnreadable: "secret_unreadable"
+        case .notFound: "not_found"
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Crypto
+import Foundation
+
+/// Seals secrets (webhook secrets, OAuth tokens, client secrets) with AES-256-GCM under the master key.
+///
+/// Each sealed value is bound to its row with associated data (`webhook_source:src_…`), so a sealed
+/// secret copied into another row does not open.
+public struct SecretBox: Sendable {
+    private let key: SymmetricKey
+
+    /// - Parameter masterKey: exactly 32 bytes.
+    public init(masterKey: [UInt8]) throws(PersistenceError) {
+        guard masterKey.count == 32 else {
+            throw .invalidMasterKey("the master key must be 32 bytes, it is \(masterKey.count)")
+        }
+        self.key = SymmetricKey(data: masterKey)
+    }
+
+    /// Parses `LEDGERWIRE_MASTER_KEY`: base64 of 32 bytes.
+    public init(base64MasterKey: String) throws(PersistenceError) {
+        guard let bytes = Data(base64Encoded: base64MasterKey.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw .invalidMasterKey("the master key is not base64")
+        }
+        try self.init(masterKey: Array(bytes))
+    }
+
+    /// A new random 32-byte key, base64-encoded.
+    public static func generateMasterKey() -> String {
+        SymmetricKey(size: .bits256).withUnsafeBytes { Data($0).base64EncodedString() }
+    }
+
+    public func seal(_ plaintext: some DataProtocol, context: String) throws -> Data {
+        guard let combined = try AES.GCM.seal(plaintext, using: key, authenticating: Data(context.utf8)).combined
+        else { throw PersistenceError.secretUnreadable }
+        return combined
+    }
+
+    public func open(_ sealed: Data, context: String) throws(PersistenceError) -> Data {
+        do {
+            let box = try AES.GCM.SealedBox(combined: sealed)
+            return try AES.GCM.open(box, using: key, authenticating: Data(context.utf8))
+        } catch {
+            throw .secretUnreadable
+        }
+    }
+}
+
+/// The master key file created beside the database when `LEDGERWIRE_MASTER_KEY` is not set.
+public enum MasterKeyFile {
+    /// Reads the key at `path`, or creates one there readable by the owner only (0600).
+    /// - Returns: the key and whether it was created now.
+    public static func loadOrCreate(at path: String) throws -> (key: String, created: Bool) {
+        let manager = FileManager.default
+        if let data = manager.contents(atPath: path) {
+            return (String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines), false)
+        }
+        try manager.createDirectory(
+            at: URL(fileURLWithPath: path).deletingLastPathComponent(),
+            withIntermediateDirectories: true
+        )
+        let key = SecretBox.generateMasterKey()
+        guard manager.createFile(atPath: path, contents: Data(key.utf8), attributes: [.posixPermissions: 0o600])
+        else { throw PersistenceError.invalidMasterKey("could not create \(path)") }
+        return (key, true)
+    }
+}
