@@ -59,11 +59,14 @@ struct BillingWebhookController {
                 )
                 response = try problem.response(from: request, context: context)
             } else {
+                // A redelivery of a kept delivery is a duplicate, whatever the first one became.
+                let status: DeliveryStatus = outcome.isRedelivery ? .duplicate : outcome.status
                 response = try JSONResponse([
-                    "delivery_id": .string(outcome.deliveryID), "status": .string(outcome.status.rawValue),
+                    "delivery_id": .string(outcome.deliveryID), "status": .string(status.rawValue),
                 ]).response(from: request, context: context)
             }
-            return answer(AppMetrics.outcome(for: outcome.status), response)
+            let status: DeliveryStatus = outcome.isRedelivery && outcome.status != .rejected ? .duplicate : outcome.status
+            return answer(AppMetrics.outcome(for: status), response)
         } catch let error as IngestionError where error.isAuthenticationFailure {
             // Counted and logged without the body: it is not trusted.
             context.logger.warning(

@@ -1,0 +1,40 @@
+import Accounting
+import Testing
+
+@Suite struct JSONValueTests {
+    @Test func keepsNumbersAsTheirLiteralText() throws {
+        let value = try JSONValue(parsing: Array(#"{"q": 1.50, "big": 12345678901234567890, "e": -2.5e-3}"#.utf8))
+        #expect(value["q"] == .number("1.50"))
+        #expect(value["big"] == .number("12345678901234567890"))
+        #expect(value["e"] == .number("-2.5e-3"))
+    }
+
+    @Test func decodesEscapesAndUnicode() throws {
+        let value = try JSONValue(parsing: Array(#"{"s": "a\"b\\c\n\u00e9\ud83c\udf93 ₹"}"#.utf8))
+        #expect(value["s"] == .string("a\"b\\c\né🎓 ₹"))
+    }
+
+    @Test(arguments: [
+        "", "{", #"{"a":1,}"#, #"{"a":1 "b":2}"#, "[1,]", "01", "1.", "-", #"{"a":1,"a":2}"#, "nul", #""\x""#,
+        #"{"a":"\ud83c"}"#, "{} {}",
+    ])
+    func refusesMalformedDocuments(_ text: String) {
+        #expect(throws: JSONParseError.self) { try JSONValue(parsing: Array(text.utf8)) }
+    }
+
+    @Test func refusesInvalidUtf8() {
+        #expect(throws: JSONParseError.self) { try JSONValue(parsing: [0x22, 0xC3, 0x28, 0x22]) }
+    }
+
+    @Test func refusesDeepNesting() {
+        let deep = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
+        #expect(throws: JSONParseError.self) { try JSONValue(parsing: Array(deep.utf8)) }
+    }
+
+    @Test func serializesCanonicallyAndRoundTrips() throws {
+        let text = #"{"b": [true, null, 2.50], "a": "x\ty\u0001"}"#
+        let value = try JSONValue(parsing: Array(text.utf8))
+        #expect(value.canonicalString == #"{"a":"x\ty\u0001","b":[true,null,2.50]}"#)
+        #expect(try JSONValue(parsing: value.canonicalBytes) == value)
+    }
+}
