@@ -1,0 +1,48 @@
+import Persistence
+import Synchronization
+import Testing
+
+@Suite struct GroupCommitterTests {
+    /// Records each transaction's items, and how many callers have started submitting.
+    final class Recorder: Sendable {
+        let batches = Mutex<[[Int]]>([])
+        let started = Atomic<Int>(0)
+    }
+
+    @Test func concurrentSubmissionsShareTransactions() async throws {
+        let recorder = Recorder()
+        let committer = GroupCommitter<Int, Int>(maximumBatchSize: 64) { batch in
+            recorder.batches.withLock { $0.append(batch) }
+            // Stand-in for the fsync: the first transaction lasts until every caller has arrived.
+            while recorder.started.load(ordering: .relaxed) < 400 { await Task.yield() }
+            return batch.map { .success($0 * 10) }
+        }
+        let results = try await withThrowingTaskGroup(of: (Int, Int).self) { group in
+            for value in 0..<400 {
+                group.addTask {
+                    recorder.started.add(1, ordering: .relaxed)
+                    return (value, try await committer.submit(value))
+                }
+            }
+            return try await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+        }
+        #expect(results.count == 400)
+        #expect(results.allSatisfy { $0.value == $0.key * 10 })
+        let batches = recorder.batches.withLock { $0 }
+        #expect(batches.flatMap { $0 }.sorted() == Array(0..<400))
+        #expect(batches.count < 400 / 4, "expected batching, got \(batches.count) transactions")
+        #expect(batches.allSatisfy { $0.count <= 64 })
+    }
+
+    @Test func oneItemsFailureIsItsOwnAndABatchFailureIsEveryones() async throws {
+        struct Refused: Error {}
+        let committer = GroupCommitter<Int, Int> { batch in
+            if batch.contains(-1) { throw Refused() }
+            return batch.map { $0 == 13 ? .failure(Refused()) : .success($0) }
+        }
+        #expect(try await committer.submit(12) == 12)
+        await #expect(throws: Refused.self) { try await committer.submit(13) }
+        await #expect(throws: Refused.self) { try await committer.submit(-1) }
+        #expect(try await committer.submit(14) == 14)
+    }
+}
