@@ -152,8 +152,7 @@ let package = Package(
         .testTarget(
             name: "CLITests",
             dependencies: [
-                // Depending on the executable makes `swift test` build `ledgerwire`, which these tests run.
-                "CLI",
+                // These run the `ledgerwire` executable that `swift build --build-tests` / `swift test` build beside them.
                 "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],

@@ -1,0 +1,152 @@
+import Foundation
+import Synchronization
+import TestSupport
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A real `ledgerwire` process, as an operator would run it.
+/// `@unchecked Sendable`: `Process` is not marked Sendable, but this type only reads its immutable identity and
+/// `isRunning`/`terminationStatus`, which Foundation guards internally, and sends signals by pid.
+final class ServerProcess: @unchecked Sendable {
+    static let adminToken = "cli-test-admin-token-0123456789"
+    static let masterKey = Data(repeating: 7, count: 32).base64EncodedString()
+
+    /// `.build/<configuration>/ledgerwire`, beside the test bundle.
+    static var executable: URL {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("ledgerwire")
+        if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
+        return Fixtures.root.appendingPathComponent(".build/debug/ledgerwire")
+    }
+
+    let process: Process
+    let output: URL
+    let port: Int
+
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+    var pid: Int32 { process.processIdentifier }
+
+    /// Starts `ledgerwire serve --port 0` on `database` and waits until it says where it listens.
+    init(database: String, directory: URL) async throws {
+        output = directory.appendingPathComponent("stdout-\(UUID()).txt")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        process = try Self.launch(
+            ["serve", "--port", "0", "--database", database, "--log-level", "warning"],
+            stdout: output
+        )
+        let deadline = ContinuousClock.now + .seconds(60)
+        while true {
+            let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("ledgerwire listening on ") }),
+                let port = Int(line.split(separator: ":").last ?? "")
+            {
+                self.port = port
+                return
+            }
+            guard process.isRunning, ContinuousClock.now < deadline else {
+                process.terminate()
+                throw CLIFailure("ledgerwire serve did not start: \(text)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    static func launch(_ arguments: [String], stdout: URL) throws -> Process {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["LEDGERWIRE_ADMIN_TOKEN"] = adminToken
+        environment["LEDGERWIRE_MASTER_KEY"] = masterKey
+        process.environment = environment
+        process.standardOutput = try FileHandle(forWritingTo: stdout)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// Runs a `ledgerwire` command to completion; returns its exit status and standard output.
+    static func run(_ arguments: [String], in directory: URL) async throws -> (Int32, String) {
+        let output = directory.appendingPathComponent("run-\(UUID()).txt")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        let process = try launch(arguments, stdout: output)
+        let status = try await waitForExit(process, within: .seconds(60))
+        return (status, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
+    }
+
+    static func waitForExit(_ process: Process, within limit: Duration) async throws -> Int32 {
+        let deadline = ContinuousClock.now + limit
+        while process.isRunning {
+            guard ContinuousClock.now < deadline else {
+                process.interrupt()
+                throw CLIFailure("ledgerwire did not exit within \(limit)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return process.terminationStatus
+    }
+
+    func signal(_ number: Int32) {
+        kill(process.processIdentifier, number)
+    }
+
+    func waitForExit(within limit: Duration = .seconds(30)) async throws -> (status: Int32, signaled: Bool) {
+        let status = try await Self.waitForExit(process, within: limit)
+        return (status, process.terminationReason == .uncaughtSignal)
+    }
+
+    /// An HTTP call; `nil` when the connection failed (the server is down).
+    func call(_ method: String, _ path: String, headers: [String: String] = [:], body: [UInt8]? = nil) async -> (Int, Data)? {
+        var request = URLRequest(url: URL(string: baseURL + path)!)
+        request.httpMethod = method
+        request.timeoutInterval = 10
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        request.httpBody = body.map { Data($0) }
+        guard let (data, response) = try? await URLSession.shared.data(for: request),
+            let status = (response as? HTTPURLResponse)?.statusCode
+        else { return nil }
+        return (status, data)
+    }
+
+    /// Registers a billing secret through the admin API.
+    func addBillingSecret(_ secret: String) async throws {
+        let body = Array(#"{"source":"billing","secret":"\#(secret)"}"#.utf8)
+        let answer = await call(
+            "POST",
+            "/api/v1/webhook-sources",
+            headers: ["authorization": "Bearer \(Self.adminToken)", "content-type": "application/json"],
+            body: body
+        )
+        guard answer?.0 == 201 else { throw CLIFailure("could not add a webhook secret: \(String(describing: answer))") }
+    }
+}
+
+/// Shared state of concurrent test clients.
+final class Tally: Sendable {
+    let acknowledged = Mutex<[String]>([])
+    let statuses = Mutex<[Int]>([])
+    let stopped = Atomic<Bool>(false)
+
+    var acknowledgedCount: Int { acknowledged.withLock { $0.count } }
+    var statusCount: Int { statuses.withLock { $0.count } }
+}
+
+struct CLIFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A fresh directory under the system's temporary directory, removed by `remove()`.
+struct TemporaryDirectory {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("ledgerwire-cli-\(UUID())")
+
+    init() throws {
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    var database: String { url.appendingPathComponent("ledgerwire.sqlite").path }
+
+    func remove() { try? FileManager.default.removeItem(at: url) }
+}
