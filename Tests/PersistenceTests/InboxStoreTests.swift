@@ -104,6 +104,16 @@ import Testing
         #expect(seq == 3)
     }
 
+    /// A 2xx is only sent after a commit, so every commit must reach the disk: the WAL is fsync'd each time.
+    @Test func fileDatabasesCommitDurably() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("durable-\(UUID()).sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let database = try AppDatabase.open(path: path)
+        #expect(try await database.synchronousLevel() == 2)
+        let mode = try await DatabaseQueue(path: path).read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+    }
+
     @Test func sealedSecretsOpenOnlyInTheirOwnRowWithTheRightKey() async throws {
         let database = try AppDatabase.inMemory()
         let box = try SecretBox(masterKey: Array(repeating: 1, count: 32))
