@@ -34,7 +34,8 @@ extension Customer: JSONRepresentable {
     public var json: JSONValue {
         .compactObject([
             "id": .string(id.rawValue), "name": .string(name), "email": email.json, "phone": phone.json,
-            "billing_address": billingAddress?.json, "tax_id": taxID.json, "currency": currency.map { .string($0.code) },
+            "billing_address": billingAddress?.json, "tax_id": taxID.json,
+            "currency": currency.map { .string($0.code) },
             "updated_at": .string(updatedAt.rfc3339),
         ])
     }

@@ -60,7 +60,8 @@ public struct Payment: Hashable, Sendable {
         var invoices: Set<Invoice.ID> = []
         for (position, allocation) in allocations.enumerated() {
             if allocation.amount.minorUnits <= 0 {
-                errors.append(FieldError(field: "allocations[\(position)].amount", message: "must be greater than zero"))
+                errors.append(
+                    FieldError(field: "allocations[\(position)].amount", message: "must be greater than zero"))
             }
             if !invoices.insert(allocation.invoiceID).inserted {
                 errors.append(

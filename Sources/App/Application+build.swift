@@ -52,7 +52,8 @@ public struct Components: Sendable {
                 metadata: ["master_key.path": "\(configuration.masterKeyFilePath)"]
             )
         }
-        return Components(configuration: configuration, database: database, box: try SecretBox(base64MasterKey: masterKey))
+        return Components(
+            configuration: configuration, database: database, box: try SecretBox(base64MasterKey: masterKey))
     }
 }
 

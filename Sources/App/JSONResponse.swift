@@ -16,7 +16,9 @@ public struct JSONResponse: ResponseGenerator, Sendable {
 
     /// A list page: `{"items": [...], "next_cursor": "…" | null}`.
     public static func page<Item>(_ page: Page<Item>, _ transform: (Item) -> JSONValue) -> JSONResponse {
-        JSONResponse(["items": .array(page.items.map(transform)), "next_cursor": page.nextCursor.map(JSONValue.string) ?? .null])
+        JSONResponse([
+            "items": .array(page.items.map(transform)), "next_cursor": page.nextCursor.map(JSONValue.string) ?? .null,
+        ])
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {

@@ -59,7 +59,8 @@ public struct Problem: Error, HTTPResponseError, Sendable {
         var headers = HTTPFields()
         headers[.contentType] = "application/problem+json"
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: json.canonicalBytes)))
+        return Response(
+            status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: json.canonicalBytes)))
     }
 }
 
@@ -78,14 +79,16 @@ extension Problem {
             case .notFound(let entity, let id):
                 self = .notFound("no \(entity) \(id)")
             case .invalidMasterKey, .secretUnreadable:
-                self.init(status: .internalServerError, title: "Internal Server Error", detail: "a secret could not be read")
+                self.init(
+                    status: .internalServerError, title: "Internal Server Error", detail: "a secret could not be read")
             }
         case let error as any HTTPResponseError:
             let title = error.status.reasonPhrase
             let detail = error.status == .contentTooLarge ? "the body is larger than 1 MiB" : title
             self.init(status: error.status, title: title, detail: detail)
         default:
-            self.init(status: .internalServerError, title: "Internal Server Error", detail: "an unexpected error occurred")
+            self.init(
+                status: .internalServerError, title: "Internal Server Error", detail: "an unexpected error occurred")
         }
     }
 

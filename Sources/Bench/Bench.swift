@@ -193,7 +193,8 @@ struct Connection {
                 if (200..<300).contains(status) {
                     result.acknowledged += 1
                     let latency = finished - scheduled
-                    let micros = latency.components.seconds * 1_000_000 + latency.components.attoseconds / 1_000_000_000_000
+                    let micros =
+                        latency.components.seconds * 1_000_000 + latency.components.attoseconds / 1_000_000_000_000
                     _ = result.latencies.record(UInt64(max(0, micros)))
                 } else {
                     result.rejected += 1

@@ -26,7 +26,8 @@ struct ConfigurationOptions: ParsableArguments {
                 filePath: FilePath("\(configDirectory)/\(environment).json"),
                 allowMissing: true
             ),
-            try await FileProvider<JSONSnapshot>(filePath: FilePath("\(configDirectory)/default.json"), allowMissing: true),
+            try await FileProvider<JSONSnapshot>(
+                filePath: FilePath("\(configDirectory)/default.json"), allowMissing: true),
         ])
     }
 }

@@ -58,10 +58,13 @@ public struct BillingEvent: Sendable {
         tenant: Tenant.ID,
         diagnostics: Diagnostics
     ) -> [SyncCommand] {
-        func command(_ type: RecordType, _ id: String, _ action: SyncCommand.Action, _ updatedAt: Timestamp, _ json: JSONValue)
+        func command(
+            _ type: RecordType, _ id: String, _ action: SyncCommand.Action, _ updatedAt: Timestamp, _ json: JSONValue
+        )
             -> SyncCommand
         {
-            SyncCommand(tenantID: tenant, recordType: type, localID: id, action: action, updatedAt: updatedAt, data: json)
+            SyncCommand(
+                tenantID: tenant, recordType: type, localID: id, action: action, updatedAt: updatedAt, data: json)
         }
         switch kind {
         case .customerCreated, .customerUpdated:

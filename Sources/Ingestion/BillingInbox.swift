@@ -113,7 +113,8 @@ public struct BillingInbox: Sendable {
             return (Normalized(content: .rejected(errors)), true)
         }
         let event = BillingEvent(json: document)
-        let content: IncomingDelivery.Content = event.errors.isEmpty ? .commands(event.commands) : .rejected(event.errors)
+        let content: IncomingDelivery.Content =
+            event.errors.isEmpty ? .commands(event.commands) : .rejected(event.errors)
         return (Normalized(type: event.type, tenantID: event.tenantID, content: content), false)
     }
 }

@@ -9,12 +9,15 @@ enum BillingRecordDecoder {
         let id = data.string("id")
         let name = data.string("name")
         let email = data.optionalString("email")
-        if let email, !email.contains("@") { data.diagnostics.add(data.field("email"), "\"\(email)\" is not an email address") }
+        if let email, !email.contains("@") {
+            data.diagnostics.add(data.field("email"), "\"\(email)\" is not an email address")
+        }
         let phone = data.optionalString("phone")
         let address = data.object("billing_address", required: false).flatMap(Self.address)
         let taxID = data.optionalString("tax_id")
         let currency = data.currency("currency", required: false)
-        let updatedAt = defaultUpdatedAt.map { data.timestamp("updated_at", required: false) ?? $0 }
+        let updatedAt =
+            defaultUpdatedAt.map { data.timestamp("updated_at", required: false) ?? $0 }
             ?? data.timestamp("updated_at")
         guard data.diagnostics.errors.count == before, let id, let name, let updatedAt else { return nil }
         return Customer(
@@ -62,7 +65,8 @@ enum BillingRecordDecoder {
             Self.customer($0, defaultUpdatedAt: updatedAt ?? Timestamp(microsecondsSinceEpoch: 0))
         }
         if let customer, let customerID, customer.id.rawValue != customerID {
-            data.diagnostics.add(data.field("customer.id"), "\"\(customer.id)\" does not match customer_id \"\(customerID)\"")
+            data.diagnostics.add(
+                data.field("customer.id"), "\"\(customer.id)\" does not match customer_id \"\(customerID)\"")
         }
         guard data.diagnostics.errors.count == before, let id, let number, let customerID, let currency, let issueDate,
             let lines, let subtotal, let taxTotal, let total, let updatedAt

@@ -10,7 +10,9 @@ public struct Inbox: Sendable {
     /// - Parameters:
     ///   - maximumBatchSize: the most deliveries one transaction takes.
     ///   - onBatch: told the size of every committed batch (a metric).
-    public init(database: AppDatabase, maximumBatchSize: Int = 512, onBatch: @escaping @Sendable (Int) -> Void = { _ in }) {
+    public init(
+        database: AppDatabase, maximumBatchSize: Int = 512, onBatch: @escaping @Sendable (Int) -> Void = { _ in }
+    ) {
         self.database = database
         self.committer = GroupCommitter(maximumBatchSize: maximumBatchSize, onBatch: onBatch) { batch in
             try await database.record(batch)

@@ -53,8 +53,11 @@ extension AppDatabase {
         let key = APIKey(id: Identifiers.make("key"), name: name, role: role, tenantID: tenantID, createdAt: .now())
         try await writer.write { db in
             try db.execute(
-                sql: "INSERT INTO api_keys (id, name, role, tenant_id, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [key.id, key.name, key.role.rawValue, key.tenantID, APIKey.hash(token: token), key.createdAt.rfc3339]
+                sql:
+                    "INSERT INTO api_keys (id, name, role, tenant_id, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [
+                    key.id, key.name, key.role.rawValue, key.tenantID, APIKey.hash(token: token), key.createdAt.rfc3339,
+                ]
             )
         }
         return (key, token)

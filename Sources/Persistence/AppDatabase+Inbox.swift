@@ -121,7 +121,8 @@ extension AppDatabase {
                     continue
                 }
             }
-            let change = try write(command, over: stored, deliveryID: deliveryID, at: now, actor: actor, db: db, audit: &audit)
+            let change = try write(
+                command, over: stored, deliveryID: deliveryID, at: now, actor: actor, db: db, audit: &audit)
             try insertCommand(
                 command,
                 key: key,
@@ -149,7 +150,8 @@ extension AppDatabase {
     ) throws -> RecordChange {
         let oldData: String? = stored?["data"]
         var data = command.data
-        if command.action == .void, let oldData, case .object(var members) = try? JSONValue(parsing: Array(oldData.utf8)),
+        if command.action == .void, let oldData,
+            case .object(var members) = try? JSONValue(parsing: Array(oldData.utf8)),
             case .object(let voidMembers) = command.data
         {
             // A void keeps the record and marks it: the old fields, then the void's.
@@ -208,7 +210,8 @@ extension AppDatabase {
             oldValue: oldData,
             newValue: newData
         )
-        return RecordChange(recordID: recordID, recordType: command.recordType, localID: command.localID, version: version)
+        return RecordChange(
+            recordID: recordID, recordType: command.recordType, localID: command.localID, version: version)
     }
 
     private static func insertCommand(

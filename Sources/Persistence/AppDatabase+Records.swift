@@ -76,7 +76,9 @@ extension AppDatabase {
             var filter = SQLFilter()
             filter.add("id = ?", id)
             filter.add("tenant_id = ?", tenantID)
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM records \(filter.whereClause)", arguments: filter.arguments)
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT * FROM records \(filter.whereClause)", arguments: filter.arguments)
             else { return nil }
             return try StoredRecord(row: row, links: Self.links(recordID: id, db: db))
         }

@@ -35,7 +35,9 @@ public final class GroupCommitter<Input: Sendable, Output: Sendable>: Sendable {
     /// - Parameters:
     ///   - maximumBatchSize: the most items one transaction takes.
     ///   - onBatch: told each batch's size (for the commit batch size metric).
-    public init(maximumBatchSize: Int = 512, onBatch: @escaping @Sendable (Int) -> Void = { _ in }, commit: @escaping Commit) {
+    public init(
+        maximumBatchSize: Int = 512, onBatch: @escaping @Sendable (Int) -> Void = { _ in }, commit: @escaping Commit
+    ) {
         self.maximumBatchSize = max(1, maximumBatchSize)
         self.onBatch = onBatch
         self.commit = commit

@@ -22,7 +22,9 @@ import Testing
     }
 
     @Test func acceptsConsistentSums() {
-        let lines = [line("1", "6250.00", amount: "6250.00", tax: "1250.00"), line("2", "45.50", amount: "91.00", tax: "18.20")]
+        let lines = [
+            line("1", "6250.00", amount: "6250.00", tax: "1250.00"), line("2", "45.50", amount: "91.00", tax: "18.20"),
+        ]
         let errors = DocumentLine.validate(
             lines: lines,
             subtotal: money("6341.00"),
@@ -76,7 +78,10 @@ import Testing
             receivedAt: Timestamp(secondsSinceEpoch: 0),
             method: "card",
             depositAccount: "1010",
-            allocations: [.init(invoiceID: .init("i1"), amount: money("60.00")), .init(invoiceID: .init("i2"), amount: money("40.01"))],
+            allocations: [
+                .init(invoiceID: .init("i1"), amount: money("60.00")),
+                .init(invoiceID: .init("i2"), amount: money("40.01")),
+            ],
             updatedAt: Timestamp(secondsSinceEpoch: 0)
         )
         #expect(payment.validationErrors().map(\.field) == ["allocations"])

@@ -3,15 +3,16 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct AdminAPITests {
     @Test func noKeyIs401AndViewersCannotWrite() async throws {
         try await TestApp().test { client in
             #expect(try await client.call(.get, "/api/v1/records", token: nil).status == .unauthorized)
             #expect(try await client.call(.get, "/api/v1/records", token: "lw_not_a_key").status == .unauthorized)
-            let created = try await client.call(.post, "/api/v1/api-keys", json: ["name": "dashboard", "role": "viewer"])
+            let created = try await client.call(
+                .post, "/api/v1/api-keys", json: ["name": "dashboard", "role": "viewer"])
             #expect(created.status == .created)
             let viewer = try #require(created.json["token"]?.stringValue)
             #expect(try await client.call(.get, "/api/v1/records", token: viewer).status == .ok)
@@ -47,7 +48,8 @@ import TestSupport
             #expect(answer.status == .unprocessableContent)
             #expect(answer.json["errors"]?.canonicalString.contains("\"field\":\"name\"") == true)
             #expect(answer.json["errors"]?.canonicalString.contains("\"field\":\"role\"") == true)
-            let badSecret = try await client.call(.post, "/api/v1/webhook-sources", json: ["source": "billing", "secret": "plain"])
+            let badSecret = try await client.call(
+                .post, "/api/v1/webhook-sources", json: ["source": "billing", "secret": "plain"])
             #expect(badSecret.status == .unprocessableContent)
             #expect(try await client.call(.get, "/api/v1/records?limit=0").status == .unprocessableContent)
             #expect(try await client.call(.get, "/api/v1/records?cursor=abc").status == .unprocessableContent)
@@ -65,15 +67,20 @@ import TestSupport
                 json: ["name": "uk", "role": "admin", "tenant_id": "st-aldhelms-sherborne"]
             )
             let token = try #require(created.json["token"]?.stringValue)
-            guard case .array(let records) = try await client.call(.get, "/api/v1/records", token: token).json["items"] else {
+            guard case .array(let records) = try await client.call(.get, "/api/v1/records", token: token).json["items"]
+            else {
                 throw TestFailure("no items")
             }
             #expect(records.map { $0["local_id"] } == ["cus_uk_1187"])
-            guard case .array(let deliveries) = try await client.call(.get, "/api/v1/deliveries", token: token).json["items"]
+            guard
+                case .array(let deliveries) = try await client.call(.get, "/api/v1/deliveries", token: token).json[
+                    "items"]
             else { throw TestFailure("no items") }
             #expect(deliveries.count == 1)
             #expect(try await client.call(.get, "/api/v1/webhook-sources", token: token).status == .forbidden)
-            let other = try await client.call(.post, "/api/v1/api-keys", token: token, json: ["name": "x", "role": "viewer", "tenant_id": "greenfield-bengaluru"])
+            let other = try await client.call(
+                .post, "/api/v1/api-keys", token: token,
+                json: ["name": "x", "role": "viewer", "tenant_id": "greenfield-bengaluru"])
             #expect(other.status == .unprocessableContent)
         }
     }
@@ -124,7 +131,10 @@ import TestSupport
         try await app.test { client in
             _ = try await client.addBillingSecret(secret)
             let quickbooks = "verifier-token-\(UUID())"
-            #expect(try await client.call(.post, "/api/v1/webhook-sources", json: ["source": "quickbooks", "secret": .string(quickbooks)]).status == .created)
+            #expect(
+                try await client.call(
+                    .post, "/api/v1/webhook-sources", json: ["source": "quickbooks", "secret": .string(quickbooks)]
+                ).status == .created)
             var bytes = Data()
             for file in try FileManager.default.contentsOfDirectory(atPath: directory.path) {
                 bytes += try Data(contentsOf: directory.appendingPathComponent(file))

@@ -1,8 +1,8 @@
 import Accounting
 import Foundation
 import HTTPTypes
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct BillingWebhookTests {
     @Test func acceptsAnInvoiceAndShowsItWithExactTotals() async throws {
@@ -36,7 +36,8 @@ import TestSupport
                 let answer = try await client.deliver(try Fixtures.billingEvent(name), signer: signer)
                 #expect(answer.status == .ok, "\(name): \(answer.json)")
                 let expected = try JSONValue(
-                    parsing: Array(Data(contentsOf: Fixtures.billingDirectory.appendingPathComponent("\(name).expected.json")))
+                    parsing: Array(
+                        Data(contentsOf: Fixtures.billingDirectory.appendingPathComponent("\(name).expected.json")))
                 )
                 guard case .array(let commands) = expected else { throw TestFailure("bad golden file") }
                 for command in commands {
@@ -44,7 +45,8 @@ import TestSupport
                     let localID = command["local_id"]!.stringValue!
                     let records = try await client.records("type=\(type)&local_id=\(localID)")
                     #expect(records.count == 1, "\(name): \(type) \(localID)")
-                    guard case .object(let stored) = records.first?["data"], case .object(let wanted) = command["data"] else {
+                    guard case .object(let stored) = records.first?["data"], case .object(let wanted) = command["data"]
+                    else {
                         throw TestFailure("\(name): no data")
                     }
                     for (key, value) in wanted {
@@ -94,7 +96,8 @@ import TestSupport
         try await TestApp().test { client in
             let (_, signer) = try await client.addBillingSecret()
             let newer = try Fixtures.billingEventJSON("uk-customer.updated")
-            let older = newer
+            let older =
+                newer
                 .setting(["data", "updated_at"], to: "2026-08-01T00:00:00Z")
                 .setting(["data", "name"], to: "Stale Name")
             #expect(try await client.deliver(newer, signer: signer).json["status"] == "accepted")
@@ -135,10 +138,14 @@ import TestSupport
         try await TestApp().test { client in
             let (oldID, old) = try await client.addBillingSecret()
             let (_, new) = try await client.addBillingSecret()
-            #expect(try await client.deliver(try Fixtures.billingEvent("in-customer.created"), signer: old).status == .ok)
-            #expect(try await client.deliver(try Fixtures.billingEvent("uk-customer.updated"), signer: new).status == .ok)
+            #expect(
+                try await client.deliver(try Fixtures.billingEvent("in-customer.created"), signer: old).status == .ok)
+            #expect(
+                try await client.deliver(try Fixtures.billingEvent("uk-customer.updated"), signer: new).status == .ok)
             #expect(try await client.call(.delete, "/api/v1/webhook-sources/\(oldID)").status == .noContent)
-            #expect(try await client.deliver(try Fixtures.billingEvent("jp-invoice.issued"), signer: old).status == .unauthorized)
+            #expect(
+                try await client.deliver(try Fixtures.billingEvent("jp-invoice.issued"), signer: old).status
+                    == .unauthorized)
             #expect(try await client.deliver(try Fixtures.billingEvent("jp-invoice.issued"), signer: new).status == .ok)
         }
     }
@@ -157,14 +164,15 @@ import TestSupport
     }
 
     /// Each malformed case is a 422 naming the field, kept as `rejected`, and replays to `accepted` once fixed.
-    @Test(arguments: [
-        ("bad sums", ["data", "total"], JSONValue.string("57820.01"), "data.total"),
-        ("unknown currency", ["data", "currency"], "ZZZ", "data.currency"),
-        ("INR with three decimals", ["data", "lines", 0, "unit_amount"], "45000.001", "data.lines[0].unit_amount"),
-        ("missing customer_id", ["data", "customer_id"], nil, "data.customer_id"),
-        ("wrong type", ["data", "lines", 1, "quantity"], ["3"], "data.lines[1].quantity"),
-        ("wrong type of amount", ["data", "subtotal"], 49000, "data.subtotal"),
-    ] as [(String, [JSONValue.PathComponent], JSONValue?, String)])
+    @Test(
+        arguments: [
+            ("bad sums", ["data", "total"], JSONValue.string("57820.01"), "data.total"),
+            ("unknown currency", ["data", "currency"], "ZZZ", "data.currency"),
+            ("INR with three decimals", ["data", "lines", 0, "unit_amount"], "45000.001", "data.lines[0].unit_amount"),
+            ("missing customer_id", ["data", "customer_id"], nil, "data.customer_id"),
+            ("wrong type", ["data", "lines", 1, "quantity"], ["3"], "data.lines[1].quantity"),
+            ("wrong type of amount", ["data", "subtotal"], 49000, "data.subtotal"),
+        ] as [(String, [JSONValue.PathComponent], JSONValue?, String)])
     func malformedEventsAreKeptAndReplayAfterTheFix(
         name: String,
         path: [JSONValue.PathComponent],

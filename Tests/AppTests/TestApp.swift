@@ -66,7 +66,9 @@ struct Client: Sendable {
             body: body.map { ByteBuffer(bytes: $0) }
         ) { response in
             let bytes = Array(response.body.readableBytesView)
-            let json = bytes.isEmpty ? JSONValue.null : (try? JSONValue(parsing: bytes)) ?? .string(String(decoding: bytes, as: UTF8.self))
+            let json =
+                bytes.isEmpty
+                ? JSONValue.null : (try? JSONValue(parsing: bytes)) ?? .string(String(decoding: bytes, as: UTF8.self))
             return Answer(status: response.status, headers: response.headers, json: json)
         }
     }
@@ -74,14 +76,18 @@ struct Client: Sendable {
     func call(_ method: HTTPRequest.Method, _ uri: String, token: String? = TestApp.adminToken, json: JSONValue)
         async throws -> Answer
     {
-        try await call(method, uri, token: token, headers: ["content-type": "application/json"], body: json.canonicalBytes)
+        try await call(
+            method, uri, token: token, headers: ["content-type": "application/json"], body: json.canonicalBytes)
     }
 
     /// Registers a billing webhook secret and returns a signer for it.
-    func addBillingSecret(_ secret: String = "whsec_" + Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString())
+    func addBillingSecret(
+        _ secret: String = "whsec_" + Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+    )
         async throws -> (id: String, signer: Signer)
     {
-        let answer = try await call(.post, "/api/v1/webhook-sources", json: ["source": "billing", "secret": .string(secret)])
+        let answer = try await call(
+            .post, "/api/v1/webhook-sources", json: ["source": "billing", "secret": .string(secret)])
         guard answer.status == .created, let id = answer.json["id"]?.stringValue else {
             throw TestFailure("could not add a webhook source: \(answer.status) \(answer.json)")
         }
@@ -95,10 +101,14 @@ struct Client: Sendable {
         id: String = "msg_" + UUID().uuidString.lowercased(),
         timestamp: Int64 = Int64(Date().timeIntervalSince1970)
     ) async throws -> Answer {
-        try await call(.post, "/webhooks/billing", token: nil, headers: signer.headers(for: body, id: id, timestamp: timestamp), body: body)
+        try await call(
+            .post, "/webhooks/billing", token: nil, headers: signer.headers(for: body, id: id, timestamp: timestamp),
+            body: body)
     }
 
-    func deliver(_ event: JSONValue, signer: Signer, id: String = "msg_" + UUID().uuidString.lowercased()) async throws -> Answer {
+    func deliver(_ event: JSONValue, signer: Signer, id: String = "msg_" + UUID().uuidString.lowercased()) async throws
+        -> Answer
+    {
         try await deliver(event.canonicalBytes, signer: signer, id: id)
     }
 
@@ -109,7 +119,9 @@ struct Client: Sendable {
     }
 
     func deliveries(_ query: String = "") async throws -> [JSONValue] {
-        guard case .array(let items) = try await call(.get, "/api/v1/deliveries?\(query)").json["items"] else { return [] }
+        guard case .array(let items) = try await call(.get, "/api/v1/deliveries?\(query)").json["items"] else {
+            return []
+        }
         return items
     }
 }

@@ -1,8 +1,8 @@
 import Foundation
 import GRDB
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 /// These run the real `ledgerwire` executable.
 @Suite(.serialized) struct ServeProcessTests {
@@ -31,7 +31,9 @@ import TestSupport
                         let body = Self.customerEvent(id)
                         var headers = signer.headers(for: body, id: "msg_\(id)")
                         headers["content-type"] = "application/json"
-                        guard let (status, _) = await server.call("POST", "/webhooks/billing", headers: headers, body: body)
+                        guard
+                            let (status, _) = await server.call(
+                                "POST", "/webhooks/billing", headers: headers, body: body)
                         else { return }
                         if (200..<300).contains(status) { tally.acknowledged.withLock { $0.append(id) } }
                     }
@@ -57,8 +59,10 @@ import TestSupport
         let (deliveries, records, versions) = try await queue.read { db in
             (
                 try [String: Int](
-                    uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT webhook_id, COUNT(*) AS n FROM deliveries GROUP BY webhook_id")
-                        .map { ($0["webhook_id"] as String, $0["n"] as Int) }
+                    uniqueKeysWithValues: Row.fetchAll(
+                        db, sql: "SELECT webhook_id, COUNT(*) AS n FROM deliveries GROUP BY webhook_id"
+                    )
+                    .map { ($0["webhook_id"] as String, $0["n"] as Int) }
                 ),
                 try [String: Int](
                     uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT local_id, version FROM records")
@@ -91,7 +95,9 @@ import TestSupport
                     for sequence in 0..<40 {
                         let id = "cus_term_\(client)_\(sequence)"
                         let body = Self.customerEvent(id)
-                        guard let (status, _) = await server.call("POST", "/webhooks/billing", headers: signer.headers(for: body), body: body)
+                        guard
+                            let (status, _) = await server.call(
+                                "POST", "/webhooks/billing", headers: signer.headers(for: body), body: body)
                         else { return }
                         tally.statuses.withLock { $0.append(status) }
                     }
@@ -121,21 +127,28 @@ import TestSupport
         let signer = Signer()
         try await server.addBillingSecret(signer.secret)
         let (replayStatus, replayOutput) = try await ServerProcess.run(
-            ["replay", Fixtures.billingDirectory.path, "--to", "\(server.baseURL)/webhooks/billing", "--secret", signer.secret],
+            [
+                "replay", Fixtures.billingDirectory.path, "--to", "\(server.baseURL)/webhooks/billing", "--secret",
+                signer.secret,
+            ],
             in: directory.url
         )
         #expect(replayStatus == 0, "\(replayOutput)")
         #expect(replayOutput.split(separator: "\n").filter { $0.hasPrefix("200 ") }.count == 10)
         // Replaying the same files again is a duplicate of each, not new records.
         let (_, again) = try await ServerProcess.run(
-            ["replay", Fixtures.billingDirectory.path, "--to", "\(server.baseURL)/webhooks/billing", "--secret", signer.secret],
+            [
+                "replay", Fixtures.billingDirectory.path, "--to", "\(server.baseURL)/webhooks/billing", "--secret",
+                signer.secret,
+            ],
             in: directory.url
         )
         #expect(again.split(separator: "\n").filter { $0.contains(#""status":"duplicate""#) }.count == 10)
         server.signal(SIGTERM)
         #expect(try await server.waitForExit().status == 0)
 
-        let (intactStatus, intact) = try await ServerProcess.run(["audit", "verify", "--database", directory.database], in: directory.url)
+        let (intactStatus, intact) = try await ServerProcess.run(
+            ["audit", "verify", "--database", directory.database], in: directory.url)
         #expect(intactStatus == 0)
         // 11 changes: the invoice's embedded customer repeats in-customer.created, so it is a duplicate.
         #expect(intact.contains("audit chain intact: 11 entries"), "\(intact)")
@@ -148,12 +161,14 @@ import TestSupport
             )
             try db.execute(sql: "DROP TRIGGER integration_audit_log_no_update")
             try db.execute(
-                sql: "UPDATE integration_audit_log SET new_value = replace(new_value, '57820.00', '5782.00') WHERE seq = ?",
+                sql:
+                    "UPDATE integration_audit_log SET new_value = replace(new_value, '57820.00', '5782.00') WHERE seq = ?",
                 arguments: [seq]
             )
             return seq ?? -1
         }
-        let (brokenStatus, broken) = try await ServerProcess.run(["audit", "verify", "--database", directory.database], in: directory.url)
+        let (brokenStatus, broken) = try await ServerProcess.run(
+            ["audit", "verify", "--database", directory.database], in: directory.url)
         #expect(brokenStatus == 1)
         #expect(broken.contains("broken at entry \(edited) "), "\(broken)")
     }

@@ -98,7 +98,9 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// An HTTP call; `nil` when the connection failed (the server is down).
-    func call(_ method: String, _ path: String, headers: [String: String] = [:], body: [UInt8]? = nil) async -> (Int, Data)? {
+    func call(_ method: String, _ path: String, headers: [String: String] = [:], body: [UInt8]? = nil) async -> (
+        Int, Data
+    )? {
         var request = URLRequest(url: URL(string: baseURL + path)!)
         request.httpMethod = method
         request.timeoutInterval = 10
@@ -119,7 +121,9 @@ final class ServerProcess: @unchecked Sendable {
             headers: ["authorization": "Bearer \(Self.adminToken)", "content-type": "application/json"],
             body: body
         )
-        guard answer?.0 == 201 else { throw CLIFailure("could not add a webhook secret: \(String(describing: answer))") }
+        guard answer?.0 == 201 else {
+            throw CLIFailure("could not add a webhook secret: \(String(describing: answer))")
+        }
     }
 }
 

@@ -1,8 +1,8 @@
 import Accounting
 import Foundation
 import Ingestion
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct BillingEventTests {
     /// Golden files: each `webhooks/billing/<name>.json` normalizes to the commands in `<name>.expected.json`.
@@ -37,27 +37,29 @@ import TestSupport
     }
 
     @Test func absentTenantMeansDefault() throws {
-        let event = BillingEvent(json: try Fixtures.billingEventJSON("jp-payment.received").setting(["tenant_id"], to: nil))
+        let event = BillingEvent(
+            json: try Fixtures.billingEventJSON("jp-payment.received").setting(["tenant_id"], to: nil))
         #expect(event.errors.isEmpty)
         #expect(event.tenantID == Tenant.defaultID)
     }
 
     /// Each malformed case names the field to fix.
-    @Test(arguments: [
-        (["data", "total"], JSONValue.string("57820.01"), "data.total"),
-        (["data", "subtotal"], "48000.00", "data.subtotal"),
-        (["data", "lines", 1, "amount"], "4500.00", "data.lines[1].amount"),
-        (["data", "currency"], "XYZ", "data.currency"),
-        (["data", "total"], "57820.001", "data.total"),
-        (["data", "customer_id"], nil, "data.customer_id"),
-        (["data", "lines", 0, "quantity"], "one", "data.lines[0].quantity"),
-        (["data", "lines", 0, "unit_amount"], 45000, "data.lines[0].unit_amount"),
-        (["data", "lines"], "none", "data.lines"),
-        (["data", "issue_date"], "03/11/2026", "data.issue_date"),
-        (["data", "updated_at"], "yesterday", "data.updated_at"),
-        (["type"], "invoice.paid", "type"),
-        (["data"], nil, "data"),
-    ] as [([JSONValue.PathComponent], JSONValue?, String)])
+    @Test(
+        arguments: [
+            (["data", "total"], JSONValue.string("57820.01"), "data.total"),
+            (["data", "subtotal"], "48000.00", "data.subtotal"),
+            (["data", "lines", 1, "amount"], "4500.00", "data.lines[1].amount"),
+            (["data", "currency"], "XYZ", "data.currency"),
+            (["data", "total"], "57820.001", "data.total"),
+            (["data", "customer_id"], nil, "data.customer_id"),
+            (["data", "lines", 0, "quantity"], "one", "data.lines[0].quantity"),
+            (["data", "lines", 0, "unit_amount"], 45000, "data.lines[0].unit_amount"),
+            (["data", "lines"], "none", "data.lines"),
+            (["data", "issue_date"], "03/11/2026", "data.issue_date"),
+            (["data", "updated_at"], "yesterday", "data.updated_at"),
+            (["type"], "invoice.paid", "type"),
+            (["data"], nil, "data"),
+        ] as [([JSONValue.PathComponent], JSONValue?, String)])
     func namesTheFieldOfEachMalformedInvoice(path: [JSONValue.PathComponent], value: JSONValue?, field: String) throws {
         let document = try Fixtures.billingEventJSON("in-invoice.issued").setting(path, to: value)
         let event = BillingEvent(json: document)
@@ -77,6 +79,9 @@ import TestSupport
     @Test func inrAmountsWithThreeDecimalsAreRejected() throws {
         let document = try Fixtures.billingEventJSON("in-refund.issued").setting(["data", "amount"], to: "1180.001")
         let errors = BillingEvent(json: document).errors
-        #expect(errors == [FieldError(field: "data.amount", message: "\"1180.001\" INR amounts have at most 2 decimal places")])
+        #expect(
+            errors == [
+                FieldError(field: "data.amount", message: "\"1180.001\" INR amounts have at most 2 decimal places")
+            ])
     }
 }

@@ -7,7 +7,8 @@ import Testing
     @Test func matchesTheSpecificationsTestVector() throws {
         let key = try StandardWebhooks.keyBytes(fromSecret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
         let body = Array(#"{"test": 2432232314}"#.utf8)
-        let signature = StandardWebhooks.sign(id: "msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp: 1_614_265_330, body: body, key: key)
+        let signature = StandardWebhooks.sign(
+            id: "msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp: 1_614_265_330, body: body, key: key)
         #expect(signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
         try StandardWebhooks.verify(
             id: "msg_p5jXN8AQM9LWM0D4loKWxJek",
@@ -61,7 +62,9 @@ import Testing
 
     @Test func acceptsTimestampsWithinFiveMinutes() throws {
         let good = StandardWebhooks.sign(id: "msg_1", timestamp: 1000, body: body, key: key)
-        try StandardWebhooks.verify(id: "msg_1", timestamp: "1000", signatureHeader: good, body: body, keys: [key], now: 1300)
-        try StandardWebhooks.verify(id: "msg_1", timestamp: "1000", signatureHeader: good, body: body, keys: [key], now: 700)
+        try StandardWebhooks.verify(
+            id: "msg_1", timestamp: "1000", signatureHeader: good, body: body, keys: [key], now: 1300)
+        try StandardWebhooks.verify(
+            id: "msg_1", timestamp: "1000", signatureHeader: good, body: body, keys: [key], now: 700)
     }
 }

@@ -59,7 +59,10 @@ import Testing
         #expect(page.items[0].data["name"] == "Asha R.")
         let versions = try await database.recordVersions(recordID: page.items[0].id, page: PageRequest())
         #expect(versions.items.map { $0.data["name"] } == ["Asha", "Asha R."])
-        #expect(try await database.deliveries(page: PageRequest()).items.map(\.status) == [.accepted, .duplicate, .accepted, .superseded])
+        #expect(
+            try await database.deliveries(page: PageRequest()).items.map(\.status) == [
+                .accepted, .duplicate, .accepted, .superseded,
+            ])
     }
 
     @Test func aVoidKeepsTheRecordAndWinsATie() async throws {
@@ -84,18 +87,22 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: path) }
         let database = try AppDatabase.open(path: path)
         for seconds in 1...5 {
-            _ = try await record(database, delivery("msg_\(seconds)", [customer("c1", name: "v\(seconds)", at: Int64(seconds))]))
+            _ = try await record(
+                database, delivery("msg_\(seconds)", [customer("c1", name: "v\(seconds)", at: Int64(seconds))]))
         }
         #expect(try await database.verifyAuditChain() == .intact(entries: 5))
 
         // Someone with the file edits history: the trigger refuses, so they drop it first.
         let queue = try DatabaseQueue(path: path)
         await #expect(throws: DatabaseError.self) {
-            try await queue.write { try $0.execute(sql: "UPDATE integration_audit_log SET new_value = '{}' WHERE seq = 3") }
+            try await queue.write {
+                try $0.execute(sql: "UPDATE integration_audit_log SET new_value = '{}' WHERE seq = 3")
+            }
         }
         try await queue.write { db in
             try db.execute(sql: "DROP TRIGGER integration_audit_log_no_update")
-            try db.execute(sql: #"UPDATE integration_audit_log SET new_value = '{"id":"c1","name":"forged"}' WHERE seq = 3"#)
+            try db.execute(
+                sql: #"UPDATE integration_audit_log SET new_value = '{"id":"c1","name":"forged"}' WHERE seq = 3"#)
         }
         guard case .broken(let seq, _, _) = try await database.verifyAuditChain() else {
             Issue.record("the edit was not detected")

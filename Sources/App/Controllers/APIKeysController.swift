@@ -32,7 +32,9 @@ struct APIKeysController {
             }
             tenantID = scope
         }
-        guard body.diagnostics.errors.isEmpty, let name, let role else { throw Problem.invalid(body.diagnostics.errors) }
+        guard body.diagnostics.errors.isEmpty, let name, let role else {
+            throw Problem.invalid(body.diagnostics.errors)
+        }
         let (key, token) = try await database.createAPIKey(name: name, role: role, tenantID: tenantID)
         var json = key.json
         if case .object(var members) = json {

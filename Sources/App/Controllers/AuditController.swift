@@ -36,7 +36,9 @@ struct AuditController {
 extension AuditEntry {
     var json: JSONValue {
         func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
-        func document(_ value: String?) -> JSONValue { value.flatMap { try? JSONValue(parsing: Array($0.utf8)) } ?? .null }
+        func document(_ value: String?) -> JSONValue {
+            value.flatMap { try? JSONValue(parsing: Array($0.utf8)) } ?? .null
+        }
         var members: [String: JSONValue] = [:]
         members["seq"] = .number(String(seq))
         members["id"] = .string(id)

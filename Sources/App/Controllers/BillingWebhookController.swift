@@ -65,7 +65,8 @@ struct BillingWebhookController {
                     "delivery_id": .string(outcome.deliveryID), "status": .string(status.rawValue),
                 ]).response(from: request, context: context)
             }
-            let status: DeliveryStatus = outcome.isRedelivery && outcome.status != .rejected ? .duplicate : outcome.status
+            let status: DeliveryStatus =
+                outcome.isRedelivery && outcome.status != .rejected ? .duplicate : outcome.status
             return answer(AppMetrics.outcome(for: status), response)
         } catch let error as IngestionError where error.isAuthenticationFailure {
             // Counted and logged without the body: it is not trusted.

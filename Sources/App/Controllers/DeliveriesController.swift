@@ -54,7 +54,8 @@ struct DeliveriesController {
         var corrected: [UInt8]?
         if let body = members["body"] {
             guard case .object = body else {
-                throw Problem.invalid([FieldError(field: "body", message: "must be the corrected event, a JSON object")])
+                throw Problem.invalid([FieldError(field: "body", message: "must be the corrected event, a JSON object")]
+                )
             }
             corrected = body.canonicalBytes
         }

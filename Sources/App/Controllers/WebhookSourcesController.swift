@@ -24,7 +24,8 @@ struct WebhookSourcesController {
     private func requireGlobalAdmin(_ context: AppRequestContext) throws {
         let principal = try context.require(.admin)
         guard principal.tenantID == nil else {
-            throw Problem(status: .forbidden, title: "Forbidden", detail: "webhook sources are managed by global admins")
+            throw Problem(
+                status: .forbidden, title: "Forbidden", detail: "webhook sources are managed by global admins")
         }
     }
 
@@ -46,7 +47,9 @@ struct WebhookSourcesController {
         if source != nil, source != "billing", secret == nil {
             body.diagnostics.add("secret", "is required: the verifier token (QuickBooks) or webhook key (Xero)")
         }
-        guard body.diagnostics.errors.isEmpty, let source, let secret else { throw Problem.invalid(body.diagnostics.errors) }
+        guard body.diagnostics.errors.isEmpty, let source, let secret else {
+            throw Problem.invalid(body.diagnostics.errors)
+        }
         let created = try await database.createWebhookSource(source: source, secret: secret, box: box)
         secrets.invalidate()
         var json = created.json

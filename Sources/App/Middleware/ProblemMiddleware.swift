@@ -20,7 +20,9 @@ struct ProblemMiddleware: RouterMiddleware {
             if problem.status == .internalServerError {
                 context.logger.error(
                     "request.failed",
-                    metadata: ["http.path": "\(request.uri.path)", "error.type": "\(String(reflecting: type(of: error)))"]
+                    metadata: [
+                        "http.path": "\(request.uri.path)", "error.type": "\(String(reflecting: type(of: error)))",
+                    ]
                 )
             }
             return try problem.response(from: request, context: context)
