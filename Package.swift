@@ -56,6 +56,8 @@ let package = Package(
             dependencies: [
                 "Accounting",
                 "Persistence",
+                // Only for the `Database` type the inbox's group committer is parameterized with.
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],

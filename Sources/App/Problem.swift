@@ -78,9 +78,10 @@ extension Problem {
                 self = .invalid([FieldError(field: "cursor", message: "is not a cursor this API handed out")])
             case .notFound(let entity, let id):
                 self = .notFound("no \(entity) \(id)")
-            case .invalidMasterKey, .secretUnreadable:
+            case .invalidMasterKey, .secretUnreadable, .commitIncomplete:
                 self.init(
-                    status: .internalServerError, title: "Internal Server Error", detail: "a secret could not be read")
+                    status: .internalServerError, title: "Internal Server Error",
+                    detail: "the request could not be completed")
             }
         case let error as any HTTPResponseError:
             let title = error.status.reasonPhrase

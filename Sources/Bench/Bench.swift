@@ -205,10 +205,23 @@ struct Connection {
         return result
     }
 
+    /// `updated_at` for events sent this second; formatting a date per request would load the client, not the server.
+    static let clock = Mutex<(second: Int64, text: String)>((0, ""))
+
+    static func now() -> String {
+        let second = Int64(Date().timeIntervalSince1970)
+        return clock.withLock { cached in
+            if cached.second != second {
+                let formatter = ISO8601DateFormatter()
+                cached = (second, formatter.string(from: Date(timeIntervalSince1970: TimeInterval(second))))
+            }
+            return cached.text
+        }
+    }
+
     /// A realistic event with unique ids: an INR invoice with two GST lines and its customer.
     static func body(event: String, id: String) -> [UInt8] {
-        let now = Date().timeIntervalSince1970
-        let updatedAt = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: now))
+        let updatedAt = now()
         if event == "customer" {
             return Array(
                 #"{"type":"customer.created","timestamp":"\#(updatedAt)","tenant_id":"bench","data":{"id":"cus_\#(id)","name":"Family \#(id)","email":"family.\#(id)@example.in","currency":"INR","updated_at":"\#(updatedAt)"}}"#

@@ -1,11 +1,12 @@
 import Accounting
+import GRDB
 import Persistence
 
 /// The front door of the store for every webhook source: deliveries are group-committed, so concurrent
 /// requests share one transaction and one fsync, and each caller returns only once its delivery is durable.
 public struct Inbox: Sendable {
     public let database: AppDatabase
-    private let committer: GroupCommitter<IncomingDelivery, DeliveryOutcome>
+    private let committer: GroupCommitter<Database, IncomingDelivery, DeliveryOutcome>
 
     /// - Parameters:
     ///   - maximumBatchSize: the most deliveries one transaction takes.
@@ -14,9 +15,7 @@ public struct Inbox: Sendable {
         database: AppDatabase, maximumBatchSize: Int = 512, onBatch: @escaping @Sendable (Int) -> Void = { _ in }
     ) {
         self.database = database
-        self.committer = GroupCommitter(maximumBatchSize: maximumBatchSize, onBatch: onBatch) { batch in
-            try await database.record(batch)
-        }
+        self.committer = database.makeInboxCommitter(maximumBatchSize: maximumBatchSize, onBatch: onBatch)
     }
 
     /// Records a delivery (with any others arriving now); returns once it is on disk.

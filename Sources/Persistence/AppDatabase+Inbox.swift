@@ -7,25 +7,49 @@ extension AppDatabase {
     /// item's failure does not undo the others: inbox row, dedup by webhook id and by idempotency key,
     /// version resolution, canonical record, version and audit entry.
     public func record(_ batch: [IncomingDelivery]) async throws -> [Result<DeliveryOutcome, any Error>] {
-        try await writer.write { db in
-            var audit = try AuditLog(db)
-            var results: [Result<DeliveryOutcome, any Error>] = []
-            results.reserveCapacity(batch.count)
-            for delivery in batch {
-                let chainMark = audit.lastHash
-                do {
-                    var outcome: DeliveryOutcome?
-                    try db.inSavepoint {
-                        outcome = try Self.insert(delivery, db: db, audit: &audit)
-                        return .commit
+        try await writer.writeWithoutTransaction { db in Self.record(batch, db: db) }
+    }
+
+    /// A group committer whose drain runs on the writer connection.
+    public func makeInboxCommitter(
+        maximumBatchSize: Int,
+        onBatch: @escaping @Sendable (Int) -> Void
+    ) -> GroupCommitter<Database, IncomingDelivery, DeliveryOutcome> {
+        let writer = self.writer
+        return GroupCommitter(
+            maximumBatchSize: maximumBatchSize,
+            onBatch: onBatch,
+            schedule: { body in writer.asyncWriteWithoutTransaction { db in body(db) } },
+            commit: { db, batch in Self.record(batch, db: db) }
+        )
+    }
+
+    /// One transaction for the batch; if it cannot commit, every item fails.
+    static func record(_ batch: [IncomingDelivery], db: Database) -> [Result<DeliveryOutcome, any Error>] {
+        var results: [Result<DeliveryOutcome, any Error>] = []
+        results.reserveCapacity(batch.count)
+        do {
+            try db.inTransaction(.immediate) {
+                var audit = try AuditLog(db)
+                for delivery in batch {
+                    let chainMark = audit.lastHash
+                    do {
+                        var outcome: DeliveryOutcome?
+                        try db.inSavepoint {
+                            outcome = try Self.insert(delivery, db: db, audit: &audit)
+                            return .commit
+                        }
+                        results.append(.success(outcome!))
+                    } catch {
+                        audit.rewind(to: chainMark)
+                        results.append(.failure(error))
                     }
-                    results.append(.success(outcome!))
-                } catch {
-                    audit.rewind(to: chainMark)
-                    results.append(.failure(error))
                 }
+                return .commit
             }
             return results
+        } catch {
+            return Array(repeating: .failure(error), count: batch.count)
         }
     }
 

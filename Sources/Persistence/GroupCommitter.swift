@@ -2,32 +2,31 @@ import Synchronization
 
 /// Group commit: concurrent callers share one write transaction, and so one fsync.
 ///
-/// The first caller to arrive while no commit is running leads: it commits its own item together with
-/// everything queued so far (up to `maximumBatchSize`), answers every follower, then hands the lead to
-/// the oldest caller still waiting. Under light load each item commits alone with no added wait; under
-/// heavy load one fsync covers a whole batch. No background task is involved, so nothing needs to be
-/// started or stopped, and a caller that is answered has its item on disk.
-public final class GroupCommitter<Input: Sendable, Output: Sendable>: Sendable {
-    /// Commits a batch in one transaction; each item's own failure is its own (a savepoint), a thrown error
-    /// fails the whole batch.
-    public typealias Commit = @Sendable ([Input]) async throws -> [Result<Output, any Error>]
-
-    private enum Signal: Sendable {
-        case done(Result<Output, any Error>)
-        case lead
-    }
+/// Callers queue their item and wait. The first caller to find no drain running schedules one on the
+/// store's serial executor (the database writer); the drain commits everything queued (up to
+/// `maximumBatchSize` per transaction), answers those callers, and goes on while more has queued meanwhile.
+/// So under load the writer commits back to back, never waiting for a task to be scheduled, and one fsync
+/// covers a whole batch; under light load an item commits alone with no added wait. A caller that is
+/// answered has its item on disk. No task is spawned: the drain runs on the writer.
+public final class GroupCommitter<Context, Input: Sendable, Output: Sendable>: Sendable {
+    /// Commits a batch in one transaction on the serial executor. Each item's own failure is its own (a savepoint);
+    /// a failed transaction fails every item of the batch.
+    public typealias Commit = @Sendable (Context, [Input]) -> [Result<Output, any Error>]
+    /// Runs a body on the serial executor that owns `Context`, without waiting for it.
+    public typealias Schedule = @Sendable (@escaping @Sendable (Context) -> Void) -> Void
 
     private struct Waiter: Sendable {
         let input: Input
-        let continuation: CheckedContinuation<Signal, Never>
+        let continuation: CheckedContinuation<Result<Output, any Error>, Never>
     }
 
     private struct State: Sendable {
         var waiting: [Waiter] = []
-        var leading = false
+        var draining = false
     }
 
     private let state = Mutex(State())
+    private let schedule: Schedule
     private let commit: Commit
     private let maximumBatchSize: Int
     private let onBatch: @Sendable (Int) -> Void
@@ -36,62 +35,52 @@ public final class GroupCommitter<Input: Sendable, Output: Sendable>: Sendable {
     ///   - maximumBatchSize: the most items one transaction takes.
     ///   - onBatch: told each batch's size (for the commit batch size metric).
     public init(
-        maximumBatchSize: Int = 512, onBatch: @escaping @Sendable (Int) -> Void = { _ in }, commit: @escaping Commit
+        maximumBatchSize: Int = 512,
+        onBatch: @escaping @Sendable (Int) -> Void = { _ in },
+        schedule: @escaping Schedule,
+        commit: @escaping Commit
     ) {
         self.maximumBatchSize = max(1, maximumBatchSize)
         self.onBatch = onBatch
+        self.schedule = schedule
         self.commit = commit
     }
 
     /// Commits `input` with whatever else is being submitted now; returns once it is durable.
     public func submit(_ input: Input) async throws -> Output {
-        let signal = await withCheckedContinuation { (continuation: CheckedContinuation<Signal, Never>) in
-            let leadNow = state.withLock { state in
-                if state.leading {
-                    state.waiting.append(Waiter(input: input, continuation: continuation))
-                    return false
-                }
-                state.leading = true
+        let result = await withCheckedContinuation { continuation in
+            let startDrain = state.withLock { state in
+                state.waiting.append(Waiter(input: input, continuation: continuation))
+                if state.draining { return false }
+                state.draining = true
                 return true
             }
-            if leadNow { continuation.resume(returning: .lead) }
+            if startDrain { schedule { context in self.drain(context) } }
         }
-        switch signal {
-        case .done(let result):
-            return try result.get()
-        case .lead:
-            return try await lead(with: input).get()
-        }
+        return try result.get()
     }
 
-    private func lead(with input: Input) async -> Result<Output, any Error> {
-        let followers = state.withLock { state in
-            let count = min(state.waiting.count, maximumBatchSize - 1)
-            let taken = Array(state.waiting.prefix(count))
-            state.waiting.removeFirst(count)
-            return taken
-        }
-        let batch = [input] + followers.map(\.input)
-        onBatch(batch.count)
-        var results: [Result<Output, any Error>]
-        do {
-            results = try await commit(batch)
-            precondition(results.count == batch.count, "a commit must answer every item")
-        } catch {
-            results = Array(repeating: .failure(error), count: batch.count)
-        }
-        for (follower, result) in zip(followers, results.dropFirst()) {
-            follower.continuation.resume(returning: .done(result))
-        }
-        let next = state.withLock { state -> Waiter? in
-            if state.waiting.isEmpty {
-                state.leading = false
-                return nil
+    private func drain(_ context: Context) {
+        while true {
+            let batch = state.withLock { state -> [Waiter] in
+                let count = min(state.waiting.count, maximumBatchSize)
+                if count == 0 {
+                    state.draining = false
+                    return []
+                }
+                let taken = Array(state.waiting.prefix(count))
+                state.waiting.removeFirst(count)
+                return taken
             }
-            return state.waiting.removeFirst()
+            if batch.isEmpty { return }
+            onBatch(batch.count)
+            var results = commit(context, batch.map(\.input))
+            if results.count != batch.count {
+                results = Array(repeating: .failure(PersistenceError.commitIncomplete), count: batch.count)
+            }
+            for (waiter, result) in zip(batch, results) {
+                waiter.continuation.resume(returning: result)
+            }
         }
-        // The next leader commits its own item and whatever queued behind it.
-        next?.continuation.resume(returning: .lead)
-        return results[0]
     }
 }

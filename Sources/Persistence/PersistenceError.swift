@@ -6,6 +6,8 @@ public enum PersistenceError: Error, Hashable, Sendable {
     case invalidMasterKey(String)
     /// A sealed secret did not open: wrong master key, or the row was tampered with.
     case secretUnreadable
+    /// A group commit did not answer every item (a bug): none of them is taken as committed.
+    case commitIncomplete
     /// The entity does not exist (or is not visible to the caller's tenant).
     case notFound(entity: String, id: String)
 
@@ -14,6 +16,7 @@ public enum PersistenceError: Error, Hashable, Sendable {
         case .invalidCursor: "invalid_cursor"
         case .invalidMasterKey: "invalid_master_key"
         case .secretUnreadable: "secret_unreadable"
+        case .commitIncomplete: "commit_incomplete"
         case .notFound: "not_found"
         }
     }

@@ -1,3 +1,4 @@
+import Dispatch
 import Persistence
 import Synchronization
 import Testing
@@ -9,12 +10,28 @@ import Testing
         let started = Atomic<Int>(0)
     }
 
+    /// A serial queue stands in for the database writer.
+    static func committer(
+        recorder: Recorder,
+        maximumBatchSize: Int = 64,
+        commit: @escaping @Sendable ([Int]) -> [Result<Int, any Error>]
+    ) -> GroupCommitter<Void, Int, Int> {
+        let queue = DispatchQueue(label: "writer")
+        return GroupCommitter(
+            maximumBatchSize: maximumBatchSize,
+            schedule: { body in queue.async { body(()) } },
+            commit: { _, batch in
+                recorder.batches.withLock { $0.append(batch) }
+                return commit(batch)
+            }
+        )
+    }
+
     @Test func concurrentSubmissionsShareTransactions() async throws {
         let recorder = Recorder()
-        let committer = GroupCommitter<Int, Int>(maximumBatchSize: 64) { batch in
-            recorder.batches.withLock { $0.append(batch) }
+        let committer = Self.committer(recorder: recorder) { batch in
             // Stand-in for the fsync: the first transaction lasts until every caller has arrived.
-            while recorder.started.load(ordering: .relaxed) < 400 { await Task.yield() }
+            while recorder.started.load(ordering: .relaxed) < 400 {}
             return batch.map { .success($0 * 10) }
         }
         let results = try await withThrowingTaskGroup(of: (Int, Int).self) { group in
@@ -36,8 +53,8 @@ import Testing
 
     @Test func oneItemsFailureIsItsOwnAndABatchFailureIsEveryones() async throws {
         struct Refused: Error {}
-        let committer = GroupCommitter<Int, Int> { batch in
-            if batch.contains(-1) { throw Refused() }
+        let committer = Self.committer(recorder: Recorder()) { batch in
+            if batch.contains(-1) { return batch.map { _ in .failure(Refused()) } }
             return batch.map { $0 == 13 ? .failure(Refused()) : .success($0) }
         }
         #expect(try await committer.submit(12) == 12)
