@@ -15,36 +15,62 @@ import Testing
         )
     }
 
-    @Test func everyAcknowledgedEventSurvivesSIGKILLExactlyOnce() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
+    /// A server on a fresh database in `directory`, with a billing secret registered.
+    static func startServer(in directory: TemporaryDirectory) async throws -> (ServerProcess, Signer) {
         let server = try await ServerProcess(database: directory.database, directory: directory.url)
         let signer = Signer()
         try await server.addBillingSecret(signer.secret)
+        return (server, signer)
+    }
 
-        let tally = Tally()
+    /// Eight concurrent clients post distinct customer events, `perClient` each, until the server goes away or
+    /// `tally.stopped`; `signal` is sent to the server once `threshold` holds.
+    static func burst(
+        on server: ServerProcess,
+        signer: Signer,
+        prefix: String,
+        perClient: Int,
+        tally: Tally,
+        signal: Int32,
+        when threshold: @escaping @Sendable (Tally) -> Bool
+    ) async {
         await withTaskGroup(of: Void.self) { group in
             for client in 0..<8 {
                 group.addTask {
-                    for sequence in 0..<100_000 where !tally.stopped.load(ordering: .relaxed) {
-                        let id = "cus_\(client)_\(sequence)"
-                        let body = Self.customerEvent(id)
+                    for sequence in 0..<perClient where !tally.stopped.load(ordering: .relaxed) {
+                        let id = "\(prefix)_\(client)_\(sequence)"
+                        let body = customerEvent(id)
                         var headers = signer.headers(for: body, id: "msg_\(id)")
                         headers["content-type"] = "application/json"
                         guard
                             let (status, _) = await server.call(
-                                "POST", "/webhooks/billing", headers: headers, body: body)
+                                "POST",
+                                "/webhooks/billing",
+                                headers: headers,
+                                body: body
+                            )
                         else { return }
+                        tally.statuses.withLock { $0.append(status) }
                         if (200..<300).contains(status) { tally.acknowledged.withLock { $0.append(id) } }
                     }
                 }
             }
             group.addTask {
-                // Kill in the middle of the burst: once a few hundred events were acknowledged.
-                while tally.acknowledgedCount < 400 { await Task.yield() }
-                server.signal(SIGKILL)
-                tally.stopped.store(true, ordering: .relaxed)
+                while !threshold(tally) { await Task.yield() }
+                server.signal(signal)
+                if signal == SIGKILL { tally.stopped.store(true, ordering: .relaxed) }
             }
+        }
+    }
+
+    @Test func everyAcknowledgedEventSurvivesSIGKILLExactlyOnce() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (server, signer) = try await Self.startServer(in: directory)
+        let tally = Tally()
+        // Kill in the middle of the burst: once a few hundred events were acknowledged.
+        await Self.burst(on: server, signer: signer, prefix: "cus", perClient: 100_000, tally: tally, signal: SIGKILL) {
+            $0.acknowledgedCount >= 400
         }
         let exit = try await server.waitForExit()
         #expect(exit.signaled)
@@ -85,28 +111,10 @@ import Testing
     @Test func sigtermDrainsInFlightRequestsAndExitsZero() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let server = try await ServerProcess(database: directory.database, directory: directory.url)
-        let signer = Signer()
-        try await server.addBillingSecret(signer.secret)
+        let (server, signer) = try await Self.startServer(in: directory)
         let tally = Tally()
-        await withTaskGroup(of: Void.self) { group in
-            for client in 0..<8 {
-                group.addTask {
-                    for sequence in 0..<40 {
-                        let id = "cus_term_\(client)_\(sequence)"
-                        let body = Self.customerEvent(id)
-                        guard
-                            let (status, _) = await server.call(
-                                "POST", "/webhooks/billing", headers: signer.headers(for: body), body: body)
-                        else { return }
-                        tally.statuses.withLock { $0.append(status) }
-                    }
-                }
-            }
-            group.addTask {
-                while tally.statusCount < 50 { await Task.yield() }
-                server.signal(SIGTERM)
-            }
+        await Self.burst(on: server, signer: signer, prefix: "cus_term", perClient: 40, tally: tally, signal: SIGTERM) {
+            $0.statusCount >= 50
         }
         let exit = try await server.waitForExit()
         #expect(exit.status == 0)
@@ -123,9 +131,7 @@ import Testing
     @Test func replayPostsFixturesAndAuditVerifyDetectsAnEditedRow() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let server = try await ServerProcess(database: directory.database, directory: directory.url)
-        let signer = Signer()
-        try await server.addBillingSecret(signer.secret)
+        let (server, signer) = try await Self.startServer(in: directory)
         let (replayStatus, replayOutput) = try await ServerProcess.run(
             [
                 "replay", Fixtures.billingDirectory.path, "--to", "\(server.baseURL)/webhooks/billing", "--secret",
