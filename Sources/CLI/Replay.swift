@@ -41,7 +41,8 @@ struct Replay: AsyncParsableCommand {
             let id =
                 freshIDs
                 ? "msg_" + UUID().uuidString.lowercased()
-                : "msg_" + SHA256.hash(data: body).prefix(12).map { String($0, radix: 16) }.joined()
+                : "msg_"
+                    + SHA256.hash(data: body).prefix(12).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
             let timestamp = Int64(Date().timeIntervalSince1970)
             var request = URLRequest(url: url)
             request.httpMethod = "POST"

@@ -59,11 +59,4 @@ public struct AppDatabase: Sendable {
     public func synchronousLevel() async throws -> Int {
         try await writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
-
-    /// Runs `PRAGMA integrity_check` and WAL checkpointing, for `ledgerwire migrate` and the runbook.
-    public func checkIntegrity() async throws -> Bool {
-        try await writer.read { db in
-            try String.fetchOne(db, sql: "PRAGMA integrity_check") == "ok"
-        }
-    }
 }

@@ -46,8 +46,12 @@ struct BillingWebhookController {
                 body: Array(body.readableBytesView)
             )
             let outcome = receipt.outcome
+            // A redelivery of a kept delivery is a duplicate, whatever the first one became; a rejected one is
+            // answered as it was the first time.
+            let status: DeliveryStatus =
+                outcome.isRedelivery && outcome.status != .rejected ? .duplicate : outcome.status
             let response: Response
-            if outcome.status == .rejected {
+            if status == .rejected {
                 let problem = Problem(
                     status: receipt.isMalformedJSON ? .badRequest : .unprocessableContent,
                     title: receipt.isMalformedJSON ? "Bad Request" : "Unprocessable Content",
@@ -59,14 +63,10 @@ struct BillingWebhookController {
                 )
                 response = try problem.response(from: request, context: context)
             } else {
-                // A redelivery of a kept delivery is a duplicate, whatever the first one became.
-                let status: DeliveryStatus = outcome.isRedelivery ? .duplicate : outcome.status
                 response = try JSONResponse([
                     "delivery_id": .string(outcome.deliveryID), "status": .string(status.rawValue),
                 ]).response(from: request, context: context)
             }
-            let status: DeliveryStatus =
-                outcome.isRedelivery && outcome.status != .rejected ? .duplicate : outcome.status
             return answer(AppMetrics.outcome(for: status), response)
         } catch let error as IngestionError where error.isAuthenticationFailure {
             // Counted and logged without the body: it is not trusted.
