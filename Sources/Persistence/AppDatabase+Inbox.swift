@@ -106,8 +106,10 @@ extension AppDatabase {
         return DeliveryOutcome(deliveryID: deliveryID, status: status, changes: changes)
     }
 
-    /// Steps 4 and 5 of the pipeline for each command: dedup by idempotency key, then compare with the
-    /// stored version — older is superseded, newer is applied (record, version, audit).
+    /// Steps 4 and 5 of the pipeline for each command: compare it with the stored record — the same change is a
+    /// duplicate, an older one is superseded (or a duplicate of a version it already was), a newer one is applied
+    /// (record, version, audit). A command's idempotency key is its record and `(updated_at, action)`, so the
+    /// record and its versions are the whole of what dedup needs.
     static func apply(
         _ commands: [SyncCommand],
         deliveryID: String,
@@ -119,12 +121,6 @@ extension AppDatabase {
         var changes: [RecordChange] = []
         var superseded = 0
         for command in commands {
-            let key = command.idempotencyKey
-            let known = try Bool.fetchOne(
-                db.cachedStatement(sql: "SELECT 1 FROM commands WHERE idempotency_key = ?"),
-                arguments: [key]
-            )
-            if known == true { continue }
             let stored = try Row.fetchOne(
                 db.cachedStatement(
                     sql: """
@@ -140,24 +136,21 @@ extension AppDatabase {
                 let incomingOrder = (command.updatedAt.microsecondsSinceEpoch, command.action.precedence)
                 if incomingOrder == storedOrder { continue }
                 if incomingOrder < storedOrder {
-                    try insertCommand(command, key: key, deliveryID: deliveryID, status: "superseded", db: db, at: now)
-                    superseded += 1
+                    let wasAVersion = try Bool.fetchOne(
+                        db.cachedStatement(
+                            sql: """
+                                SELECT 1 FROM record_versions
+                                WHERE record_id = ? AND source_updated_at = ? AND action = ?
+                                """
+                        ),
+                        arguments: [stored["id"], command.updatedAt.microsecondsSinceEpoch, command.action.rawValue]
+                    )
+                    if wasAVersion != true { superseded += 1 }
                     continue
                 }
             }
-            let change = try write(
-                command, over: stored, deliveryID: deliveryID, at: now, actor: actor, db: db, audit: &audit)
-            try insertCommand(
-                command,
-                key: key,
-                deliveryID: deliveryID,
-                status: "applied",
-                recordID: change.recordID,
-                version: change.version,
-                db: db,
-                at: now
-            )
-            changes.append(change)
+            changes.append(
+                try write(command, over: stored, deliveryID: deliveryID, at: now, actor: actor, db: db, audit: &audit))
         }
         let status: DeliveryStatus = !changes.isEmpty ? .accepted : superseded > 0 ? .superseded : .duplicate
         return (status, changes)
@@ -236,29 +229,6 @@ extension AppDatabase {
         )
         return RecordChange(
             recordID: recordID, recordType: command.recordType, localID: command.localID, version: version)
-    }
-
-    private static func insertCommand(
-        _ command: SyncCommand,
-        key: String,
-        deliveryID: String,
-        status: String,
-        recordID: String? = nil,
-        version: Int? = nil,
-        db: Database,
-        at now: Timestamp
-    ) throws {
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO commands (id, delivery_id, idempotency_key, tenant_id, record_type, local_id, action,
-                    source_updated_at, status, record_id, version, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(arguments: [
-            Identifiers.make("cmd"), deliveryID, key, command.tenantID.rawValue, command.recordType.rawValue,
-            command.localID, command.action.rawValue, command.updatedAt.microsecondsSinceEpoch, status, recordID,
-            version, now.rfc3339,
-        ])
     }
 }
 

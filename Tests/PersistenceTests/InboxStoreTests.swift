@@ -53,6 +53,10 @@ import Testing
         let older = try await record(database, delivery("msg_4", [customer("c1", name: "Old name", at: 150)]))
         #expect(older.status == .superseded)
 
+        // The first version again, under yet another id, after a newer one: it was stored once, so a duplicate.
+        let firstAgain = try await record(database, delivery("msg_5", [customer("c1", name: "Asha", at: 100)]))
+        #expect(firstAgain.status == .duplicate && firstAgain.changes.isEmpty)
+
         let page = try await database.records(localID: "c1", page: PageRequest())
         #expect(page.items.count == 1)
         #expect(page.items[0].version == 2)
@@ -61,7 +65,7 @@ import Testing
         #expect(versions.items.map { $0.data["name"] } == ["Asha", "Asha R."])
         #expect(
             try await database.deliveries(page: PageRequest()).items.map(\.status) == [
-                .accepted, .duplicate, .accepted, .superseded,
+                .accepted, .duplicate, .accepted, .superseded, .duplicate,
             ])
     }
 
