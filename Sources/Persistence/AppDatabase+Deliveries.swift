@@ -13,6 +13,10 @@ extension AppDatabase {
         try await writer.read { db in
             var filter = SQLFilter()
             filter.add("status = ?", status?.rawValue)
+            if let status, status != .accepted {
+                // The term of the partial index `deliveries_needing_attention`, so the planner can use it.
+                filter.add("status <> 'accepted'")
+            }
             filter.add("source = ?", source)
             filter.add("tenant_id = ?", tenantID)
             filter.add("rowid > ?", page.after)
@@ -70,9 +74,9 @@ extension AppDatabase {
             switch content {
             case .commands(let commands):
                 (status, changes) = try Self.apply(
-                    commands,
+                    commands.map(PreparedCommand.init),
                     deliveryID: id,
-                    at: now,
+                    at: Moment(now),
                     actor: actor,
                     db: db,
                     audit: &audit

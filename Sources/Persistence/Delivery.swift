@@ -15,6 +15,9 @@ public enum DeliveryStatus: String, Sendable, Hashable, CaseIterable {
 }
 
 /// A verified delivery on its way into the inbox, already normalized.
+///
+/// Everything the write needs that does not depend on what is stored — ids, canonical JSON, timestamps as text — is
+/// prepared when the delivery is made, on the request's task, so the single database writer only writes.
 public struct IncomingDelivery: Sendable {
     /// What the delivery asks for.
     public enum Content: Sendable {
@@ -23,15 +26,16 @@ public struct IncomingDelivery: Sendable {
         case unroutable(String)
     }
 
-    public var source: String
-    public var webhookID: String
-    public var receivedAt: Timestamp
-    public var tenantID: Tenant.ID?
-    public var eventType: String?
+    public let source: String
+    public let webhookID: String
+    public let receivedAt: Timestamp
+    public let tenantID: Tenant.ID?
+    public let eventType: String?
     /// The headers that verified it (never a secret).
-    public var headers: [String: String]
-    public var body: [UInt8]
-    public var content: Content
+    public let headers: [String: String]
+    public let body: [UInt8]
+    public let content: Content
+    let prepared: PreparedDelivery
 
     public init(
         source: String,
@@ -51,6 +55,46 @@ public struct IncomingDelivery: Sendable {
         self.headers = headers
         self.body = body
         self.content = content
+        self.prepared = PreparedDelivery(headers: headers, receivedAt: receivedAt, content: content)
+    }
+}
+
+/// The parts of a delivery's rows that can be computed before the write transaction.
+struct PreparedDelivery: Sendable {
+    let id: String
+    let headers: String
+    let receivedAt: String
+    let status: DeliveryStatus
+    let errors: [FieldError]
+    let errorsJSON: String
+    let commands: [PreparedCommand]
+
+    init(headers: [String: String], receivedAt: Timestamp, content: IncomingDelivery.Content) {
+        id = Identifiers.make("dlv")
+        self.headers = JSONValue.object(headers.mapValues(JSONValue.string)).canonicalString
+        self.receivedAt = receivedAt.rfc3339
+        switch content {
+        case .commands(let commands):
+            (status, errors, self.commands) = (.accepted, [], commands.map(PreparedCommand.init))
+        case .rejected(let errors):
+            (status, self.errors, commands) = (.rejected, errors, [])
+        case .unroutable(let reason):
+            (status, errors, commands) = (.unroutable, [FieldError(field: "", message: reason)], [])
+        }
+        errorsJSON = FieldErrorCoding.encode(errors)
+    }
+}
+
+/// A command with its canonical JSON and the ids it gets if it creates a record.
+struct PreparedCommand: Sendable {
+    let command: SyncCommand
+    let data: String
+    let newRecordID: String
+
+    init(_ command: SyncCommand) {
+        self.command = command
+        data = command.data.canonicalString
+        newRecordID = Identifiers.make("rec")
     }
 }
 

@@ -8,6 +8,9 @@ import Synchronization
 /// So under load the writer commits back to back, never waiting for a task to be scheduled, and one fsync
 /// covers a whole batch; under light load an item commits alone with no added wait. A caller that is
 /// answered has its item on disk. No task is spawned: the drain runs on the writer.
+///
+/// When the queue runs empty the drain calls `onIdle` once before it stops, for upkeep that should not sit in
+/// front of a commit under load (the inbox checkpoints its write-ahead log there).
 public final class GroupCommitter<Context, Input: Sendable, Output: Sendable>: Sendable {
     /// Commits a batch in one transaction on the serial executor. Each item's own failure is its own (a savepoint);
     /// a failed transaction fails every item of the batch.
@@ -30,18 +33,22 @@ public final class GroupCommitter<Context, Input: Sendable, Output: Sendable>: S
     private let commit: Commit
     private let maximumBatchSize: Int
     private let onBatch: @Sendable (Int) -> Void
+    private let onIdle: @Sendable (Context) -> Void
 
     /// - Parameters:
     ///   - maximumBatchSize: the most items one transaction takes.
     ///   - onBatch: told each batch's size (for the commit batch size metric).
+    ///   - onIdle: runs on the serial executor when the queue has run empty; items submitted meanwhile wait for it.
     public init(
         maximumBatchSize: Int = 512,
         onBatch: @escaping @Sendable (Int) -> Void = { _ in },
+        onIdle: @escaping @Sendable (Context) -> Void = { _ in },
         schedule: @escaping Schedule,
         commit: @escaping Commit
     ) {
         self.maximumBatchSize = max(1, maximumBatchSize)
         self.onBatch = onBatch
+        self.onIdle = onIdle
         self.schedule = schedule
         self.commit = commit
     }
@@ -61,18 +68,28 @@ public final class GroupCommitter<Context, Input: Sendable, Output: Sendable>: S
     }
 
     private func drain(_ context: Context) {
+        var wasIdle = false
         while true {
-            let batch = state.withLock { state -> [Waiter] in
-                let count = min(state.waiting.count, maximumBatchSize)
-                if count == 0 {
-                    state.draining = false
+            let batch = state.withLock { state -> [Waiter]? in
+                if state.waiting.isEmpty {
+                    if wasIdle {
+                        state.draining = false
+                        return nil
+                    }
                     return []
                 }
+                let count = min(state.waiting.count, maximumBatchSize)
                 let taken = Array(state.waiting.prefix(count))
                 state.waiting.removeFirst(count)
                 return taken
             }
-            if batch.isEmpty { return }
+            guard let batch else { return }
+            if batch.isEmpty {
+                wasIdle = true
+                onIdle(context)
+                continue
+            }
+            wasIdle = false
             onBatch(batch.count)
             var results = commit(context, batch.map(\.input))
             if results.count != batch.count {

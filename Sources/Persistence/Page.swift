@@ -52,6 +52,11 @@ struct SQLFilter {
         arguments += [value]
     }
 
+    /// Adds a condition without arguments.
+    mutating func add(_ condition: String) {
+        conditions.append(condition)
+    }
+
     var whereClause: String {
         conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
     }

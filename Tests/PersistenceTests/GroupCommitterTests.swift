@@ -62,4 +62,24 @@ import Testing
         await #expect(throws: Refused.self) { try await committer.submit(-1) }
         #expect(try await committer.submit(14) == 14)
     }
+
+    /// Upkeep runs once each time the queue runs empty, never between batches, and what arrives meanwhile commits.
+    @Test func idleUpkeepRunsWhenTheQueueRunsEmpty() async throws {
+        let events = Mutex<[String]>([])
+        let queue = DispatchQueue(label: "writer")
+        let committer = GroupCommitter<Void, Int, Int>(
+            onIdle: { _ in events.withLock { $0.append("idle") } },
+            schedule: { body in queue.async { body(()) } },
+            commit: { _, batch in
+                events.withLock { $0.append("commit \(batch)") }
+                return batch.map { .success($0) }
+            }
+        )
+        #expect(try await committer.submit(1) == 1)
+        // The drain may still be finishing with its idle call; wait until it has.
+        while events.withLock({ $0.last }) != "idle" { await Task.yield() }
+        #expect(try await committer.submit(2) == 2)
+        while events.withLock({ $0.count }) < 4 { await Task.yield() }
+        #expect(events.withLock { $0 } == ["commit [1]", "idle", "commit [2]", "idle"])
+    }
 }

@@ -1,8 +1,9 @@
 import Accounting
 import Foundation
 import GRDB
-import Persistence
 import Testing
+
+@testable import Persistence
 
 @Suite struct InboxStoreTests {
     let tenant = Tenant.ID("school")
@@ -67,6 +68,31 @@ import Testing
             try await database.deliveries(page: PageRequest()).items.map(\.status) == [
                 .accepted, .duplicate, .accepted, .superseded, .duplicate,
             ])
+    }
+
+    /// A batch is one transaction, but one delivery's failure is its own: the others commit, the chain holds.
+    @Test func oneFailingDeliveryDoesNotTakeItsBatchDown() async throws {
+        let database = try AppDatabase.inMemory()
+        try await database.writer.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER poison BEFORE INSERT ON records WHEN NEW.local_id = 'poison'
+                    BEGIN SELECT RAISE(ABORT, 'poisoned'); END
+                    """
+            )
+        }
+        let results = try await database.record([
+            delivery("msg_1", [customer("c1", name: "Asha", at: 100)]),
+            delivery("msg_2", [customer("c2", name: "Ravi", at: 100), customer("poison", name: "X", at: 100)]),
+            delivery("msg_3", [customer("c3", name: "Meera", at: 100)]),
+        ])
+        #expect(try results[0].get().status == .accepted)
+        #expect(throws: (any Error).self) { try results[1].get() }
+        #expect(try results[2].get().status == .accepted)
+        let stored = try await database.records(page: PageRequest()).items.map(\.localID)
+        #expect(stored == ["c1", "c3"])
+        #expect(try await database.deliveries(page: PageRequest()).items.map(\.webhookID) == ["msg_1", "msg_3"])
+        #expect(try await database.verifyAuditChain() == .intact(entries: 2))
     }
 
     @Test func aVoidKeepsTheRecordAndWinsATie() async throws {
