@@ -162,7 +162,7 @@ extension AppDatabase {
             let stored = try Row.fetchOne(
                 db.cachedStatement(
                     sql: """
-                        SELECT id, version, action, source_updated_at, data FROM records
+                        SELECT id, version, action, source_updated_at FROM records
                         WHERE tenant_id = ? AND record_type = ? AND local_id = ?
                         """
                 ),
@@ -205,7 +205,13 @@ extension AppDatabase {
         audit: inout AuditLog
     ) throws -> RecordChange {
         let command = prepared.command
-        let oldData: String? = stored?["data"]
+        let oldData: String? =
+            if let stored {
+                try String.fetchOne(
+                    db.cachedStatement(sql: "SELECT data FROM record_versions WHERE record_id = ? AND version = ?"),
+                    arguments: [stored["id"], stored["version"]]
+                )
+            } else { nil }
         var newData = prepared.data
         if command.action == .void, let oldData,
             case .object(var members) = try? JSONValue(parsing: Array(oldData.utf8)),
@@ -222,25 +228,23 @@ extension AppDatabase {
             version = (stored["version"] as Int) + 1
             try db.cachedStatement(
                 sql: """
-                    UPDATE records SET version = ?, action = ?, source_updated_at = ?, data = ?, updated_at = ?
-                    WHERE id = ?
+                    UPDATE records SET version = ?, action = ?, source_updated_at = ?, updated_at = ? WHERE id = ?
                     """
             ).execute(arguments: [
-                version, command.action.rawValue, command.updatedAt.microsecondsSinceEpoch, newData, now.text,
-                recordID,
+                version, command.action.rawValue, command.updatedAt.microsecondsSinceEpoch, now.text, recordID,
             ])
         } else {
             recordID = prepared.newRecordID
             version = 1
             try db.cachedStatement(
                 sql: """
-                    INSERT INTO records (id, tenant_id, record_type, local_id, version, action, source_updated_at, data,
+                    INSERT INTO records (id, tenant_id, record_type, local_id, version, action, source_updated_at,
                         created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """
             ).execute(arguments: [
                 recordID, command.tenantID.rawValue, command.recordType.rawValue, command.localID, version,
-                command.action.rawValue, command.updatedAt.microsecondsSinceEpoch, newData, now.text, now.text,
+                command.action.rawValue, command.updatedAt.microsecondsSinceEpoch, now.text, now.text,
             ])
         }
         try db.cachedStatement(
@@ -287,29 +291,46 @@ enum FieldErrorCoding {
     }
 }
 
-/// Checkpoints the write-ahead log while the writer has nothing else to do.
+/// Checkpoints the write-ahead log while the writer has nothing else to do, when load is light.
 ///
 /// SQLite's automatic checkpoint runs inside the commit that crosses `wal_autocheckpoint` pages, so every caller of
-/// that batch waits for it: a small threshold makes the stalls short but frequent, a large one rare but long. Here the
-/// log is checkpointed when the writer goes idle after `threshold` deliveries (about 24 KiB of log each): at moderate
-/// load each checkpoint is small and lands between batches; under sustained load the writer is never idle, and the
-/// automatic checkpoint (every 16 MiB of log) copies hot pages back once for many commits.
+/// that batch waits for it: a small threshold makes the stalls short but frequent, a large one rare but long, and
+/// cheaper per delivery, since a page written by many commits is copied back once.
+///
+/// So both: under light load (small batches) the log is checkpointed whenever the writer goes idle after `threshold`
+/// deliveries (about 24 KiB of log each), and each checkpoint is small and lands between batches; under heavy load
+/// (batches of `heavyBatchSize` or more) the writer is rarely idle anyway, and the automatic checkpoint, every
+/// 16 MiB of log, copies hot pages back once for many commits.
 final class IdleCheckpoints: Sendable {
-    private let written = Atomic<Int>(0)
-    private let threshold: Int
+    private struct Counts {
+        var deliveries = 0
+        var batches = 0
+    }
 
-    init(threshold: Int) {
+    private let counts = Mutex(Counts())
+    private let threshold: Int
+    private let heavyBatchSize: Int
+
+    init(threshold: Int, heavyBatchSize: Int = 8) {
         self.threshold = max(1, threshold)
+        self.heavyBatchSize = heavyBatchSize
     }
 
     func written(_ count: Int) {
-        written.add(count, ordering: .relaxed)
+        counts.withLock { counts in
+            counts.deliveries += count
+            counts.batches += 1
+        }
     }
 
     func writerIsIdle(_ db: Database) {
-        guard written.load(ordering: .relaxed) >= threshold else { return }
-        written.store(0, ordering: .relaxed)
+        let isDue = counts.withLock { counts in
+            guard counts.deliveries >= threshold else { return false }
+            let lightLoad = counts.deliveries < heavyBatchSize * counts.batches
+            counts = Counts()
+            return lightLoad
+        }
         // Passive: never waits for readers; what a reader still needs is copied by a later checkpoint.
-        _ = try? db.checkpoint(.passive)
+        if isDue { _ = try? db.checkpoint(.passive) }
     }
 }

@@ -181,6 +181,8 @@ extension AppDatabase {
     ///
     /// - `record_versions` becomes a rowid table: as a WITHOUT ROWID table each ~1 KB version spilled into an
     ///   overflow page of its own, three quarters empty, so every version cost two fresh pages.
+    /// - `records` keeps no copy of its data: a record is its current version's number, and the data is that
+    ///   version's (one copy of each state instead of two).
     /// - `commands` goes: an applied command is its record version (record, version, action, `updated_at`,
     ///   delivery), so the idempotency check reads the record and its versions instead of keeping a second
     ///   copy with four more B-trees to update per command.
@@ -204,6 +206,24 @@ extension AppDatabase {
             FROM record_versions ORDER BY created_at, record_id, version;
         DROP TABLE record_versions;
         ALTER TABLE record_versions_0003 RENAME TO record_versions;
+
+        CREATE TABLE records_0003 (
+            id TEXT PRIMARY KEY NOT NULL,
+            tenant_id TEXT NOT NULL,
+            record_type TEXT NOT NULL,
+            local_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            action TEXT NOT NULL CHECK (action IN ('upsert', 'void')),
+            source_updated_at INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (tenant_id, record_type, local_id)
+        );
+        INSERT INTO records_0003
+            SELECT id, tenant_id, record_type, local_id, version, action, source_updated_at, created_at, updated_at
+            FROM records ORDER BY rowid;
+        DROP TABLE records;
+        ALTER TABLE records_0003 RENAME TO records;
 
         DROP TABLE commands;
 

@@ -61,7 +61,11 @@ extension AppDatabase {
             filter.add("r.rowid > ?", page.after)
             let rows = try Row.fetchAll(
                 db,
-                sql: "SELECT r.rowid, r.* FROM records r \(filter.whereClause) ORDER BY r.rowid LIMIT ?",
+                sql: """
+                    SELECT r.rowid, r.*, v.data FROM records r
+                    JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
+                    \(filter.whereClause) ORDER BY r.rowid LIMIT ?
+                    """,
                 arguments: filter.arguments + [page.limit + 1]
             )
             return try Page(rows: rows, limit: page.limit, cursor: { $0["rowid"] }) { row in
@@ -74,11 +78,18 @@ extension AppDatabase {
     public func record(id: String, tenantID: String? = nil) async throws -> StoredRecord? {
         try await writer.read { db in
             var filter = SQLFilter()
-            filter.add("id = ?", id)
-            filter.add("tenant_id = ?", tenantID)
+            filter.add("r.id = ?", id)
+            filter.add("r.tenant_id = ?", tenantID)
             guard
                 let row = try Row.fetchOne(
-                    db, sql: "SELECT * FROM records \(filter.whereClause)", arguments: filter.arguments)
+                    db,
+                    sql: """
+                        SELECT r.*, v.data FROM records r
+                        JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
+                        \(filter.whereClause)
+                        """,
+                    arguments: filter.arguments
+                )
             else { return nil }
             return try StoredRecord(row: row, links: Self.links(recordID: id, db: db))
         }

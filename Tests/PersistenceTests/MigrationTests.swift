@@ -5,7 +5,7 @@ import Testing
 @testable import Persistence
 
 @Suite struct MigrationTests {
-    /// A database written before "0003 lean ingestion writes" keeps every version, and dedup still sees them.
+    /// A database written before "0003 lean ingestion writes" keeps every record and version.
     @Test func leanWritesMigrationKeepsEveryVersion() async throws {
         let queue = try DatabaseQueue()
         try AppDatabase.migrator.migrate(queue, upTo: "0002 ingestion")
@@ -28,6 +28,9 @@ import Testing
         #expect(versions.items.map(\.version) == [1, 2])
         #expect(versions.items.map { $0.data["name"] } == ["Asha", "Asha R."])
         #expect(versions.items.map(\.deliveryID) == ["dlv_1", "dlv_2"])
+        // The record no longer keeps a copy of its data: it is read from its current version.
+        let record = try #require(try await database.record(id: "rec_1"))
+        #expect(record.version == 2 && record.data["name"] == "Asha R.")
         let tables = try await queue.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_schema") }
         #expect(!tables.contains("commands"))
     }
