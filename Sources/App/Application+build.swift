@@ -90,7 +90,7 @@ public func buildApplication(
     onListening: @escaping @Sendable (String, Int) async -> Void = { _, _ in }
 ) -> some ApplicationProtocol {
     let readiness = components.readiness
-    return Application(
+    var application = Application(
         router: buildRouter(configuration: configuration, components: components),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port),
@@ -102,4 +102,8 @@ public func buildApplication(
         },
         logger: logger
     )
+    if let checkpointer = components.database.checkpointer {
+        application.addServices(CheckpointService(checkpointer: checkpointer))
+    }
+    return application
 }

@@ -1,7 +1,6 @@
 import Accounting
 import Foundation
 import GRDB
-import Synchronization
 
 extension AppDatabase {
     /// Records a batch of deliveries in one transaction (one fsync), each in its own savepoint so one
@@ -18,7 +17,7 @@ extension AppDatabase {
         onBatch: @escaping @Sendable (Int) -> Void
     ) -> GroupCommitter<Database, IncomingDelivery, DeliveryOutcome> {
         let writer = self.writer
-        let checkpoints = IdleCheckpoints(threshold: deliveries)
+        let checkpoints = CheckpointPolicy(idleThreshold: deliveries, background: checkpointer)
         return GroupCommitter(
             maximumBatchSize: maximumBatchSize,
             onBatch: onBatch,
@@ -288,49 +287,5 @@ enum FieldErrorCoding {
             guard let field = item["field"]?.stringValue, let message = item["message"]?.stringValue else { return nil }
             return FieldError(field: field, message: message)
         }
-    }
-}
-
-/// Checkpoints the write-ahead log while the writer has nothing else to do, when load is light.
-///
-/// SQLite's automatic checkpoint runs inside the commit that crosses `wal_autocheckpoint` pages, so every caller of
-/// that batch waits for it: a small threshold makes the stalls short but frequent, a large one rare but long, and
-/// cheaper per delivery, since a page written by many commits is copied back once.
-///
-/// So both: under light load (small batches) the log is checkpointed whenever the writer goes idle after `threshold`
-/// deliveries (about 24 KiB of log each), and each checkpoint is small and lands between batches; under heavy load
-/// (batches of `heavyBatchSize` or more) the writer is rarely idle anyway, and the automatic checkpoint, every
-/// 16 MiB of log, copies hot pages back once for many commits.
-final class IdleCheckpoints: Sendable {
-    private struct Counts {
-        var deliveries = 0
-        var batches = 0
-    }
-
-    private let counts = Mutex(Counts())
-    private let threshold: Int
-    private let heavyBatchSize: Int
-
-    init(threshold: Int, heavyBatchSize: Int = 8) {
-        self.threshold = max(1, threshold)
-        self.heavyBatchSize = heavyBatchSize
-    }
-
-    func written(_ count: Int) {
-        counts.withLock { counts in
-            counts.deliveries += count
-            counts.batches += 1
-        }
-    }
-
-    func writerIsIdle(_ db: Database) {
-        let isDue = counts.withLock { counts in
-            guard counts.deliveries >= threshold else { return false }
-            let lightLoad = counts.deliveries < heavyBatchSize * counts.batches
-            counts = Counts()
-            return lightLoad
-        }
-        // Passive: never waits for readers; what a reader still needs is copied by a later checkpoint.
-        if isDue { _ = try? db.checkpoint(.passive) }
     }
 }

@@ -8,9 +8,12 @@ import GRDB
 /// before it returns, so a 2xx sent after a commit means the delivery survives a crash or power loss.
 public struct AppDatabase: Sendable {
     let writer: any DatabaseWriter
+    /// Checkpoints the log of a file database off the writer's path; `nil` in memory.
+    public let checkpointer: WALCheckpointer?
 
-    init(_ writer: any DatabaseWriter) throws {
+    init(_ writer: any DatabaseWriter, checkpointer: WALCheckpointer? = nil) throws {
         self.writer = writer
+        self.checkpointer = checkpointer
         try Self.migrator.migrate(writer)
     }
 
@@ -25,7 +28,7 @@ public struct AppDatabase: Sendable {
         // GRDB's WAL set-up lowers the writer to `synchronous = NORMAL` after `prepareDatabase` runs, which
         // would only fsync at checkpoints; raise it again on the writer, the one connection that commits.
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        return try AppDatabase(pool)
+        return try AppDatabase(pool, checkpointer: WALCheckpointer(path: path))
     }
 
     /// A private, migrated in-memory database for tests and tools.

@@ -151,6 +151,35 @@ import Testing
         #expect(mode == "wal")
     }
 
+    /// The background checkpointer copies committed pages from the log into the database file, on request.
+    @Test func backgroundCheckpointerCopiesTheLogIntoTheDatabaseFile() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("checkpoint-\(UUID()).sqlite").path
+        defer {
+            for suffix in ["", "-wal", "-shm", ".master-key"] {
+                try? FileManager.default.removeItem(atPath: path + suffix)
+            }
+        }
+        let database = try AppDatabase.open(path: path)
+        let checkpointer = try #require(database.checkpointer)
+        func fileSize() throws -> Int {
+            try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
+        }
+        _ = try await database.record(
+            (0..<50).map { delivery("msg_\($0)", [customer("c\($0)", name: "Family \($0)", at: 100)]) })
+        let before = try fileSize()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await checkpointer.run() }
+            checkpointer.request()
+            let deadline = ContinuousClock.now + .seconds(10)
+            while (try? fileSize()) == before, ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+            checkpointer.finish()
+        }
+        #expect(try fileSize() > before)
+        #expect(try await database.records(page: PageRequest(limit: 500)).items.count == 50)
+    }
+
     @Test func sealedSecretsOpenOnlyInTheirOwnRowWithTheRightKey() async throws {
         let database = try AppDatabase.inMemory()
         let box = try SecretBox(masterKey: Array(repeating: 1, count: 32))
