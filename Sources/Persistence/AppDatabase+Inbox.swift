@@ -96,7 +96,7 @@ extension AppDatabase {
                 """
         ).execute(arguments: [
             prepared.id, delivery.source, delivery.webhookID, prepared.status.rawValue, delivery.tenantID?.rawValue,
-            delivery.eventType, prepared.receivedAt, prepared.headers, Data(delivery.body), prepared.errorsJSON,
+            delivery.eventType, prepared.receivedAt, prepared.headers, prepared.body, prepared.errorsJSON,
         ])
         if db.changesCount == 0 {
             // Received before under this webhook id: answer as it was answered then, and write nothing.
@@ -129,6 +129,22 @@ extension AppDatabase {
                 .execute(arguments: [status.rawValue, prepared.id])
         }
         return DeliveryOutcome(deliveryID: prepared.id, status: status, changes: changes)
+    }
+
+    /// What dedup and versioning need of a stored record.
+    struct StoredState {
+        let id: String
+        let version: Int
+        let action: SyncCommand.Action
+        let sourceUpdatedAt: Int64
+
+        /// From `SELECT id, version, action, source_updated_at`, by position.
+        init(row: Row) {
+            id = row[0]
+            version = row[1]
+            action = SyncCommand.Action(rawValue: row[2]) ?? .upsert
+            sourceUpdatedAt = row[3]
+        }
     }
 
     /// An instant with its RFC 3339 text, formatted once.
@@ -166,10 +182,9 @@ extension AppDatabase {
                         """
                 ),
                 arguments: [command.tenantID.rawValue, command.recordType.rawValue, command.localID]
-            )
+            ).map(StoredState.init(row:))
             if let stored {
-                let storedAction = SyncCommand.Action(rawValue: stored["action"]) ?? .upsert
-                let storedOrder = (stored["source_updated_at"] as Int64, storedAction.precedence)
+                let storedOrder = (stored.sourceUpdatedAt, stored.action.precedence)
                 let incomingOrder = (command.updatedAt.microsecondsSinceEpoch, command.action.precedence)
                 if incomingOrder == storedOrder { continue }
                 if incomingOrder < storedOrder {
@@ -180,7 +195,7 @@ extension AppDatabase {
                                 WHERE record_id = ? AND source_updated_at = ? AND action = ?
                                 """
                         ),
-                        arguments: [stored["id"], command.updatedAt.microsecondsSinceEpoch, command.action.rawValue]
+                        arguments: [stored.id, command.updatedAt.microsecondsSinceEpoch, command.action.rawValue]
                     )
                     if wasAVersion != true { superseded += 1 }
                     continue
@@ -196,7 +211,7 @@ extension AppDatabase {
 
     private static func write(
         _ prepared: PreparedCommand,
-        over stored: Row?,
+        over stored: StoredState?,
         deliveryID: String,
         at now: Moment,
         actor: String,
@@ -208,7 +223,7 @@ extension AppDatabase {
             if let stored {
                 try String.fetchOne(
                     db.cachedStatement(sql: "SELECT data FROM record_versions WHERE record_id = ? AND version = ?"),
-                    arguments: [stored["id"], stored["version"]]
+                    arguments: [stored.id, stored.version]
                 )
             } else { nil }
         var newData = prepared.data
@@ -223,8 +238,8 @@ extension AppDatabase {
         let recordID: String
         let version: Int
         if let stored {
-            recordID = stored["id"]
-            version = (stored["version"] as Int) + 1
+            recordID = stored.id
+            version = stored.version + 1
             try db.cachedStatement(
                 sql: """
                     UPDATE records SET version = ?, action = ?, source_updated_at = ?, updated_at = ? WHERE id = ?

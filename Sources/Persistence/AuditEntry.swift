@@ -43,12 +43,12 @@ public struct AuditEntry: Hashable, Sendable {
             previousHash, id, occurredAt.rfc3339, tenantID, integrationID, recordID, actor, action, entityType,
             entityID, oldValue, newValue,
         ] {
-            if let field {
-                let bytes = Array(field.utf8)
-                hasher.update(data: Array("\(bytes.count):".utf8))
-                hasher.update(data: bytes)
+            if var field {
+                let count = field.utf8.count
+                hasher.update(data: Array("\(count):".utf8))
+                field.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
             } else {
-                hasher.update(data: Array("-".utf8))
+                hasher.update(data: [UInt8(ascii: "-")])
             }
         }
         return Array(hasher.finalize()).hexString

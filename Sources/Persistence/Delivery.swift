@@ -1,4 +1,5 @@
 import Accounting
+import Foundation
 
 /// What became of a delivery.
 public enum DeliveryStatus: String, Sendable, Hashable, CaseIterable {
@@ -55,7 +56,7 @@ public struct IncomingDelivery: Sendable {
         self.headers = headers
         self.body = body
         self.content = content
-        self.prepared = PreparedDelivery(headers: headers, receivedAt: receivedAt, content: content)
+        self.prepared = PreparedDelivery(headers: headers, body: body, receivedAt: receivedAt, content: content)
     }
 }
 
@@ -63,15 +64,17 @@ public struct IncomingDelivery: Sendable {
 struct PreparedDelivery: Sendable {
     let id: String
     let headers: String
+    let body: Data
     let receivedAt: String
     let status: DeliveryStatus
     let errors: [FieldError]
     let errorsJSON: String
     let commands: [PreparedCommand]
 
-    init(headers: [String: String], receivedAt: Timestamp, content: IncomingDelivery.Content) {
+    init(headers: [String: String], body: [UInt8], receivedAt: Timestamp, content: IncomingDelivery.Content) {
         id = Identifiers.make("dlv")
         self.headers = JSONValue.object(headers.mapValues(JSONValue.string)).canonicalString
+        self.body = Data(body)
         self.receivedAt = receivedAt.rfc3339
         switch content {
         case .commands(let commands):
