@@ -64,6 +64,25 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Connectors",
+            dependencies: [
+                "Accounting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SyncEngine",
+            dependencies: [
+                "Accounting",
+                "Persistence",
+                "Connectors",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "App",
             dependencies: [
                 "Accounting",
@@ -132,6 +151,14 @@ let package = Package(
         .testTarget(
             name: "IngestionTests",
             dependencies: ["Ingestion", "Persistence", "Accounting", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SyncEngineTests",
+            dependencies: [
+                "SyncEngine", "Connectors", "Persistence", "Accounting", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -78,6 +78,8 @@ extension Problem {
                 self = .invalid([FieldError(field: "cursor", message: "is not a cursor this API handed out")])
             case .notFound(let entity, let id):
                 self = .notFound("no \(entity) \(id)")
+            case .conflict(let detail):
+                self.init(status: .conflict, title: "Conflict", detail: detail)
             case .invalidMasterKey, .secretUnreadable, .commitIncomplete:
                 self.init(
                     status: .internalServerError, title: "Internal Server Error",

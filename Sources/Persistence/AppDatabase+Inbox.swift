@@ -270,6 +270,15 @@ extension AppDatabase {
             recordID, version, command.action.rawValue, command.updatedAt.microsecondsSinceEpoch, newData, deliveryID,
             now.text,
         ])
+        try enqueuePushJobs(
+            tenantID: command.tenantID.rawValue,
+            recordID: recordID,
+            recordType: command.recordType.rawValue,
+            localID: command.localID,
+            version: version,
+            at: now,
+            db: db
+        )
         let action =
             command.action == .void ? "record.voided" : stored == nil ? "record.created" : "record.updated"
         try audit.append(

@@ -13,6 +13,9 @@ extension AppDatabase {
         migrator.registerMigration("0003 lean ingestion writes") { db in
             try db.execute(sql: leanIngestionWrites)
         }
+        migrator.registerMigration("0004 jobs") { db in
+            try db.execute(sql: jobs)
+        }
         return migrator
     }
 
@@ -256,5 +259,52 @@ extension AppDatabase {
 
         DROP INDEX deliveries_status;
         CREATE INDEX deliveries_needing_attention ON deliveries(status) WHERE status <> 'accepted';
+        """
+
+    /// The sync engine's queue: one job per (integration, record version) to push, claimed with a lease.
+    ///
+    /// `seq` orders jobs of the same (integration, record); instants the queue compares are integer microseconds.
+    private static let jobs = """
+        CREATE TABLE jobs (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            integration_id TEXT NOT NULL REFERENCES integration_configs(id) ON DELETE CASCADE,
+            tenant_id TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('push')),
+            record_id TEXT NOT NULL REFERENCES records(id),
+            record_type TEXT NOT NULL,
+            local_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            status TEXT NOT NULL
+                CHECK (status IN ('pending', 'running', 'succeeded', 'failed', 'needs_mapping', 'dead')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            max_attempts INTEGER NOT NULL,
+            next_attempt_at INTEGER NOT NULL,
+            lease_owner TEXT,
+            lease_expires_at INTEGER,
+            last_error_code TEXT,
+            last_error_message TEXT,
+            remote_id TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX jobs_open ON jobs(status, next_attempt_at) WHERE status IN ('pending', 'running');
+        CREATE INDEX jobs_record ON jobs(integration_id, record_id, seq);
+        CREATE INDEX jobs_status ON jobs(status, seq);
+        CREATE INDEX jobs_tenant ON jobs(tenant_id, seq);
+
+        -- Every attempt of every job, as it ended.
+        CREATE TABLE job_attempts (
+            job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+            attempt INTEGER NOT NULL,
+            worker TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT NOT NULL,
+            outcome TEXT NOT NULL
+                CHECK (outcome IN ('succeeded', 'retry', 'failed', 'needs_mapping', 'dead', 'abandoned')),
+            error_code TEXT,
+            error_message TEXT,
+            PRIMARY KEY (job_id, attempt)
+        ) WITHOUT ROWID;
         """
 }

@@ -10,6 +10,8 @@ public enum PersistenceError: Error, Hashable, Sendable {
     case commitIncomplete
     /// The entity does not exist (or is not visible to the caller's tenant).
     case notFound(entity: String, id: String)
+    /// The request does not fit the entity's current state (a 409).
+    case conflict(String)
 
     public var code: String {
         switch self {
@@ -18,6 +20,7 @@ public enum PersistenceError: Error, Hashable, Sendable {
         case .secretUnreadable: "secret_unreadable"
         case .commitIncomplete: "commit_incomplete"
         case .notFound: "not_found"
+        case .conflict: "conflict"
         }
     }
 }

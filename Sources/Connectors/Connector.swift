@@ -1,0 +1,181 @@
+import Accounting
+import Logging
+
+/// A platform adapter: everything the sync engine asks of an accounting platform.
+///
+/// One value per platform, stateless; what varies per integration (settings, credentials, limits) comes in the
+/// `ConnectorContext`. Every call may throw a `ConnectorError` saying how the engine should react; any other error
+/// is taken as a network failure (retryable).
+public protocol Connector: Sendable {
+    var platform: Platform { get }
+    var capabilities: ConnectorCapabilities { get }
+
+    /// Creates, updates or voids the record in the platform. Must be idempotent under `request.idempotencyKey`:
+    /// the same key may come again after a timeout or a worker's crash, and must not make a second write.
+    func push(_ request: PushRequest, context: ConnectorContext) async throws -> PushResult
+
+    /// The platform's current copy of one record, or `nil` when it no longer exists.
+    func pull(recordType: RecordType, remoteID: String, context: ConnectorContext) async throws -> RemoteRecord?
+
+    /// What changed in the platform since `cursor` (`nil`: from the beginning), one page at a time.
+    func changes(since cursor: String?, context: ConnectorContext) async throws -> ChangePage
+
+    /// The platform's chart of accounts, tax codes and items, for mapping billing's codes.
+    func remoteChart(context: ConnectorContext) async throws -> RemoteChart
+}
+
+/// What a platform offers beyond the basics.
+public struct ConnectorCapabilities: Sendable, Hashable {
+    /// It sends change notifications (webhooks).
+    public var webhooks: Bool
+    /// It takes several writes in one call; `maximumBatchSize` per call.
+    public var maximumBatchSize: Int
+    /// It can list changes since a cursor (the safety net for missed webhooks).
+    public var changeFeed: Bool
+
+    public init(webhooks: Bool, maximumBatchSize: Int, changeFeed: Bool) {
+        self.webhooks = webhooks
+        self.maximumBatchSize = maximumBatchSize
+        self.changeFeed = changeFeed
+    }
+}
+
+/// One canonical change for a platform.
+public struct PushRequest: Sendable, Hashable {
+    public enum Action: String, Sendable, Hashable {
+        case create, update, void
+    }
+
+    public var integrationID: String
+    public var tenantID: String
+    public var recordType: RecordType
+    /// Billing's id of the record.
+    public var localID: String
+    public var version: Int
+    public var action: Action
+    /// The canonical record (for a void: the record, marked void).
+    public var data: JSONValue
+    /// The platform's id of the record, once it has one.
+    public var remoteID: String?
+    /// The same for every attempt of this change: the platform's own idempotency key where it has one.
+    public var idempotencyKey: String
+    /// Billing's codes mapped to the platform's ids (the integration's whole mapping, with its defaults).
+    public var mappings: CodeMappings
+
+    public init(
+        integrationID: String,
+        tenantID: String,
+        recordType: RecordType,
+        localID: String,
+        version: Int,
+        action: Action,
+        data: JSONValue,
+        remoteID: String?,
+        idempotencyKey: String,
+        mappings: CodeMappings
+    ) {
+        self.integrationID = integrationID
+        self.tenantID = tenantID
+        self.recordType = recordType
+        self.localID = localID
+        self.version = version
+        self.action = action
+        self.data = data
+        self.remoteID = remoteID
+        self.idempotencyKey = idempotencyKey
+        self.mappings = mappings
+    }
+}
+
+/// What the platform answered a push with.
+public struct PushResult: Sendable, Hashable {
+    public var remoteID: String
+    /// The platform's version of the record after the write (QuickBooks `SyncToken`, Xero `UpdatedDateUTC`, …),
+    /// kept to recognise the platform's echo of this write.
+    public var remoteVersion: String?
+
+    public init(remoteID: String, remoteVersion: String? = nil) {
+        self.remoteID = remoteID
+        self.remoteVersion = remoteVersion
+    }
+}
+
+/// A record as the platform holds it, in canonical form.
+public struct RemoteRecord: Sendable, Hashable {
+    public var recordType: RecordType
+    public var remoteID: String
+    public var remoteVersion: String?
+    public var updatedAt: Timestamp
+    public var deleted: Bool
+    public var data: JSONValue
+
+    public init(
+        recordType: RecordType, remoteID: String, remoteVersion: String?, updatedAt: Timestamp, deleted: Bool,
+        data: JSONValue
+    ) {
+        self.recordType = recordType
+        self.remoteID = remoteID
+        self.remoteVersion = remoteVersion
+        self.updatedAt = updatedAt
+        self.deleted = deleted
+        self.data = data
+    }
+}
+
+/// One page of a platform's change feed.
+public struct ChangePage: Sendable, Hashable {
+    public var changes: [RemoteRecord]
+    /// Where the next call continues from; persisted by the engine.
+    public var nextCursor: String?
+    public var hasMore: Bool
+
+    public init(changes: [RemoteRecord], nextCursor: String?, hasMore: Bool) {
+        self.changes = changes
+        self.nextCursor = nextCursor
+        self.hasMore = hasMore
+    }
+}
+
+/// A platform's chart of accounts, tax codes and items.
+public struct RemoteChart: Sendable, Hashable {
+    public struct Entry: Sendable, Hashable {
+        public var id: String
+        public var name: String
+        /// The account number or code, where the platform has one.
+        public var code: String?
+        public var active: Bool
+
+        public init(id: String, name: String, code: String?, active: Bool) {
+            self.id = id
+            self.name = name
+            self.code = code
+            self.active = active
+        }
+    }
+
+    public var accounts: [Entry]
+    public var taxCodes: [Entry]
+    public var items: [Entry]
+
+    public init(accounts: [Entry], taxCodes: [Entry], items: [Entry]) {
+        self.accounts = accounts
+        self.taxCodes = taxCodes
+        self.items = items
+    }
+}
+
+/// What a connector is given for one integration's call.
+public struct ConnectorContext: Sendable {
+    public var integrationID: String
+    public var tenantID: String
+    /// The integration's non-secret settings (base URLs and their overrides, environment, …).
+    public var settings: JSONValue
+    public var logger: Logger
+
+    public init(integrationID: String, tenantID: String, settings: JSONValue, logger: Logger) {
+        self.integrationID = integrationID
+        self.tenantID = tenantID
+        self.settings = settings
+        self.logger = logger
+    }
+}

@@ -1,0 +1,31 @@
+/// How a platform call failed, in the terms the sync engine acts on.
+public enum ConnectorError: Error, Hashable, Sendable {
+    /// Worth trying again: network failures, 5xx, 429. `retryAfter` is the platform's own wait (`Retry-After`).
+    case retryable(code: String, message: String, retryAfter: Duration?)
+    /// The credentials were refused (401, `invalid_grant`): refresh once, then the integration is disconnected.
+    case authentication(message: String)
+    /// The platform refused the data itself: retrying cannot help, a person must look. `message` is the platform's.
+    case validation(code: String, message: String)
+    /// A billing code this record uses is not mapped to the platform: the job waits for the mapping.
+    case missingMapping(kind: String, code: String)
+
+    /// A short stable code for jobs, logs and metrics.
+    public var code: String {
+        switch self {
+        case .retryable(let code, _, _): code
+        case .authentication: "authentication"
+        case .validation(let code, _): code
+        case .missingMapping(let kind, _): "unmapped_\(kind)"
+        }
+    }
+
+    public var message: String {
+        switch self {
+        case .retryable(_, let message, _): message
+        case .authentication(let message): message
+        case .validation(_, let message): message
+        case .missingMapping(let kind, let code):
+            "billing's \(kind.split(separator: "_").joined(separator: " ")) \(code) is not mapped"
+        }
+    }
+}

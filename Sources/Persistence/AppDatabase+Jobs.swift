@@ -1,0 +1,407 @@
+import Accounting
+import GRDB
+
+extension AppDatabase {
+    /// Fan-out, inside the transaction that stored a record's new version: one push job for every enabled integration
+    /// of the record's tenant. Jobs of integrations that are not connected wait until they are.
+    static func enqueuePushJobs(
+        tenantID: String,
+        recordID: String,
+        recordType: String,
+        localID: String,
+        version: Int,
+        at now: AppDatabase.Moment,
+        db: Database
+    ) throws {
+        let integrations = try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT id, COALESCE(json_extract(sync, '$.max_attempts'), 3) FROM integration_configs
+                    WHERE tenant_id = ? AND status <> 'disabled' AND COALESCE(json_extract(sync, '$.enabled'), 1)
+                    """
+            ),
+            arguments: [tenantID]
+        )
+        for integration in integrations {
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO jobs (id, integration_id, tenant_id, kind, record_id, record_type, local_id, version,
+                        status, max_attempts, next_attempt_at, created_at, updated_at)
+                    VALUES (?, ?, ?, 'push', ?, ?, ?, ?, 'pending', ?, ?, ?, ?)
+                    """
+            ).execute(arguments: [
+                Identifiers.make("job"), integration[0] as String, tenantID, recordID, recordType, localID, version,
+                max(1, integration[1] as Int), now.timestamp.microsecondsSinceEpoch, now.text, now.text,
+            ])
+        }
+    }
+
+    /// Claims up to `limit` runnable jobs for `worker` until `now + lease`.
+    ///
+    /// Runnable: pending and due, or running under an expired lease (its worker died: the lost attempt is recorded
+    /// as `abandoned` and counts), of a connected integration, with no earlier job of the same (integration, record)
+    /// still open, and within `perIntegration` running jobs of one integration.
+    public func claimJobs(
+        worker: String,
+        now: Timestamp,
+        lease: Duration,
+        limit: Int,
+        perIntegration: Int
+    ) async throws -> [ClaimedJob] {
+        let leaseMicros = lease.microseconds
+        return try await writer.write { db in
+            let candidates = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT j.* FROM jobs j JOIN integration_configs i ON i.id = j.integration_id
+                    WHERE ((j.status = 'pending' AND j.next_attempt_at <= :now)
+                            OR (j.status = 'running' AND j.lease_expires_at <= :now))
+                        AND i.status = 'connected'
+                        AND NOT EXISTS (
+                            SELECT 1 FROM jobs e
+                            WHERE e.integration_id = j.integration_id AND e.record_id = j.record_id AND e.seq < j.seq
+                                AND e.status IN ('pending', 'running', 'needs_mapping'))
+                    ORDER BY j.next_attempt_at, j.seq
+                    LIMIT :scan
+                    """,
+                arguments: ["now": now.microsecondsSinceEpoch, "scan": limit * 4 + 16]
+            ).map(Job.init(row:))
+            guard !candidates.isEmpty else { return [] }
+            var running = try Dictionary(
+                uniqueKeysWithValues: Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT integration_id, COUNT(*) FROM jobs
+                        WHERE status = 'running' AND lease_expires_at > ? GROUP BY integration_id
+                        """,
+                    arguments: [now.microsecondsSinceEpoch]
+                ).map { ($0[0] as String, $0[1] as Int) }
+            )
+            var audit: AuditLog?
+            var claimed: [ClaimedJob] = []
+            for var job in candidates where claimed.count < limit {
+                guard running[job.integrationID, default: 0] < perIntegration else { continue }
+                if job.status == .running {
+                    try Self.recordAttempt(
+                        of: job, outcome: "abandoned",
+                        error: JobError(code: "lease_expired", message: "worker \(job.leaseOwner ?? "?") stopped"),
+                        startedAt: job.updatedAt, at: now, db: db)
+                    if job.attempts >= job.maxAttempts {
+                        if audit == nil { audit = try AuditLog(db) }
+                        try Self.settle(
+                            job, status: .dead, nextAttemptAt: nil,
+                            error: JobError(code: "lease_expired", message: "its worker stopped on the last attempt"),
+                            remoteID: nil, worker: worker, at: now, db: db, audit: &audit!)
+                        continue
+                    }
+                }
+                job.status = .running
+                job.attempts += 1
+                job.leaseOwner = worker
+                job.leaseExpiresAt = Timestamp(microsecondsSinceEpoch: now.microsecondsSinceEpoch + leaseMicros)
+                try db.execute(
+                    sql: """
+                        UPDATE jobs SET status = 'running', attempts = ?, lease_owner = ?, lease_expires_at = ?,
+                            updated_at = ?
+                        WHERE id = ?
+                        """,
+                    arguments: [
+                        job.attempts, worker, job.leaseExpiresAt?.microsecondsSinceEpoch, now.rfc3339, job.id,
+                    ]
+                )
+                let version = try Row.fetchOne(
+                    db,
+                    sql: "SELECT action, data FROM record_versions WHERE record_id = ? AND version = ?",
+                    arguments: [job.recordID, job.version]
+                )
+                let remoteID = try String.fetchOne(
+                    db,
+                    sql: "SELECT remote_id FROM synchronized_records WHERE record_id = ? AND integration_id = ?",
+                    arguments: [job.recordID, job.integrationID]
+                )
+                running[job.integrationID, default: 0] += 1
+                claimed.append(
+                    ClaimedJob(
+                        job: job,
+                        action: SyncCommand.Action(rawValue: version?["action"] ?? "") ?? .upsert,
+                        data: try (version?["data"] as String?).map { try JSONValue(parsing: Array($0.utf8)) } ?? .null,
+                        remoteID: remoteID,
+                        startedAt: now
+                    )
+                )
+            }
+            return claimed
+        }
+    }
+
+    /// Extends the leases `worker` holds on `jobIDs`; returns the ids whose lease it still held.
+    public func heartbeat(jobIDs: [String], worker: String, now: Timestamp, lease: Duration) async throws -> Set<String>
+    {
+        let until = now.microsecondsSinceEpoch + lease.microseconds
+        return try await writer.write { db in
+            var held: Set<String> = []
+            for id in jobIDs {
+                try db.execute(
+                    sql: "UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND status = 'running' AND lease_owner = ?",
+                    arguments: [until, id, worker]
+                )
+                if db.changesCount > 0 { held.insert(id) }
+            }
+            return held
+        }
+    }
+
+    /// Records how `worker`'s attempt of a claimed job ended. Returns `false`, changing nothing, when the worker no
+    /// longer holds the job's lease (another worker took it over).
+    ///
+    /// A retry after the last attempt makes the job dead instead.
+    @discardableResult
+    public func finishJob(
+        _ claimed: ClaimedJob,
+        worker: String,
+        outcome: JobOutcome,
+        at now: Timestamp
+    ) async throws -> Bool {
+        try await writer.write { db in
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT * FROM jobs WHERE id = ? AND status = 'running' AND lease_owner = ?",
+                    arguments: [claimed.job.id, worker])
+            else { return false }
+            let job = Job(row: row)
+            var audit = try AuditLog(db)
+            switch outcome {
+            case .succeeded(let remoteID):
+                try Self.recordAttempt(
+                    of: job, outcome: "succeeded", error: nil, startedAt: claimed.startedAt, at: now, db: db)
+                try Self.settle(
+                    job, status: .succeeded, nextAttemptAt: nil, error: nil, remoteID: remoteID, worker: worker,
+                    at: now, db: db, audit: &audit)
+                try db.execute(
+                    sql: """
+                        INSERT INTO synchronized_records (id, record_id, integration_id, remote_id, remote_version, status,
+                            last_synced_at)
+                        VALUES (?, ?, ?, ?, ?, 'synced', ?)
+                        ON CONFLICT (record_id, integration_id) DO UPDATE SET
+                            remote_id = COALESCE(excluded.remote_id, remote_id), status = 'synced',
+                            last_synced_at = excluded.last_synced_at
+                        """,
+                    arguments: [
+                        Identifiers.make("lnk"), job.recordID, job.integrationID, remoteID, nil as String?, now.rfc3339,
+                    ]
+                )
+            case .retry(let at, let error) where job.attempts >= job.maxAttempts:
+                _ = at
+                try Self.recordAttempt(
+                    of: job, outcome: "dead", error: error, startedAt: claimed.startedAt, at: now, db: db)
+                try Self.settle(
+                    job, status: .dead, nextAttemptAt: nil, error: error, remoteID: nil, worker: worker, at: now,
+                    db: db,
+                    audit: &audit)
+            case .retry(let at, let error):
+                try Self.recordAttempt(
+                    of: job, outcome: "retry", error: error, startedAt: claimed.startedAt, at: now, db: db)
+                try Self.settle(
+                    job, status: .pending, nextAttemptAt: at, error: error, remoteID: nil, worker: worker, at: now,
+                    db: db, audit: &audit)
+            case .failed(let error):
+                try Self.recordAttempt(
+                    of: job, outcome: "failed", error: error, startedAt: claimed.startedAt, at: now, db: db)
+                try Self.settle(
+                    job, status: .failed, nextAttemptAt: nil, error: error, remoteID: nil, worker: worker, at: now,
+                    db: db, audit: &audit)
+            case .needsMapping(let error):
+                try Self.recordAttempt(
+                    of: job, outcome: "needs_mapping", error: error, startedAt: claimed.startedAt, at: now, db: db)
+                // Parking is not a failed attempt: it does not use up the job's attempts.
+                try db.execute(sql: "UPDATE jobs SET attempts = attempts - 1 WHERE id = ?", arguments: [job.id])
+                try Self.settle(
+                    job, status: .needsMapping, nextAttemptAt: nil, error: error, remoteID: nil, worker: worker,
+                    at: now, db: db, audit: &audit)
+            }
+            return true
+        }
+    }
+
+    /// Gives a worker's jobs back to the queue without counting the attempt (graceful shutdown).
+    public func releaseJobs(_ jobIDs: [String], worker: String, at now: Timestamp) async throws {
+        try await writer.write { db in
+            for id in jobIDs {
+                try db.execute(
+                    sql: """
+                        UPDATE jobs SET status = 'pending', attempts = attempts - 1, lease_owner = NULL,
+                            lease_expires_at = NULL, next_attempt_at = ?, updated_at = ?
+                        WHERE id = ? AND status = 'running' AND lease_owner = ?
+                        """,
+                    arguments: [now.microsecondsSinceEpoch, now.rfc3339, id, worker]
+                )
+            }
+        }
+    }
+
+    /// A person's retry of a dead or failed job: pending now, with a fresh set of attempts.
+    /// - Returns: the job, or `nil` when there is no such job (of `tenantID`, when given).
+    /// - Throws: `PersistenceError.conflict` when the job is not dead or failed.
+    public func retryJob(id: String, tenantID: String?, actor: String, at now: Timestamp) async throws -> Job? {
+        try await writer.write { db in
+            var filter = SQLFilter()
+            filter.add("id = ?", id)
+            filter.add("tenant_id = ?", tenantID)
+            guard
+                let job = try Row.fetchOne(
+                    db, sql: "SELECT * FROM jobs \(filter.whereClause)", arguments: filter.arguments
+                )
+                .map(Job.init(row:))
+            else { return nil }
+            guard job.status == .dead || job.status == .failed else {
+                throw PersistenceError.conflict(
+                    "job \(id) is \(job.status.rawValue); only dead or failed jobs are retried")
+            }
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_owner = NULL,
+                        lease_expires_at = NULL, updated_at = ?
+                    WHERE id = ?
+                    """,
+                arguments: [now.microsecondsSinceEpoch, now.rfc3339, id]
+            )
+            var audit = try AuditLog(db)
+            try audit.append(
+                db, at: now, tenantID: job.tenantID, integrationID: job.integrationID, recordID: job.recordID,
+                actor: actor, action: "job.retried", entityType: "job", entityID: id,
+                oldValue: JSONValue.object(["status": .string(job.status.rawValue)]).canonicalString,
+                newValue: JSONValue.object(["status": "pending"]).canonicalString)
+            return try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]).map(Job.init(row:))
+        }
+    }
+
+    /// Jobs parked for a mapping go back to the queue (after a mapping of `integrationID` was saved).
+    public func resumeParkedJobs(integrationID: String, at now: Timestamp) async throws -> Int {
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET status = 'pending', next_attempt_at = ?, updated_at = ?
+                    WHERE integration_id = ? AND status = 'needs_mapping'
+                    """,
+                arguments: [now.microsecondsSinceEpoch, now.rfc3339, integrationID]
+            )
+            return db.changesCount
+        }
+    }
+
+    /// Jobs, oldest first, filtered by status, integration and tenant.
+    public func jobs(
+        status: Job.Status? = nil,
+        integrationID: String? = nil,
+        tenantID: String? = nil,
+        page: PageRequest
+    ) async throws -> Page<Job> {
+        try await writer.read { db in
+            var filter = SQLFilter()
+            filter.add("status = ?", status?.rawValue)
+            filter.add("integration_id = ?", integrationID)
+            filter.add("tenant_id = ?", tenantID)
+            filter.add("seq > ?", page.after)
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM jobs \(filter.whereClause) ORDER BY seq LIMIT ?",
+                arguments: filter.arguments + [page.limit + 1]
+            )
+            return Page(rows: rows, limit: page.limit, cursor: { $0["seq"] }, item: Job.init(row:))
+        }
+    }
+
+    /// One job; `nil` when absent or of another tenant than `tenantID`.
+    public func job(id: String, tenantID: String? = nil) async throws -> Job? {
+        try await writer.read { db in
+            var filter = SQLFilter()
+            filter.add("id = ?", id)
+            filter.add("tenant_id = ?", tenantID)
+            return try Row.fetchOne(db, sql: "SELECT * FROM jobs \(filter.whereClause)", arguments: filter.arguments)
+                .map(Job.init(row:))
+        }
+    }
+
+    /// Every attempt of a job, in order.
+    public func jobAttempts(jobID: String) async throws -> [JobAttempt] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM job_attempts WHERE job_id = ? ORDER BY attempt", arguments: [jobID]
+            ).map { row in
+                let code: String? = row["error_code"]
+                return JobAttempt(
+                    attempt: row["attempt"],
+                    worker: row["worker"],
+                    startedAt: Timestamp(rfc3339: row["started_at"]) ?? Timestamp(microsecondsSinceEpoch: 0),
+                    finishedAt: Timestamp(rfc3339: row["finished_at"]) ?? Timestamp(microsecondsSinceEpoch: 0),
+                    outcome: row["outcome"],
+                    error: code.map { JobError(code: $0, message: row["error_message"] ?? "") }
+                )
+            }
+        }
+    }
+
+    private static func recordAttempt(
+        of job: Job,
+        outcome: String,
+        error: JobError?,
+        startedAt: Timestamp,
+        at now: Timestamp,
+        db: Database
+    ) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO job_attempts (job_id, attempt, worker, started_at, finished_at, outcome, error_code,
+                    error_message)
+                VALUES (?, (SELECT COALESCE(MAX(attempt), 0) + 1 FROM job_attempts WHERE job_id = ?), ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                job.id, job.id, job.leaseOwner ?? "", startedAt.rfc3339, now.rfc3339, outcome, error?.code,
+                error?.message,
+            ]
+        )
+    }
+
+    private static func settle(
+        _ job: Job,
+        status: Job.Status,
+        nextAttemptAt: Timestamp?,
+        error: JobError?,
+        remoteID: String?,
+        worker: String,
+        at now: Timestamp,
+        db: Database,
+        audit: inout AuditLog
+    ) throws {
+        try db.execute(
+            sql: """
+                UPDATE jobs SET status = ?, next_attempt_at = COALESCE(?, next_attempt_at), lease_owner = NULL,
+                    lease_expires_at = NULL, last_error_code = ?, last_error_message = ?,
+                    remote_id = COALESCE(?, remote_id), updated_at = ?
+                WHERE id = ?
+                """,
+            arguments: [
+                status.rawValue, nextAttemptAt?.microsecondsSinceEpoch, error?.code, error?.message, remoteID,
+                now.rfc3339, job.id,
+            ]
+        )
+        guard status != .pending else { return }
+        var value: [String: JSONValue] = [
+            "status": .string(status.rawValue), "attempts": .number(String(job.attempts)),
+        ]
+        if let error { value["error"] = .object(["code": .string(error.code), "message": .string(error.message)]) }
+        if let remoteID { value["remote_id"] = .string(remoteID) }
+        try audit.append(
+            db, at: now, tenantID: job.tenantID, integrationID: job.integrationID, recordID: job.recordID,
+            actor: "worker:\(worker)", action: "job.\(status.rawValue)", entityType: job.recordType,
+            entityID: job.localID, oldValue: nil, newValue: JSONValue.object(value).canonicalString)
+    }
+}
+
+extension Duration {
+    /// The whole microseconds in this duration.
+    var microseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+    }
+}

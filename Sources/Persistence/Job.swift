@@ -1,0 +1,110 @@
+import Accounting
+import GRDB
+
+/// One record version to push to one integration, as the sync engine's queue holds it.
+public struct Job: Sendable, Hashable {
+    public enum Status: String, Sendable, Hashable, CaseIterable {
+        case pending
+        case running
+        case succeeded
+        /// The platform refused it (validation): not retried until a person asks.
+        case failed
+        /// A code it needs is not mapped: parked, and resumed when the mapping is saved.
+        case needsMapping = "needs_mapping"
+        /// Every attempt failed: kept, listed, retried only when a person asks.
+        case dead
+    }
+
+    public var id: String
+    public var integrationID: String
+    public var tenantID: String
+    public var kind: String
+    public var recordID: String
+    public var recordType: String
+    public var localID: String
+    public var version: Int
+    public var status: Status
+    public var attempts: Int
+    public var maxAttempts: Int
+    public var nextAttemptAt: Timestamp
+    public var leaseOwner: String?
+    public var leaseExpiresAt: Timestamp?
+    public var lastError: JobError?
+    public var remoteID: String?
+    public var createdAt: Timestamp
+    public var updatedAt: Timestamp
+
+    /// What the platform is given as its idempotency key for this job's write: the same on every attempt and after
+    /// a takeover, so a write that landed before a crash or timeout is not made twice.
+    public var idempotencyKey: String { id }
+}
+
+/// Why a job's last attempt did not succeed.
+public struct JobError: Sendable, Hashable {
+    /// A stable machine-readable code: `http_503`, `rate_limited`, `validation`, `unmapped_account`, …
+    public var code: String
+    /// The platform's own message where there is one.
+    public var message: String
+
+    public init(code: String, message: String) {
+        self.code = code
+        self.message = message
+    }
+}
+
+/// A job claimed by a worker, with what it needs to run: the record's data at the job's version.
+public struct ClaimedJob: Sendable {
+    public var job: Job
+    /// The version's action: an upsert, or a void.
+    public var action: SyncCommand.Action
+    public var data: JSONValue
+    /// The platform's id of the record, when it was pushed before.
+    public var remoteID: String?
+    /// When this attempt started (for its attempt record).
+    public var startedAt: Timestamp
+}
+
+/// How an attempt ended.
+public enum JobOutcome: Sendable, Hashable {
+    case succeeded(remoteID: String?)
+    /// Try again at `at` (unless that was the last attempt: then the job is dead).
+    case retry(at: Timestamp, JobError)
+    case failed(JobError)
+    case needsMapping(JobError)
+}
+
+/// One attempt of a job, as recorded.
+public struct JobAttempt: Sendable, Hashable {
+    public var attempt: Int
+    public var worker: String
+    public var startedAt: Timestamp
+    public var finishedAt: Timestamp
+    public var outcome: String
+    public var error: JobError?
+}
+
+extension Job {
+    init(row: Row) {
+        let code: String? = row["last_error_code"]
+        self.init(
+            id: row["id"],
+            integrationID: row["integration_id"],
+            tenantID: row["tenant_id"],
+            kind: row["kind"],
+            recordID: row["record_id"],
+            recordType: row["record_type"],
+            localID: row["local_id"],
+            version: row["version"],
+            status: Status(rawValue: row["status"]) ?? .pending,
+            attempts: row["attempts"],
+            maxAttempts: row["max_attempts"],
+            nextAttemptAt: Timestamp(microsecondsSinceEpoch: row["next_attempt_at"]),
+            leaseOwner: row["lease_owner"],
+            leaseExpiresAt: (row["lease_expires_at"] as Int64?).map(Timestamp.init(microsecondsSinceEpoch:)),
+            lastError: code.map { JobError(code: $0, message: row["last_error_message"] ?? "") },
+            remoteID: row["remote_id"],
+            createdAt: Timestamp(rfc3339: row["created_at"]) ?? Timestamp(microsecondsSinceEpoch: 0),
+            updatedAt: Timestamp(rfc3339: row["updated_at"]) ?? Timestamp(microsecondsSinceEpoch: 0)
+        )
+    }
+}

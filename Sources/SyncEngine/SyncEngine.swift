@@ -1,0 +1,155 @@
+import Accounting
+import Connectors
+import Logging
+import Persistence
+
+/// Runs jobs: claim with a lease → check mappings → push through the platform's connector → record the outcome.
+///
+/// Failures are classified by `ConnectorError`: retryable (network, 5xx, 429) waits by `RetryStrategy`, honoring
+/// `Retry-After`, until the job's last attempt makes it dead; validation fails at once with the platform's message;
+/// a missing mapping parks the job until the mapping is saved. The same idempotency key goes with every attempt.
+public struct SyncEngine: Sendable {
+    public struct Limits: Sendable {
+        /// Jobs one engine runs at once.
+        public var concurrency: Int
+        /// Jobs of one integration running at once, across engines.
+        public var perIntegration: Int
+        /// How long a claim holds before another worker may take the job over.
+        public var lease: Duration
+
+        public init(concurrency: Int = 16, perIntegration: Int = 4, lease: Duration = .seconds(60)) {
+            self.concurrency = concurrency
+            self.perIntegration = perIntegration
+            self.lease = lease
+        }
+    }
+
+    public let database: AppDatabase
+    public let workerID: String
+    private let connectors: [Platform: any Connector]
+    private let retry: RetryStrategy
+    private let limits: Limits
+    private let clock: any SyncClock
+    private let logger: Logger
+
+    public init(
+        database: AppDatabase,
+        connectors: [any Connector],
+        workerID: String,
+        retry: RetryStrategy = RetryStrategy(),
+        limits: Limits = Limits(),
+        clock: any SyncClock = SystemSyncClock(),
+        logger: Logger = Logger(label: "ledgerwire.sync")
+    ) {
+        self.database = database
+        self.connectors = Dictionary(connectors.map { ($0.platform, $0) }, uniquingKeysWith: { first, _ in first })
+        self.workerID = workerID
+        self.retry = retry
+        self.limits = limits
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Claims the jobs due now (up to the concurrency limit) and runs them to their outcome.
+    /// - Returns: how many jobs ran.
+    @discardableResult
+    public func runDueJobs() async throws -> Int {
+        let claimed = try await database.claimJobs(
+            worker: workerID,
+            now: clock.now(),
+            lease: limits.lease,
+            limit: limits.concurrency,
+            perIntegration: limits.perIntegration
+        )
+        await withTaskGroup(of: Void.self) { group in
+            for job in claimed {
+                group.addTask { await self.run(job) }
+            }
+        }
+        return claimed.count
+    }
+
+    /// Runs one claimed job and records its outcome (unless its lease was lost meanwhile).
+    func run(_ claimed: ClaimedJob) async {
+        let outcome = await attempt(claimed)
+        do {
+            try await database.finishJob(claimed, worker: workerID, outcome: outcome, at: clock.now())
+        } catch {
+            // The lease will expire and another attempt will follow; the platform write, if any, is idempotent.
+            logger.error(
+                "job outcome not recorded",
+                metadata: ["job.id": "\(claimed.job.id)", "error": "\(String(describing: error))"])
+        }
+    }
+
+    private func attempt(_ claimed: ClaimedJob) async -> JobOutcome {
+        let job = claimed.job
+        do {
+            guard let integration = try await database.integration(id: job.integrationID) else {
+                return .failed(
+                    JobError(code: "integration_missing", message: "integration \(job.integrationID) is gone"))
+            }
+            guard let connector = connectors[integration.platform] else {
+                return .failed(
+                    JobError(code: "no_connector", message: "no connector for \(integration.platform.rawValue)"))
+            }
+            guard let recordType = RecordType(rawValue: job.recordType) else {
+                return .failed(JobError(code: "unknown_record_type", message: "unknown record type \(job.recordType)"))
+            }
+            let mappings = try await database.mappings(integrationID: integration.id)
+            for (kind, code) in CodeMappings.requiredCodes(recordType: recordType, data: claimed.data)
+            where mappings.remoteID(kind, for: code) == nil {
+                return .needsMapping(Self.jobError(.missingMapping(kind: kind.rawValue, code: code)))
+            }
+            let request = PushRequest(
+                integrationID: integration.id,
+                tenantID: integration.tenantID,
+                recordType: recordType,
+                localID: job.localID,
+                version: job.version,
+                action: claimed.action == .void ? .void : claimed.remoteID == nil ? .create : .update,
+                data: claimed.data,
+                remoteID: claimed.remoteID,
+                idempotencyKey: job.idempotencyKey,
+                mappings: mappings
+            )
+            let context = ConnectorContext(
+                integrationID: integration.id,
+                tenantID: integration.tenantID,
+                settings: integration.settings,
+                logger: logger
+            )
+            let result = try await connector.push(request, context: context)
+            return .succeeded(remoteID: result.remoteID)
+        } catch let error as ConnectorError {
+            return outcome(of: error, claimed: claimed)
+        } catch {
+            return outcome(
+                of: .retryable(code: "network", message: String(describing: error), retryAfter: nil), claimed: claimed)
+        }
+    }
+
+    private func outcome(of error: ConnectorError, claimed: ClaimedJob) -> JobOutcome {
+        switch error {
+        case .retryable(_, _, let retryAfter):
+            var random = SystemRandomNumberGenerator()
+            let wait = retry.delay(afterAttempt: claimed.job.attempts, retryAfter: retryAfter, using: &random)
+            let at = Timestamp(microsecondsSinceEpoch: clock.now().microsecondsSinceEpoch + wait.wholeMicroseconds)
+            return .retry(at: at, Self.jobError(error))
+        case .authentication:
+            // Token refresh and disconnection arrive with the credentials store; until then, retried like any other.
+            var random = SystemRandomNumberGenerator()
+            let wait = retry.delay(afterAttempt: claimed.job.attempts, retryAfter: nil, using: &random)
+            let at = Timestamp(microsecondsSinceEpoch: clock.now().microsecondsSinceEpoch + wait.wholeMicroseconds)
+            return .retry(at: at, Self.jobError(error))
+        case .validation:
+            return .failed(Self.jobError(error))
+        case .missingMapping:
+            return .needsMapping(Self.jobError(error))
+        }
+    }
+
+    static func jobError(_ error: ConnectorError) -> JobError {
+        JobError(code: error.code, message: error.message)
+    }
+}

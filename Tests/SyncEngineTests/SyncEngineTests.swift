@@ -1,0 +1,239 @@
+import Accounting
+import Connectors
+import Persistence
+import SyncEngine
+import Testing
+
+@Suite struct SyncEngineTests {
+    let clock = ManualClock()
+    let tenant = "school"
+
+    /// A database with `count` connected QuickBooks Online integrations of the tenant, whose accounts are mapped.
+    func setUp(integrations count: Int = 1, maxAttempts: Int = 3, mapped: Bool = true) async throws
+        -> (AppDatabase, [Integration])
+    {
+        let database = try AppDatabase.inMemory()
+        var integrations: [Integration] = []
+        for index in 0..<count {
+            let integration = try await database.createIntegration(
+                tenantID: tenant, platform: .quickBooksOnline, name: "Books \(index)",
+                sync: .init(maxAttempts: maxAttempts), actor: "test", at: clock.now())
+            try await database.setIntegrationStatus(id: integration.id, to: .connected, actor: "test", at: clock.now())
+            if mapped {
+                try await database.saveMappings(
+                    integrationID: integration.id,
+                    CodeMappings(accounts: ["4000-TUITION": "79"], taxCodes: ["GST18": "5"]), actor: "test",
+                    at: clock.now())
+            }
+            integrations.append(integration)
+        }
+        return (database, integrations)
+    }
+
+    func invoice(_ id: String, total: String = "53100.00", at seconds: Int64 = 1_795_000_000) -> SyncCommand {
+        SyncCommand(
+            tenantID: Tenant.ID(tenant), recordType: .invoice, localID: id, action: .upsert,
+            updatedAt: Timestamp(secondsSinceEpoch: seconds),
+            data: [
+                "id": .string(id), "number": "INV-1", "customer_id": "cus_1", "currency": "INR",
+                "lines": [["revenue_account": "4000-TUITION", "tax_code": "GST18", "amount": "45000.00"]],
+                "subtotal": "45000.00", "tax_total": "8100.00", "total": .string(total),
+            ]
+        )
+    }
+
+    func deliver(_ database: AppDatabase, _ webhookID: String, _ commands: [SyncCommand]) async throws {
+        let outcome = try await database.record([
+            IncomingDelivery(
+                source: "billing", webhookID: webhookID, receivedAt: clock.now(), tenantID: Tenant.ID(tenant),
+                eventType: "invoice.issued", headers: [:], body: Array("{}".utf8), content: .commands(commands))
+        ])[0].get()
+        #expect(outcome.status != .rejected)
+    }
+
+    func engine(
+        _ database: AppDatabase, _ connector: ScriptedConnector, worker: String = "w1", lease: Duration = .seconds(60)
+    ) -> SyncEngine {
+        SyncEngine(
+            database: database, connectors: [connector], workerID: worker,
+            retry: RetryStrategy(base: .seconds(2), cap: .seconds(60)),
+            limits: .init(concurrency: 8, perIntegration: 4, lease: lease), clock: clock)
+    }
+
+    /// Runs due jobs, moving the clock a minute at a time, until none is pending.
+    func drain(_ engine: SyncEngine, _ database: AppDatabase) async throws {
+        for _ in 0..<50 {
+            try await engine.runDueJobs()
+            if try await database.jobs(status: .pending, page: PageRequest()).items.isEmpty { return }
+            clock.advance(by: .seconds(60))
+        }
+        Issue.record("jobs still pending after 50 minutes")
+    }
+
+    @Test func oneInvoiceReachesEachIntegrationExactlyOnce() async throws {
+        let (database, integrations) = try await setUp(integrations: 2)
+        let connector = ScriptedConnector()
+        try await deliver(database, "msg_1", [invoice("inv_1")])
+        // The same invoice again under another webhook id: a duplicate, no new job.
+        try await deliver(database, "msg_2", [invoice("inv_1")])
+        #expect(try await database.jobs(page: PageRequest()).items.count == 2)
+        try await drain(engine(database, connector), database)
+        #expect(connector.pushes.count == 2)
+        #expect(Set(connector.pushes.map(\.localID)) == ["inv_1"])
+        let jobs = try await database.jobs(status: .succeeded, page: PageRequest()).items
+        #expect(Set(jobs.map(\.integrationID)) == Set(integrations.map(\.id)))
+        let record = try #require(try await database.records(localID: "inv_1", page: PageRequest()).items.first)
+        #expect(Set(record.links.map(\.integrationID)) == Set(integrations.map(\.id)))
+        #expect(record.links.allSatisfy { $0.status == "synced" && $0.remoteID != nil })
+    }
+
+    @Test func twoServiceUnavailablesThenSuccessIsOnePushAfterThreeAttempts() async throws {
+        let (database, _) = try await setUp()
+        let unavailable = ConnectorError.retryable(code: "http_503", message: "Service Unavailable", retryAfter: nil)
+        let connector = ScriptedConnector(failing: [unavailable, unavailable])
+        try await deliver(database, "msg_1", [invoice("inv_1")])
+        try await drain(engine(database, connector), database)
+        let job = try #require(try await database.jobs(page: PageRequest()).items.first)
+        #expect(job.status == .succeeded && job.attempts == 3)
+        #expect(try await database.jobAttempts(jobID: job.id).map(\.outcome) == ["retry", "retry", "succeeded"])
+        #expect(connector.pushes.count == 3 && Set(connector.pushes.map(\.idempotencyKey)) == [job.id])
+        #expect(connector.written.count == 1)
+    }
+
+    @Test func retryAfterIsHonored() async throws {
+        let (database, _) = try await setUp()
+        let connector = ScriptedConnector(failing: [
+            .retryable(code: "rate_limited", message: "ThrottleExceeded", retryAfter: .seconds(7))
+        ])
+        try await deliver(database, "msg_1", [invoice("inv_1")])
+        let engine = engine(database, connector)
+        let start = clock.now()
+        try await engine.runDueJobs()
+        let job = try #require(try await database.jobs(page: PageRequest()).items.first)
+        #expect(job.status == .pending)
+        #expect(job.nextAttemptAt.microsecondsSinceEpoch >= start.microsecondsSinceEpoch + 7_000_000)
+        clock.advance(by: .milliseconds(6_900))
+        #expect(try await engine.runDueJobs() == 0)
+        clock.advance(by: .seconds(60))
+        #expect(try await engine.runDueJobs() == 1)
+        #expect(try await database.job(id: job.id)?.status == .succeeded)
+    }
+
+    @Test func threeFailuresDeadLetterAndARetryCompletesIt() async throws {
+        let (database, _) = try await setUp()
+        let unavailable = ConnectorError.retryable(code: "http_503", message: "Service Unavailable", retryAfter: nil)
+        let connector = ScriptedConnector(failing: [unavailable, unavailable, unavailable])
+        try await deliver(database, "msg_1", [invoice("inv_1")])
+        let engine = engine(database, connector)
+        try await drain(engine, database)
+        let dead = try await database.jobs(status: .dead, page: PageRequest()).items
+        #expect(dead.count == 1 && dead[0].attempts == 3 && dead[0].lastError?.code == "http_503")
+        #expect(connector.written.isEmpty)
+
+        let retried = try await database.retryJob(id: dead[0].id, tenantID: nil, actor: "admin", at: clock.now())
+        #expect(retried?.status == .pending)
+        try await drain(engine, database)
+        #expect(try await database.job(id: dead[0].id)?.status == .succeeded)
+        #expect(connector.written.count == 1)
+        #expect(
+            try await database.jobAttempts(jobID: dead[0].id).map(\.outcome) == ["retry", "retry", "dead", "succeeded"])
+    }
+
+    @Test func aValidationErrorFailsAtOnceWithThePlatformsMessage() async throws {
+        let (database, _) = try await setUp()
+        let connector = ScriptedConnector(failing: [
+            .validation(code: "6000", message: "A business validation error has occurred: Amount is invalid")
+        ])
+        try await deliver(database, "msg_1", [invoice("inv_1")])
+        try await drain(engine(database, connector), database)
+        let job = try #require(try await database.jobs(page: PageRequest()).items.first)
+        #expect(job.status == .failed && job.attempts == 1)
+        #expect(
+            job.lastError
+                == JobError(code: "6000", message: "A business validation error has occurred: Amount is invalid"))
+        #expect(connector.pushes.count == 1)
+    }
+
+    @Test func anUnmappedAccountParksTheJobUntilTheMappingIsSaved() async throws {
+        let (database, integrations) = try await setUp(mapped: false)
+        let connector = ScriptedConnector()
+        try await deliver(database, "msg_1", [invoice("inv_1")])
+        let engine = engine(database, connector)
+        try await engine.runDueJobs()
+        let parked = try #require(try await database.jobs(page: PageRequest()).items.first)
+        #expect(parked.status == .needsMapping)
+        #expect(parked.lastError?.code == "unmapped_account")
+        #expect(parked.lastError?.message == "billing's account 4000-TUITION is not mapped")
+        #expect(connector.pushes.isEmpty)
+
+        let resumed = try await database.saveMappings(
+            integrationID: integrations[0].id,
+            CodeMappings(accounts: ["4000-TUITION": "79"], taxCodes: ["*": "5"]), actor: "admin", at: clock.now())
+        #expect(resumed == 1)
+        try await engine.runDueJobs()
+        #expect(try await database.job(id: parked.id)?.status == .succeeded)
+        #expect(connector.pushes.count == 1)
+    }
+
+    @Test func aJobWhoseWorkerDiedIsTakenOverWithTheSameIdempotencyKey() async throws {
+        let (database, _) = try await setUp()
+        try await deliver(database, "msg_1", [invoice("inv_1")])
+        // Worker A claims the job and dies before recording anything.
+        let claimedByA = try await database.claimJobs(
+            worker: "a", now: clock.now(), lease: .seconds(30), limit: 1, perIntegration: 4)
+        #expect(claimedByA.count == 1)
+        let connector = ScriptedConnector()
+        let workerB = engine(database, connector, worker: "b", lease: .seconds(30))
+        #expect(try await workerB.runDueJobs() == 0, "the lease still holds")
+        clock.advance(by: .seconds(31))
+        #expect(try await workerB.runDueJobs() == 1)
+        let job = try #require(try await database.job(id: claimedByA[0].job.id))
+        #expect(job.status == .succeeded)
+        #expect(try await database.jobAttempts(jobID: job.id).map(\.outcome) == ["abandoned", "succeeded"])
+        #expect(connector.pushes.map(\.idempotencyKey) == [job.id])
+        // Worker A coming back to life cannot overwrite B's outcome.
+        #expect(
+            try await database.finishJob(
+                claimedByA[0], worker: "a", outcome: .failed(JobError(code: "x", message: "late")), at: clock.now())
+                == false)
+        #expect(try await database.job(id: job.id)?.status == .succeeded)
+    }
+
+    @Test func versionsOfOneRecordArePushedInOrder() async throws {
+        let (database, _) = try await setUp()
+        try await deliver(database, "msg_1", [invoice("inv_1", total: "53100.00", at: 1_795_000_000)])
+        try await deliver(database, "msg_2", [invoice("inv_1", total: "60000.00", at: 1_795_000_100)])
+        let connector = ScriptedConnector()
+        let engine = engine(database, connector)
+        // Both are due, but the second version waits for the first.
+        #expect(try await engine.runDueJobs() == 1)
+        #expect(try await engine.runDueJobs() == 1)
+        #expect(connector.pushes.map(\.version) == [1, 2])
+        #expect(connector.pushes.map(\.action) == [.create, .update])
+    }
+
+    @Test func jobsOfIntegrationsNotConnectedWait() async throws {
+        let (database, integrations) = try await setUp()
+        try await database.setIntegrationStatus(id: integrations[0].id, to: .disconnected, actor: "test")
+        try await deliver(database, "msg_1", [invoice("inv_1")])
+        let connector = ScriptedConnector()
+        let engine = engine(database, connector)
+        #expect(try await engine.runDueJobs() == 0)
+        try await database.setIntegrationStatus(id: integrations[0].id, to: .connected, actor: "test")
+        #expect(try await engine.runDueJobs() == 1)
+        #expect(connector.written.count == 1)
+    }
+
+    @Test func backoffHasFullJitterUnderACapAndRetryAfterIsAFloor() {
+        let strategy = RetryStrategy(base: .seconds(2), cap: .seconds(60))
+        var random = SystemRandomNumberGenerator()
+        for attempt in 1...10 {
+            let ceiling = min(Duration.seconds(60), .seconds(2) * (1 << (attempt - 1)))
+            for _ in 0..<50 {
+                let delay = strategy.delay(afterAttempt: attempt, retryAfter: nil, using: &random)
+                #expect(delay >= .zero && delay <= ceiling)
+                #expect(strategy.delay(afterAttempt: attempt, retryAfter: .seconds(7), using: &random) >= .seconds(7))
+            }
+        }
+    }
+}
