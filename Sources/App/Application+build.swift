@@ -79,6 +79,8 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
     api.addRoutes(DeliveriesController(database: components.database, billing: components.billing).endpoints)
     api.addRoutes(RecordsController(database: components.database).endpoints)
     api.addRoutes(AuditController(database: components.database).endpoints)
+    api.addRoutes(IntegrationsController(database: components.database, box: components.box).endpoints)
+    api.addRoutes(JobsController(database: components.database).endpoints)
     return router
 }
 

@@ -1,4 +1,5 @@
 import Accounting
+import Foundation
 import GRDB
 
 /// One tenant's connection to one accounting platform.
@@ -50,6 +51,8 @@ public struct Integration: Sendable, Hashable {
     public var status: Status
     /// Non-secret settings (secrets are sealed apart and never returned).
     public var settings: JSONValue
+    /// The names of the secret settings that are set (`client_secret`), never their values.
+    public var secretSettings: [String]
     public var sync: SyncSettings
     public var lastSyncAt: Timestamp?
     public var createdAt: Timestamp
@@ -79,38 +82,44 @@ extension Integration.SyncSettings {
 }
 
 extension AppDatabase {
-    /// Creates an integration (status `pending`) and audits it.
+    /// Creates an integration (status `pending`) and audits it. Secret settings (`client_secret`) are sealed under
+    /// the master key with `box`, bound to the integration's id, and never stored or returned in the clear.
     public func createIntegration(
         tenantID: String,
         platform: Platform,
         name: String,
         settings: JSONValue = .object([:]),
         sync: Integration.SyncSettings = .init(),
+        box: SecretBox? = nil,
         actor: String,
         at now: Timestamp = .now()
     ) async throws -> Integration {
-        let integration = Integration(
+        var integration = Integration(
             id: Identifiers.make("int"),
             tenantID: tenantID,
             platform: platform,
             name: name,
             status: .pending,
-            settings: settings,
+            settings: Integration.publicSettings(settings),
+            secretSettings: [],
             sync: sync,
             lastSyncAt: nil,
             createdAt: now,
             updatedAt: now
         )
-        try await writer.write { db in
+        let secrets = Integration.secretSettings(settings)
+        integration.secretSettings = secrets.keys.sorted()
+        let sealed = try Self.seal(secrets, integrationID: integration.id, box: box)
+        try await writer.write { [integration] db in
             try db.execute(
                 sql: """
-                    INSERT INTO integration_configs (id, tenant_id, platform, name, status, settings, sync, created_at,
-                        updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO integration_configs (id, tenant_id, platform, name, status, settings, sealed_secrets,
+                        sync, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     integration.id, tenantID, platform.rawValue, name, integration.status.rawValue,
-                    settings.canonicalString, sync.json.canonicalString, now.rfc3339, now.rfc3339,
+                    integration.settings.canonicalString, sealed, sync.json.canonicalString, now.rfc3339, now.rfc3339,
                 ]
             )
             var audit = try AuditLog(db)
@@ -125,9 +134,7 @@ extension AppDatabase {
                 entityType: "integration",
                 entityID: integration.id,
                 oldValue: nil,
-                newValue: JSONValue.object([
-                    "platform": .string(platform.rawValue), "name": .string(name), "sync": sync.json,
-                ]).canonicalString
+                newValue: integration.auditJSON.canonicalString
             )
         }
         return integration
@@ -171,6 +178,137 @@ extension AppDatabase {
         }
     }
 
+    /// Integrations, oldest first, of `tenantID` when given.
+    public func integrations(tenantID: String?, page: PageRequest) async throws -> Page<Integration> {
+        try await writer.read { db in
+            var filter = SQLFilter()
+            filter.add("tenant_id = ?", tenantID)
+            filter.add("rowid > ?", page.after)
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT rowid, * FROM integration_configs \(filter.whereClause) ORDER BY rowid LIMIT ?",
+                arguments: filter.arguments + [page.limit + 1]
+            )
+            return Page(rows: rows, limit: page.limit, cursor: { $0["rowid"] }, item: Integration.init(row:))
+        }
+    }
+
+    /// What `PATCH /integrations/{id}` may change; `nil` leaves a field as it is. Settings are merged key by key
+    /// (a `null` value removes the key).
+    public struct IntegrationChange: Sendable {
+        public var name: String?
+        public var settings: [String: JSONValue]?
+        public var sync: Integration.SyncSettings?
+        public var status: Integration.Status?
+
+        public init(
+            name: String? = nil, settings: [String: JSONValue]? = nil, sync: Integration.SyncSettings? = nil,
+            status: Integration.Status? = nil
+        ) {
+            self.name = name
+            self.settings = settings
+            self.sync = sync
+            self.status = status
+        }
+    }
+
+    /// Applies `change` and audits the old and new values; `nil` when absent or of another tenant than `tenantID`.
+    public func updateIntegration(
+        id: String,
+        tenantID: String?,
+        _ change: IntegrationChange,
+        box: SecretBox?,
+        actor: String,
+        at now: Timestamp = .now()
+    ) async throws -> Integration? {
+        try await writer.write { db in
+            guard
+                let current = try Self.fetchIntegration(id: id, tenantID: tenantID, db: db),
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT sealed_secrets FROM integration_configs WHERE id = ?", arguments: [id])
+            else { return nil }
+            var updated = current
+            updated.name = change.name ?? current.name
+            updated.sync = change.sync ?? current.sync
+            updated.status = change.status ?? current.status
+            var sealed: Data? = row["sealed_secrets"]
+            if let patch = change.settings {
+                var settings = current.settings.objectValue ?? [:]
+                var secrets = try Self.openSecrets(sealed, integrationID: id, box: box)
+                for (key, value) in patch {
+                    let isSecret = Integration.secretKeys.contains(key)
+                    if value == .null {
+                        settings[key] = nil
+                        if isSecret { secrets[key] = nil }
+                    } else if isSecret, let text = value.stringValue {
+                        secrets[key] = text
+                    } else {
+                        settings[key] = value
+                    }
+                }
+                updated.settings = .object(settings)
+                updated.secretSettings = secrets.keys.sorted()
+                sealed = try Self.seal(secrets, integrationID: id, box: box)
+            }
+            updated.updatedAt = now
+            try db.execute(
+                sql: """
+                    UPDATE integration_configs SET name = ?, status = ?, settings = ?, sealed_secrets = ?, sync = ?,
+                        updated_at = ?
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    updated.name, updated.status.rawValue, updated.settings.canonicalString, sealed,
+                    updated.sync.json.canonicalString, now.rfc3339, id,
+                ]
+            )
+            var audit = try AuditLog(db)
+            try audit.append(
+                db, at: now, tenantID: current.tenantID, integrationID: id, recordID: nil, actor: actor,
+                action: "integration.updated", entityType: "integration", entityID: id,
+                oldValue: current.auditJSON.canonicalString, newValue: updated.auditJSON.canonicalString)
+            return updated
+        }
+    }
+
+    /// Deletes an integration with its jobs, links and mappings (audited); `false` when absent or of another tenant.
+    public func deleteIntegration(id: String, tenantID: String?, actor: String, at now: Timestamp = .now())
+        async throws -> Bool
+    {
+        try await writer.write { db in
+            guard let current = try Self.fetchIntegration(id: id, tenantID: tenantID, db: db) else { return false }
+            try db.execute(
+                sql: "DELETE FROM job_attempts WHERE job_id IN (SELECT id FROM jobs WHERE integration_id = ?)",
+                arguments: [id])
+            try db.execute(sql: "DELETE FROM jobs WHERE integration_id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM synchronized_records WHERE integration_id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM field_mappings WHERE integration_id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM sync_operations WHERE integration_id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM integration_configs WHERE id = ?", arguments: [id])
+            var audit = try AuditLog(db)
+            try audit.append(
+                db, at: now, tenantID: current.tenantID, integrationID: id, recordID: nil, actor: actor,
+                action: "integration.deleted", entityType: "integration", entityID: id,
+                oldValue: current.auditJSON.canonicalString, newValue: nil)
+            return true
+        }
+    }
+
+    private static func seal(_ secrets: [String: String], integrationID: String, box: SecretBox?) throws -> Data? {
+        guard !secrets.isEmpty else { return nil }
+        guard let box else { throw PersistenceError.secretUnreadable }
+        let json = JSONValue.object(secrets.mapValues(JSONValue.string)).canonicalBytes
+        return try box.seal(json, context: "integration:\(integrationID)")
+    }
+
+    private static func openSecrets(_ sealed: Data?, integrationID: String, box: SecretBox?) throws -> [String: String]
+    {
+        guard let sealed else { return [:] }
+        guard let box else { throw PersistenceError.secretUnreadable }
+        let json = try JSONValue(parsing: Array(try box.open(sealed, context: "integration:\(integrationID)")))
+        return (json.objectValue ?? [:]).compactMapValues(\.stringValue)
+    }
+
     static func fetchIntegration(id: String, tenantID: String?, db: Database) throws -> Integration? {
         var filter = SQLFilter()
         filter.add("id = ?", id)
@@ -193,10 +331,33 @@ extension Integration {
             name: row["name"],
             status: Status(rawValue: row["status"]) ?? .pending,
             settings: json("settings"),
+            // Which secrets are set is known without opening them: today there is one, the client secret.
+            secretSettings: (row["sealed_secrets"] as Data?) == nil ? [] : Self.secretKeys.sorted(),
             sync: SyncSettings(json: json("sync")),
             lastSyncAt: (row["last_sync_at"] as String?).flatMap(Timestamp.init(rfc3339:)),
             createdAt: Timestamp(rfc3339: row["created_at"]) ?? Timestamp(microsecondsSinceEpoch: 0),
             updatedAt: Timestamp(rfc3339: row["updated_at"]) ?? Timestamp(microsecondsSinceEpoch: 0)
         )
+    }
+}
+
+extension Integration {
+    /// Settings that are secrets: sealed, never stored or returned in the clear.
+    public static let secretKeys: Set<String> = ["client_secret"]
+
+    static func publicSettings(_ settings: JSONValue) -> JSONValue {
+        .object((settings.objectValue ?? [:]).filter { !secretKeys.contains($0.key) })
+    }
+
+    static func secretSettings(_ settings: JSONValue) -> [String: String] {
+        (settings.objectValue ?? [:]).filter { secretKeys.contains($0.key) }.compactMapValues(\.stringValue)
+    }
+
+    /// What the audit log keeps of an integration: never a secret.
+    var auditJSON: JSONValue {
+        .object([
+            "platform": .string(platform.rawValue), "name": .string(name), "status": .string(status.rawValue),
+            "settings": settings, "sync": sync.json,
+        ])
     }
 }

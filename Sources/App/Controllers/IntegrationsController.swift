@@ -1,0 +1,215 @@
+import Accounting
+import Hummingbird
+import Persistence
+
+/// `/api/v1/integrations`: each tenant's connections to its books, with their code mappings.
+///
+/// Admins create, change and delete integrations; operators save mappings; viewers read. A tenant's key sees and
+/// changes only its tenant's integrations. Secret settings (`client_secret`) are sealed and only ever shown as set.
+struct IntegrationsController {
+    let database: AppDatabase
+    let box: SecretBox
+
+    var endpoints: RouteCollection<AppRequestContext> {
+        let routes = RouteCollection(context: AppRequestContext.self)
+        routes.post("/integrations", use: create)
+        routes.get("/integrations", use: list)
+        routes.get("/integrations/{id}", use: show)
+        routes.patch("/integrations/{id}", use: update)
+        routes.delete("/integrations/{id}", use: delete)
+        routes.get("/integrations/{id}/mappings", use: showMappings)
+        routes.put("/integrations/{id}/mappings", use: saveMappings)
+        return routes
+    }
+
+    @Sendable func create(request: Request, context: AppRequestContext) async throws -> JSONResponse {
+        let principal = try context.require(.admin)
+        var request = request
+        let object = try await request.jsonObject(context: context)
+        let body = FieldReader(object, path: "", diagnostics: Diagnostics())
+        let platformText = body.string("platform")
+        let platform = platformText.flatMap(Platform.init(rawValue:))
+        if platformText != nil, platform == nil {
+            body.diagnostics.add(
+                "platform", "must be one of \(Platform.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let name = body.string("name")
+        var tenantID = body.optionalString("tenant_id") ?? principal.tenantID ?? "default"
+        if let scope = principal.tenantID {
+            if tenantID != scope {
+                body.diagnostics.add("tenant_id", "a key of tenant \(scope) can only create that tenant's integrations")
+            }
+            tenantID = scope
+        }
+        let settings = Self.settings(object["settings"], diagnostics: body.diagnostics)
+        let sync = Self.sync(object["sync"], current: .init(), diagnostics: body.diagnostics)
+        guard body.diagnostics.errors.isEmpty, let platform, let name else {
+            throw Problem.invalid(body.diagnostics.errors)
+        }
+        let integration = try await database.createIntegration(
+            tenantID: tenantID, platform: platform, name: name, settings: .object(settings ?? [:]), sync: sync,
+            box: box, actor: principal.actor)
+        return JSONResponse(integration.json, status: .created)
+    }
+
+    @Sendable func list(request: Request, context: AppRequestContext) async throws -> JSONResponse {
+        let principal = try context.require(.viewer)
+        let page = try await database.integrations(
+            tenantID: principal.tenantID ?? request.query("tenant_id"), page: request.pageRequest())
+        return .page(page, \.json)
+    }
+
+    @Sendable func show(request: Request, context: AppRequestContext) async throws -> JSONResponse {
+        JSONResponse(try await integration(request, context, role: .viewer).json)
+    }
+
+    @Sendable func update(request: Request, context: AppRequestContext) async throws -> JSONResponse {
+        let principal = try context.require(.admin)
+        let current = try await integration(request, context, role: .admin)
+        var request = request
+        let object = try await request.jsonObject(context: context)
+        let body = FieldReader(object, path: "", diagnostics: Diagnostics())
+        var change = AppDatabase.IntegrationChange()
+        if object["name"] != nil { change.name = body.string("name") }
+        if let status = object["status"] {
+            // People switch an integration off and on; `connected` and `disconnected` come from its credentials.
+            switch status.stringValue {
+            case "disabled": change.status = .disabled
+            case "enabled": change.status = current.status == .disabled ? .pending : current.status
+            default: body.diagnostics.add("status", "must be disabled or enabled")
+            }
+        }
+        change.settings = Self.settings(object["settings"], diagnostics: body.diagnostics)
+        if object["sync"] != nil {
+            change.sync = Self.sync(object["sync"], current: current.sync, diagnostics: body.diagnostics)
+        }
+        guard body.diagnostics.errors.isEmpty else { throw Problem.invalid(body.diagnostics.errors) }
+        guard
+            let updated = try await database.updateIntegration(
+                id: current.id, tenantID: principal.tenantID, change, box: box, actor: principal.actor)
+        else { throw Problem.notFound("no integration \(current.id)") }
+        return JSONResponse(updated.json)
+    }
+
+    @Sendable func delete(request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.require(.admin)
+        let id = try context.parameters.require("id")
+        guard try await database.deleteIntegration(id: id, tenantID: principal.tenantID, actor: principal.actor) else {
+            throw Problem.notFound("no integration \(id)")
+        }
+        return Response(status: .noContent)
+    }
+
+    @Sendable func showMappings(request: Request, context: AppRequestContext) async throws -> JSONResponse {
+        let integration = try await integration(request, context, role: .viewer)
+        return JSONResponse(try await database.mappings(integrationID: integration.id).json)
+    }
+
+    @Sendable func saveMappings(request: Request, context: AppRequestContext) async throws -> JSONResponse {
+        let principal = try context.require(.operator)
+        let integration = try await integration(request, context, role: .operator)
+        var request = request
+        let object = try await request.jsonObject(context: context)
+        let diagnostics = Diagnostics()
+        var mappings = CodeMappings()
+        let members: [(String, CodeMappings.Kind)] = [
+            ("accounts", .account), ("tax_codes", .taxCode), ("items", .item), ("deposit_accounts", .depositAccount),
+        ]
+        for (key, kind) in members {
+            guard let value = object[key] else { continue }
+            guard case .object(let entries) = value else {
+                diagnostics.add(key, "must be an object of billing code to platform id")
+                continue
+            }
+            for (code, remote) in entries {
+                guard let remoteID = remote.stringValue, !remoteID.isEmpty else {
+                    diagnostics.add("\(key).\(code)", "must be the platform's id, a non-empty string")
+                    continue
+                }
+                mappings[kind][code] = remoteID
+            }
+        }
+        for key in object.keys where !members.contains(where: { $0.0 == key }) {
+            diagnostics.add(key, "is not a kind of mapping (accounts, tax_codes, items, deposit_accounts)")
+        }
+        guard diagnostics.errors.isEmpty else { throw Problem.invalid(diagnostics.errors) }
+        try await database.saveMappings(integrationID: integration.id, mappings, actor: principal.actor)
+        return JSONResponse(mappings.json)
+    }
+
+    private func integration(_ request: Request, _ context: AppRequestContext, role: APIKey.Role) async throws
+        -> Integration
+    {
+        let principal = try context.require(role)
+        let id = try context.parameters.require("id")
+        guard let integration = try await database.integration(id: id, tenantID: principal.tenantID) else {
+            throw Problem.notFound("no integration \(id)")
+        }
+        return integration
+    }
+
+    private static func settings(_ value: JSONValue?, diagnostics: Diagnostics) -> [String: JSONValue]? {
+        guard let value else { return nil }
+        guard case .object(let members) = value else {
+            diagnostics.add("settings", "must be an object")
+            return nil
+        }
+        return members
+    }
+
+    private static func sync(
+        _ value: JSONValue?, current: Integration.SyncSettings, diagnostics: Diagnostics
+    ) -> Integration.SyncSettings {
+        guard let value else { return current }
+        let reader = FieldReader(value.objectValue ?? [:], path: "sync", diagnostics: diagnostics)
+        if value.objectValue == nil { diagnostics.add("sync", "must be an object") }
+        var sync = current
+        if let interval = value["interval_seconds"] {
+            if let seconds = interval.intValue, seconds >= 60 {
+                sync.intervalSeconds = seconds
+            } else {
+                diagnostics.add(reader.field("interval_seconds"), "must be a whole number of seconds, at least 60")
+            }
+        }
+        if let policy = value["conflict_policy"] {
+            if let parsed = policy.stringValue.flatMap(Integration.ConflictPolicy.init(rawValue:)) {
+                sync.conflictPolicy = parsed
+            } else {
+                let allowed = Integration.ConflictPolicy.allCases.map(\.rawValue).joined(separator: ", ")
+                diagnostics.add(reader.field("conflict_policy"), "must be one of \(allowed)")
+            }
+        }
+        if let enabled = value["enabled"] {
+            if let flag = enabled.boolValue {
+                sync.enabled = flag
+            } else {
+                diagnostics.add(reader.field("enabled"), "must be true or false")
+            }
+        }
+        if let attempts = value["max_attempts"] {
+            if let count = attempts.intValue, (1...20).contains(count) {
+                sync.maxAttempts = count
+            } else {
+                diagnostics.add(reader.field("max_attempts"), "must be a whole number from 1 to 20")
+            }
+        }
+        return sync
+    }
+}
+
+extension Integration {
+    var json: JSONValue {
+        var shownSettings = settings.objectValue ?? [:]
+        for key in secretSettings { shownSettings[key] = "[redacted]" }
+        return [
+            "id": .string(id), "tenant_id": .string(tenantID), "platform": .string(platform.rawValue),
+            "name": .string(name), "status": .string(status.rawValue), "settings": .object(shownSettings),
+            "sync": [
+                "interval_seconds": .number(String(sync.intervalSeconds)),
+                "conflict_policy": .string(sync.conflictPolicy.rawValue), "enabled": .bool(sync.enabled),
+                "max_attempts": .number(String(sync.maxAttempts)),
+            ],
+            "last_sync_at": lastSyncAt?.json ?? .null, "created_at": createdAt.json, "updated_at": updatedAt.json,
+        ]
+    }
+}
