@@ -158,6 +158,7 @@ let package = Package(
             dependencies: [
                 "SyncEngine", "Connectors", "Persistence", "Accounting", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

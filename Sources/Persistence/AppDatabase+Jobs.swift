@@ -39,16 +39,20 @@ extension AppDatabase {
     /// Claims up to `limit` runnable jobs for `worker` until `now + lease`.
     ///
     /// Runnable: pending and due, or running under an expired lease (its worker died: the lost attempt is recorded
-    /// as `abandoned` and counts), of a connected integration, with no earlier job of the same (integration, record)
-    /// still open, and within `perIntegration` running jobs of one integration.
+    /// as `abandoned` and counts), of a connected integration on one of `platforms` (those the worker has a
+    /// connector for), with no earlier job of the same (integration, record) still open, and within
+    /// `perIntegration` running jobs of one integration.
     public func claimJobs(
         worker: String,
+        platforms: Set<Platform>,
         now: Timestamp,
         lease: Duration,
         limit: Int,
         perIntegration: Int
     ) async throws -> [ClaimedJob] {
         let leaseMicros = lease.microseconds
+        guard !platforms.isEmpty else { return [] }
+        let platformList = platforms.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
         return try await writer.write { db in
             let candidates = try Row.fetchAll(
                 db,
@@ -56,7 +60,7 @@ extension AppDatabase {
                     SELECT j.* FROM jobs j JOIN integration_configs i ON i.id = j.integration_id
                     WHERE ((j.status = 'pending' AND j.next_attempt_at <= :now)
                             OR (j.status = 'running' AND j.lease_expires_at <= :now))
-                        AND i.status = 'connected'
+                        AND i.status = 'connected' AND i.platform IN (\(platformList))
                         AND NOT EXISTS (
                             SELECT 1 FROM jobs e
                             WHERE e.integration_id = j.integration_id AND e.record_id = j.record_id AND e.seq < j.seq

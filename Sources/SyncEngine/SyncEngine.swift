@@ -56,6 +56,7 @@ public struct SyncEngine: Sendable {
     public func runDueJobs() async throws -> Int {
         let claimed = try await database.claimJobs(
             worker: workerID,
+            platforms: Set(connectors.keys),
             now: clock.now(),
             lease: limits.lease,
             limit: limits.concurrency,

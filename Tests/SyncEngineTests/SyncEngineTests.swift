@@ -180,7 +180,8 @@ import Testing
         try await deliver(database, "msg_1", [invoice("inv_1")])
         // Worker A claims the job and dies before recording anything.
         let claimedByA = try await database.claimJobs(
-            worker: "a", now: clock.now(), lease: .seconds(30), limit: 1, perIntegration: 4)
+            worker: "a", platforms: [.quickBooksOnline], now: clock.now(), lease: .seconds(30), limit: 1,
+            perIntegration: 4)
         #expect(claimedByA.count == 1)
         let connector = ScriptedConnector()
         let workerB = engine(database, connector, worker: "b", lease: .seconds(30))
@@ -235,5 +236,20 @@ import Testing
                 #expect(strategy.delay(afterAttempt: attempt, retryAfter: .seconds(7), using: &random) >= .seconds(7))
             }
         }
+    }
+
+    @Test func jobsOfPlatformsWithoutAConnectorAreLeftForAWorkerThatHasOne() async throws {
+        let (database, _) = try await setUp()
+        let xero = try await database.createIntegration(
+            tenantID: tenant, platform: .xero, name: "Xero", actor: "test", at: clock.now())
+        try await database.setIntegrationStatus(id: xero.id, to: .connected, actor: "test", at: clock.now())
+        try await database.saveMappings(
+            integrationID: xero.id, CodeMappings(accounts: ["*": "200"], taxCodes: ["*": "OUTPUT"]), actor: "test",
+            at: clock.now())
+        try await deliver(database, "msg_1", [invoice("inv_1")])
+        let connector = ScriptedConnector()
+        #expect(try await engine(database, connector).runDueJobs() == 1)
+        let pending = try await database.jobs(status: .pending, page: PageRequest()).items
+        #expect(pending.map(\.integrationID) == [xero.id])
     }
 }

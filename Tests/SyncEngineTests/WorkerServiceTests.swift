@@ -1,0 +1,43 @@
+import Accounting
+import Logging
+import Persistence
+import ServiceLifecycle
+import SyncEngine
+import Testing
+
+@Suite struct WorkerServiceTests {
+    /// The service runs jobs as they come, and a graceful shutdown ends it with the queue intact.
+    @Test func runsQueuedJobsAndStopsOnGracefulShutdown() async throws {
+        let clock = ManualClock()
+        let database = try AppDatabase.inMemory()
+        let integration = try await database.createIntegration(
+            tenantID: "school", platform: .quickBooksOnline, name: "Books", actor: "test", at: clock.now())
+        try await database.setIntegrationStatus(id: integration.id, to: .connected, actor: "test", at: clock.now())
+        let connector = ScriptedConnector()
+        let engine = SyncEngine(database: database, connectors: [connector], workerID: "w1", clock: clock)
+        let group = ServiceGroup(
+            services: [WorkerService(engine: engine, pollInterval: .milliseconds(5))],
+            logger: Logger(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let customer = SyncCommand(
+                tenantID: Tenant.ID("school"), recordType: .customer, localID: "cus_1", action: .upsert,
+                updatedAt: clock.now(), data: ["id": "cus_1", "name": "Asha"])
+            _ = try await database.record([
+                IncomingDelivery(
+                    source: "billing", webhookID: "msg_1", receivedAt: clock.now(), tenantID: Tenant.ID("school"),
+                    eventType: "customer.created", headers: [:], body: Array("{}".utf8), content: .commands([customer]))
+            ])
+            let deadline = ContinuousClock.now + .seconds(10)
+            while try await database.jobs(status: .succeeded, page: PageRequest()).items.isEmpty,
+                ContinuousClock.now < deadline
+            {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        #expect(try await database.jobs(status: .succeeded, page: PageRequest()).items.count == 1)
+        #expect(connector.written.count == 1)
+    }
+}
