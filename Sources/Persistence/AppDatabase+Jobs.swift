@@ -279,20 +279,6 @@ extension AppDatabase {
         }
     }
 
-    /// Jobs parked for a mapping go back to the queue (after a mapping of `integrationID` was saved).
-    public func resumeParkedJobs(integrationID: String, at now: Timestamp) async throws -> Int {
-        try await writer.write { db in
-            try db.execute(
-                sql: """
-                    UPDATE jobs SET status = 'pending', next_attempt_at = ?, updated_at = ?
-                    WHERE integration_id = ? AND status = 'needs_mapping'
-                    """,
-                arguments: [now.microsecondsSinceEpoch, now.rfc3339, integrationID]
-            )
-            return db.changesCount
-        }
-    }
-
     /// Jobs, oldest first, filtered by status, integration and tenant.
     public func jobs(
         status: Job.Status? = nil,
