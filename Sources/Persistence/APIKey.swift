@@ -77,13 +77,7 @@ extension AppDatabase {
         try await writer.read { db in
             var filter = SQLFilter()
             filter.add("tenant_id = ?", tenantID)
-            filter.add("rowid > ?", page.after)
-            let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT rowid, * FROM api_keys \(filter.whereClause) ORDER BY rowid LIMIT ?",
-                arguments: filter.arguments + [page.limit + 1]
-            )
-            return Page(rows: rows, limit: page.limit, cursor: { $0["rowid"] }, item: APIKey.init(row:))
+            return try Self.rowPage(of: "api_keys", filter, page, db: db, item: APIKey.init(row:))
         }
     }
 

@@ -183,13 +183,7 @@ extension AppDatabase {
         try await writer.read { db in
             var filter = SQLFilter()
             filter.add("tenant_id = ?", tenantID)
-            filter.add("rowid > ?", page.after)
-            let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT rowid, * FROM integration_configs \(filter.whereClause) ORDER BY rowid LIMIT ?",
-                arguments: filter.arguments + [page.limit + 1]
-            )
-            return Page(rows: rows, limit: page.limit, cursor: { $0["rowid"] }, item: Integration.init(row:))
+            return try Self.rowPage(of: "integration_configs", filter, page, db: db, item: Integration.init(row:))
         }
     }
 

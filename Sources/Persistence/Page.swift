@@ -61,3 +61,23 @@ struct SQLFilter {
         conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
     }
 }
+
+extension AppDatabase {
+    /// A page of `table`'s rows in insertion order (the cursor is the rowid), filtered by `filter`.
+    static func rowPage<Item>(
+        of table: String,
+        _ filter: SQLFilter,
+        _ page: PageRequest,
+        db: Database,
+        item: (Row) throws -> Item
+    ) throws -> Page<Item> {
+        var filter = filter
+        filter.add("rowid > ?", page.after)
+        let rows = try Row.fetchAll(
+            db,
+            sql: "SELECT rowid, * FROM \(table) \(filter.whereClause) ORDER BY rowid LIMIT ?",
+            arguments: filter.arguments + [page.limit + 1]
+        )
+        return try Page(rows: rows, limit: page.limit, cursor: { $0["rowid"] }, item: item)
+    }
+}
