@@ -67,7 +67,7 @@ extension AppDatabase {
             guard let stored = try Self.fetchDelivery(id: id, tenantID: tenantID, db: db) else {
                 throw PersistenceError.notFound(entity: "delivery", id: id)
             }
-            var audit = try AuditLog(db)
+            var state = try WriteState(db)
             var status: DeliveryStatus
             var errors: [FieldError] = []
             var changes: [RecordChange] = []
@@ -79,7 +79,7 @@ extension AppDatabase {
                     at: Moment(now),
                     actor: actor,
                     db: db,
-                    audit: &audit
+                    state: &state
                 )
             case .rejected(let fieldErrors):
                 status = .rejected
@@ -105,7 +105,7 @@ extension AppDatabase {
                     eventType ?? stored.eventType, now.rfc3339, id,
                 ]
             )
-            try audit.append(
+            try state.audit.append(
                 db,
                 at: now,
                 tenantID: deliveryTenantID?.rawValue ?? stored.tenantID,

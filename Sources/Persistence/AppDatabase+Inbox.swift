@@ -40,8 +40,8 @@ extension AppDatabase {
             var results: [Result<DeliveryOutcome, any Error>] = []
             results.reserveCapacity(batch.count)
             try db.inTransaction(.immediate) {
-                var audit = try AuditLog(db)
-                for delivery in batch { results.append(.success(try insert(delivery, db: db, audit: &audit))) }
+                var state = try WriteState(db)
+                for delivery in batch { results.append(.success(try insert(delivery, db: db, state: &state))) }
                 return .commit
             }
             return results
@@ -58,18 +58,18 @@ extension AppDatabase {
         results.reserveCapacity(batch.count)
         do {
             try db.inTransaction(.immediate) {
-                var audit = try AuditLog(db)
+                var state = try WriteState(db)
                 for delivery in batch {
-                    let chainMark = audit.lastHash
+                    let chainMark = state.audit.lastHash
                     do {
                         var outcome: DeliveryOutcome?
                         try db.inSavepoint {
-                            outcome = try insert(delivery, db: db, audit: &audit)
+                            outcome = try insert(delivery, db: db, state: &state)
                             return .commit
                         }
                         results.append(.success(outcome!))
                     } catch {
-                        audit.rewind(to: chainMark)
+                        state.audit.rewind(to: chainMark)
                         results.append(.failure(error))
                     }
                 }
@@ -84,7 +84,7 @@ extension AppDatabase {
     private static func insert(
         _ delivery: IncomingDelivery,
         db: Database,
-        audit: inout AuditLog
+        state: inout WriteState
     ) throws -> DeliveryOutcome {
         let prepared = delivery.prepared
         try db.cachedStatement(
@@ -122,13 +122,31 @@ extension AppDatabase {
             at: Moment(delivery.receivedAt, text: prepared.receivedAt),
             actor: "\(delivery.source):\(prepared.id)",
             db: db,
-            audit: &audit
+            state: &state
         )
         if status != prepared.status {
             try db.cachedStatement(sql: "UPDATE deliveries SET status = ? WHERE id = ?")
                 .execute(arguments: [status.rawValue, prepared.id])
         }
         return DeliveryOutcome(deliveryID: prepared.id, status: status, changes: changes)
+    }
+
+    /// What one write transaction of the inbox carries from delivery to delivery: the audit chain's position, and
+    /// each tenant's push targets (read once per transaction, not once per command).
+    struct WriteState {
+        var audit: AuditLog
+        private var targets: [String: [PushTarget]] = [:]
+
+        init(_ db: Database) throws {
+            audit = try AuditLog(db)
+        }
+
+        mutating func pushTargets(tenantID: String, db: Database) throws -> [PushTarget] {
+            if let known = targets[tenantID] { return known }
+            let found = try AppDatabase.pushTargets(tenantID: tenantID, db: db)
+            targets[tenantID] = found
+            return found
+        }
     }
 
     /// What dedup and versioning need of a stored record.
@@ -168,7 +186,7 @@ extension AppDatabase {
         at now: Moment,
         actor: String,
         db: Database,
-        audit: inout AuditLog
+        state: inout WriteState
     ) throws -> (DeliveryStatus, [RecordChange]) {
         var changes: [RecordChange] = []
         var superseded = 0
@@ -202,7 +220,7 @@ extension AppDatabase {
                 }
             }
             changes.append(
-                try write(prepared, over: stored, deliveryID: deliveryID, at: now, actor: actor, db: db, audit: &audit)
+                try write(prepared, over: stored, deliveryID: deliveryID, at: now, actor: actor, db: db, state: &state)
             )
         }
         let status: DeliveryStatus = !changes.isEmpty ? .accepted : superseded > 0 ? .superseded : .duplicate
@@ -216,7 +234,7 @@ extension AppDatabase {
         at now: Moment,
         actor: String,
         db: Database,
-        audit: inout AuditLog
+        state: inout WriteState
     ) throws -> RecordChange {
         let command = prepared.command
         let oldData: String? =
@@ -271,6 +289,7 @@ extension AppDatabase {
             now.text,
         ])
         try enqueuePushJobs(
+            to: state.pushTargets(tenantID: command.tenantID.rawValue, db: db),
             tenantID: command.tenantID.rawValue,
             recordID: recordID,
             recordType: command.recordType.rawValue,
@@ -281,7 +300,7 @@ extension AppDatabase {
         )
         let action =
             command.action == .void ? "record.voided" : stored == nil ? "record.created" : "record.updated"
-        try audit.append(
+        try state.audit.append(
             db,
             at: now.timestamp,
             tenantID: command.tenantID.rawValue,

@@ -2,9 +2,29 @@ import Accounting
 import GRDB
 
 extension AppDatabase {
-    /// Fan-out, inside the transaction that stored a record's new version: one push job for every enabled integration
-    /// of the record's tenant. Jobs of integrations that are not connected wait until they are.
+    /// An integration a tenant's new record versions are pushed to.
+    struct PushTarget {
+        let integrationID: String
+        let maxAttempts: Int
+    }
+
+    /// The enabled integrations of a tenant (not disabled, sync enabled). Jobs of those not connected wait until
+    /// they are.
+    static func pushTargets(tenantID: String, db: Database) throws -> [PushTarget] {
+        try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT id, COALESCE(json_extract(sync, '$.max_attempts'), 3) FROM integration_configs
+                    WHERE tenant_id = ? AND status <> 'disabled' AND COALESCE(json_extract(sync, '$.enabled'), 1)
+                    """
+            ),
+            arguments: [tenantID]
+        ).map { PushTarget(integrationID: $0[0], maxAttempts: max(1, $0[1])) }
+    }
+
+    /// Fan-out, inside the transaction that stored a record's new version: one push job per target.
     static func enqueuePushJobs(
+        to targets: [PushTarget],
         tenantID: String,
         recordID: String,
         recordType: String,
@@ -13,16 +33,7 @@ extension AppDatabase {
         at now: AppDatabase.Moment,
         db: Database
     ) throws {
-        let integrations = try Row.fetchAll(
-            db.cachedStatement(
-                sql: """
-                    SELECT id, COALESCE(json_extract(sync, '$.max_attempts'), 3) FROM integration_configs
-                    WHERE tenant_id = ? AND status <> 'disabled' AND COALESCE(json_extract(sync, '$.enabled'), 1)
-                    """
-            ),
-            arguments: [tenantID]
-        )
-        for integration in integrations {
+        for target in targets {
             try db.cachedStatement(
                 sql: """
                     INSERT INTO jobs (id, integration_id, tenant_id, kind, record_id, record_type, local_id, version,
@@ -30,8 +41,8 @@ extension AppDatabase {
                     VALUES (?, ?, ?, 'push', ?, ?, ?, ?, 'pending', ?, ?, ?, ?)
                     """
             ).execute(arguments: [
-                Identifiers.make("job"), integration[0] as String, tenantID, recordID, recordType, localID, version,
-                max(1, integration[1] as Int), now.timestamp.microsecondsSinceEpoch, now.text, now.text,
+                Identifiers.make("job"), target.integrationID, tenantID, recordID, recordType, localID, version,
+                target.maxAttempts, now.timestamp.microsecondsSinceEpoch, now.text, now.text,
             ])
         }
     }
