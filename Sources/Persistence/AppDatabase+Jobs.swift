@@ -61,7 +61,7 @@ extension AppDatabase {
         limit: Int,
         perIntegration: Int
     ) async throws -> [ClaimedJob] {
-        let leaseMicros = lease.microseconds
+        let leaseMicros = lease.wholeMicroseconds
         guard !platforms.isEmpty else { return [] }
         let platformList = platforms.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
         return try await writer.write { db in
@@ -146,23 +146,6 @@ extension AppDatabase {
                 )
             }
             return claimed
-        }
-    }
-
-    /// Extends the leases `worker` holds on `jobIDs`; returns the ids whose lease it still held.
-    public func heartbeat(jobIDs: [String], worker: String, now: Timestamp, lease: Duration) async throws -> Set<String>
-    {
-        let until = now.microsecondsSinceEpoch + lease.microseconds
-        return try await writer.write { db in
-            var held: Set<String> = []
-            for id in jobIDs {
-                try db.execute(
-                    sql: "UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND status = 'running' AND lease_owner = ?",
-                    arguments: [until, id, worker]
-                )
-                if db.changesCount > 0 { held.insert(id) }
-            }
-            return held
         }
     }
 
@@ -302,13 +285,8 @@ extension AppDatabase {
             filter.add("status = ?", status?.rawValue)
             filter.add("integration_id = ?", integrationID)
             filter.add("tenant_id = ?", tenantID)
-            filter.add("seq > ?", page.after)
-            let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT * FROM jobs \(filter.whereClause) ORDER BY seq LIMIT ?",
-                arguments: filter.arguments + [page.limit + 1]
-            )
-            return Page(rows: rows, limit: page.limit, cursor: { $0["seq"] }, item: Job.init(row:))
+            // `seq` is the rowid, so the page is in creation order.
+            return try Self.rowPage(of: "jobs", filter, page, db: db, item: Job.init(row:))
         }
     }
 
@@ -396,13 +374,5 @@ extension AppDatabase {
             db, at: now, tenantID: job.tenantID, integrationID: job.integrationID, recordID: job.recordID,
             actor: "worker:\(worker)", action: "job.\(status.rawValue)", entityType: job.recordType,
             entityID: job.localID, oldValue: nil, newValue: JSONValue.object(value).canonicalString)
-    }
-}
-
-extension Duration {
-    /// The whole microseconds in this duration.
-    var microseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
     }
 }

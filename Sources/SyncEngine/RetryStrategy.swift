@@ -1,3 +1,5 @@
+import Accounting
+
 /// When to try a failed job again: exponential backoff with full jitter, never sooner than the platform asked.
 ///
 /// The wait after attempt *n* is uniform in `[0, min(cap, base · 2^(n-1))]` (full jitter spreads retries of many
@@ -23,12 +25,5 @@ public struct RetryStrategy: Sendable {
         let jittered = Duration.microseconds(Int64.random(in: 0...ceilingMicros, using: &random))
         guard let retryAfter else { return jittered }
         return max(jittered, retryAfter)
-    }
-}
-
-extension Duration {
-    var wholeMicroseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
     }
 }

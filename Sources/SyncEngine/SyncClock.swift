@@ -1,5 +1,5 @@
 import Accounting
-import Foundation
+import Persistence
 
 /// The engine's view of time: what time it is, and waiting. Tests drive it by hand.
 public protocol SyncClock: Sendable {
@@ -12,7 +12,7 @@ public struct SystemSyncClock: SyncClock {
     public init() {}
 
     public func now() -> Timestamp {
-        Timestamp(microsecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()))
+        Timestamp.now()
     }
 
     public func sleep(for duration: Duration) async throws {

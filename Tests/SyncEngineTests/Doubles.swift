@@ -15,8 +15,7 @@ final class ManualClock: SyncClock {
     func now() -> Timestamp { Timestamp(microsecondsSinceEpoch: current.withLock { $0 }) }
 
     func advance(by duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        current.withLock { $0 += seconds * 1_000_000 + attoseconds / 1_000_000_000_000 }
+        current.withLock { $0 += duration.wholeMicroseconds }
     }
 
     func sleep(for duration: Duration) async throws { advance(by: duration) }
