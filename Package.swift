@@ -77,6 +77,7 @@ let package = Package(
                 "Accounting",
                 "Persistence",
                 "Connectors",
+                "Ingestion",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -88,6 +89,8 @@ let package = Package(
                 "Accounting",
                 "Persistence",
                 "Ingestion",
+                "Connectors",
+                "SyncEngine",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -156,7 +159,9 @@ let package = Package(
         .testTarget(
             name: "SyncEngineTests",
             dependencies: [
-                "SyncEngine", "Connectors", "Persistence", "Accounting", "TestSupport",
+                "SyncEngine", "Connectors", "Persistence", "Accounting", "Ingestion", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -1,9 +1,11 @@
 import Accounting
+import Connectors
 import Hummingbird
 import Ingestion
 import Logging
 import NIOCore
 import Persistence
+import SyncEngine
 
 /// Everything a running server is made of, built once.
 public struct Components: Sendable {
@@ -14,11 +16,14 @@ public struct Components: Sendable {
     public let inbox: Inbox
     public let billing: BillingInbox
     public let readiness: Readiness
+    /// Outbound HTTP: platform calls and event deliveries.
+    public let transport: any HTTPTransport
 
     public init(
         configuration: ServerConfiguration,
         database: AppDatabase,
         box: SecretBox,
+        transport: any HTTPTransport = URLSessionTransport(),
         now: @escaping @Sendable () -> Timestamp = Timestamp.now
     ) {
         let metrics = AppMetrics()
@@ -36,6 +41,7 @@ public struct Components: Sendable {
             now: now
         )
         self.readiness = Readiness()
+        self.transport = transport
     }
 
     /// Opens the database file (migrating it) and the master key, as `ledgerwire serve` does.
@@ -81,6 +87,7 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
     api.addRoutes(AuditController(database: components.database).endpoints)
     api.addRoutes(IntegrationsController(database: components.database, box: components.box).endpoints)
     api.addRoutes(JobsController(database: components.database).endpoints)
+    api.addRoutes(WebhookSubscriptionsController(database: components.database, box: components.box).endpoints)
     return router
 }
 
@@ -107,5 +114,9 @@ public func buildApplication(
     if let checkpointer = components.database.checkpointer {
         application.addServices(CheckpointService(checkpointer: checkpointer))
     }
+    application.addServices(
+        EventDeliveryService(
+            dispatcher: EventDispatcher(
+                database: components.database, box: components.box, transport: components.transport)))
     return application
 }

@@ -196,6 +196,7 @@ extension AppDatabase {
                     job, status: .dead, nextAttemptAt: nil, error: error, remoteID: nil, worker: worker, at: now,
                     db: db,
                     audit: &audit)
+                try Self.emitJobEvent(.syncFailed, job: job, status: .dead, error: error, at: now, db: db)
             case .retry(let at, let error):
                 try Self.recordAttempt(
                     of: job, outcome: "retry", error: error, startedAt: claimed.startedAt, at: now, db: db)
@@ -208,6 +209,7 @@ extension AppDatabase {
                 try Self.settle(
                     job, status: .failed, nextAttemptAt: nil, error: error, remoteID: nil, worker: worker, at: now,
                     db: db, audit: &audit)
+                try Self.emitJobEvent(.syncFailed, job: job, status: .failed, error: error, at: now, db: db)
             case .needsMapping(let error):
                 try Self.recordAttempt(
                     of: job, outcome: "needs_mapping", error: error, startedAt: claimed.startedAt, at: now, db: db)
@@ -216,6 +218,7 @@ extension AppDatabase {
                 try Self.settle(
                     job, status: .needsMapping, nextAttemptAt: nil, error: error, remoteID: nil, worker: worker,
                     at: now, db: db, audit: &audit)
+                try Self.emitJobEvent(.syncNeedsMapping, job: job, status: .needsMapping, error: error, at: now, db: db)
             }
             return true
         }
@@ -318,6 +321,22 @@ extension AppDatabase {
                 )
             }
         }
+    }
+
+    /// `sync.failed` / `sync.needs_mapping`: which record, where, and the platform's (or the mapping's) reason.
+    private static func emitJobEvent(
+        _ type: EventType, job: Job, status: Job.Status, error: JobError, at now: Timestamp, db: Database
+    ) throws {
+        try emit(
+            type, tenantID: job.tenantID, integrationID: job.integrationID,
+            data: [
+                "job_id": .string(job.id), "integration_id": .string(job.integrationID),
+                "record_type": .string(job.recordType), "local_id": .string(job.localID),
+                "version": .number(String(job.version)), "status": .string(status.rawValue),
+                "attempts": .number(String(job.attempts)),
+                "error": .object(["code": .string(error.code), "message": .string(error.message)]),
+            ],
+            at: now, db: db)
     }
 
     private static func recordAttempt(

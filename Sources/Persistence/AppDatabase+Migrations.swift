@@ -16,6 +16,9 @@ extension AppDatabase {
         migrator.registerMigration("0004 jobs") { db in
             try db.execute(sql: jobs)
         }
+        migrator.registerMigration("0005 outbound events") { db in
+            try db.execute(sql: outboundEvents)
+        }
         return migrator
     }
 
@@ -306,5 +309,62 @@ extension AppDatabase {
             error_message TEXT,
             PRIMARY KEY (job_id, attempt)
         ) WITHOUT ROWID;
+        """
+
+    /// Ledgerwire's own events and their delivery to webhook subscriptions (an outbox: an event is stored in the
+    /// transaction that caused it, with one delivery per matching subscription, and sent afterwards).
+    private static let outboundEvents = """
+        CREATE TABLE webhook_subscriptions (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            tenant_id TEXT,
+            url TEXT NOT NULL,
+            event_types TEXT NOT NULL,
+            description TEXT,
+            sealed_secret BLOB NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('active', 'disabled')),
+            disabled_reason TEXT,
+            failing_since INTEGER,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+
+        CREATE TABLE events (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            type TEXT NOT NULL,
+            tenant_id TEXT,
+            integration_id TEXT,
+            payload TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+
+        CREATE TABLE event_deliveries (
+            seq INTEGER PRIMARY KEY,
+            subscription_id TEXT NOT NULL REFERENCES webhook_subscriptions(id) ON DELETE CASCADE,
+            event_id TEXT NOT NULL REFERENCES events(id),
+            status TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'delivered', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER NOT NULL,
+            lease_expires_at INTEGER,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (subscription_id, event_id)
+        );
+        CREATE INDEX event_deliveries_open ON event_deliveries(next_attempt_at) WHERE status IN ('pending', 'sending');
+
+        -- Every attempt to deliver an event, as it ended.
+        CREATE TABLE event_delivery_attempts (
+            seq INTEGER PRIMARY KEY,
+            delivery_seq INTEGER NOT NULL REFERENCES event_deliveries(seq) ON DELETE CASCADE,
+            subscription_id TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            attempt INTEGER NOT NULL,
+            attempted_at TEXT NOT NULL,
+            duration_ms INTEGER NOT NULL,
+            response_status INTEGER,
+            error TEXT
+        );
+        CREATE INDEX event_delivery_attempts_subscription ON event_delivery_attempts(subscription_id, seq);
         """
 }

@@ -146,11 +146,13 @@ extension AppDatabase {
     }
 
     /// Moves an integration to `status` and audits the change; `false` when there is no such integration.
+    /// Becoming `disconnected` is sent as `integration.disconnected`, with `reason`.
     @discardableResult
     public func setIntegrationStatus(
         id: String,
         to status: Integration.Status,
         actor: String,
+        reason: String? = nil,
         at now: Timestamp = .now()
     ) async throws -> Bool {
         try await writer.write { db in
@@ -174,6 +176,16 @@ extension AppDatabase {
                 oldValue: JSONValue.object(["status": .string(current.status.rawValue)]).canonicalString,
                 newValue: JSONValue.object(["status": .string(status.rawValue)]).canonicalString
             )
+            if status == .disconnected {
+                var data: [String: JSONValue] = [
+                    "integration_id": .string(id), "platform": .string(current.platform.rawValue),
+                    "name": .string(current.name),
+                ]
+                if let reason { data["reason"] = .string(reason) }
+                try Self.emit(
+                    .integrationDisconnected, tenantID: current.tenantID, integrationID: id, data: data, at: now,
+                    db: db)
+            }
             return true
         }
     }

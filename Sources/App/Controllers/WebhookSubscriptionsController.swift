@@ -1,0 +1,145 @@
+import Accounting
+import Foundation
+import Hummingbird
+import Ingestion
+import Persistence
+
+/// `/api/v1/webhook-subscriptions`: who receives Ledgerwire's own events. Admins subscribe and unsubscribe,
+/// viewers read, and every attempt to deliver is listed. A tenant's key subscribes to that tenant's events only.
+/// The signing secret is returned once, at creation.
+struct WebhookSubscriptionsController {
+    let database: AppDatabase
+    let box: SecretBox
+
+    var endpoints: RouteCollection<AppRequestContext> {
+        let routes = RouteCollection(context: AppRequestContext.self)
+        routes.post("/webhook-subscriptions", use: create)
+        routes.get("/webhook-subscriptions", use: list)
+        routes.get("/webhook-subscriptions/{id}", use: show)
+        routes.delete("/webhook-subscriptions/{id}", use: delete)
+        routes.post("/webhook-subscriptions/{id}/enable", use: enable)
+        routes.get("/webhook-subscriptions/{id}/attempts", use: attempts)
+        return routes
+    }
+
+    @Sendable func create(request: Request, context: AppRequestContext) async throws -> JSONResponse {
+        let principal = try context.require(.admin)
+        var request = request
+        let object = try await request.jsonObject(context: context)
+        let body = FieldReader(object, path: "", diagnostics: Diagnostics())
+        let url = body.string("url")
+        if let url, !Self.isReceiverURL(url) {
+            body.diagnostics.add("url", "must be an absolute http or https URL")
+        }
+        var eventTypes: [String] = []
+        switch object["event_types"] {
+        case .array(let values) where !values.isEmpty:
+            let known = Set(EventType.allCases.map(\.rawValue)).union(["*"])
+            for (index, value) in values.enumerated() {
+                guard let name = value.stringValue, known.contains(name) else {
+                    body.diagnostics.add(
+                        "event_types[\(index)]",
+                        "must be one of \(EventType.allCases.map(\.rawValue).joined(separator: ", ")) or *")
+                    continue
+                }
+                eventTypes.append(name)
+            }
+        case nil:
+            body.diagnostics.add("event_types", "is required")
+        default:
+            body.diagnostics.add("event_types", "must be a non-empty array of event type names")
+        }
+        let description = body.optionalString("description")
+        var tenantID = body.optionalString("tenant_id")
+        if let scope = principal.tenantID {
+            if let tenantID, tenantID != scope {
+                body.diagnostics.add("tenant_id", "a key of tenant \(scope) can only subscribe to that tenant's events")
+            }
+            tenantID = scope
+        }
+        guard body.diagnostics.errors.isEmpty, let url else { throw Problem.invalid(body.diagnostics.errors) }
+        let secret = StandardWebhooks.generateSecret()
+        let subscription = try await database.createWebhookSubscription(
+            tenantID: tenantID, url: url, eventTypes: eventTypes, description: description, secret: secret, box: box,
+            actor: principal.actor)
+        var json = subscription.json.objectValue ?? [:]
+        json["secret"] = .string(secret)
+        return JSONResponse(.object(json), status: .created)
+    }
+
+    @Sendable func list(request: Request, context: AppRequestContext) async throws -> JSONResponse {
+        let principal = try context.require(.viewer)
+        let page = try await database.webhookSubscriptions(tenantID: principal.tenantID, page: request.pageRequest())
+        return .page(page, \.json)
+    }
+
+    @Sendable func show(request: Request, context: AppRequestContext) async throws -> JSONResponse {
+        JSONResponse(try await subscription(request, context, role: .viewer).json)
+    }
+
+    @Sendable func delete(request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.require(.admin)
+        let id = try context.parameters.require("id")
+        guard try await database.deleteWebhookSubscription(id: id, tenantID: principal.tenantID, actor: principal.actor)
+        else { throw Problem.notFound("no webhook subscription \(id)") }
+        return Response(status: .noContent)
+    }
+
+    @Sendable func enable(request: Request, context: AppRequestContext) async throws -> JSONResponse {
+        let principal = try context.require(.admin)
+        let id = try context.parameters.require("id")
+        guard
+            let subscription = try await database.enableWebhookSubscription(
+                id: id, tenantID: principal.tenantID, actor: principal.actor)
+        else { throw Problem.notFound("no webhook subscription \(id)") }
+        return JSONResponse(subscription.json)
+    }
+
+    @Sendable func attempts(request: Request, context: AppRequestContext) async throws -> JSONResponse {
+        let subscription = try await subscription(request, context, role: .viewer)
+        let page = try await database.webhookSubscriptionAttempts(
+            subscriptionID: subscription.id, page: request.pageRequest())
+        return .page(page, \.json)
+    }
+
+    private func subscription(
+        _ request: Request, _ context: AppRequestContext, role: APIKey.Role
+    ) async throws -> WebhookSubscription {
+        let principal = try context.require(role)
+        let id = try context.parameters.require("id")
+        guard let subscription = try await database.webhookSubscription(id: id, tenantID: principal.tenantID) else {
+            throw Problem.notFound("no webhook subscription \(id)")
+        }
+        return subscription
+    }
+
+    static func isReceiverURL(_ text: String) -> Bool {
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+            scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty
+        else { return false }
+        return true
+    }
+}
+
+extension WebhookSubscription {
+    var json: JSONValue {
+        [
+            "id": .string(id), "tenant_id": tenantID.map(JSONValue.string) ?? .null, "url": .string(url),
+            "event_types": .array(eventTypes.map(JSONValue.string)),
+            "description": description.map(JSONValue.string) ?? .null, "status": .string(status.rawValue),
+            "disabled_reason": disabledReason.map(JSONValue.string) ?? .null,
+            "failing_since": failingSince?.json ?? .null, "created_at": createdAt.json,
+        ]
+    }
+}
+
+extension EventDeliveryAttempt {
+    var json: JSONValue {
+        [
+            "event_id": .string(eventID), "event_type": .string(eventType), "attempt": .number(String(attempt)),
+            "attempted_at": attemptedAt.json, "duration_ms": .number(String(durationMilliseconds)),
+            "response_status": responseStatus.map { .number(String($0)) } ?? .null,
+            "error": error.map(JSONValue.string) ?? .null, "delivered": .bool(delivered),
+        ]
+    }
+}

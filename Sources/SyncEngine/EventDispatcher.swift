@@ -1,0 +1,183 @@
+import Accounting
+import Connectors
+import Foundation
+import Ingestion
+import Logging
+import Persistence
+import ServiceLifecycle
+
+/// Sends Ledgerwire's events to webhook subscriptions, signed the Standard Webhooks way with each subscription's
+/// secret: `webhook-id` is the event id (the same on every retry, so a receiver can drop a repeat),
+/// `webhook-timestamp` the attempt's time, `webhook-signature` `v1,<base64 HMAC-SHA256("{id}.{timestamp}.{body}")>`.
+///
+/// A 2xx answer delivers the event; anything else, or no answer, is retried on `Policy.schedule` (over 27 hours by
+/// default), every attempt recorded. A subscription with nothing delivered for `Policy.disableAfter` is disabled.
+public struct EventDispatcher: Sendable {
+    public struct Policy: Sendable {
+        /// The wait before each retry; one attempt more than there are entries. The default is Standard Webhooks'
+        /// own: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
+        public var schedule: [Duration]
+        /// A subscription failing this long without one delivered event is disabled.
+        public var disableAfter: Duration
+        /// One attempt's limit, connection to answer.
+        public var timeout: Duration
+        /// Attempts in flight at once.
+        public var concurrency: Int
+        /// How long a claimed delivery is held before another dispatcher may send it.
+        public var lease: Duration
+
+        public init(
+            schedule: [Duration] = [
+                .seconds(5), .seconds(300), .seconds(1800), .seconds(7200), .seconds(18_000), .seconds(36_000),
+                .seconds(36_000),
+            ],
+            disableAfter: Duration = .seconds(5 * 86_400),
+            timeout: Duration = .seconds(15),
+            concurrency: Int = 16,
+            lease: Duration = .seconds(60)
+        ) {
+            self.schedule = schedule
+            self.disableAfter = disableAfter
+            self.timeout = timeout
+            self.concurrency = concurrency
+            self.lease = lease
+        }
+    }
+
+    private let database: AppDatabase
+    private let box: SecretBox
+    private let transport: any HTTPTransport
+    private let policy: Policy
+    private let clock: any SyncClock
+    private let logger: Logger
+
+    public init(
+        database: AppDatabase,
+        box: SecretBox,
+        transport: any HTTPTransport,
+        policy: Policy = Policy(),
+        clock: any SyncClock = SystemSyncClock(),
+        logger: Logger = Logger(label: "ledgerwire.events")
+    ) {
+        self.database = database
+        self.box = box
+        self.transport = transport
+        self.policy = policy
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Sends every delivery due now (up to the concurrency limit) and records each attempt.
+    /// - Returns: how many attempts were made.
+    @discardableResult
+    public func deliverDue() async throws -> Int {
+        let due = try await database.claimEventDeliveries(
+            now: clock.now(), lease: policy.lease, limit: policy.concurrency, box: box)
+        await withTaskGroup(of: Void.self) { group in
+            for delivery in due {
+                group.addTask { await self.deliver(delivery) }
+            }
+        }
+        return due.count
+    }
+
+    private func deliver(_ delivery: PendingEventDelivery) async {
+        let attemptedAt = clock.now()
+        let started = ContinuousClock.now
+        var responseStatus: Int?
+        var failure: String?
+        do {
+            let response = try await transport.send(signedRequest(for: delivery, at: attemptedAt))
+            responseStatus = response.status
+            if !(200..<300).contains(response.status) { failure = "the receiver answered HTTP \(response.status)" }
+        } catch {
+            failure = Self.describe(error)
+        }
+        let attempt = delivery.attempts + 1
+        let nextAttemptAt: Timestamp? =
+            failure == nil || attempt > policy.schedule.count
+            ? nil
+            : Timestamp(
+                microsecondsSinceEpoch: attemptedAt.microsecondsSinceEpoch
+                    + policy.schedule[attempt - 1].wholeMicroseconds)
+        let result = AppDatabase.EventAttemptResult(
+            attemptedAt: attemptedAt, duration: ContinuousClock.now - started, responseStatus: responseStatus,
+            error: failure, nextAttemptAt: nextAttemptAt)
+        do {
+            let disabled = try await database.recordEventAttempt(
+                delivery, result: result, disableAfter: policy.disableAfter)
+            if let failure {
+                logger.warning(
+                    "event not delivered",
+                    metadata: [
+                        "event.id": "\(delivery.eventID)", "subscription.id": "\(delivery.subscriptionID)",
+                        "attempt": "\(attempt)", "error": "\(failure)",
+                        "next_attempt_at": "\(nextAttemptAt?.rfc3339 ?? "none: given up")",
+                    ])
+            }
+            if disabled {
+                logger.error(
+                    "webhook subscription disabled: its receiver kept failing",
+                    metadata: ["subscription.id": "\(delivery.subscriptionID)"])
+            }
+        } catch {
+            // The lease runs out and the delivery is sent again: at least once, never lost.
+            logger.error(
+                "event attempt not recorded",
+                metadata: ["event.id": "\(delivery.eventID)", "error": "\(String(describing: error))"])
+        }
+    }
+
+    func signedRequest(for delivery: PendingEventDelivery, at now: Timestamp) throws -> TransportRequest {
+        guard let url = URL(string: delivery.url) else { throw TransportError.cannotConnect("invalid URL") }
+        let body = Data(delivery.payload.utf8)
+        let timestamp = now.microsecondsSinceEpoch / 1_000_000
+        let key = try StandardWebhooks.keyBytes(fromSecret: delivery.secret)
+        return TransportRequest(
+            method: "POST",
+            url: url,
+            headers: [
+                ("content-type", "application/json"),
+                ("user-agent", "Ledgerwire"),
+                ("webhook-id", delivery.eventID),
+                ("webhook-timestamp", String(timestamp)),
+                (
+                    "webhook-signature",
+                    StandardWebhooks.sign(id: delivery.eventID, timestamp: timestamp, body: body, key: key)
+                ),
+            ],
+            body: body,
+            timeout: policy.timeout
+        )
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        switch error {
+        case TransportError.cannotConnect(let reason): "could not connect: \(reason)"
+        case TransportError.timedOut: "no answer in time"
+        case TransportError.failed(let reason): "the exchange failed: \(reason)"
+        default: String(describing: error)
+        }
+    }
+}
+
+/// Runs the dispatcher for as long as the server runs, polling when nothing is due. On graceful shutdown it stops
+/// claiming; an attempt cut short is made again once its lease expires.
+public struct EventDeliveryService: Service {
+    let dispatcher: EventDispatcher
+    let pollInterval: Duration
+
+    public init(dispatcher: EventDispatcher, pollInterval: Duration = .seconds(1)) {
+        self.dispatcher = dispatcher
+        self.pollInterval = pollInterval
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let sent = (try? await dispatcher.deliverDue()) ?? 0
+            if sent == 0 {
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pollInterval) }
+            }
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Accounting
+import Connectors
+import Persistence
+import SyncEngine
+import Testing
+
+/// What the engine's test suites share: a tenant, a manual clock, integrations, billing deliveries and an engine.
+protocol SyncScenario {
+    var clock: ManualClock { get }
+    var tenant: String { get }
+}
+
+extension SyncScenario {
+    /// A database with `count` connected QuickBooks Online integrations of the tenant, whose accounts are mapped.
+    func setUp(integrations count: Int = 1, maxAttempts: Int = 3, mapped: Bool = true) async throws
+        -> (AppDatabase, [Integration])
+    {
+        let database = try AppDatabase.inMemory()
+        var integrations: [Integration] = []
+        for index in 0..<count {
+            let integration = try await database.createIntegration(
+                tenantID: tenant, platform: .quickBooksOnline, name: "Books \(index)",
+                sync: .init(maxAttempts: maxAttempts), actor: "test", at: clock.now())
+            try await database.setIntegrationStatus(id: integration.id, to: .connected, actor: "test", at: clock.now())
+            if mapped {
+                try await database.saveMappings(
+                    integrationID: integration.id,
+                    CodeMappings(accounts: ["4000-TUITION": "79"], taxCodes: ["GST18": "5"]), actor: "test",
+                    at: clock.now())
+            }
+            integrations.append(integration)
+        }
+        return (database, integrations)
+    }
+
+    func invoice(_ id: String, total: String = "53100.00", at seconds: Int64 = 1_795_000_000) -> SyncCommand {
+        SyncCommand(
+            tenantID: Tenant.ID(tenant), recordType: .invoice, localID: id, action: .upsert,
+            updatedAt: Timestamp(secondsSinceEpoch: seconds),
+            data: [
+                "id": .string(id), "number": "INV-1", "customer_id": "cus_1", "currency": "INR",
+                "lines": [["revenue_account": "4000-TUITION", "tax_code": "GST18", "amount": "45000.00"]],
+                "subtotal": "45000.00", "tax_total": "8100.00", "total": .string(total),
+            ]
+        )
+    }
+
+    func deliver(_ database: AppDatabase, _ webhookID: String, _ commands: [SyncCommand]) async throws {
+        let outcome = try await database.record([
+            IncomingDelivery(
+                source: "billing", webhookID: webhookID, receivedAt: clock.now(), tenantID: Tenant.ID(tenant),
+                eventType: "invoice.issued", headers: [:], body: Array("{}".utf8), content: .commands(commands))
+        ])[0].get()
+        #expect(outcome.status != .rejected)
+    }
+
+    func engine(
+        _ database: AppDatabase, _ connector: ScriptedConnector, worker: String = "w1", lease: Duration = .seconds(60)
+    ) -> SyncEngine {
+        SyncEngine(
+            database: database, connectors: [connector], workerID: worker,
+            retry: RetryStrategy(base: .seconds(2), cap: .seconds(60)),
+            limits: .init(concurrency: 8, perIntegration: 4, lease: lease), clock: clock)
+    }
+
+    /// Runs due jobs, moving the clock a minute at a time, until none is pending.
+    func drain(_ engine: SyncEngine, _ database: AppDatabase) async throws {
+        for _ in 0..<50 {
+            try await engine.runDueJobs()
+            if try await database.jobs(status: .pending, page: PageRequest()).items.isEmpty { return }
+            clock.advance(by: .seconds(60))
+        }
+        Issue.record("jobs still pending after 50 minutes")
+    }
+}
