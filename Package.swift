@@ -67,6 +67,7 @@ let package = Package(
             name: "Connectors",
             dependencies: [
                 "Accounting",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -137,6 +138,7 @@ let package = Package(
                 "Accounting",
                 "Persistence",
                 "Ingestion",
+                "Connectors",
             ],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
@@ -160,6 +162,7 @@ let package = Package(
             name: "SyncEngineTests",
             dependencies: [
                 "SyncEngine", "Connectors", "Persistence", "Accounting", "Ingestion", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -172,6 +175,7 @@ let package = Package(
             dependencies: [
                 "App",
                 "Accounting",
+                "Connectors",
                 "Ingestion",
                 "Persistence",
                 "TestSupport",

@@ -82,6 +82,11 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
     public var description: String { rfc3339 }
 
+    /// This instant moved by `duration` (microsecond precision).
+    public func adding(_ duration: Duration) -> Timestamp {
+        Timestamp(microsecondsSinceEpoch: microsecondsSinceEpoch + duration.wholeMicroseconds)
+    }
+
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
         lhs.microsecondsSinceEpoch < rhs.microsecondsSinceEpoch
     }

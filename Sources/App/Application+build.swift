@@ -1,5 +1,6 @@
 import Accounting
 import Connectors
+import Foundation
 import Hummingbird
 import Ingestion
 import Logging
@@ -18,12 +19,16 @@ public struct Components: Sendable {
     public let readiness: Readiness
     /// Outbound HTTP: platform calls and event deliveries.
     public let transport: any HTTPTransport
+    /// One per platform Ledgerwire syncs with.
+    public let connectors: [any Connector]
+    public let tokens: TokenStore
 
     public init(
         configuration: ServerConfiguration,
         database: AppDatabase,
         box: SecretBox,
         transport: any HTTPTransport = URLSessionTransport(),
+        connectors: [any Connector] = [],
         now: @escaping @Sendable () -> Timestamp = Timestamp.now
     ) {
         let metrics = AppMetrics()
@@ -42,6 +47,8 @@ public struct Components: Sendable {
         )
         self.readiness = Readiness()
         self.transport = transport
+        self.connectors = connectors
+        self.tokens = TokenStore(database: database, box: box, transport: transport, connectors: connectors)
     }
 
     /// Opens the database file (migrating it) and the master key, as `ledgerwire serve` does.
@@ -88,6 +95,13 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
     api.addRoutes(IntegrationsController(database: components.database, box: components.box).endpoints)
     api.addRoutes(JobsController(database: components.database).endpoints)
     api.addRoutes(WebhookSubscriptionsController(database: components.database, box: components.box).endpoints)
+    let oauth = OAuthController(
+        database: components.database, box: components.box,
+        connectors: Dictionary(
+            components.connectors.map { ($0.platform, $0) }, uniquingKeysWith: { first, _ in first }),
+        transport: components.transport)
+    api.addRoutes(oauth.endpoints)
+    router.addRoutes(oauth.callbackEndpoints)
     return router
 }
 
@@ -115,6 +129,10 @@ public func buildApplication(
         application.addServices(CheckpointService(checkpointer: checkpointer))
     }
     application.addServices(
+        WorkerService(
+            engine: SyncEngine(
+                database: components.database, connectors: components.connectors, tokens: components.tokens,
+                workerID: "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)")),
         EventDeliveryService(
             dispatcher: EventDispatcher(
                 database: components.database, box: components.box, transport: components.transport)))

@@ -22,6 +22,10 @@ public protocol Connector: Sendable {
 
     /// The platform's chart of accounts, tax codes and items, for mapping billing's codes.
     func remoteChart(context: ConnectorContext) async throws -> RemoteChart
+
+    /// The platform's OAuth 2.0 endpoints for an integration with these settings (its documented URLs for the
+    /// chosen `environment`, with the overrides applied), or `nil` for a platform connected some other way.
+    func oauthEndpoints(settings: JSONValue) -> OAuthEndpoints?
 }
 
 /// What a platform offers beyond the basics.
@@ -170,12 +174,21 @@ public struct ConnectorContext: Sendable {
     public var tenantID: String
     /// The integration's non-secret settings (base URLs and their overrides, environment, …).
     public var settings: JSONValue
+    /// The integration's access token; a 401 with it is thrown as `ConnectorError.authentication`, and the engine
+    /// refreshes it once and calls again.
+    public var credentials: any CredentialProvider
+    public var transport: any HTTPTransport
     public var logger: Logger
 
-    public init(integrationID: String, tenantID: String, settings: JSONValue, logger: Logger) {
+    public init(
+        integrationID: String, tenantID: String, settings: JSONValue, credentials: any CredentialProvider,
+        transport: any HTTPTransport, logger: Logger
+    ) {
         self.integrationID = integrationID
         self.tenantID = tenantID
         self.settings = settings
+        self.credentials = credentials
+        self.transport = transport
         self.logger = logger
     }
 }

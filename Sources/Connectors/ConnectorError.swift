@@ -2,8 +2,11 @@
 public enum ConnectorError: Error, Hashable, Sendable {
     /// Worth trying again: network failures, 5xx, 429. `retryAfter` is the platform's own wait (`Retry-After`).
     case retryable(code: String, message: String, retryAfter: Duration?)
-    /// The credentials were refused (401, `invalid_grant`): refresh once, then the integration is disconnected.
+    /// The platform refused the access token (401): the engine refreshes it once and tries again.
     case authentication(message: String)
+    /// The platform refused the credentials themselves (`invalid_grant` on refresh, revoked consent): nothing works
+    /// until a person connects the integration again. Its jobs wait; none is failed.
+    case credentialsRefused(message: String)
     /// The platform refused the data itself: retrying cannot help, a person must look. `message` is the platform's.
     case validation(code: String, message: String)
     /// A billing code this record uses is not mapped to the platform: the job waits for the mapping.
@@ -14,6 +17,7 @@ public enum ConnectorError: Error, Hashable, Sendable {
         switch self {
         case .retryable(let code, _, _): code
         case .authentication: "authentication"
+        case .credentialsRefused: "credentials_refused"
         case .validation(let code, _): code
         case .missingMapping(let kind, _): "unmapped_\(kind)"
         }
@@ -23,6 +27,7 @@ public enum ConnectorError: Error, Hashable, Sendable {
         switch self {
         case .retryable(_, let message, _): message
         case .authentication(let message): message
+        case .credentialsRefused(let message): message
         case .validation(_, let message): message
         case .missingMapping(let kind, let code):
             "billing's \(kind.split(separator: "_").joined(separator: " ")) \(code) is not mapped"

@@ -210,6 +210,13 @@ extension AppDatabase {
                     job, status: .failed, nextAttemptAt: nil, error: error, remoteID: nil, worker: worker, at: now,
                     db: db, audit: &audit)
                 try Self.emitJobEvent(.syncFailed, job: job, status: .failed, error: error, at: now, db: db)
+            case .awaitingConnection(let error):
+                try Self.recordAttempt(
+                    of: job, outcome: "retry", error: error, startedAt: claimed.startedAt, at: now, db: db)
+                try db.execute(sql: "UPDATE jobs SET attempts = attempts - 1 WHERE id = ?", arguments: [job.id])
+                try Self.settle(
+                    job, status: .pending, nextAttemptAt: now, error: error, remoteID: nil, worker: worker, at: now,
+                    db: db, audit: &audit)
             case .needsMapping(let error):
                 try Self.recordAttempt(
                     of: job, outcome: "needs_mapping", error: error, startedAt: claimed.startedAt, at: now, db: db)

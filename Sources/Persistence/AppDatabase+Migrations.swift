@@ -19,6 +19,9 @@ extension AppDatabase {
         migrator.registerMigration("0005 outbound events") { db in
             try db.execute(sql: outboundEvents)
         }
+        migrator.registerMigration("0006 credentials") { db in
+            try db.execute(sql: credentials)
+        }
         return migrator
     }
 
@@ -366,5 +369,28 @@ extension AppDatabase {
             error TEXT
         );
         CREATE INDEX event_delivery_attempts_subscription ON event_delivery_attempts(subscription_id, seq);
+        """
+
+    /// OAuth tokens (sealed, with a generation that every refresh moves on, so a save can tell it is still the
+    /// newest) and the single-use `state` of authorizations in progress (hashed; the PKCE verifier sealed).
+    private static let credentials = """
+        CREATE TABLE integration_credentials (
+            integration_id TEXT PRIMARY KEY NOT NULL REFERENCES integration_configs(id) ON DELETE CASCADE,
+            sealed_tokens BLOB NOT NULL,
+            access_expires_at INTEGER NOT NULL,
+            refresh_expires_at INTEGER,
+            remote_tenant_id TEXT,
+            generation INTEGER NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX integration_credentials_remote_tenant ON integration_credentials(remote_tenant_id);
+
+        CREATE TABLE oauth_states (
+            state_hash TEXT PRIMARY KEY NOT NULL,
+            integration_id TEXT NOT NULL REFERENCES integration_configs(id) ON DELETE CASCADE,
+            sealed_verifier BLOB,
+            actor TEXT NOT NULL,
+            expires_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
         """
 }

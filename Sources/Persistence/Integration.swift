@@ -307,8 +307,7 @@ extension AppDatabase {
         return try box.seal(json, context: "integration:\(integrationID)")
     }
 
-    private static func openSecrets(_ sealed: Data?, integrationID: String, box: SecretBox?) throws -> [String: String]
-    {
+    static func openSecrets(_ sealed: Data?, integrationID: String, box: SecretBox?) throws -> [String: String] {
         guard let sealed else { return [:] }
         guard let box else { throw PersistenceError.secretUnreadable }
         let json = try JSONValue(parsing: Array(try box.open(sealed, context: "integration:\(integrationID)")))

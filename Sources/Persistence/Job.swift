@@ -71,6 +71,9 @@ public enum JobOutcome: Sendable, Hashable {
     case retry(at: Timestamp, JobError)
     case failed(JobError)
     case needsMapping(JobError)
+    /// The integration's credentials were refused: pending again without using up an attempt, claimed once the
+    /// integration is connected again.
+    case awaitingConnection(JobError)
 }
 
 /// One attempt of a job, as recorded.

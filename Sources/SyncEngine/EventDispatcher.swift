@@ -97,9 +97,7 @@ public struct EventDispatcher: Sendable {
         let nextAttemptAt: Timestamp? =
             failure == nil || attempt > policy.schedule.count
             ? nil
-            : Timestamp(
-                microsecondsSinceEpoch: attemptedAt.microsecondsSinceEpoch
-                    + policy.schedule[attempt - 1].wholeMicroseconds)
+            : attemptedAt.adding(policy.schedule[attempt - 1])
         let result = AppDatabase.EventAttemptResult(
             attemptedAt: attemptedAt, duration: ContinuousClock.now - started, responseStatus: responseStatus,
             error: failure, nextAttemptAt: nextAttemptAt)

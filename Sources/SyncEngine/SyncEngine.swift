@@ -27,6 +27,7 @@ public struct SyncEngine: Sendable {
     public let database: AppDatabase
     public let workerID: String
     private let connectors: [Platform: any Connector]
+    private let tokens: TokenStore
     private let retry: RetryStrategy
     private let limits: Limits
     private let clock: any SyncClock
@@ -35,6 +36,7 @@ public struct SyncEngine: Sendable {
     public init(
         database: AppDatabase,
         connectors: [any Connector],
+        tokens: TokenStore,
         workerID: String,
         retry: RetryStrategy = RetryStrategy(),
         limits: Limits = Limits(),
@@ -43,6 +45,7 @@ public struct SyncEngine: Sendable {
     ) {
         self.database = database
         self.connectors = Dictionary(connectors.map { ($0.platform, $0) }, uniquingKeysWith: { first, _ in first })
+        self.tokens = tokens
         self.workerID = workerID
         self.retry = retry
         self.limits = limits
@@ -114,14 +117,25 @@ public struct SyncEngine: Sendable {
                 idempotencyKey: job.idempotencyKey,
                 mappings: mappings
             )
+            let credentials = AttemptCredentials(store: tokens, integration: integration)
             let context = ConnectorContext(
                 integrationID: integration.id,
                 tenantID: integration.tenantID,
                 settings: integration.settings,
+                credentials: credentials,
+                transport: tokens.transport,
                 logger: logger
             )
-            let result = try await connector.push(request, context: context)
-            return .succeeded(remoteID: result.remoteID)
+            do {
+                let result = try await connector.push(request, context: context)
+                return .succeeded(remoteID: result.remoteID)
+            } catch ConnectorError.authentication {
+                // The access token was refused: refresh it once (one refresh for every attempt refused the same
+                // token) and call again; a second refusal is retried later like any failure.
+                try await credentials.refreshAfterRejection()
+                let result = try await connector.push(request, context: context)
+                return .succeeded(remoteID: result.remoteID)
+            }
         } catch let error as ConnectorError {
             return outcome(of: error, claimed: claimed)
         } catch {
@@ -135,14 +149,15 @@ public struct SyncEngine: Sendable {
         case .retryable(_, _, let retryAfter):
             var random = SystemRandomNumberGenerator()
             let wait = retry.delay(afterAttempt: claimed.job.attempts, retryAfter: retryAfter, using: &random)
-            let at = Timestamp(microsecondsSinceEpoch: clock.now().microsecondsSinceEpoch + wait.wholeMicroseconds)
+            let at = clock.now().adding(wait)
             return .retry(at: at, Self.jobError(error))
         case .authentication:
-            // Token refresh and disconnection arrive with the credentials store; until then, retried like any other.
             var random = SystemRandomNumberGenerator()
             let wait = retry.delay(afterAttempt: claimed.job.attempts, retryAfter: nil, using: &random)
-            let at = Timestamp(microsecondsSinceEpoch: clock.now().microsecondsSinceEpoch + wait.wholeMicroseconds)
+            let at = clock.now().adding(wait)
             return .retry(at: at, Self.jobError(error))
+        case .credentialsRefused:
+            return .awaitingConnection(Self.jobError(error))
         case .validation:
             return .failed(Self.jobError(error))
         case .missingMapping:

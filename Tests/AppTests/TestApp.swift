@@ -1,5 +1,6 @@
 import Accounting
 import App
+import Connectors
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -16,7 +17,10 @@ struct TestApp {
     let configuration: ServerConfiguration
     let components: Components
 
-    init(databasePath: String? = nil) throws {
+    init(
+        databasePath: String? = nil, connectors: [any Connector] = [],
+        transport: any HTTPTransport = URLSessionTransport()
+    ) throws {
         var configuration = ServerConfiguration()
         configuration.adminToken = Self.adminToken
         configuration.port = 0
@@ -25,7 +29,9 @@ struct TestApp {
         components = Components(
             configuration: configuration,
             database: database,
-            box: try SecretBox(masterKey: Array(repeating: 42, count: 32))
+            box: try SecretBox(masterKey: Array(repeating: 42, count: 32)),
+            transport: transport,
+            connectors: connectors
         )
     }
 

@@ -8,6 +8,7 @@ import Logging
 import Persistence
 import SyncEngine
 import Synchronization
+import TestSupport
 import Testing
 
 /// A webhook receiver on loopback that keeps what it is sent and answers with the status it is told.
@@ -57,7 +58,6 @@ final class Receiver: Sendable {
 @Suite struct EventDispatcherTests: SyncScenario {
     let clock = ManualClock()
     let tenant = "school"
-    let box = try! SecretBox(masterKey: Array(repeating: 7, count: 32))
 
     func dispatcher(_ database: AppDatabase) -> EventDispatcher {
         var logger = Logger(label: "test.events")

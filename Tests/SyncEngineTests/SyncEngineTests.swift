@@ -2,6 +2,7 @@ import Accounting
 import Connectors
 import Persistence
 import SyncEngine
+import TestSupport
 import Testing
 
 @Suite struct SyncEngineTests: SyncScenario {

@@ -1,7 +1,9 @@
 import Accounting
 import Connectors
+import Logging
 import Persistence
 import SyncEngine
+import TestSupport
 import Testing
 
 /// What the engine's test suites share: a tenant, a manual clock, integrations, billing deliveries and an engine.
@@ -20,7 +22,11 @@ extension SyncScenario {
         for index in 0..<count {
             let integration = try await database.createIntegration(
                 tenantID: tenant, platform: .quickBooksOnline, name: "Books \(index)",
-                sync: .init(maxAttempts: maxAttempts), actor: "test", at: clock.now())
+                settings: [
+                    "client_id": "client-1", "client_secret": "secret-1",
+                    "redirect_uri": "https://ledgerwire.test/oauth/callback",
+                ],
+                sync: .init(maxAttempts: maxAttempts), box: box, actor: "test", at: clock.now())
             try await database.setIntegrationStatus(id: integration.id, to: .connected, actor: "test", at: clock.now())
             if mapped {
                 try await database.saveMappings(
@@ -54,13 +60,32 @@ extension SyncScenario {
         #expect(outcome.status != .rejected)
     }
 
+    var box: SecretBox { try! SecretBox(masterKey: Array(repeating: 7, count: 32)) }
+
+    /// The engine's token store, refreshing at `authority` (by default one nobody has tokens from).
+    func tokens(_ database: AppDatabase, _ connector: ScriptedConnector, authority: TokenAuthority? = nil) -> TokenStore
+    {
+        TokenStore(
+            database: database, box: box, transport: authority ?? TokenAuthority(now: clock.now),
+            connectors: [connector], clock: clock, logger: quietLogger)
+    }
+
     func engine(
-        _ database: AppDatabase, _ connector: ScriptedConnector, worker: String = "w1", lease: Duration = .seconds(60)
+        _ database: AppDatabase, _ connector: ScriptedConnector, worker: String = "w1", lease: Duration = .seconds(60),
+        concurrency: Int = 8, perIntegration: Int = 4, tokens: TokenStore? = nil
     ) -> SyncEngine {
         SyncEngine(
-            database: database, connectors: [connector], workerID: worker,
+            database: database, connectors: [connector],
+            tokens: tokens ?? self.tokens(database, connector, authority: connector.authority), workerID: worker,
             retry: RetryStrategy(base: .seconds(2), cap: .seconds(60)),
-            limits: .init(concurrency: 8, perIntegration: 4, lease: lease), clock: clock)
+            limits: .init(concurrency: concurrency, perIntegration: perIntegration, lease: lease), clock: clock,
+            logger: quietLogger)
+    }
+
+    var quietLogger: Logger {
+        var logger = Logger(label: "test.sync")
+        logger.logLevel = .critical
+        return logger
     }
 
     /// Runs due jobs, moving the clock a minute at a time, until none is pending.

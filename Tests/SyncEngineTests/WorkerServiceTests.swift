@@ -3,6 +3,7 @@ import Logging
 import Persistence
 import ServiceLifecycle
 import SyncEngine
+import TestSupport
 import Testing
 
 @Suite struct WorkerServiceTests {
@@ -14,7 +15,11 @@ import Testing
             tenantID: "school", platform: .quickBooksOnline, name: "Books", actor: "test", at: clock.now())
         try await database.setIntegrationStatus(id: integration.id, to: .connected, actor: "test", at: clock.now())
         let connector = ScriptedConnector()
-        let engine = SyncEngine(database: database, connectors: [connector], workerID: "w1", clock: clock)
+        let tokens = TokenStore(
+            database: database, box: try SecretBox(masterKey: Array(repeating: 7, count: 32)),
+            transport: TokenAuthority(now: clock.now), connectors: [connector], clock: clock)
+        let engine = SyncEngine(
+            database: database, connectors: [connector], tokens: tokens, workerID: "w1", clock: clock)
         let group = ServiceGroup(
             services: [WorkerService(engine: engine, pollInterval: .milliseconds(5))],
             logger: Logger(label: "test"))

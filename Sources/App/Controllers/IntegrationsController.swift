@@ -60,12 +60,12 @@ struct IntegrationsController {
     }
 
     @Sendable func show(request: Request, context: AppRequestContext) async throws -> JSONResponse {
-        JSONResponse(try await integration(request, context, role: .viewer).json)
+        JSONResponse(try await database.integration(from: context, role: .viewer).json)
     }
 
     @Sendable func update(request: Request, context: AppRequestContext) async throws -> JSONResponse {
         let principal = try context.require(.admin)
-        let current = try await integration(request, context, role: .admin)
+        let current = try await database.integration(from: context, role: .admin)
         var request = request
         let object = try await request.jsonObject(context: context)
         let body = FieldReader(object, path: "", diagnostics: Diagnostics())
@@ -101,13 +101,13 @@ struct IntegrationsController {
     }
 
     @Sendable func showMappings(request: Request, context: AppRequestContext) async throws -> JSONResponse {
-        let integration = try await integration(request, context, role: .viewer)
+        let integration = try await database.integration(from: context, role: .viewer)
         return JSONResponse(try await database.mappings(integrationID: integration.id).json)
     }
 
     @Sendable func saveMappings(request: Request, context: AppRequestContext) async throws -> JSONResponse {
         let principal = try context.require(.operator)
-        let integration = try await integration(request, context, role: .operator)
+        let integration = try await database.integration(from: context, role: .operator)
         var request = request
         let object = try await request.jsonObject(context: context)
         let diagnostics = Diagnostics()
@@ -135,17 +135,6 @@ struct IntegrationsController {
         guard diagnostics.errors.isEmpty else { throw Problem.invalid(diagnostics.errors) }
         try await database.saveMappings(integrationID: integration.id, mappings, actor: principal.actor)
         return JSONResponse(mappings.json)
-    }
-
-    private func integration(_ request: Request, _ context: AppRequestContext, role: APIKey.Role) async throws
-        -> Integration
-    {
-        let principal = try context.require(role)
-        let id = try context.parameters.require("id")
-        guard let integration = try await database.integration(id: id, tenantID: principal.tenantID) else {
-            throw Problem.notFound("no integration \(id)")
-        }
-        return integration
     }
 
     private static func settings(_ value: JSONValue?, diagnostics: Diagnostics) -> [String: JSONValue]? {
@@ -211,5 +200,17 @@ extension Integration {
             ],
             "last_sync_at": lastSyncAt?.json ?? .null, "created_at": createdAt.json, "updated_at": updatedAt.json,
         ]
+    }
+}
+
+extension AppDatabase {
+    /// The integration the route's `{id}` names, if the caller holds `role` and may see it (its tenant's); else 404.
+    func integration(from context: AppRequestContext, role: APIKey.Role) async throws -> Integration {
+        let principal = try context.require(role)
+        let id = try context.parameters.require("id")
+        guard let integration = try await integration(id: id, tenantID: principal.tenantID) else {
+            throw Problem.notFound("no integration \(id)")
+        }
+        return integration
     }
 }

@@ -1,0 +1,139 @@
+import Accounting
+import Connectors
+import Foundation
+import Hummingbird
+import Persistence
+
+/// Connecting an integration to its books: the OAuth 2.0 authorization code flow (`connect` → the platform's
+/// consent page → `/oauth/callback`), or tokens obtained elsewhere (`PUT …/credentials`). Tokens are sealed at rest
+/// and never returned.
+///
+/// `state` is 32 random bytes, stored hashed, usable once and for ten minutes; PKCE (S256) is added where the
+/// platform takes it.
+struct OAuthController {
+    let database: AppDatabase
+    let box: SecretBox
+    let connectors: [Platform: any Connector]
+    let transport: any HTTPTransport
+
+    static let stateLifetime = Duration.seconds(600)
+
+    /// Under `/api/v1`, behind the API keys.
+    var endpoints: RouteCollection<AppRequestContext> {
+        let routes = RouteCollection(context: AppRequestContext.self)
+        routes.get("/integrations/{id}/connect", use: connect)
+        routes.put("/integrations/{id}/credentials", use: importCredentials)
+        return routes
+    }
+
+    /// At the root: the platform sends the person's browser here, with no API key.
+    var callbackEndpoints: RouteCollection<AppRequestContext> {
+        let routes = RouteCollection(context: AppRequestContext.self)
+        routes.get("/oauth/callback", use: callback)
+        return routes
+    }
+
+    @Sendable func connect(request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.require(.admin)
+        let integration = try await database.integration(from: context, role: .admin)
+        let client = try await oauthClient(for: integration)
+        let state = PKCE.base64URL(Data((0..<32).map { _ in UInt8.random(in: 0...255) }))
+        let verifier = client.endpoints.usesPKCE ? PKCE.makeVerifier() : nil
+        try await database.beginAuthorization(
+            state: state, integrationID: integration.id, codeVerifier: verifier, actor: principal.actor,
+            lifetime: Self.stateLifetime, box: box)
+        let url = client.authorizationURL(state: state, codeChallenge: verifier.map(PKCE.challenge(for:)))
+        return Response(status: .found, headers: [.location: url.absoluteString, .cacheControl: "no-store"])
+    }
+
+    @Sendable func callback(request: Request, context: AppRequestContext) async throws -> JSONResponse {
+        if let error = request.query("error") {
+            throw Problem(
+                status: .badRequest, title: "Authorization refused",
+                detail:
+                    "the platform answered \(error): \(request.query("error_description") ?? "access was not granted")")
+        }
+        guard let state = request.query("state"), let code = request.query("code") else {
+            throw Problem(
+                status: .badRequest, title: "Bad Request",
+                detail: "the callback needs the code and state the platform sends")
+        }
+        guard let authorization = try await database.takeAuthorization(state: state, box: box) else {
+            throw Problem(
+                status: .badRequest, title: "Unknown state",
+                detail: "this authorization is unknown, was already used or expired; start again from connect")
+        }
+        guard let integration = try await database.integration(id: authorization.integrationID) else {
+            throw Problem.notFound("no integration \(authorization.integrationID)")
+        }
+        let client = try await oauthClient(for: integration)
+        let grant: TokenGrant
+        do {
+            grant = try await client.exchange(code: code, codeVerifier: authorization.codeVerifier)
+        } catch {
+            throw Problem(
+                status: .badGateway, title: "Token exchange failed",
+                detail: "the platform did not exchange the code: \(error.message)")
+        }
+        let now = Timestamp.now()
+        _ = try await database.saveCredentials(
+            integrationID: integration.id,
+            OAuthTokens(
+                accessToken: grant.accessToken, refreshToken: grant.refreshToken,
+                accessTokenExpiresAt: now.adding(.seconds(grant.expiresIn)),
+                refreshTokenExpiresAt: grant.refreshTokenExpiresIn.map { now.adding(.seconds($0)) },
+                remoteTenantID: request.query("realmId")),
+            expectedGeneration: nil, source: .authorized, box: box, actor: authorization.actor, at: now)
+        let connected = try await database.integration(id: integration.id) ?? integration
+        return JSONResponse(connected.json)
+    }
+
+    @Sendable func importCredentials(request: Request, context: AppRequestContext) async throws -> JSONResponse {
+        let principal = try context.require(.admin)
+        let integration = try await database.integration(from: context, role: .admin)
+        var request = request
+        let body = FieldReader(try await request.jsonObject(context: context), path: "", diagnostics: Diagnostics())
+        let accessToken = body.string("access_token")
+        let refreshToken = body.optionalString("refresh_token")
+        let expiresAt = body.timestamp("expires_at")
+        let realmID = body.optionalString("realm_id")
+        let xeroTenantID = body.optionalString("xero_tenant_id")
+        if realmID != nil, xeroTenantID != nil {
+            body.diagnostics.add("xero_tenant_id", "give realm_id (QuickBooks) or xero_tenant_id (Xero), not both")
+        }
+        guard body.diagnostics.errors.isEmpty, let accessToken, let expiresAt else {
+            throw Problem.invalid(body.diagnostics.errors)
+        }
+        _ = try await database.saveCredentials(
+            integrationID: integration.id,
+            OAuthTokens(
+                accessToken: accessToken, refreshToken: refreshToken, accessTokenExpiresAt: expiresAt,
+                remoteTenantID: realmID ?? xeroTenantID),
+            expectedGeneration: nil, source: .imported, box: box, actor: principal.actor)
+        let connected = try await database.integration(id: integration.id) ?? integration
+        return JSONResponse(connected.json)
+    }
+
+    private func oauthClient(for integration: Integration) async throws -> OAuthClient {
+        guard let endpoints = connectors[integration.platform]?.oauthEndpoints(settings: integration.settings) else {
+            throw Problem(
+                status: .conflict, title: "Conflict",
+                detail: "\(integration.platform.rawValue) is not connected by OAuth here; import its credentials")
+        }
+        let secrets = try await database.integrationSecrets(id: integration.id, box: box)
+        var missing: [FieldError] = []
+        for key in ["client_id", "redirect_uri"] where integration.settings[key]?.stringValue == nil {
+            missing.append(FieldError(field: "settings.\(key)", message: "is required to connect by OAuth"))
+        }
+        if secrets["client_secret"] == nil {
+            missing.append(FieldError(field: "settings.client_secret", message: "is required to connect by OAuth"))
+        }
+        guard missing.isEmpty, let clientID = integration.settings["client_id"]?.stringValue,
+            let redirectURI = integration.settings["redirect_uri"]?.stringValue,
+            let clientSecret = secrets["client_secret"]
+        else { throw Problem.invalid(missing, detail: "the integration's settings are incomplete") }
+        return OAuthClient(
+            clientID: clientID, clientSecret: clientSecret, redirectURI: redirectURI, endpoints: endpoints,
+            transport: transport)
+    }
+}

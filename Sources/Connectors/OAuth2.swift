@@ -1,0 +1,181 @@
+import Accounting
+import Crypto
+import Foundation
+
+/// Where a platform's OAuth 2.0 authorization server is, and how it is used.
+public struct OAuthEndpoints: Sendable, Hashable {
+    public var authorizeURL: URL
+    public var tokenURL: URL
+    public var revokeURL: URL?
+    public var scopes: [String]
+    /// Whether the platform takes PKCE (RFC 7636, S256) with the authorization code.
+    public var usesPKCE: Bool
+
+    public init(authorizeURL: URL, tokenURL: URL, revokeURL: URL?, scopes: [String], usesPKCE: Bool) {
+        self.authorizeURL = authorizeURL
+        self.tokenURL = tokenURL
+        self.revokeURL = revokeURL
+        self.scopes = scopes
+        self.usesPKCE = usesPKCE
+    }
+
+    /// These endpoints with the integration's overrides (`oauth_authorize_url`, `oauth_token_url`,
+    /// `oauth_revoke_url`) applied: proxies, regional hosts, emulators.
+    public func overridden(by settings: JSONValue) -> OAuthEndpoints {
+        var endpoints = self
+        if let url = settings["oauth_authorize_url"]?.stringValue.flatMap(URL.init(string:)) {
+            endpoints.authorizeURL = url
+        }
+        if let url = settings["oauth_token_url"]?.stringValue.flatMap(URL.init(string:)) { endpoints.tokenURL = url }
+        if let url = settings["oauth_revoke_url"]?.stringValue.flatMap(URL.init(string:)) { endpoints.revokeURL = url }
+        return endpoints
+    }
+}
+
+/// What a token endpoint answered.
+public struct TokenGrant: Sendable, Hashable {
+    public var accessToken: String
+    /// A rotated refresh token, or `nil` when the platform kept the old one.
+    public var refreshToken: String?
+    public var expiresIn: Int
+    /// QuickBooks' `x_refresh_token_expires_in`, where the platform says.
+    public var refreshTokenExpiresIn: Int?
+
+    public init(accessToken: String, refreshToken: String?, expiresIn: Int, refreshTokenExpiresIn: Int?) {
+        self.accessToken = accessToken
+        self.refreshToken = refreshToken
+        self.expiresIn = expiresIn
+        self.refreshTokenExpiresIn = refreshTokenExpiresIn
+    }
+}
+
+/// PKCE (RFC 7636): a random verifier kept by Ledgerwire, its S256 challenge sent with the authorization request.
+public enum PKCE {
+    /// 32 random bytes, base64url: 43 characters.
+    public static func makeVerifier() -> String {
+        base64URL(SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) })
+    }
+
+    public static func challenge(for verifier: String) -> String {
+        base64URL(Data(SHA256.hash(data: Data(verifier.utf8))))
+    }
+
+    /// Base64url without padding (RFC 4648 §5), as OAuth's `state` and PKCE use it.
+    public static func base64URL(_ data: Data) -> String {
+        data.base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}
+
+/// An OAuth 2.0 client of one integration (RFC 6749 authorization code grant, client authentication by HTTP Basic).
+public struct OAuthClient: Sendable {
+    public var clientID: String
+    public var clientSecret: String
+    public var redirectURI: String
+    public var endpoints: OAuthEndpoints
+    private let transport: any HTTPTransport
+
+    public init(
+        clientID: String, clientSecret: String, redirectURI: String, endpoints: OAuthEndpoints,
+        transport: any HTTPTransport
+    ) {
+        self.clientID = clientID
+        self.clientSecret = clientSecret
+        self.redirectURI = redirectURI
+        self.endpoints = endpoints
+        self.transport = transport
+    }
+
+    /// Where to send the person who grants access.
+    public func authorizationURL(state: String, codeChallenge: String?) -> URL {
+        var components = URLComponents(url: endpoints.authorizeURL, resolvingAgainstBaseURL: false)!
+        var items = components.queryItems ?? []
+        items += [
+            URLQueryItem(name: "client_id", value: clientID),
+            URLQueryItem(name: "response_type", value: "code"),
+            URLQueryItem(name: "scope", value: endpoints.scopes.joined(separator: " ")),
+            URLQueryItem(name: "redirect_uri", value: redirectURI),
+            URLQueryItem(name: "state", value: state),
+        ]
+        if let codeChallenge {
+            items += [
+                URLQueryItem(name: "code_challenge", value: codeChallenge),
+                URLQueryItem(name: "code_challenge_method", value: "S256"),
+            ]
+        }
+        components.queryItems = items
+        return components.url!
+    }
+
+    /// Exchanges an authorization code for tokens.
+    public func exchange(code: String, codeVerifier: String?) async throws(ConnectorError) -> TokenGrant {
+        var form = [("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirectURI)]
+        if let codeVerifier { form.append(("code_verifier", codeVerifier)) }
+        return try await requestTokens(form)
+    }
+
+    /// A new access token for a refresh token. `invalid_grant` (expired, revoked or already used) is
+    /// `credentialsRefused`: only a person connecting again helps.
+    public func refresh(refreshToken: String) async throws(ConnectorError) -> TokenGrant {
+        try await requestTokens([("grant_type", "refresh_token"), ("refresh_token", refreshToken)])
+    }
+
+    private func requestTokens(_ form: [(String, String)]) async throws(ConnectorError) -> TokenGrant {
+        let credentials = Data("\(clientID):\(clientSecret)".utf8).base64EncodedString()
+        let request = TransportRequest(
+            method: "POST", url: endpoints.tokenURL,
+            headers: [
+                ("accept", "application/json"), ("content-type", "application/x-www-form-urlencoded"),
+                ("authorization", "Basic \(credentials)"),
+            ],
+            body: Data(Self.formEncoded(form).utf8), timeout: .seconds(30))
+        let response: TransportResponse
+        do {
+            response = try await transport.send(request)
+        } catch {
+            throw .retryable(code: "network", message: "token endpoint: \(error)", retryAfter: nil)
+        }
+        let json = try? JSONValue(parsing: Array(response.body))
+        switch response.status {
+        case 200..<300:
+            guard let accessToken = json?["access_token"]?.stringValue, let expiresIn = json?["expires_in"]?.intValue
+            else {
+                throw .retryable(
+                    code: "token_response_invalid", message: "the token endpoint's answer has no access_token",
+                    retryAfter: nil)
+            }
+            return TokenGrant(
+                accessToken: accessToken, refreshToken: json?["refresh_token"]?.stringValue, expiresIn: expiresIn,
+                refreshTokenExpiresIn: json?["x_refresh_token_expires_in"]?.intValue)
+        case 400, 401:
+            let error = json?["error"]?.stringValue ?? "HTTP \(response.status)"
+            let description = json?["error_description"]?.stringValue.map { ": \($0)" } ?? ""
+            throw .credentialsRefused(message: "the token endpoint refused the grant (\(error))\(description)")
+        case 429, 500...:
+            throw .retryable(
+                code: "http_\(response.status)", message: "token endpoint answered HTTP \(response.status)",
+                retryAfter: response.header("retry-after").flatMap(Int.init).map { .seconds($0) })
+        default:
+            throw .validation(
+                code: "http_\(response.status)", message: "token endpoint answered HTTP \(response.status)")
+        }
+    }
+
+    static func formEncoded(_ pairs: [(String, String)]) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return pairs.map { name, value in
+            "\(name)=\(value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value)"
+        }.joined(separator: "&")
+    }
+}
+
+/// An integration's access token for a connector's calls. The engine gives each attempt its own provider.
+public protocol CredentialProvider: Sendable {
+    /// A valid access token, refreshed first when it has expired or is about to.
+    func accessToken() async throws(ConnectorError) -> String
+    /// The platform's id of the connected company or organisation (QuickBooks `realmId`, Xero tenant id).
+    func remoteTenantID() async throws(ConnectorError) -> String?
+}
