@@ -65,6 +65,9 @@ public struct PushRequest: Sendable, Hashable {
     public var idempotencyKey: String
     /// Billing's codes mapped to the platform's ids (the integration's whole mapping, with its defaults).
     public var mappings: CodeMappings
+    /// The platform's ids of the records this one refers to (its customer, the invoices a payment is allocated
+    /// to, …): every dependency is in the books before the record is pushed.
+    public var references: [RecordReference: String]
 
     public init(
         integrationID: String,
@@ -76,7 +79,8 @@ public struct PushRequest: Sendable, Hashable {
         data: JSONValue,
         remoteID: String?,
         idempotencyKey: String,
-        mappings: CodeMappings
+        mappings: CodeMappings,
+        references: [RecordReference: String] = [:]
     ) {
         self.integrationID = integrationID
         self.tenantID = tenantID
@@ -88,6 +92,7 @@ public struct PushRequest: Sendable, Hashable {
         self.remoteID = remoteID
         self.idempotencyKey = idempotencyKey
         self.mappings = mappings
+        self.references = references
     }
 }
 

@@ -117,7 +117,7 @@ extension AppDatabase {
                 try db.execute(
                     sql: """
                         UPDATE jobs SET status = 'running', attempts = ?, lease_owner = ?, lease_expires_at = ?,
-                            updated_at = ?
+                            waiting_for = NULL, updated_at = ?
                         WHERE id = ?
                         """,
                     arguments: [
@@ -188,6 +188,13 @@ extension AppDatabase {
                         Identifiers.make("lnk"), job.recordID, job.integrationID, remoteID, nil as String?, now.rfc3339,
                     ]
                 )
+                // The jobs that were waiting for this record to be in the books go now.
+                try db.execute(
+                    sql: """
+                        UPDATE jobs SET next_attempt_at = ?, waiting_for = NULL
+                        WHERE integration_id = ? AND waiting_for = ? AND status = 'pending'
+                        """,
+                    arguments: [now.microsecondsSinceEpoch, job.integrationID, job.recordID])
             case .retry(let at, let error) where job.attempts >= job.maxAttempts:
                 _ = at
                 try Self.recordAttempt(
@@ -210,6 +217,18 @@ extension AppDatabase {
                     job, status: .failed, nextAttemptAt: nil, error: error, remoteID: nil, worker: worker, at: now,
                     db: db, audit: &audit)
                 try Self.emitJobEvent(.syncFailed, job: job, status: .failed, error: error, at: now, db: db)
+            case .waiting(let until, let waitingFor, let error):
+                // Not an attempt at the platform: nothing was sent, and no attempt is used up.
+                try db.execute(
+                    sql: """
+                        UPDATE jobs SET status = 'pending', attempts = attempts - 1, next_attempt_at = ?, waiting_for = ?,
+                            lease_owner = NULL, lease_expires_at = NULL, last_error_code = ?, last_error_message = ?,
+                            updated_at = ?
+                        WHERE id = ?
+                        """,
+                    arguments: [
+                        until.microsecondsSinceEpoch, waitingFor, error.code, error.message, now.rfc3339, job.id,
+                    ])
             case .awaitingConnection(let error):
                 try Self.recordAttempt(
                     of: job, outcome: "retry", error: error, startedAt: claimed.startedAt, at: now, db: db)
@@ -228,6 +247,80 @@ extension AppDatabase {
                 try Self.emitJobEvent(.syncNeedsMapping, job: job, status: .needsMapping, error: error, at: now, db: db)
             }
             return true
+        }
+    }
+
+    /// Whether the records a job's record refers to are in the integration's books.
+    public enum DependencyResolution: Sendable, Hashable {
+        /// All are: their platform ids.
+        case ready([RecordReference: String])
+        /// `reference` is not yet; `recordID` is billing's record of it when billing has sent it.
+        case waiting(for: RecordReference, recordID: String?, reason: String)
+    }
+
+    /// Checks that every record in `references` is in the integration's books before the claimed job's record is
+    /// pushed. A referenced record billing has sent but that was never queued for this integration (the integration
+    /// came later) is queued now.
+    public func resolveDependencies(
+        of claimed: ClaimedJob, references: [RecordReference], at now: Timestamp
+    ) async throws -> DependencyResolution {
+        guard !references.isEmpty else { return .ready([:]) }
+        let job = claimed.job
+        return try await writer.write { db in
+            var resolved: [RecordReference: String] = [:]
+            for reference in references {
+                guard
+                    let row = try Row.fetchOne(
+                        db,
+                        sql: """
+                            SELECT r.id, r.version, l.remote_id FROM records r
+                            LEFT JOIN synchronized_records l ON l.record_id = r.id AND l.integration_id = ?
+                            WHERE r.tenant_id = ? AND r.record_type = ? AND r.local_id = ?
+                            """,
+                        arguments: [
+                            job.integrationID, job.tenantID, reference.recordType.rawValue, reference.localID,
+                        ])
+                else {
+                    return .waiting(for: reference, recordID: nil, reason: "billing has not sent \(reference) yet")
+                }
+                if let remoteID = row["remote_id"] as String? {
+                    resolved[reference] = remoteID
+                    continue
+                }
+                let recordID: String = row["id"]
+                let latest = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT id, status FROM jobs WHERE integration_id = ? AND record_id = ? ORDER BY seq DESC LIMIT 1
+                        """,
+                    arguments: [job.integrationID, recordID])
+                let reason: String
+                switch (latest?["status"] as String?).flatMap(Job.Status.init(rawValue:)) {
+                case nil, .succeeded:
+                    let maxAttempts =
+                        try Int.fetchOne(
+                            db,
+                            sql: """
+                                SELECT COALESCE(json_extract(sync, '$.max_attempts'), 3) FROM integration_configs
+                                WHERE id = ?
+                                """,
+                            arguments: [job.integrationID]) ?? 3
+                    try Self.enqueuePushJobs(
+                        to: [PushTarget(integrationID: job.integrationID, maxAttempts: maxAttempts)],
+                        tenantID: job.tenantID, recordID: recordID, recordType: reference.recordType.rawValue,
+                        localID: reference.localID, version: row["version"], at: Moment(now), db: db)
+                    reason = "\(reference) is pushed first"
+                case .pending, .running:
+                    reason = "\(reference) is pushed first"
+                case .needsMapping:
+                    reason = "\(reference) is waiting for a mapping"
+                case .failed, .dead:
+                    let dependencyJob: String = latest?["id"] ?? ""
+                    reason = "\(reference) did not sync (job \(dependencyJob)); retry that job"
+                }
+                return .waiting(for: reference, recordID: recordID, reason: reason)
+            }
+            return .ready(resolved)
         }
     }
 

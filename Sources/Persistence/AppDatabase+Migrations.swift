@@ -22,6 +22,9 @@ extension AppDatabase {
         migrator.registerMigration("0006 credentials") { db in
             try db.execute(sql: credentials)
         }
+        migrator.registerMigration("0007 job dependencies") { db in
+            try db.execute(sql: jobDependencies)
+        }
         return migrator
     }
 
@@ -392,5 +395,12 @@ extension AppDatabase {
             actor TEXT NOT NULL,
             expires_at INTEGER NOT NULL
         ) WITHOUT ROWID;
+        """
+
+    /// A job waiting for a record it refers to (its customer, an invoice) names that record, so the job is woken
+    /// the moment the record is in the books.
+    private static let jobDependencies = """
+        ALTER TABLE jobs ADD COLUMN waiting_for TEXT;
+        CREATE INDEX jobs_waiting ON jobs(integration_id, waiting_for) WHERE waiting_for IS NOT NULL;
         """
 }

@@ -71,6 +71,9 @@ public enum JobOutcome: Sendable, Hashable {
     case retry(at: Timestamp, JobError)
     case failed(JobError)
     case needsMapping(JobError)
+    /// A record it refers to is not in the books yet: pending again without using up an attempt, at `until` or
+    /// as soon as `waitingFor` (a record id) is synced, whichever comes first.
+    case waiting(until: Timestamp, waitingFor: String?, JobError)
     /// The integration's credentials were refused: pending again without using up an attempt, claimed once the
     /// integration is connected again.
     case awaitingConnection(JobError)

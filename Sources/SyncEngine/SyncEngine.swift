@@ -105,6 +105,19 @@ public struct SyncEngine: Sendable {
             where mappings.remoteID(kind, for: code) == nil {
                 return .needsMapping(Self.jobError(.missingMapping(kind: kind.rawValue, code: code)))
             }
+            let references: [RecordReference: String]
+            switch try await database.resolveDependencies(
+                of: claimed, references: RecordReference.dependencies(of: recordType, data: claimed.data),
+                at: clock.now())
+            {
+            case .ready(let resolved):
+                references = resolved
+            case .waiting(_, let recordID, let reason):
+                // Woken as soon as that record is synced; the wait is only a safety net.
+                return .waiting(
+                    until: clock.now().adding(recordID == nil ? .seconds(300) : .seconds(900)), waitingFor: recordID,
+                    JobError(code: "waiting_for_dependency", message: reason))
+            }
             let request = PushRequest(
                 integrationID: integration.id,
                 tenantID: integration.tenantID,
@@ -115,7 +128,8 @@ public struct SyncEngine: Sendable {
                 data: claimed.data,
                 remoteID: claimed.remoteID,
                 idempotencyKey: job.idempotencyKey,
-                mappings: mappings
+                mappings: mappings,
+                references: references
             )
             let credentials = AttemptCredentials(store: tokens, integration: integration)
             let context = ConnectorContext(

@@ -1,10 +1,12 @@
 import Accounting
 import Connectors
+import GRDB
 import Logging
-import Persistence
 import SyncEngine
 import TestSupport
 import Testing
+
+@testable import Persistence
 
 /// What the engine's test suites share: a tenant, a manual clock, integrations, billing deliveries and an engine.
 protocol SyncScenario {
@@ -14,7 +16,9 @@ protocol SyncScenario {
 
 extension SyncScenario {
     /// A database with `count` connected QuickBooks Online integrations of the tenant, whose accounts are mapped.
-    func setUp(integrations count: Int = 1, maxAttempts: Int = 3, mapped: Bool = true) async throws
+    func setUp(
+        integrations count: Int = 1, maxAttempts: Int = 3, mapped: Bool = true, customerInTheBooks: Bool = true
+    ) async throws
         -> (AppDatabase, [Integration])
     {
         let database = try AppDatabase.inMemory()
@@ -36,7 +40,27 @@ extension SyncScenario {
             }
             integrations.append(integration)
         }
+        if customerInTheBooks { try await putCustomerInTheBooks(database) }
         return (database, integrations)
+    }
+
+    /// Billing's customer `cus_1` (whom `invoice(_:)` bills), already in every integration's books as `C1`.
+    func putCustomerInTheBooks(_ database: AppDatabase) async throws {
+        try await deliver(database, "msg_customer", [customer("cus_1")])
+        try await database.writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO synchronized_records (id, record_id, integration_id, remote_id, status, last_synced_at)
+                    SELECT 'lnk_' || j.id, j.record_id, j.integration_id, 'C1', 'synced', j.created_at FROM jobs j
+                    """)
+            try db.execute(sql: "DELETE FROM jobs")
+        }
+    }
+
+    func customer(_ id: String, at seconds: Int64 = 1_795_000_000) -> SyncCommand {
+        SyncCommand(
+            tenantID: Tenant.ID(tenant), recordType: .customer, localID: id, action: .upsert,
+            updatedAt: Timestamp(secondsSinceEpoch: seconds), data: ["id": .string(id), "name": "Asha Rao"])
     }
 
     func invoice(_ id: String, total: String = "53100.00", at seconds: Int64 = 1_795_000_000) -> SyncCommand {

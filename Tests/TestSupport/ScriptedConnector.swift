@@ -7,6 +7,8 @@ import Synchronization
 /// a platform with idempotent writes does: the same key twice makes one record.
 public final class ScriptedConnector: Connector {
     public struct Push: Sendable, Hashable {
+        public var integrationID: String
+        public var recordType: RecordType
         public var idempotencyKey: String
         public var localID: String
         public var version: Int
@@ -54,6 +56,7 @@ public final class ScriptedConnector: Connector {
         let result: Result<PushResult, ConnectorError> = state.withLock { state in
             state.pushes.append(
                 Push(
+                    integrationID: request.integrationID, recordType: request.recordType,
                     idempotencyKey: request.idempotencyKey, localID: request.localID, version: request.version,
                     action: request.action))
             if !state.script.isEmpty { return .failure(state.script.removeFirst()) }
