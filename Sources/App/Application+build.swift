@@ -95,6 +95,7 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
     api.addRoutes(IntegrationsController(database: components.database, box: components.box).endpoints)
     api.addRoutes(JobsController(database: components.database).endpoints)
     api.addRoutes(WebhookSubscriptionsController(database: components.database, box: components.box).endpoints)
+    api.addRoutes(SyncOperationsController(database: components.database).endpoints)
     let oauth = OAuthController(
         database: components.database, box: components.box,
         connectors: Dictionary(
@@ -128,11 +129,13 @@ public func buildApplication(
     if let checkpointer = components.database.checkpointer {
         application.addServices(CheckpointService(checkpointer: checkpointer))
     }
+    let workerID = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
     application.addServices(
         WorkerService(
             engine: SyncEngine(
                 database: components.database, connectors: components.connectors, tokens: components.tokens,
-                workerID: "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)")),
+                workerID: workerID)),
+        SchedulerService(runner: SyncOperationRunner(database: components.database, workerID: workerID)),
         EventDeliveryService(
             dispatcher: EventDispatcher(
                 database: components.database, box: components.box, transport: components.transport)))

@@ -30,6 +30,7 @@ extension AppDatabase {
         recordType: String,
         localID: String,
         version: Int,
+        operationID: String? = nil,
         at now: AppDatabase.Moment,
         db: Database
     ) throws {
@@ -37,12 +38,12 @@ extension AppDatabase {
             try db.cachedStatement(
                 sql: """
                     INSERT INTO jobs (id, integration_id, tenant_id, kind, record_id, record_type, local_id, version,
-                        status, max_attempts, next_attempt_at, created_at, updated_at)
-                    VALUES (?, ?, ?, 'push', ?, ?, ?, ?, 'pending', ?, ?, ?, ?)
+                        status, max_attempts, next_attempt_at, created_at, updated_at, operation_id)
+                    VALUES (?, ?, ?, 'push', ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)
                     """
             ).execute(arguments: [
                 Identifiers.make("job"), target.integrationID, tenantID, recordID, recordType, localID, version,
-                target.maxAttempts, now.timestamp.microsecondsSinceEpoch, now.text, now.text,
+                target.maxAttempts, now.timestamp.microsecondsSinceEpoch, now.text, now.text, operationID,
             ])
         }
     }
@@ -65,29 +66,47 @@ extension AppDatabase {
         guard !platforms.isEmpty else { return [] }
         let platformList = platforms.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
         return try await writer.write { db in
-            let candidates = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT j.* FROM jobs j JOIN integration_configs i ON i.id = j.integration_id
-                    WHERE ((j.status = 'pending' AND j.next_attempt_at <= :now)
-                            OR (j.status = 'running' AND j.lease_expires_at <= :now))
-                        AND i.status = 'connected' AND i.platform IN (\(platformList))
-                        AND NOT EXISTS (
-                            SELECT 1 FROM jobs e
-                            WHERE e.integration_id = j.integration_id AND e.record_id = j.record_id AND e.seq < j.seq
-                                AND e.status IN ('pending', 'running', 'needs_mapping'))
-                    ORDER BY j.next_attempt_at, j.seq
-                    LIMIT :scan
-                    """,
-                arguments: ["now": now.microsecondsSinceEpoch, "scan": limit * 4 + 16]
-            ).map(Job.init(row:))
+            // Two index searches on `jobs_open` (the repeated `status IN (…)` term lets SQLite use that partial
+            // index; `seq` is the rowid, so the order comes from the index, with no sort of the whole backlog):
+            // jobs whose worker died, then jobs due.
+            let eligible = """
+                j.integration_id IN (
+                    SELECT id FROM integration_configs WHERE status = 'connected' AND platform IN (\(platformList)))
+                AND NOT EXISTS (
+                    SELECT 1 FROM jobs e
+                    WHERE e.integration_id = j.integration_id AND e.record_id = j.record_id AND e.seq < j.seq
+                        AND e.status IN ('pending', 'running', 'needs_mapping'))
+                """
+            let arguments: StatementArguments = ["now": now.microsecondsSinceEpoch, "scan": limit * 2]
+            let candidates =
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT j.* FROM jobs j
+                        WHERE j.status IN ('pending', 'running') AND j.status = 'running'
+                            AND j.lease_expires_at <= :now AND \(eligible)
+                        ORDER BY j.seq LIMIT :scan
+                        """,
+                    arguments: arguments
+                ).map(Job.init(row:))
+                + Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT j.* FROM jobs j
+                        WHERE j.status IN ('pending', 'running') AND j.status = 'pending'
+                            AND j.next_attempt_at <= :now AND \(eligible)
+                        ORDER BY j.next_attempt_at, j.seq LIMIT :scan
+                        """,
+                    arguments: arguments
+                ).map(Job.init(row:))
             guard !candidates.isEmpty else { return [] }
             var running = try Dictionary(
                 uniqueKeysWithValues: Row.fetchAll(
                     db,
                     sql: """
                         SELECT integration_id, COUNT(*) FROM jobs
-                        WHERE status = 'running' AND lease_expires_at > ? GROUP BY integration_id
+                        WHERE status IN ('pending', 'running') AND status = 'running' AND lease_expires_at > ?
+                        GROUP BY integration_id
                         """,
                     arguments: [now.microsecondsSinceEpoch]
                 ).map { ($0[0] as String, $0[1] as Int) }
@@ -178,14 +197,16 @@ extension AppDatabase {
                 try db.execute(
                     sql: """
                         INSERT INTO synchronized_records (id, record_id, integration_id, remote_id, remote_version, status,
-                            last_synced_at)
-                        VALUES (?, ?, ?, ?, ?, 'synced', ?)
+                            last_synced_at, local_version)
+                        VALUES (?, ?, ?, ?, ?, 'synced', ?, ?)
                         ON CONFLICT (record_id, integration_id) DO UPDATE SET
                             remote_id = COALESCE(excluded.remote_id, remote_id), status = 'synced',
-                            last_synced_at = excluded.last_synced_at
+                            last_synced_at = excluded.last_synced_at,
+                            local_version = MAX(COALESCE(local_version, 0), excluded.local_version)
                         """,
                     arguments: [
                         Identifiers.make("lnk"), job.recordID, job.integrationID, remoteID, nil as String?, now.rfc3339,
+                        job.version,
                     ]
                 )
                 // The jobs that were waiting for this record to be in the books go now.

@@ -25,6 +25,9 @@ extension AppDatabase {
         migrator.registerMigration("0007 job dependencies") { db in
             try db.execute(sql: jobDependencies)
         }
+        migrator.registerMigration("0008 sync operations") { db in
+            try db.execute(sql: syncOperations)
+        }
         return migrator
     }
 
@@ -402,5 +405,22 @@ extension AppDatabase {
     private static let jobDependencies = """
         ALTER TABLE jobs ADD COLUMN waiting_for TEXT;
         CREATE INDEX jobs_waiting ON jobs(integration_id, waiting_for) WHERE waiting_for IS NOT NULL;
+        """
+
+    /// Full syncs as resumable operations: a lease (whoever runs it), a checkpoint (how far it got), its jobs
+    /// tagged with it, and which version of each record an integration's books hold.
+    private static let syncOperations = """
+        ALTER TABLE sync_operations ADD COLUMN tenant_id TEXT;
+        ALTER TABLE sync_operations ADD COLUMN records_total INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sync_operations ADD COLUMN records_skipped INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sync_operations ADD COLUMN requested_by TEXT;
+        ALTER TABLE sync_operations ADD COLUMN lease_owner TEXT;
+        ALTER TABLE sync_operations ADD COLUMN lease_expires_at INTEGER;
+        CREATE INDEX sync_operations_open ON sync_operations(status) WHERE status IN ('pending', 'running');
+
+        ALTER TABLE jobs ADD COLUMN operation_id TEXT;
+        CREATE INDEX jobs_operation ON jobs(operation_id, status) WHERE operation_id IS NOT NULL;
+
+        ALTER TABLE synchronized_records ADD COLUMN local_version INTEGER;
         """
 }

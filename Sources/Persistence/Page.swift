@@ -75,9 +75,10 @@ extension AppDatabase {
         filter.add("rowid > ?", page.after)
         let rows = try Row.fetchAll(
             db,
-            sql: "SELECT rowid, * FROM \(table) \(filter.whereClause) ORDER BY rowid LIMIT ?",
+            // Named apart: a table whose `INTEGER PRIMARY KEY` aliases the rowid would report it by that name.
+            sql: "SELECT rowid AS page_cursor, * FROM \(table) \(filter.whereClause) ORDER BY rowid LIMIT ?",
             arguments: filter.arguments + [page.limit + 1]
         )
-        return try Page(rows: rows, limit: page.limit, cursor: { $0["rowid"] }, item: item)
+        return try Page(rows: rows, limit: page.limit, cursor: { $0["page_cursor"] }, item: item)
     }
 }

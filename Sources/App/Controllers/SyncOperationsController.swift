@@ -1,0 +1,90 @@
+import Accounting
+import Hummingbird
+import Persistence
+
+/// `/api/v1/integrations/{id}/sync` and `/api/v1/sync-operations`: full syncs on request, with their progress
+/// (records examined, skipped as already in the books, failed with the platform's reasons, still in flight).
+struct SyncOperationsController {
+    let database: AppDatabase
+
+    var endpoints: RouteCollection<AppRequestContext> {
+        let routes = RouteCollection(context: AppRequestContext.self)
+        routes.post("/integrations/{id}/sync", use: request)
+        routes.get("/sync-operations", use: list)
+        routes.get("/sync-operations/{id}", use: show)
+        return routes
+    }
+
+    @Sendable func request(request: Request, context: AppRequestContext) async throws -> JSONResponse {
+        let principal = try context.require(.operator)
+        let integration = try await database.integration(from: context, role: .operator)
+        var request = request
+        let body = FieldReader(try await request.jsonObject(context: context), path: "", diagnostics: Diagnostics())
+        let modeText = body.optionalString("mode") ?? SyncOperation.Mode.full.rawValue
+        guard let mode = SyncOperation.Mode(rawValue: modeText) else {
+            throw Problem.invalid([FieldError(field: "mode", message: "must be full or incremental")])
+        }
+        guard mode == .full else {
+            // The platform change feeds (QuickBooks CDC, …) arrive with their connectors.
+            throw Problem.invalid([
+                FieldError(field: "mode", message: "incremental sync is not available yet; request a full sync")
+            ])
+        }
+        guard integration.status != .disabled else {
+            throw Problem(
+                status: .conflict, title: "Conflict", detail: "integration \(integration.id) is disabled; enable it")
+        }
+        guard
+            let operation = try await database.requestSync(
+                integrationID: integration.id, tenantID: principal.tenantID, mode: mode, actor: principal.actor)
+        else { throw Problem.notFound("no integration \(integration.id)") }
+        return JSONResponse(operation.json, status: .accepted)
+    }
+
+    @Sendable func list(request: Request, context: AppRequestContext) async throws -> JSONResponse {
+        let principal = try context.require(.viewer)
+        var status: SyncOperation.Status?
+        if let text = request.query("status") {
+            guard let parsed = SyncOperation.Status(rawValue: text) else {
+                let allowed = SyncOperation.Status.allCases.map(\.rawValue).joined(separator: ", ")
+                throw Problem.invalid([FieldError(field: "status", message: "must be one of \(allowed)")])
+            }
+            status = parsed
+        }
+        let page = try await database.syncOperations(
+            integrationID: request.query("integration_id"), status: status, tenantID: principal.tenantID,
+            page: request.pageRequest())
+        return .page(page, \.json)
+    }
+
+    @Sendable func show(request: Request, context: AppRequestContext) async throws -> JSONResponse {
+        let principal = try context.require(.viewer)
+        let id = try context.parameters.require("id")
+        guard let operation = try await database.syncOperation(id: id, tenantID: principal.tenantID) else {
+            throw Problem.notFound("no sync operation \(id)")
+        }
+        return JSONResponse(operation.json)
+    }
+}
+
+extension SyncOperation {
+    var json: JSONValue {
+        [
+            "id": .string(id), "operation_id": .string(id), "integration_id": .string(integrationID),
+            "tenant_id": .string(tenantID), "mode": .string(mode.rawValue), "status": .string(status.rawValue),
+            "records_total": .number(String(recordsTotal)), "records_processed": .number(String(recordsProcessed)),
+            "records_skipped": .number(String(recordsSkipped)), "records_failed": .number(String(recordsFailed)),
+            "records_in_flight": .number(String(recordsInFlight)),
+            "errors": .array(
+                errors.map { error in
+                    [
+                        "record_type": .string(error.recordType), "local_id": .string(error.localID),
+                        "job_id": .string(error.jobID), "code": .string(error.error.code),
+                        "message": .string(error.error.message),
+                    ]
+                }),
+            "requested_by": requestedBy.map(JSONValue.string) ?? .null, "started_at": startedAt?.json ?? .null,
+            "finished_at": finishedAt?.json ?? .null, "created_at": createdAt.json,
+        ]
+    }
+}

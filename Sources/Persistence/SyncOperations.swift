@@ -1,0 +1,340 @@
+import Accounting
+import GRDB
+
+/// A full sync of one integration: every billing record of its tenant that its books do not hold at the current
+/// version is queued as a push job tagged with the operation, a page at a time, each page committed with the
+/// checkpoint (how far it got), so an interrupted operation resumes where it stopped and queues no record twice.
+/// It is complete when its last job has finished.
+public struct SyncOperation: Sendable, Hashable {
+    public enum Mode: String, Sendable, Hashable, CaseIterable {
+        case full, incremental
+    }
+
+    public enum Status: String, Sendable, Hashable, CaseIterable {
+        case pending
+        /// Queuing records, or waiting for its jobs to finish.
+        case running
+        /// Every record was examined and every job it queued has finished (some may have failed: see `errors`).
+        case completed
+    }
+
+    /// A record the operation could not sync, with the platform's reason.
+    public struct RecordError: Sendable, Hashable {
+        public var recordType: String
+        public var localID: String
+        public var jobID: String
+        public var error: JobError
+    }
+
+    public var id: String
+    public var integrationID: String
+    public var tenantID: String
+    public var mode: Mode
+    public var status: Status
+    /// The tenant's records when the operation started.
+    public var recordsTotal: Int
+    /// Records examined so far: already in the books (skipped) or pushed by the operation's jobs (finished).
+    public var recordsProcessed: Int
+    public var recordsSkipped: Int
+    public var recordsFailed: Int
+    /// Records queued and not yet finished.
+    public var recordsInFlight: Int
+    public var errors: [RecordError]
+    public var requestedBy: String?
+    public var startedAt: Timestamp?
+    public var finishedAt: Timestamp?
+    public var createdAt: Timestamp
+}
+
+/// Where a running operation got to. Record types go in dependency order, each by rowid.
+struct SyncCheckpoint: Hashable {
+    static let order: [RecordType] = [.customer, .invoice, .creditNote, .payment, .refund]
+
+    var typeIndex = 0
+    var afterRowID: Int64 = 0
+
+    var json: JSONValue {
+        ["type_index": .number(String(typeIndex)), "after_rowid": .number(String(afterRowID))]
+    }
+
+    init() {}
+
+    init(text: String?) {
+        guard let text, let json = try? JSONValue(parsing: Array(text.utf8)) else { return }
+        typeIndex = json["type_index"]?.intValue ?? 0
+        afterRowID = (json["after_rowid"]?.intValue).map(Int64.init) ?? 0
+    }
+}
+
+extension AppDatabase {
+    /// Starts a sync of an integration, or returns the one already pending or running for it.
+    public func requestSync(
+        integrationID: String, tenantID: String?, mode: SyncOperation.Mode, actor: String, at now: Timestamp = .now()
+    ) async throws -> SyncOperation? {
+        try await writer.write { db in
+            guard let integration = try Self.fetchIntegration(id: integrationID, tenantID: tenantID, db: db) else {
+                return nil
+            }
+            if let open = try String.fetchOne(
+                db,
+                sql: """
+                    SELECT id FROM sync_operations
+                    WHERE integration_id = ? AND mode = ? AND status IN ('pending', 'running')
+                    """,
+                arguments: [integrationID, mode.rawValue])
+            {
+                return try Self.fetchSyncOperation(id: open, tenantID: nil, db: db)
+            }
+            let id = Identifiers.make("syn")
+            let total =
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM records WHERE tenant_id = ?", arguments: [integration.tenantID])
+                ?? 0
+            try db.execute(
+                sql: """
+                    INSERT INTO sync_operations (id, integration_id, tenant_id, mode, status, records_total,
+                        checkpoint, requested_by, created_at)
+                    VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    id, integrationID, integration.tenantID, mode.rawValue, total,
+                    SyncCheckpoint().json.canonicalString, actor, now.rfc3339,
+                ])
+            var audit = try AuditLog(db)
+            try audit.append(
+                db, at: now, tenantID: integration.tenantID, integrationID: integrationID, recordID: nil,
+                actor: actor, action: "sync.requested", entityType: "sync_operation", entityID: id, oldValue: nil,
+                newValue: JSONValue.object(["mode": .string(mode.rawValue)]).canonicalString)
+            return try Self.fetchSyncOperation(id: id, tenantID: nil, db: db)
+        }
+    }
+
+    /// Claims a full sync that still has records to queue (pending, or running under an expired lease: whoever ran
+    /// it stopped) until `now + lease`.
+    public func claimSyncOperation(worker: String, now: Timestamp, lease: Duration) async throws -> String? {
+        try await writer.write { db in
+            guard
+                let id = try String.fetchOne(
+                    db,
+                    sql: """
+                        SELECT o.id FROM sync_operations o JOIN integration_configs i ON i.id = o.integration_id
+                        WHERE o.mode = 'full' AND i.status <> 'disabled'
+                            AND (o.status = 'pending'
+                                OR (o.status = 'running' AND o.lease_owner IS NOT NULL AND o.lease_expires_at <= ?))
+                        ORDER BY o.created_at LIMIT 1
+                        """,
+                    arguments: [now.microsecondsSinceEpoch])
+            else { return nil }
+            try db.execute(
+                sql: """
+                    UPDATE sync_operations SET status = 'running', lease_owner = ?, lease_expires_at = ?,
+                        started_at = COALESCE(started_at, ?)
+                    WHERE id = ?
+                    """,
+                arguments: [worker, now.adding(lease).microsecondsSinceEpoch, now.rfc3339, id])
+            return id
+        }
+    }
+
+    /// Queues the next page (up to `limit` records) of a claimed operation and moves its checkpoint past them, in
+    /// one transaction, renewing the lease. Records the books already hold at their current version, or that a job
+    /// is already queued for, are skipped.
+    /// - Returns: whether records remain to be examined; `false` once the last page is done (the lease is let go).
+    public func queueSyncPage(
+        operationID: String, worker: String, limit: Int, now: Timestamp, lease: Duration
+    ) async throws -> Bool {
+        try await writer.write { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: "SELECT * FROM sync_operations WHERE id = ? AND status = 'running' AND lease_owner = ?",
+                    arguments: [operationID, worker])
+            else { throw PersistenceError.conflict("sync operation \(operationID) is not held by \(worker)") }
+            let integrationID: String = row["integration_id"]
+            let tenantID: String = row["tenant_id"]
+            var checkpoint = SyncCheckpoint(text: row["checkpoint"])
+            let maxAttempts =
+                try Int.fetchOne(
+                    db,
+                    sql:
+                        "SELECT COALESCE(json_extract(sync, '$.max_attempts'), 3) FROM integration_configs WHERE id = ?",
+                    arguments: [integrationID]) ?? 3
+            let target = PushTarget(integrationID: integrationID, maxAttempts: maxAttempts)
+            let moment = Moment(now)
+            var remaining = limit
+            var skipped = 0
+            while remaining > 0, checkpoint.typeIndex < SyncCheckpoint.order.count {
+                let recordType = SyncCheckpoint.order[checkpoint.typeIndex]
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT r.rowid, r.id, r.local_id, r.version, r.action, l.local_version, l.remote_id,
+                            EXISTS (
+                                SELECT 1 FROM jobs j
+                                WHERE j.integration_id = :integration AND j.record_id = r.id AND j.version = r.version
+                                    AND j.status IN ('pending', 'running', 'needs_mapping')) AS queued
+                        FROM records r
+                        LEFT JOIN synchronized_records l ON l.record_id = r.id AND l.integration_id = :integration
+                        WHERE r.tenant_id = :tenant AND r.record_type = :type AND r.rowid > :after
+                        ORDER BY r.rowid LIMIT :limit
+                        """,
+                    arguments: [
+                        "integration": integrationID, "tenant": tenantID, "type": recordType.rawValue,
+                        "after": checkpoint.afterRowID, "limit": remaining,
+                    ])
+                for row in rows {
+                    let version: Int = row["version"]
+                    let synced = (row["local_version"] as Int?).map { $0 >= version } ?? false
+                    let neverSyncedVoid = (row["action"] as String) == "void" && (row["remote_id"] as String?) == nil
+                    if synced || neverSyncedVoid || (row["queued"] as Bool) {
+                        skipped += 1
+                    } else {
+                        try Self.enqueuePushJobs(
+                            to: [target], tenantID: tenantID, recordID: row["id"], recordType: recordType.rawValue,
+                            localID: row["local_id"], version: version, operationID: operationID, at: moment, db: db)
+                    }
+                    checkpoint.afterRowID = row["rowid"]
+                }
+                remaining -= rows.count
+                if remaining > 0 {
+                    checkpoint.typeIndex += 1
+                    checkpoint.afterRowID = 0
+                }
+            }
+            let more = checkpoint.typeIndex < SyncCheckpoint.order.count
+            try db.execute(
+                sql: """
+                    UPDATE sync_operations SET checkpoint = ?, records_skipped = records_skipped + ?,
+                        lease_owner = ?, lease_expires_at = ?
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    checkpoint.json.canonicalString, skipped, more ? worker : nil,
+                    more ? now.adding(lease).microsecondsSinceEpoch : nil, operationID,
+                ])
+            return more
+        }
+    }
+
+    /// Completes the running operations that have queued everything and whose jobs have all finished.
+    /// - Returns: how many were completed.
+    @discardableResult
+    public func completeFinishedSyncOperations(at now: Timestamp = .now()) async throws -> Int {
+        try await writer.write { db in
+            let finished = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT o.id, o.integration_id, o.tenant_id, o.mode FROM sync_operations o
+                    WHERE o.status = 'running' AND o.lease_owner IS NULL
+                        AND NOT EXISTS (
+                            SELECT 1 FROM jobs j WHERE j.operation_id = o.id
+                                AND j.status IN ('pending', 'running', 'needs_mapping'))
+                    """)
+            var audit: AuditLog?
+            for row in finished {
+                let id: String = row["id"]
+                let counts = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT COUNT(*) AS finished, COALESCE(SUM(status IN ('failed', 'dead')), 0) AS failed
+                        FROM jobs WHERE operation_id = ?
+                        """,
+                    arguments: [id])
+                try db.execute(
+                    sql: """
+                        UPDATE sync_operations SET status = 'completed', finished_at = ?,
+                            records_processed = records_skipped + ?, records_failed = ?
+                        WHERE id = ?
+                        """,
+                    arguments: [now.rfc3339, counts?["finished"] ?? 0, counts?["failed"] ?? 0, id])
+                try db.execute(
+                    sql: "UPDATE integration_configs SET last_sync_at = ? WHERE id = ?",
+                    arguments: [now.rfc3339, row["integration_id"]])
+                if audit == nil { audit = try AuditLog(db) }
+                try audit!.append(
+                    db, at: now, tenantID: row["tenant_id"], integrationID: row["integration_id"], recordID: nil,
+                    actor: "scheduler", action: "sync.completed", entityType: "sync_operation", entityID: id,
+                    oldValue: nil,
+                    newValue: JSONValue.object([
+                        "records_processed": .number(String(counts?["finished"] ?? 0)),
+                        "records_failed": .number(String(counts?["failed"] ?? 0)),
+                    ]).canonicalString)
+            }
+            return finished.count
+        }
+    }
+
+    /// One operation with its live progress; `nil` when absent or of another tenant than `tenantID`.
+    public func syncOperation(id: String, tenantID: String?) async throws -> SyncOperation? {
+        try await writer.read { db in try Self.fetchSyncOperation(id: id, tenantID: tenantID, db: db) }
+    }
+
+    /// Operations, oldest first, with their live progress.
+    public func syncOperations(
+        integrationID: String?, status: SyncOperation.Status?, tenantID: String?, page: PageRequest
+    ) async throws -> Page<SyncOperation> {
+        try await writer.read { db in
+            var filter = SQLFilter()
+            filter.add("integration_id = ?", integrationID)
+            filter.add("status = ?", status?.rawValue)
+            filter.add("tenant_id = ?", tenantID)
+            return try Self.rowPage(of: "sync_operations", filter, page, db: db) { row in
+                try Self.syncOperation(row: row, db: db)
+            }
+        }
+    }
+
+    static func fetchSyncOperation(id: String, tenantID: String?, db: Database) throws -> SyncOperation? {
+        var filter = SQLFilter()
+        filter.add("id = ?", id)
+        filter.add("tenant_id = ?", tenantID)
+        guard
+            let row = try Row.fetchOne(
+                db, sql: "SELECT * FROM sync_operations \(filter.whereClause)", arguments: filter.arguments)
+        else { return nil }
+        return try syncOperation(row: row, db: db)
+    }
+
+    private static func syncOperation(row: Row, db: Database) throws -> SyncOperation {
+        let id: String = row["id"]
+        let counts = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT COALESCE(SUM(status IN ('succeeded', 'failed', 'dead')), 0) AS finished,
+                    COALESCE(SUM(status IN ('failed', 'dead')), 0) AS failed,
+                    COALESCE(SUM(status IN ('pending', 'running', 'needs_mapping')), 0) AS open
+                FROM jobs WHERE operation_id = ?
+                """,
+            arguments: [id])
+        let errors = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT id, record_type, local_id, last_error_code, last_error_message FROM jobs
+                WHERE operation_id = ? AND status IN ('failed', 'dead') ORDER BY seq LIMIT 100
+                """,
+            arguments: [id]
+        ).map { error in
+            SyncOperation.RecordError(
+                recordType: error["record_type"], localID: error["local_id"], jobID: error["id"],
+                error: JobError(code: error["last_error_code"] ?? "", message: error["last_error_message"] ?? ""))
+        }
+        let skipped: Int = row["records_skipped"]
+        return SyncOperation(
+            id: id,
+            integrationID: row["integration_id"],
+            tenantID: row["tenant_id"] ?? "",
+            mode: SyncOperation.Mode(rawValue: row["mode"]) ?? .full,
+            status: SyncOperation.Status(rawValue: row["status"]) ?? .pending,
+            recordsTotal: row["records_total"],
+            recordsProcessed: skipped + (counts?["finished"] ?? 0),
+            recordsSkipped: skipped,
+            recordsFailed: counts?["failed"] ?? 0,
+            recordsInFlight: counts?["open"] ?? 0,
+            errors: errors,
+            requestedBy: row["requested_by"],
+            startedAt: (row["started_at"] as String?).flatMap(Timestamp.init(rfc3339:)),
+            finishedAt: (row["finished_at"] as String?).flatMap(Timestamp.init(rfc3339:)),
+            createdAt: Timestamp(rfc3339: row["created_at"]) ?? Timestamp(microsecondsSinceEpoch: 0)
+        )
+    }
+}

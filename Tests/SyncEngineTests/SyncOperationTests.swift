@@ -1,0 +1,104 @@
+import Accounting
+import Connectors
+import Persistence
+import SyncEngine
+import TestSupport
+import Testing
+
+@Suite struct SyncOperationTests: SyncScenario {
+    let clock = ManualClock()
+    let tenant = "school"
+
+    /// `count` customers in billing's history, recorded before any integration existed.
+    func history(_ database: AppDatabase, customers count: Int) async throws {
+        for start in stride(from: 0, to: count, by: 1000) {
+            let commands = (start..<min(start + 1000, count)).map { customer("cus_\($0)") }
+            try await deliver(database, "history_\(start)", commands)
+        }
+    }
+
+    func connectedIntegration(_ database: AppDatabase) async throws -> Integration {
+        let integration = try await database.createIntegration(
+            tenantID: tenant, platform: .quickBooksOnline, name: "Books", actor: "test", at: clock.now())
+        try await database.setIntegrationStatus(id: integration.id, to: .connected, actor: "test", at: clock.now())
+        return integration
+    }
+
+    @Test func aFullSyncOf50000RecordsInterruptedHalfwayResumesAndWritesEachOnce() async throws {
+        let database = try AppDatabase.inMemory()
+        try await history(database, customers: 50_000)
+        let integration = try await connectedIntegration(database)
+        let connector = ScriptedConnector()
+        let operation = try #require(
+            try await database.requestSync(integrationID: integration.id, tenantID: nil, mode: .full, actor: "test"))
+        #expect(operation.recordsTotal == 50_000 && operation.status == .pending)
+
+        // The first node queues half, its workers push some, and then it dies mid-flight.
+        let first = SyncOperationRunner(database: database, workerID: "node-1", clock: clock, pageSize: 1000)
+        try await first.runDueOperation(maximumPages: 25)
+        let firstEngine = engine(database, connector, worker: "node-1", concurrency: 64, perIntegration: 64)
+        for _ in 0..<100 { try await firstEngine.runDueJobs() }
+        _ = try await database.claimJobs(
+            worker: "node-1", platforms: [.quickBooksOnline], now: clock.now(), lease: .seconds(60), limit: 64,
+            perIntegration: 64)
+        let midway = try #require(try await database.syncOperation(id: operation.id, tenantID: nil))
+        #expect(midway.status == .running)
+        #expect(midway.recordsProcessed == 6_400 && midway.recordsInFlight == 25_000 - 6_400)
+
+        // After the leases run out, another node picks it up from the checkpoint and finishes it.
+        clock.advance(by: .seconds(61))
+        let second = SyncOperationRunner(database: database, workerID: "node-2", clock: clock, pageSize: 1000)
+        #expect(try await second.runDueOperation())
+        let secondEngine = engine(database, connector, worker: "node-2", concurrency: 64, perIntegration: 64)
+        while try await secondEngine.runDueJobs() > 0 {}
+        try await second.runDueOperation()
+
+        let done = try #require(try await database.syncOperation(id: operation.id, tenantID: nil))
+        #expect(done.status == .completed)
+        #expect(done.recordsProcessed == 50_000 && done.recordsFailed == 0 && done.recordsInFlight == 0)
+        #expect(connector.written.count == 50_000, "each customer written once")
+        let jobs = try await database.jobs(status: .succeeded, integrationID: integration.id, page: PageRequest())
+        #expect(jobs.items.first?.attempts == 1)
+        let pushedRecords = Set(connector.pushes.map(\.localID))
+        #expect(pushedRecords.count == 50_000)
+        #expect(connector.pushes.count == 50_000, "the 64 jobs claimed when the node died were not sent twice")
+        let takenOver = try await database.jobs(status: .succeeded, page: PageRequest(limit: 500)).items
+        #expect(try await database.jobAttempts(jobID: takenOver[0].id).map(\.outcome) == ["succeeded"])
+    }
+
+    @Test func aFullSyncSkipsWhatTheBooksHoldAndReportsFailures() async throws {
+        let database = try AppDatabase.inMemory()
+        try await history(database, customers: 10)
+        let integration = try await connectedIntegration(database)
+        let connector = ScriptedConnector(failing: [.validation(code: "6240", message: "Duplicate Name Exists Error")])
+        let runner = SyncOperationRunner(database: database, workerID: "node-1", clock: clock, pageSize: 3)
+        let engine = engine(database, connector, concurrency: 1, perIntegration: 1)
+        let first = try #require(
+            try await database.requestSync(integrationID: integration.id, tenantID: nil, mode: .full, actor: "test"))
+        let again = try await database.requestSync(
+            integrationID: integration.id, tenantID: nil, mode: .full, actor: "test")
+        #expect(again?.id == first.id, "one full sync at a time per integration")
+        try await runner.runDueOperation()
+        // Lists page by cursor.
+        let firstPage = try await database.jobs(page: PageRequest(limit: 4))
+        let cursor = try #require(firstPage.nextCursor)
+        let secondPage = try await database.jobs(page: PageRequest(limit: 4, cursor: cursor))
+        #expect(Set(firstPage.items.map(\.id)).isDisjoint(with: secondPage.items.map(\.id)))
+        while try await engine.runDueJobs() > 0 {}
+        try await runner.runDueOperation()
+        let done = try #require(try await database.syncOperation(id: first.id, tenantID: nil))
+        #expect(done.status == .completed && done.recordsProcessed == 10 && done.recordsFailed == 1)
+        #expect(done.errors.map(\.error.message) == ["Duplicate Name Exists Error"])
+        #expect(try await database.integration(id: integration.id)?.lastSyncAt != nil)
+
+        // A second full sync finds nine customers in the books and queues only the one that failed.
+        let second = try #require(
+            try await database.requestSync(integrationID: integration.id, tenantID: nil, mode: .full, actor: "test"))
+        try await runner.runDueOperation()
+        while try await engine.runDueJobs() > 0 {}
+        try await runner.runDueOperation()
+        let redone = try #require(try await database.syncOperation(id: second.id, tenantID: nil))
+        #expect(redone.recordsSkipped == 9 && redone.recordsProcessed == 10 && redone.recordsFailed == 0)
+        #expect(connector.written.count == 10)
+    }
+}
