@@ -45,4 +45,49 @@ import Testing
         #expect(try await database.jobs(status: .succeeded, page: PageRequest()).items.count == 1)
         #expect(connector.written.count == 1)
     }
+
+    /// SIGTERM (a graceful shutdown) while pushes are in flight: they finish and are recorded, nothing is lost,
+    /// and the service ends without an error.
+    @Test func aGracefulShutdownWithJobsInFlightLetsThemFinish() async throws {
+        let clock = ManualClock()
+        let database = try AppDatabase.inMemory()
+        let integration = try await database.createIntegration(
+            tenantID: "school", platform: .quickBooksOnline, name: "Books", actor: "test", at: clock.now())
+        try await database.setIntegrationStatus(id: integration.id, to: .connected, actor: "test", at: clock.now())
+        let connector = ScriptedConnector(latency: .milliseconds(400))
+        let tokens = TokenStore(
+            database: database, box: try SecretBox(masterKey: Array(repeating: 7, count: 32)),
+            transport: TokenAuthority(now: clock.now), connectors: [connector], clock: clock)
+        let engine = SyncEngine(
+            database: database, connectors: [connector], tokens: tokens, workerID: "w1",
+            limits: .init(concurrency: 8, perIntegration: 8), clock: clock)
+        let customers = (1...8).map { index in
+            SyncCommand(
+                tenantID: Tenant.ID("school"), recordType: .customer, localID: "cus_\(index)", action: .upsert,
+                updatedAt: clock.now(), data: ["id": .string("cus_\(index)"), "name": .string("Student \(index)")])
+        }
+        _ = try await database.record([
+            IncomingDelivery(
+                source: "billing", webhookID: "msg_1", receivedAt: clock.now(), tenantID: Tenant.ID("school"),
+                eventType: "customer.created", headers: [:], body: Array("{}".utf8), content: .commands(customers))
+        ])
+        let group = ServiceGroup(
+            services: [WorkerService(engine: engine, pollInterval: .milliseconds(5))],
+            gracefulShutdownSignals: [], logger: Logger(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let deadline = ContinuousClock.now + .seconds(10)
+            while try await database.jobs(status: .running, page: PageRequest()).items.count < 8,
+                ContinuousClock.now < deadline
+            {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            #expect(connector.written.isEmpty, "the pushes are still in flight")
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        #expect(try await database.jobs(status: .succeeded, page: PageRequest()).items.count == 8)
+        #expect(try await database.jobs(status: .running, page: PageRequest()).items.isEmpty)
+        #expect(connector.written.count == 8)
+    }
 }

@@ -30,12 +30,16 @@ public final class ScriptedConnector: Connector {
     /// Called with each push that got past authentication, and the access token it carried.
     public let inspect: (@Sendable (PushRequest, String?) async -> Void)?
 
+    /// How long each push takes (real time).
+    let latency: Duration
+
     public init(
-        failing script: [ConnectorError] = [], authority: TokenAuthority? = nil,
+        failing script: [ConnectorError] = [], authority: TokenAuthority? = nil, latency: Duration = .zero,
         inspect: (@Sendable (PushRequest, String?) async -> Void)? = nil
     ) {
         self.authority = authority
         self.inspect = inspect
+        self.latency = latency
         state.withLock { $0.script = script }
     }
 
@@ -53,6 +57,7 @@ public final class ScriptedConnector: Connector {
             }
         }
         await inspect?(request, token)
+        if latency > .zero { try await Task.sleep(for: latency) }
         let result: Result<PushResult, ConnectorError> = state.withLock { state in
             state.pushes.append(
                 Push(
