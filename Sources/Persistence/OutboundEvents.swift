@@ -157,14 +157,16 @@ extension AppDatabase {
     }
 
     public func webhookSubscription(id: String, tenantID: String?) async throws -> WebhookSubscription? {
-        try await writer.read { db in
-            var filter = SQLFilter()
-            filter.add("id = ?", id)
-            filter.add("tenant_id = ?", tenantID)
-            return try Row.fetchOne(
-                db, sql: "SELECT * FROM webhook_subscriptions \(filter.whereClause)", arguments: filter.arguments
-            ).map(WebhookSubscription.init(row:))
-        }
+        try await writer.read { db in try Self.fetchWebhookSubscription(id: id, tenantID: tenantID, db: db) }
+    }
+
+    static func fetchWebhookSubscription(id: String, tenantID: String?, db: Database) throws -> WebhookSubscription? {
+        var filter = SQLFilter()
+        filter.add("id = ?", id)
+        filter.add("tenant_id = ?", tenantID)
+        return try Row.fetchOne(
+            db, sql: "SELECT * FROM webhook_subscriptions \(filter.whereClause)", arguments: filter.arguments
+        ).map(WebhookSubscription.init(row:))
     }
 
     /// Deletes a subscription and its pending deliveries; `false` when there is none (of `tenantID`).
@@ -172,14 +174,9 @@ extension AppDatabase {
         id: String, tenantID: String?, actor: String, at now: Timestamp = .now()
     ) async throws -> Bool {
         try await writer.write { db in
-            var filter = SQLFilter()
-            filter.add("id = ?", id)
-            filter.add("tenant_id = ?", tenantID)
-            guard
-                let subscription = try Row.fetchOne(
-                    db, sql: "SELECT * FROM webhook_subscriptions \(filter.whereClause)", arguments: filter.arguments
-                ).map(WebhookSubscription.init(row:))
-            else { return false }
+            guard let subscription = try Self.fetchWebhookSubscription(id: id, tenantID: tenantID, db: db) else {
+                return false
+            }
             try db.execute(sql: "DELETE FROM webhook_subscriptions WHERE id = ?", arguments: [id])
             var audit = try AuditLog(db)
             try audit.append(
@@ -367,14 +364,9 @@ extension AppDatabase {
         id: String, tenantID: String?, actor: String, at now: Timestamp = .now()
     ) async throws -> WebhookSubscription? {
         try await writer.write { db in
-            var filter = SQLFilter()
-            filter.add("id = ?", id)
-            filter.add("tenant_id = ?", tenantID)
-            guard
-                let subscription = try Row.fetchOne(
-                    db, sql: "SELECT * FROM webhook_subscriptions \(filter.whereClause)", arguments: filter.arguments
-                ).map(WebhookSubscription.init(row:))
-            else { return nil }
+            guard let subscription = try Self.fetchWebhookSubscription(id: id, tenantID: tenantID, db: db) else {
+                return nil
+            }
             guard subscription.status == .disabled else { return subscription }
             try db.execute(
                 sql: """
