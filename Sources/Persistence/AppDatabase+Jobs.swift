@@ -254,9 +254,10 @@ extension AppDatabase {
                 try Self.recordAttempt(
                     of: job, outcome: "retry", error: error, startedAt: claimed.startedAt, at: now, db: db)
                 try db.execute(sql: "UPDATE jobs SET attempts = attempts - 1 WHERE id = ?", arguments: [job.id])
+                // Not claimed while the integration is disconnected; the minute is a floor should it not be.
                 try Self.settle(
-                    job, status: .pending, nextAttemptAt: now, error: error, remoteID: nil, worker: worker, at: now,
-                    db: db, audit: &audit)
+                    job, status: .pending, nextAttemptAt: now.adding(.seconds(60)), error: error, remoteID: nil,
+                    worker: worker, at: now, db: db, audit: &audit)
             case .needsMapping(let error):
                 try Self.recordAttempt(
                     of: job, outcome: "needs_mapping", error: error, startedAt: claimed.startedAt, at: now, db: db)

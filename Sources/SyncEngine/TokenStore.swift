@@ -15,8 +15,9 @@ import Synchronization
 /// platforms accept within their rotation grace period. A crash between the platform's answer and the commit is the
 /// same case.
 ///
-/// A refresh the platform refuses (`invalid_grant`: revoked or expired consent) disconnects the integration, which
-/// sends `integration.disconnected`; its jobs wait until someone connects it again.
+/// A refresh the platform refuses (`invalid_grant`: revoked or expired consent), or one that cannot be made (no
+/// credentials, no client secret), disconnects the integration, which sends `integration.disconnected`; its jobs wait
+/// until someone connects it again.
 public actor TokenStore {
     private let database: AppDatabase
     private let box: SecretBox
@@ -76,7 +77,9 @@ public actor TokenStore {
             throw .retryable(code: "credentials_unreadable", message: "\(error)", retryAfter: nil)
         }
         guard let stored else {
-            throw .credentialsRefused(message: "integration \(integration.id) has no credentials: connect it first")
+            let reason = "integration \(integration.id) has no credentials: connect it first"
+            try await disconnect(integration, reason: reason)
+            throw .credentialsRefused(message: reason)
         }
         return stored
     }
@@ -160,7 +163,9 @@ public actor TokenStore {
 
     private func oauthClient(for integration: Integration) async throws(ConnectorError) -> OAuthClient {
         guard let endpoints = connectors[integration.platform]?.oauthEndpoints(settings: integration.settings) else {
-            throw .credentialsRefused(message: "\(integration.platform.rawValue) has no OAuth endpoints")
+            let reason = "\(integration.platform.rawValue) has no OAuth endpoints to refresh with"
+            try await disconnect(integration, reason: reason)
+            throw .credentialsRefused(message: reason)
         }
         let secrets: [String: String]
         do {
@@ -170,7 +175,9 @@ public actor TokenStore {
         }
         guard let clientID = integration.settings["client_id"]?.stringValue, let clientSecret = secrets["client_secret"]
         else {
-            throw .credentialsRefused(message: "settings.client_id and settings.client_secret are required to refresh")
+            let reason = "settings.client_id and settings.client_secret are required to refresh"
+            try await disconnect(integration, reason: reason)
+            throw .credentialsRefused(message: reason)
         }
         return OAuthClient(
             clientID: clientID, clientSecret: clientSecret,

@@ -137,4 +137,16 @@ import Testing
         #expect(try await database.jobs(status: .succeeded, page: PageRequest()).items.count == 3)
         #expect(connector.written.count == 3)
     }
+
+    @Test func anIntegrationWithoutCredentialsIsDisconnectedNotRetriedInALoop() async throws {
+        let (database, integrations) = try await setUp()
+        let connector = ScriptedConnector(authority: TokenAuthority(now: clock.now))
+        try await deliver(database, "msg_1", invoices(1))
+        let engine = engine(database, connector)
+        #expect(try await engine.runDueJobs() == 1)
+        #expect(try await database.integration(id: integrations[0].id)?.status == .disconnected)
+        #expect(try await engine.runDueJobs() == 0)
+        let job = try #require(try await database.jobs(page: PageRequest()).items.first)
+        #expect(job.status == .pending && job.attempts == 0 && job.lastError?.code == "credentials_refused")
+    }
 }
