@@ -51,8 +51,11 @@ public struct TokenGrant: Sendable, Hashable {
 
 /// PKCE (RFC 7636): a random verifier kept by Ledgerwire, its S256 challenge sent with the authorization request.
 public enum PKCE {
-    /// 32 random bytes, base64url: 43 characters.
-    public static func makeVerifier() -> String {
+    /// A verifier: a random token.
+    public static func makeVerifier() -> String { randomToken() }
+
+    /// 32 random bytes, base64url: 43 characters (OAuth `state`, PKCE verifiers).
+    public static func randomToken() -> String {
         base64URL(SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) })
     }
 

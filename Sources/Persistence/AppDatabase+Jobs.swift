@@ -22,6 +22,15 @@ extension AppDatabase {
         ).map { PushTarget(integrationID: $0[0], maxAttempts: max(1, $0[1])) }
     }
 
+    /// One integration as a push target (for jobs queued outside the fan-out: dependencies, full syncs).
+    static func pushTarget(integrationID: String, db: Database) throws -> PushTarget {
+        let maxAttempts = try Int.fetchOne(
+            db,
+            sql: "SELECT COALESCE(json_extract(sync, '$.max_attempts'), 3) FROM integration_configs WHERE id = ?",
+            arguments: [integrationID])
+        return PushTarget(integrationID: integrationID, maxAttempts: max(1, maxAttempts ?? 3))
+    }
+
     /// Fan-out, inside the transaction that stored a record's new version: one push job per target.
     static func enqueuePushJobs(
         to targets: [PushTarget],
@@ -282,68 +291,84 @@ extension AppDatabase {
 
     /// Checks that every record in `references` is in the integration's books before the claimed job's record is
     /// pushed. A referenced record billing has sent but that was never queued for this integration (the integration
-    /// came later) is queued now.
+    /// came later) is queued now. Only that case writes; the usual answers are a read.
     public func resolveDependencies(
         of claimed: ClaimedJob, references: [RecordReference], at now: Timestamp
     ) async throws -> DependencyResolution {
         guard !references.isEmpty else { return .ready([:]) }
         let job = claimed.job
-        return try await writer.write { db in
-            var resolved: [RecordReference: String] = [:]
-            for reference in references {
+        switch try await writer.read({ db in try Self.dependencyState(of: job, references: references, db: db) }) {
+        case .resolved(let resolution):
+            return resolution
+        case .unqueued(let reference, let recordID):
+            return try await writer.write { db in
+                // Read again under the writer: another worker may have queued it meanwhile.
                 guard
-                    let row = try Row.fetchOne(
-                        db,
-                        sql: """
-                            SELECT r.id, r.version, l.remote_id FROM records r
-                            LEFT JOIN synchronized_records l ON l.record_id = r.id AND l.integration_id = ?
-                            WHERE r.tenant_id = ? AND r.record_type = ? AND r.local_id = ?
-                            """,
-                        arguments: [
-                            job.integrationID, job.tenantID, reference.recordType.rawValue, reference.localID,
-                        ])
+                    case .unqueued(let reference, let recordID) = try Self.dependencyState(
+                        of: job, references: references, db: db)
                 else {
-                    return .waiting(for: reference, recordID: nil, reason: "billing has not sent \(reference) yet")
+                    return .waiting(for: reference, recordID: recordID, reason: "\(reference) is pushed first")
                 }
-                if let remoteID = row["remote_id"] as String? {
-                    resolved[reference] = remoteID
-                    continue
-                }
-                let recordID: String = row["id"]
-                let latest = try Row.fetchOne(
+                let version =
+                    try Int.fetchOne(
+                        db, sql: "SELECT version FROM records WHERE id = ?", arguments: [recordID]) ?? 1
+                try Self.enqueuePushJobs(
+                    to: [Self.pushTarget(integrationID: job.integrationID, db: db)], tenantID: job.tenantID,
+                    recordID: recordID, recordType: reference.recordType.rawValue, localID: reference.localID,
+                    version: version, at: Moment(now), db: db)
+                return .waiting(for: reference, recordID: recordID, reason: "\(reference) is pushed first")
+            }
+        }
+    }
+
+    private enum DependencyState {
+        case resolved(DependencyResolution)
+        /// Billing has the record but nothing is queued to put it in this integration's books.
+        case unqueued(RecordReference, recordID: String)
+    }
+
+    private static func dependencyState(
+        of job: Job, references: [RecordReference], db: Database
+    ) throws -> DependencyState {
+        var resolved: [RecordReference: String] = [:]
+        for reference in references {
+            guard
+                let row = try Row.fetchOne(
                     db,
                     sql: """
-                        SELECT id, status FROM jobs WHERE integration_id = ? AND record_id = ? ORDER BY seq DESC LIMIT 1
+                        SELECT r.id, l.remote_id FROM records r
+                        LEFT JOIN synchronized_records l ON l.record_id = r.id AND l.integration_id = ?
+                        WHERE r.tenant_id = ? AND r.record_type = ? AND r.local_id = ?
                         """,
-                    arguments: [job.integrationID, recordID])
-                let reason: String
-                switch (latest?["status"] as String?).flatMap(Job.Status.init(rawValue:)) {
-                case nil, .succeeded:
-                    let maxAttempts =
-                        try Int.fetchOne(
-                            db,
-                            sql: """
-                                SELECT COALESCE(json_extract(sync, '$.max_attempts'), 3) FROM integration_configs
-                                WHERE id = ?
-                                """,
-                            arguments: [job.integrationID]) ?? 3
-                    try Self.enqueuePushJobs(
-                        to: [PushTarget(integrationID: job.integrationID, maxAttempts: maxAttempts)],
-                        tenantID: job.tenantID, recordID: recordID, recordType: reference.recordType.rawValue,
-                        localID: reference.localID, version: row["version"], at: Moment(now), db: db)
-                    reason = "\(reference) is pushed first"
-                case .pending, .running:
-                    reason = "\(reference) is pushed first"
-                case .needsMapping:
-                    reason = "\(reference) is waiting for a mapping"
-                case .failed, .dead:
-                    let dependencyJob: String = latest?["id"] ?? ""
-                    reason = "\(reference) did not sync (job \(dependencyJob)); retry that job"
-                }
-                return .waiting(for: reference, recordID: recordID, reason: reason)
+                    arguments: [job.integrationID, job.tenantID, reference.recordType.rawValue, reference.localID])
+            else {
+                return .resolved(
+                    .waiting(for: reference, recordID: nil, reason: "billing has not sent \(reference) yet"))
             }
-            return .ready(resolved)
+            if let remoteID = row["remote_id"] as String? {
+                resolved[reference] = remoteID
+                continue
+            }
+            let recordID: String = row["id"]
+            let latest = try Row.fetchOne(
+                db,
+                sql: "SELECT id, status FROM jobs WHERE integration_id = ? AND record_id = ? ORDER BY seq DESC LIMIT 1",
+                arguments: [job.integrationID, recordID])
+            let reason: String
+            switch (latest?["status"] as String?).flatMap(Job.Status.init(rawValue:)) {
+            case nil, .succeeded:
+                return .unqueued(reference, recordID: recordID)
+            case .pending, .running:
+                reason = "\(reference) is pushed first"
+            case .needsMapping:
+                reason = "\(reference) is waiting for a mapping"
+            case .failed, .dead:
+                let dependencyJob: String = latest?["id"] ?? ""
+                reason = "\(reference) did not sync (job \(dependencyJob)); retry that job"
+            }
+            return .resolved(.waiting(for: reference, recordID: recordID, reason: reason))
         }
+        return .resolved(.ready(resolved))
     }
 
     /// Gives a worker's jobs back to the queue without counting the attempt (graceful shutdown).

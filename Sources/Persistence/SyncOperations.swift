@@ -153,13 +153,7 @@ extension AppDatabase {
             let integrationID: String = row["integration_id"]
             let tenantID: String = row["tenant_id"]
             var checkpoint = SyncCheckpoint(text: row["checkpoint"])
-            let maxAttempts =
-                try Int.fetchOne(
-                    db,
-                    sql:
-                        "SELECT COALESCE(json_extract(sync, '$.max_attempts'), 3) FROM integration_configs WHERE id = ?",
-                    arguments: [integrationID]) ?? 3
-            let target = PushTarget(integrationID: integrationID, maxAttempts: maxAttempts)
+            let target = try Self.pushTarget(integrationID: integrationID, db: db)
             let moment = Moment(now)
             var remaining = limit
             var skipped = 0

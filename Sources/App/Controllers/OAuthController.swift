@@ -37,7 +37,7 @@ struct OAuthController {
         let principal = try context.require(.admin)
         let integration = try await database.integration(from: context, role: .admin)
         let client = try await oauthClient(for: integration)
-        let state = PKCE.base64URL(Data((0..<32).map { _ in UInt8.random(in: 0...255) }))
+        let state = PKCE.randomToken()
         let verifier = client.endpoints.usesPKCE ? PKCE.makeVerifier() : nil
         try await database.beginAuthorization(
             state: state, integrationID: integration.id, codeVerifier: verifier, actor: principal.actor,
