@@ -178,6 +178,7 @@ let package = Package(
                 "Connectors",
                 "Ingestion",
                 "Persistence",
+                "SyncEngine",
                 "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

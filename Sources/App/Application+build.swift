@@ -22,6 +22,8 @@ public struct Components: Sendable {
     /// One per platform Ledgerwire syncs with.
     public let connectors: [any Connector]
     public let tokens: TokenStore
+    /// Every integration's rate limits, shared by pushes and change-feed reads.
+    public let rateLimiters = RateLimiters()
 
     public init(
         configuration: ServerConfiguration,
@@ -96,6 +98,7 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
     api.addRoutes(JobsController(database: components.database).endpoints)
     api.addRoutes(WebhookSubscriptionsController(database: components.database, box: components.box).endpoints)
     api.addRoutes(SyncOperationsController(database: components.database).endpoints)
+    api.addRoutes(ConflictsController(database: components.database).endpoints)
     let oauth = OAuthController(
         database: components.database, box: components.box,
         connectors: Dictionary(
@@ -134,8 +137,14 @@ public func buildApplication(
         WorkerService(
             engine: SyncEngine(
                 database: components.database, connectors: components.connectors, tokens: components.tokens,
-                workerID: workerID)),
-        SchedulerService(runner: SyncOperationRunner(database: components.database, workerID: workerID)),
+                rateLimiters: components.rateLimiters, workerID: workerID)),
+        SchedulerService(
+            runner: SyncOperationRunner(
+                database: components.database, workerID: workerID,
+                platforms: PlatformAccess(
+                    connectors: components.connectors, tokens: components.tokens,
+                    rateLimiters: components.rateLimiters)),
+            retention: .days(configuration.retentionDays)),
         EventDeliveryService(
             dispatcher: EventDispatcher(
                 database: components.database, box: components.box, transport: components.transport)))

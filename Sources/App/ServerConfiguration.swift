@@ -19,6 +19,8 @@ public struct ServerConfiguration: Sendable {
     public var timestampToleranceSeconds = StandardWebhooks.defaultTolerance
     /// The most deliveries one group commit takes.
     public var commitBatchSize = 512
+    /// How long sync history and the audit log are kept before the scheduler prunes them.
+    public var retentionDays = 3 * 365
 
     public init() {}
 
@@ -33,6 +35,7 @@ public struct ServerConfiguration: Sendable {
     /// - `ingestion.maxBodyBytes` (int, default 1048576)
     /// - `ingestion.timestampToleranceSeconds` (int, default 300)
     /// - `ingestion.commitBatchSize` (int, default 512)
+    /// - `retention.days` (int, default 1095): sync history and audit entries older than this are pruned daily
     public init(config: ConfigReader) {
         host = config.string(forKey: "http.host", default: host)
         port = config.int(forKey: "http.port", default: port)
@@ -44,6 +47,7 @@ public struct ServerConfiguration: Sendable {
             config.int(forKey: "ingestion.timestampToleranceSeconds", default: Int(timestampToleranceSeconds))
         )
         commitBatchSize = config.int(forKey: "ingestion.commitBatchSize", default: commitBatchSize)
+        retentionDays = max(1, config.int(forKey: "retention.days", default: retentionDays))
     }
 
     /// The master key file used when `master.key` is not set: beside the database, owner-only.

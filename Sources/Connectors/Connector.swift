@@ -36,11 +36,14 @@ public struct ConnectorCapabilities: Sendable, Hashable {
     public var maximumBatchSize: Int
     /// It can list changes since a cursor (the safety net for missed webhooks).
     public var changeFeed: Bool
+    /// Its limits per integration; every call through `ConnectorContext.transport` is kept within them.
+    public var rateLimit: RateLimitPolicy?
 
-    public init(webhooks: Bool, maximumBatchSize: Int, changeFeed: Bool) {
+    public init(webhooks: Bool, maximumBatchSize: Int, changeFeed: Bool, rateLimit: RateLimitPolicy? = nil) {
         self.webhooks = webhooks
         self.maximumBatchSize = maximumBatchSize
         self.changeFeed = changeFeed
+        self.rateLimit = rateLimit
     }
 }
 
@@ -61,6 +64,9 @@ public struct PushRequest: Sendable, Hashable {
     public var data: JSONValue
     /// The platform's id of the record, once it has one.
     public var remoteID: String?
+    /// The platform's version of the record as last known (QuickBooks `SyncToken`, …): written by Ledgerwire, or
+    /// heard from the platform, when a conflict was decided for billing's version.
+    public var remoteVersion: String?
     /// The same for every attempt of this change: the platform's own idempotency key where it has one.
     public var idempotencyKey: String
     /// Billing's codes mapped to the platform's ids (the integration's whole mapping, with its defaults).
@@ -78,6 +84,7 @@ public struct PushRequest: Sendable, Hashable {
         action: Action,
         data: JSONValue,
         remoteID: String?,
+        remoteVersion: String? = nil,
         idempotencyKey: String,
         mappings: CodeMappings,
         references: [RecordReference: String] = [:]
@@ -90,6 +97,7 @@ public struct PushRequest: Sendable, Hashable {
         self.action = action
         self.data = data
         self.remoteID = remoteID
+        self.remoteVersion = remoteVersion
         self.idempotencyKey = idempotencyKey
         self.mappings = mappings
         self.references = references
@@ -182,6 +190,7 @@ public struct ConnectorContext: Sendable {
     /// The integration's access token; a 401 with it is thrown as `ConnectorError.authentication`, and the engine
     /// refreshes it once and calls again.
     public var credentials: any CredentialProvider
+    /// The way to the platform, within the integration's rate limits (`ConnectorCapabilities.rateLimit`).
     public var transport: any HTTPTransport
     public var logger: Logger
 

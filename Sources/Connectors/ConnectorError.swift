@@ -11,6 +11,9 @@ public enum ConnectorError: Error, Hashable, Sendable {
     case validation(code: String, message: String)
     /// A billing code this record uses is not mapped to the platform: the job waits for the mapping.
     case missingMapping(kind: String, code: String)
+    /// The change feed no longer reaches back to this cursor (QuickBooks' CDC keeps 30 days): read it again from
+    /// the beginning.
+    case cursorExpired(message: String)
 
     /// A short stable code for jobs, logs and metrics.
     public var code: String {
@@ -20,6 +23,7 @@ public enum ConnectorError: Error, Hashable, Sendable {
         case .credentialsRefused: "credentials_refused"
         case .validation(let code, _): code
         case .missingMapping(let kind, _): "unmapped_\(kind)"
+        case .cursorExpired: "cursor_expired"
         }
     }
 
@@ -31,6 +35,7 @@ public enum ConnectorError: Error, Hashable, Sendable {
         case .validation(_, let message): message
         case .missingMapping(let kind, let code):
             "billing's \(kind.split(separator: "_").joined(separator: " ")) \(code) is not mapped"
+        case .cursorExpired(let message): message
         }
     }
 }

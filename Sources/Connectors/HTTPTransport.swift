@@ -14,16 +14,20 @@ public struct TransportRequest: Sendable {
     public var body: Data?
     /// The whole exchange, connection to last byte.
     public var timeout: Duration
+    /// The platform's rate-limit windows this request counts against besides its overall one (QuickBooks counts
+    /// `batch` calls separately); see `RateLimitPolicy`.
+    public var rateLimitWindows: Set<String>
 
     public init(
         method: String, url: URL, headers: [(name: String, value: String)] = [], body: Data? = nil,
-        timeout: Duration = .seconds(30)
+        timeout: Duration = .seconds(30), rateLimitWindows: Set<String> = []
     ) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.timeout = timeout
+        self.rateLimitWindows = rateLimitWindows
     }
 }
 

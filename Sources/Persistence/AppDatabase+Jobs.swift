@@ -48,11 +48,16 @@ extension AppDatabase {
                 sql: """
                     INSERT INTO jobs (id, integration_id, tenant_id, kind, record_id, record_type, local_id, version,
                         status, max_attempts, next_attempt_at, created_at, updated_at, operation_id)
-                    VALUES (?, ?, ?, 'push', ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)
+                    VALUES (?, ?, ?, 'push', ?, ?, ?, ?,
+                        CASE WHEN EXISTS (
+                            SELECT 1 FROM conflicts WHERE integration_id = ? AND record_id = ? AND status = 'open')
+                        THEN 'held' ELSE 'pending' END,
+                        ?, ?, ?, ?, ?)
                     """
             ).execute(arguments: [
                 Identifiers.make("job"), target.integrationID, tenantID, recordID, recordType, localID, version,
-                target.maxAttempts, now.timestamp.microsecondsSinceEpoch, now.text, now.text, operationID,
+                target.integrationID, recordID, target.maxAttempts, now.timestamp.microsecondsSinceEpoch, now.text,
+                now.text, operationID,
             ])
         }
     }
@@ -84,7 +89,7 @@ extension AppDatabase {
                 AND NOT EXISTS (
                     SELECT 1 FROM jobs e
                     WHERE e.integration_id = j.integration_id AND e.record_id = j.record_id AND e.seq < j.seq
-                        AND e.status IN ('pending', 'running', 'needs_mapping'))
+                        AND e.status IN ('pending', 'running', 'needs_mapping', 'held'))
                 """
             let arguments: StatementArguments = ["now": now.microsecondsSinceEpoch, "scan": limit * 2]
             let candidates =
@@ -157,9 +162,12 @@ extension AppDatabase {
                     sql: "SELECT action, data FROM record_versions WHERE record_id = ? AND version = ?",
                     arguments: [job.recordID, job.version]
                 )
-                let remoteID = try String.fetchOne(
+                let link = try Row.fetchOne(
                     db,
-                    sql: "SELECT remote_id FROM synchronized_records WHERE record_id = ? AND integration_id = ?",
+                    sql: """
+                        SELECT remote_id, remote_version FROM synchronized_records
+                        WHERE record_id = ? AND integration_id = ?
+                        """,
                     arguments: [job.recordID, job.integrationID]
                 )
                 running[job.integrationID, default: 0] += 1
@@ -168,7 +176,8 @@ extension AppDatabase {
                         job: job,
                         action: SyncCommand.Action(rawValue: version?["action"] ?? "") ?? .upsert,
                         data: try (version?["data"] as String?).map { try JSONValue(parsing: Array($0.utf8)) } ?? .null,
-                        remoteID: remoteID,
+                        remoteID: link?["remote_id"],
+                        remoteVersion: link?["remote_version"],
                         startedAt: now
                     )
                 )
@@ -197,7 +206,7 @@ extension AppDatabase {
             let job = Job(row: row)
             var audit = try AuditLog(db)
             switch outcome {
-            case .succeeded(let remoteID):
+            case .succeeded(let remoteID, let remoteVersion):
                 try Self.recordAttempt(
                     of: job, outcome: "succeeded", error: nil, startedAt: claimed.startedAt, at: now, db: db)
                 try Self.settle(
@@ -209,12 +218,13 @@ extension AppDatabase {
                             last_synced_at, local_version)
                         VALUES (?, ?, ?, ?, ?, 'synced', ?, ?)
                         ON CONFLICT (record_id, integration_id) DO UPDATE SET
-                            remote_id = COALESCE(excluded.remote_id, remote_id), status = 'synced',
+                            remote_id = COALESCE(excluded.remote_id, remote_id),
+                            remote_version = COALESCE(excluded.remote_version, remote_version), status = 'synced',
                             last_synced_at = excluded.last_synced_at,
                             local_version = MAX(COALESCE(local_version, 0), excluded.local_version)
                         """,
                     arguments: [
-                        Identifiers.make("lnk"), job.recordID, job.integrationID, remoteID, nil as String?, now.rfc3339,
+                        Identifiers.make("lnk"), job.recordID, job.integrationID, remoteID, remoteVersion, now.rfc3339,
                         job.version,
                     ]
                 )
@@ -234,6 +244,7 @@ extension AppDatabase {
                     db: db,
                     audit: &audit)
                 try Self.emitJobEvent(.syncFailed, job: job, status: .dead, error: error, at: now, db: db)
+                try Self.tellWaitingJobs(about: job, at: now, db: db)
             case .retry(let at, let error):
                 try Self.recordAttempt(
                     of: job, outcome: "retry", error: error, startedAt: claimed.startedAt, at: now, db: db)
@@ -247,7 +258,28 @@ extension AppDatabase {
                     job, status: .failed, nextAttemptAt: nil, error: error, remoteID: nil, worker: worker, at: now,
                     db: db, audit: &audit)
                 try Self.emitJobEvent(.syncFailed, job: job, status: .failed, error: error, at: now, db: db)
-            case .waiting(let until, let waitingFor, let error):
+                try Self.tellWaitingJobs(about: job, at: now, db: db)
+            case .waiting(var until, let waitingFor, var error):
+                // The record waited for may have settled while this attempt looked: synced (go now), or failed.
+                if let waitingFor,
+                    let latest = try Row.fetchOne(
+                        db,
+                        sql: """
+                            SELECT id, status, record_type, local_id FROM jobs
+                            WHERE integration_id = ? AND record_id = ? ORDER BY seq DESC LIMIT 1
+                            """,
+                        arguments: [job.integrationID, waitingFor])
+                {
+                    switch Job.Status(rawValue: latest["status"]) {
+                    case .succeeded: until = now
+                    case .failed, .dead:
+                        error = JobError(
+                            code: error.code,
+                            message: "\(latest["record_type"] as String) \(latest["local_id"] as String) did not sync "
+                                + "(job \(latest["id"] as String)); retry that job")
+                    default: break
+                    }
+                }
                 // Not an attempt at the platform: nothing was sent, and no attempt is used up.
                 try db.execute(
                     sql: """
@@ -356,8 +388,10 @@ extension AppDatabase {
                 arguments: [job.integrationID, recordID])
             let reason: String
             switch (latest?["status"] as String?).flatMap(Job.Status.init(rawValue:)) {
-            case nil, .succeeded:
+            case nil, .succeeded, .superseded:
                 return .unqueued(reference, recordID: recordID)
+            case .held:
+                reason = "\(reference) is held until a conflict is resolved"
             case .pending, .running:
                 reason = "\(reference) is pushed first"
             case .needsMapping:
@@ -369,6 +403,17 @@ extension AppDatabase {
             return .resolved(.waiting(for: reference, recordID: recordID, reason: reason))
         }
         return .resolved(.ready(resolved))
+    }
+
+    /// Extends a running job's lease to `until` while its worker still holds it.
+    /// - Returns: whether the worker still holds the job.
+    public func renewJobLease(_ jobID: String, worker: String, until: Timestamp) async throws -> Bool {
+        try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND status = 'running' AND lease_owner = ?",
+                arguments: [until.microsecondsSinceEpoch, jobID, worker])
+            return db.changesCount > 0
+        }
     }
 
     /// Gives a worker's jobs back to the queue without counting the attempt (graceful shutdown).
@@ -468,6 +513,19 @@ extension AppDatabase {
                 )
             }
         }
+    }
+
+    /// The jobs waiting for a record whose job just failed or died say so, and which job a person should retry.
+    private static func tellWaitingJobs(about job: Job, at now: Timestamp, db: Database) throws {
+        try db.execute(
+            sql: """
+                UPDATE jobs SET last_error_code = 'waiting_for_dependency', last_error_message = ?, updated_at = ?
+                WHERE integration_id = ? AND waiting_for = ? AND status = 'pending'
+                """,
+            arguments: [
+                "\(job.recordType) \(job.localID) did not sync (job \(job.id)); retry that job", now.rfc3339,
+                job.integrationID, job.recordID,
+            ])
     }
 
     /// `sync.failed` / `sync.needs_mapping`: which record, where, and the platform's (or the mapping's) reason.

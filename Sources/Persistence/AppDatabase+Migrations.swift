@@ -28,6 +28,9 @@ extension AppDatabase {
         migrator.registerMigration("0008 sync operations") { db in
             try db.execute(sql: syncOperations)
         }
+        migrator.registerMigration("0009 ledger changes and conflicts") { db in
+            try db.execute(sql: ledgerChangesAndConflicts)
+        }
         return migrator
     }
 
@@ -422,5 +425,120 @@ extension AppDatabase {
         CREATE INDEX jobs_operation ON jobs(operation_id, status) WHERE operation_id IS NOT NULL;
 
         ALTER TABLE synchronized_records ADD COLUMN local_version INTEGER;
+        """
+
+    /// The other direction, and what happens when both sides changed a record.
+    ///
+    /// - `jobs` is rebuilt for two more statuses: `held` (its record has an open conflict under the `manual`
+    ///   policy, so it waits for a person) and `superseded` (a conflict was decided for the books' version, so this
+    ///   version of billing's record is not pushed).
+    /// - `remote_changes`: every change heard from a platform (change feed or webhook), unique per version, so a
+    ///   change heard twice is handled once; processed in order per integration.
+    /// - `conflicts`: both versions as they were, the policy that decided, and the resolution.
+    /// - `synchronized_records.remote_updated_at`: when the books' copy last changed as far as we know, so a change
+    ///   heard out of order (older than what we know) is recognised.
+    /// - `integration_configs.change_cursor`: where the platform's change feed continues from.
+    /// - `audit_anchor`: the last entry retention pruned, so the chain's verification starts from it.
+    private static let ledgerChangesAndConflicts = """
+        CREATE TABLE jobs_0009 (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            integration_id TEXT NOT NULL REFERENCES integration_configs(id) ON DELETE CASCADE,
+            tenant_id TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('push')),
+            record_id TEXT NOT NULL REFERENCES records(id),
+            record_type TEXT NOT NULL,
+            local_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            status TEXT NOT NULL
+                CHECK (status IN ('pending', 'running', 'succeeded', 'failed', 'needs_mapping', 'dead', 'held',
+                    'superseded')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            max_attempts INTEGER NOT NULL,
+            next_attempt_at INTEGER NOT NULL,
+            lease_owner TEXT,
+            lease_expires_at INTEGER,
+            last_error_code TEXT,
+            last_error_message TEXT,
+            remote_id TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            waiting_for TEXT,
+            operation_id TEXT
+        );
+        INSERT INTO jobs_0009 (seq, id, integration_id, tenant_id, kind, record_id, record_type, local_id, version,
+            status, attempts, max_attempts, next_attempt_at, lease_owner, lease_expires_at, last_error_code,
+            last_error_message, remote_id, created_at, updated_at, waiting_for, operation_id)
+        SELECT seq, id, integration_id, tenant_id, kind, record_id, record_type, local_id, version,
+            status, attempts, max_attempts, next_attempt_at, lease_owner, lease_expires_at, last_error_code,
+            last_error_message, remote_id, created_at, updated_at, waiting_for, operation_id
+        FROM jobs;
+        DROP TABLE jobs;
+        ALTER TABLE jobs_0009 RENAME TO jobs;
+        CREATE INDEX jobs_open ON jobs(status, next_attempt_at) WHERE status IN ('pending', 'running');
+        CREATE INDEX jobs_record ON jobs(integration_id, record_id, seq);
+        CREATE INDEX jobs_status ON jobs(status, seq);
+        CREATE INDEX jobs_tenant ON jobs(tenant_id, seq);
+        CREATE INDEX jobs_waiting ON jobs(integration_id, waiting_for) WHERE waiting_for IS NOT NULL;
+        CREATE INDEX jobs_operation ON jobs(operation_id, status) WHERE operation_id IS NOT NULL;
+
+        CREATE TABLE remote_changes (
+            seq INTEGER PRIMARY KEY,
+            integration_id TEXT NOT NULL REFERENCES integration_configs(id) ON DELETE CASCADE,
+            tenant_id TEXT NOT NULL,
+            record_type TEXT NOT NULL,
+            remote_id TEXT NOT NULL,
+            -- The platform's version, or its modification instant where it has none.
+            remote_version TEXT NOT NULL,
+            remote_updated_at INTEGER NOT NULL,
+            deleted INTEGER NOT NULL,
+            data TEXT NOT NULL,
+            source TEXT NOT NULL,
+            status TEXT NOT NULL
+                CHECK (status IN ('pending', 'applied', 'echo', 'stale', 'conflict', 'unmatched')),
+            record_id TEXT,
+            conflict_id TEXT,
+            received_at TEXT NOT NULL,
+            processed_at TEXT,
+            UNIQUE (integration_id, record_type, remote_id, remote_version)
+        );
+        CREATE INDEX remote_changes_pending ON remote_changes(integration_id, seq) WHERE status = 'pending';
+
+        CREATE TABLE conflicts (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            tenant_id TEXT NOT NULL,
+            integration_id TEXT NOT NULL REFERENCES integration_configs(id) ON DELETE CASCADE,
+            record_id TEXT NOT NULL REFERENCES records(id),
+            record_type TEXT NOT NULL,
+            local_id TEXT NOT NULL,
+            remote_id TEXT NOT NULL,
+            policy TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('open', 'resolved')),
+            local_version INTEGER NOT NULL,
+            local_updated_at INTEGER NOT NULL,
+            local_data TEXT NOT NULL,
+            remote_version TEXT NOT NULL,
+            remote_updated_at INTEGER NOT NULL,
+            remote_data TEXT NOT NULL,
+            resolution TEXT CHECK (resolution IN ('use_local', 'use_remote', 'custom')),
+            resolved_values TEXT,
+            resolved_by TEXT,
+            resolved_at TEXT,
+            detected_at TEXT NOT NULL
+        );
+        CREATE INDEX conflicts_open ON conflicts(integration_id, record_id) WHERE status = 'open';
+        CREATE INDEX conflicts_tenant ON conflicts(tenant_id, seq);
+        CREATE INDEX conflicts_status ON conflicts(status, seq);
+
+        ALTER TABLE synchronized_records ADD COLUMN remote_updated_at INTEGER;
+        ALTER TABLE integration_configs ADD COLUMN change_cursor TEXT;
+
+        CREATE TABLE audit_anchor (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            seq INTEGER NOT NULL,
+            hash TEXT NOT NULL,
+            pruned_at TEXT NOT NULL
+        );
         """
 }

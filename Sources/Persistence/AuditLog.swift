@@ -70,20 +70,24 @@ public enum AuditVerification: Hashable, Sendable {
 extension AppDatabase {
     /// Walks the whole chain in order, recomputing each hash.
     ///
-    /// Retention may have pruned the oldest entries, so the first remaining entry's `prev_hash` is taken as given.
+    /// The first entry links to the genesis hash, or, once retention pruned the oldest entries, to the last pruned
+    /// entry's hash kept as the anchor: removing entries any other way breaks the chain.
     public func verifyAuditChain() async throws -> AuditVerification {
         try await writer.read { db in
-            var expectedPrevious: String?
+            let anchor = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_anchor WHERE id = 1")
+            var expectedPrevious: String = anchor?["hash"] ?? AuditEntry.genesisHash
             var count = 0
             let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM integration_audit_log ORDER BY seq")
             while let row = try cursor.next() {
                 let entry = AuditEntry(row: row)
-                if let expectedPrevious, entry.previousHash != expectedPrevious {
-                    return .broken(
-                        seq: entry.seq,
-                        id: entry.id,
-                        reason: "prev_hash does not match the hash of the entry before it"
-                    )
+                if entry.previousHash != expectedPrevious {
+                    let reason =
+                        count > 0
+                        ? "prev_hash does not match the hash of the entry before it"
+                        : anchor == nil
+                            ? "the first entry does not start the chain (entries before it were removed)"
+                            : "the first entry does not link to the last entry retention pruned"
+                    return .broken(seq: entry.seq, id: entry.id, reason: reason)
                 }
                 if entry.expectedHash != entry.hash {
                     return .broken(seq: entry.seq, id: entry.id, reason: "hash does not match the entry's contents")

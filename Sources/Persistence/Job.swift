@@ -13,6 +13,10 @@ public struct Job: Sendable, Hashable {
         case needsMapping = "needs_mapping"
         /// Every attempt failed: kept, listed, retried only when a person asks.
         case dead
+        /// Its record has an open conflict under the `manual` policy: it waits for a person's resolution.
+        case held
+        /// A conflict was decided for the books' version: this version of billing's record is not pushed.
+        case superseded
     }
 
     public var id: String
@@ -60,13 +64,16 @@ public struct ClaimedJob: Sendable {
     public var data: JSONValue
     /// The platform's id of the record, when it was pushed before.
     public var remoteID: String?
+    /// The platform's version of the record as last known (written by us, or heard from the platform).
+    public var remoteVersion: String?
     /// When this attempt started (for its attempt record).
     public var startedAt: Timestamp
 }
 
 /// How an attempt ended.
 public enum JobOutcome: Sendable, Hashable {
-    case succeeded(remoteID: String?)
+    /// The platform's id and version of the record after the write (the version recognises the write's echo).
+    case succeeded(remoteID: String?, remoteVersion: String?)
     /// Try again at `at` (unless that was the last attempt: then the job is dead).
     case retry(at: Timestamp, JobError)
     case failed(JobError)

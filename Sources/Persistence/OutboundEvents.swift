@@ -10,6 +10,8 @@ public enum EventType: String, Sendable, Hashable, CaseIterable {
     case syncFailed = "sync.failed"
     case syncNeedsMapping = "sync.needs_mapping"
     case conflictDetected = "conflict.detected"
+    /// A person resolved a held conflict: the values billing should now hold.
+    case conflictResolved = "conflict.resolved"
     case integrationDisconnected = "integration.disconnected"
     /// A subscription whose receiver kept failing was disabled (sent to the other subscriptions).
     case subscriptionDisabled = "subscription.disabled"

@@ -1,10 +1,16 @@
 import Accounting
 import GRDB
 
-/// A full sync of one integration: every billing record of its tenant that its books do not hold at the current
-/// version is queued as a push job tagged with the operation, a page at a time, each page committed with the
-/// checkpoint (how far it got), so an interrupted operation resumes where it stopped and queues no record twice.
-/// It is complete when its last job has finished.
+/// A sync of one integration.
+///
+/// Full: every billing record of its tenant that its books do not hold at the current version is queued as a push
+/// job tagged with the operation, a page at a time, each page committed with the checkpoint (how far it got), so an
+/// interrupted operation resumes where it stopped and queues no record twice. It is complete when its last job has
+/// finished.
+///
+/// Incremental: the platform's change feed is read from the integration's persisted cursor, each page stored with
+/// the cursor's new position, and the changes are handled (echoes, conflicts, billing told). It is complete when
+/// the feed has nothing more; a failed read is tried again after a pause.
 public struct SyncOperation: Sendable, Hashable {
     public enum Mode: String, Sendable, Hashable, CaseIterable {
         case full, incremental
@@ -40,6 +46,8 @@ public struct SyncOperation: Sendable, Hashable {
     /// Records queued and not yet finished.
     public var recordsInFlight: Int
     public var errors: [RecordError]
+    /// Why the last attempt stopped short, for an incremental sync that will try again.
+    public var lastError: JobError?
     public var requestedBy: String?
     public var startedAt: Timestamp?
     public var finishedAt: Timestamp?
@@ -85,46 +93,65 @@ extension AppDatabase {
             {
                 return try Self.fetchSyncOperation(id: open, tenantID: nil, db: db)
             }
-            let id = Identifiers.make("syn")
-            let total =
-                try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM records WHERE tenant_id = ?", arguments: [integration.tenantID])
-                ?? 0
-            try db.execute(
-                sql: """
-                    INSERT INTO sync_operations (id, integration_id, tenant_id, mode, status, records_total,
-                        checkpoint, requested_by, created_at)
-                    VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    id, integrationID, integration.tenantID, mode.rawValue, total,
-                    SyncCheckpoint().json.canonicalString, actor, now.rfc3339,
-                ])
-            var audit = try AuditLog(db)
-            try audit.append(
-                db, at: now, tenantID: integration.tenantID, integrationID: integrationID, recordID: nil,
-                actor: actor, action: "sync.requested", entityType: "sync_operation", entityID: id, oldValue: nil,
-                newValue: JSONValue.object(["mode": .string(mode.rawValue)]).canonicalString)
-            return try Self.fetchSyncOperation(id: id, tenantID: nil, db: db)
+            return try Self.insertSyncOperation(
+                integration: integration, mode: mode, actor: actor, at: now, db: db)
         }
     }
 
-    /// Claims a full sync that still has records to queue (pending, or running under an expired lease: whoever ran
-    /// it stopped) until `now + lease`.
-    public func claimSyncOperation(worker: String, now: Timestamp, lease: Duration) async throws -> String? {
-        try await writer.write { db in
+    private static func insertSyncOperation(
+        integration: Integration, mode: SyncOperation.Mode, actor: String, at now: Timestamp, db: Database
+    ) throws -> SyncOperation? {
+        let integrationID = integration.id
+        let id = Identifiers.make("syn")
+        let total =
+            mode == .incremental
+            ? 0
+            : try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM records WHERE tenant_id = ?", arguments: [integration.tenantID])
+                ?? 0
+        try db.execute(
+            sql: """
+                INSERT INTO sync_operations (id, integration_id, tenant_id, mode, status, records_total,
+                    checkpoint, requested_by, created_at)
+                VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)
+                """,
+            arguments: [
+                id, integrationID, integration.tenantID, mode.rawValue, total,
+                SyncCheckpoint().json.canonicalString, actor, now.rfc3339,
+            ])
+        var audit = try AuditLog(db)
+        try audit.append(
+            db, at: now, tenantID: integration.tenantID, integrationID: integrationID, recordID: nil,
+            actor: actor, action: "sync.requested", entityType: "sync_operation", entityID: id, oldValue: nil,
+            newValue: JSONValue.object(["mode": .string(mode.rawValue)]).canonicalString)
+        return try Self.fetchSyncOperation(id: id, tenantID: nil, db: db)
+    }
+
+    /// Claims a sync with work left (pending, or running under an expired lease: whoever ran it stopped, or an
+    /// incremental sync's pause after a failed read is over) until `now + lease`. An incremental sync waits while
+    /// its integration is not connected.
+    public func claimSyncOperation(
+        worker: String, modes: Set<SyncOperation.Mode> = [.full, .incremental], now: Timestamp, lease: Duration
+    ) async throws -> (id: String, integrationID: String, mode: SyncOperation.Mode)? {
+        let modeList = modes.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
+        guard !modes.isEmpty else { return nil }
+        return try await writer.write { db in
             guard
-                let id = try String.fetchOne(
+                let row = try Row.fetchOne(
                     db,
                     sql: """
-                        SELECT o.id FROM sync_operations o JOIN integration_configs i ON i.id = o.integration_id
-                        WHERE o.mode = 'full' AND i.status <> 'disabled'
+                        SELECT o.id, o.integration_id, o.mode FROM sync_operations o
+                        JOIN integration_configs i ON i.id = o.integration_id
+                        WHERE o.status IN ('pending', 'running') AND o.mode IN (\(modeList))
+                            AND i.status <> 'disabled'
+                            AND (o.mode = 'full' OR i.status = 'connected')
                             AND (o.status = 'pending'
                                 OR (o.status = 'running' AND o.lease_owner IS NOT NULL AND o.lease_expires_at <= ?))
                         ORDER BY o.created_at LIMIT 1
                         """,
                     arguments: [now.microsecondsSinceEpoch])
             else { return nil }
+            let id: String = row["id"]
             try db.execute(
                 sql: """
                     UPDATE sync_operations SET status = 'running', lease_owner = ?, lease_expires_at = ?,
@@ -132,7 +159,94 @@ extension AppDatabase {
                     WHERE id = ?
                     """,
                 arguments: [worker, now.adding(lease).microsecondsSinceEpoch, now.rfc3339, id])
-            return id
+            return (id, row["integration_id"], SyncOperation.Mode(rawValue: row["mode"]) ?? .full)
+        }
+    }
+
+    /// Ends a claimed incremental sync: completed (the feed is read and its changes handled, or, with `error` and no
+    /// `retryAt`, it cannot be), or, after `error`, running again from `retryAt` on (another claim then continues
+    /// from the stored cursor).
+    public func finishIncrementalSync(
+        operationID: String, worker: String, error: JobError?, retryAt: Timestamp?, at now: Timestamp
+    ) async throws {
+        try await writer.write { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: "SELECT * FROM sync_operations WHERE id = ? AND status = 'running' AND lease_owner = ?",
+                    arguments: [operationID, worker])
+            else { return }
+            let checkpoint = error.map { error in
+                JSONValue.object(["last_error": ["code": .string(error.code), "message": .string(error.message)]])
+                    .canonicalString
+            }
+            if let retryAt {
+                try db.execute(
+                    sql: "UPDATE sync_operations SET checkpoint = ?, lease_expires_at = ? WHERE id = ?",
+                    arguments: [checkpoint, retryAt.microsecondsSinceEpoch, operationID])
+                return
+            }
+            try db.execute(
+                sql: """
+                    UPDATE sync_operations SET status = 'completed', finished_at = ?, lease_owner = NULL,
+                        lease_expires_at = NULL, checkpoint = ?, records_failed = ?
+                    WHERE id = ?
+                    """,
+                arguments: [now.rfc3339, checkpoint, error == nil ? 0 : 1, operationID])
+            guard error == nil else { return }
+            try db.execute(
+                sql: "UPDATE integration_configs SET last_sync_at = ? WHERE id = ?",
+                arguments: [now.rfc3339, row["integration_id"]])
+            var audit = try AuditLog(db)
+            try audit.append(
+                db, at: now, tenantID: row["tenant_id"], integrationID: row["integration_id"], recordID: nil,
+                actor: "scheduler", action: "sync.completed", entityType: "sync_operation", entityID: operationID,
+                oldValue: nil,
+                newValue: JSONValue.object([
+                    "mode": "incremental",
+                    "records_processed": .number(String(row["records_processed"] as Int)),
+                ]).canonicalString)
+        }
+    }
+
+    /// Requests an incremental sync of every connected integration with a change feed (on `platforms`) and sync
+    /// enabled, whose last one was requested at least its `interval_seconds` ago and none is open.
+    /// - Returns: how many were requested.
+    @discardableResult
+    public func scheduleIncrementalSyncs(platforms: Set<Platform>, at now: Timestamp) async throws -> Int {
+        guard !platforms.isEmpty else { return 0 }
+        let platformList = platforms.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
+        return try await writer.write { db in
+            let candidates = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT i.id, COALESCE(json_extract(i.sync, '$.interval_seconds'), 3600) AS interval,
+                        (SELECT MAX(o.created_at) FROM sync_operations o
+                            WHERE o.integration_id = i.id AND o.mode = 'incremental') AS last,
+                        EXISTS (
+                            SELECT 1 FROM sync_operations o
+                            WHERE o.integration_id = i.id AND o.mode = 'incremental'
+                                AND o.status IN ('pending', 'running')) AS open
+                    FROM integration_configs i
+                    WHERE i.status = 'connected' AND i.platform IN (\(platformList))
+                        AND COALESCE(json_extract(i.sync, '$.enabled'), 1)
+                    """)
+            var requested = 0
+            for row in candidates where !(row["open"] as Bool) {
+                let interval = Duration.seconds(max(1, row["interval"] as Int))
+                if let last = (row["last"] as String?).flatMap(Timestamp.init(rfc3339:)),
+                    last.adding(interval) > now
+                {
+                    continue
+                }
+                guard let integration = try Self.fetchIntegration(id: row["id"], tenantID: nil, db: db) else {
+                    continue
+                }
+                _ = try Self.insertSyncOperation(
+                    integration: integration, mode: .incremental, actor: "scheduler", at: now, db: db)
+                requested += 1
+            }
+            return requested
         }
     }
 
@@ -219,7 +333,7 @@ extension AppDatabase {
                 db,
                 sql: """
                     SELECT o.id, o.integration_id, o.tenant_id, o.mode FROM sync_operations o
-                    WHERE o.status = 'running' AND o.lease_owner IS NULL
+                    WHERE o.status = 'running' AND o.mode = 'full' AND o.lease_owner IS NULL
                         AND NOT EXISTS (
                             SELECT 1 FROM jobs j WHERE j.operation_id = o.id
                                 AND j.status IN ('pending', 'running', 'needs_mapping'))
@@ -313,18 +427,25 @@ extension AppDatabase {
                 error: JobError(code: error["last_error_code"] ?? "", message: error["last_error_message"] ?? ""))
         }
         let skipped: Int = row["records_skipped"]
+        let mode = SyncOperation.Mode(rawValue: row["mode"]) ?? .full
+        let checkpoint = (row["checkpoint"] as String?).flatMap { try? JSONValue(parsing: Array($0.utf8)) }
+        let lastError = checkpoint?["last_error"].flatMap { error in
+            error["code"]?.stringValue.map { JobError(code: $0, message: error["message"]?.stringValue ?? "") }
+        }
         return SyncOperation(
             id: id,
             integrationID: row["integration_id"],
             tenantID: row["tenant_id"] ?? "",
-            mode: SyncOperation.Mode(rawValue: row["mode"]) ?? .full,
+            mode: mode,
             status: SyncOperation.Status(rawValue: row["status"]) ?? .pending,
             recordsTotal: row["records_total"],
-            recordsProcessed: skipped + (counts?["finished"] ?? 0),
+            // An incremental sync counts the changes it heard.
+            recordsProcessed: mode == .incremental ? row["records_processed"] : skipped + (counts?["finished"] ?? 0),
             recordsSkipped: skipped,
             recordsFailed: counts?["failed"] ?? 0,
             recordsInFlight: counts?["open"] ?? 0,
             errors: errors,
+            lastError: lastError,
             requestedBy: row["requested_by"],
             startedAt: (row["started_at"] as String?).flatMap(Timestamp.init(rfc3339:)),
             finishedAt: (row["finished_at"] as String?).flatMap(Timestamp.init(rfc3339:)),

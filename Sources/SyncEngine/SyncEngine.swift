@@ -28,6 +28,7 @@ public struct SyncEngine: Sendable {
     public let workerID: String
     private let connectors: [Platform: any Connector]
     private let tokens: TokenStore
+    private let rateLimiters: RateLimiters
     private let retry: RetryStrategy
     private let limits: Limits
     private let clock: any SyncClock
@@ -37,6 +38,7 @@ public struct SyncEngine: Sendable {
         database: AppDatabase,
         connectors: [any Connector],
         tokens: TokenStore,
+        rateLimiters: RateLimiters = RateLimiters(),
         workerID: String,
         retry: RetryStrategy = RetryStrategy(),
         limits: Limits = Limits(),
@@ -46,6 +48,7 @@ public struct SyncEngine: Sendable {
         self.database = database
         self.connectors = Dictionary(connectors.map { ($0.platform, $0) }, uniquingKeysWith: { first, _ in first })
         self.tokens = tokens
+        self.rateLimiters = rateLimiters
         self.workerID = workerID
         self.retry = retry
         self.limits = limits
@@ -73,9 +76,20 @@ public struct SyncEngine: Sendable {
         return claimed.count
     }
 
-    /// Runs one claimed job and records its outcome (unless its lease was lost meanwhile).
+    /// Runs one claimed job and records its outcome (unless its lease was lost meanwhile). While the job runs its
+    /// lease is renewed every third of the lease, so a slow platform call is not taken for a dead worker.
     func run(_ claimed: ClaimedJob) async {
-        let outcome = await attempt(claimed)
+        let outcome = await withTaskGroup(of: JobOutcome?.self) { group in
+            group.addTask { await self.attempt(claimed) }
+            group.addTask {
+                await self.heartbeat(claimed)
+                return nil
+            }
+            var outcome: JobOutcome?
+            while outcome == nil, let next = await group.next() { outcome = next }
+            group.cancelAll()
+            return outcome!
+        }
         do {
             try await database.finishJob(claimed, worker: workerID, outcome: outcome, at: clock.now())
         } catch {
@@ -83,6 +97,25 @@ public struct SyncEngine: Sendable {
             logger.error(
                 "job outcome not recorded",
                 metadata: ["job.id": "\(claimed.job.id)", "error": "\(String(describing: error))"])
+        }
+    }
+
+    /// Renews the job's lease until cancelled (or until the lease turns out lost to another worker). It waits in
+    /// real time whatever the engine's clock: the lease guards against real stalls.
+    private func heartbeat(_ claimed: ClaimedJob) async {
+        let interval = limits.lease / 3
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: interval)
+                let held = try await database.renewJobLease(
+                    claimed.job.id, worker: workerID, until: clock.now().adding(limits.lease))
+                if !held { return }
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning(
+                    "job lease not renewed",
+                    metadata: ["job.id": "\(claimed.job.id)", "error": "\(String(describing: error))"])
+            }
         }
     }
 
@@ -127,29 +160,18 @@ public struct SyncEngine: Sendable {
                 action: claimed.action == .void ? .void : claimed.remoteID == nil ? .create : .update,
                 data: claimed.data,
                 remoteID: claimed.remoteID,
+                remoteVersion: claimed.remoteVersion,
                 idempotencyKey: job.idempotencyKey,
                 mappings: mappings,
                 references: references
             )
-            let credentials = AttemptCredentials(store: tokens, integration: integration)
-            let context = ConnectorContext(
-                integrationID: integration.id,
-                tenantID: integration.tenantID,
-                settings: integration.settings,
-                credentials: credentials,
-                transport: tokens.transport,
-                logger: logger
-            )
-            do {
-                let result = try await connector.push(request, context: context)
-                return .succeeded(remoteID: result.remoteID)
-            } catch ConnectorError.authentication {
-                // The access token was refused: refresh it once (one refresh for every attempt refused the same
-                // token) and call again; a second refusal is retried later like any failure.
-                try await credentials.refreshAfterRejection()
-                let result = try await connector.push(request, context: context)
-                return .succeeded(remoteID: result.remoteID)
-            }
+            let call = await PlatformCall(
+                integration: integration, connector: connector, tokens: tokens, rateLimiters: rateLimiters,
+                logger: logger)
+            // A refused access token is refreshed once and the push made again; a second refusal is retried later
+            // like any failure.
+            let result = try await call.run { try await connector.push(request, context: $0) }
+            return .succeeded(remoteID: result.remoteID, remoteVersion: result.remoteVersion)
         } catch let error as ConnectorError {
             return outcome(of: error, claimed: claimed)
         } catch {
@@ -172,7 +194,7 @@ public struct SyncEngine: Sendable {
             return .retry(at: at, Self.jobError(error))
         case .credentialsRefused:
             return .awaitingConnection(Self.jobError(error))
-        case .validation:
+        case .validation, .cursorExpired:
             return .failed(Self.jobError(error))
         case .missingMapping:
             return .needsMapping(Self.jobError(error))

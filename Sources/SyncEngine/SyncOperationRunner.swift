@@ -1,68 +1,226 @@
 import Accounting
+import Connectors
 import Logging
 import Persistence
 import ServiceLifecycle
 
-/// Runs full syncs: claims a requested operation and queues its records page by page (each page committed with
-/// its checkpoint, under a lease renewed with every page), then marks operations complete once their jobs have
-/// finished. The jobs themselves are run by the workers like any other, dependencies and retries included.
+/// Runs sync operations.
 ///
-/// An operation whose runner stopped (a crash, a shutdown) is claimed again once its lease expires and continues
-/// from its checkpoint: no record is queued twice.
+/// A full sync: claims a requested operation and queues its records page by page (each page committed with its
+/// checkpoint, under a lease renewed with every page), then marks operations complete once their jobs have
+/// finished. The jobs themselves are run by the workers like any other, dependencies and retries included. An
+/// operation whose runner stopped (a crash, a shutdown) is claimed again once its lease expires and continues from
+/// its checkpoint: no record is queued twice.
+///
+/// An incremental sync (with `platforms`): reads the platform's change feed from the integration's cursor, storing
+/// each page with the cursor's new position, then handles the changes (echoes, conflicts, billing told). A cursor
+/// the platform no longer reaches back to is dropped and the feed read from the beginning. A failed read pauses the
+/// operation and is tried again from the stored cursor.
 public struct SyncOperationRunner: Sendable {
     private let database: AppDatabase
     private let workerID: String
+    private let platforms: PlatformAccess?
     private let clock: any SyncClock
     private let pageSize: Int
     private let lease: Duration
+    private let retry: RetryStrategy
+    private let logger: Logger
 
     public init(
-        database: AppDatabase, workerID: String, clock: any SyncClock = SystemSyncClock(), pageSize: Int = 500,
-        lease: Duration = .seconds(60)
+        database: AppDatabase, workerID: String, platforms: PlatformAccess? = nil,
+        clock: any SyncClock = SystemSyncClock(), pageSize: Int = 500, lease: Duration = .seconds(60),
+        retry: RetryStrategy = RetryStrategy(), logger: Logger = Logger(label: "ledgerwire.sync-operations")
     ) {
         self.database = database
         self.workerID = workerID
+        self.platforms = platforms
         self.clock = clock
         self.pageSize = pageSize
         self.lease = lease
+        self.retry = retry
+        self.logger = logger
     }
 
-    /// Queues one due operation, up to `maximumPages` pages (all by default), and completes finished ones.
+    /// Works on one due operation — a full sync's pages (up to `maximumPages`, all by default), or an incremental
+    /// sync's whole feed — and completes finished full syncs.
     /// - Returns: whether an operation was worked on.
     @discardableResult
     public func runDueOperation(maximumPages: Int = .max) async throws -> Bool {
-        guard let id = try await database.claimSyncOperation(worker: workerID, now: clock.now(), lease: lease) else {
+        let modes: Set<SyncOperation.Mode> = platforms == nil ? [.full] : [.full, .incremental]
+        guard
+            let claimed = try await database.claimSyncOperation(
+                worker: workerID, modes: modes, now: clock.now(), lease: lease)
+        else {
             try await database.completeFinishedSyncOperations(at: clock.now())
             return false
         }
-        var pages = 0
-        while pages < maximumPages, !Task.isCancelled {
-            pages += 1
-            let more = try await database.queueSyncPage(
-                operationID: id, worker: workerID, limit: pageSize, now: clock.now(), lease: lease)
-            if !more { break }
+        switch claimed.mode {
+        case .full:
+            var pages = 0
+            while pages < maximumPages, !Task.isCancelled {
+                pages += 1
+                let more = try await database.queueSyncPage(
+                    operationID: claimed.id, worker: workerID, limit: pageSize, now: clock.now(), lease: lease)
+                if !more { break }
+            }
+            try await database.completeFinishedSyncOperations(at: clock.now())
+        case .incremental:
+            try await readChangeFeed(operationID: claimed.id, integrationID: claimed.integrationID)
         }
-        try await database.completeFinishedSyncOperations(at: clock.now())
         return true
+    }
+
+    /// Handles the changes heard from the books that are waiting (after a webhook, or left by a push in flight).
+    /// - Returns: how many were handled.
+    @discardableResult
+    public func processLedgerChanges() async throws -> Int {
+        var handled = 0
+        for integrationID in try await database.integrationsWithPendingLedgerChanges() {
+            let summary = try await database.processLedgerChanges(integrationID: integrationID, at: clock.now())
+            handled += summary.handled
+        }
+        return handled
+    }
+
+    /// Requests the incremental syncs that are due (each integration's `interval_seconds` after its last one).
+    /// - Returns: how many were requested.
+    @discardableResult
+    public func scheduleIncrementalSyncs() async throws -> Int {
+        guard let platforms else { return 0 }
+        return try await database.scheduleIncrementalSyncs(
+            platforms: platforms.changeFeedPlatforms, at: clock.now())
+    }
+
+    /// Deletes sync history and audit entries older than `retention` (see `AppDatabase.pruneHistory`).
+    @discardableResult
+    public func pruneHistory(olderThan retention: Duration) async throws -> PruneSummary {
+        let summary = try await database.pruneHistory(before: clock.now().adding(.zero - retention))
+        if summary.total > 0 {
+            logger.info(
+                "history pruned",
+                metadata: [
+                    "jobs": "\(summary.jobs)", "audit_entries": "\(summary.auditEntries)",
+                    "deliveries": "\(summary.deliveries)", "events": "\(summary.events)",
+                ])
+        }
+        return summary
+    }
+
+    private func readChangeFeed(operationID: String, integrationID: String) async throws {
+        guard let platforms, let integration = try await database.integration(id: integrationID) else { return }
+        guard let connector = platforms.connectors[integration.platform], connector.capabilities.changeFeed else {
+            try await database.finishIncrementalSync(
+                operationID: operationID, worker: workerID,
+                error: JobError(
+                    code: "no_change_feed", message: "\(integration.platform.rawValue) has no change feed to read"),
+                retryAt: nil, at: clock.now())
+            return
+        }
+        let call = await PlatformCall(
+            integration: integration, connector: connector, tokens: platforms.tokens,
+            rateLimiters: platforms.rateLimiters, logger: logger)
+        var cursor = try await database.changeCursor(integrationID: integrationID)
+        do {
+            while !Task.isCancelled {
+                let page: ChangePage
+                do {
+                    page = try await call.run { try await connector.changes(since: cursor, context: $0) }
+                } catch ConnectorError.cursorExpired(let message) {
+                    guard cursor != nil else { throw ConnectorError.cursorExpired(message: message) }
+                    logger.notice(
+                        "change feed cursor expired; reading from the beginning",
+                        metadata: ["integration.id": "\(integrationID)", "reason": "\(message)"])
+                    cursor = nil
+                    try await database.recordLedgerChanges(
+                        integrationID: integrationID, [], source: "change_feed", cursor: .some(nil), at: clock.now())
+                    continue
+                }
+                let next = page.nextCursor ?? cursor
+                try await database.recordLedgerChanges(
+                    integrationID: integrationID, page.changes.map(LedgerChange.init), source: "change_feed",
+                    cursor: .some(next), operation: (operationID, clock.now().adding(lease)), at: clock.now())
+                cursor = next
+                while try await database.processLedgerChanges(integrationID: integrationID, at: clock.now())
+                    .handled > 0
+                {}
+                if !page.hasMore { break }
+            }
+            try await database.finishIncrementalSync(
+                operationID: operationID, worker: workerID, error: nil, retryAt: nil, at: clock.now())
+        } catch let error as ConnectorError {
+            let retryAt: Timestamp?
+            switch error {
+            case .retryable(_, _, let retryAfter):
+                // A poll is not urgent: at least half a minute, so a struggling platform is not pressed.
+                var random = SystemRandomNumberGenerator()
+                let delay = retry.delay(afterAttempt: 1, retryAfter: retryAfter, using: &random)
+                retryAt = clock.now().adding(max(delay, .seconds(30)))
+            case .authentication, .credentialsRefused:
+                // Disconnected integrations are not claimed; it continues once connected again.
+                retryAt = clock.now().adding(.seconds(60))
+            case .validation, .missingMapping, .cursorExpired:
+                retryAt = nil
+            }
+            try await database.finishIncrementalSync(
+                operationID: operationID, worker: workerID, error: SyncEngine.jobError(error), retryAt: retryAt,
+                at: clock.now())
+        } catch {
+            var random = SystemRandomNumberGenerator()
+            try await database.finishIncrementalSync(
+                operationID: operationID, worker: workerID,
+                error: JobError(code: "network", message: String(describing: error)),
+                retryAt: clock.now().adding(
+                    max(retry.delay(afterAttempt: 1, retryAfter: nil, using: &random), .seconds(30))),
+                at: clock.now())
+        }
     }
 }
 
-/// Runs due sync operations for as long as the server runs, polling when there is none.
+extension LedgerChange {
+    init(_ record: RemoteRecord) {
+        self.init(
+            recordType: record.recordType, remoteID: record.remoteID, remoteVersion: record.remoteVersion,
+            updatedAt: record.updatedAt, deleted: record.deleted, data: record.data)
+    }
+}
+
+/// The scheduler, for as long as the server runs: requests each integration's incremental sync on its interval
+/// (the safety net for missed webhooks), runs due sync operations, handles the changes heard from the books, and
+/// once a day prunes history older than the retention period.
 public struct SchedulerService: Service {
     let runner: SyncOperationRunner
     let pollInterval: Duration
+    let retention: Duration
+    let pruneInterval: Duration
 
-    public init(runner: SyncOperationRunner, pollInterval: Duration = .seconds(1)) {
+    public init(
+        runner: SyncOperationRunner, pollInterval: Duration = .seconds(1), retention: Duration = .days(3 * 365),
+        pruneInterval: Duration = .days(1)
+    ) {
         self.runner = runner
         self.pollInterval = pollInterval
+        self.retention = retention
+        self.pruneInterval = pruneInterval
     }
 
     public func run() async throws {
+        var nextPrune = ContinuousClock.now
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            if ContinuousClock.now >= nextPrune {
+                nextPrune = ContinuousClock.now + pruneInterval
+                _ = try? await runner.pruneHistory(olderThan: retention)
+            }
+            _ = try? await runner.scheduleIncrementalSyncs()
             let worked = (try? await runner.runDueOperation()) ?? false
-            if !worked {
+            let handled = (try? await runner.processLedgerChanges()) ?? 0
+            if !worked && handled == 0 {
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pollInterval) }
             }
         }
     }
+}
+
+extension Duration {
+    /// `count` days of 24 hours.
+    public static func days(_ count: Int) -> Duration { .seconds(count * 86_400) }
 }

@@ -29,7 +29,10 @@ import Testing
 
             let incremental = try await client.call(
                 .post, "/api/v1/integrations/\(id)/sync", json: ["mode": "incremental"])
-            #expect(incremental.status == .unprocessableContent)
+            #expect(incremental.status == .accepted && incremental.json["mode"] == "incremental")
+            #expect(incremental.json["operation_id"]?.stringValue != operationID)
+            let badMode = try await client.call(.post, "/api/v1/integrations/\(id)/sync", json: ["mode": "partial"])
+            #expect(badMode.status == .unprocessableContent)
             let viewer = try await client.call(.post, "/api/v1/api-keys", json: ["name": "r", "role": "viewer"])
             let token = try #require(viewer.json["token"]?.stringValue)
             let refused = try await client.call(

@@ -17,7 +17,8 @@ protocol SyncScenario {
 extension SyncScenario {
     /// A database with `count` connected QuickBooks Online integrations of the tenant, whose accounts are mapped.
     func setUp(
-        integrations count: Int = 1, maxAttempts: Int = 3, mapped: Bool = true, customerInTheBooks: Bool = true
+        integrations count: Int = 1, maxAttempts: Int = 3, mapped: Bool = true, customerInTheBooks: Bool = true,
+        policy: Integration.ConflictPolicy = .lastModifiedWins
     ) async throws
         -> (AppDatabase, [Integration])
     {
@@ -30,7 +31,7 @@ extension SyncScenario {
                     "client_id": "client-1", "client_secret": "secret-1",
                     "redirect_uri": "https://ledgerwire.test/oauth/callback",
                 ],
-                sync: .init(maxAttempts: maxAttempts), box: box, actor: "test", at: clock.now())
+                sync: .init(conflictPolicy: policy, maxAttempts: maxAttempts), box: box, actor: "test", at: clock.now())
             try await database.setIntegrationStatus(id: integration.id, to: .connected, actor: "test", at: clock.now())
             if mapped {
                 try await database.saveMappings(
@@ -104,6 +105,34 @@ extension SyncScenario {
             retry: RetryStrategy(base: .seconds(2), cap: .seconds(60)),
             limits: .init(concurrency: concurrency, perIntegration: perIntegration, lease: lease), clock: clock,
             logger: quietLogger)
+    }
+
+    /// A sync-operation runner that reads `connector`'s change feed.
+    func runner(_ database: AppDatabase, _ connector: ScriptedConnector, worker: String = "s1") -> SyncOperationRunner {
+        SyncOperationRunner(
+            database: database, workerID: worker,
+            platforms: PlatformAccess(connectors: [connector], tokens: tokens(database, connector)), clock: clock,
+            retry: RetryStrategy(base: .seconds(2), cap: .seconds(60)), logger: quietLogger)
+    }
+
+    /// Polls the integration's change feed once (an incremental sync, run to its end or its first failure).
+    @discardableResult
+    func poll(_ runner: SyncOperationRunner, _ database: AppDatabase, _ integration: Integration) async throws
+        -> SyncOperation
+    {
+        let operation = try #require(
+            try await database.requestSync(
+                integrationID: integration.id, tenantID: nil, mode: .incremental, actor: "test", at: clock.now()))
+        try await runner.runDueOperation()
+        return try #require(try await database.syncOperation(id: operation.id, tenantID: nil))
+    }
+
+    /// The data of the events of `type` emitted so far, oldest first.
+    func events(_ database: AppDatabase, _ type: EventType) async throws -> [JSONValue] {
+        try await database.events(tenantID: nil, type: type.rawValue, page: try PageRequest(limit: 500)).items
+            .compactMap {
+                $0["data"]
+            }
     }
 
     var quietLogger: Logger {

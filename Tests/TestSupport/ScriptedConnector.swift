@@ -4,7 +4,9 @@ import Foundation
 import Synchronization
 
 /// A platform that answers pushes from a script, then succeeds, and keeps what was written by idempotency key the way
-/// a platform with idempotent writes does: the same key twice makes one record.
+/// a platform with idempotent writes does: the same key twice makes one record. Each write moves the record's
+/// version on (`"1"`, `"2"`, … like QuickBooks' `SyncToken`). Its change feed lists what tests `publish`, a page at a
+/// time, with the position in the list as the cursor.
 public final class ScriptedConnector: Connector {
     public struct Push: Sendable, Hashable {
         public var integrationID: String
@@ -13,6 +15,8 @@ public final class ScriptedConnector: Connector {
         public var localID: String
         public var version: Int
         public var action: PushRequest.Action
+        /// The platform's version of the record the push named as the one it overwrites.
+        public var remoteVersion: String?
     }
 
     public let platform: Platform = .quickBooksOnline
@@ -22,6 +26,13 @@ public final class ScriptedConnector: Connector {
         var pushes: [Push] = []
         var written: [String: String] = [:]
         var nextID = 1
+        var versions: [String: Int] = [:]
+        var writtenVersions: [String: String] = [:]
+        var feed: [RemoteRecord] = []
+        var feedScript: [ConnectorError] = []
+        var feedReadsBeforeFailing = 0
+        var feedCursors: [String?] = []
+        var oldestCursor = 0
     }
 
     private let state = Mutex(State())
@@ -32,14 +43,17 @@ public final class ScriptedConnector: Connector {
 
     /// How long each push takes (real time).
     let latency: Duration
+    /// Changes per page of the change feed.
+    public let feedPageSize: Int
 
     public init(
         failing script: [ConnectorError] = [], authority: TokenAuthority? = nil, latency: Duration = .zero,
-        inspect: (@Sendable (PushRequest, String?) async -> Void)? = nil
+        feedPageSize: Int = 2, inspect: (@Sendable (PushRequest, String?) async -> Void)? = nil
     ) {
         self.authority = authority
         self.inspect = inspect
         self.latency = latency
+        self.feedPageSize = feedPageSize
         state.withLock { $0.script = script }
     }
 
@@ -47,6 +61,41 @@ public final class ScriptedConnector: Connector {
     public var pushes: [Push] { state.withLock { $0.pushes } }
     /// The records the platform holds, by idempotency key.
     public var written: [String: String] { state.withLock { $0.written } }
+    /// The current version of a record the platform holds.
+    public func version(of remoteID: String) -> String? { state.withLock { $0.versions[remoteID].map(String.init) } }
+    /// The cursors the change feed was read from, in order.
+    public var feedCursors: [String?] { state.withLock { $0.feedCursors } }
+
+    /// A change someone made in the platform (not through Ledgerwire): it moves the record's version on and shows
+    /// in the change feed. Returns the record as listed, with its new version.
+    @discardableResult
+    public func publish(
+        _ recordType: RecordType, remoteID: String, updatedAt: Timestamp, deleted: Bool = false, data: JSONValue
+    ) -> RemoteRecord {
+        state.withLock { state in
+            let version = state.versions[remoteID, default: 0] + 1
+            state.versions[remoteID] = version
+            let record = RemoteRecord(
+                recordType: recordType, remoteID: remoteID, remoteVersion: String(version), updatedAt: updatedAt,
+                deleted: deleted, data: data)
+            state.feed.append(record)
+            return record
+        }
+    }
+
+    /// Lists a record in the change feed as it is, without changing it (the platform reporting a write again).
+    public func relist(_ record: RemoteRecord) { state.withLock { $0.feed.append(record) } }
+
+    /// Makes change-feed reads fail with these errors, in order, after `afterReads` more reads succeed.
+    public func failFeed(_ errors: [ConnectorError], afterReads: Int = 0) {
+        state.withLock {
+            $0.feedScript = errors
+            $0.feedReadsBeforeFailing = afterReads
+        }
+    }
+
+    /// The feed forgets everything before `position`: older cursors are refused as expired.
+    public func expireFeed(before position: Int) { state.withLock { $0.oldestCursor = position } }
 
     public func push(_ request: PushRequest, context: ConnectorContext) async throws -> PushResult {
         var token: String?
@@ -63,13 +112,19 @@ public final class ScriptedConnector: Connector {
                 Push(
                     integrationID: request.integrationID, recordType: request.recordType,
                     idempotencyKey: request.idempotencyKey, localID: request.localID, version: request.version,
-                    action: request.action))
+                    action: request.action, remoteVersion: request.remoteVersion))
             if !state.script.isEmpty { return .failure(state.script.removeFirst()) }
-            if let existing = state.written[request.idempotencyKey] { return .success(PushResult(remoteID: existing)) }
+            if let existing = state.written[request.idempotencyKey] {
+                return .success(
+                    PushResult(remoteID: existing, remoteVersion: state.writtenVersions[request.idempotencyKey]))
+            }
             let remoteID = request.remoteID ?? "\(state.nextID)"
             state.nextID += 1
             state.written[request.idempotencyKey] = remoteID
-            return .success(PushResult(remoteID: remoteID))
+            let version = state.versions[remoteID, default: 0] + 1
+            state.versions[remoteID] = version
+            state.writtenVersions[request.idempotencyKey] = String(version)
+            return .success(PushResult(remoteID: remoteID, remoteVersion: String(version)))
         }
         return try result.get()
     }
@@ -78,7 +133,24 @@ public final class ScriptedConnector: Connector {
     { nil }
 
     public func changes(since cursor: String?, context: ConnectorContext) async throws -> ChangePage {
-        ChangePage(changes: [], nextCursor: cursor, hasMore: false)
+        let result: Result<ChangePage, ConnectorError> = state.withLock { state in
+            state.feedCursors.append(cursor)
+            if state.feedReadsBeforeFailing > 0 {
+                state.feedReadsBeforeFailing -= 1
+            } else if !state.feedScript.isEmpty {
+                return .failure(state.feedScript.removeFirst())
+            }
+            let start = cursor.flatMap(Int.init) ?? 0
+            if cursor != nil, start < state.oldestCursor {
+                return .failure(.cursorExpired(message: "cursor \(start) is older than the feed keeps"))
+            }
+            let end = min(state.feed.count, max(start, state.oldestCursor) + feedPageSize)
+            let from = min(max(start, state.oldestCursor), end)
+            return .success(
+                ChangePage(
+                    changes: Array(state.feed[from..<end]), nextCursor: String(end), hasMore: end < state.feed.count))
+        }
+        return try result.get()
     }
 
     public func remoteChart(context: ConnectorContext) async throws -> RemoteChart {

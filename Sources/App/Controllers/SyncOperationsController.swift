@@ -24,12 +24,6 @@ struct SyncOperationsController {
         guard let mode = SyncOperation.Mode(rawValue: modeText) else {
             throw Problem.invalid([FieldError(field: "mode", message: "must be full or incremental")])
         }
-        guard mode == .full else {
-            // The platform change feeds (QuickBooks CDC, …) arrive with their connectors.
-            throw Problem.invalid([
-                FieldError(field: "mode", message: "incremental sync is not available yet; request a full sync")
-            ])
-        }
         guard integration.status != .disabled else {
             throw Problem(
                 status: .conflict, title: "Conflict", detail: "integration \(integration.id) is disabled; enable it")
@@ -83,6 +77,7 @@ extension SyncOperation {
                         "message": .string(error.error.message),
                     ]
                 }),
+            "last_error": lastError.map { ["code": .string($0.code), "message": .string($0.message)] } ?? .null,
             "requested_by": requestedBy.map(JSONValue.string) ?? .null, "started_at": startedAt?.json ?? .null,
             "finished_at": finishedAt?.json ?? .null, "created_at": createdAt.json,
         ]

@@ -1,0 +1,164 @@
+import Foundation
+
+/// A platform's limits for one integration (QuickBooks: 500 requests a minute and 10 at once per realm, 40
+/// batches a minute), kept on Ledgerwire's side so the platform never has to refuse.
+public struct RateLimitPolicy: Sendable, Hashable {
+    /// At most `limit` requests in any `period` (a sliding window).
+    public struct Window: Sendable, Hashable {
+        /// `requests` counts every request; any other name counts the requests that name it
+        /// (`TransportRequest.rateLimitWindows`).
+        public var name: String
+        public var limit: Int
+        public var period: Duration
+
+        public init(name: String = "requests", limit: Int, period: Duration) {
+            self.name = name
+            self.limit = limit
+            self.period = period
+        }
+    }
+
+    public var windows: [Window]
+    public var maxConcurrent: Int
+    /// How long everything waits after the platform throttled a request without saying how long
+    /// (no `Retry-After`).
+    public var throttlePause: Duration
+
+    public init(windows: [Window], maxConcurrent: Int, throttlePause: Duration = .seconds(10)) {
+        self.windows = windows
+        self.maxConcurrent = maxConcurrent
+        self.throttlePause = throttlePause
+    }
+}
+
+/// Keeps one integration's requests within its platform's limits: every window's count and the number in flight,
+/// and, fed by the platform's answers, a pause for everyone after a 429 or `X-RateLimit-Remaining: 0` (one
+/// throttled request stops the others instead of each finding out for itself: no retry storm).
+public actor RateLimiter {
+    public let policy: RateLimitPolicy
+    private let clock = ContinuousClock()
+    /// The start of each request counted in each window, oldest first (from `heads[name]` on).
+    private var starts: [String: [ContinuousClock.Instant]] = [:]
+    private var heads: [String: Int] = [:]
+    private var inFlight = 0
+    private var slotWaiters: [CheckedContinuation<Void, Never>] = []
+    private var pausedUntil: ContinuousClock.Instant?
+    /// Requests let through, and the times the platform said to slow down.
+    public private(set) var requests = 0
+    public private(set) var throttles = 0
+
+    public init(policy: RateLimitPolicy) {
+        self.policy = policy
+    }
+
+    /// Waits until a request counted in `windows` (and `requests`) fits every limit, and counts it.
+    public func acquire(_ windows: Set<String> = []) async throws {
+        while true {
+            try Task.checkCancellation()
+            if inFlight >= policy.maxConcurrent {
+                await withCheckedContinuation { slotWaiters.append($0) }
+                continue
+            }
+            let now = clock.now
+            var wait = Duration.zero
+            if let pausedUntil, pausedUntil > now { wait = pausedUntil - now }
+            for window in policy.windows where window.name == "requests" || windows.contains(window.name) {
+                let counted = count(window, at: now)
+                if counted.count >= window.limit, let oldest = counted.oldest {
+                    wait = max(wait, oldest + window.period - now)
+                }
+            }
+            if wait > .zero {
+                try await clock.sleep(for: wait)
+                continue
+            }
+            inFlight += 1
+            requests += 1
+            for window in policy.windows where window.name == "requests" || windows.contains(window.name) {
+                starts[window.name, default: []].append(now)
+            }
+            return
+        }
+    }
+
+    /// Ends a request counted by `acquire`, learning from the platform's answer (`nil`: none came).
+    public func release(status: Int?, headers: [String: String] = [:]) {
+        inFlight -= 1
+        if !slotWaiters.isEmpty { slotWaiters.removeFirst().resume() }
+        guard let status else { return }
+        var pause: Duration?
+        if status == 429 {
+            throttles += 1
+            pause = retryAfter(headers) ?? policy.throttlePause
+        } else if status == 503, let retryAfter = retryAfter(headers) {
+            pause = retryAfter
+        } else if headers["x-ratelimit-remaining"].flatMap(Int.init) == 0 {
+            pause = headers["x-ratelimit-reset"].flatMap(Double.init).map { .milliseconds(Int($0 * 1000)) }
+        }
+        if let pause {
+            let until = clock.now + pause
+            pausedUntil = max(pausedUntil ?? until, until)
+        }
+    }
+
+    private func count(_ window: RateLimitPolicy.Window, at now: ContinuousClock.Instant) -> (
+        count: Int, oldest: ContinuousClock.Instant?
+    ) {
+        guard var list = starts[window.name] else { return (0, nil) }
+        var head = heads[window.name, default: 0]
+        while head < list.count, list[head] + window.period <= now { head += 1 }
+        if head > 1024, head * 2 > list.count {
+            list.removeFirst(head)
+            head = 0
+            starts[window.name] = list
+        }
+        heads[window.name] = head
+        return (list.count - head, head < list.count ? list[head] : nil)
+    }
+
+    private func retryAfter(_ headers: [String: String]) -> Duration? {
+        headers["retry-after"].flatMap(Int.init).map { .seconds(max(0, $0)) }
+    }
+}
+
+/// The rate limiters of every integration, one each, shared by everything that calls its platform.
+public actor RateLimiters {
+    private var limiters: [String: RateLimiter] = [:]
+
+    public init() {}
+
+    /// The integration's limiter (created with `policy` the first time).
+    public func limiter(integrationID: String, policy: RateLimitPolicy) -> RateLimiter {
+        if let limiter = limiters[integrationID], limiter.policy == policy { return limiter }
+        let limiter = RateLimiter(policy: policy)
+        limiters[integrationID] = limiter
+        return limiter
+    }
+}
+
+/// An `HTTPTransport` whose requests go through an integration's `RateLimiter`.
+public struct RateLimitedTransport: HTTPTransport {
+    public let base: any HTTPTransport
+    public let limiter: RateLimiter
+
+    public init(base: any HTTPTransport, limiter: RateLimiter) {
+        self.base = base
+        self.limiter = limiter
+    }
+
+    public func send(_ request: TransportRequest) async throws(TransportError) -> TransportResponse {
+        do {
+            try await limiter.acquire(request.rateLimitWindows)
+        } catch {
+            throw .failed("cancelled while waiting for the platform's rate limit")
+        }
+        do {
+            let response = try await base.send(request)
+            await limiter.release(status: response.status, headers: response.headers)
+            return response
+        } catch {
+            await limiter.release(status: nil)
+            throw error
+        }
+    }
+}

@@ -1,0 +1,387 @@
+import Accounting
+import GRDB
+
+/// A record that billing and the books both changed since its last sync, with both versions as they were.
+public struct Conflict: Sendable, Hashable {
+    public enum Status: String, Sendable, Hashable, CaseIterable {
+        /// Held for a person (the `manual` policy): the record is not pushed to this integration until resolved.
+        case open
+        case resolved
+    }
+
+    public enum Resolution: String, Sendable, Hashable, CaseIterable {
+        /// Billing's version goes to the books.
+        case useLocal = "use_local"
+        /// The books' version stays, and billing is told.
+        case useRemote = "use_remote"
+        /// A person's values: a new version of the record, pushed to the books and sent to billing.
+        case custom
+    }
+
+    public struct Side: Sendable, Hashable {
+        public var version: String
+        public var updatedAt: Timestamp
+        public var data: JSONValue
+    }
+
+    public var id: String
+    public var tenantID: String
+    public var integrationID: String
+    public var recordID: String
+    public var recordType: String
+    public var localID: String
+    public var remoteID: String
+    public var policy: Integration.ConflictPolicy
+    public var status: Status
+    public var local: Side
+    public var remote: Side
+    public var resolution: Resolution?
+    public var resolvedValues: JSONValue?
+    /// `policy:<name>` when the policy decided, else who resolved it.
+    public var resolvedBy: String?
+    public var resolvedAt: Timestamp?
+    public var detectedAt: Timestamp
+}
+
+/// How a person resolves a held conflict.
+public enum ConflictDecision: Sendable, Hashable {
+    case useLocal
+    case useRemote
+    /// The record's data with the person's values applied (validated by the caller), based on billing's version
+    /// `baseVersion`: refused when billing changed the record meanwhile.
+    case custom(values: JSONValue, data: JSONValue, baseVersion: Int)
+}
+
+extension AppDatabase {
+    /// Stores a conflict with both versions and lets the integration's policy decide it: the newer side
+    /// (`last_modified_wins`, billing on a tie), always billing (`billing_wins`), always the books (`ledger_wins`),
+    /// or nobody (`manual`: held, with the record's pending pushes to this integration). `conflict.detected` tells
+    /// the subscriptions either way.
+    static func detectConflict(
+        _ change: PendingLedgerChange, recordID: String, localID: String, localVersion: Int, localUpdatedAt: Int64,
+        integration: Integration, at now: Timestamp, db: Database, audit: inout AuditLog
+    ) throws -> String {
+        let id = Identifiers.make("cfl")
+        let localData =
+            try String.fetchOne(
+                db, sql: "SELECT data FROM record_versions WHERE record_id = ? AND version = ?",
+                arguments: [recordID, localVersion]) ?? "null"
+        var remoteData = change.data
+        if change.deleted, case .object(var members) = remoteData {
+            members["deleted"] = true
+            remoteData = .object(members)
+        }
+        let policy = integration.sync.conflictPolicy
+        let winner: Conflict.Resolution? =
+            switch policy {
+            case .manual: nil
+            case .billingWins: .useLocal
+            case .ledgerWins: .useRemote
+            case .lastModifiedWins: change.remoteUpdatedAt > localUpdatedAt ? .useRemote : .useLocal
+            }
+        try db.execute(
+            sql: """
+                INSERT INTO conflicts (id, tenant_id, integration_id, record_id, record_type, local_id, remote_id,
+                    policy, status, local_version, local_updated_at, local_data, remote_version, remote_updated_at,
+                    remote_data, resolution, resolved_by, resolved_at, detected_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                id, integration.tenantID, integration.id, recordID, change.recordType, localID, change.remoteID,
+                policy.rawValue, winner == nil ? "open" : "resolved", localVersion, localUpdatedAt, localData,
+                change.remoteVersion, change.remoteUpdatedAt, remoteData.canonicalString, winner?.rawValue,
+                winner.map { _ in "policy:\(policy.rawValue)" }, winner.map { _ in now.rfc3339 }, now.rfc3339,
+            ])
+        let conflict = try fetchConflict(id: id, tenantID: nil, db: db)!
+        try audit.append(
+            db, at: now, tenantID: integration.tenantID, integrationID: integration.id, recordID: recordID,
+            actor: "ledger:\(integration.id)", action: "conflict.detected", entityType: change.recordType,
+            entityID: localID, oldValue: localData,
+            newValue: JSONValue.object(conflict.json).canonicalString)
+        try emit(
+            .conflictDetected, tenantID: integration.tenantID, integrationID: integration.id, data: conflict.json,
+            at: now, db: db)
+        switch winner {
+        case nil:
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET status = 'held', last_error_code = 'conflict', last_error_message = ?,
+                        updated_at = ?
+                    WHERE integration_id = ? AND record_id = ? AND status = 'pending'
+                    """,
+                arguments: [
+                    "held until conflict \(id) is resolved: the books changed this record too", now.rfc3339,
+                    integration.id, recordID,
+                ])
+        case .useLocal:
+            // Billing's version goes on to the books, over the version just heard (which the push must name).
+            try db.execute(
+                sql: """
+                    UPDATE synchronized_records SET remote_version = ?, remote_updated_at = ?
+                    WHERE record_id = ? AND integration_id = ?
+                    """,
+                arguments: [change.remoteVersion, change.remoteUpdatedAt, recordID, integration.id])
+        case .useRemote, .custom:
+            try supersedeOpenJobs(
+                integrationID: integration.id, recordID: recordID, upToVersion: localVersion, conflictID: id, at: now,
+                db: db)
+            try takeLedgerVersion(
+                change, recordID: recordID, localID: localID, integration: integration, settlesVersion: localVersion,
+                actor: "policy:\(policy.rawValue)", at: now, db: db, audit: &audit)
+        }
+        return id
+    }
+
+    /// Conflicts, oldest first, filtered by status, integration and tenant.
+    public func conflicts(
+        status: Conflict.Status? = nil, integrationID: String? = nil, tenantID: String? = nil, page: PageRequest
+    ) async throws -> Page<Conflict> {
+        try await writer.read { db in
+            var filter = SQLFilter()
+            filter.add("status = ?", status?.rawValue)
+            filter.add("integration_id = ?", integrationID)
+            filter.add("tenant_id = ?", tenantID)
+            return try Self.rowPage(of: "conflicts", filter, page, db: db, item: Conflict.init(row:))
+        }
+    }
+
+    /// One conflict; `nil` when absent or of another tenant than `tenantID`.
+    public func conflict(id: String, tenantID: String? = nil) async throws -> Conflict? {
+        try await writer.read { db in try Self.fetchConflict(id: id, tenantID: tenantID, db: db) }
+    }
+
+    /// A person's resolution of a held conflict, audited and sent to the subscriptions as `conflict.resolved`.
+    ///
+    /// - `useLocal`: the held pushes go (one is queued if none is left), naming the books' version they overwrite.
+    /// - `useRemote`: the held pushes are superseded and billing is told the books' version.
+    /// - `custom`: the values become a new version of the record, pushed to every integration of its tenant.
+    /// - Returns: the resolved conflict, or `nil` when there is no such conflict (of `tenantID`, when given).
+    /// - Throws: `PersistenceError.conflict` when it is not open, or billing changed the record since the values
+    ///   were based on it.
+    public func resolveConflict(
+        id: String, tenantID: String?, decision: ConflictDecision, actor: String, at now: Timestamp
+    ) async throws -> Conflict? {
+        try await writer.write { db in
+            guard let conflict = try Self.fetchConflict(id: id, tenantID: tenantID, db: db) else { return nil }
+            guard conflict.status == .open else {
+                throw PersistenceError.conflict(
+                    "conflict \(id) is already resolved (\(conflict.resolution?.rawValue ?? ""))")
+            }
+            guard let integration = try Self.fetchIntegration(id: conflict.integrationID, tenantID: nil, db: db) else {
+                return nil
+            }
+            guard
+                let record = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT r.version, r.record_type, r.local_id, v.data FROM records r
+                        JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
+                        WHERE r.id = ?
+                        """,
+                    arguments: [conflict.recordID])
+            else { return nil }
+            let version: Int = record["version"]
+            let resolution: Conflict.Resolution
+            var values: JSONValue?
+            var audit = try AuditLog(db)
+            try db.execute(
+                sql: """
+                    UPDATE synchronized_records SET remote_version = ?, remote_updated_at = ?
+                    WHERE record_id = ? AND integration_id = ?
+                    """,
+                arguments: [
+                    conflict.remote.version, conflict.remote.updatedAt.microsecondsSinceEpoch, conflict.recordID,
+                    conflict.integrationID,
+                ])
+            switch decision {
+            case .useLocal:
+                resolution = .useLocal
+                try Self.markResolved(conflict, resolution, values: nil, actor: actor, at: now, db: db)
+                try db.execute(
+                    sql: """
+                        UPDATE jobs SET status = 'pending', next_attempt_at = ?, last_error_code = NULL,
+                            last_error_message = NULL, updated_at = ?
+                        WHERE integration_id = ? AND record_id = ? AND status = 'held'
+                        """,
+                    arguments: [
+                        now.microsecondsSinceEpoch, now.rfc3339, conflict.integrationID, conflict.recordID,
+                    ])
+                let open =
+                    try Bool.fetchOne(
+                        db,
+                        sql: """
+                            SELECT 1 FROM jobs WHERE integration_id = ? AND record_id = ?
+                                AND status IN ('pending', 'running', 'needs_mapping')
+                            """,
+                        arguments: [conflict.integrationID, conflict.recordID]) ?? false
+                if !open {
+                    try Self.enqueuePushJobs(
+                        to: [Self.pushTarget(integrationID: conflict.integrationID, db: db)],
+                        tenantID: conflict.tenantID, recordID: conflict.recordID, recordType: conflict.recordType,
+                        localID: conflict.localID, version: version, at: Moment(now), db: db)
+                }
+            case .useRemote:
+                resolution = .useRemote
+                try Self.markResolved(conflict, resolution, values: nil, actor: actor, at: now, db: db)
+                try Self.supersedeOpenJobs(
+                    integrationID: conflict.integrationID, recordID: conflict.recordID, upToVersion: version,
+                    conflictID: id, at: now, db: db)
+                let change = PendingLedgerChange(conflict: conflict)
+                try Self.takeLedgerVersion(
+                    change, recordID: conflict.recordID, localID: conflict.localID, integration: integration,
+                    settlesVersion: version, actor: actor, at: now, db: db, audit: &audit)
+            case .custom(let custom, let data, let baseVersion):
+                guard baseVersion == version else {
+                    throw PersistenceError.conflict(
+                        "billing changed \(conflict.recordType) \(conflict.localID) meanwhile (version \(version)); "
+                            + "base the values on it and resolve again")
+                }
+                resolution = .custom
+                values = custom
+                try Self.markResolved(conflict, resolution, values: custom, actor: actor, at: now, db: db)
+                try Self.supersedeOpenJobs(
+                    integrationID: conflict.integrationID, recordID: conflict.recordID, upToVersion: version,
+                    conflictID: id, at: now, db: db)
+                let newVersion = version + 1
+                let text = data.canonicalString
+                try db.execute(
+                    sql: """
+                        UPDATE records SET version = ?, action = 'upsert', source_updated_at = ?, updated_at = ?
+                        WHERE id = ?
+                        """,
+                    arguments: [newVersion, now.microsecondsSinceEpoch, now.rfc3339, conflict.recordID])
+                try db.execute(
+                    sql: """
+                        INSERT INTO record_versions (record_id, version, action, source_updated_at, data, created_at)
+                        VALUES (?, ?, 'upsert', ?, ?, ?)
+                        """,
+                    arguments: [conflict.recordID, newVersion, now.microsecondsSinceEpoch, text, now.rfc3339])
+                try Self.enqueuePushJobs(
+                    to: Self.pushTargets(tenantID: conflict.tenantID, db: db), tenantID: conflict.tenantID,
+                    recordID: conflict.recordID, recordType: conflict.recordType, localID: conflict.localID,
+                    version: newVersion, at: Moment(now), db: db)
+                try audit.append(
+                    db, at: now, tenantID: conflict.tenantID, integrationID: conflict.integrationID,
+                    recordID: conflict.recordID, actor: actor, action: "record.updated",
+                    entityType: conflict.recordType, entityID: conflict.localID, oldValue: record["data"],
+                    newValue: text)
+            }
+            let resolved = try Self.fetchConflict(id: id, tenantID: nil, db: db)!
+            try audit.append(
+                db, at: now, tenantID: conflict.tenantID, integrationID: conflict.integrationID,
+                recordID: conflict.recordID, actor: actor, action: "conflict.resolved", entityType: "conflict",
+                entityID: id, oldValue: JSONValue.object(["status": "open"]).canonicalString,
+                newValue: JSONValue.object(
+                    ["resolution": .string(resolution.rawValue), "values": values ?? .null]
+                ).canonicalString)
+            var event = resolved.json
+            if case .custom(_, let data, _) = decision { event["data"] = data }
+            try Self.emit(
+                .conflictResolved, tenantID: conflict.tenantID, integrationID: conflict.integrationID, data: event,
+                at: now, db: db)
+            return resolved
+        }
+    }
+
+    private static func markResolved(
+        _ conflict: Conflict, _ resolution: Conflict.Resolution, values: JSONValue?, actor: String, at now: Timestamp,
+        db: Database
+    ) throws {
+        try db.execute(
+            sql: """
+                UPDATE conflicts SET status = 'resolved', resolution = ?, resolved_values = ?, resolved_by = ?,
+                    resolved_at = ?
+                WHERE id = ?
+                """,
+            arguments: [resolution.rawValue, values?.canonicalString, actor, now.rfc3339, conflict.id])
+    }
+
+    /// Billing's versions up to `upToVersion` are not pushed to this integration: the books' version won.
+    static func supersedeOpenJobs(
+        integrationID: String, recordID: String, upToVersion: Int, conflictID: String, at now: Timestamp,
+        db: Database
+    ) throws {
+        try db.execute(
+            sql: """
+                UPDATE jobs SET status = 'superseded', lease_owner = NULL, lease_expires_at = NULL, waiting_for = NULL,
+                    last_error_code = 'superseded', last_error_message = ?, updated_at = ?
+                WHERE integration_id = ? AND record_id = ? AND version <= ?
+                    AND status IN ('pending', 'held', 'needs_mapping', 'failed', 'dead')
+                """,
+            arguments: [
+                "conflict \(conflictID) was decided for the books' version", now.rfc3339, integrationID, recordID,
+                upToVersion,
+            ])
+    }
+
+    static func fetchConflict(id: String, tenantID: String?, db: Database) throws -> Conflict? {
+        var filter = SQLFilter()
+        filter.add("id = ?", id)
+        filter.add("tenant_id = ?", tenantID)
+        return try Row.fetchOne(db, sql: "SELECT * FROM conflicts \(filter.whereClause)", arguments: filter.arguments)
+            .map(Conflict.init(row:))
+    }
+}
+
+extension Conflict {
+    init(row: Row) {
+        func json(_ column: String) -> JSONValue {
+            (row[column] as String?).flatMap { try? JSONValue(parsing: Array($0.utf8)) } ?? .null
+        }
+        let values = json("resolved_values")
+        self.init(
+            id: row["id"],
+            tenantID: row["tenant_id"],
+            integrationID: row["integration_id"],
+            recordID: row["record_id"],
+            recordType: row["record_type"],
+            localID: row["local_id"],
+            remoteID: row["remote_id"],
+            policy: Integration.ConflictPolicy(rawValue: row["policy"]) ?? .manual,
+            status: Status(rawValue: row["status"]) ?? .open,
+            local: Side(
+                version: String(row["local_version"] as Int),
+                updatedAt: Timestamp(microsecondsSinceEpoch: row["local_updated_at"]), data: json("local_data")),
+            remote: Side(
+                version: row["remote_version"],
+                updatedAt: Timestamp(microsecondsSinceEpoch: row["remote_updated_at"]), data: json("remote_data")),
+            resolution: (row["resolution"] as String?).flatMap(Resolution.init(rawValue:)),
+            resolvedValues: values == .null ? nil : values,
+            resolvedBy: row["resolved_by"],
+            resolvedAt: (row["resolved_at"] as String?).flatMap(Timestamp.init(rfc3339:)),
+            detectedAt: Timestamp(rfc3339: row["detected_at"]) ?? Timestamp(microsecondsSinceEpoch: 0)
+        )
+    }
+
+    /// The conflict as the API and its events show it.
+    public var json: [String: JSONValue] {
+        func side(_ side: Side, remote: Bool) -> JSONValue {
+            var members: [String: JSONValue] = [
+                "version": .string(side.version), "updated_at": .string(side.updatedAt.rfc3339), "data": side.data,
+            ]
+            if remote { members["remote_id"] = .string(remoteID) }
+            return .object(members)
+        }
+        return [
+            "id": .string(id), "tenant_id": .string(tenantID), "integration_id": .string(integrationID),
+            "record_id": .string(recordID), "record_type": .string(recordType), "local_id": .string(localID),
+            "policy": .string(policy.rawValue), "status": .string(status.rawValue),
+            "local": side(local, remote: false), "remote": side(remote, remote: true),
+            "resolution": resolution.map { .string($0.rawValue) } ?? .null,
+            "resolved_values": resolvedValues ?? .null,
+            "resolved_by": resolvedBy.map(JSONValue.string) ?? .null,
+            "resolved_at": resolvedAt.map { .string($0.rfc3339) } ?? .null,
+            "detected_at": .string(detectedAt.rfc3339),
+        ]
+    }
+}
+
+extension PendingLedgerChange {
+    /// The books' side of a conflict, as it was heard.
+    init(conflict: Conflict) {
+        self.init(
+            seq: 0, integrationID: conflict.integrationID, recordType: conflict.recordType, remoteID: conflict.remoteID,
+            remoteVersion: conflict.remote.version, remoteUpdatedAt: conflict.remote.updatedAt.microsecondsSinceEpoch,
+            deleted: conflict.remote.data["deleted"]?.boolValue ?? false, data: conflict.remote.data)
+    }
+}

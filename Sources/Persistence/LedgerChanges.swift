@@ -1,0 +1,391 @@
+import Accounting
+import GRDB
+
+/// A change heard from a platform (its change feed, or a record fetched after a webhook), in canonical form.
+///
+/// References to other records in `data` (`customer_id`, `invoice_id`, `allocations[].invoice_id`) hold the
+/// platform's ids; a voided document has `"voided": true`.
+public struct LedgerChange: Sendable, Hashable {
+    public var recordType: RecordType
+    public var remoteID: String
+    /// The platform's version of the record (QuickBooks `SyncToken`, …); `nil` where it has none, and then the
+    /// modification instant stands for it.
+    public var remoteVersion: String?
+    public var updatedAt: Timestamp
+    public var deleted: Bool
+    public var data: JSONValue
+
+    public init(
+        recordType: RecordType, remoteID: String, remoteVersion: String?, updatedAt: Timestamp, deleted: Bool,
+        data: JSONValue
+    ) {
+        self.recordType = recordType
+        self.remoteID = remoteID
+        self.remoteVersion = remoteVersion
+        self.updatedAt = updatedAt
+        self.deleted = deleted
+        self.data = data
+    }
+
+    /// What identifies this version of the record among the changes heard.
+    var versionKey: String { remoteVersion ?? "at:\(updatedAt.microsecondsSinceEpoch)" }
+}
+
+/// How the changes heard from a platform were handled, by outcome.
+public struct LedgerChangeSummary: Sendable, Hashable {
+    /// Taken as the books' newest state (and reported to billing where it concerns billing's records).
+    public var applied = 0
+    /// Ledgerwire's own writes heard back.
+    public var echoes = 0
+    /// Older than what is already known (heard out of order).
+    public var stale = 0
+    /// Both sides changed the record: decided by the integration's policy, or held for a person.
+    public var conflicts = 0
+    /// Records billing does not know and that refer to nothing it knows.
+    public var unmatched = 0
+    /// Left for later: a push of the same record is in flight, and its outcome decides what the change is.
+    public var deferred = 0
+
+    public init() {}
+
+    /// The changes handled (all but the deferred).
+    public var handled: Int { applied + echoes + stale + conflicts + unmatched }
+}
+
+extension AppDatabase {
+    /// Records changes heard from an integration's books, each version once (a change heard again, by webhook and
+    /// by change feed, is not recorded twice), and moves the change-feed cursor in the same transaction, so the
+    /// cursor never passes a change that was not stored.
+    ///
+    /// - Parameters:
+    ///   - cursor: where the change feed continues from; `.some(nil)` resets it, `nil` leaves it.
+    ///   - operation: the incremental sync reading the feed: its progress counts the changes, and its lease is
+    ///     renewed until `leaseUntil`.
+    /// - Returns: how many changes were new.
+    @discardableResult
+    public func recordLedgerChanges(
+        integrationID: String,
+        _ changes: [LedgerChange],
+        source: String,
+        cursor: String?? = nil,
+        operation: (id: String, leaseUntil: Timestamp)? = nil,
+        at now: Timestamp
+    ) async throws -> Int {
+        try await writer.write { db in
+            guard
+                let tenantID = try String.fetchOne(
+                    db, sql: "SELECT tenant_id FROM integration_configs WHERE id = ?", arguments: [integrationID])
+            else { throw PersistenceError.notFound(entity: "integration", id: integrationID) }
+            var recorded = 0
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO remote_changes (integration_id, tenant_id, record_type, remote_id, remote_version,
+                        remote_updated_at, deleted, data, source, status, received_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)
+                    ON CONFLICT (integration_id, record_type, remote_id, remote_version) DO NOTHING
+                    """)
+            for change in changes {
+                try insert.execute(arguments: [
+                    integrationID, tenantID, change.recordType.rawValue, change.remoteID, change.versionKey,
+                    change.updatedAt.microsecondsSinceEpoch, change.deleted, change.data.canonicalString, source,
+                    now.rfc3339,
+                ])
+                recorded += db.changesCount
+            }
+            if let cursor {
+                try db.execute(
+                    sql: "UPDATE integration_configs SET change_cursor = ? WHERE id = ?",
+                    arguments: [cursor, integrationID])
+            }
+            if let operation {
+                try db.execute(
+                    sql: """
+                        UPDATE sync_operations SET records_processed = records_processed + ?, lease_expires_at = ?
+                        WHERE id = ?
+                        """,
+                    arguments: [changes.count, operation.leaseUntil.microsecondsSinceEpoch, operation.id])
+            }
+            return recorded
+        }
+    }
+
+    /// Where an integration's change feed continues from (`nil`: from the beginning).
+    public func changeCursor(integrationID: String) async throws -> String? {
+        try await writer.read { db in
+            try String.fetchOne(
+                db, sql: "SELECT change_cursor FROM integration_configs WHERE id = ?", arguments: [integrationID])
+        }
+    }
+
+    /// Handles the changes heard from the books and not yet handled, oldest first, up to `limit` of them.
+    ///
+    /// For a record linked to billing's: the version Ledgerwire wrote is an echo and ignored; one older than what
+    /// is known is stale; otherwise, if billing changed the record since its last sync too, it is a conflict the
+    /// integration's policy decides (`manual`: held for a person), else the books' version is taken and billing
+    /// told (`ledger.invoice.changed`). For a record billing does not know: a payment allocated to synced invoices
+    /// becomes `ledger.payment.recorded`, a credit note for a synced customer or invoice
+    /// `ledger.credit_note.created`. A change to a record whose push is in flight waits for the push's outcome.
+    @discardableResult
+    public func processLedgerChanges(
+        integrationID: String? = nil, limit: Int = 500, at now: Timestamp
+    ) async throws -> LedgerChangeSummary {
+        try await writer.write { db in
+            var filter = SQLFilter()
+            filter.add("status = 'pending'")
+            filter.add("integration_id = ?", integrationID)
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT * FROM remote_changes \(filter.whereClause) ORDER BY seq LIMIT ?",
+                arguments: filter.arguments + [limit])
+            var summary = LedgerChangeSummary()
+            guard !rows.isEmpty else { return summary }
+            var audit = try AuditLog(db)
+            var integrations: [String: Integration] = [:]
+            // A record whose change waits keeps its later changes waiting too, so they are handled in order.
+            var blocked: Set<String> = []
+            for row in rows {
+                let change = PendingLedgerChange(row: row)
+                let key = "\(change.integrationID) \(change.recordType) \(change.remoteID)"
+                if blocked.contains(key) {
+                    summary.deferred += 1
+                    continue
+                }
+                if integrations[change.integrationID] == nil {
+                    integrations[change.integrationID] = try Self.fetchIntegration(
+                        id: change.integrationID, tenantID: nil, db: db)
+                }
+                guard let integration = integrations[change.integrationID] else { continue }
+                let outcome = try Self.handle(change, integration: integration, at: now, db: db, audit: &audit)
+                switch outcome.status {
+                case nil:
+                    blocked.insert(key)
+                    summary.deferred += 1
+                    continue
+                case .applied: summary.applied += 1
+                case .echo: summary.echoes += 1
+                case .stale: summary.stale += 1
+                case .conflict: summary.conflicts += 1
+                case .unmatched: summary.unmatched += 1
+                }
+                try db.execute(
+                    sql: """
+                        UPDATE remote_changes SET status = ?, record_id = ?, conflict_id = ?, processed_at = ?
+                        WHERE seq = ?
+                        """,
+                    arguments: [
+                        outcome.status?.rawValue, outcome.recordID, outcome.conflictID, now.rfc3339, change.seq,
+                    ])
+            }
+            return summary
+        }
+    }
+
+    /// The integrations with changes heard and not yet handled.
+    public func integrationsWithPendingLedgerChanges() async throws -> [String] {
+        try await writer.read { db in
+            try String.fetchAll(db, sql: "SELECT DISTINCT integration_id FROM remote_changes WHERE status = 'pending'")
+        }
+    }
+
+    private static func handle(
+        _ change: PendingLedgerChange, integration: Integration, at now: Timestamp, db: Database,
+        audit: inout AuditLog
+    ) throws -> (status: PendingLedgerChange.Status?, recordID: String?, conflictID: String?) {
+        guard
+            let link = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT s.record_id, s.remote_version, s.remote_updated_at, s.last_synced_at,
+                        COALESCE(s.local_version, r.version) AS local_version, r.version, r.local_id,
+                        r.source_updated_at
+                    FROM synchronized_records s JOIN records r ON r.id = s.record_id
+                    WHERE s.integration_id = ? AND s.remote_id = ? AND r.record_type = ?
+                    """,
+                arguments: [change.integrationID, change.remoteID, change.recordType])
+        else {
+            return (try reportUnlinked(change, integration: integration, at: now, db: db), nil, nil)
+        }
+        let recordID: String = link["record_id"]
+        let pushInFlight =
+            try Bool.fetchOne(
+                db,
+                sql: """
+                    SELECT 1 FROM jobs WHERE status IN ('pending', 'running') AND status = 'running'
+                        AND integration_id = ? AND record_id = ?
+                    """,
+                arguments: [change.integrationID, recordID]) ?? false
+        if pushInFlight { return (nil, recordID, nil) }
+        if let known: String = link["remote_version"], known == change.remoteVersion {
+            return (.echo, recordID, nil)
+        }
+        if let knownAt: Int64 = link["remote_updated_at"], change.remoteUpdatedAt < knownAt {
+            return (.stale, recordID, nil)
+        }
+        if change.remoteVersion.hasPrefix("at:"), let lastSynced = (link["last_synced_at"] as String?),
+            let syncedAt = Timestamp(rfc3339: lastSynced),
+            link["remote_version"] as String? == nil,
+            change.remoteUpdatedAt <= syncedAt.microsecondsSinceEpoch
+        {
+            // A platform without versions: a change no newer than Ledgerwire's own last write is that write.
+            return (.echo, recordID, nil)
+        }
+        let version: Int = link["version"]
+        let localVersion: Int = link["local_version"]
+        guard version > localVersion else {
+            try takeLedgerVersion(
+                change, recordID: recordID, localID: link["local_id"], integration: integration,
+                settlesVersion: nil, actor: "ledger:\(integration.id)", at: now, db: db, audit: &audit)
+            return (.applied, recordID, nil)
+        }
+        let conflictID = try detectConflict(
+            change, recordID: recordID, localID: link["local_id"], localVersion: version,
+            localUpdatedAt: link["source_updated_at"], integration: integration, at: now, db: db, audit: &audit)
+        return (.conflict, recordID, conflictID)
+    }
+
+    /// The books' version is the record's newest state in this integration: the link remembers it, and billing is
+    /// told (`ledger.invoice.changed` for an invoice; other record types are audited).
+    ///
+    /// - Parameter settlesVersion: billing's version this decision settles (the books' version won over it).
+    static func takeLedgerVersion(
+        _ change: PendingLedgerChange, recordID: String, localID: String, integration: Integration,
+        settlesVersion: Int?, actor: String, at now: Timestamp, db: Database, audit: inout AuditLog
+    ) throws {
+        try db.execute(
+            sql: """
+                UPDATE synchronized_records SET remote_version = ?, remote_updated_at = ?,
+                    status = CASE WHEN ? THEN 'deleted' ELSE 'synced' END,
+                    local_version = MAX(COALESCE(local_version, 0), COALESCE(?, 0))
+                WHERE record_id = ? AND integration_id = ?
+                """,
+            arguments: [
+                change.remoteVersion, change.remoteUpdatedAt, change.deleted, settlesVersion, recordID,
+                integration.id,
+            ])
+        let what = change.deleted ? "deleted" : change.data["voided"]?.boolValue == true ? "voided" : "updated"
+        try audit.append(
+            db, at: now, tenantID: integration.tenantID, integrationID: integration.id, recordID: recordID,
+            actor: actor, action: "ledger.\(change.recordType).\(what)", entityType: change.recordType,
+            entityID: localID, oldValue: nil, newValue: change.data.canonicalString)
+        guard change.recordType == RecordType.invoice.rawValue else { return }
+        try emit(
+            .invoiceChanged, tenantID: integration.tenantID, integrationID: integration.id,
+            data: [
+                "invoice_id": .string(localID), "integration_id": .string(integration.id),
+                "platform": .string(integration.platform.rawValue), "remote_id": .string(change.remoteID),
+                "remote_version": .string(change.remoteVersion), "change": .string(what),
+                "updated_at": .string(Timestamp(microsecondsSinceEpoch: change.remoteUpdatedAt).rfc3339),
+                "data": change.data,
+            ],
+            at: now, db: db)
+    }
+
+    /// A record billing does not know. Reported when it concerns billing's records: a payment allocated to
+    /// synced invoices, a credit note of a synced customer or invoice.
+    private static func reportUnlinked(
+        _ change: PendingLedgerChange, integration: Integration, at now: Timestamp, db: Database
+    ) throws -> PendingLedgerChange.Status {
+        func billingID(remoteID: String?, type: RecordType) throws -> String? {
+            guard let remoteID else { return nil }
+            return try String.fetchOne(
+                db,
+                sql: """
+                    SELECT r.local_id FROM synchronized_records s JOIN records r ON r.id = s.record_id
+                    WHERE s.integration_id = ? AND s.remote_id = ? AND r.record_type = ?
+                    """,
+                arguments: [integration.id, remoteID, type.rawValue])
+        }
+        let heardBefore =
+            try Bool.fetchOne(
+                db,
+                sql: """
+                    SELECT 1 FROM remote_changes
+                    WHERE integration_id = ? AND record_type = ? AND remote_id = ? AND seq < ? AND status = 'applied'
+                    """,
+                arguments: [integration.id, change.recordType, change.remoteID, change.seq]) ?? false
+        let what = change.deleted ? "deleted" : heardBefore ? "updated" : "created"
+        var data: [String: JSONValue] = [
+            "integration_id": .string(integration.id), "platform": .string(integration.platform.rawValue),
+            "remote_id": .string(change.remoteID), "remote_version": .string(change.remoteVersion),
+            "change": .string(what), "data": change.data,
+        ]
+        for key in ["amount", "currency", "total", "number", "reference", "method"] {
+            if let value = change.data[key] { data[key] = value }
+        }
+        switch RecordType(rawValue: change.recordType) {
+        case .payment:
+            var allocations: [JSONValue] = []
+            for allocation in change.data["allocations"]?.arrayValue ?? [] {
+                let remoteInvoice = allocation["invoice_id"]?.stringValue
+                guard let invoice = try billingID(remoteID: remoteInvoice, type: .invoice) else { continue }
+                allocations.append([
+                    "invoice_id": .string(invoice), "remote_invoice_id": .string(remoteInvoice ?? ""),
+                    "amount": allocation["amount"] ?? .null,
+                ])
+            }
+            guard let first = allocations.first else { return .unmatched }
+            data["invoice_id"] = first["invoice_id"]
+            data["allocations"] = .array(allocations)
+            data["date"] = change.data["received_at"] ?? change.data["date"] ?? .null
+            try emit(
+                .paymentRecorded, tenantID: integration.tenantID, integrationID: integration.id, data: data,
+                at: now, db: db)
+            return .applied
+        case .creditNote:
+            let invoice = try billingID(remoteID: change.data["invoice_id"]?.stringValue, type: .invoice)
+            let customer = try billingID(remoteID: change.data["customer_id"]?.stringValue, type: .customer)
+            guard invoice != nil || customer != nil else { return .unmatched }
+            data["invoice_id"] = invoice.map(JSONValue.string) ?? .null
+            data["customer_id"] = customer.map(JSONValue.string) ?? .null
+            data["date"] = change.data["issue_date"] ?? .null
+            if !heardBefore {
+                try emit(
+                    .creditNoteCreated, tenantID: integration.tenantID, integrationID: integration.id,
+                    data: data, at: now, db: db)
+            }
+            return .applied
+        default:
+            return .unmatched
+        }
+    }
+}
+
+/// A change heard from the books, as stored and not yet handled.
+struct PendingLedgerChange {
+    enum Status: String {
+        case applied, echo, stale, conflict, unmatched
+    }
+
+    let seq: Int64
+    let integrationID: String
+    let recordType: String
+    let remoteID: String
+    let remoteVersion: String
+    let remoteUpdatedAt: Int64
+    let deleted: Bool
+    let data: JSONValue
+
+    init(
+        seq: Int64, integrationID: String, recordType: String, remoteID: String, remoteVersion: String,
+        remoteUpdatedAt: Int64, deleted: Bool, data: JSONValue
+    ) {
+        self.seq = seq
+        self.integrationID = integrationID
+        self.recordType = recordType
+        self.remoteID = remoteID
+        self.remoteVersion = remoteVersion
+        self.remoteUpdatedAt = remoteUpdatedAt
+        self.deleted = deleted
+        self.data = data
+    }
+
+    init(row: Row) {
+        seq = row["seq"]
+        integrationID = row["integration_id"]
+        recordType = row["record_type"]
+        remoteID = row["remote_id"]
+        remoteVersion = row["remote_version"]
+        remoteUpdatedAt = row["remote_updated_at"]
+        deleted = row["deleted"]
+        data = (try? JSONValue(parsing: Array((row["data"] as String).utf8))) ?? .null
+    }
+}

@@ -1,0 +1,61 @@
+import Accounting
+import Connectors
+import Logging
+import Persistence
+
+/// One call (or a few) to an integration's platform: the connector's context, with the integration's credentials
+/// and its rate limits, and the one refresh a refused access token earns.
+struct PlatformCall {
+    let context: ConnectorContext
+    private let credentials: AttemptCredentials
+
+    init(
+        integration: Integration, connector: any Connector, tokens: TokenStore, rateLimiters: RateLimiters,
+        logger: Logger
+    ) async {
+        credentials = AttemptCredentials(store: tokens, integration: integration)
+        var transport = tokens.transport
+        if let policy = connector.capabilities.rateLimit {
+            let limiter = await rateLimiters.limiter(integrationID: integration.id, policy: policy)
+            transport = RateLimitedTransport(base: transport, limiter: limiter)
+        }
+        context = ConnectorContext(
+            integrationID: integration.id,
+            tenantID: integration.tenantID,
+            settings: integration.settings,
+            credentials: credentials,
+            transport: transport,
+            logger: logger
+        )
+    }
+
+    /// Runs `body`; when the platform refuses the access token, refreshes it once (one refresh for every call that
+    /// was refused the same token) and runs `body` again. A second refusal is thrown.
+    func run<T>(_ body: (ConnectorContext) async throws -> T) async throws -> T {
+        do {
+            return try await body(context)
+        } catch ConnectorError.authentication {
+            try await credentials.refreshAfterRejection()
+            return try await body(context)
+        }
+    }
+}
+
+/// What reading from the platforms takes: their connectors, the integrations' tokens and rate limits (shared with
+/// the sync engine's pushes, so both count against the same limits).
+public struct PlatformAccess: Sendable {
+    public let connectors: [Platform: any Connector]
+    public let tokens: TokenStore
+    public let rateLimiters: RateLimiters
+
+    public init(connectors: [any Connector], tokens: TokenStore, rateLimiters: RateLimiters = RateLimiters()) {
+        self.connectors = Dictionary(connectors.map { ($0.platform, $0) }, uniquingKeysWith: { first, _ in first })
+        self.tokens = tokens
+        self.rateLimiters = rateLimiters
+    }
+
+    /// The platforms whose connectors list changes since a cursor.
+    public var changeFeedPlatforms: Set<Platform> {
+        Set(connectors.values.filter(\.capabilities.changeFeed).map(\.platform))
+    }
+}

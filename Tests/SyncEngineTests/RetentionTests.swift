@@ -1,0 +1,61 @@
+import Accounting
+import Connectors
+import GRDB
+import SyncEngine
+import TestSupport
+import Testing
+
+@testable import Persistence
+
+@Suite struct RetentionTests: SyncScenario {
+    let clock = ManualClock()
+    let tenant = "school"
+
+    @Test func historyOlderThanTheRetentionIsPrunedAndTheAuditChainStillVerifies() async throws {
+        let (database, _) = try await setUp()
+        let connector = ScriptedConnector(failing: [.validation(code: "6000", message: "A business validation error")])
+        try await deliver(database, "msg_old", [invoice("inv_1")])
+        try await drain(engine(database, connector), database)
+        #expect(try await events(database, .syncFailed).count == 1)
+        #expect(try await database.jobs(status: .failed, page: PageRequest()).items.count == 1)
+
+        // Three years and a day later, new work arrives; then retention runs.
+        clock.advance(by: .days(3 * 365 + 1))
+        try await deliver(database, "msg_new", [invoice("inv_1", total: "59000.00", at: 1_900_000_000)])
+        try await drain(engine(database, connector), database)
+        let summary = try await runner(database, connector).pruneHistory(olderThan: .days(3 * 365))
+        #expect(summary.jobs == 1 && summary.events == 1 && summary.deliveries == 2)
+        #expect(summary.auditEntries > 0)
+        let remaining = try await database.jobs(page: PageRequest()).items
+        #expect(remaining.count == 1 && remaining.first?.version == 2 && remaining.first?.status == .succeeded)
+        // The records themselves stay, with every version.
+        let invoice = try #require(try await database.records(localID: "inv_1", page: PageRequest()).items.first)
+        #expect(try await database.recordVersions(recordID: invoice.id, page: PageRequest()).items.count == 2)
+        #expect(try await database.verifyAuditChain() == .intact(entries: 2))
+
+        // Removing the oldest remaining entry any other way is detected.
+        try await database.writer.write { db in
+            try db.execute(
+                sql: "DELETE FROM integration_audit_log WHERE seq = (SELECT MIN(seq) FROM integration_audit_log)")
+        }
+        guard case .broken(_, _, let reason) = try await database.verifyAuditChain() else {
+            Issue.record("a removed entry went unnoticed")
+            return
+        }
+        #expect(reason.contains("retention"))
+    }
+
+    @Test func withoutPruningTheFirstEntryMustStartTheChain() async throws {
+        let (database, _) = try await setUp()
+        try await deliver(database, "msg_1", [invoice("inv_1")])
+        try await database.writer.write { db in
+            try db.execute(
+                sql: "DELETE FROM integration_audit_log WHERE seq = (SELECT MIN(seq) FROM integration_audit_log)")
+        }
+        guard case .broken(_, _, let reason) = try await database.verifyAuditChain() else {
+            Issue.record("a removed first entry went unnoticed")
+            return
+        }
+        #expect(reason.contains("does not start the chain"))
+    }
+}
