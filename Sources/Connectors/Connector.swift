@@ -1,4 +1,5 @@
 import Accounting
+import Foundation
 import Logging
 
 /// A platform adapter: everything the sync engine asks of an accounting platform.
@@ -192,17 +193,27 @@ public struct ConnectorContext: Sendable {
     public var credentials: any CredentialProvider
     /// The way to the platform, within the integration's rate limits (`ConnectorCapabilities.rateLimit`).
     public var transport: any HTTPTransport
+    /// The integration's rate limiter, which `transport` already goes through; `nil` for a platform without
+    /// limits. For a connector that must wait on its own terms (a queued batch, a long poll).
+    public var rateLimiter: RateLimiter?
+    /// What time it is, as the engine sees it (tests move it by hand).
+    public var now: @Sendable () -> Timestamp
     public var logger: Logger
 
     public init(
         integrationID: String, tenantID: String, settings: JSONValue, credentials: any CredentialProvider,
-        transport: any HTTPTransport, logger: Logger
+        transport: any HTTPTransport, rateLimiter: RateLimiter? = nil,
+        now: @escaping @Sendable () -> Timestamp = {
+            Timestamp(microsecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()))
+        }, logger: Logger
     ) {
         self.integrationID = integrationID
         self.tenantID = tenantID
         self.settings = settings
         self.credentials = credentials
         self.transport = transport
+        self.rateLimiter = rateLimiter
+        self.now = now
         self.logger = logger
     }
 }

@@ -11,13 +11,15 @@ struct PlatformCall {
 
     init(
         integration: Integration, connector: any Connector, tokens: TokenStore, rateLimiters: RateLimiters,
-        logger: Logger
+        clock: any SyncClock, logger: Logger
     ) async {
         credentials = AttemptCredentials(store: tokens, integration: integration)
         var transport = tokens.transport
+        var limiter: RateLimiter?
         if let policy = connector.capabilities.rateLimit {
-            let limiter = await rateLimiters.limiter(integrationID: integration.id, policy: policy)
-            transport = RateLimitedTransport(base: transport, limiter: limiter)
+            let integrationLimiter = await rateLimiters.limiter(integrationID: integration.id, policy: policy)
+            transport = RateLimitedTransport(base: transport, limiter: integrationLimiter)
+            limiter = integrationLimiter
         }
         context = ConnectorContext(
             integrationID: integration.id,
@@ -25,6 +27,8 @@ struct PlatformCall {
             settings: integration.settings,
             credentials: credentials,
             transport: transport,
+            rateLimiter: limiter,
+            now: { clock.now() },
             logger: logger
         )
     }

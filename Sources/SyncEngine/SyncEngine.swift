@@ -167,7 +167,7 @@ public struct SyncEngine: Sendable {
             )
             let call = await PlatformCall(
                 integration: integration, connector: connector, tokens: tokens, rateLimiters: rateLimiters,
-                logger: logger)
+                clock: clock, logger: logger)
             // A refused access token is refreshed once and the push made again; a second refusal is retried later
             // like any failure.
             let result = try await call.run { try await connector.push(request, context: $0) }

@@ -118,7 +118,7 @@ public struct SyncOperationRunner: Sendable {
         }
         let call = await PlatformCall(
             integration: integration, connector: connector, tokens: platforms.tokens,
-            rateLimiters: platforms.rateLimiters, logger: logger)
+            rateLimiters: platforms.rateLimiters, clock: clock, logger: logger)
         var cursor = try await database.changeCursor(integrationID: integrationID)
         do {
             while !Task.isCancelled {

@@ -35,6 +35,7 @@ import Testing
     }
 
     /// The invoice as someone edits it in the books at `seconds`.
+    @discardableResult
     func ledgerEdit(_ pushed: Pushed, total: String, at seconds: Int64, voided: Bool = false) -> RemoteRecord {
         var data: [String: JSONValue] = [
             "number": "INV-1", "customer_id": "C1", "currency": "INR", "total": .string(total),
