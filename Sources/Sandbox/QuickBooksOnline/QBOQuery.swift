@@ -1,0 +1,202 @@
+import Accounting
+import Foundation
+
+/// The QuickBooks Online query language's subset (platforms.md §1.6): `SELECT * | count(*) FROM <Entity>
+/// [WHERE <field> <op> <value> [AND …]] [ORDERBY <field> [ASC|DESC]] [STARTPOSITION n] [MAXRESULTS n]`, with
+/// `=`, `<`, `>`, `<=`, `>=`, `IN (…)` and `LIKE` (`%` only). `OR` is refused, as QuickBooks refuses it.
+struct QBOQuery: Equatable {
+    enum Operator: String {
+        case equal = "=", less = "<", greater = ">", lessOrEqual = "<=", greaterOrEqual = ">=", isIn = "IN", like =
+            "LIKE"
+    }
+
+    struct Condition: Equatable {
+        let field: String
+        let op: Operator
+        let values: [String]
+    }
+
+    var count = false
+    var entity = ""
+    var conditions: [Condition] = []
+    var orderBy: (field: String, descending: Bool)?
+    var startPosition = 1
+    var maxResults = 100
+
+    static func == (lhs: QBOQuery, rhs: QBOQuery) -> Bool {
+        lhs.count == rhs.count && lhs.entity == rhs.entity && lhs.conditions == rhs.conditions
+            && lhs.orderBy?.field == rhs.orderBy?.field && lhs.orderBy?.descending == rhs.orderBy?.descending
+            && lhs.startPosition == rhs.startPosition && lhs.maxResults == rhs.maxResults
+    }
+
+    init(parsing text: String) throws(QBOFault) {
+        var tokens = try Self.tokenize(text)
+        func next() -> String? { tokens.isEmpty ? nil : tokens.removeFirst() }
+        func expect(_ word: String) throws(QBOFault) {
+            guard next()?.uppercased() == word else { throw .parse("expected \(word) in \"\(text)\"") }
+        }
+        try expect("SELECT")
+        switch next() {
+        case "*": break
+        case let token? where token.lowercased() == "count(*)": count = true
+        default: throw .parse("only SELECT * or SELECT count(*) is supported")
+        }
+        try expect("FROM")
+        guard let entity = next() else { throw .parse("missing entity after FROM") }
+        self.entity = entity
+        while let word = next() {
+            switch word.uppercased() {
+            case "WHERE", "AND":
+                guard let field = next(), let opText = next() else { throw .parse("incomplete condition") }
+                guard let op = Operator(rawValue: opText.uppercased()) else {
+                    throw .parse("unsupported operator \(opText)")
+                }
+                var values: [String] = []
+                if op == .isIn {
+                    guard next() == "(" else { throw .parse("IN needs a list in parentheses") }
+                    while let value = next(), value != ")" {
+                        if value != "," { values.append(Self.literal(value)) }
+                    }
+                } else {
+                    guard let value = next() else { throw .parse("missing value for \(field)") }
+                    values = [Self.literal(value)]
+                }
+                conditions.append(Condition(field: field, op: op, values: values))
+            case "OR":
+                throw .parse("OR is not supported")
+            case "ORDERBY", "ORDER":
+                if word.uppercased() == "ORDER" { try expect("BY") }
+                guard let field = next() else { throw .parse("missing field after ORDERBY") }
+                var descending = false
+                if let direction = tokens.first?.uppercased(), direction == "ASC" || direction == "DESC" {
+                    descending = next()?.uppercased() == "DESC"
+                }
+                orderBy = (field, descending)
+            case "STARTPOSITION":
+                guard let value = next().flatMap(Int.init), value >= 1 else { throw .parse("bad STARTPOSITION") }
+                startPosition = value
+            case "MAXRESULTS":
+                guard let value = next().flatMap(Int.init), (1...1000).contains(value) else {
+                    throw .parse("MAXRESULTS must be 1 to 1000")
+                }
+                maxResults = value
+            default:
+                throw .parse("unexpected \(word)")
+            }
+        }
+    }
+
+    /// Whether an entity object matches every condition.
+    func matches(_ object: [String: JSONValue]) -> Bool {
+        conditions.allSatisfy { condition in
+            let actual = Self.value(of: condition.field, in: object)
+            guard let actual else { return false }
+            switch condition.op {
+            case .equal: return Self.compare(actual, condition.values[0]) == .orderedSame
+            case .less: return Self.compare(actual, condition.values[0]) == .orderedAscending
+            case .greater: return Self.compare(actual, condition.values[0]) == .orderedDescending
+            case .lessOrEqual: return Self.compare(actual, condition.values[0]) != .orderedDescending
+            case .greaterOrEqual: return Self.compare(actual, condition.values[0]) != .orderedAscending
+            case .isIn: return condition.values.contains { Self.compare(actual, $0) == .orderedSame }
+            case .like:
+                let pattern = condition.values[0].lowercased()
+                let text = actual.lowercased()
+                let parts = pattern.split(separator: "%", omittingEmptySubsequences: false).map(String.init)
+                if parts.count == 1 { return text == pattern }
+                var rest = Substring(text)
+                for (index, part) in parts.enumerated() where !part.isEmpty {
+                    if index == 0 {
+                        guard rest.hasPrefix(part) else { return false }
+                        rest = rest.dropFirst(part.count)
+                    } else if index == parts.count - 1 {
+                        return rest.hasSuffix(part)
+                    } else {
+                        guard let range = rest.range(of: part) else { return false }
+                        rest = rest[range.upperBound...]
+                    }
+                }
+                return true
+            }
+        }
+    }
+
+    /// A field's value as text; a dotted path reads nested objects, and a reference (`CustomerRef`) its `value`.
+    static func value(of field: String, in object: [String: JSONValue]) -> String? {
+        var current: JSONValue = .object(object)
+        for part in field.split(separator: ".") {
+            guard let member = current[String(part)] else { return nil }
+            current = member
+        }
+        switch current {
+        case .string(let text), .number(let text): return text
+        case .bool(let flag): return flag ? "true" : "false"
+        case .object(let members): return members["value"]?.stringValue
+        default: return nil
+        }
+    }
+
+    static func compare(_ actual: String, _ expected: String) -> ComparisonResult {
+        if let left = Decimal(string: actual), let right = Decimal(string: expected),
+            actual.allSatisfy({ $0.isNumber || $0 == "." || $0 == "-" })
+        {
+            return left == right ? .orderedSame : left < right ? .orderedAscending : .orderedDescending
+        }
+        return actual.lowercased().compare(expected.lowercased())
+    }
+
+    private static func literal(_ token: String) -> String {
+        guard token.hasPrefix("'"), token.hasSuffix("'"), token.count >= 2 else { return token }
+        return String(token.dropFirst().dropLast()).replacingOccurrences(of: "\\'", with: "'")
+    }
+
+    /// Words, quoted strings (`\'` escapes a quote), operators and parentheses.
+    private static func tokenize(_ text: String) throws(QBOFault) -> [String] {
+        var tokens: [String] = []
+        var characters = Array(text)[...]
+        while let first = characters.first {
+            if first.isWhitespace {
+                characters = characters.dropFirst()
+            } else if first == "'" {
+                var token = "'"
+                characters = characters.dropFirst()
+                var closed = false
+                while let character = characters.first {
+                    characters = characters.dropFirst()
+                    if character == "\\", let escaped = characters.first {
+                        token += "\\\(escaped)"
+                        characters = characters.dropFirst()
+                    } else if character == "'" {
+                        closed = true
+                        break
+                    } else {
+                        token.append(character)
+                    }
+                }
+                guard closed else { throw .parse("unterminated string") }
+                tokens.append(token + "'")
+            } else if String(characters.prefix(8)).lowercased() == "count(*)" {
+                tokens.append("count(*)")
+                characters = characters.dropFirst(8)
+            } else if "(),".contains(first) {
+                tokens.append(String(first))
+                characters = characters.dropFirst()
+            } else if "<>=".contains(first) {
+                var token = String(first)
+                characters = characters.dropFirst()
+                if let second = characters.first, second == "=" {
+                    token.append(second)
+                    characters = characters.dropFirst()
+                }
+                tokens.append(token)
+            } else {
+                var token = ""
+                while let character = characters.first, !character.isWhitespace, !"<>=,'()".contains(character) {
+                    token.append(character)
+                    characters = characters.dropFirst()
+                }
+                tokens.append(token)
+            }
+        }
+        return tokens
+    }
+}

@@ -1,0 +1,218 @@
+import Accounting
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+extension QuickBooksOnlineSandbox {
+    /// The emulator's HTTP surface: Intuit's OAuth endpoints (authorize consents at once) and the Accounting API
+    /// v3 under `/v3/company/{realmId}`.
+    public nonisolated func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.get("/connect/oauth2") { request, _ in try await self.authorizeRoute(request) }
+        router.post("/oauth2/v1/tokens/bearer") { request, _ in try await self.tokenRoute(request) }
+        router.post("/v2/oauth2/tokens/revoke") { request, _ in try await self.revokeRoute(request) }
+        router.get("/v3/company/{realm}/query") { request, context in
+            let realm = try context.parameters.require("realm")
+            return await self.api(request, realm: realm, batch: false) { _ in
+                try await self.query(realm: realm, text: request.uri.queryParameters.get("query") ?? "")
+            }
+        }
+        router.post("/v3/company/{realm}/query") { request, context in
+            let realm = try context.parameters.require("realm")
+            let body = try await request.body.collect(upTo: 1 << 20)
+            return await self.api(request, realm: realm, batch: false) { _ in
+                try await self.query(realm: realm, text: String(buffer: body))
+            }
+        }
+        router.get("/v3/company/{realm}/{entity}/{id}") { request, context in
+            let realm = try context.parameters.require("realm")
+            let entityPath = try context.parameters.require("entity")
+            let id = try context.parameters.require("id")
+            return await self.api(request, realm: realm, batch: false) { _ in
+                let entity = try Self.entity(entityPath)
+                let object = try await self.perform(realmID: realm) { (company: inout QBOCompany, _) throws(QBOFault) in
+                    guard let object = company.object(entity, id: id) else { throw .notFound(entity, id) }
+                    return object
+                }
+                return (200, [entity: .object(object)])
+            }
+        }
+        router.post("/v3/company/{realm}/{entity}") { request, context in
+            let realm = try context.parameters.require("realm")
+            let entityPath = try context.parameters.require("entity")
+            let body = try await request.body.collect(upTo: 1 << 20)
+            return await self.api(request, realm: realm, batch: false) { _ in
+                let entity = try Self.entity(entityPath)
+                guard case .object(let input) = try? JSONValue(parsing: Array(body.readableBytesView)) else {
+                    throw QBOFault.badRequest("The request body is not a JSON object")
+                }
+                let operation = request.uri.queryParameters.get("operation")
+                let object = try await self.perform(realmID: realm) {
+                    (company: inout QBOCompany, now) throws(QBOFault) in
+                    switch operation {
+                    case "void": return try company.void(entity, input, now: now)
+                    case "delete": return try company.delete(entity, input, now: now)
+                    case nil, "update":
+                        if input["Id"] != nil {
+                            return try company.update(
+                                entity, input, sparse: input["sparse"]?.boolValue == true, now: now)
+                        }
+                        return try company.create(entity, input, now: now)
+                    case let other?:
+                        throw .unsupported("Operation \(other) is not supported")
+                    }
+                }
+                return (200, [entity: .object(object)])
+            }
+        }
+        return router
+    }
+
+    /// Authenticates and limits an API call, replays a `requestid` seen before, and answers Faults in their shape.
+    nonisolated func api(
+        _ request: Request, realm: String, batch: Bool,
+        _ handler: @Sendable (Request) async throws -> (Int, JSONValue)
+    ) async -> Response {
+        let bearer = request.headers[.authorization].flatMap { header -> String? in
+            header.hasPrefix("Bearer ") ? String(header.dropFirst(7)) : nil
+        }
+        switch await admit(realmID: realm, bearer: bearer, batch: batch) {
+        case .refused(let status, let body):
+            return Self.json(status, body)
+        case .admitted:
+            break
+        }
+        let requestID = request.uri.queryParameters.get("requestid")
+        var (status, body): (Int, JSONValue)
+        if let stored = await reply(realmID: realm, requestID: requestID) {
+            (status, body) = stored
+        } else {
+            do {
+                (status, body) = try await handler(request)
+                if case .object(var members) = body {
+                    members["time"] = .string(QBOCompany.time(await now))
+                    body = .object(members)
+                }
+            } catch let fault as QBOFault {
+                (status, body) = (Int(fault.status.code), fault.body(time: QBOCompany.time(await now)))
+            } catch {
+                let fault = QBOFault.badRequest(String(describing: error))
+                (status, body) = (400, fault.body(time: QBOCompany.time(await now)))
+            }
+            if request.method == .post {
+                await remember(realmID: realm, requestID: requestID, status: status, body: body)
+            }
+        }
+        await finish(realmID: realm)
+        return Self.json(status, body)
+    }
+
+    func query(realm: String, text: String) throws(QBOFault) -> (Int, JSONValue) {
+        let query = try QBOQuery(parsing: text)
+        guard let entity = QBOCompany.entityNames[query.entity.lowercased()] else {
+            throw .parse("unknown entity \(query.entity)")
+        }
+        guard let company = companies[realm] else { throw .notFound("Company", realm) }
+        var matches = company.all(entity).filter(query.matches)
+        if query.count {
+            return (200, ["QueryResponse": ["totalCount": .number(String(matches.count))]])
+        }
+        if let order = query.orderBy {
+            matches.sort { left, right in
+                let a = QBOQuery.value(of: order.field, in: left) ?? ""
+                let b = QBOQuery.value(of: order.field, in: right) ?? ""
+                let result = QBOQuery.compare(a, b)
+                return order.descending ? result == .orderedDescending : result == .orderedAscending
+            }
+        }
+        let page = Array(matches.dropFirst(query.startPosition - 1).prefix(query.maxResults))
+        guard !page.isEmpty else { return (200, ["QueryResponse": [:]]) }
+        return (
+            200,
+            [
+                "QueryResponse": [
+                    entity: .array(page.map(JSONValue.object)), "startPosition": .number(String(query.startPosition)),
+                    "maxResults": .number(String(page.count)),
+                ]
+            ]
+        )
+    }
+
+    private nonisolated func authorizeRoute(_ request: Request) async throws -> Response {
+        let parameters = request.uri.queryParameters
+        guard let clientID = parameters.get("client_id"), let redirectURI = parameters.get("redirect_uri"),
+            parameters.get("response_type") == "code"
+        else { return Self.json(400, ["error": "invalid_request"]) }
+        let realmID = parameters.get("realm") ?? "9341453474484455"
+        guard let code = await authorize(clientID: clientID, redirectURI: redirectURI, realmID: realmID) else {
+            return Self.json(400, ["error": "invalid_client"])
+        }
+        guard var components = URLComponents(string: redirectURI) else {
+            return Self.json(400, ["error": "invalid_request"])
+        }
+        var items = components.queryItems ?? []
+        items.append(URLQueryItem(name: "code", value: code))
+        if let state = parameters.get("state") { items.append(URLQueryItem(name: "state", value: state)) }
+        items.append(URLQueryItem(name: "realmId", value: realmID))
+        components.queryItems = items
+        return Response(status: .found, headers: [.location: components.string ?? redirectURI])
+    }
+
+    private nonisolated func tokenRoute(_ request: Request) async throws -> Response {
+        guard let (clientID, secret) = Self.basicCredentials(request.headers[.authorization]) else {
+            return Self.json(401, ["error": "invalid_client"])
+        }
+        let body = try await request.body.collect(upTo: 64 * 1024)
+        var form: [String: String] = [:]
+        for item in URLComponents(string: "?" + String(buffer: body))?.queryItems ?? [] { form[item.name] = item.value }
+        let answer = await token(
+            clientID: clientID, secret: secret, grantType: form["grant_type"] ?? "", code: form["code"],
+            redirectURI: form["redirect_uri"], refreshToken: form["refresh_token"])
+        switch answer {
+        case .error(let status, let code):
+            return Self.json(status, ["error": .string(code)])
+        case .tokens(let access, let refresh, _):
+            return Self.json(
+                200,
+                [
+                    "access_token": .string(access), "refresh_token": .string(refresh), "token_type": "bearer",
+                    "expires_in": .number(String(Int(accessTokenLifetime))),
+                    "x_refresh_token_expires_in": .number(String(Int(refreshTokenLifetime))),
+                ])
+        }
+    }
+
+    private nonisolated func revokeRoute(_ request: Request) async throws -> Response {
+        guard Self.basicCredentials(request.headers[.authorization]) != nil else {
+            return Self.json(401, ["error": "invalid_client"])
+        }
+        let body = try await request.body.collect(upTo: 64 * 1024)
+        guard let token = (try? JSONValue(parsing: Array(body.readableBytesView)))?["token"]?.stringValue else {
+            return Self.json(400, ["error": "invalid_request"])
+        }
+        await revoke(token: token)
+        return Response(status: .ok)
+    }
+
+    static func entity(_ path: String) throws(QBOFault) -> String {
+        guard let entity = QBOCompany.entityNames[path.lowercased()] else {
+            throw .unsupported("Unsupported entity \(path)")
+        }
+        return entity
+    }
+
+    static func basicCredentials(_ header: String?) -> (String, String)? {
+        guard let header, header.hasPrefix("Basic "), let data = Data(base64Encoded: String(header.dropFirst(6))),
+            let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":")
+        else { return nil }
+        return (String(text[..<colon]), String(text[text.index(after: colon)...]))
+    }
+
+    static func json(_ status: Int, _ body: JSONValue) -> Response {
+        Response(
+            status: HTTPResponse.Status(code: status),
+            headers: [.contentType: "application/json", HTTPField.Name("intuit_tid")!: randomToken("1-")],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: body.canonicalString)))
+    }
+}

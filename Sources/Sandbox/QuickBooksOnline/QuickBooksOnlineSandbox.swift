@@ -1,0 +1,230 @@
+import Accounting
+import Foundation
+
+/// The QuickBooks Online emulator's state: companies, OAuth clients and tokens, `requestid` replies, and the
+/// per-realm limits with a count of every request refused for going over them.
+///
+/// Its own clock (real time plus `advance(by:)`) lets tests expire tokens without waiting an hour.
+public actor QuickBooksOnlineSandbox {
+    public struct Limits: Sendable {
+        public var requestsPerMinute = 500
+        public var concurrentRequests = 10
+        public var batchesPerMinute = 40
+        public init() {}
+    }
+
+    struct Grant {
+        let clientID: String
+        let realmID: String
+        let redirectURI: String
+        let expires: Date
+    }
+
+    struct Token {
+        let clientID: String
+        let realmID: String
+        let expires: Date
+    }
+
+    public let limits: Limits
+    public let accessTokenLifetime: TimeInterval
+    public let refreshTokenLifetime: TimeInterval
+    private var offset: TimeInterval = 0
+    private(set) var companies: [String: QBOCompany] = [:]
+    private var clients: [String: String] = [:]
+    private var codes: [String: Grant] = [:]
+    private var accessTokens: [String: Token] = [:]
+    private var refreshTokens: [String: Token] = [:]
+    /// Refresh tokens already exchanged: `invalid_grant` when used again.
+    private var spentRefreshTokens: Set<String> = []
+    private var replies: [String: (status: Int, body: JSONValue)] = [:]
+    private var arrivals: [String: [Date]] = [:]
+    private var batchArrivals: [String: [Date]] = [:]
+    private var inFlight: [String: Int] = [:]
+    /// Requests refused for going over a limit (requests a minute, concurrency, batches a minute).
+    public private(set) var limitViolations = 0
+    /// Requests answered, by realm.
+    public private(set) var requestCounts: [String: Int] = [:]
+    /// While set, every API call answers 503 (a maintenance window).
+    public private(set) var maintenance = false
+
+    public init(
+        limits: Limits = Limits(), accessTokenLifetime: TimeInterval = 3600,
+        refreshTokenLifetime: TimeInterval = 100 * 86_400
+    ) {
+        self.limits = limits
+        self.accessTokenLifetime = accessTokenLifetime
+        self.refreshTokenLifetime = refreshTokenLifetime
+    }
+
+    public var now: Date { Date().addingTimeInterval(offset) }
+
+    /// Moves the emulator's clock on (tokens expire, CDC windows move).
+    public func advance(by seconds: TimeInterval) { offset += seconds }
+
+    public func setMaintenance(_ on: Bool) { maintenance = on }
+
+    /// An OAuth client (app) the emulator accepts.
+    public func registerClient(id: String, secret: String) { clients[id] = secret }
+
+    /// A company, created with its starting chart of accounts, tax codes and an item.
+    @discardableResult
+    public func addCompany(realmID: String) -> String {
+        if companies[realmID] == nil { companies[realmID] = QBOCompany(realmID: realmID, now: now) }
+        return realmID
+    }
+
+    /// The company's objects of one type (for tests and the CLI's summary).
+    public func objects(realmID: String, entity: String) -> [[String: JSONValue]] {
+        companies[realmID]?.all(entity) ?? []
+    }
+
+    /// Gives a valid access token for a realm directly, as if the OAuth dance had happened.
+    public func issueTokens(clientID: String, realmID: String) -> (access: String, refresh: String) {
+        addCompany(realmID: realmID)
+        return mintTokens(clientID: clientID, realmID: realmID)
+    }
+
+    // MARK: OAuth
+
+    func authorize(clientID: String, redirectURI: String, realmID: String) -> String? {
+        guard clients[clientID] != nil else { return nil }
+        addCompany(realmID: realmID)
+        let code = Self.randomToken("AB")
+        codes[code] = Grant(clientID: clientID, realmID: realmID, redirectURI: redirectURI, expires: now + 600)
+        return code
+    }
+
+    enum TokenAnswer {
+        case tokens(access: String, refresh: String, realmID: String)
+        case error(status: Int, code: String)
+    }
+
+    func token(
+        clientID: String, secret: String, grantType: String, code: String?, redirectURI: String?,
+        refreshToken: String?
+    ) -> TokenAnswer {
+        guard let expected = clients[clientID], Self.constantTimeEqual(expected, secret) else {
+            return .error(status: 401, code: "invalid_client")
+        }
+        switch grantType {
+        case "authorization_code":
+            guard let code, let grant = codes.removeValue(forKey: code), grant.clientID == clientID,
+                grant.expires > now, grant.redirectURI == redirectURI
+            else { return .error(status: 400, code: "invalid_grant") }
+            let (access, refresh) = mintTokens(clientID: clientID, realmID: grant.realmID)
+            return .tokens(access: access, refresh: refresh, realmID: grant.realmID)
+        case "refresh_token":
+            guard let refreshToken, !spentRefreshTokens.contains(refreshToken),
+                let token = refreshTokens.removeValue(forKey: refreshToken), token.clientID == clientID,
+                token.expires > now
+            else { return .error(status: 400, code: "invalid_grant") }
+            spentRefreshTokens.insert(refreshToken)
+            let (access, refresh) = mintTokens(clientID: clientID, realmID: token.realmID)
+            return .tokens(access: access, refresh: refresh, realmID: token.realmID)
+        default:
+            return .error(status: 400, code: "unsupported_grant_type")
+        }
+    }
+
+    /// Revoking either token disconnects the app from the company: both stop working.
+    func revoke(token: String) {
+        let realm = accessTokens[token]?.realmID ?? refreshTokens[token]?.realmID
+        guard let realm else { return }
+        accessTokens = accessTokens.filter { $0.value.realmID != realm }
+        refreshTokens = refreshTokens.filter { $0.value.realmID != realm }
+    }
+
+    private func mintTokens(clientID: String, realmID: String) -> (String, String) {
+        let access = Self.randomToken("eyJ")
+        let refresh = Self.randomToken("AB11")
+        accessTokens[access] = Token(clientID: clientID, realmID: realmID, expires: now + accessTokenLifetime)
+        refreshTokens[refresh] = Token(clientID: clientID, realmID: realmID, expires: now + refreshTokenLifetime)
+        return (access, refresh)
+    }
+
+    // MARK: API calls
+
+    enum Admission {
+        case admitted
+        case refused(status: Int, body: JSONValue)
+    }
+
+    /// Authenticates a call and counts it against the realm's limits (a refused one is a limit violation).
+    func admit(realmID: String, bearer: String?, batch: Bool) -> Admission {
+        let time = QBOCompany.time(now)
+        guard let bearer, let token = accessTokens[bearer], token.realmID == realmID else {
+            return .refused(
+                status: 401,
+                body: gatewayUnauthorizedBody(
+                    detail: "Token invalid or not authorized for this realm", epochMillis: epochMillis))
+        }
+        guard token.expires > now else {
+            return .refused(
+                status: 401, body: gatewayUnauthorizedBody(detail: "Token expired", epochMillis: epochMillis))
+        }
+        guard companies[realmID] != nil else {
+            return .refused(status: 400, body: QBOFault.notFound("Company", realmID).body(time: time))
+        }
+        if maintenance { return .refused(status: 503, body: QBOFault.maintenance.body(time: time)) }
+        let minuteAgo = now - 60
+        var recent = arrivals[realmID, default: []].filter { $0 > minuteAgo }
+        var recentBatches = batchArrivals[realmID, default: []].filter { $0 > minuteAgo }
+        let overRate = recent.count >= limits.requestsPerMinute
+        let overConcurrency = inFlight[realmID, default: 0] >= limits.concurrentRequests
+        let overBatches = batch && recentBatches.count >= limits.batchesPerMinute
+        recent.append(now)
+        arrivals[realmID] = recent
+        if batch {
+            recentBatches.append(now)
+            batchArrivals[realmID] = recentBatches
+        }
+        if overRate || overConcurrency || overBatches {
+            limitViolations += 1
+            return .refused(status: 429, body: QBOFault.throttled.body(time: time))
+        }
+        inFlight[realmID, default: 0] += 1
+        requestCounts[realmID, default: 0] += 1
+        return .admitted
+    }
+
+    func finish(realmID: String) { inFlight[realmID, default: 1] -= 1 }
+
+    /// The stored answer to an earlier request with the same `requestid`, if any.
+    func reply(realmID: String, requestID: String?) -> (status: Int, body: JSONValue)? {
+        guard let requestID else { return nil }
+        return replies["\(realmID) \(requestID)"]
+    }
+
+    func remember(realmID: String, requestID: String?, status: Int, body: JSONValue) {
+        guard let requestID else { return }
+        replies["\(realmID) \(requestID)"] = (status, body)
+    }
+
+    /// Runs one operation on a company, returning its answer (a Fault for what QuickBooks refuses).
+    func perform<T: Sendable>(
+        realmID: String, _ operation: @Sendable (inout QBOCompany, Date) throws(QBOFault) -> T
+    ) throws(QBOFault) -> T {
+        guard var company = companies[realmID] else { throw .notFound("Company", realmID) }
+        let result = try operation(&company, now)
+        companies[realmID] = company
+        return result
+    }
+
+    var epochMillis: Int64 { Int64(now.timeIntervalSince1970 * 1000) }
+
+    static func randomToken(_ prefix: String) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let characters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        return prefix + String((0..<40).map { _ in characters[Int(generator.next() % UInt64(characters.count))] })
+    }
+
+    static func constantTimeEqual(_ left: String, _ right: String) -> Bool {
+        let a = Array(left.utf8)
+        let b = Array(right.utf8)
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for index in a.indices { difference |= a[index] ^ b[index] }
+        return difference == 0
+    }
+}
