@@ -118,28 +118,6 @@ public struct PushResult: Sendable, Hashable {
     }
 }
 
-/// A record as the platform holds it, in canonical form.
-public struct RemoteRecord: Sendable, Hashable {
-    public var recordType: RecordType
-    public var remoteID: String
-    public var remoteVersion: String?
-    public var updatedAt: Timestamp
-    public var deleted: Bool
-    public var data: JSONValue
-
-    public init(
-        recordType: RecordType, remoteID: String, remoteVersion: String?, updatedAt: Timestamp, deleted: Bool,
-        data: JSONValue
-    ) {
-        self.recordType = recordType
-        self.remoteID = remoteID
-        self.remoteVersion = remoteVersion
-        self.updatedAt = updatedAt
-        self.deleted = deleted
-        self.data = data
-    }
-}
-
 /// One page of a platform's change feed.
 public struct ChangePage: Sendable, Hashable {
     public var changes: [RemoteRecord]

@@ -1,32 +1,7 @@
 import Accounting
 import GRDB
 
-/// A change heard from a platform (its change feed, or a record fetched after a webhook), in canonical form.
-///
-/// References to other records in `data` (`customer_id`, `invoice_id`, `allocations[].invoice_id`) hold the
-/// platform's ids; a voided document has `"voided": true`.
-public struct LedgerChange: Sendable, Hashable {
-    public var recordType: RecordType
-    public var remoteID: String
-    /// The platform's version of the record (QuickBooks `SyncToken`, …); `nil` where it has none, and then the
-    /// modification instant stands for it.
-    public var remoteVersion: String?
-    public var updatedAt: Timestamp
-    public var deleted: Bool
-    public var data: JSONValue
-
-    public init(
-        recordType: RecordType, remoteID: String, remoteVersion: String?, updatedAt: Timestamp, deleted: Bool,
-        data: JSONValue
-    ) {
-        self.recordType = recordType
-        self.remoteID = remoteID
-        self.remoteVersion = remoteVersion
-        self.updatedAt = updatedAt
-        self.deleted = deleted
-        self.data = data
-    }
-
+extension RemoteRecord {
     /// What identifies this version of the record among the changes heard.
     var versionKey: String { remoteVersion ?? "at:\(updatedAt.microsecondsSinceEpoch)" }
 }
@@ -65,7 +40,7 @@ extension AppDatabase {
     @discardableResult
     public func recordLedgerChanges(
         integrationID: String,
-        _ changes: [LedgerChange],
+        _ changes: [RemoteRecord],
         source: String,
         cursor: String?? = nil,
         operation: (id: String, leaseUntil: Timestamp)? = nil,

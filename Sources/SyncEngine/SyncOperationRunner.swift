@@ -137,7 +137,7 @@ public struct SyncOperationRunner: Sendable {
                 }
                 let next = page.nextCursor ?? cursor
                 try await database.recordLedgerChanges(
-                    integrationID: integrationID, page.changes.map(LedgerChange.init), source: "change_feed",
+                    integrationID: integrationID, page.changes, source: "change_feed",
                     cursor: .some(next), operation: (operationID, clock.now().adding(lease)), at: clock.now())
                 cursor = next
                 while try await database.processLedgerChanges(integrationID: integrationID, at: clock.now())
@@ -173,14 +173,6 @@ public struct SyncOperationRunner: Sendable {
                     max(retry.delay(afterAttempt: 1, retryAfter: nil, using: &random), .seconds(30))),
                 at: clock.now())
         }
-    }
-}
-
-extension LedgerChange {
-    init(_ record: RemoteRecord) {
-        self.init(
-            recordType: record.recordType, remoteID: record.remoteID, remoteVersion: record.remoteVersion,
-            updatedAt: record.updatedAt, deleted: record.deleted, data: record.data)
     }
 }
 

@@ -54,11 +54,7 @@ import Testing
                 data: ["total": "57820.00", "due_date": "2026-11-24"])
             try await database.recordLedgerChanges(
                 integrationID: integrationID,
-                [
-                    LedgerChange(
-                        recordType: .invoice, remoteID: remoteID, remoteVersion: edit.remoteVersion,
-                        updatedAt: edit.updatedAt, deleted: false, data: edit.data)
-                ], source: "webhook", at: .now())
+                [edit], source: "webhook", at: .now())
             #expect(try await database.processLedgerChanges(at: .now()).conflicts == 1)
             #expect(try await engine.runDueJobs() == 0)
 
