@@ -63,6 +63,18 @@ extension Request {
     func query(_ name: String) -> String? {
         uri.queryParameters[Substring(name)].map(String.init)
     }
+
+    /// A query parameter naming one of `Value`'s cases, or `nil` when absent.
+    /// - Throws: a 422 problem listing the allowed values when it names none.
+    func query<Value: RawRepresentable & CaseIterable>(_ name: String, as _: Value.Type) throws -> Value?
+    where Value.RawValue == String {
+        guard let text = query(name) else { return nil }
+        guard let value = Value(rawValue: text) else {
+            let allowed = Value.allCases.map(\.rawValue).joined(separator: ", ")
+            throw Problem.invalid([FieldError(field: name, message: "must be one of \(allowed)")])
+        }
+        return value
+    }
 }
 
 extension Timestamp {

@@ -115,12 +115,9 @@ extension AppDatabase {
                 ])
         case .useLocal:
             // Billing's version goes on to the books, over the version just heard (which the push must name).
-            try db.execute(
-                sql: """
-                    UPDATE synchronized_records SET remote_version = ?, remote_updated_at = ?
-                    WHERE record_id = ? AND integration_id = ?
-                    """,
-                arguments: [change.remoteVersion, change.remoteUpdatedAt, recordID, integration.id])
+            try rememberRemoteVersion(
+                change.remoteVersion, updatedAt: change.remoteUpdatedAt, recordID: recordID,
+                integrationID: integration.id, db: db)
         case .useRemote, .custom:
             try supersedeOpenJobs(
                 integrationID: integration.id, recordID: recordID, upToVersion: localVersion, conflictID: id, at: now,
@@ -184,15 +181,9 @@ extension AppDatabase {
             let resolution: Conflict.Resolution
             var values: JSONValue?
             var audit = try AuditLog(db)
-            try db.execute(
-                sql: """
-                    UPDATE synchronized_records SET remote_version = ?, remote_updated_at = ?
-                    WHERE record_id = ? AND integration_id = ?
-                    """,
-                arguments: [
-                    conflict.remote.version, conflict.remote.updatedAt.microsecondsSinceEpoch, conflict.recordID,
-                    conflict.integrationID,
-                ])
+            try Self.rememberRemoteVersion(
+                conflict.remote.version, updatedAt: conflict.remote.updatedAt.microsecondsSinceEpoch,
+                recordID: conflict.recordID, integrationID: conflict.integrationID, db: db)
             switch decision {
             case .useLocal:
                 resolution = .useLocal
@@ -281,6 +272,18 @@ extension AppDatabase {
                 at: now, db: db)
             return resolved
         }
+    }
+
+    /// The books' version of the record as heard, so the next push names it (QuickBooks' `SyncToken`).
+    private static func rememberRemoteVersion(
+        _ version: String, updatedAt: Int64, recordID: String, integrationID: String, db: Database
+    ) throws {
+        try db.execute(
+            sql: """
+                UPDATE synchronized_records SET remote_version = ?, remote_updated_at = ?
+                WHERE record_id = ? AND integration_id = ?
+                """,
+            arguments: [version, updatedAt, recordID, integrationID])
     }
 
     private static func markResolved(

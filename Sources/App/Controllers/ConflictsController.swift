@@ -18,14 +18,7 @@ struct ConflictsController {
 
     @Sendable func list(request: Request, context: AppRequestContext) async throws -> JSONResponse {
         let principal = try context.require(.viewer)
-        var status: Conflict.Status?
-        if let text = request.query("status") {
-            guard let parsed = Conflict.Status(rawValue: text) else {
-                let allowed = Conflict.Status.allCases.map(\.rawValue).joined(separator: ", ")
-                throw Problem.invalid([FieldError(field: "status", message: "must be one of \(allowed)")])
-            }
-            status = parsed
-        }
+        let status = try request.query("status", as: Conflict.Status.self)
         let page = try await database.conflicts(
             status: status, integrationID: request.query("integration_id"), tenantID: principal.tenantID,
             page: request.pageRequest())

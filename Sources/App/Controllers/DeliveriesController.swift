@@ -19,14 +19,7 @@ struct DeliveriesController {
 
     @Sendable func list(request: Request, context: AppRequestContext) async throws -> JSONResponse {
         let principal = try context.require(.viewer)
-        var status: DeliveryStatus?
-        if let text = request.query("status") {
-            guard let value = DeliveryStatus(rawValue: text) else {
-                let allowed = DeliveryStatus.allCases.map(\.rawValue).joined(separator: ", ")
-                throw Problem.invalid([FieldError(field: "status", message: "must be one of \(allowed)")])
-            }
-            status = value
-        }
+        let status = try request.query("status", as: DeliveryStatus.self)
         let page = try await database.deliveries(
             status: status,
             source: request.query("source"),

@@ -16,14 +16,7 @@ struct JobsController {
 
     @Sendable func list(request: Request, context: AppRequestContext) async throws -> JSONResponse {
         let principal = try context.require(.viewer)
-        var status: Job.Status?
-        if let text = request.query("status") {
-            guard let parsed = Job.Status(rawValue: text) else {
-                let allowed = Job.Status.allCases.map(\.rawValue).joined(separator: ", ")
-                throw Problem.invalid([FieldError(field: "status", message: "must be one of \(allowed)")])
-            }
-            status = parsed
-        }
+        let status = try request.query("status", as: Job.Status.self)
         let page = try await database.jobs(
             status: status, integrationID: request.query("integration_id"), tenantID: principal.tenantID,
             page: request.pageRequest())

@@ -17,14 +17,7 @@ struct RecordsController {
 
     @Sendable func list(request: Request, context: AppRequestContext) async throws -> JSONResponse {
         let principal = try context.require(.viewer)
-        var recordType = request.query("type")
-        if let type = recordType {
-            guard RecordType(rawValue: type) != nil else {
-                let allowed = RecordType.allCases.map(\.rawValue).joined(separator: ", ")
-                throw Problem.invalid([FieldError(field: "type", message: "must be one of \(allowed)")])
-            }
-            recordType = type
-        }
+        let recordType = try request.query("type", as: RecordType.self)?.rawValue
         let page = try await database.records(
             tenantID: principal.tenantID ?? request.query("tenant_id"),
             recordType: recordType,

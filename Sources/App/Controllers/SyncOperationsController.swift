@@ -37,14 +37,7 @@ struct SyncOperationsController {
 
     @Sendable func list(request: Request, context: AppRequestContext) async throws -> JSONResponse {
         let principal = try context.require(.viewer)
-        var status: SyncOperation.Status?
-        if let text = request.query("status") {
-            guard let parsed = SyncOperation.Status(rawValue: text) else {
-                let allowed = SyncOperation.Status.allCases.map(\.rawValue).joined(separator: ", ")
-                throw Problem.invalid([FieldError(field: "status", message: "must be one of \(allowed)")])
-            }
-            status = parsed
-        }
+        let status = try request.query("status", as: SyncOperation.Status.self)
         let page = try await database.syncOperations(
             integrationID: request.query("integration_id"), status: status, tenantID: principal.tenantID,
             page: request.pageRequest())

@@ -42,9 +42,6 @@ struct QBOCompany: Sendable {
         }
     }
 
-    /// Deleted objects, as CDC reports them.
-    func tombstones(_ entity: String) -> [Object] { Array((deleted[entity] ?? [:]).values) }
-
     // MARK: Writes
 
     mutating func create(_ entity: String, _ input: Object, now: Date) throws(QBOFault) -> Object {

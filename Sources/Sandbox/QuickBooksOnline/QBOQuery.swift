@@ -4,13 +4,13 @@ import Foundation
 /// The QuickBooks Online query language's subset (platforms.md §1.6): `SELECT * | count(*) FROM <Entity>
 /// [WHERE <field> <op> <value> [AND …]] [ORDERBY <field> [ASC|DESC]] [STARTPOSITION n] [MAXRESULTS n]`, with
 /// `=`, `<`, `>`, `<=`, `>=`, `IN (…)` and `LIKE` (`%` only). `OR` is refused, as QuickBooks refuses it.
-struct QBOQuery: Equatable {
+struct QBOQuery {
     enum Operator: String {
         case equal = "=", less = "<", greater = ">", lessOrEqual = "<=", greaterOrEqual = ">=", isIn = "IN", like =
             "LIKE"
     }
 
-    struct Condition: Equatable {
+    struct Condition {
         let field: String
         let op: Operator
         let values: [String]
@@ -22,12 +22,6 @@ struct QBOQuery: Equatable {
     var orderBy: (field: String, descending: Bool)?
     var startPosition = 1
     var maxResults = 100
-
-    static func == (lhs: QBOQuery, rhs: QBOQuery) -> Bool {
-        lhs.count == rhs.count && lhs.entity == rhs.entity && lhs.conditions == rhs.conditions
-            && lhs.orderBy?.field == rhs.orderBy?.field && lhs.orderBy?.descending == rhs.orderBy?.descending
-            && lhs.startPosition == rhs.startPosition && lhs.maxResults == rhs.maxResults
-    }
 
     init(parsing text: String) throws(QBOFault) {
         var tokens = try Self.tokenize(text)
