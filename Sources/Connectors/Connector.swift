@@ -15,6 +15,12 @@ public protocol Connector: Sendable {
     /// the same key may come again after a timeout or a worker's crash, and must not make a second write.
     func push(_ request: PushRequest, context: ConnectorContext) async throws -> PushResult
 
+    /// Several pushes of one integration in as few calls as the platform allows (up to
+    /// `capabilities.maximumBatchSize` each): one result per request, in order. A thrown error is every request's.
+    func push(batch requests: [PushRequest], context: ConnectorContext) async throws -> [Result<
+        PushResult, ConnectorError
+    >]
+
     /// The platform's current copy of one record, or `nil` when it no longer exists.
     func pull(recordType: RecordType, remoteID: String, context: ConnectorContext) async throws -> RemoteRecord?
 
@@ -27,6 +33,24 @@ public protocol Connector: Sendable {
     /// The platform's OAuth 2.0 endpoints for an integration with these settings (its documented URLs for the
     /// chosen `environment`, with the overrides applied), or `nil` for a platform connected some other way.
     func oauthEndpoints(settings: JSONValue) -> OAuthEndpoints?
+}
+
+extension Connector {
+    /// One push after the other, for a platform without batches.
+    public func push(batch requests: [PushRequest], context: ConnectorContext) async throws -> [Result<
+        PushResult, ConnectorError
+    >] {
+        var results: [Result<PushResult, ConnectorError>] = []
+        for request in requests {
+            do {
+                results.append(.success(try await push(request, context: context)))
+            } catch let error as ConnectorError {
+                if case .authentication = error { throw error }
+                results.append(.failure(error))
+            }
+        }
+        return results
+    }
 }
 
 /// What a platform offers beyond the basics.
@@ -70,6 +94,9 @@ public struct PushRequest: Sendable, Hashable {
     public var remoteVersion: String?
     /// The same for every attempt of this change: the platform's own idempotency key where it has one.
     public var idempotencyKey: String
+    /// Which attempt this is, from 1. A later attempt may follow one whose outcome is unknown (a timeout after the
+    /// request was sent, a worker that died): the record may already be in the books.
+    public var attempt: Int
     /// Billing's codes mapped to the platform's ids (the integration's whole mapping, with its defaults).
     public var mappings: CodeMappings
     /// The platform's ids of the records this one refers to (its customer, the invoices a payment is allocated
@@ -87,6 +114,7 @@ public struct PushRequest: Sendable, Hashable {
         remoteID: String?,
         remoteVersion: String? = nil,
         idempotencyKey: String,
+        attempt: Int = 1,
         mappings: CodeMappings,
         references: [RecordReference: String] = [:]
     ) {
@@ -100,6 +128,7 @@ public struct PushRequest: Sendable, Hashable {
         self.remoteID = remoteID
         self.remoteVersion = remoteVersion
         self.idempotencyKey = idempotencyKey
+        self.attempt = attempt
         self.mappings = mappings
         self.references = references
     }

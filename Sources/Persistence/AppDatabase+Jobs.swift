@@ -67,14 +67,18 @@ extension AppDatabase {
     /// Runnable: pending and due, or running under an expired lease (its worker died: the lost attempt is recorded
     /// as `abandoned` and counts), of a connected integration on one of `platforms` (those the worker has a
     /// connector for), with no earlier job of the same (integration, record) still open, and within
-    /// `perIntegration` running jobs of one integration.
+    /// `perIntegration` running jobs of one integration. An integration whose platform takes writes in batches
+    /// (`batching`: its jobs at once per integration) may have that many running, and they are counted apart from
+    /// `limit`, up to `batchedLimit` in all.
     public func claimJobs(
         worker: String,
         platforms: Set<Platform>,
         now: Timestamp,
         lease: Duration,
         limit: Int,
-        perIntegration: Int
+        perIntegration: Int,
+        batching: [Platform: Int] = [:],
+        batchedLimit: Int = 0
     ) async throws -> [ClaimedJob] {
         let leaseMicros = lease.wholeMicroseconds
         guard !platforms.isEmpty else { return [] }
@@ -91,7 +95,9 @@ extension AppDatabase {
                     WHERE e.integration_id = j.integration_id AND e.record_id = j.record_id AND e.seq < j.seq
                         AND e.status IN ('pending', 'running', 'needs_mapping', 'held'))
                 """
-            let arguments: StatementArguments = ["now": now.microsecondsSinceEpoch, "scan": limit * 2]
+            let arguments: StatementArguments = [
+                "now": now.microsecondsSinceEpoch, "scan": (limit + batchedLimit) * 2,
+            ]
             let candidates =
                 try Row.fetchAll(
                     db,
@@ -125,10 +131,24 @@ extension AppDatabase {
                     arguments: [now.microsecondsSinceEpoch]
                 ).map { ($0[0] as String, $0[1] as Int) }
             )
+            var batchSizes: [String: Int] = [:]
+            if !batching.isEmpty {
+                for row in try Row.fetchAll(db, sql: "SELECT id, platform FROM integration_configs") {
+                    if let platform = Platform(rawValue: row["platform"]), let size = batching[platform] {
+                        batchSizes[row["id"]] = size
+                    }
+                }
+            }
             var audit: AuditLog?
             var claimed: [ClaimedJob] = []
-            for var job in candidates where claimed.count < limit {
-                guard running[job.integrationID, default: 0] < perIntegration else { continue }
+            var (singles, batched) = (0, 0)
+            for var job in candidates where singles < limit || batched < batchedLimit {
+                let batchSize = batchSizes[job.integrationID]
+                if batchSize == nil {
+                    guard singles < limit, running[job.integrationID, default: 0] < perIntegration else { continue }
+                } else {
+                    guard batched < batchedLimit, running[job.integrationID, default: 0] < batchSize! else { continue }
+                }
                 if job.status == .running {
                     try Self.recordAttempt(
                         of: job, outcome: "abandoned",
@@ -171,6 +191,7 @@ extension AppDatabase {
                     arguments: [job.recordID, job.integrationID]
                 )
                 running[job.integrationID, default: 0] += 1
+                if batchSize == nil { singles += 1 } else { batched += 1 }
                 claimed.append(
                     ClaimedJob(
                         job: job,

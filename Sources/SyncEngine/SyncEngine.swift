@@ -16,11 +16,17 @@ public struct SyncEngine: Sendable {
         public var perIntegration: Int
         /// How long a claim holds before another worker may take the job over.
         public var lease: Duration
+        /// Jobs claimed at once for integrations whose platform takes batches (up to 4 batches per integration
+        /// each round), besides `concurrency`; their pushes go in as few platform calls as the batches allow.
+        public var batchedJobs: Int
 
-        public init(concurrency: Int = 16, perIntegration: Int = 4, lease: Duration = .seconds(60)) {
+        public init(
+            concurrency: Int = 16, perIntegration: Int = 4, lease: Duration = .seconds(60), batchedJobs: Int = 240
+        ) {
             self.concurrency = concurrency
             self.perIntegration = perIntegration
             self.lease = lease
+            self.batchedJobs = batchedJobs
         }
     }
 
@@ -60,27 +66,50 @@ public struct SyncEngine: Sendable {
     /// - Returns: how many jobs ran.
     @discardableResult
     public func runDueJobs() async throws -> Int {
+        var batching: [Platform: Int] = [:]
+        for (platform, connector) in connectors where connector.capabilities.maximumBatchSize > 1 {
+            batching[platform] = connector.capabilities.maximumBatchSize * 4
+        }
         let claimed = try await database.claimJobs(
             worker: workerID,
             platforms: Set(connectors.keys),
             now: clock.now(),
             lease: limits.lease,
             limit: limits.concurrency,
-            perIntegration: limits.perIntegration
+            perIntegration: limits.perIntegration,
+            batching: batching,
+            batchedLimit: batching.isEmpty ? 0 : limits.batchedJobs
         )
+        let batches = try await batches(for: claimed)
         await withTaskGroup(of: Void.self) { group in
             for job in claimed {
-                group.addTask { await self.run(job) }
+                group.addTask { await self.run(job, batch: batches[job.job.integrationID]) }
             }
         }
         return claimed.count
     }
 
+    /// A batch for each integration of a batching platform with more than one job claimed.
+    private func batches(for claimed: [ClaimedJob]) async throws -> [String: PushBatch] {
+        var batches: [String: PushBatch] = [:]
+        for (integrationID, jobs) in Dictionary(grouping: claimed, by: \.job.integrationID) where jobs.count > 1 {
+            guard let integration = try await database.integration(id: integrationID),
+                let size = connectors[integration.platform]?.capabilities.maximumBatchSize, size > 1
+            else { continue }
+            batches[integrationID] = PushBatch(jobs: jobs.map(\.job.id), size: size)
+        }
+        return batches
+    }
+
     /// Runs one claimed job and records its outcome (unless its lease was lost meanwhile). While the job runs its
     /// lease is renewed every third of the lease, so a slow platform call is not taken for a dead worker.
-    func run(_ claimed: ClaimedJob) async {
+    func run(_ claimed: ClaimedJob, batch: PushBatch? = nil) async {
         let outcome = await withTaskGroup(of: JobOutcome?.self) { group in
-            group.addTask { await self.attempt(claimed) }
+            group.addTask {
+                let outcome = await self.attempt(claimed, batch: batch)
+                await batch?.finished(jobID: claimed.job.id)
+                return outcome
+            }
             group.addTask {
                 await self.heartbeat(claimed)
                 return nil
@@ -119,7 +148,7 @@ public struct SyncEngine: Sendable {
         }
     }
 
-    private func attempt(_ claimed: ClaimedJob) async -> JobOutcome {
+    private func attempt(_ claimed: ClaimedJob, batch: PushBatch?) async -> JobOutcome {
         let job = claimed.job
         do {
             guard let integration = try await database.integration(id: job.integrationID) else {
@@ -162,6 +191,7 @@ public struct SyncEngine: Sendable {
                 remoteID: claimed.remoteID,
                 remoteVersion: claimed.remoteVersion,
                 idempotencyKey: job.idempotencyKey,
+                attempt: job.attempts,
                 mappings: mappings,
                 references: references
             )
@@ -170,13 +200,38 @@ public struct SyncEngine: Sendable {
                 clock: clock, logger: logger)
             // A refused access token is refreshed once and the push made again; a second refusal is retried later
             // like any failure.
-            let result = try await call.run { try await connector.push(request, context: $0) }
+            let result: PushResult
+            switch await batch?.submit(jobID: job.id, request) {
+            case nil:
+                result = try await call.run { try await connector.push(request, context: $0) }
+            case .result(let answered):
+                result = try answered.get()
+            case .lead(let chunk, let requests):
+                let results = await push(requests, connector: connector, call: call)
+                await batch?.deliver(chunk: chunk, results)
+                result = try results[0].get()
+            }
             return .succeeded(remoteID: result.remoteID, remoteVersion: result.remoteVersion)
         } catch let error as ConnectorError {
             return outcome(of: error, claimed: claimed)
         } catch {
             return outcome(
                 of: .retryable(code: "network", message: String(describing: error), retryAfter: nil), claimed: claimed)
+        }
+    }
+
+    /// A chunk of pushes in one platform call (a single push when it is one), each with its own result.
+    private func push(_ requests: [PushRequest], connector: any Connector, call: PlatformCall) async -> [Result<
+        PushResult, any Error
+    >] {
+        do {
+            if requests.count == 1 {
+                return [.success(try await call.run { try await connector.push(requests[0], context: $0) })]
+            }
+            return try await call.run { try await connector.push(batch: requests, context: $0) }
+                .map { $0.mapError { $0 as any Error } }
+        } catch {
+            return Array(repeating: .failure(error), count: requests.count)
         }
     }
 

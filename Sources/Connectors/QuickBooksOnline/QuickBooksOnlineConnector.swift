@@ -1,0 +1,459 @@
+import Accounting
+import Foundation
+import Logging
+
+/// QuickBooks Online (Accounting API v3).
+///
+/// Writes: customers are adopted when one with the same `DisplayName` or email is in the books; invoices and credit
+/// memos carry billing's number as `DocNumber`. Creates carry a `requestid` derived from the job's idempotency key;
+/// a create whose outcome is unknown (no answer after sending, or a later attempt) is first looked for in the books
+/// — by `DocNumber`, `DisplayName`, or Ledgerwire's marker in `PrivateNote` — so nothing is written twice. Updates
+/// carry the `SyncToken` last known; a stale one (Fault 5010) is re-read and the update made once more. Bulk work
+/// goes through `batch`, 30 operations a call.
+///
+/// Reads: one entity (`pull`), the change feed (CDC from a cursor, 30 days back at most; from no cursor, a listing
+/// of every entity), the chart of accounts, tax codes and items.
+public struct QuickBooksOnlineConnector: Connector {
+    public static let minorVersion = 75
+    public static let scope = "com.intuit.quickbooks.accounting"
+    public static let productionAPI = URL(string: "https://quickbooks.api.intuit.com")!
+    public static let sandboxAPI = URL(string: "https://sandbox-quickbooks.api.intuit.com")!
+    /// How far back CDC reaches.
+    public static let changeWindow: Duration = .seconds(30 * 86_400)
+    /// The entities Ledgerwire syncs, as CDC and webhooks name them.
+    static let syncedEntities = ["Customer", "Invoice", "Payment", "CreditMemo", "RefundReceipt"]
+
+    public let platform: Platform = .quickBooksOnline
+    /// QuickBooks' limits per realm: 500 requests a minute, 10 at once, 40 batches a minute. The windows are kept a
+    /// second longer than QuickBooks' so that requests arriving late cannot crowd into one of its minutes.
+    public let capabilities = ConnectorCapabilities(
+        webhooks: true, maximumBatchSize: 30, changeFeed: true,
+        rateLimit: RateLimitPolicy(
+            windows: [
+                .init(limit: 500, period: .seconds(61)), .init(name: "batch", limit: 40, period: .seconds(61)),
+            ],
+            maxConcurrent: 10))
+
+    public init() {}
+
+    /// `api_base_url` from the settings, else the documented host of the `environment` (production by default).
+    public static func apiBaseURL(settings: JSONValue) -> URL {
+        if let url = settings["api_base_url"]?.stringValue.flatMap(URL.init(string:)) { return url }
+        return settings["environment"]?.stringValue == "sandbox" ? sandboxAPI : productionAPI
+    }
+
+    public func oauthEndpoints(settings: JSONValue) -> OAuthEndpoints? {
+        OAuthEndpoints(
+            authorizeURL: URL(string: "https://appcenter.intuit.com/connect/oauth2")!,
+            tokenURL: URL(string: "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer")!,
+            revokeURL: URL(string: "https://developer.api.intuit.com/v2/oauth2/tokens/revoke")!,
+            scopes: [Self.scope], usesPKCE: false
+        ).overridden(by: settings)
+    }
+
+    // MARK: Writes
+
+    public func push(_ request: PushRequest, context: ConnectorContext) async throws -> PushResult {
+        let session = try await QuickBooksOnlineSession(context: context)
+        return try await push(request, session: session)
+    }
+
+    private func push(_ request: PushRequest, session: QuickBooksOnlineSession) async throws(ConnectorError)
+        -> PushResult
+    {
+        switch request.action {
+        case .void:
+            return try await void(request, session: session)
+        case .update where request.remoteID != nil:
+            return try await update(request, session: session)
+        case .create, .update:
+            let body = try QuickBooksOnlineMapping.body(for: request)
+            if request.recordType == .customer || request.attempt > 1,
+                let found = try await existing(request, body: body, session: session)
+            {
+                return try adopt(found, for: request)
+            }
+            return try await create(request, body: body, session: session)
+        }
+    }
+
+    private func create(_ request: PushRequest, body: QuickBooksOnlineMapping.Object, session: QuickBooksOnlineSession)
+        async throws(ConnectorError) -> PushResult
+    {
+        let entity = QuickBooksOnlineMapping.entity(request.recordType)
+        do {
+            let answer = try await session.post(
+                entity.lowercased(), query: [("requestid", QuickBooksOnlineSession.requestID(request.idempotencyKey))],
+                body: .object(body))
+            return try written(answer[entity], for: request)
+        } catch {
+            // Already there (a duplicate name or number), or perhaps written (no answer): look before anything else.
+            let code = QuickBooksOnlineSession.faultCode(error)
+            guard code == "6240" || code == "6140" || QuickBooksOnlineSession.isUncertain(error) else { throw error }
+            if let found = try await existing(request, body: body, session: session) {
+                return try adopt(found, for: request)
+            }
+            throw error
+        }
+    }
+
+    /// A sparse update with the `SyncToken` last known (read first when none is); a stale one is read again and the
+    /// update made once more.
+    private func update(_ request: PushRequest, session: QuickBooksOnlineSession) async throws(ConnectorError)
+        -> PushResult
+    {
+        let entity = QuickBooksOnlineMapping.entity(request.recordType)
+        guard let id = request.remoteID else { throw .validation(code: "no_remote_id", message: "nothing to update") }
+        var body = try QuickBooksOnlineMapping.body(for: request)
+        body["Id"] = .string(id)
+        body["sparse"] = true
+        var token = request.remoteVersion
+        for attempt in 0..<2 {
+            if token == nil { token = try await current(entity, id: id, session: session)["SyncToken"]?.stringValue }
+            body["SyncToken"] = token.map(JSONValue.string) ?? .null
+            do {
+                let answer = try await session.post(entity.lowercased(), body: .object(body))
+                return try written(answer[entity], for: request)
+            } catch {
+                guard QuickBooksOnlineSession.faultCode(error) == "5010", attempt == 0 else { throw error }
+                session.context.logger.info(
+                    "stale SyncToken; reading the current one",
+                    metadata: ["integration.id": "\(request.integrationID)", "remote.id": "\(id)"])
+                token = nil
+            }
+        }
+        throw .retryable(code: "stale_object", message: "QuickBooks kept refusing the SyncToken", retryAfter: nil)
+    }
+
+    /// `?operation=void` with the current `SyncToken` (payments move an invoice's, so it is read first).
+    private func void(_ request: PushRequest, session: QuickBooksOnlineSession) async throws(ConnectorError)
+        -> PushResult
+    {
+        let entity = QuickBooksOnlineMapping.entity(request.recordType)
+        guard request.recordType == .invoice || request.recordType == .payment else {
+            throw .validation(code: "void_unsupported", message: "QuickBooks cannot void a \(entity)")
+        }
+        guard let id = request.remoteID else {
+            throw .validation(code: "no_remote_id", message: "the \(request.recordType.rawValue) is not in QuickBooks")
+        }
+        for attempt in 0..<2 {
+            let current = try await current(entity, id: id, session: session)
+            if current["PrivateNote"]?.stringValue == "Voided" {
+                return PushResult(remoteID: id, remoteVersion: current["SyncToken"]?.stringValue)
+            }
+            do {
+                let answer = try await session.post(
+                    entity.lowercased(), query: [("operation", "void")],
+                    body: ["Id": .string(id), "SyncToken": current["SyncToken"] ?? .null])
+                return PushResult(remoteID: id, remoteVersion: answer[entity]?["SyncToken"]?.stringValue)
+            } catch {
+                guard QuickBooksOnlineSession.faultCode(error) == "5010", attempt == 0 else { throw error }
+            }
+        }
+        throw .retryable(code: "stale_object", message: "QuickBooks kept refusing the SyncToken", retryAfter: nil)
+    }
+
+    private func current(_ entity: String, id: String, session: QuickBooksOnlineSession) async throws(ConnectorError)
+        -> JSONValue
+    {
+        let answer = try await session.get("\(entity.lowercased())/\(id)")
+        guard let object = answer[entity] else {
+            throw .validation(code: "not_found", message: "\(entity) \(id) is no longer in QuickBooks")
+        }
+        return object
+    }
+
+    /// The record already in the books that this push is: the customer with the same `DisplayName` (or email),
+    /// the invoice or credit memo with the same `DocNumber`, the payment or refund with Ledgerwire's marker.
+    private func existing(
+        _ request: PushRequest, body: QuickBooksOnlineMapping.Object, session: QuickBooksOnlineSession
+    ) async throws(ConnectorError) -> JSONValue? {
+        let entity = QuickBooksOnlineMapping.entity(request.recordType)
+        let literal = QuickBooksOnlineSession.literal
+        switch request.recordType {
+        case .customer:
+            if let name = body["DisplayName"]?.stringValue,
+                let found = try await session.query(entity, where: "DisplayName = \(literal(name))").first
+            {
+                return found
+            }
+            if let email = body["PrimaryEmailAddr"]?["Address"]?.stringValue {
+                return try await session.query(entity, where: "PrimaryEmailAddr = \(literal(email))").first
+            }
+            return nil
+        case .invoice, .creditNote:
+            guard let number = body["DocNumber"]?.stringValue else { return nil }
+            return try await session.query(entity, where: "DocNumber = \(literal(number))").first
+        case .payment, .refund:
+            guard let customer = body["CustomerRef"]?["value"]?.stringValue else { return nil }
+            var condition = "CustomerRef = \(literal(customer))"
+            if let date = body["TxnDate"]?.stringValue { condition += " AND TxnDate = \(literal(date))" }
+            let marker = QuickBooksOnlineMapping.marker(request)
+            return try await session.query(entity, where: condition).first {
+                $0["PrivateNote"]?.stringValue == marker
+            }
+        }
+    }
+
+    private func adopt(_ object: JSONValue, for request: PushRequest) throws(ConnectorError) -> PushResult {
+        try written(object, for: request)
+    }
+
+    /// The result of a write, once QuickBooks' amounts are checked against billing's: an invoice or credit memo
+    /// whose total differs by a cent fails the job loudly (a tax code mapped to the wrong rate, usually).
+    private func written(_ object: JSONValue?, for request: PushRequest) throws(ConnectorError) -> PushResult {
+        guard let object, let id = object["Id"]?.stringValue else {
+            throw .retryable(code: "unexpected_answer", message: "QuickBooks' answer has no entity", retryAfter: nil)
+        }
+        let billing: String?
+        switch request.recordType {
+        case .invoice, .creditNote: billing = request.data["total"]?.stringValue
+        case .payment, .refund: billing = request.data["amount"]?.stringValue
+        case .customer: billing = nil
+        }
+        if let billing, request.action != .void,
+            !Self.sameAmount(
+                billing,
+                QuickBooksOnlineMapping.canonical(request.recordType, object)["total"]
+                    ?? QuickBooksOnlineMapping.canonical(request.recordType, object)["amount"])
+        {
+            let theirs = QuickBooksOnlineMapping.canonical(request.recordType, object)
+            let total = (theirs["total"] ?? theirs["amount"])?.stringValue ?? "nothing"
+            throw .validation(
+                code: "total_mismatch",
+                message: "QuickBooks has \(total) for \(request.recordType.rawValue) \(request.localID) "
+                    + "(\(QuickBooksOnlineMapping.entity(request.recordType)) \(id)) but billing's total is \(billing): "
+                    + "check the tax code and account mappings")
+        }
+        return PushResult(remoteID: id, remoteVersion: object["SyncToken"]?.stringValue)
+    }
+
+    static func sameAmount(_ billing: String, _ theirs: JSONValue?) -> Bool {
+        guard let theirs = theirs?.stringValue,
+            let left = try? ScaledDecimal(parsing: billing, maximumFractionDigits: 8).rescaled(to: 8),
+            let right = try? ScaledDecimal(parsing: theirs, maximumFractionDigits: 8).rescaled(to: 8)
+        else { return false }
+        return left == right
+    }
+
+    // MARK: Batches
+
+    public func push(batch requests: [PushRequest], context: ConnectorContext) async throws -> [Result<
+        PushResult, ConnectorError
+    >] {
+        let session = try await QuickBooksOnlineSession(context: context)
+        var results = [Result<PushResult, ConnectorError>?](repeating: nil, count: requests.count)
+        var bodies: [Int: QuickBooksOnlineMapping.Object] = [:]
+        var singles: [Int] = []
+        for (index, request) in requests.enumerated() {
+            let batchable =
+                request.action == .create
+                && [.customer, .invoice, .creditNote].contains(request.recordType)
+                || request.action == .update && request.remoteID != nil && request.remoteVersion != nil
+            guard batchable else {
+                singles.append(index)
+                continue
+            }
+            do {
+                var body = try QuickBooksOnlineMapping.body(for: request)
+                if request.action == .update {
+                    body["Id"] = .string(request.remoteID!)
+                    body["SyncToken"] = .string(request.remoteVersion!)
+                    body["sparse"] = true
+                }
+                bodies[index] = body
+            } catch {
+                results[index] = .failure(error)
+            }
+        }
+        // What is already in the books, found with one query per entity: customers by name, documents by number.
+        let creates = bodies.keys.filter { requests[$0].action == .create }
+        for (type, field) in [
+            (RecordType.customer, "DisplayName"), (.invoice, "DocNumber"), (.creditNote, "DocNumber"),
+        ] {
+            let indices = creates.filter { requests[$0].recordType == type }
+            let values = Set(indices.compactMap { bodies[$0]?[field]?.stringValue })
+            guard !values.isEmpty else { continue }
+            let entity = QuickBooksOnlineMapping.entity(type)
+            let found = try await session.query(
+                entity,
+                where: "\(field) IN (\(values.sorted().map(QuickBooksOnlineSession.literal).joined(separator: ", ")))")
+            var byValue: [String: JSONValue] = [:]
+            for object in found {
+                if let value = object[field]?.stringValue { byValue[value.lowercased()] = object }
+            }
+            for index in indices {
+                guard let value = bodies[index]?[field]?.stringValue, let object = byValue[value.lowercased()] else {
+                    continue
+                }
+                results[index] = Result { () throws(ConnectorError) in try adopt(object, for: requests[index]) }
+                bodies[index] = nil
+            }
+        }
+        let batched = bodies.keys.sorted()
+        if !batched.isEmpty {
+            var items: [JSONValue] = []
+            for index in batched {
+                let entity = QuickBooksOnlineMapping.entity(requests[index].recordType)
+                items.append([
+                    "bId": .string(String(index)), "operation": .string(requests[index].action.rawValue),
+                    entity: .object(bodies[index]!),
+                ])
+            }
+            let key = batched.map { requests[$0].idempotencyKey }.joined(separator: "|")
+            let answer = try await session.post(
+                "batch", query: [("requestid", QuickBooksOnlineSession.requestID(key))],
+                body: ["BatchItemRequest": .array(items)], windows: ["batch"])
+            var answers: [String: JSONValue] = [:]
+            for item in answer["BatchItemResponse"]?.arrayValue ?? [] {
+                if let id = item["bId"]?.stringValue { answers[id] = item }
+            }
+            for index in batched {
+                let request = requests[index]
+                let entity = QuickBooksOnlineMapping.entity(request.recordType)
+                guard let item = answers[String(index)] else {
+                    singles.append(index)
+                    continue
+                }
+                if let fault = QuickBooksOnlineSession.Fault(item["Fault"]) {
+                    // A duplicate is adopted, a stale SyncToken re-read: both as a single push.
+                    if ["6240", "6140", "5010"].contains(fault.code) {
+                        singles.append(index)
+                    } else {
+                        results[index] = .failure(fault.connectorError)
+                    }
+                    continue
+                }
+                results[index] = Result { () throws(ConnectorError) in try written(item[entity], for: request) }
+            }
+        }
+        for index in singles.sorted() {
+            do {
+                results[index] = .success(try await push(requests[index], session: session))
+            } catch {
+                if case .authentication = error { throw error }
+                results[index] = .failure(error)
+            }
+        }
+        return results.map { $0 ?? .failure(.retryable(code: "unanswered", message: "no answer", retryAfter: nil)) }
+    }
+
+    // MARK: Reads
+
+    public func pull(recordType: RecordType, remoteID: String, context: ConnectorContext) async throws -> RemoteRecord?
+    {
+        let session = try await QuickBooksOnlineSession(context: context)
+        let entity = QuickBooksOnlineMapping.entity(recordType)
+        do {
+            let answer = try await session.get("\(entity.lowercased())/\(remoteID)")
+            return answer[entity].flatMap { QuickBooksOnlineMapping.remoteRecord(recordType, $0) }
+        } catch {
+            if QuickBooksOnlineSession.faultCode(error) == "610" { return nil }
+            throw error
+        }
+    }
+
+    /// CDC from the cursor (an instant); from no cursor, every entity listed page by page, and then CDC from the
+    /// instant the listing began. A cursor older than CDC's 30 days is `cursorExpired`.
+    public func changes(since cursor: String?, context: ConnectorContext) async throws -> ChangePage {
+        let session = try await QuickBooksOnlineSession(context: context)
+        let position = FeedPosition(cursor) ?? .listing(entity: 0, start: 1, since: context.now())
+        switch position {
+        case .listing(let entityIndex, let start, let since):
+            let entity = Self.syncedEntities[entityIndex]
+            let pageSize = 1000
+            let answer = try await session.get(
+                "query", query: [("query", "SELECT * FROM \(entity) STARTPOSITION \(start) MAXRESULTS \(pageSize)")])
+            let objects = answer["QueryResponse"]?[entity]?.arrayValue ?? []
+            let type = QuickBooksOnlineMapping.recordType(entity: entity)!
+            let records = objects.compactMap { QuickBooksOnlineMapping.remoteRecord(type, $0) }
+            let next: FeedPosition =
+                objects.count == pageSize
+                ? .listing(entity: entityIndex, start: start + pageSize, since: since)
+                : entityIndex + 1 < Self.syncedEntities.count
+                    ? .listing(entity: entityIndex + 1, start: 1, since: since) : .changedSince(since)
+            let more = if case .listing = next { true } else { false }
+            return ChangePage(changes: records, nextCursor: next.cursor, hasMore: more)
+        case .changedSince(let since):
+            guard since >= context.now().adding(.zero - Self.changeWindow) else {
+                throw ConnectorError.cursorExpired(
+                    message: "QuickBooks' CDC reaches back 30 days; the cursor is from \(since.rfc3339)")
+            }
+            let answer = try await session.get(
+                "cdc",
+                query: [
+                    ("entities", Self.syncedEntities.joined(separator: ",")),
+                    ("changedSince", QuickBooksTime.format(since)),
+                ])
+            var records: [RemoteRecord] = []
+            var latest = since
+            var count = 0
+            for response in answer["CDCResponse"]?.arrayValue ?? [] {
+                for group in response["QueryResponse"]?.arrayValue ?? [] {
+                    for entity in Self.syncedEntities {
+                        guard let objects = group[entity]?.arrayValue,
+                            let type = QuickBooksOnlineMapping.recordType(entity: entity)
+                        else { continue }
+                        for object in objects {
+                            count += 1
+                            guard let record = QuickBooksOnlineMapping.remoteRecord(type, object) else { continue }
+                            records.append(record)
+                            latest = max(latest, record.updatedAt)
+                        }
+                    }
+                }
+            }
+            // CDC answers at most 1000 objects: when it is full, go on from the newest one seen (its versions are
+            // stored once, so reading it again is harmless); else from the instant QuickBooks answered.
+            if count >= 1000 {
+                return ChangePage(changes: records, nextCursor: FeedPosition.changedSince(latest).cursor, hasMore: true)
+            }
+            let answered = answer["time"]?.stringValue.flatMap(QuickBooksTime.parse) ?? latest
+            // A second's overlap: QuickBooks' instants are whole seconds.
+            let next = max(since, answered.adding(.seconds(-1)))
+            return ChangePage(changes: records, nextCursor: FeedPosition.changedSince(next).cursor, hasMore: false)
+        }
+    }
+
+    public func remoteChart(context: ConnectorContext) async throws -> RemoteChart {
+        let session = try await QuickBooksOnlineSession(context: context)
+        func entries(_ entity: String, code: String?) async throws(ConnectorError) -> [RemoteChart.Entry] {
+            try await session.query(entity).compactMap { object in
+                guard let id = object["Id"]?.stringValue else { return nil }
+                return RemoteChart.Entry(
+                    id: id, name: object["Name"]?.stringValue ?? "", code: code.flatMap { object[$0]?.stringValue },
+                    active: object["Active"]?.boolValue ?? true)
+            }
+        }
+        return RemoteChart(
+            accounts: try await entries("Account", code: "AcctNum"), taxCodes: try await entries("TaxCode", code: nil),
+            items: try await entries("Item", code: "Sku"))
+    }
+}
+
+/// Where the change feed is: listing entity `entity` from `start` (a first read), or CDC from an instant.
+enum FeedPosition: Equatable {
+    case listing(entity: Int, start: Int, since: Timestamp)
+    case changedSince(Timestamp)
+
+    init?(_ cursor: String?) {
+        guard let cursor else { return nil }
+        let parts = cursor.split(separator: ":", maxSplits: 3).map(String.init)
+        if parts.count == 4, parts[0] == "list", let entity = Int(parts[1]), let start = Int(parts[2]),
+            let micros = Int64(parts[3]), entity < QuickBooksOnlineConnector.syncedEntities.count
+        {
+            self = .listing(entity: entity, start: start, since: Timestamp(microsecondsSinceEpoch: micros))
+        } else if parts.count == 2, parts[0] == "cdc", let micros = Int64(parts[1]) {
+            self = .changedSince(Timestamp(microsecondsSinceEpoch: micros))
+        } else {
+            return nil
+        }
+    }
+
+    var cursor: String {
+        switch self {
+        case .listing(let entity, let start, let since): "list:\(entity):\(start):\(since.microsecondsSinceEpoch)"
+        case .changedSince(let since): "cdc:\(since.microsecondsSinceEpoch)"
+        }
+    }
+}

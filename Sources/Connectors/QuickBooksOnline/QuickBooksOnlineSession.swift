@@ -1,0 +1,156 @@
+import Accounting
+import Crypto
+import Foundation
+
+/// One integration's calls to the Accounting API v3: the company's URLs (with `minorversion` on every call), the
+/// bearer token, and QuickBooks' answers turned into values or errors.
+struct QuickBooksOnlineSession {
+    /// A `Fault` QuickBooks answered with: the first error's code, message and detail.
+    struct Fault: Error, Hashable {
+        var code: String
+        var message: String
+        var detail: String
+
+        init(code: String, message: String, detail: String) {
+            self.code = code
+            self.message = message
+            self.detail = detail
+        }
+
+        init?(_ json: JSONValue?) {
+            guard let error = json?["Error"]?.arrayValue?.first else { return nil }
+            code = error["code"]?.stringValue ?? ""
+            message = error["Message"]?.stringValue ?? ""
+            detail = error["Detail"]?.stringValue ?? ""
+        }
+
+        /// As the sync engine keeps it: QuickBooks' own words, for the person who must fix the record.
+        var connectorError: ConnectorError {
+            .validation(code: "quickbooks_\(code)", message: "QuickBooks Fault \(code): \(message). \(detail)")
+        }
+    }
+
+    let context: ConnectorContext
+    let realmID: String
+    private let base: URL
+
+    init(context: ConnectorContext) async throws(ConnectorError) {
+        self.context = context
+        guard let realm = try await context.credentials.remoteTenantID(), !realm.isEmpty else {
+            throw .credentialsRefused(message: "no QuickBooks realmId is stored for this integration: connect it again")
+        }
+        realmID = realm
+        base = QuickBooksOnlineConnector.apiBaseURL(settings: context.settings)
+    }
+
+    func get(_ path: String, query: [(String, String)] = []) async throws(ConnectorError) -> JSONValue {
+        try await send("GET", path, query: query, body: nil)
+    }
+
+    func post(
+        _ path: String, query: [(String, String)] = [], body: JSONValue, windows: Set<String> = []
+    ) async throws(ConnectorError) -> JSONValue {
+        try await send("POST", path, query: query, body: body, windows: windows)
+    }
+
+    /// The entities a query finds, every page of them.
+    func query(_ entity: String, where condition: String? = nil) async throws(ConnectorError) -> [JSONValue] {
+        var found: [JSONValue] = []
+        var start = 1
+        let pageSize = 1000
+        while true {
+            var sql = "SELECT * FROM \(entity)"
+            if let condition { sql += " WHERE \(condition)" }
+            sql += " STARTPOSITION \(start) MAXRESULTS \(pageSize)"
+            let answer = try await get("query", query: [("query", sql)])
+            let page = answer["QueryResponse"]?[entity]?.arrayValue ?? []
+            found += page
+            if page.count < pageSize { return found }
+            start += pageSize
+        }
+    }
+
+    /// A string literal for QuickBooks' query language.
+    static func literal(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
+    }
+
+    /// A `requestid` for an idempotency key: the same key always gives the same id, within QuickBooks' 36
+    /// characters for batch requests (50 for the others).
+    static func requestID(_ key: String) -> String {
+        String(SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined().prefix(36))
+    }
+
+    private func send(
+        _ method: String, _ path: String, query: [(String, String)], body: JSONValue?, windows: Set<String> = []
+    ) async throws(ConnectorError) -> JSONValue {
+        var components = URLComponents(
+            url: base.appendingPathComponent("v3/company/\(realmID)/\(path)"), resolvingAgainstBaseURL: false)!
+        components.queryItems =
+            query.map { URLQueryItem(name: $0.0, value: $0.1) }
+            + [URLQueryItem(name: "minorversion", value: String(QuickBooksOnlineConnector.minorVersion))]
+        // `+` is a space to a form decoder; QuickBooks' query text and dates must keep theirs.
+        components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
+        let token = try await context.credentials.accessToken()
+        var headers = [("Authorization", "Bearer \(token)"), ("Accept", "application/json")]
+        if body != nil { headers.append(("Content-Type", "application/json")) }
+        let request = TransportRequest(
+            method: method, url: components.url!, headers: headers.map { (name: $0.0, value: $0.1) },
+            body: body.map { Data($0.canonicalBytes) }, timeout: .seconds(60), rateLimitWindows: windows)
+        let response: TransportResponse
+        do {
+            response = try await context.transport.send(request)
+        } catch {
+            throw Self.error(for: error)
+        }
+        let json = (try? JSONValue(parsing: response.body)) ?? .null
+        switch response.status {
+        case 200..<300:
+            return json
+        case 401:
+            throw .authentication(message: "QuickBooks refused the access token (401)")
+        case 429:
+            throw .retryable(
+                code: "throttled", message: "QuickBooks answered 429 ThrottleExceeded",
+                retryAfter: response.header("retry-after").flatMap(Int.init).map { .seconds($0) })
+        case 500...:
+            throw .retryable(
+                code: "quickbooks_\(response.status)", message: "QuickBooks answered \(response.status)",
+                retryAfter: response.header("retry-after").flatMap(Int.init).map { .seconds($0) })
+        default:
+            if let fault = Fault(json["Fault"]) { throw fault.connectorError }
+            throw .validation(
+                code: "quickbooks_\(response.status)",
+                message:
+                    "QuickBooks answered \(response.status): \(String(decoding: response.body.prefix(500), as: UTF8.self))"
+            )
+        }
+    }
+}
+
+/// What the connector tells apart in the errors a session throws: a Fault, or an exchange whose outcome is unknown.
+extension QuickBooksOnlineSession {
+    /// A request that got no answer. Only a refused connection says nothing was sent; after the others the request
+    /// may have been received and acted on (`isUncertain`).
+    static func error(for error: TransportError) -> ConnectorError {
+        switch error {
+        case .cannotConnect(let message):
+            .retryable(code: "network", message: "QuickBooks could not be reached: \(message)", retryAfter: nil)
+        case .timedOut:
+            .retryable(code: "uncertain", message: "QuickBooks did not answer in time", retryAfter: nil)
+        case .failed(let message):
+            .retryable(code: "uncertain", message: "the exchange with QuickBooks broke: \(message)", retryAfter: nil)
+        }
+    }
+
+    /// The QuickBooks Fault code an error carries, if it is one.
+    static func faultCode(_ error: ConnectorError) -> String? {
+        guard case .validation(let code, _) = error, code.hasPrefix("quickbooks_") else { return nil }
+        return String(code.dropFirst("quickbooks_".count))
+    }
+
+    static func isUncertain(_ error: ConnectorError) -> Bool {
+        if case .retryable("uncertain", _, _) = error { return true }
+        return false
+    }
+}
