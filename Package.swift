@@ -107,6 +107,7 @@ let package = Package(
             name: "Sandbox",
             dependencies: [
                 "Accounting",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -18,6 +18,8 @@ struct QBOCompany: Sendable {
     struct Change: Sendable {
         let entity: String
         let id: String
+        /// As webhooks name it: `Create`, `Update`, `Delete`, `Void`.
+        let operation: String
         let at: Date
     }
 
@@ -57,9 +59,9 @@ struct QBOCompany: Sendable {
         object["sparse"] = false
         let time = Self.time(now)
         object["MetaData"] = ["CreateTime": .string(time), "LastUpdatedTime": .string(time)]
-        try computeTotals(entity, &object, previous: nil)
+        try computeTotals(entity, &object, previous: nil, now: now)
         entities[entity, default: [:]][id] = object
-        changes.append(Change(entity: entity, id: id, at: now))
+        changes.append(Change(entity: entity, id: id, operation: "Create", at: now))
         return object
     }
 
@@ -87,9 +89,9 @@ struct QBOCompany: Sendable {
             meta["LastUpdatedTime"] = .string(Self.time(now))
             object["MetaData"] = .object(meta)
         }
-        try computeTotals(entity, &object, previous: current)
+        try computeTotals(entity, &object, previous: current, now: now)
         entities[entity]?[id] = object
-        changes.append(Change(entity: entity, id: id, at: now))
+        changes.append(Change(entity: entity, id: id, operation: "Update", at: now))
         return object
     }
 
@@ -106,7 +108,7 @@ struct QBOCompany: Sendable {
         {
             throw .businessRule("This invoice has payments applied; remove them before voiding it")
         }
-        if entity == "Payment" { try applyPayment(object, sign: 1) }
+        if entity == "Payment" { try applyPayment(object, sign: 1, now: now) }
         object["TotalAmt"] = 0
         object["Balance"] = 0
         object["PrivateNote"] = "Voided"
@@ -124,7 +126,7 @@ struct QBOCompany: Sendable {
             object["MetaData"] = .object(meta)
         }
         entities[entity]?[id] = object
-        changes.append(Change(entity: entity, id: id, at: now))
+        changes.append(Change(entity: entity, id: id, operation: "Void", at: now))
         return object
     }
 
@@ -136,7 +138,7 @@ struct QBOCompany: Sendable {
         guard let id = input["Id"]?.stringValue else { throw .requiredParameter("Id") }
         guard let object = entities[entity]?[id] else { throw .notFound(entity, id) }
         guard input["SyncToken"]?.stringValue == object["SyncToken"]?.stringValue else { throw .staleObject }
-        if entity == "Payment" { try applyPayment(object, sign: 1) }
+        if entity == "Payment" { try applyPayment(object, sign: 1, now: now) }
         if entity == "Invoice", Self.decimal(object["Balance"]) != Self.decimal(object["TotalAmt"]) {
             throw .businessRule("This invoice has payments applied; remove them before deleting it")
         }
@@ -146,8 +148,26 @@ struct QBOCompany: Sendable {
             "Id": .string(id), "status": "Deleted", "domain": "QBO",
             "MetaData": ["CreateTime": object["MetaData"]?["CreateTime"] ?? .null, "LastUpdatedTime": .string(time)],
         ]
-        changes.append(Change(entity: entity, id: id, at: now))
+        changes.append(Change(entity: entity, id: id, operation: "Delete", at: now))
         return ["Id": .string(id), "status": "Deleted", "domain": "QBO"]
+    }
+
+    // MARK: Change data capture
+
+    /// The entities of `names` changed at or after `since`, each once as it is now (a deleted one as
+    /// `"status": "Deleted"`), oldest change first, at most `limit` in all.
+    func changed(_ names: [String], since: Date, limit: Int) -> [String: [Object]] {
+        var latest: [String: (entity: String, id: String, at: Date)] = [:]
+        for change in changes where change.at >= since && names.contains(change.entity) {
+            latest["\(change.entity) \(change.id)"] = (change.entity, change.id, change.at)
+        }
+        var found: [String: [Object]] = [:]
+        for change in latest.values.sorted(by: { $0.at < $1.at }).prefix(limit) {
+            if let object = entities[change.entity]?[change.id] ?? deleted[change.entity]?[change.id] {
+                found[change.entity, default: []].append(object)
+            }
+        }
+        return found
     }
 
     // MARK: Rules
@@ -183,6 +203,11 @@ struct QBOCompany: Sendable {
                     if let item = detail["ItemRef"]?["value"]?.stringValue, self.object("Item", id: item) == nil {
                         throw .invalidReference("ItemRef")
                     }
+                    if let account = detail["ItemAccountRef"]?["value"]?.stringValue,
+                        self.object("Account", id: account) == nil
+                    {
+                        throw .invalidReference("ItemAccountRef")
+                    }
                     if let code = detail["TaxCodeRef"]?["value"]?.stringValue, !["TAX", "NON"].contains(code),
                         self.object("TaxCode", id: code) == nil
                     {
@@ -215,7 +240,9 @@ struct QBOCompany: Sendable {
 
     /// Server-side amounts: each sales line's `Amount` (from `Qty` × `UnitPrice` when absent), the
     /// `SubTotalLineDetail` line, `TotalAmt` (+ `TxnTaxDetail.TotalTax`) and `Balance`; a payment's allocation.
-    private mutating func computeTotals(_ entity: String, _ object: inout Object, previous: Object?) throws(QBOFault) {
+    private mutating func computeTotals(
+        _ entity: String, _ object: inout Object, previous: Object?, now: Date
+    ) throws(QBOFault) {
         switch entity {
         case "Invoice", "CreditMemo", "RefundReceipt":
             var subtotal = Decimal(0)
@@ -230,6 +257,13 @@ struct QBOCompany: Sendable {
                     let quantity = Self.decimal(detail["Qty"]), let price = Self.decimal(detail["UnitPrice"])
                 {
                     amount = quantity * price
+                }
+                if let amount, case .object(let detail) = members["SalesItemLineDetail"],
+                    let quantity = Self.decimal(detail["Qty"]), let price = Self.decimal(detail["UnitPrice"]),
+                    abs(NSDecimalNumber(decimal: quantity * price - amount).doubleValue) >= 0.005
+                {
+                    throw .businessRule(
+                        "Amount calculation incorrect: Qty \(quantity) * UnitPrice \(price) != Amount \(amount)")
                 }
                 members["Amount"] = Self.number(amount ?? 0)
                 members["Id"] = .string(String(number))
@@ -265,20 +299,20 @@ struct QBOCompany: Sendable {
             }
             object["HomeTotalAmt"] = object["TotalAmt"]
         case "Payment":
-            if let previous { try applyPayment(previous, sign: 1) }
+            if let previous { try applyPayment(previous, sign: 1, now: now) }
             let total = Self.decimal(object["TotalAmt"]) ?? 0
             var applied = Decimal(0)
             for line in object["Line"]?.arrayValue ?? [] {
                 applied += Self.decimal(line["Amount"]) ?? 0
             }
             guard applied <= total else {
-                if let previous { try? applyPayment(previous, sign: -1) }
+                if let previous { try? applyPayment(previous, sign: -1, now: now) }
                 throw .businessRule("The payment's lines apply more than its total amount")
             }
             do {
-                try applyPayment(object, sign: -1)
+                try applyPayment(object, sign: -1, now: now)
             } catch {
-                if let previous { try? applyPayment(previous, sign: -1) }
+                if let previous { try? applyPayment(previous, sign: -1, now: now) }
                 throw error
             }
             object["UnappliedAmt"] = Self.number(total - applied)
@@ -289,7 +323,7 @@ struct QBOCompany: Sendable {
     }
 
     /// Moves the `Balance` of the invoices a payment's lines link to: `sign` −1 applies the payment, +1 undoes it.
-    private mutating func applyPayment(_ payment: Object, sign: Decimal) throws(QBOFault) {
+    private mutating func applyPayment(_ payment: Object, sign: Decimal, now: Date) throws(QBOFault) {
         var updates: [(String, Decimal)] = []
         for line in payment["Line"]?.arrayValue ?? [] {
             let amount = Self.decimal(line["Amount"]) ?? 0
@@ -311,6 +345,11 @@ struct QBOCompany: Sendable {
             entities["Invoice"]?[id]?["Balance"] = Self.number(balance)
             let token = Int(entities["Invoice"]?[id]?["SyncToken"]?.stringValue ?? "0") ?? 0
             entities["Invoice"]?[id]?["SyncToken"] = .string(String(token + 1))
+            if case .object(var meta) = entities["Invoice"]?[id]?["MetaData"] {
+                meta["LastUpdatedTime"] = .string(Self.time(now))
+                entities["Invoice"]?[id]?["MetaData"] = .object(meta)
+            }
+            changes.append(Change(entity: "Invoice", id: id, operation: "Update", at: now))
         }
     }
 
@@ -363,6 +402,15 @@ struct QBOCompany: Sendable {
         var source = value
         NSDecimalRound(&rounded, &source, 2, .bankers)
         return .number(NSDecimalNumber(decimal: rounded).stringValue)
+    }
+
+    /// An instant a client sent (`changedSince`): ISO 8601, with or without fractional seconds.
+    static func date(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: text)
     }
 
     /// QuickBooks' instants: ISO 8601 with the company's offset (the emulator's companies keep UTC).

@@ -25,6 +25,26 @@ extension QuickBooksOnlineSandbox {
                 try await self.query(realm: realm, text: String(buffer: body))
             }
         }
+        router.post("/v3/company/{realm}/batch") { request, context in
+            let realm = try context.parameters.require("realm")
+            let body = try await request.body.collect(upTo: 4 << 20)
+            return await self.api(request, realm: realm, batch: true) { _ in
+                guard
+                    let items = (try? JSONValue(parsing: Array(body.readableBytesView)))?["BatchItemRequest"]?
+                        .arrayValue
+                else { throw QBOFault.badRequest("The request body has no BatchItemRequest") }
+                return try await self.batch(realm: realm, items: items)
+            }
+        }
+        router.get("/v3/company/{realm}/cdc") { request, context in
+            let realm = try context.parameters.require("realm")
+            return await self.api(request, realm: realm, batch: false) { _ in
+                let parameters = request.uri.queryParameters
+                return try await self.changeDataCapture(
+                    realm: realm, entities: parameters.get("entities") ?? "",
+                    changedSince: parameters.get("changedSince"))
+            }
+        }
         router.get("/v3/company/{realm}/{entity}/{id}") { request, context in
             let realm = try context.parameters.require("realm")
             let entityPath = try context.parameters.require("entity")
@@ -104,8 +124,89 @@ extension QuickBooksOnlineSandbox {
                 await remember(realmID: realm, requestID: requestID, status: status, body: body)
             }
         }
+        let delay = await responseDelay
+        if delay > .zero { try? await Task.sleep(for: delay) }
         await finish(realmID: realm)
+        if request.method == .post, await takeDroppedAnswer() {
+            // The write is made; the connection breaks before the answer is whole.
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: ResponseBody { writer in
+                    try await writer.write(ByteBuffer(string: "{\"Inv"))
+                    throw CancellationError()
+                })
+        }
         return Self.json(status, body)
+    }
+
+    /// `POST /batch`: up to 30 operations, each answered on its own (an entity, a `QueryResponse` or a Fault) under
+    /// its `bId`; the call itself succeeds.
+    func batch(realm: String, items: [JSONValue]) throws(QBOFault) -> (Int, JSONValue) {
+        guard items.count <= 30 else {
+            throw .validation("1040", "Batch limit exceeded", "A batch request can have at most 30 items")
+        }
+        var answers: [JSONValue] = []
+        for item in items {
+            let bId = item["bId"] ?? .null
+            do throws(QBOFault) {
+                if let text = item["Query"]?.stringValue {
+                    let (_, answer) = try query(realm: realm, text: text)
+                    answers.append(["bId": bId, "QueryResponse": answer["QueryResponse"] ?? [:]])
+                    continue
+                }
+                guard case .object(let members) = item,
+                    let (key, value) = members.first(where: { QBOCompany.entityNames[$0.key.lowercased()] != nil }),
+                    case .object(let input) = value
+                else { throw .badRequest("A batch item names no entity") }
+                let entity = try Self.entity(key)
+                let operation = item["optionsData"]?.stringValue == "void" ? "void" : item["operation"]?.stringValue
+                let object = try perform(realmID: realm) { (company: inout QBOCompany, now) throws(QBOFault) in
+                    switch operation {
+                    case "create": return try company.create(entity, input, now: now)
+                    case "update":
+                        return try company.update(entity, input, sparse: input["sparse"]?.boolValue == true, now: now)
+                    case "delete": return try company.delete(entity, input, now: now)
+                    case "void": return try company.void(entity, input, now: now)
+                    default: throw .unsupported("Batch operation \(operation ?? "(none)") is not supported")
+                    }
+                }
+                let answer: [String: JSONValue] = ["bId": bId, entity: .object(object)]
+                answers.append(.object(answer))
+            } catch {
+                answers.append(["bId": bId, "Fault": error.body(time: QBOCompany.time(now))["Fault"] ?? .null])
+            }
+        }
+        return (200, ["BatchItemResponse": .array(answers)])
+    }
+
+    /// `GET /cdc`: what changed since `changedSince` (at most 30 days ago), at most 1000 objects.
+    func changeDataCapture(realm: String, entities: String, changedSince: String?) throws(QBOFault) -> (Int, JSONValue)
+    {
+        guard let changedSince, let since = QBOCompany.date(changedSince) else {
+            throw .requiredParameter("changedSince")
+        }
+        guard since >= now.addingTimeInterval(-30 * 86_400) else {
+            throw .validation(
+                "4001", "Invalid changedSince", "changedSince cannot be more than 30 days in the past",
+                element: "changedSince")
+        }
+        var names: [String] = []
+        for name in entities.split(separator: ",") {
+            let entity = try Self.entity(name.trimmingCharacters(in: .whitespaces))
+            guard entity != "TaxCode" else { throw .unsupported("Change data capture does not support TaxCode") }
+            names.append(entity)
+        }
+        guard let company = companies[realm] else { throw .notFound("Company", realm) }
+        let found = company.changed(names, since: since, limit: 1000)
+        let groups: [JSONValue] = names.compactMap { name in
+            guard let objects = found[name] else { return nil }
+            let group: [String: JSONValue] = [
+                name: .array(objects.map(JSONValue.object)), "startPosition": 1,
+                "maxResults": .number(String(objects.count)),
+            ]
+            return .object(group)
+        }
+        return (200, ["CDCResponse": [["QueryResponse": .array(groups)]]])
     }
 
     func query(realm: String, text: String) throws(QBOFault) -> (Int, JSONValue) {

@@ -47,6 +47,12 @@ public actor QuickBooksOnlineSandbox {
     public private(set) var requestCounts: [String: Int] = [:]
     /// While set, every API call answers 503 (a maintenance window).
     public private(set) var maintenance = false
+    /// How long every API answer is held back (a slow QuickBooks).
+    public private(set) var responseDelay: Duration = .zero
+    /// API writes still to be done and then left unanswered, the connection dropped (the client cannot know).
+    public private(set) var droppedAnswers = 0
+    /// Webhook notifications not yet sent, by realm, oldest first.
+    var pendingNotifications: [String: [QuickBooksWebhookSender.Notification]] = [:]
 
     public init(
         limits: Limits = Limits(), accessTokenLifetime: TimeInterval = 3600,
@@ -63,6 +69,26 @@ public actor QuickBooksOnlineSandbox {
     public func advance(by seconds: TimeInterval) { offset += seconds }
 
     public func setMaintenance(_ on: Bool) { maintenance = on }
+
+    /// Holds every API answer back by `delay`.
+    public func setResponseDelay(_ delay: Duration) { responseDelay = delay }
+
+    /// The next `count` API writes are made, and their connections dropped before any answer.
+    public func dropAnswers(_ count: Int) { droppedAnswers = count }
+
+    /// Whether this write's answer is to be dropped (counting it).
+    func takeDroppedAnswer() -> Bool {
+        guard droppedAnswers > 0 else { return false }
+        droppedAnswers -= 1
+        return true
+    }
+
+    /// Webhook notifications for every change since the last call, by realm, and forgets them (the sender's
+    /// queue).
+    public func takeNotifications() -> [String: [QuickBooksWebhookSender.Notification]] {
+        defer { pendingNotifications = [:] }
+        return pendingNotifications
+    }
 
     /// An OAuth client (app) the emulator accepts.
     public func registerClient(id: String, secret: String) { clients[id] = secret }
@@ -206,7 +232,12 @@ public actor QuickBooksOnlineSandbox {
         realmID: String, _ operation: @Sendable (inout QBOCompany, Date) throws(QBOFault) -> T
     ) throws(QBOFault) -> T {
         guard var company = companies[realmID] else { throw .notFound("Company", realmID) }
+        let before = company.changes.count
         let result = try operation(&company, now)
+        for change in company.changes[before...] {
+            pendingNotifications[realmID, default: []].append(
+                .init(entity: change.entity, id: change.id, operation: change.operation, lastUpdated: change.at))
+        }
         companies[realmID] = company
         return result
     }
