@@ -24,6 +24,7 @@ public struct Components: Sendable {
     public let tokens: TokenStore
     /// Every integration's rate limits, shared by pushes and change-feed reads.
     public let rateLimiters = RateLimiters()
+    public let now: @Sendable () -> Timestamp
 
     public init(
         configuration: ServerConfiguration,
@@ -48,6 +49,7 @@ public struct Components: Sendable {
             now: now
         )
         self.readiness = Readiness()
+        self.now = now
         self.transport = transport
         self.connectors = connectors
         self.tokens = TokenStore(database: database, box: box, transport: transport, connectors: connectors)
@@ -68,7 +70,8 @@ public struct Components: Sendable {
             )
         }
         return Components(
-            configuration: configuration, database: database, box: try SecretBox(base64MasterKey: masterKey))
+            configuration: configuration, database: database, box: try SecretBox(base64MasterKey: masterKey),
+            connectors: [QuickBooksOnlineConnector()])
     }
 }
 
@@ -82,6 +85,12 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
             inbox: components.billing,
             metrics: components.metrics,
             maximumBodyBytes: configuration.maximumBodyBytes
+        ).endpoints
+    )
+    router.addRoutes(
+        QuickBooksWebhookController(
+            database: components.database, secrets: components.secrets, metrics: components.metrics,
+            maximumBodyBytes: configuration.maximumBodyBytes, now: components.now
         ).endpoints
     )
     let api = router.group("api/v1")
@@ -99,6 +108,12 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
     api.addRoutes(WebhookSubscriptionsController(database: components.database, box: components.box).endpoints)
     api.addRoutes(SyncOperationsController(database: components.database).endpoints)
     api.addRoutes(ConflictsController(database: components.database).endpoints)
+    api.addRoutes(
+        RemoteAccountsController(
+            database: components.database,
+            platforms: PlatformAccess(
+                connectors: components.connectors, tokens: components.tokens, rateLimiters: components.rateLimiters)
+        ).endpoints)
     let oauth = OAuthController(
         database: components.database, box: components.box,
         connectors: Dictionary(

@@ -73,3 +73,43 @@ extension CodeMappings {
         ])
     }
 }
+
+extension AppDatabase {
+    /// The codes billing uses in a tenant's records (their current versions), by kind: lines' revenue accounts,
+    /// tax codes and courses, payments' and refunds' deposit accounts.
+    public func billingCodes(tenantID: String) async throws -> [CodeMappings.Kind: Set<String>] {
+        try await writer.read { db in
+            let current = """
+                FROM records r JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
+                WHERE r.tenant_id = :tenant
+                """
+            var codes: [CodeMappings.Kind: Set<String>] = [:]
+            let lines = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT DISTINCT json_extract(l.value, '$.revenue_account') AS account,
+                        json_extract(l.value, '$.tax_code') AS tax, json_extract(l.value, '$.course_id') AS course
+                    FROM records r JOIN record_versions v ON v.record_id = r.id AND v.version = r.version,
+                        json_each(v.data, '$.lines') l
+                    WHERE r.tenant_id = :tenant AND r.record_type IN ('invoice', 'credit_note')
+                    """,
+                arguments: ["tenant": tenantID])
+            for row in lines {
+                if let account: String = row["account"] { codes[.account, default: []].insert(account) }
+                if let tax: String = row["tax"] { codes[.taxCode, default: []].insert(tax) }
+                if let course: String = row["course"] { codes[.item, default: []].insert(course) }
+            }
+            for deposit in try String.fetchAll(
+                db,
+                sql: """
+                    SELECT DISTINCT json_extract(v.data, '$.deposit_account') \(current)
+                        AND r.record_type IN ('payment', 'refund') AND json_extract(v.data, '$.deposit_account') IS NOT NULL
+                    """,
+                arguments: ["tenant": tenantID])
+            {
+                codes[.depositAccount, default: []].insert(deposit)
+            }
+            return codes
+        }
+    }
+}

@@ -31,6 +31,9 @@ extension AppDatabase {
         migrator.registerMigration("0009 ledger changes and conflicts") { db in
             try db.execute(sql: ledgerChangesAndConflicts)
         }
+        migrator.registerMigration("0010 ledger notifications") { db in
+            try db.execute(sql: ledgerNotifications)
+        }
         return migrator
     }
 
@@ -540,5 +543,27 @@ extension AppDatabase {
             hash TEXT NOT NULL,
             pruned_at TEXT NOT NULL
         );
+        """
+
+    /// What platforms' webhooks said changed (an entity and its id, not its data): fetched by the workers, then
+    /// handled like any change heard from the books. The idempotency key makes a redelivery, or the same change in
+    /// the other format, count once.
+    private static let ledgerNotifications = """
+        CREATE TABLE ledger_notifications (
+            id TEXT PRIMARY KEY NOT NULL,
+            delivery_id TEXT NOT NULL,
+            integration_id TEXT NOT NULL,
+            idempotency_key TEXT NOT NULL UNIQUE,
+            record_type TEXT NOT NULL,
+            remote_id TEXT NOT NULL,
+            operation TEXT NOT NULL,
+            occurred_at INTEGER NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'fetched')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER NOT NULL,
+            last_error TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX ledger_notifications_due ON ledger_notifications(next_attempt_at) WHERE status = 'pending';
         """
 }

@@ -58,6 +58,18 @@ public struct PlatformAccess: Sendable {
         self.rateLimiters = rateLimiters
     }
 
+    /// The integration's chart of accounts, tax codes and items, read from its platform.
+    public func remoteChart(of integration: Integration, logger: Logger) async throws -> RemoteChart {
+        guard let connector = connectors[integration.platform] else {
+            throw ConnectorError.validation(
+                code: "no_connector", message: "no connector for \(integration.platform.rawValue)")
+        }
+        let call = await PlatformCall(
+            integration: integration, connector: connector, tokens: tokens, rateLimiters: rateLimiters,
+            clock: SystemSyncClock(), logger: logger)
+        return try await call.run { try await connector.remoteChart(context: $0) }
+    }
+
     /// The platforms whose connectors list changes since a cursor.
     public var changeFeedPlatforms: Set<Platform> {
         Set(connectors.values.filter(\.capabilities.changeFeed).map(\.platform))

@@ -82,6 +82,62 @@ public struct SyncOperationRunner: Sendable {
         return handled
     }
 
+    /// Fetches the records platforms' webhooks said changed (each once per batch, however many notifications name
+    /// it) and stores them as changes heard from the books; a deleted one is heard as deleted without a fetch. A
+    /// failed fetch is tried again later, backing off.
+    /// - Returns: how many notifications were worked on.
+    @discardableResult
+    public func fetchNotifiedChanges(limit: Int = 200) async throws -> Int {
+        guard let platforms else { return 0 }
+        let due = try await database.dueLedgerNotifications(limit: limit, at: clock.now())
+        for (integrationID, notifications) in Dictionary(grouping: due, by: \.integrationID) {
+            guard let integration = try await database.integration(id: integrationID),
+                let connector = platforms.connectors[integration.platform]
+            else {
+                try await database.markLedgerNotificationsFetched(ids: notifications.map(\.id))
+                continue
+            }
+            let call = await PlatformCall(
+                integration: integration, connector: connector, tokens: platforms.tokens,
+                rateLimiters: platforms.rateLimiters, clock: clock, logger: logger)
+            var heard: [RemoteRecord] = []
+            var fetched: [String] = []
+            var pulled: [String: RemoteRecord?] = [:]
+            for notification in notifications {
+                let gone = RemoteRecord(
+                    recordType: notification.recordType, remoteID: notification.remoteID, remoteVersion: nil,
+                    updatedAt: notification.occurredAt, deleted: true, data: ["id": .string(notification.remoteID)])
+                if notification.operation == "delete" {
+                    heard.append(gone)
+                    fetched.append(notification.id)
+                    continue
+                }
+                let key = "\(notification.recordType.rawValue) \(notification.remoteID)"
+                do {
+                    if pulled[key] == nil {
+                        pulled[key] = .some(
+                            try await call.run {
+                                try await connector.pull(
+                                    recordType: notification.recordType, remoteID: notification.remoteID, context: $0)
+                            })
+                    }
+                    heard.append((pulled[key] ?? nil) ?? gone)
+                    fetched.append(notification.id)
+                } catch {
+                    let backoff = Duration.seconds(min(30 << min(notification.attempts, 6), 1800))
+                    try await database.deferLedgerNotification(
+                        id: notification.id, error: String(describing: error), retryAt: clock.now().adding(backoff))
+                }
+            }
+            if !heard.isEmpty {
+                try await database.recordLedgerChanges(
+                    integrationID: integrationID, heard, source: "webhook", at: clock.now())
+            }
+            try await database.markLedgerNotificationsFetched(ids: fetched)
+        }
+        return due.count
+    }
+
     /// Requests the incremental syncs that are due (each integration's `interval_seconds` after its last one).
     /// - Returns: how many were requested.
     @discardableResult
@@ -177,7 +233,8 @@ public struct SyncOperationRunner: Sendable {
 }
 
 /// The scheduler, for as long as the server runs: requests each integration's incremental sync on its interval
-/// (the safety net for missed webhooks), runs due sync operations, handles the changes heard from the books, and
+/// (the safety net for missed webhooks), runs due sync operations, fetches what webhooks said changed, handles the
+/// changes heard from the books, and
 /// once a day prunes history older than the retention period.
 public struct SchedulerService: Service {
     let runner: SyncOperationRunner
@@ -204,8 +261,9 @@ public struct SchedulerService: Service {
             }
             _ = try? await runner.scheduleIncrementalSyncs()
             let worked = (try? await runner.runDueOperation()) ?? false
+            let fetched = (try? await runner.fetchNotifiedChanges()) ?? 0
             let handled = (try? await runner.processLedgerChanges()) ?? 0
-            if !worked && handled == 0 {
+            if !worked && fetched == 0 && handled == 0 {
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pollInterval) }
             }
         }

@@ -1,0 +1,119 @@
+import Accounting
+import Connectors
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Ingestion
+import Logging
+import NIOCore
+import Persistence
+
+/// `POST /webhooks/quickbooks`: verifies `intuit-signature` against the verifier tokens of the `quickbooks`
+/// webhook source, reads either format, routes each notification by its realm to the integration connected to that
+/// company, and keeps it for the workers, who fetch the entity. It answers at once: Intuit waits 3 s.
+struct QuickBooksWebhookController {
+    static let source = "quickbooks"
+
+    let database: AppDatabase
+    let secrets: WebhookSecretStore
+    let metrics: AppMetrics
+    let maximumBodyBytes: Int
+    let now: @Sendable () -> Timestamp
+
+    var endpoints: RouteCollection<AppRequestContext> {
+        let routes = RouteCollection(context: AppRequestContext.self)
+        routes.post("/webhooks/quickbooks", use: receive)
+        return routes
+    }
+
+    @Sendable func receive(request: Request, context: AppRequestContext) async throws -> Response {
+        let started = ContinuousClock.now
+        let source = Self.source
+        metrics.recordReceived(source: source)
+        func answer(_ outcome: AppMetrics.Outcome, _ response: Response) -> Response {
+            metrics.record(source: source, outcome: outcome, latency: ContinuousClock.now - started)
+            return response
+        }
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > maximumBodyBytes {
+            return answer(.tooLarge, try Problem(HTTPError(.contentTooLarge)).response(from: request, context: context))
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: maximumBodyBytes)
+        } catch {
+            return answer(.tooLarge, try Problem(HTTPError(.contentTooLarge)).response(from: request, context: context))
+        }
+        let body = Array(buffer.readableBytesView)
+        let tokens = try await secrets.secrets(for: source).map(\.secret)
+        let signature = request.headers[HTTPField.Name("intuit-signature")!]
+        guard !tokens.isEmpty, QuickBooksWebhook.isValid(signature: signature, body: body, verifierTokens: tokens) else {
+            // Counted and logged without the body: it is not trusted.
+            context.logger.warning(
+                "webhook.unauthorized",
+                metadata: [
+                    "webhook.source": "\(source)",
+                    "error.code": "\(tokens.isEmpty ? "no_active_secret" : signature == nil ? "missing_signature" : "bad_signature")",
+                ])
+            let detail =
+                tokens.isEmpty
+                ? "no verifier token is configured for quickbooks webhooks"
+                : "the intuit-signature header is missing or does not match the body"
+            return answer(.unauthorized, try Problem.unauthorized(detail).response(from: request, context: context))
+        }
+        let receivedAt = now()
+        // Intuit gives a notification no id: the same body again is the same delivery.
+        let webhookID = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+        let headers = ["intuit-signature": signature ?? ""]
+        let notifications: [QuickBooksWebhook.Notification]
+        do {
+            notifications = try QuickBooksWebhook.notifications(in: try JSONValue(parsing: body))
+        } catch {
+            let errors =
+                (error as? WebhookShapeError)?.errors ?? [FieldError(field: "body", message: "is not JSON: \(error)")]
+            let outcome = try await database.record([
+                IncomingDelivery(
+                    source: source, webhookID: webhookID, receivedAt: receivedAt, tenantID: nil, eventType: nil,
+                    headers: headers, body: body, content: .rejected(errors))
+            ])[0].get()
+            let malformed = !(error is WebhookShapeError)
+            let problem = Problem(
+                status: malformed ? .badRequest : .unprocessableContent,
+                title: malformed ? "Bad Request" : "Unprocessable Content",
+                detail: "the notification is kept as rejected and can be replayed",
+                errors: outcome.errors, extensions: ["delivery_id": .string(outcome.deliveryID)])
+            return answer(.rejected, try problem.response(from: request, context: context))
+        }
+        var routed: [LedgerNotification] = []
+        var unroutable: [FieldError] = []
+        var integrations: [String: Integration?] = [:]
+        for notification in notifications {
+            if integrations[notification.realmID] == nil {
+                integrations[notification.realmID] = .some(
+                    try await database.integration(platform: .quickBooksOnline, remoteTenantID: notification.realmID))
+            }
+            guard let integration = integrations[notification.realmID] ?? nil else {
+                let error = FieldError(
+                    field: "realmId", message: "no integration is connected to QuickBooks realm \(notification.realmID)")
+                if !unroutable.contains(error) { unroutable.append(error) }
+                continue
+            }
+            routed.append(
+                LedgerNotification(
+                    integrationID: integration.id, recordType: notification.recordType, remoteID: notification.remoteID,
+                    operation: notification.operation, occurredAt: notification.occurredAt,
+                    idempotencyKey: notification.idempotencyKey))
+        }
+        let tenants = Set(integrations.values.compactMap { $0?.tenantID })
+        let outcome = try await database.recordPlatformDelivery(
+            source: source, webhookID: webhookID, receivedAt: receivedAt,
+            tenantID: tenants.count == 1 ? tenants.first : nil, eventType: "quickbooks.notification",
+            headers: headers, body: body, notifications: routed, unroutable: unroutable)
+        let status: DeliveryStatus = outcome.isRedelivery ? .duplicate : outcome.status
+        let response = try JSONResponse([
+            "delivery_id": .string(outcome.deliveryID), "status": .string(status.rawValue),
+            "notifications": .number(String(routed.count)),
+        ]).response(from: request, context: context)
+        return answer(AppMetrics.outcome(for: status), response)
+    }
+}

@@ -1,0 +1,142 @@
+import Accounting
+import Foundation
+import GRDB
+
+/// A platform's word that one of its records changed, routed to an integration: the record is fetched by a
+/// worker and handled like any change heard from the books.
+public struct LedgerNotification: Sendable, Hashable {
+    public var id: String
+    public var integrationID: String
+    public var recordType: RecordType
+    public var remoteID: String
+    /// `create`, `update`, `delete`, `void`, …
+    public var operation: String
+    public var occurredAt: Timestamp
+    public var idempotencyKey: String
+    public var attempts: Int
+
+    public init(
+        integrationID: String, recordType: RecordType, remoteID: String, operation: String, occurredAt: Timestamp,
+        idempotencyKey: String
+    ) {
+        self.id = Identifiers.make("ntf")
+        self.integrationID = integrationID
+        self.recordType = recordType
+        self.remoteID = remoteID
+        self.operation = operation
+        self.occurredAt = occurredAt
+        self.idempotencyKey = idempotencyKey
+        self.attempts = 0
+    }
+
+    init(row: Row) {
+        id = row["id"]
+        integrationID = row["integration_id"]
+        recordType = RecordType(rawValue: row["record_type"]) ?? .invoice
+        remoteID = row["remote_id"]
+        operation = row["operation"]
+        occurredAt = Timestamp(microsecondsSinceEpoch: row["occurred_at"])
+        idempotencyKey = row["idempotency_key"]
+        attempts = row["attempts"]
+    }
+}
+
+extension AppDatabase {
+    /// Keeps a platform's verified webhook delivery and the notifications routed from it, in one transaction.
+    ///
+    /// The same body again is the same delivery (`isRedelivery`); a notification already known by its idempotency
+    /// key is not kept twice, and a delivery that brought nothing new is a `duplicate`. With nothing routed (an
+    /// unknown company), the delivery is kept as `unroutable` with `unroutable` as its errors.
+    public func recordPlatformDelivery(
+        source: String, webhookID: String, receivedAt: Timestamp, tenantID: String?, eventType: String?,
+        headers: [String: String], body: [UInt8], notifications: [LedgerNotification], unroutable: [FieldError]
+    ) async throws -> DeliveryOutcome {
+        let deliveryID = Identifiers.make("dlv")
+        let headersJSON = JSONValue.object(headers.mapValues(JSONValue.string)).canonicalString
+        return try await writer.write { db in
+            let status: DeliveryStatus = notifications.isEmpty && !unroutable.isEmpty ? .unroutable : .accepted
+            try db.execute(
+                sql: """
+                    INSERT INTO deliveries (id, source, webhook_id, status, tenant_id, event_type, received_at, headers,
+                        body, errors)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (source, webhook_id) DO NOTHING
+                    """,
+                arguments: [
+                    deliveryID, source, webhookID, status.rawValue, tenantID, eventType, receivedAt.rfc3339,
+                    headersJSON, Data(body), FieldErrorCoding.encode(unroutable),
+                ])
+            if db.changesCount == 0 {
+                let existing = try Row.fetchOne(
+                    db, sql: "SELECT id, status, errors FROM deliveries WHERE source = ? AND webhook_id = ?",
+                    arguments: [source, webhookID])
+                guard let existing else { throw PersistenceError.commitIncomplete }
+                return DeliveryOutcome(
+                    deliveryID: existing["id"], status: DeliveryStatus(rawValue: existing["status"]) ?? .accepted,
+                    errors: FieldErrorCoding.decode(existing["errors"]), isRedelivery: true)
+            }
+            var added = 0
+            for notification in notifications {
+                try db.execute(
+                    sql: """
+                        INSERT INTO ledger_notifications (id, delivery_id, integration_id, idempotency_key, record_type,
+                            remote_id, operation, occurred_at, status, next_attempt_at, created_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+                        ON CONFLICT (idempotency_key) DO NOTHING
+                        """,
+                    arguments: [
+                        notification.id, deliveryID, notification.integrationID, notification.idempotencyKey,
+                        notification.recordType.rawValue, notification.remoteID, notification.operation,
+                        notification.occurredAt.microsecondsSinceEpoch, receivedAt.microsecondsSinceEpoch,
+                        receivedAt.rfc3339,
+                    ])
+                added += db.changesCount
+            }
+            if status == .accepted, added == 0, !notifications.isEmpty {
+                try db.execute(sql: "UPDATE deliveries SET status = 'duplicate' WHERE id = ?", arguments: [deliveryID])
+                return DeliveryOutcome(deliveryID: deliveryID, status: .duplicate, errors: unroutable)
+            }
+            return DeliveryOutcome(deliveryID: deliveryID, status: status, errors: unroutable)
+        }
+    }
+
+    /// Notifications due for fetching, oldest change first, of connected integrations.
+    public func dueLedgerNotifications(limit: Int, at now: Timestamp) async throws -> [LedgerNotification] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT n.* FROM ledger_notifications n
+                    WHERE n.status = 'pending' AND n.next_attempt_at <= ?
+                        AND n.integration_id IN (SELECT id FROM integration_configs WHERE status = 'connected')
+                    ORDER BY n.occurred_at, n.rowid LIMIT ?
+                    """,
+                arguments: [now.microsecondsSinceEpoch, limit]
+            ).map(LedgerNotification.init(row:))
+        }
+    }
+
+    /// The notifications are fetched: what the platform holds now is among the changes heard.
+    public func markLedgerNotificationsFetched(ids: [String]) async throws {
+        guard !ids.isEmpty else { return }
+        try await writer.write { db in
+            for id in ids {
+                try db.execute(
+                    sql: "UPDATE ledger_notifications SET status = 'fetched', last_error = NULL WHERE id = ?",
+                    arguments: [id])
+            }
+        }
+    }
+
+    /// A fetch failed: tried again at `retryAt`.
+    public func deferLedgerNotification(id: String, error: String, retryAt: Timestamp) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE ledger_notifications SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?
+                    WHERE id = ?
+                    """,
+                arguments: [error, retryAt.microsecondsSinceEpoch, id])
+        }
+    }
+}
