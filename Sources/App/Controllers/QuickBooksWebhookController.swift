@@ -47,13 +47,15 @@ struct QuickBooksWebhookController {
         let body = Array(buffer.readableBytesView)
         let tokens = try await secrets.secrets(for: source).map(\.secret)
         let signature = request.headers[HTTPField.Name("intuit-signature")!]
-        guard !tokens.isEmpty, QuickBooksWebhook.isValid(signature: signature, body: body, verifierTokens: tokens) else {
+        guard !tokens.isEmpty, QuickBooksWebhook.isValid(signature: signature, body: body, verifierTokens: tokens)
+        else {
             // Counted and logged without the body: it is not trusted.
             context.logger.warning(
                 "webhook.unauthorized",
                 metadata: [
                     "webhook.source": "\(source)",
-                    "error.code": "\(tokens.isEmpty ? "no_active_secret" : signature == nil ? "missing_signature" : "bad_signature")",
+                    "error.code":
+                        "\(tokens.isEmpty ? "no_active_secret" : signature == nil ? "missing_signature" : "bad_signature")",
                 ])
             let detail =
                 tokens.isEmpty
@@ -94,7 +96,8 @@ struct QuickBooksWebhookController {
             }
             guard let integration = integrations[notification.realmID] ?? nil else {
                 let error = FieldError(
-                    field: "realmId", message: "no integration is connected to QuickBooks realm \(notification.realmID)")
+                    field: "realmId", message: "no integration is connected to QuickBooks realm \(notification.realmID)"
+                )
                 if !unroutable.contains(error) { unroutable.append(error) }
                 continue
             }

@@ -29,7 +29,7 @@ struct RemoteAccountsController {
         }
         var codes = try await database.billingCodes(tenantID: integration.tenantID)
         for code in (request.uri.queryParameters.get("codes") ?? "").split(separator: ",") {
-            codes[.account, default: []].insert(String(code))
+            for kind in CodeMappings.Kind.allCases { codes[kind, default: []].insert(String(code)) }
         }
         let mappings = try await database.mappings(integrationID: integration.id)
         var suggested: [String: JSONValue] = [:]

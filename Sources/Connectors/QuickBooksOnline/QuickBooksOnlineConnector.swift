@@ -26,15 +26,16 @@ public struct QuickBooksOnlineConnector: Connector {
     public let platform: Platform = .quickBooksOnline
     /// QuickBooks' limits per realm: 500 requests a minute, 10 at once, 40 batches a minute. The windows are kept a
     /// second longer than QuickBooks' so that requests arriving late cannot crowd into one of its minutes.
-    public let capabilities = ConnectorCapabilities(
-        webhooks: true, maximumBatchSize: 30, changeFeed: true,
-        rateLimit: RateLimitPolicy(
-            windows: [
-                .init(limit: 500, period: .seconds(61)), .init(name: "batch", limit: 40, period: .seconds(61)),
-            ],
-            maxConcurrent: 10))
+    public static let limits = RateLimitPolicy(
+        windows: [.init(limit: 500, period: .seconds(61)), .init(name: "batch", limit: 40, period: .seconds(61))],
+        maxConcurrent: 10)
+    public let capabilities: ConnectorCapabilities
 
-    public init() {}
+    /// - Parameter limits: QuickBooks' own unless testing against an emulator given other limits.
+    public init(limits: RateLimitPolicy = Self.limits) {
+        capabilities = ConnectorCapabilities(
+            webhooks: true, maximumBatchSize: 30, changeFeed: true, rateLimit: limits)
+    }
 
     /// `api_base_url` from the settings, else the documented host of the `environment` (production by default).
     public static func apiBaseURL(settings: JSONValue) -> URL {

@@ -51,6 +51,7 @@ public actor QuickBooksOnlineSandbox {
     public private(set) var responseDelay: Duration = .zero
     /// API writes still to be done and then left unanswered, the connection dropped (the client cannot know).
     public private(set) var droppedAnswers = 0
+    public private(set) var injectedThrottles = 0
     /// Webhook notifications not yet sent, by realm, oldest first.
     var pendingNotifications: [String: [QuickBooksWebhookSender.Notification]] = [:]
 
@@ -69,6 +70,10 @@ public actor QuickBooksOnlineSandbox {
     public func advance(by seconds: TimeInterval) { offset += seconds }
 
     public func setMaintenance(_ on: Bool) { maintenance = on }
+
+    /// The next `count` API calls are answered 429 `ThrottleExceeded` whatever their rate (the realm's limits spent
+    /// by another app): QuickBooks' doing, not a violation by the client.
+    public func throttle(next count: Int) { injectedThrottles = count }
 
     /// Holds every API answer back by `delay`.
     public func setResponseDelay(_ delay: Duration) { responseDelay = delay }
@@ -193,6 +198,10 @@ public actor QuickBooksOnlineSandbox {
             return .refused(status: 400, body: QBOFault.notFound("Company", realmID).body(time: time))
         }
         if maintenance { return .refused(status: 503, body: QBOFault.maintenance.body(time: time)) }
+        if injectedThrottles > 0 {
+            injectedThrottles -= 1
+            return .refused(status: 429, body: QBOFault.throttled.body(time: time))
+        }
         let minuteAgo = now - 60
         var recent = arrivals[realmID, default: []].filter { $0 > minuteAgo }
         var recentBatches = batchArrivals[realmID, default: []].filter { $0 > minuteAgo }

@@ -1,0 +1,268 @@
+import Accounting
+import App
+import Connectors
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Persistence
+import Sandbox
+import SyncEngine
+import TestSupport
+import Testing
+
+/// Ledgerwire and the QuickBooks Online emulator, both listening on loopback: billing's webhooks and the admin API
+/// go to Ledgerwire over HTTP, Ledgerwire's connector calls the emulator over HTTP, and the emulator's webhooks come
+/// back to Ledgerwire. The workers are driven by the test, round by round.
+struct QuickBooksWorld: Sendable {
+    static let adminToken = "e2e-admin-token-0123456789"
+    static let verifierToken = "b5771f19b12ddb4bcdb9f08bdc50bc63878a"
+    static let realm = "9341453474484455"
+    static let tenant = "greenfield"
+
+    let sandbox: QuickBooksOnlineSandbox
+    let components: Components
+    let ledgerwire: String
+    let emulator: String
+    let engine: SyncEngine
+    let runner: SyncOperationRunner
+    let signer = Signer()
+
+    /// Runs `body` with both servers up. `limits` are the connector's; the emulator's limits are QuickBooks' own
+    /// unless `sandboxLimits` says otherwise.
+    static func run(
+        limits: RateLimitPolicy = QuickBooksOnlineConnector.limits,
+        sandboxLimits: QuickBooksOnlineSandbox.Limits = .init(),
+        _ body: @Sendable (QuickBooksWorld) async throws -> Void
+    ) async throws {
+        let sandbox = QuickBooksOnlineSandbox(limits: sandboxLimits)
+        let emulatorApp = Application(
+            router: sandbox.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await emulatorApp.test(.live) { emulatorClient in
+            var configuration = ServerConfiguration()
+            configuration.adminToken = adminToken
+            configuration.port = 0
+            let components = Components(
+                configuration: configuration, database: try AppDatabase.inMemory(),
+                box: try SecretBox(masterKey: Array(repeating: 9, count: 32)),
+                connectors: [QuickBooksOnlineConnector(limits: limits)])
+            let app = buildApplication(
+                configuration: configuration, components: components, logger: Logger(label: "e2e"))
+            var quiet = Logger(label: "e2e.sync")
+            quiet.logLevel = .critical
+            let engine = SyncEngine(
+                database: components.database, connectors: components.connectors, tokens: components.tokens,
+                rateLimiters: components.rateLimiters, workerID: "w1",
+                retry: RetryStrategy(base: .milliseconds(20), cap: .milliseconds(200)),
+                limits: .init(concurrency: 16, perIntegration: 4, lease: .seconds(60)), logger: quiet)
+            let runner = SyncOperationRunner(
+                database: components.database, workerID: "s1",
+                platforms: PlatformAccess(
+                    connectors: components.connectors, tokens: components.tokens, rateLimiters: components.rateLimiters),
+                retry: RetryStrategy(base: .milliseconds(20), cap: .milliseconds(200)), logger: quiet)
+            try await app.test(.live) { client in
+                let world = QuickBooksWorld(
+                    sandbox: sandbox, components: components, ledgerwire: "http://127.0.0.1:\(client.port!)",
+                    emulator: "http://127.0.0.1:\(emulatorClient.port!)", engine: engine, runner: runner)
+                _ = try await world.api(
+                    "POST", "/webhook-sources", ["source": "billing", "secret": .string(world.signer.secret)])
+                _ = try await world.api(
+                    "POST", "/webhook-sources", ["source": "quickbooks", "secret": .string(Self.verifierToken)])
+                try await body(world)
+            }
+        }
+    }
+
+    // MARK: HTTP
+
+    struct Answer: Sendable {
+        let status: Int
+        let headers: [String: String]
+        let json: JSONValue
+    }
+
+    func call(
+        _ method: String, _ url: String, token: String? = adminToken, json: JSONValue? = nil,
+        headers: [String: String] = [:], body: [UInt8]? = nil
+    ) async throws -> Answer {
+        var fields: [(name: String, value: String)] = headers.map { ($0.key, $0.value) }
+        if let token { fields.append(("Authorization", "Bearer \(token)")) }
+        if json != nil { fields.append(("Content-Type", "application/json")) }
+        let response = try await URLSessionTransport().send(
+            TransportRequest(
+                method: method, url: URL(string: url)!, headers: fields,
+                body: (json?.canonicalBytes ?? body).map { Data($0) }))
+        return Answer(
+            status: response.status, headers: response.headers,
+            json: (try? JSONValue(parsing: response.body)) ?? .null)
+    }
+
+    func api(_ method: String, _ path: String, _ json: JSONValue? = nil) async throws -> Answer {
+        try await call(method, ledgerwire + "/api/v1" + path, json: json)
+    }
+
+    /// Posts a signed billing event.
+    @discardableResult
+    func bill(_ type: String, _ data: JSONValue, id: String = "msg_" + UUID().uuidString.lowercased()) async throws
+        -> Answer
+    {
+        let body: JSONValue = [
+            "type": .string(type), "timestamp": .string(Timestamp.now().rfc3339), "tenant_id": .string(Self.tenant),
+            "data": data,
+        ]
+        let bytes = body.canonicalBytes
+        var headers = signer.headers(for: bytes, id: id)
+        headers["Content-Type"] = "application/json"
+        let answer = try await call("POST", ledgerwire + "/webhooks/billing", token: nil, headers: headers, body: bytes)
+        #expect(answer.status < 300, "billing event refused: \(answer.json)")
+        return answer
+    }
+
+    // MARK: Setting up
+
+    /// An integration pointed at the emulator, and OAuth through it.
+    func connect() async throws -> String {
+        await sandbox.registerClient(id: "lw-client", secret: "lw-secret")
+        _ = await sandbox.addCompany(realmID: Self.realm)
+        let created = try await api(
+            "POST", "/integrations",
+            [
+                "tenant_id": .string(Self.tenant), "platform": "quickbooks_online", "name": "Greenfield books",
+                "settings": [
+                    "client_id": "lw-client", "client_secret": "lw-secret",
+                    "redirect_uri": .string(ledgerwire + "/oauth/callback"), "environment": "sandbox",
+                    "api_base_url": .string(emulator), "oauth_authorize_url": .string(emulator + "/connect/oauth2"),
+                    "oauth_token_url": .string(emulator + "/oauth2/v1/tokens/bearer"),
+                    "oauth_revoke_url": .string(emulator + "/v2/oauth2/tokens/revoke"),
+                ],
+                "sync": ["interval_seconds": 3600, "conflict_policy": "last_modified_wins"],
+            ])
+        let id = try #require(created.json["id"]?.stringValue, "\(created.json)")
+        try await authorize(id)
+        return id
+    }
+
+    /// The consent dance: Ledgerwire → emulator's authorize → back to Ledgerwire's callback with code and realmId.
+    func authorize(_ integrationID: String) async throws {
+        let connect = try await api("GET", "/integrations/\(integrationID)/connect")
+        #expect(connect.status == 302)
+        let consent = try await call("GET", try #require(connect.headers["location"]), token: nil)
+        #expect(consent.status == 302)
+        let back = try #require(consent.headers["location"])
+        #expect(back.hasPrefix(ledgerwire + "/oauth/callback?") && back.contains("realmId=\(Self.realm)"))
+        let callback = try await call("GET", back, token: nil)
+        #expect(callback.status == 200 && callback.json["status"] == "connected", "\(callback.json)")
+    }
+
+    /// Maps billing's codes to the suggestions `remote-accounts` makes.
+    func mapAccounts(_ integrationID: String, codes: [String] = ["4000-TUITION", "4100-TRANSPORT"]) async throws
+        -> JSONValue
+    {
+        let chart = try await api(
+            "GET", "/integrations/\(integrationID)/remote-accounts?codes=\(codes.joined(separator: ","))")
+        #expect(chart.status == 200, "\(chart.json)")
+        var accounts: [String: JSONValue] = [:]
+        for code in codes {
+            accounts[code] = chart.json["suggested_mappings"]?["accounts"]?[code]?["remote_id"] ?? .null
+        }
+        let taxCode = chart.json["tax_codes"]?.arrayValue?.first { $0["name"] == "GST 18%" }?["id"] ?? .null
+        let item = chart.json["items"]?.arrayValue?.first?["id"] ?? .null
+        let bank = chart.json["accounts"]?.arrayValue?.first { $0["name"] == "Checking" }?["id"] ?? .null
+        let saved = try await api(
+            "PUT", "/integrations/\(integrationID)/mappings",
+            [
+                "accounts": .object(accounts), "tax_codes": ["GST18": taxCode], "items": ["*": item],
+                "deposit_accounts": ["BANK-MAIN": bank],
+            ])
+        #expect(saved.status == 200, "\(saved.json)")
+        return chart.json
+    }
+
+    // MARK: Driving the workers
+
+    /// Runs the workers until no job is pending or running (or `rounds` pass).
+    func drain(rounds: Int = 400) async throws {
+        for _ in 0..<rounds {
+            let ran = try await engine.runDueJobs()
+            if ran == 0 {
+                let open =
+                    try await components.database.jobs(status: .pending, page: PageRequest(limit: 1)).items.count
+                    + components.database.jobs(status: .running, page: PageRequest(limit: 1)).items.count
+                if open == 0 { return }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        Issue.record("jobs still open after \(rounds) rounds")
+    }
+
+    /// A full sync requested through the API, queued and run to its end.
+    func fullSync(_ integrationID: String) async throws {
+        let requested = try await api("POST", "/integrations/\(integrationID)/sync", ["mode": "full"])
+        #expect(requested.status < 300, "\(requested.json)")
+        while try await runner.runDueOperation() {}
+        try await drain()
+        while try await runner.runDueOperation() {}
+    }
+
+    /// Fetches what webhooks announced and handles it.
+    func hearFromTheBooks() async throws {
+        while try await runner.fetchNotifiedChanges() > 0 {}
+        while try await runner.processLedgerChanges() > 0 {}
+    }
+
+    /// Webhook deliveries from the emulator to Ledgerwire, for every change since the last call.
+    func sender(_ format: QuickBooksWebhookSender.Format = .legacy) -> QuickBooksWebhookSender {
+        QuickBooksWebhookSender(
+            url: URL(string: ledgerwire + "/webhooks/quickbooks")!, verifierToken: Self.verifierToken, format: format,
+            retryDelays: [.milliseconds(100), .milliseconds(200)])
+    }
+
+    /// A bookkeeper's call to the emulator's API.
+    func bookkeeper(_ method: String, _ path: String, _ json: JSONValue? = nil) async throws -> Answer {
+        let (access, _) = await sandbox.issueTokens(clientID: "lw-client", realmID: Self.realm)
+        return try await call(method, emulator + "/v3/company/\(Self.realm)/\(path)", token: access, json: json)
+    }
+
+    func objects(_ entity: String) async -> [[String: JSONValue]] {
+        await sandbox.objects(realmID: Self.realm, entity: entity)
+    }
+
+    func events(_ type: String) async throws -> [JSONValue] {
+        try await components.database.events(tenantID: nil, type: type, page: try PageRequest(limit: 500)).items
+            .compactMap { $0["data"] }
+    }
+
+    // MARK: Billing's records
+
+    static func customer(_ id: String, name: String, email: String? = nil) -> JSONValue {
+        var data: [String: JSONValue] = [
+            "id": .string(id), "name": .string(name), "currency": "INR", "updated_at": .string(Timestamp.now().rfc3339),
+        ]
+        if let email { data["email"] = .string(email) }
+        return .object(data)
+    }
+
+    /// An invoice of two lines, tuition and a discounted transport line, with GST at 18 %.
+    static func invoice(_ id: String, number: String, customer: String, updated: Timestamp = .now()) -> JSONValue {
+        [
+            "id": .string(id), "number": .string(number), "customer_id": .string(customer), "currency": "INR",
+            "issue_date": "2026-11-03", "due_date": "2026-11-17",
+            "lines": [
+                [
+                    "id": "line_1", "description": "Term 2 tuition", "quantity": 1, "unit_amount": "45000.00",
+                    "amount": "45000.00", "revenue_account": "4000-TUITION", "tax_code": "GST18",
+                    "tax_amount": "8100.00",
+                ],
+                [
+                    "id": "line_2", "description": "School bus", "quantity": 3, "unit_amount": "1500.00",
+                    "discount_amount": "500.00", "amount": "4000.00", "revenue_account": "4100-TRANSPORT",
+                    "tax_code": "GST18", "tax_amount": "720.00",
+                ],
+            ],
+            "subtotal": "49000.00", "tax_total": "8820.00", "total": "57820.00",
+            "updated_at": .string(updated.rfc3339),
+        ]
+    }
+}
