@@ -206,6 +206,13 @@ struct QuickBooksWorld: Sendable {
         while try await runner.runDueOperation() {}
     }
 
+    /// An incremental sync (the scheduled CDC poll) requested through the API and run.
+    func poll(_ integrationID: String) async throws {
+        let requested = try await api("POST", "/integrations/\(integrationID)/sync", ["mode": "incremental"])
+        #expect(requested.status < 300, "\(requested.json)")
+        while try await runner.runDueOperation() {}
+    }
+
     /// Fetches what webhooks announced and handles it.
     func hearFromTheBooks() async throws {
         while try await runner.fetchNotifiedChanges() > 0 {}

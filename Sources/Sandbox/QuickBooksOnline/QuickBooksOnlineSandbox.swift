@@ -52,6 +52,8 @@ public actor QuickBooksOnlineSandbox {
     /// API writes still to be done and then left unanswered, the connection dropped (the client cannot know).
     public private(set) var droppedAnswers = 0
     public private(set) var injectedThrottles = 0
+    /// Refresh-token grants answered with new tokens.
+    public private(set) var refreshGrants = 0
     /// Webhook notifications not yet sent, by realm, oldest first.
     var pendingNotifications: [String: [QuickBooksWebhookSender.Notification]] = [:]
 
@@ -151,6 +153,7 @@ public actor QuickBooksOnlineSandbox {
                 token.expires > now
             else { return .error(status: 400, code: "invalid_grant") }
             spentRefreshTokens.insert(refreshToken)
+            refreshGrants += 1
             let (access, refresh) = mintTokens(clientID: clientID, realmID: token.realmID)
             return .tokens(access: access, refresh: refresh, realmID: token.realmID)
         default:
@@ -164,6 +167,12 @@ public actor QuickBooksOnlineSandbox {
         guard let realm else { return }
         accessTokens = accessTokens.filter { $0.value.realmID != realm }
         refreshTokens = refreshTokens.filter { $0.value.realmID != realm }
+    }
+
+    /// The company's owner disconnects the app in QuickBooks: every token for the realm stops working.
+    public func disconnect(realmID: String) {
+        accessTokens = accessTokens.filter { $0.value.realmID != realmID }
+        refreshTokens = refreshTokens.filter { $0.value.realmID != realmID }
     }
 
     private func mintTokens(clientID: String, realmID: String) -> (String, String) {
