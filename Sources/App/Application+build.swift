@@ -147,6 +147,7 @@ public func buildApplication(
     if let checkpointer = components.database.checkpointer {
         application.addServices(CheckpointService(checkpointer: checkpointer))
     }
+    guard configuration.runsWorkers else { return application }
     let workerID = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
     application.addServices(
         WorkerService(

@@ -21,6 +21,9 @@ public struct ServerConfiguration: Sendable {
     public var commitBatchSize = 512
     /// How long sync history and the audit log are kept before the scheduler prunes them.
     public var retentionDays = 3 * 365
+    /// Whether the server runs its workers (sync, scheduler, event delivery). Tests that drive the workers
+    /// themselves turn them off.
+    public var runsWorkers = true
 
     public init() {}
 

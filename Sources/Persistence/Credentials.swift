@@ -133,6 +133,14 @@ extension AppDatabase {
                 try db.execute(
                     sql: "UPDATE integration_configs SET status = 'connected', updated_at = ? WHERE id = ?",
                     arguments: [now.rfc3339, integrationID])
+                // The work that waited for the connection resumes now.
+                try db.execute(
+                    sql: """
+                        UPDATE jobs SET next_attempt_at = ?
+                        WHERE status IN ('pending', 'running') AND status = 'pending' AND integration_id = ?
+                            AND next_attempt_at > ?
+                        """,
+                    arguments: [now.microsecondsSinceEpoch, integrationID, now.microsecondsSinceEpoch])
                 try audit.append(
                     db, at: now, tenantID: integration.tenantID, integrationID: integrationID, recordID: nil,
                     actor: actor, action: "integration.status_changed", entityType: "integration",

@@ -3,6 +3,7 @@ import Connectors
 import Foundation
 import Persistence
 import Sandbox
+import SyncEngine
 import Testing
 
 @Suite struct QuickBooksOnlineEndToEndTests {
@@ -67,8 +68,210 @@ import Testing
             #expect(await world.sandbox.limitViolations == 0)
         }
     }
+
+    /// The same invoice event twice, and an invoice whose answer was lost after QuickBooks made it: one invoice
+    /// each. A customer already in the books under the same name is adopted.
+    @Test func duplicatesAndUncertainOutcomesMakeOneInvoiceAndCustomersAreAdopted() async throws {
+        try await World.run { world in
+            let integration = try await world.connect()
+            _ = try await world.mapAccounts(integration)
+            let existing = try await world.bookkeeper("POST", "customer", ["DisplayName": "Priya Raghavan"])
+            #expect(existing.status == 200)
+            try await world.bill("customer.created", World.customer("cus_1", name: "Priya Raghavan"))
+            let event = World.invoice("inv_1", number: "GF-0001", customer: "cus_1")
+            try await world.bill("invoice.issued", event)
+            try await world.bill("invoice.issued", event)  // redelivered under another webhook id
+            try await world.drain()
+            #expect(await world.objects("Customer").count == 1)
+            #expect(await world.objects("Invoice").count == 1)
+            let link = try await world.api("GET", "/records?type=customer&local_id=cus_1")
+            #expect(link.json["items"]?[0]?["links"]?[0]?["remote_id"] == existing.json["Customer"]?["Id"])
+
+            // QuickBooks makes the next invoice, and the connection drops before its answer.
+            await world.sandbox.dropAnswers(1)
+            try await world.bill("invoice.issued", World.invoice("inv_2", number: "GF-0002", customer: "cus_1"))
+            try await world.drain()
+            #expect(await world.sandbox.droppedAnswers == 0)
+            #expect(await world.objects("Invoice").filter { $0["DocNumber"] == "GF-0002" }.count == 1)
+            let second = try await world.api("GET", "/records?type=invoice&local_id=inv_2")
+            #expect(
+                second.json["items"]?[0]?["links"]?[0]?["remote_id"]
+                    == (await world.objects("Invoice").first { $0["DocNumber"] == "GF-0002" })?["Id"])
+        }
+    }
+
+    /// The access token expires in the middle of work: one refresh, and on. The company then disconnects the app:
+    /// the integration is disconnected and billing told, nothing is lost, and connecting again resumes the work.
+    @Test func anExpiredTokenIsRefreshedOnceAndARefusedOneDisconnectsUntilReconnected() async throws {
+        try await World.run { world in
+            let integration = try await world.connect()
+            _ = try await world.mapAccounts(integration)
+            try await world.bill("customer.created", World.customer("cus_1", name: "Asha Rao"))
+            for index in 1...5 {
+                try await world.bill(
+                    "invoice.issued", World.invoice("inv_\(index)", number: "GF-000\(index)", customer: "cus_1"))
+            }
+            try await world.drain()
+            await world.sandbox.advance(by: 3601)  // the emulator's token has expired; Ledgerwire's clock says not
+            for index in 6...9 {
+                try await world.bill(
+                    "invoice.issued", World.invoice("inv_\(index)", number: "GF-000\(index)", customer: "cus_1"))
+            }
+            try await world.drain()
+            #expect(await world.sandbox.refreshGrants == 1)
+            #expect(await world.objects("Invoice").count == 9)
+
+            await world.sandbox.disconnect(realmID: World.realm)
+            try await world.bill("invoice.issued", World.invoice("inv_10", number: "GF-0010", customer: "cus_1"))
+            _ = try await world.engine.runDueJobs()
+            let disconnected = try await world.api("GET", "/integrations/\(integration)")
+            #expect(disconnected.json["status"] == "disconnected")
+            #expect(try await world.events("integration.disconnected").count == 1)
+            let waiting = try await world.api("GET", "/jobs?status=pending")
+            #expect(waiting.json["items"]?.arrayValue?.count == 1)
+
+            try await world.authorize(integration)
+            try await world.drain()
+            #expect(await world.objects("Invoice").count == 10)
+        }
+    }
+
+    /// QuickBooks throttles (the realm's limits spent elsewhere) and then goes into maintenance: the work finishes
+    /// afterwards, once each, and Ledgerwire never went over the limits.
+    @Test func throttlingAndMaintenanceDelayTheWorkWithoutDuplicates() async throws {
+        let limits = RateLimitPolicy(
+            windows: QuickBooksOnlineConnector.limits.windows, maxConcurrent: 10, throttlePause: .milliseconds(300))
+        try await World.run(limits: limits) { world in
+            let integration = try await world.connect()
+            _ = try await world.mapAccounts(integration)
+            try await world.bill("customer.created", World.customer("cus_1", name: "Asha Rao"))
+            await world.sandbox.throttle(next: 3)
+            for index in 1...40 {
+                try await world.bill(
+                    "invoice.issued", World.invoice("inv_\(index)", number: "GF-\(index)", customer: "cus_1"))
+            }
+            await world.sandbox.setMaintenance(true)
+            for _ in 0..<3 { _ = try await world.engine.runDueJobs() }
+            #expect(await world.objects("Invoice").isEmpty)
+            await world.sandbox.setMaintenance(false)
+            try await world.drain()
+            let invoices = await world.objects("Invoice")
+            #expect(invoices.count == 40)
+            #expect(Set(invoices.compactMap { $0["DocNumber"]?.stringValue }).count == 40)
+            #expect(await world.sandbox.injectedThrottles == 0)
+            #expect(await world.sandbox.limitViolations == 0)
+        }
+    }
+
+    /// A reference QuickBooks does not know fails the job with QuickBooks' own message; an update made with a
+    /// SyncToken someone else has moved on is re-read and made.
+    @Test func aValidationFaultFailsWithQuickBooksMessageAndAStaleSyncTokenIsRecovered() async throws {
+        try await World.run { world in
+            let integration = try await world.connect()
+            _ = try await world.mapAccounts(integration)
+            try await world.bill("customer.created", World.customer("cus_1", name: "Asha Rao"))
+            try await world.bill("invoice.issued", World.invoice("inv_1", number: "GF-0001", customer: "cus_1"))
+            try await world.drain()
+
+            // The bookkeeper edits the invoice in QuickBooks; billing's update comes before Ledgerwire hears of it.
+            let invoice = try #require(await world.objects("Invoice").first)
+            let edited = try await world.bookkeeper(
+                "POST", "invoice",
+                [
+                    "Id": invoice["Id"] ?? .null, "SyncToken": invoice["SyncToken"] ?? .null, "sparse": true,
+                    "DueDate": "2026-12-01",
+                ])
+            #expect(edited.status == 200)
+            var updated = World.invoice(
+                "inv_1", number: "GF-0001", customer: "cus_1", updated: Timestamp.now().adding(.seconds(5)))
+            updated = updated.merging(["due_date": "2026-11-30"])
+            try await world.bill("invoice.updated", updated)
+            try await world.drain()
+            let after = try #require(await world.objects("Invoice").first)
+            #expect(after["DueDate"] == "2026-11-30" && after["SyncToken"] == "2")
+
+            // An item mapping that points at nothing in QuickBooks.
+            let saved = try await world.api(
+                "PUT", "/integrations/\(integration)/mappings",
+                [
+                    "accounts": ["4000-TUITION": "1", "4100-TRANSPORT": "2"], "tax_codes": ["GST18": "5"],
+                    "items": ["*": "999"],
+                ])
+            #expect(saved.status == 200)
+            try await world.bill("invoice.issued", World.invoice("inv_2", number: "GF-0002", customer: "cus_1"))
+            try await world.drain()
+            let failed = try await world.api("GET", "/jobs?status=failed")
+            let error = failed.json["items"]?[0]?["last_error"]
+            #expect(error?["code"] == "quickbooks_2500")
+            #expect(error?["message"]?.stringValue?.contains("Invalid Reference Id") == true)
+            #expect(await world.objects("Invoice").count == 1)
+        }
+    }
+
+    /// 5,000 invoices in a full sync, with the network failing part way (answers lost after QuickBooks acted, then
+    /// QuickBooks unreachable): it resumes and finishes with each invoice made exactly once.
+    @Test func aFullSyncOf5000InvoicesSurvivesANetworkInterruption() async throws {
+        // Limits far above QuickBooks' on both sides: this is about resuming, not pacing (the benchmark paces).
+        var fast = QuickBooksOnlineSandbox.Limits()
+        fast.requestsPerMinute = 100_000
+        fast.batchesPerMinute = 100_000
+        let limits = RateLimitPolicy(
+            windows: [
+                .init(limit: 100_000, period: .seconds(60)), .init(name: "batch", limit: 100_000, period: .seconds(60)),
+            ],
+            maxConcurrent: 10)
+        try await World.run(limits: limits, sandboxLimits: fast) { world in
+            for customer in 1...50 {
+                try await world.bill("customer.created", World.customer("cus_\(customer)", name: "Family \(customer)"))
+            }
+            let clock = ContinuousClock()
+            var started = clock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for lane in 0..<8 {
+                    group.addTask {
+                        for index in stride(from: 1 + lane, through: 5000, by: 8) {
+                            try await world.bill(
+                                "invoice.issued",
+                                World.invoice("inv_\(index)", number: "GF-\(index)", customer: "cus_\(index % 50 + 1)"))
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            print("5000 invoices billed in \(clock.now - started)")
+            started = clock.now
+            let integration = try await world.connect()
+            _ = try await world.mapAccounts(integration)
+            let requested = try await world.api("POST", "/integrations/\(integration)/sync", ["mode": "full"])
+            #expect(requested.status < 300)
+            while try await world.runner.runDueOperation() {}
+            for _ in 0..<10 { _ = try await world.engine.runDueJobs() }
+            let before = await world.objects("Invoice").count
+            #expect(before > 0 && before < 5000)
+            await world.sandbox.dropAnswers(5)
+            for _ in 0..<5 { _ = try await world.engine.runDueJobs() }
+            await world.sandbox.setMaintenance(true)
+            for _ in 0..<3 { _ = try await world.engine.runDueJobs() }
+            await world.sandbox.setMaintenance(false)
+            try await world.drain(rounds: 2000)
+            while try await world.runner.runDueOperation() {}
+            print("5000 invoices synced in \(clock.now - started)")
+            let invoices = await world.objects("Invoice")
+            #expect(invoices.count == 5000)
+            #expect(Set(invoices.compactMap { $0["DocNumber"]?.stringValue }).count == 5000)
+            #expect(await world.objects("Customer").count == 50)
+            let operations = try await world.api("GET", "/sync-operations?integration_id=\(integration)")
+            #expect(operations.json["items"]?[0]?["status"] == "completed")
+        }
+    }
 }
 
 extension JSONValue {
-    fileprivate subscript(index: Int) -> JSONValue? { arrayValue.flatMap { index < $0.count ? $0[index] : nil } }
+    subscript(index: Int) -> JSONValue? { arrayValue.flatMap { index < $0.count ? $0[index] : nil } }
+
+    func merging(_ members: [String: JSONValue]) -> JSONValue {
+        guard case .object(var object) = self else { return self }
+        for (key, value) in members { object[key] = value }
+        return .object(object)
+    }
 }

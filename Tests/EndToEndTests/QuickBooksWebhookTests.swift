@@ -138,7 +138,8 @@ import Testing
             _ = await world.sandbox.takeNotifications()  // lost
             try await world.poll(integration)
             let changed = try await world.events("ledger.invoice.changed")
-            #expect(changed.count == 1)
+            let operations = try await world.api("GET", "/sync-operations?integration_id=\(integration)")
+            #expect(changed.count == 1, "\(operations.json)")
             #expect(changed.first?["invoice_id"] == "inv_1" && changed.first?["data"]?["due_date"] == "2026-12-01")
         }
     }

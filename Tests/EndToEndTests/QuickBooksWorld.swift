@@ -29,6 +29,7 @@ struct QuickBooksWorld: Sendable {
     let engine: SyncEngine
     let runner: SyncOperationRunner
     let signer = Signer()
+    let transport = URLSessionTransport()
 
     /// Runs `body` with both servers up. `limits` are the connector's; the emulator's limits are QuickBooks' own
     /// unless `sandboxLimits` says otherwise.
@@ -44,6 +45,7 @@ struct QuickBooksWorld: Sendable {
             var configuration = ServerConfiguration()
             configuration.adminToken = adminToken
             configuration.port = 0
+            configuration.runsWorkers = false  // the test drives them, round by round
             let components = Components(
                 configuration: configuration, database: try AppDatabase.inMemory(),
                 box: try SecretBox(masterKey: Array(repeating: 9, count: 32)),
@@ -90,7 +92,7 @@ struct QuickBooksWorld: Sendable {
         var fields: [(name: String, value: String)] = headers.map { ($0.key, $0.value) }
         if let token { fields.append(("Authorization", "Bearer \(token)")) }
         if json != nil { fields.append(("Content-Type", "application/json")) }
-        let response = try await URLSessionTransport().send(
+        let response = try await transport.send(
             TransportRequest(
                 method: method, url: URL(string: url)!, headers: fields,
                 body: (json?.canonicalBytes ?? body).map { Data($0) }))
@@ -137,7 +139,7 @@ struct QuickBooksWorld: Sendable {
                     "oauth_token_url": .string(emulator + "/oauth2/v1/tokens/bearer"),
                     "oauth_revoke_url": .string(emulator + "/v2/oauth2/tokens/revoke"),
                 ],
-                "sync": ["interval_seconds": 3600, "conflict_policy": "last_modified_wins"],
+                "sync": ["interval_seconds": 3600, "conflict_policy": "last_modified_wins", "max_attempts": 10],
             ])
         let id = try #require(created.json["id"]?.stringValue, "\(created.json)")
         try await authorize(id)

@@ -177,7 +177,7 @@ struct QBOCompany: Sendable {
         case "Customer":
             guard let name = object["DisplayName"]?.stringValue?.trimmingCharacters(in: .whitespaces), !name.isEmpty
             else { throw .requiredParameter("DisplayName") }
-            if all("Customer").contains(where: {
+            if (entities["Customer"] ?? [:]).values.contains(where: {
                 $0["Id"]?.stringValue != id && $0["DisplayName"]?.stringValue?.lowercased() == name.lowercased()
             }) {
                 throw .duplicateName(name)
@@ -186,7 +186,7 @@ struct QBOCompany: Sendable {
             if object["Active"] == nil { object["Active"] = true }
         case "Item", "Account":
             guard let name = object["Name"]?.stringValue, !name.isEmpty else { throw .requiredParameter("Name") }
-            if all(entity).contains(where: {
+            if (entities[entity] ?? [:]).values.contains(where: {
                 $0["Id"]?.stringValue != id && $0["Name"]?.stringValue?.lowercased() == name.lowercased()
             }) {
                 throw .duplicateName(name)
@@ -217,7 +217,9 @@ struct QBOCompany: Sendable {
             }
             if entity == "RefundReceipt" { try reference(object, "DepositToAccountRef", to: "Account") }
             if let number = object["DocNumber"]?.stringValue, refusesDuplicateDocNumbers,
-                all(entity).contains(where: { $0["Id"]?.stringValue != id && $0["DocNumber"]?.stringValue == number })
+                (entities[entity] ?? [:]).values.contains(where: {
+                    $0["Id"]?.stringValue != id && $0["DocNumber"]?.stringValue == number
+                })
             {
                 throw .duplicateDocNumber(number)
             }
