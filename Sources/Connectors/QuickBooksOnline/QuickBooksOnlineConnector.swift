@@ -72,7 +72,7 @@ public struct QuickBooksOnlineConnector: Connector {
             if request.recordType == .customer || request.attempt > 1,
                 let found = try await existing(request, body: body, session: session)
             {
-                return try adopt(found, for: request)
+                return try written(found, for: request)
             }
             return try await create(request, body: body, session: session)
         }
@@ -92,7 +92,7 @@ public struct QuickBooksOnlineConnector: Connector {
             let code = QuickBooksOnlineSession.faultCode(error)
             guard code == "6240" || code == "6140" || QuickBooksOnlineSession.isUncertain(error) else { throw error }
             if let found = try await existing(request, body: body, session: session) {
-                return try adopt(found, for: request)
+                return try written(found, for: request)
             }
             throw error
         }
@@ -196,10 +196,6 @@ public struct QuickBooksOnlineConnector: Connector {
         }
     }
 
-    private func adopt(_ object: JSONValue, for request: PushRequest) throws(ConnectorError) -> PushResult {
-        try written(object, for: request)
-    }
-
     /// The result of a write, once QuickBooks' amounts are checked against billing's: an invoice or credit memo
     /// whose total differs by a cent fails the job loudly (a tax code mapped to the wrong rate, usually).
     private func written(_ object: JSONValue?, for request: PushRequest) throws(ConnectorError) -> PushResult {
@@ -212,19 +208,16 @@ public struct QuickBooksOnlineConnector: Connector {
         case .payment, .refund: billing = request.data["amount"]?.stringValue
         case .customer: billing = nil
         }
-        if let billing, request.action != .void,
-            !Self.sameAmount(
-                billing,
-                QuickBooksOnlineMapping.canonical(request.recordType, object)["total"]
-                    ?? QuickBooksOnlineMapping.canonical(request.recordType, object)["amount"])
-        {
+        if let billing, request.action != .void {
             let theirs = QuickBooksOnlineMapping.canonical(request.recordType, object)
-            let total = (theirs["total"] ?? theirs["amount"])?.stringValue ?? "nothing"
-            throw .validation(
-                code: "total_mismatch",
-                message: "QuickBooks has \(total) for \(request.recordType.rawValue) \(request.localID) "
-                    + "(\(QuickBooksOnlineMapping.entity(request.recordType)) \(id)) but billing's total is \(billing): "
-                    + "check the tax code and account mappings")
+            let total = theirs["total"] ?? theirs["amount"]
+            guard Self.sameAmount(billing, total) else {
+                throw .validation(
+                    code: "total_mismatch",
+                    message: "QuickBooks has \(total?.stringValue ?? "nothing") for \(request.recordType.rawValue) "
+                        + "\(request.localID) (\(QuickBooksOnlineMapping.entity(request.recordType)) \(id)) but billing's "
+                        + "total is \(billing): check the tax code and account mappings")
+            }
         }
         return PushResult(remoteID: id, remoteVersion: object["SyncToken"]?.stringValue)
     }
@@ -287,7 +280,7 @@ public struct QuickBooksOnlineConnector: Connector {
                 guard let value = bodies[index]?[field]?.stringValue, let object = byValue[value.lowercased()] else {
                     continue
                 }
-                results[index] = Result { () throws(ConnectorError) in try adopt(object, for: requests[index]) }
+                results[index] = Result { () throws(ConnectorError) in try written(object, for: requests[index]) }
                 bodies[index] = nil
             }
         }
