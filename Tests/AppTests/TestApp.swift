@@ -24,6 +24,7 @@ struct TestApp {
         var configuration = ServerConfiguration()
         configuration.adminToken = Self.adminToken
         configuration.port = 0
+        configuration.runsWorkers = false  // tests drive the engine themselves; background workers would race them
         self.configuration = configuration
         let database = try databasePath.map(AppDatabase.open(path:)) ?? AppDatabase.inMemory()
         components = Components(
