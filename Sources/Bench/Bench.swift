@@ -7,15 +7,25 @@ import NIOHTTP1
 import NIOPosix
 import Synchronization
 
-/// `ledgerwire-bench`: posts signed billing events over N keep-alive connections and reports
-/// throughput and acknowledgement latency (HdrHistogram).
-///
-/// At a fixed rate each request has a scheduled send time, and its latency is measured from that time,
-/// so a stalled server shows up as latency rather than as politely fewer requests (no coordinated omission).
+/// `ledgerwire-bench`: Ledgerwire's benchmarks. Each prints its figures.
 @main
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledgerwire-bench",
+        abstract: "Ledgerwire's benchmarks.",
+        subcommands: [Ingest.self, QuickBooksBench.self],
+        defaultSubcommand: Ingest.self
+    )
+}
+
+/// `ledgerwire-bench ingest` (the default): posts signed billing events over N keep-alive connections and reports
+/// throughput and acknowledgement latency (HdrHistogram).
+///
+/// At a fixed rate each request has a scheduled send time, and its latency is measured from that time,
+/// so a stalled server shows up as latency rather than as politely fewer requests (no coordinated omission).
+struct Ingest: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
         abstract: "Load generator for POST /webhooks/billing."
     )
 

@@ -45,6 +45,8 @@ public actor QuickBooksOnlineSandbox {
     public private(set) var limitViolations = 0
     /// Requests answered, by realm.
     public private(set) var requestCounts: [String: Int] = [:]
+    /// Batch requests answered, by realm (each also counted in `requestCounts`).
+    public private(set) var batchCounts: [String: Int] = [:]
     /// While set, every API call answers 503 (a maintenance window).
     public private(set) var maintenance = false
     /// How long every API answer is held back (a slow QuickBooks).
@@ -110,6 +112,11 @@ public actor QuickBooksOnlineSandbox {
     /// The company's objects of one type (for tests and the CLI's summary).
     public func objects(realmID: String, entity: String) -> [[String: JSONValue]] {
         companies[realmID]?.all(entity) ?? []
+    }
+
+    /// How many objects of one type the company holds (voided ones included, deleted ones not).
+    public func count(realmID: String, entity: String) -> Int {
+        companies[realmID]?.entities[entity]?.count ?? 0
     }
 
     /// Gives a valid access token for a realm directly, as if the OAuth dance had happened.
@@ -229,6 +236,7 @@ public actor QuickBooksOnlineSandbox {
         }
         inFlight[realmID, default: 0] += 1
         requestCounts[realmID, default: 0] += 1
+        if batch { batchCounts[realmID, default: 0] += 1 }
         return .admitted
     }
 
