@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Sandbox
+import ServiceLifecycle
 import UnixSignals
 
 /// `ledgerwire sandbox <platform>`: a platform emulator to connect an integration to, on loopback.
@@ -24,11 +25,33 @@ struct SandboxCommand: AsyncParsableCommand {
         @Option(help: "The OAuth client id the emulator accepts.") var clientID = "sandbox-client"
         @Option(help: "The OAuth client secret the emulator accepts.") var clientSecret = "sandbox-secret"
         @Option(help: "The company (realm) authorizations connect to.") var realm = "9341453474484455"
+        @Option(help: "Where to send change webhooks, as Intuit does (none are sent without it).")
+        var webhookURL: String?
+        @Option(help: "The verifier token webhooks are signed with (intuit-signature); needed with --webhook-url.")
+        var verifierToken: String?
+        @Option(help: "Webhook format: legacy or cloudevents.") var webhookFormat = "legacy"
+        @Option(help: "Seconds between webhook deliveries (changes made meanwhile go together).")
+        var webhookEvery: Double = 5
+
+        func validate() throws {
+            guard QuickBooksWebhookSender.Format(rawValue: webhookFormat) != nil else {
+                throw ValidationError("--webhook-format must be legacy or cloudevents")
+            }
+            guard webhookEvery > 0 else { throw ValidationError("--webhook-every must be positive") }
+            if let webhookURL {
+                guard let url = URL(string: webhookURL), url.scheme == "http" || url.scheme == "https" else {
+                    throw ValidationError("--webhook-url must be an http(s) URL")
+                }
+                guard verifierToken?.isEmpty == false else {
+                    throw ValidationError("--webhook-url needs --verifier-token, the token to sign webhooks with")
+                }
+            }
+        }
 
         func run() async throws {
             let sandbox = QuickBooksOnlineSandbox()
             await sandbox.registerClient(id: clientID, secret: clientSecret)
-            await sandbox.addCompany(realmID: realm)
+            await sandbox.setConsentRealm(realm)
             let logger = Logger(label: "ledgerwire.sandbox.quickbooks-online")
             let clientID = clientID
             let realm = realm
@@ -48,7 +71,40 @@ struct SandboxCommand: AsyncParsableCommand {
                     FileHandle.standardOutput.write(Data(text.utf8))
                 },
                 logger: logger)
-            try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+            var service = application
+            if let webhookURL, let url = URL(string: webhookURL), let verifierToken,
+                let format = QuickBooksWebhookSender.Format(rawValue: webhookFormat)
+            {
+                service.addServices(
+                    WebhookDeliveries(
+                        sandbox: sandbox,
+                        sender: QuickBooksWebhookSender(url: url, verifierToken: verifierToken, format: format),
+                        every: .milliseconds(Int64(webhookEvery * 1000)), logger: logger))
+            }
+            try await service.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        }
+    }
+}
+
+/// Sends the emulator's change webhooks every `every`, as Intuit does: the changes made meanwhile together, signed,
+/// retried on Intuit's schedule while the receiver fails or takes longer than 3 s.
+struct WebhookDeliveries: Service {
+    let sandbox: QuickBooksOnlineSandbox
+    let sender: QuickBooksWebhookSender
+    let every: Duration
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: every) }
+            for report in await sandbox.deliverWebhooks(with: sender) where !report.delivered {
+                logger.warning(
+                    "webhook.undelivered",
+                    metadata: [
+                        "webhook.url": "\(sender.url)",
+                        "webhook.statuses": "\(report.attempts.map { $0.status.map(String.init) ?? "none" })",
+                    ])
+            }
         }
     }
 }

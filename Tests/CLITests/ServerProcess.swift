@@ -29,25 +29,31 @@ final class ServerProcess: @unchecked Sendable {
     var pid: Int32 { process.processIdentifier }
 
     /// Starts `ledgerwire serve --port 0` on `database` and waits until it says where it listens.
-    init(database: String, directory: URL) async throws {
+    convenience init(database: String, directory: URL) async throws {
+        try await self.init(
+            ["serve", "--port", "0", "--database", database, "--log-level", "warning"],
+            announcing: "ledgerwire listening on ", directory: directory)
+    }
+
+    /// Starts `ledgerwire` with `arguments` and waits for the line beginning with `announcement`, which names the
+    /// URL it listens on.
+    init(_ arguments: [String], announcing announcement: String, directory: URL) async throws {
         output = directory.appendingPathComponent("stdout-\(UUID()).txt")
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        process = try Self.launch(
-            ["serve", "--port", "0", "--database", database, "--log-level", "warning"],
-            stdout: output
-        )
+        process = try Self.launch(arguments, stdout: output)
         let deadline = ContinuousClock.now + .seconds(60)
         while true {
             let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("ledgerwire listening on ") }),
-                let port = Int(line.split(separator: ":").last ?? "")
+            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix(announcement) }),
+                let url = line.split(separator: " ").first(where: { $0.hasPrefix("http://") }),
+                let port = URL(string: String(url))?.port
             {
                 self.port = port
                 return
             }
             guard process.isRunning, ContinuousClock.now < deadline else {
                 process.terminate()
-                throw CLIFailure("ledgerwire serve did not start: \(text)")
+                throw CLIFailure("ledgerwire \(arguments[0]) did not start: \(text)")
             }
             try await Task.sleep(for: .milliseconds(20))
         }

@@ -245,8 +245,10 @@ extension QuickBooksOnlineSandbox {
         guard let clientID = parameters.get("client_id"), let redirectURI = parameters.get("redirect_uri"),
             parameters.get("response_type") == "code"
         else { return Self.json(400, ["error": "invalid_request"]) }
-        let realmID = parameters.get("realm") ?? "9341453474484455"
-        guard let code = await authorize(clientID: clientID, redirectURI: redirectURI, realmID: realmID) else {
+        guard
+            let (code, realmID) = await authorize(
+                clientID: clientID, redirectURI: redirectURI, realmID: parameters.get("realm"))
+        else {
             return Self.json(400, ["error": "invalid_client"])
         }
         guard var components = URLComponents(string: redirectURI) else {

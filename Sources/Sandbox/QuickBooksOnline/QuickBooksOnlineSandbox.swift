@@ -56,6 +56,8 @@ public actor QuickBooksOnlineSandbox {
     public private(set) var injectedThrottles = 0
     /// Refresh-token grants answered with new tokens.
     public private(set) var refreshGrants = 0
+    /// The company a consent connects to when the authorize request names none (the one the user would pick).
+    public private(set) var consentRealmID = "9341453474484455"
     /// Webhook notifications not yet sent, by realm, oldest first.
     var pendingNotifications: [String: [QuickBooksWebhookSender.Notification]] = [:]
 
@@ -102,6 +104,12 @@ public actor QuickBooksOnlineSandbox {
     /// An OAuth client (app) the emulator accepts.
     public func registerClient(id: String, secret: String) { clients[id] = secret }
 
+    /// Consents that name no company connect to `realmID` (created if new).
+    public func setConsentRealm(_ realmID: String) {
+        addCompany(realmID: realmID)
+        consentRealmID = realmID
+    }
+
     /// A company, created with its starting chart of accounts, tax codes and an item.
     @discardableResult
     public func addCompany(realmID: String) -> String {
@@ -127,12 +135,14 @@ public actor QuickBooksOnlineSandbox {
 
     // MARK: OAuth
 
-    func authorize(clientID: String, redirectURI: String, realmID: String) -> String? {
+    /// A consent to `chosen` (or the consent realm): its authorization code and the company it connects.
+    func authorize(clientID: String, redirectURI: String, realmID chosen: String?) -> (code: String, realmID: String)? {
         guard clients[clientID] != nil else { return nil }
+        let realmID = chosen ?? consentRealmID
         addCompany(realmID: realmID)
         let code = Self.randomToken("AB")
         codes[code] = Grant(clientID: clientID, realmID: realmID, redirectURI: redirectURI, expires: now + 600)
-        return code
+        return (code, realmID)
     }
 
     enum TokenAnswer {

@@ -1,0 +1,123 @@
+import Accounting
+import Connectors
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Synchronization
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// `ledgerwire sandbox quickbooks-online` run as a developer runs it, with a receiver for its webhooks.
+@Suite struct SandboxProcessTests {
+    static let realm = "4620816365212855650"
+    static let verifierToken = "cli-verifier-token-0c2f9a"
+
+    /// What the receiver heard: webhook deliveries and OAuth callbacks.
+    final class Receiver: Sendable {
+        let deliveries = Mutex<[(signature: String?, body: [UInt8])]>([])
+        let callbacks = Mutex<[[String: String]]>([])
+
+        var router: Router<BasicRequestContext> {
+            let router = Router()
+            router.post("/quickbooks") { request, _ -> HTTPResponse.Status in
+                let body = try await request.body.collect(upTo: 1 << 20)
+                let signature = request.headers[HTTPField.Name("intuit-signature")!]
+                self.deliveries.withLock { $0.append((signature, Array(body.readableBytesView))) }
+                return .ok
+            }
+            router.get("/callback") { request, _ -> HTTPResponse.Status in
+                var parameters: [String: String] = [:]
+                for (name, value) in request.uri.queryParameters { parameters[String(name)] = String(value) }
+                self.callbacks.withLock { $0.append(parameters) }
+                return .ok
+            }
+            return router
+        }
+    }
+
+    /// A company changed through the API is announced to `--webhook-url`, signed with `--verifier-token`, in the
+    /// chosen format, naming the realm `--realm` that the consent connected.
+    @Test func changesAreSentAsSignedWebhooksForTheConsentedRealm() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let receiver = Receiver()
+        try await Application(router: receiver.router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+            .test(.live) { client in
+                let receiverURL = "http://127.0.0.1:\(client.port!)"
+                let sandbox = try await ServerProcess(
+                    [
+                        "sandbox", "quickbooks-online", "--port", "0", "--realm", Self.realm,
+                        "--webhook-url", receiverURL + "/quickbooks", "--verifier-token", Self.verifierToken,
+                        "--webhook-format", "cloudevents", "--webhook-every", "0.2",
+                    ],
+                    announcing: "QuickBooks Online sandbox on ", directory: directory.url)
+                defer { sandbox.signal(SIGTERM) }
+
+                // Consent: the redirect lands on the receiver with a code for the sandbox's company.
+                let redirect = receiverURL + "/callback"
+                let consent = await sandbox.call(
+                    "GET",
+                    "/connect/oauth2?client_id=sandbox-client&response_type=code&state=s1"
+                        + "&scope=com.intuit.quickbooks.accounting&redirect_uri=\(redirect)")
+                #expect(consent?.0 == 200)
+                let callback = try #require(receiver.callbacks.withLock { $0.first })
+                #expect(callback["realmId"] == Self.realm && callback["state"] == "s1")
+                let code = try #require(callback["code"])
+
+                let credentials = Data("sandbox-client:sandbox-secret".utf8).base64EncodedString()
+                let exchanged = try #require(
+                    await sandbox.call(
+                        "POST", "/oauth2/v1/tokens/bearer",
+                        headers: [
+                            "authorization": "Basic \(credentials)",
+                            "content-type": "application/x-www-form-urlencoded",
+                        ],
+                        body: Array("grant_type=authorization_code&code=\(code)&redirect_uri=\(redirect)".utf8)))
+                #expect(exchanged.0 == 200)
+                let token = try #require(try JSONValue(parsing: Array(exchanged.1))["access_token"]?.stringValue)
+
+                let created = try #require(
+                    await sandbox.call(
+                        "POST", "/v3/company/\(Self.realm)/customer?minorversion=75",
+                        headers: ["authorization": "Bearer \(token)", "content-type": "application/json"],
+                        body: Array(#"{"DisplayName":"Rao family"}"#.utf8)))
+                #expect(created.0 == 200)
+                let customerID = try #require(
+                    try JSONValue(parsing: Array(created.1))["Customer"]?["Id"]?.stringValue)
+
+                let deadline = ContinuousClock.now + .seconds(10)
+                while receiver.deliveries.withLock({ $0.isEmpty }), ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                let delivery = try #require(receiver.deliveries.withLock { $0.first })
+                #expect(
+                    QuickBooksWebhook.isValid(
+                        signature: delivery.signature, body: delivery.body, verifierTokens: [Self.verifierToken]))
+                #expect(
+                    !QuickBooksWebhook.isValid(
+                        signature: delivery.signature, body: delivery.body, verifierTokens: ["another-token"]))
+                let document = try JSONValue(parsing: delivery.body)
+                #expect(document.arrayValue != nil, "CloudEvents come as an array of events")
+                let notifications = try QuickBooksWebhook.notifications(in: document)
+                #expect(notifications.map(\.realmID) == [Self.realm])
+                #expect(notifications.map(\.recordType) == [.customer])
+                #expect(notifications.map(\.remoteID) == [customerID])
+
+                sandbox.signal(SIGTERM)
+                #expect(try await sandbox.waitForExit().status == 0)
+            }
+    }
+
+    @Test func aWebhookURLWithoutAVerifierTokenIsRefused() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (status, _) = try await ServerProcess.run(
+            ["sandbox", "quickbooks-online", "--port", "0", "--webhook-url", "http://127.0.0.1:9/hooks"],
+            in: directory.url)
+        #expect(status == 64)  // EX_USAGE, with the reason on standard error
+    }
+}
