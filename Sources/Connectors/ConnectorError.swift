@@ -2,6 +2,10 @@
 public enum ConnectorError: Error, Hashable, Sendable {
     /// Worth trying again: network failures, 5xx, 429. `retryAfter` is the platform's own wait (`Retry-After`).
     case retryable(code: String, message: String, retryAfter: Duration?)
+    /// The platform turned the request away without doing anything, and said so: throttling (429) or maintenance
+    /// (503). Tried again after `retryAfter` or a growing wait, without using up one of the job's attempts (up to
+    /// `SyncEngine.maximumDeferrals` times).
+    case busy(code: String, message: String, retryAfter: Duration?)
     /// The platform refused the access token (401): the engine refreshes it once and tries again.
     case authentication(message: String)
     /// The platform refused the credentials themselves (`invalid_grant` on refresh, revoked consent): nothing works
@@ -18,7 +22,7 @@ public enum ConnectorError: Error, Hashable, Sendable {
     /// A short stable code for jobs, logs and metrics.
     public var code: String {
         switch self {
-        case .retryable(let code, _, _): code
+        case .retryable(let code, _, _), .busy(let code, _, _): code
         case .authentication: "authentication"
         case .credentialsRefused: "credentials_refused"
         case .validation(let code, _): code
@@ -29,7 +33,7 @@ public enum ConnectorError: Error, Hashable, Sendable {
 
     public var message: String {
         switch self {
-        case .retryable(_, let message, _): message
+        case .retryable(_, let message, _), .busy(_, let message, _): message
         case .authentication(let message): message
         case .credentialsRefused(let message): message
         case .validation(_, let message): message

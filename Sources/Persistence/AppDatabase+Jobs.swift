@@ -312,6 +312,15 @@ extension AppDatabase {
                     arguments: [
                         until.microsecondsSinceEpoch, waitingFor, error.code, error.message, now.rfc3339, job.id,
                     ])
+            case .deferred(let at, let error):
+                try Self.recordAttempt(
+                    of: job, outcome: "deferred", error: error, startedAt: claimed.startedAt, at: now, db: db)
+                try db.execute(
+                    sql: "UPDATE jobs SET attempts = attempts - 1, deferrals = deferrals + 1 WHERE id = ?",
+                    arguments: [job.id])
+                try Self.settle(
+                    job, status: .pending, nextAttemptAt: at, error: error, remoteID: nil, worker: worker, at: now,
+                    db: db, audit: &audit)
             case .awaitingConnection(let error):
                 try Self.recordAttempt(
                     of: job, outcome: "retry", error: error, startedAt: claimed.startedAt, at: now, db: db)

@@ -34,6 +34,9 @@ extension AppDatabase {
         migrator.registerMigration("0010 ledger notifications") { db in
             try db.execute(sql: ledgerNotifications)
         }
+        migrator.registerMigration("0011 job deferrals") { db in
+            try db.execute(sql: jobDeferrals)
+        }
         return migrator
     }
 
@@ -565,5 +568,28 @@ extension AppDatabase {
             created_at TEXT NOT NULL
         );
         CREATE INDEX ledger_notifications_due ON ledger_notifications(next_attempt_at) WHERE status = 'pending';
+        """
+
+    /// How many times the platform turned a job away (throttled, in maintenance) without doing anything: such an
+    /// answer does not use up an attempt, and the wait before the next grows with this count instead.
+    /// Their attempts are recorded as `deferred` (SQLite cannot change a CHECK constraint in place: the table is
+    /// rebuilt).
+    private static let jobDeferrals = """
+        ALTER TABLE jobs ADD COLUMN deferrals INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE job_attempts_0011 (
+            job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+            attempt INTEGER NOT NULL,
+            worker TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT NOT NULL,
+            outcome TEXT NOT NULL
+                CHECK (outcome IN ('succeeded', 'retry', 'deferred', 'failed', 'needs_mapping', 'dead', 'abandoned')),
+            error_code TEXT,
+            error_message TEXT,
+            PRIMARY KEY (job_id, attempt)
+        ) WITHOUT ROWID;
+        INSERT INTO job_attempts_0011 SELECT * FROM job_attempts;
+        DROP TABLE job_attempts;
+        ALTER TABLE job_attempts_0011 RENAME TO job_attempts;
         """
 }

@@ -30,6 +30,8 @@ public struct Job: Sendable, Hashable {
     public var status: Status
     public var attempts: Int
     public var maxAttempts: Int
+    /// Times the platform turned the job away without doing anything (throttling, maintenance); not attempts.
+    public var deferrals: Int
     public var nextAttemptAt: Timestamp
     public var leaseOwner: String?
     public var leaseExpiresAt: Timestamp?
@@ -76,6 +78,9 @@ public enum JobOutcome: Sendable, Hashable {
     case succeeded(remoteID: String?, remoteVersion: String?)
     /// Try again at `at` (unless that was the last attempt: then the job is dead).
     case retry(at: Timestamp, JobError)
+    /// The platform turned the job away without doing anything (throttled, in maintenance): pending again at `at`
+    /// without using up an attempt; counted in the job's `deferrals`.
+    case deferred(at: Timestamp, JobError)
     case failed(JobError)
     case needsMapping(JobError)
     /// A record it refers to is not in the books yet: pending again without using up an attempt, at `until` or
@@ -111,6 +116,7 @@ extension Job {
             status: Status(rawValue: row["status"]) ?? .pending,
             attempts: row["attempts"],
             maxAttempts: row["max_attempts"],
+            deferrals: row["deferrals"],
             nextAttemptAt: Timestamp(microsecondsSinceEpoch: row["next_attempt_at"]),
             leaseOwner: row["lease_owner"],
             leaseExpiresAt: (row["lease_expires_at"] as Int64?).map(Timestamp.init(microsecondsSinceEpoch:)),

@@ -242,6 +242,15 @@ public struct SyncEngine: Sendable {
             let wait = retry.delay(afterAttempt: claimed.job.attempts, retryAfter: retryAfter, using: &random)
             let at = clock.now().adding(wait)
             return .retry(at: at, Self.jobError(error))
+        case .busy(_, _, let retryAfter) where claimed.job.deferrals < Self.maximumDeferrals:
+            // Nothing was done: no attempt is used up, and the wait grows with each time it was turned away.
+            var random = SystemRandomNumberGenerator()
+            let wait = retry.delay(afterAttempt: claimed.job.deferrals + 1, retryAfter: retryAfter, using: &random)
+            return .deferred(at: clock.now().adding(wait), Self.jobError(error))
+        case .busy(_, _, let retryAfter):
+            var random = SystemRandomNumberGenerator()
+            let wait = retry.delay(afterAttempt: claimed.job.attempts, retryAfter: retryAfter, using: &random)
+            return .retry(at: clock.now().adding(wait), Self.jobError(error))
         case .authentication:
             var random = SystemRandomNumberGenerator()
             let wait = retry.delay(afterAttempt: claimed.job.attempts, retryAfter: nil, using: &random)
@@ -255,6 +264,11 @@ public struct SyncEngine: Sendable {
             return .needsMapping(Self.jobError(error))
         }
     }
+
+    /// How many times a job may be turned away by a busy platform (throttled, in maintenance) without using up an
+    /// attempt: with the default backoff (capped at 5 minutes, full jitter) that is hours of unavailability; after
+    /// that each refusal counts as a failed attempt.
+    public static let maximumDeferrals = 100
 
     static func jobError(_ error: ConnectorError) -> JobError {
         JobError(code: error.code, message: error.message)

@@ -206,7 +206,7 @@ public struct SyncOperationRunner: Sendable {
         } catch let error as ConnectorError {
             let retryAt: Timestamp?
             switch error {
-            case .retryable(_, _, let retryAfter):
+            case .retryable(_, _, let retryAfter), .busy(_, _, let retryAfter):
                 // A poll is not urgent: at least half a minute, so a struggling platform is not pressed.
                 var random = SystemRandomNumberGenerator()
                 let delay = retry.delay(afterAttempt: 1, retryAfter: retryAfter, using: &random)

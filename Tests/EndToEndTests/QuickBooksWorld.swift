@@ -139,7 +139,7 @@ struct QuickBooksWorld: Sendable {
                     "oauth_token_url": .string(emulator + "/oauth2/v1/tokens/bearer"),
                     "oauth_revoke_url": .string(emulator + "/v2/oauth2/tokens/revoke"),
                 ],
-                "sync": ["interval_seconds": 3600, "conflict_policy": "last_modified_wins", "max_attempts": 10],
+                "sync": ["interval_seconds": 3600, "conflict_policy": "last_modified_wins"],
             ])
         let id = try #require(created.json["id"]?.stringValue, "\(created.json)")
         try await authorize(id)

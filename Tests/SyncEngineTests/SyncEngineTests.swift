@@ -39,6 +39,51 @@ import Testing
         #expect(connector.written.count == 1)
     }
 
+    /// A platform in maintenance for longer than the job's attempts would last: the job waits it out, attempts
+    /// intact, and is written once when the platform is back.
+    @Test func aBusyPlatformDefersTheJobWithoutUsingUpItsAttempts() async throws {
+        let (database, _) = try await setUp()
+        let maintenance = ConnectorError.busy(code: "quickbooks_503", message: "maintenance", retryAfter: nil)
+        let connector = ScriptedConnector(failing: Array(repeating: maintenance, count: 6))
+        try await deliver(database, "msg_1", [invoice("inv_1")])
+        try await drain(engine(database, connector), database)
+        let job = try #require(try await database.jobs(page: PageRequest()).items.first)
+        #expect(job.status == .succeeded && job.attempts == 1 && job.deferrals == 6)
+        #expect(
+            try await database.jobAttempts(jobID: job.id).map(\.outcome) == Array(repeating: "deferred", count: 6) + [
+                "succeeded"
+            ])
+        #expect(connector.written.count == 1)
+    }
+
+    /// Each time it is turned away the job may wait longer (the backoff follows its deferrals, not its attempts),
+    /// never less than the platform's Retry-After; past `maximumDeferrals` a refusal is a failed attempt again.
+    @Test func deferralsBackOffAndAreBounded() async throws {
+        let (database, _) = try await setUp()
+        let throttled = ConnectorError.busy(code: "throttled", message: "ThrottleExceeded", retryAfter: .seconds(7))
+        let connector = ScriptedConnector(
+            failing: Array(repeating: throttled, count: SyncEngine.maximumDeferrals + 3))
+        try await deliver(database, "msg_1", [invoice("inv_1")])
+        let engine = engine(database, connector)
+        var waits: [Duration] = []
+        for _ in 0..<(SyncEngine.maximumDeferrals + 10) {
+            let before = clock.now()
+            try await engine.runDueJobs()
+            let job = try #require(try await database.jobs(page: PageRequest()).items.first)
+            if job.status == .dead { break }
+            waits.append(.microseconds(job.nextAttemptAt.microsecondsSinceEpoch - before.microsecondsSinceEpoch))
+            clock.advance(by: .seconds(61))
+        }
+        let job = try #require(try await database.jobs(page: PageRequest()).items.first)
+        #expect(job.status == .dead && job.attempts == 3 && job.deferrals == SyncEngine.maximumDeferrals)
+        #expect(waits.allSatisfy { $0 >= .seconds(7) })
+        // Deferral n waits up to min(60 s, 2 s · 2^n): the first two stay under 8 s whatever the jitter.
+        #expect(waits.prefix(2).allSatisfy { $0 <= .seconds(8) })
+        // Later ones up to 60 s: that none of ~100 went past 30 s would be a 2^-90 chance.
+        #expect((waits.max() ?? .zero) > .seconds(30))
+        #expect(connector.written.isEmpty)
+    }
+
     @Test func retryAfterIsHonored() async throws {
         let (database, _) = try await setUp()
         let connector = ScriptedConnector(failing: [

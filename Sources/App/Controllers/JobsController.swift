@@ -50,6 +50,7 @@ extension Job {
             "kind": .string(kind), "record_id": .string(recordID), "record_type": .string(recordType),
             "local_id": .string(localID), "version": .number(String(version)), "status": .string(status.rawValue),
             "attempts": .number(String(self.attempts)), "max_attempts": .number(String(maxAttempts)),
+            "deferrals": .number(String(deferrals)),
             "next_attempt_at": status == .pending ? nextAttemptAt.json : .null,
             "last_error": lastError.map { ["code": .string($0.code), "message": .string($0.message)] } ?? .null,
             "remote_id": remoteID.map(JSONValue.string) ?? .null,

@@ -110,8 +110,12 @@ struct QuickBooksOnlineSession {
         case 401:
             throw .authentication(message: "QuickBooks refused the access token (401)")
         case 429:
-            throw .retryable(
+            throw .busy(
                 code: "throttled", message: "QuickBooks answered 429 ThrottleExceeded",
+                retryAfter: response.header("retry-after").flatMap(Int.init).map { .seconds($0) })
+        case 503:
+            throw .busy(
+                code: "quickbooks_503", message: "QuickBooks is unavailable (503), as during its maintenance",
                 retryAfter: response.header("retry-after").flatMap(Int.init).map { .seconds($0) })
         case 500...:
             throw .retryable(
