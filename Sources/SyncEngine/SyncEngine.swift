@@ -237,20 +237,16 @@ public struct SyncEngine: Sendable {
 
     private func outcome(of error: ConnectorError, claimed: ClaimedJob) -> JobOutcome {
         switch error {
-        case .retryable(_, _, let retryAfter):
-            var random = SystemRandomNumberGenerator()
-            let wait = retry.delay(afterAttempt: claimed.job.attempts, retryAfter: retryAfter, using: &random)
-            let at = clock.now().adding(wait)
-            return .retry(at: at, Self.jobError(error))
         case .busy(_, _, let retryAfter) where claimed.job.deferrals < Self.maximumDeferrals:
             // Nothing was done: no attempt is used up, and the wait grows with each time it was turned away.
             var random = SystemRandomNumberGenerator()
             let wait = retry.delay(afterAttempt: claimed.job.deferrals + 1, retryAfter: retryAfter, using: &random)
             return .deferred(at: clock.now().adding(wait), Self.jobError(error))
-        case .busy(_, _, let retryAfter):
+        case .retryable(_, _, let retryAfter), .busy(_, _, let retryAfter):
             var random = SystemRandomNumberGenerator()
             let wait = retry.delay(afterAttempt: claimed.job.attempts, retryAfter: retryAfter, using: &random)
-            return .retry(at: clock.now().adding(wait), Self.jobError(error))
+            let at = clock.now().adding(wait)
+            return .retry(at: at, Self.jobError(error))
         case .authentication:
             var random = SystemRandomNumberGenerator()
             let wait = retry.delay(afterAttempt: claimed.job.attempts, retryAfter: nil, using: &random)
