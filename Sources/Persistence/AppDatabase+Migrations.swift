@@ -588,7 +588,9 @@ extension AppDatabase {
             error_message TEXT,
             PRIMARY KEY (job_id, attempt)
         ) WITHOUT ROWID;
-        INSERT INTO job_attempts_0011 SELECT * FROM job_attempts;
+        INSERT INTO job_attempts_0011 (job_id, attempt, worker, started_at, finished_at, outcome, error_code,
+            error_message)
+        SELECT job_id, attempt, worker, started_at, finished_at, outcome, error_code, error_message FROM job_attempts;
         DROP TABLE job_attempts;
         ALTER TABLE job_attempts_0011 RENAME TO job_attempts;
         """

@@ -34,4 +34,48 @@ import Testing
         let tables = try await queue.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_schema") }
         #expect(!tables.contains("commands"))
     }
+
+    /// A database written before "0011 job deferrals" keeps its jobs' attempt history, and their attempts can then
+    /// be recorded as deferred.
+    @Test func jobDeferralsMigrationKeepsTheAttemptHistory() async throws {
+        let queue = try DatabaseQueue()
+        try AppDatabase.migrator.migrate(queue, upTo: "0010 ledger notifications")
+        try await queue.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO integration_configs (id, tenant_id, platform, name, created_at, updated_at)
+                    VALUES ('int_1', 'school', 'quickbooks_online', 'Books', '2026-11-01T00:00:00Z',
+                        '2026-11-01T00:00:00Z');
+                    INSERT INTO records (id, tenant_id, record_type, local_id, version, action, source_updated_at,
+                        created_at, updated_at)
+                    VALUES ('rec_1', 'school', 'invoice', 'inv_1', 1, 'upsert', 100, '2026-11-01T00:00:00Z',
+                        '2026-11-01T00:00:00Z');
+                    INSERT INTO jobs (id, integration_id, tenant_id, kind, record_id, record_type, local_id, version,
+                        status, attempts, max_attempts, next_attempt_at, created_at, updated_at)
+                    VALUES ('job_1', 'int_1', 'school', 'push', 'rec_1', 'invoice', 'inv_1', 1, 'succeeded', 2, 3, 0,
+                        '2026-11-01T00:00:00Z', '2026-11-01T00:01:00Z');
+                    INSERT INTO job_attempts (job_id, attempt, worker, started_at, finished_at, outcome, error_code,
+                        error_message)
+                    VALUES ('job_1', 1, 'w1', '2026-11-01T00:00:00Z', '2026-11-01T00:00:01Z', 'retry', 'network',
+                        'reset'),
+                        ('job_1', 2, 'w1', '2026-11-01T00:00:30Z', '2026-11-01T00:00:31Z', 'succeeded', NULL, NULL);
+                    """
+            )
+        }
+        let database = try AppDatabase(queue)
+        #expect(try await database.appliedMigrations().contains("0011 job deferrals"))
+        let history = try await database.jobAttempts(jobID: "job_1")
+        #expect(history.map(\.outcome) == ["retry", "succeeded"])
+        #expect(history.first?.error == JobError(code: "network", message: "reset"))
+        let job = try #require(try await database.job(id: "job_1"))
+        #expect(job.attempts == 2 && job.deferrals == 0)
+        try await queue.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO job_attempts (job_id, attempt, worker, started_at, finished_at, outcome)
+                    VALUES ('job_1', 3, 'w1', '2026-11-01T00:01:00Z', '2026-11-01T00:01:01Z', 'deferred')
+                    """)
+        }
+        #expect(try await database.jobAttempts(jobID: "job_1").map(\.outcome) == ["retry", "succeeded", "deferred"])
+    }
 }
