@@ -23,27 +23,15 @@ struct BillingWebhookController {
     }
 
     @Sendable func receive(request: Request, context: AppRequestContext) async throws -> Response {
-        let started = ContinuousClock.now
-        let source = BillingInbox.source
-        metrics.recordReceived(source: source)
-        func answer(_ outcome: AppMetrics.Outcome, _ response: Response) -> Response {
-            metrics.record(source: source, outcome: outcome, latency: ContinuousClock.now - started)
-            return response
-        }
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > maximumBodyBytes {
-            return answer(.tooLarge, try Problem(HTTPError(.contentTooLarge)).response(from: request, context: context))
-        }
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: maximumBodyBytes)
-        } catch {
-            return answer(.tooLarge, try Problem(HTTPError(.contentTooLarge)).response(from: request, context: context))
+        let reception = WebhookReception(source: BillingInbox.source, metrics: metrics)
+        guard let body = await reception.body(of: request, upTo: maximumBodyBytes) else {
+            return try reception.tooLarge(request, context: context)
         }
         let headers = request.headers
         do {
             let receipt = try await inbox.receive(
                 header: { name in Self.headerNames[name].flatMap { headers[$0] } },
-                body: Array(body.readableBytesView)
+                body: body
             )
             let outcome = receipt.outcome
             // A redelivery of a kept delivery is a duplicate, whatever the first one became; a rejected one is
@@ -67,17 +55,19 @@ struct BillingWebhookController {
                     "delivery_id": .string(outcome.deliveryID), "status": .string(status.rawValue),
                 ]).response(from: request, context: context)
             }
-            return answer(AppMetrics.outcome(for: status), response)
+            return reception.answer(AppMetrics.outcome(for: status), response)
         } catch let error as IngestionError where error.isAuthenticationFailure {
             // Counted and logged without the body: it is not trusted.
             context.logger.warning(
                 "webhook.unauthorized",
-                metadata: ["webhook.source": "\(source)", "error.code": "\(error.code)"]
+                metadata: ["webhook.source": "\(reception.source)", "error.code": "\(error.code)"]
             )
-            return answer(.unauthorized, try Problem(ingestion: error).response(from: request, context: context))
+            return reception.answer(
+                .unauthorized, try Problem(ingestion: error).response(from: request, context: context))
         } catch {
-            context.logger.error("webhook.failed", metadata: ["webhook.source": "\(source)", "error": "\(error)"])
-            return answer(.error, try Problem(error).response(from: request, context: context))
+            context.logger.error(
+                "webhook.failed", metadata: ["webhook.source": "\(reception.source)", "error": "\(error)"])
+            return reception.answer(.error, try Problem(error).response(from: request, context: context))
         }
     }
 }

@@ -28,23 +28,11 @@ struct QuickBooksWebhookController {
     }
 
     @Sendable func receive(request: Request, context: AppRequestContext) async throws -> Response {
-        let started = ContinuousClock.now
         let source = Self.source
-        metrics.recordReceived(source: source)
-        func answer(_ outcome: AppMetrics.Outcome, _ response: Response) -> Response {
-            metrics.record(source: source, outcome: outcome, latency: ContinuousClock.now - started)
-            return response
+        let reception = WebhookReception(source: source, metrics: metrics)
+        guard let body = await reception.body(of: request, upTo: maximumBodyBytes) else {
+            return try reception.tooLarge(request, context: context)
         }
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > maximumBodyBytes {
-            return answer(.tooLarge, try Problem(HTTPError(.contentTooLarge)).response(from: request, context: context))
-        }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: maximumBodyBytes)
-        } catch {
-            return answer(.tooLarge, try Problem(HTTPError(.contentTooLarge)).response(from: request, context: context))
-        }
-        let body = Array(buffer.readableBytesView)
         let tokens = try await secrets.secrets(for: source).map(\.secret)
         let signature = request.headers[HTTPField.Name("intuit-signature")!]
         guard !tokens.isEmpty, QuickBooksWebhook.isValid(signature: signature, body: body, verifierTokens: tokens)
@@ -61,7 +49,8 @@ struct QuickBooksWebhookController {
                 tokens.isEmpty
                 ? "no verifier token is configured for quickbooks webhooks"
                 : "the intuit-signature header is missing or does not match the body"
-            return answer(.unauthorized, try Problem.unauthorized(detail).response(from: request, context: context))
+            return reception.answer(
+                .unauthorized, try Problem.unauthorized(detail).response(from: request, context: context))
         }
         let receivedAt = now()
         // Intuit gives a notification no id: the same body again is the same delivery.
@@ -84,7 +73,7 @@ struct QuickBooksWebhookController {
                 title: malformed ? "Bad Request" : "Unprocessable Content",
                 detail: "the notification is kept as rejected and can be replayed",
                 errors: outcome.errors, extensions: ["delivery_id": .string(outcome.deliveryID)])
-            return answer(.rejected, try problem.response(from: request, context: context))
+            return reception.answer(.rejected, try problem.response(from: request, context: context))
         }
         var routed: [LedgerNotification] = []
         var unroutable: [FieldError] = []
@@ -117,6 +106,6 @@ struct QuickBooksWebhookController {
             "delivery_id": .string(outcome.deliveryID), "status": .string(status.rawValue),
             "notifications": .number(String(routed.count)),
         ]).response(from: request, context: context)
-        return answer(AppMetrics.outcome(for: status), response)
+        return reception.answer(AppMetrics.outcome(for: status), response)
     }
 }
