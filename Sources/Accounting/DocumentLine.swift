@@ -84,7 +84,12 @@ public struct DocumentLine: Hashable, Sendable {
                 if tax.isNegative {
                     errors.append(FieldError(field: "\(path).tax_amount", message: "must not be negative"))
                 }
-                taxSum = taxSum.adding(tax) ?? taxSum
+                if let next = taxSum.adding(tax) {
+                    taxSum = next
+                } else {
+                    errors.append(
+                        FieldError(field: "\(path).tax_amount", message: "the sum of the lines' tax is too large"))
+                }
             }
             if let extended = line.extendedAmount,
                 let expected = extended.subtracting(line.discountAmount ?? .zero(extended.currency))
@@ -126,13 +131,17 @@ public struct DocumentLine: Hashable, Sendable {
         if taxTotal.isNegative {
             errors.append(FieldError(field: "tax_total", message: "must not be negative"))
         }
-        if let expectedTotal = subtotal.adding(taxTotal), expectedTotal != total {
-            errors.append(
-                FieldError(
-                    field: "total",
-                    message: "is \(total.decimalString) but subtotal + tax_total is \(expectedTotal.decimalString)"
+        if let expectedTotal = subtotal.adding(taxTotal) {
+            if expectedTotal != total {
+                errors.append(
+                    FieldError(
+                        field: "total",
+                        message: "is \(total.decimalString) but subtotal + tax_total is \(expectedTotal.decimalString)"
+                    )
                 )
-            )
+            }
+        } else {
+            errors.append(FieldError(field: "total", message: "subtotal + tax_total is too large"))
         }
         return errors
     }

@@ -71,7 +71,13 @@ public struct Payment: Hashable, Sendable {
                     )
                 )
             }
-            allocated = allocated.adding(allocation.amount) ?? allocated
+            if let next = allocated.adding(allocation.amount) {
+                allocated = next
+            } else {
+                errors.append(
+                    FieldError(
+                        field: "allocations[\(position)].amount", message: "the sum of the allocations is too large"))
+            }
         }
         if allocated.minorUnits > amount.minorUnits {
             errors.append(

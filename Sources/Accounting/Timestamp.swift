@@ -9,8 +9,10 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         self.microsecondsSinceEpoch = microsecondsSinceEpoch
     }
 
+    /// Saturates at the representable range (about ±292,000 years) instead of trapping.
     public init(secondsSinceEpoch: Int64) {
-        self.microsecondsSinceEpoch = secondsSinceEpoch * 1_000_000
+        let (micros, overflow) = secondsSinceEpoch.multipliedReportingOverflow(by: 1_000_000)
+        self.microsecondsSinceEpoch = overflow ? (secondsSinceEpoch < 0 ? .min : .max) : micros
     }
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; `t`/`z` and a space separator are accepted as
@@ -68,7 +70,9 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// RFC 3339 in UTC with microseconds: `2026-11-21T09:30:00.123000Z`.
     public var rfc3339: String {
         let seconds = microsecondsSinceEpoch.floorDivided(by: 1_000_000)
-        let micros = microsecondsSinceEpoch - seconds * 1_000_000
+        // The floor remainder, computed without `seconds * 1_000_000`, which overflows near `Int64.min`.
+        let remainder = microsecondsSinceEpoch % 1_000_000
+        let micros = remainder < 0 ? remainder + 1_000_000 : remainder
         let days = seconds.floorDivided(by: 86_400)
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = Self.civil(fromDays: days)
@@ -82,9 +86,12 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
     public var description: String { rfc3339 }
 
-    /// This instant moved by `duration` (microsecond precision).
+    /// This instant moved by `duration` (microsecond precision), saturating at the representable range rather than
+    /// trapping: an absurd `expires_in` or `Retry-After` becomes "the far future", never a crash.
     public func adding(_ duration: Duration) -> Timestamp {
-        Timestamp(microsecondsSinceEpoch: microsecondsSinceEpoch + duration.wholeMicroseconds)
+        let offset = duration.wholeMicroseconds
+        let (sum, overflow) = microsecondsSinceEpoch.addingReportingOverflow(offset)
+        return Timestamp(microsecondsSinceEpoch: overflow ? (offset < 0 ? .min : .max) : sum)
     }
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {

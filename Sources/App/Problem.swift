@@ -16,6 +16,8 @@ public struct Problem: Error, HTTPResponseError, Sendable {
     public var errors: [FieldError]
     /// Extra members, such as the `delivery_id` of a rejected webhook.
     public var extensions: [String: JSONValue]
+    /// Sent as `Retry-After` (whole seconds, rounded up) when set.
+    public var retryAfter: Duration?
 
     public init(
         status: HTTPResponse.Status,
@@ -33,6 +35,12 @@ public struct Problem: Error, HTTPResponseError, Sendable {
 
     public static func unauthorized(_ detail: String) -> Problem {
         Problem(status: .unauthorized, title: "Unauthorized", detail: detail)
+    }
+
+    public static func tooManyRequests(_ detail: String, retryAfter: Duration) -> Problem {
+        var problem = Problem(status: .tooManyRequests, title: "Too Many Requests", detail: detail)
+        problem.retryAfter = retryAfter
+        return problem
     }
 
     public static func notFound(_ detail: String) -> Problem {
@@ -59,6 +67,10 @@ public struct Problem: Error, HTTPResponseError, Sendable {
         var headers = HTTPFields()
         headers[.contentType] = "application/problem+json"
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+        if let retryAfter {
+            let (seconds, attoseconds) = retryAfter.components
+            headers[.retryAfter] = String(max(0, seconds) + (attoseconds > 0 ? 1 : 0))
+        }
         return Response(
             status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: json.canonicalBytes)))
     }
@@ -99,6 +111,8 @@ extension Problem {
         switch error {
         case .missingHeader(let name):
             self = .unauthorized("the \(name) header is missing")
+        case .invalidHeader(let name, let reason):
+            self = .unauthorized("the \(name) header \(reason)")
         case .invalidSignature:
             self = .unauthorized("the signature does not match any active secret")
         case .staleTimestamp:

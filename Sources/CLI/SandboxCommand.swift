@@ -37,7 +37,9 @@ struct SandboxCommand: AsyncParsableCommand {
             guard QuickBooksWebhookSender.Format(rawValue: webhookFormat) != nil else {
                 throw ValidationError("--webhook-format must be legacy or cloudevents")
             }
-            guard webhookEvery > 0 else { throw ValidationError("--webhook-every must be positive") }
+            guard webhookEvery.isFinite, (0.001...86_400).contains(webhookEvery) else {
+                throw ValidationError("--webhook-every must be from 0.001 to 86400 seconds")
+            }
             if let webhookURL {
                 guard let url = URL(string: webhookURL), url.scheme == "http" || url.scheme == "https" else {
                     throw ValidationError("--webhook-url must be an http(s) URL")
@@ -75,11 +77,12 @@ struct SandboxCommand: AsyncParsableCommand {
             if let webhookURL, let url = URL(string: webhookURL), let verifierToken,
                 let format = QuickBooksWebhookSender.Format(rawValue: webhookFormat)
             {
+                // `validate()` checked webhookEvery isFinite and in range.
                 service.addServices(
                     WebhookDeliveries(
                         sandbox: sandbox,
                         sender: QuickBooksWebhookSender(url: url, verifierToken: verifierToken, format: format),
-                        every: .milliseconds(Int64(webhookEvery * 1000)), logger: logger))
+                        every: .milliseconds(Int64((webhookEvery * 1000).rounded())), logger: logger))
             }
             try await service.runService(gracefulShutdownSignals: [.sigterm, .sigint])
         }

@@ -10,13 +10,27 @@ public struct OAuthEndpoints: Sendable, Hashable {
     public var scopes: [String]
     /// Whether the platform takes PKCE (RFC 7636, S256) with the authorization code.
     public var usesPKCE: Bool
+    /// How the revocation endpoint takes the token.
+    public var revocationBody: RevocationBody
 
-    public init(authorizeURL: URL, tokenURL: URL, revokeURL: URL?, scopes: [String], usesPKCE: Bool) {
+    /// The body of a revocation request.
+    public enum RevocationBody: Sendable, Hashable {
+        /// `token=…`, form-encoded (RFC 7009 §2.1): Xero, Sage.
+        case form
+        /// `{"token": "…"}`: QuickBooks Online.
+        case json
+    }
+
+    public init(
+        authorizeURL: URL, tokenURL: URL, revokeURL: URL?, scopes: [String], usesPKCE: Bool,
+        revocationBody: RevocationBody = .form
+    ) {
         self.authorizeURL = authorizeURL
         self.tokenURL = tokenURL
         self.revokeURL = revokeURL
         self.scopes = scopes
         self.usesPKCE = usesPKCE
+        self.revocationBody = revocationBody
     }
 
     /// These endpoints with the integration's overrides (`oauth_authorize_url`, `oauth_token_url`,
@@ -92,8 +106,11 @@ public struct OAuthClient: Sendable {
     }
 
     /// Where to send the person who grants access.
-    public func authorizationURL(state: String, codeChallenge: String?) -> URL {
-        var components = URLComponents(url: endpoints.authorizeURL, resolvingAgainstBaseURL: false)!
+    /// - Throws: `ConnectorError.validation` when the configured authorize URL cannot carry the query.
+    public func authorizationURL(state: String, codeChallenge: String?) throws(ConnectorError) -> URL {
+        guard var components = URLComponents(url: endpoints.authorizeURL, resolvingAgainstBaseURL: false) else {
+            throw .validation(code: "invalid_authorize_url", message: "the OAuth authorize URL is not a valid URL")
+        }
         var items = components.queryItems ?? []
         items += [
             URLQueryItem(name: "client_id", value: clientID),
@@ -109,7 +126,10 @@ public struct OAuthClient: Sendable {
             ]
         }
         components.queryItems = items
-        return components.url!
+        guard let url = components.url else {
+            throw .validation(code: "invalid_authorize_url", message: "the OAuth authorize URL is not a valid URL")
+        }
+        return url
     }
 
     /// Exchanges an authorization code for tokens.
@@ -123,6 +143,48 @@ public struct OAuthClient: Sendable {
     /// `credentialsRefused`: only a person connecting again helps.
     public func refresh(refreshToken: String) async throws(ConnectorError) -> TokenGrant {
         try await requestTokens([("grant_type", "refresh_token"), ("refresh_token", refreshToken)])
+    }
+
+    /// What an access token's `expires_in` may say: a second to a year (platforms say 30 to 60 minutes).
+    static let accessTokenLifetimes = 1...31_536_000
+    /// What `x_refresh_token_expires_in` may say: a second to ten years (QuickBooks says about 100 days).
+    static let refreshTokenLifetimes = 1...315_360_000
+
+    /// Revokes `token` (the refresh token: platforms then drop the access tokens made from it too), so a deleted
+    /// integration leaves no working grant behind.
+    /// - Throws: `ConnectorError` when there is no revocation endpoint or the platform did not confirm.
+    public func revoke(token: String) async throws(ConnectorError) {
+        guard let revokeURL = endpoints.revokeURL else {
+            throw .validation(code: "no_revocation_endpoint", message: "the platform has no revocation endpoint")
+        }
+        let credentials = Data("\(clientID):\(clientSecret)".utf8).base64EncodedString()
+        let body: Data
+        let contentType: String
+        switch endpoints.revocationBody {
+        case .form:
+            body = Data(Self.formEncoded([("token", token)]).utf8)
+            contentType = "application/x-www-form-urlencoded"
+        case .json:
+            body = Data(JSONValue.object(["token": .string(token)]).canonicalBytes)
+            contentType = "application/json"
+        }
+        let request = TransportRequest(
+            method: "POST", url: revokeURL,
+            headers: [
+                ("accept", "application/json"), ("content-type", contentType),
+                ("authorization", "Basic \(credentials)"),
+            ],
+            body: body, timeout: .seconds(30))
+        let response: TransportResponse
+        do {
+            response = try await transport.send(request)
+        } catch {
+            throw .retryable(code: "network", message: "revocation endpoint: \(error)", retryAfter: nil)
+        }
+        guard (200..<300).contains(response.status) else {
+            throw .validation(
+                code: "http_\(response.status)", message: "revocation endpoint answered HTTP \(response.status)")
+        }
     }
 
     private func requestTokens(_ form: [(String, String)]) async throws(ConnectorError) -> TokenGrant {
@@ -143,15 +205,31 @@ public struct OAuthClient: Sendable {
         let json = try? JSONValue(parsing: Array(response.body))
         switch response.status {
         case 200..<300:
-            guard let accessToken = json?["access_token"]?.stringValue, let expiresIn = json?["expires_in"]?.intValue
-            else {
+            guard let accessToken = json?["access_token"]?.stringValue else {
                 throw .retryable(
                     code: "token_response_invalid", message: "the token endpoint's answer has no access_token",
                     retryAfter: nil)
             }
+            guard let expiresIn = PlatformNumbers.seconds(json?["expires_in"], in: Self.accessTokenLifetimes) else {
+                throw .retryable(
+                    code: "token_response_invalid",
+                    message: "the token endpoint's expires_in is not a whole number of seconds from 1 to 31536000",
+                    retryAfter: nil)
+            }
+            var refreshTokenExpiresIn: Int?
+            if let stated = json?["x_refresh_token_expires_in"] {
+                guard let seconds = PlatformNumbers.seconds(stated, in: Self.refreshTokenLifetimes) else {
+                    throw .retryable(
+                        code: "token_response_invalid",
+                        message: "the token endpoint's x_refresh_token_expires_in is not a whole number of seconds "
+                            + "from 1 to 315360000",
+                        retryAfter: nil)
+                }
+                refreshTokenExpiresIn = seconds
+            }
             return TokenGrant(
                 accessToken: accessToken, refreshToken: json?["refresh_token"]?.stringValue, expiresIn: expiresIn,
-                refreshTokenExpiresIn: json?["x_refresh_token_expires_in"]?.intValue)
+                refreshTokenExpiresIn: refreshTokenExpiresIn)
         case 400, 401:
             let error = json?["error"]?.stringValue ?? "HTTP \(response.status)"
             let description = json?["error_description"]?.stringValue.map { ": \($0)" } ?? ""
@@ -159,7 +237,7 @@ public struct OAuthClient: Sendable {
         case 429, 500...:
             throw .retryable(
                 code: "http_\(response.status)", message: "token endpoint answered HTTP \(response.status)",
-                retryAfter: response.header("retry-after").flatMap(Int.init).map { .seconds($0) })
+                retryAfter: PlatformNumbers.retryAfter(response.header("retry-after")))
         default:
             throw .validation(
                 code: "http_\(response.status)", message: "token endpoint answered HTTP \(response.status)")

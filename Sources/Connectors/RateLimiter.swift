@@ -51,6 +51,13 @@ public actor RateLimiter {
         self.policy = policy
     }
 
+    /// How long new requests still wait because the platform asked for a pause, or `nil` when none is in force.
+    public var remainingPause: Duration? {
+        guard let pausedUntil else { return nil }
+        let left = pausedUntil - clock.now
+        return left > .zero ? left : nil
+    }
+
     /// Waits until a request counted in `windows` (and `requests`) fits every limit, and counts it.
     public func acquire(_ windows: Set<String> = []) async throws {
         while true {
@@ -93,7 +100,7 @@ public actor RateLimiter {
         } else if status == 503, let retryAfter = retryAfter(headers) {
             pause = retryAfter
         } else if headers["x-ratelimit-remaining"].flatMap(Int.init) == 0 {
-            pause = headers["x-ratelimit-reset"].flatMap(Double.init).map { .milliseconds(Int($0 * 1000)) }
+            pause = PlatformNumbers.waitSeconds(headers["x-ratelimit-reset"])
         }
         if let pause {
             let until = clock.now + pause
@@ -117,7 +124,7 @@ public actor RateLimiter {
     }
 
     private func retryAfter(_ headers: [String: String]) -> Duration? {
-        headers["retry-after"].flatMap(Int.init).map { .seconds(max(0, $0)) }
+        PlatformNumbers.retryAfter(headers["retry-after"])
     }
 }
 

@@ -4,6 +4,8 @@ import Persistence
 /// `POST /webhooks/billing`, without HTTP: verify → record → normalize → dedup → resolve, durably.
 public struct BillingInbox: Sendable {
     public static let source = "billing"
+    /// The longest `webhook-id` kept: ids are message ids (`msg_…`), not payloads.
+    public static let maximumWebhookIDLength = 256
 
     /// What happened to a received webhook.
     public struct Receipt: Sendable {
@@ -35,6 +37,10 @@ public struct BillingInbox: Sendable {
     /// - Throws: `IngestionError` when it does not verify (nothing is recorded), or a storage error.
     public func receive(header: (String) -> String?, body: [UInt8]) async throws -> Receipt {
         guard let id = header("webhook-id"), !id.isEmpty else { throw IngestionError.missingHeader("webhook-id") }
+        guard id.utf8.count <= Self.maximumWebhookIDLength else {
+            throw IngestionError.invalidHeader(
+                name: "webhook-id", reason: "is longer than \(Self.maximumWebhookIDLength) bytes")
+        }
         guard let timestamp = header("webhook-timestamp") else {
             throw IngestionError.missingHeader("webhook-timestamp")
         }

@@ -2,6 +2,9 @@
 public enum IngestionError: Error, Hashable, Sendable {
     /// A header the signature scheme needs is absent.
     case missingHeader(String)
+    /// A header the signature scheme needs is present but not in its form (a timestamp that is not a number,
+    /// too many signatures). Nothing is recorded.
+    case invalidHeader(name: String, reason: String)
     /// No signature matched any active secret of the source.
     case invalidSignature
     /// The signed timestamp is outside the tolerance (replay protection).
@@ -17,6 +20,7 @@ public enum IngestionError: Error, Hashable, Sendable {
     public var code: String {
         switch self {
         case .missingHeader: "missing_header"
+        case .invalidHeader: "invalid_header"
         case .invalidSignature: "invalid_signature"
         case .staleTimestamp: "stale_timestamp"
         case .noActiveSecret: "no_active_secret"
@@ -28,7 +32,7 @@ public enum IngestionError: Error, Hashable, Sendable {
     /// Verification failures: the sender is not who it claims, nothing is applied.
     public var isAuthenticationFailure: Bool {
         switch self {
-        case .missingHeader, .invalidSignature, .staleTimestamp, .noActiveSecret: true
+        case .missingHeader, .invalidHeader, .invalidSignature, .staleTimestamp, .noActiveSecret: true
         case .invalidSecret, .deliveryNotFound: false
         }
     }

@@ -28,10 +28,14 @@ public enum StandardWebhooks {
         return "v1," + Data(mac.finalize()).base64EncodedString()
     }
 
+    /// The most signatures one `webhook-signature` header may list (a sender rotating secrets lists two or three).
+    public static let maximumSignatures = 8
+
     /// Verifies a message against any of `keys`; throws the reason it does not verify.
     ///
-    /// Every comparison is constant-time (`HMAC.isValidAuthenticationCode`), and every listed `v1`
-    /// signature is tried against every key, so timing tells nothing about which part matched.
+    /// The cost is one MAC per key, whatever the header lists: each key's MAC is computed once and compared in
+    /// constant time against every offered `v1` signature, so timing tells nothing about which part matched. A
+    /// header listing more than `maximumSignatures` entries is refused before any MAC is computed.
     public static func verify(
         id: String,
         timestamp: String,
@@ -41,10 +45,19 @@ public enum StandardWebhooks {
         now: Int64,
         tolerance: Int64 = defaultTolerance
     ) throws(IngestionError) {
-        guard let sentAt = Int64(timestamp) else { throw .staleTimestamp(skewSeconds: Int64.max) }
-        let skew = now - sentAt
-        guard abs(skew) <= tolerance else { throw .staleTimestamp(skewSeconds: skew) }
-        let signatures = signatureHeader.split(separator: " ").compactMap { entry -> Data? in
+        guard let sentAt = seconds(timestamp) else {
+            throw .invalidHeader(name: "webhook-timestamp", reason: "must be whole seconds since 1970-01-01 UTC")
+        }
+        let (skew, overflow) = now.subtractingReportingOverflow(sentAt)
+        guard !overflow, skew.magnitude <= tolerance.magnitude else {
+            throw .staleTimestamp(skewSeconds: overflow ? .max : skew)
+        }
+        let entries = signatureHeader.split(separator: " ", omittingEmptySubsequences: true)
+        guard entries.count <= maximumSignatures else {
+            throw .invalidHeader(
+                name: "webhook-signature", reason: "lists more than \(maximumSignatures) signatures")
+        }
+        let signatures = entries.compactMap { entry -> Data? in
             let parts = entry.split(separator: ",", maxSplits: 1)
             guard parts.count == 2, parts[0] == "v1" else { return nil }
             return Data(base64Encoded: String(parts[1]))
@@ -54,12 +67,25 @@ public enum StandardWebhooks {
         signed.append(contentsOf: body)
         var matched = false
         for key in keys {
-            let symmetricKey = SymmetricKey(data: key)
-            for signature in signatures
-            where HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: signed, using: symmetricKey) {
-                matched = true
+            let mac = HMAC<SHA256>.authenticationCode(for: signed, using: SymmetricKey(data: key))
+            for signature in signatures {
+                // `==` between a MAC and bytes is swift-crypto's constant-time comparison.
+                let equal = mac == signature
+                matched = matched || equal
             }
         }
         guard matched else { throw .invalidSignature }
+    }
+
+    /// Unix seconds as Standard Webhooks sends them: 1 to 12 ASCII digits, nothing else (no sign, no space).
+    static func seconds(_ text: String) -> Int64? {
+        let digits = text.utf8
+        guard (1...12).contains(digits.count) else { return nil }
+        var value: Int64 = 0
+        for byte in digits {
+            guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+            value = value * 10 + Int64(byte - UInt8(ascii: "0"))
+        }
+        return value
     }
 }

@@ -86,4 +86,45 @@ import Testing
         )
         #expect(payment.validationErrors().map(\.field) == ["allocations"])
     }
+
+    // 92,233,720,368,547,758.07 is the largest GBP amount 64 bits hold.
+    @Test func sumsBeyondSixtyFourBitsAreNamedNotIgnored() {
+        let huge = [
+            line("1", "92233720368547758.00", amount: "92233720368547758.00", tax: "92233720368547758.00"),
+            line("1", "92233720368547757.00", amount: "92233720368547757.00", tax: "92233720368547757.00"),
+        ]
+        let errors = DocumentLine.validate(
+            lines: huge, subtotal: money("1.00"), taxTotal: money("1.00"), total: money("2.00"))
+        #expect(errors.map(\.field).contains("lines[1].amount"))
+        #expect(errors.map(\.field).contains("lines[1].tax_amount"))
+
+        let totalOverflow = DocumentLine.validate(
+            lines: [line("1", "92233720368547758.00", amount: "92233720368547758.00", tax: "1.00")],
+            subtotal: money("92233720368547758.00"), taxTotal: money("1.00"), total: money("1.00"))
+        #expect(totalOverflow.map(\.field) == ["total"])
+        #expect(totalOverflow.first?.message == "subtotal + tax_total is too large")
+    }
+
+    @Test func allocationsBeyondSixtyFourBitsAreNamed() {
+        let payment = Payment(
+            id: .init("p1"), customerID: .init("c1"), currency: gbp, amount: money("100.00"),
+            receivedAt: Timestamp(secondsSinceEpoch: 0), method: "card", depositAccount: "1010",
+            allocations: [
+                .init(invoiceID: .init("i1"), amount: money("92233720368547758.00")),
+                .init(invoiceID: .init("i2"), amount: money("92233720368547758.00")),
+            ],
+            updatedAt: Timestamp(secondsSinceEpoch: 0))
+        #expect(payment.validationErrors().map(\.field).contains("allocations[1].amount"))
+    }
+
+    @Test func instantsSaturateInsteadOfTrapping() {
+        let late = Timestamp(secondsSinceEpoch: .max)
+        #expect(late.microsecondsSinceEpoch == .max)
+        #expect(Timestamp(secondsSinceEpoch: .min).microsecondsSinceEpoch == .min)
+        #expect(Timestamp(secondsSinceEpoch: 0).adding(.seconds(Int64.max)).microsecondsSinceEpoch == .max)
+        #expect(late.adding(.seconds(1)) == late)
+        #expect(Duration.seconds(Int64.max).wholeMicroseconds == .max)
+        #expect(!Timestamp(microsecondsSinceEpoch: .min).rfc3339.isEmpty)
+        #expect(!late.rfc3339.isEmpty)
+    }
 }

@@ -67,4 +67,42 @@ import Testing
         try StandardWebhooks.verify(
             id: "msg_1", timestamp: "1000", signatureHeader: good, body: body, keys: [key], now: 700)
     }
+
+    @Test(arguments: [
+        "-9223372036854775808", "9223372036854775807", "99999999999999999999", "+1000", " 1000", "1e3", "", "1000.0",
+    ])
+    func refusesTimestampsThatAreNotPlainSecondsWithoutTrapping(timestamp: String) {
+        let good = StandardWebhooks.sign(id: "msg_1", timestamp: 1000, body: body, key: key)
+        #expect(throws: IngestionError.self) {
+            try StandardWebhooks.verify(
+                id: "msg_1", timestamp: timestamp, signatureHeader: good, body: body, keys: [key], now: 1000)
+        }
+    }
+
+    @Test func aTimestampFarInThePastOrFutureIsStaleNotAnOverflow() {
+        let good = StandardWebhooks.sign(id: "msg_1", timestamp: 1000, body: body, key: key)
+        #expect(throws: IngestionError.staleTimestamp(skewSeconds: 1000 - 999_999_999_999)) {
+            try StandardWebhooks.verify(
+                id: "msg_1", timestamp: "999999999999", signatureHeader: good, body: body, keys: [key], now: 1000)
+        }
+        #expect(throws: IngestionError.staleTimestamp(skewSeconds: .max)) {
+            try StandardWebhooks.verify(
+                id: "msg_1", timestamp: "1", signatureHeader: good, body: body, keys: [key], now: .min)
+        }
+    }
+
+    @Test func takesAtMostEightSignaturesInOneHeader() throws {
+        let good = StandardWebhooks.sign(id: "msg_1", timestamp: 1000, body: body, key: key)
+        let seven = Array(repeating: "v1,AAAA", count: 7).joined(separator: " ")
+        try StandardWebhooks.verify(
+            id: "msg_1", timestamp: "1000", signatureHeader: "\(seven) \(good)", body: body, keys: [key], now: 1000)
+        #expect(
+            throws: IngestionError.invalidHeader(
+                name: "webhook-signature", reason: "lists more than 8 signatures")
+        ) {
+            try StandardWebhooks.verify(
+                id: "msg_1", timestamp: "1000", signatureHeader: "v1,AAAA \(seven) \(good)", body: body,
+                keys: [key], now: 1000)
+        }
+    }
 }

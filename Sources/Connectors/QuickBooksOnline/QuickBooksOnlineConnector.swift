@@ -48,7 +48,8 @@ public struct QuickBooksOnlineConnector: Connector {
             authorizeURL: URL(string: "https://appcenter.intuit.com/connect/oauth2")!,
             tokenURL: URL(string: "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer")!,
             revokeURL: URL(string: "https://developer.api.intuit.com/v2/oauth2/tokens/revoke")!,
-            scopes: [Self.scope], usesPKCE: false
+            // Intuit documents no PKCE for its confidential (server) clients; the client secret authenticates us.
+            scopes: [Self.scope], usesPKCE: false, revocationBody: .json
         ).overridden(by: settings)
     }
 
@@ -434,7 +435,8 @@ enum FeedPosition: Equatable {
         guard let cursor else { return nil }
         let parts = cursor.split(separator: ":", maxSplits: 3).map(String.init)
         if parts.count == 4, parts[0] == "list", let entity = Int(parts[1]), let start = Int(parts[2]),
-            let micros = Int64(parts[3]), entity < QuickBooksOnlineConnector.syncedEntities.count
+            let micros = Int64(parts[3]), QuickBooksOnlineConnector.syncedEntities.indices.contains(entity),
+            (1...Int(Int32.max)).contains(start)
         {
             self = .listing(entity: entity, start: start, since: Timestamp(microsecondsSinceEpoch: micros))
         } else if parts.count == 2, parts[0] == "cdc", let micros = Int64(parts[1]) {

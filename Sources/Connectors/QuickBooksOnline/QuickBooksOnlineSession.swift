@@ -112,15 +112,15 @@ struct QuickBooksOnlineSession {
         case 429:
             throw .busy(
                 code: "throttled", message: "QuickBooks answered 429 ThrottleExceeded",
-                retryAfter: response.header("retry-after").flatMap(Int.init).map { .seconds($0) })
+                retryAfter: PlatformNumbers.retryAfter(response.header("retry-after")))
         case 503:
             throw .busy(
                 code: "quickbooks_503", message: "QuickBooks is unavailable (503), as during its maintenance",
-                retryAfter: response.header("retry-after").flatMap(Int.init).map { .seconds($0) })
+                retryAfter: PlatformNumbers.retryAfter(response.header("retry-after")))
         case 500...:
             throw .retryable(
                 code: "quickbooks_\(response.status)", message: "QuickBooks answered \(response.status)",
-                retryAfter: response.header("retry-after").flatMap(Int.init).map { .seconds($0) })
+                retryAfter: PlatformNumbers.retryAfter(response.header("retry-after")))
         default:
             if let fault = Fault(json["Fault"]) { throw fault.connectorError }
             throw .validation(
