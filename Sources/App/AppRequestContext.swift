@@ -1,6 +1,7 @@
 import Accounting
 import Hummingbird
 import Logging
+import NIOCore
 import Persistence
 
 /// Who is calling the admin API.
@@ -16,10 +17,13 @@ public struct Principal: Sendable, Hashable {
 public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var principal: Principal?
+    /// The peer's IP address (without port), for throttling failed authentication; `nil` in in-process tests.
+    public let remoteIP: String?
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
         self.principal = nil
+        self.remoteIP = source.channel.remoteAddress?.ipAddress
     }
 
     /// Webhook bodies and admin requests over 1 MiB are refused with 413.

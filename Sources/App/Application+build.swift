@@ -2,6 +2,7 @@ import Accounting
 import Connectors
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Ingestion
 import Logging
 import NIOCore
@@ -57,6 +58,7 @@ public struct Components: Sendable {
 
     /// Opens the database file (migrating it) and the master key, as `ledgerwire serve` does.
     public static func open(configuration: ServerConfiguration, logger: Logger) throws -> Components {
+        try configuration.validate()
         let database = try AppDatabase.open(path: configuration.databasePath)
         let masterKey: String
         if let configured = configuration.masterKey {
@@ -79,7 +81,12 @@ public struct Components: Sendable {
 public func buildRouter(configuration: ServerConfiguration, components: Components) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ProblemMiddleware())
-    router.addRoutes(HealthController(metrics: components.metrics, readiness: components.readiness).endpoints)
+    let authentication = AuthenticationMiddleware(database: components.database, adminToken: configuration.adminToken)
+    router.addRoutes(
+        HealthController(
+            metrics: components.metrics, readiness: components.readiness,
+            metricsAuthentication: configuration.metricsRequireKey ? authentication : nil
+        ).endpoints)
     router.addRoutes(
         BillingWebhookController(
             inbox: components.billing,
@@ -94,7 +101,7 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
         ).endpoints
     )
     let api = router.group("api/v1")
-        .add(middleware: AuthenticationMiddleware(database: components.database, adminToken: configuration.adminToken))
+        .add(middleware: authentication)
     api.addRoutes(APIKeysController(database: components.database).endpoints)
     api.addRoutes(
         WebhookSourcesController(database: components.database, box: components.box, secrets: components.secrets)
@@ -103,7 +110,9 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
     api.addRoutes(DeliveriesController(database: components.database, billing: components.billing).endpoints)
     api.addRoutes(RecordsController(database: components.database).endpoints)
     api.addRoutes(AuditController(database: components.database).endpoints)
-    api.addRoutes(IntegrationsController(database: components.database, box: components.box).endpoints)
+    api.addRoutes(
+        IntegrationsController(database: components.database, box: components.box, tokens: components.tokens).endpoints
+    )
     api.addRoutes(JobsController(database: components.database).endpoints)
     api.addRoutes(WebhookSubscriptionsController(database: components.database, box: components.box).endpoints)
     api.addRoutes(SyncOperationsController(database: components.database).endpoints)
@@ -132,8 +141,16 @@ public func buildApplication(
     onListening: @escaping @Sendable (String, Int) async -> Void = { _, _ in }
 ) -> some ApplicationProtocol {
     let readiness = components.readiness
+    let connections = ConnectionCount(limit: configuration.maximumConnections)
+    let requestReadTimeout = TimeAmount.seconds(Int64(configuration.requestReadTimeoutSeconds))
+    var http1 = HTTP1Channel.Configuration(
+        additionalChannelHandlers: [ConnectionGuard(count: connections, requestReadTimeout: requestReadTimeout)],
+        idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))
+    http1.httpDecoder.maxHeaderListSize = configuration.maximumHeaderBytes
+    http1.httpDecoder.maxHeaderFieldSize = configuration.maximumHeaderBytes
     var application = Application(
         router: buildRouter(configuration: configuration, components: components),
+        server: .http1(configuration: http1),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: "ledgerwire"
@@ -160,7 +177,7 @@ public func buildApplication(
                 platforms: PlatformAccess(
                     connectors: components.connectors, tokens: components.tokens,
                     rateLimiters: components.rateLimiters)),
-            retention: .days(configuration.retentionDays)),
+            retention: .days(configuration.retentionDays), shortRetention: .days(configuration.shortRetentionDays)),
         EventDeliveryService(
             dispatcher: EventDispatcher(
                 database: components.database, box: components.box, transport: components.transport)))

@@ -21,9 +21,24 @@ public struct ServerConfiguration: Sendable {
     public var commitBatchSize = 512
     /// How long sync history and the audit log are kept before the scheduler prunes them.
     public var retentionDays = 3 * 365
+    /// How long fetched platform change notifications and unroutable deliveries are kept.
+    public var shortRetentionDays = 30
     /// Whether the server runs its workers (sync, scheduler, event delivery). Tests that drive the workers
     /// themselves turn them off.
     public var runsWorkers = true
+    /// The most connections open at once; more are closed as they arrive.
+    public var maximumConnections = 4096
+    /// How long a request, header and body, may take to arrive once the connection is ready for it.
+    public var requestReadTimeoutSeconds = 30
+    /// How long an idle keep-alive connection is kept.
+    public var idleTimeoutSeconds = 60
+    /// The most bytes of request header (all fields together); more is answered 431 and the connection closed.
+    public var maximumHeaderBytes = 32 * 1024
+    /// Whether `/metrics` needs a bearer API key (any role).
+    public var metricsRequireKey = false
+
+    /// The shortest `LEDGERWIRE_ADMIN_TOKEN` the server starts with: 32 characters, about 190 bits when random.
+    public static let minimumAdminTokenLength = 32
 
     public init() {}
 
@@ -39,6 +54,13 @@ public struct ServerConfiguration: Sendable {
     /// - `ingestion.timestampToleranceSeconds` (int, default 300)
     /// - `ingestion.commitBatchSize` (int, default 512)
     /// - `retention.days` (int, default 1095): sync history and audit entries older than this are pruned daily
+    /// - `retention.notificationDays` (int, default 30): fetched platform change notifications and unroutable
+    ///   deliveries older than this are pruned daily
+    /// - `http.maxConnections` (int, default 4096): connections over this are closed as they arrive
+    /// - `http.requestReadTimeoutSeconds` (int, default 30): a request's header and body must arrive within this
+    /// - `http.idleTimeoutSeconds` (int, default 60): idle keep-alive connections are closed after this
+    /// - `http.maxHeaderBytes` (int, default 32768): a larger request header is refused
+    /// - `metrics.require_key` (bool, default false): `/metrics` answers only with a bearer API key
     public init(config: ConfigReader) {
         host = config.string(forKey: "http.host", default: host)
         port = config.int(forKey: "http.port", default: port)
@@ -51,8 +73,35 @@ public struct ServerConfiguration: Sendable {
         )
         commitBatchSize = config.int(forKey: "ingestion.commitBatchSize", default: commitBatchSize)
         retentionDays = max(1, config.int(forKey: "retention.days", default: retentionDays))
+        shortRetentionDays = max(1, config.int(forKey: "retention.notificationDays", default: shortRetentionDays))
+        maximumConnections = max(1, config.int(forKey: "http.maxConnections", default: maximumConnections))
+        requestReadTimeoutSeconds = min(
+            max(1, config.int(forKey: "http.requestReadTimeoutSeconds", default: requestReadTimeoutSeconds)), 3600)
+        idleTimeoutSeconds = min(
+            max(1, config.int(forKey: "http.idleTimeoutSeconds", default: idleTimeoutSeconds)), 3600)
+        maximumHeaderBytes = min(
+            max(1024, config.int(forKey: "http.maxHeaderBytes", default: maximumHeaderBytes)), 1 << 20)
+        metricsRequireKey = config.bool(forKey: "metrics.require_key", default: metricsRequireKey)
+    }
+
+    /// Why these settings cannot run a server, said before anything starts.
+    public func validate() throws(ConfigurationError) {
+        if let adminToken, adminToken.count < Self.minimumAdminTokenLength {
+            throw ConfigurationError(
+                "LEDGERWIRE_ADMIN_TOKEN is \(adminToken.count) characters; it must be at least "
+                    + "\(Self.minimumAdminTokenLength) (for example: openssl rand -base64 32)")
+        }
     }
 
     /// The master key file used when `master.key` is not set: beside the database, owner-only.
     public var masterKeyFilePath: String { databasePath + ".master-key" }
+}
+
+/// Settings a server cannot start with; `description` says what to change.
+public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
 }

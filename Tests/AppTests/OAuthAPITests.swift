@@ -83,6 +83,15 @@ import Testing
                 .get, "/oauth/callback?error=access_denied&state=whatever", token: nil)
             #expect(refused.status == .badRequest)
             #expect(refused.json["detail"]?.stringValue?.contains("access_denied") == true)
+            // Text a crafted link puts in the callback is never repeated back.
+            let crafted = try await client.call(
+                .get,
+                "/oauth/callback?error=%3Cscript%3Ealert(1)%3C/script%3E&error_description=%3Cimg%20src=x%3E"
+                    + "&state=whatever",
+                token: nil)
+            #expect(crafted.status == .badRequest)
+            #expect(!crafted.json.canonicalString.contains("<"))
+            #expect(!crafted.json.canonicalString.contains("script"))
             // A code the authorization server never issued for this challenge is refused by it.
             let redirect = try await client.call(.get, "/api/v1/integrations/\(id)/connect")
             let parameters = try query(redirect.headers[.location])

@@ -12,7 +12,7 @@ import TestSupport
 
 /// A Ledgerwire wired in-process: migrated database (in memory unless a path is given), real router.
 struct TestApp {
-    static let adminToken = "test-admin-token-0123456789"
+    static let adminToken = "test-admin-token-0123456789-abcdefghij"
 
     let configuration: ServerConfiguration
     let components: Components

@@ -10,7 +10,7 @@ import FoundationNetworking
 /// `@unchecked Sendable`: `Process` is not marked Sendable, but this type only reads its immutable identity and
 /// `isRunning`/`terminationStatus`, which Foundation guards internally, and sends signals by pid.
 final class ServerProcess: @unchecked Sendable {
-    static let adminToken = "cli-test-admin-token-0123456789"
+    static let adminToken = "cli-test-admin-token-0123456789-abcdefgh"
     static let masterKey = Data(repeating: 7, count: 32).base64EncodedString()
 
     /// `.build/<configuration>/ledgerwire`, beside the test bundle.
@@ -29,18 +29,21 @@ final class ServerProcess: @unchecked Sendable {
     var pid: Int32 { process.processIdentifier }
 
     /// Starts `ledgerwire serve --port 0` on `database` and waits until it says where it listens.
-    convenience init(database: String, directory: URL) async throws {
+    /// - Parameter environment: extra `LEDGERWIRE_*` settings (`LEDGERWIRE_HTTP_MAXCONNECTIONS`, …).
+    convenience init(database: String, directory: URL, environment: [String: String] = [:]) async throws {
         try await self.init(
             ["serve", "--port", "0", "--database", database, "--log-level", "warning"],
-            announcing: "ledgerwire listening on ", directory: directory)
+            announcing: "ledgerwire listening on ", directory: directory, environment: environment)
     }
 
     /// Starts `ledgerwire` with `arguments` and waits for the line beginning with `announcement`, which names the
     /// URL it listens on.
-    init(_ arguments: [String], announcing announcement: String, directory: URL) async throws {
+    init(
+        _ arguments: [String], announcing announcement: String, directory: URL, environment: [String: String] = [:]
+    ) async throws {
         output = directory.appendingPathComponent("stdout-\(UUID()).txt")
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        process = try Self.launch(arguments, stdout: output)
+        process = try Self.launch(arguments, stdout: output, environment: environment)
         let deadline = ContinuousClock.now + .seconds(60)
         while true {
             let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
@@ -59,27 +62,36 @@ final class ServerProcess: @unchecked Sendable {
         }
     }
 
-    static func launch(_ arguments: [String], stdout: URL) throws -> Process {
+    static func launch(
+        _ arguments: [String], stdout: URL, stderr: URL? = nil, environment extra: [String: String] = [:]
+    ) throws -> Process {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["LEDGERWIRE_ADMIN_TOKEN"] = adminToken
         environment["LEDGERWIRE_MASTER_KEY"] = masterKey
+        environment.merge(extra) { _, new in new }
         process.environment = environment
         process.standardOutput = try FileHandle(forWritingTo: stdout)
-        process.standardError = FileHandle.nullDevice
+        process.standardError = try stderr.map { try FileHandle(forWritingTo: $0) } ?? FileHandle.nullDevice
         try process.run()
         return process
     }
 
-    /// Runs a `ledgerwire` command to completion; returns its exit status and standard output.
-    static func run(_ arguments: [String], in directory: URL) async throws -> (Int32, String) {
+    /// Runs a `ledgerwire` command to completion; returns its exit status and standard output (and standard error
+    /// after it).
+    static func run(
+        _ arguments: [String], in directory: URL, environment: [String: String] = [:]
+    ) async throws -> (Int32, String) {
         let output = directory.appendingPathComponent("run-\(UUID()).txt")
+        let errors = directory.appendingPathComponent("run-\(UUID()).err.txt")
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        let process = try launch(arguments, stdout: output)
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+        let process = try launch(arguments, stdout: output, stderr: errors, environment: environment)
         let status = try await waitForExit(process, within: .seconds(60))
-        return (status, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
+        let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        return (status, text + ((try? String(contentsOf: errors, encoding: .utf8)) ?? ""))
     }
 
     static func waitForExit(_ process: Process, within limit: Duration) async throws -> Int32 {

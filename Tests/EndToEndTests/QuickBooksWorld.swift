@@ -17,7 +17,7 @@ import Testing
 /// go to Ledgerwire over HTTP, Ledgerwire's connector calls the emulator over HTTP, and the emulator's webhooks come
 /// back to Ledgerwire. The workers are driven by the test, round by round.
 struct QuickBooksWorld: Sendable {
-    static let adminToken = "e2e-admin-token-0123456789"
+    static let adminToken = "e2e-admin-token-0123456789-abcdefghijk"
     static let verifierToken = "b5771f19b12ddb4bcdb9f08bdc50bc63878a"
     static let realm = "9341453474484455"
     static let tenant = "greenfield"

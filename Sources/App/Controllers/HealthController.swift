@@ -10,6 +10,8 @@ import Synchronization
 struct HealthController {
     let metrics: AppMetrics
     let readiness: Readiness
+    /// When set (`metrics.require_key`), `/metrics` needs a bearer API key.
+    let metricsAuthentication: AuthenticationMiddleware?
 
     var endpoints: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
@@ -18,12 +20,18 @@ struct HealthController {
             readiness.isReady
                 ? JSONResponse(["status": "ready"]) : JSONResponse(["status": "starting"], status: .serviceUnavailable)
         }
-        routes.get("/metrics") { _, _ in
+        let registry = metrics.registry
+        let scrape: @Sendable (Request, AppRequestContext) async throws -> Response = { _, _ in
             Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4"],
-                body: .init(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer()))
+                body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer()))
             )
+        }
+        if let metricsAuthentication {
+            routes.group().add(middleware: metricsAuthentication).get("/metrics", use: scrape)
+        } else {
+            routes.get("/metrics", use: scrape)
         }
         return routes
     }

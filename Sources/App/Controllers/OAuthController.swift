@@ -42,16 +42,29 @@ struct OAuthController {
         try await database.beginAuthorization(
             state: state, integrationID: integration.id, codeVerifier: verifier, actor: principal.actor,
             lifetime: Self.stateLifetime, box: box)
-        let url = client.authorizationURL(state: state, codeChallenge: verifier.map(PKCE.challenge(for:)))
+        let url: URL
+        do {
+            url = try client.authorizationURL(state: state, codeChallenge: verifier.map(PKCE.challenge(for:)))
+        } catch {
+            throw Problem.invalid([FieldError(field: "settings.oauth_authorize_url", message: error.message)])
+        }
         return Response(status: .found, headers: [.location: url.absoluteString, .cacheControl: "no-store"])
+    }
+
+    /// An OAuth error code as RFC 6749 §4.1.2.1 defines them: lower-case letters and underscores, briefly.
+    static func isErrorCode(_ text: String) -> Bool {
+        (1...64).contains(text.utf8.count)
+            && text.utf8.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || $0 == UInt8(ascii: "_") }
     }
 
     @Sendable func callback(request: Request, context: AppRequestContext) async throws -> JSONResponse {
         if let error = request.query("error") {
+            // Whoever follows a crafted link controls these: only an RFC 6749 error code (`access_denied`) is
+            // repeated, and the description not at all.
+            let code = Self.isErrorCode(error) ? error : "an error"
             throw Problem(
                 status: .badRequest, title: "Authorization refused",
-                detail:
-                    "the platform answered \(error): \(request.query("error_description") ?? "access was not granted")")
+                detail: "the platform answered \(code): access was not granted")
         }
         guard let state = request.query("state"), let code = request.query("code") else {
             throw Problem(

@@ -9,12 +9,19 @@ struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
     let database: AppDatabase
-    /// SHA-256 of the bootstrap admin token, if one is configured.
+    /// SHA-256 of the bootstrap admin token, if one long enough is configured (`ServerConfiguration.validate`
+    /// refuses a shorter one at start; here a short one simply never matches).
     let adminTokenHash: [UInt8]?
+    let throttle: AuthenticationThrottle
 
-    init(database: AppDatabase, adminToken: String?) {
+    init(database: AppDatabase, adminToken: String?, throttle: AuthenticationThrottle = AuthenticationThrottle()) {
         self.database = database
-        self.adminTokenHash = adminToken.map { Array(APIKey.hash(token: $0).utf8) }
+        if let adminToken, adminToken.count >= ServerConfiguration.minimumAdminTokenLength {
+            self.adminTokenHash = Array(APIKey.hash(token: adminToken).utf8)
+        } else {
+            self.adminTokenHash = nil
+        }
+        self.throttle = throttle
     }
 
     func handle(
@@ -25,6 +32,11 @@ struct AuthenticationMiddleware: RouterMiddleware {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
             case let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), !token.isEmpty
         else { throw Problem.unauthorized("an API key is required: Authorization: Bearer <key>") }
+        let address = context.remoteIP ?? "local"
+        if let wait = throttle.wait(for: address) {
+            throw Problem.tooManyRequests(
+                "too many invalid API keys from this address; try again later", retryAfter: wait)
+        }
         let tokenHash = APIKey.hash(token: token)
         var context = context
         if let adminTokenHash, Self.constantTimeEqual(Array(tokenHash.utf8), adminTokenHash) {
@@ -32,6 +44,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         } else if let key = try await database.apiKey(tokenHash: tokenHash) {
             context.principal = Principal(role: key.role, tenantID: key.tenantID, actor: "api-key:\(key.id)")
         } else {
+            throttle.recordFailure(from: address)
             throw Problem.unauthorized("the API key is not valid")
         }
         return try await next(request, context)

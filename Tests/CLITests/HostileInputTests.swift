@@ -1,0 +1,290 @@
+import Foundation
+import GRDB
+import TestSupport
+import Testing
+
+/// What an attacker on the open internet can send, sent to the real `ledgerwire` binary. After each, the server must
+/// still answer and must have stored nothing it should not.
+@Suite(.serialized) struct HostileInputTests {
+    static let admin = ["authorization": "Bearer \(ServerProcess.adminToken)"]
+
+    /// Rows in `table` (optionally `where`), read from the server's database file.
+    static func count(_ table: String, where condition: String = "1", in directory: TemporaryDirectory) async throws
+        -> Int
+    {
+        try await DatabaseQueue(path: directory.database).read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table) WHERE \(condition)") ?? -1
+        }
+    }
+
+    static func expectAlive(_ server: ServerProcess, _ comment: Comment? = nil) async {
+        let health = await server.call("GET", "/health")
+        #expect(health?.0 == 200, comment)
+    }
+
+    @Test func webhookHeadersFromOutsideNeverTrapAndStoreNothing() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let server = try await ServerProcess(database: directory.database, directory: directory.url)
+        let signer = Signer()
+        try await server.addBillingSecret(signer.secret)
+        let body = ServeProcessTests.customerEvent("cus_hostile")
+        let good = signer.headers(for: body, id: "msg_hostile")
+
+        // The request of the issue: it used to end the process with "Illegal instruction".
+        for timestamp in [
+            "-9223372036854775808", "9223372036854775807", "99999999999999999999999", "-1", "1e10", "", " 1",
+            "0x10", "١٢٣",
+        ] {
+            var headers = good
+            headers["webhook-timestamp"] = timestamp
+            headers["webhook-signature"] = "v1,AAAA"
+            let answer = await server.call("POST", "/webhooks/billing", headers: headers, body: body)
+            #expect(answer?.0 == 401, "timestamp \(timestamp)")
+            await Self.expectAlive(server, "after timestamp \(timestamp)")
+        }
+        // Too many signatures, a huge id, signatures that are not base64.
+        var many = good
+        many["webhook-signature"] =
+            Array(repeating: "v1,AAAA", count: 9).joined(separator: " ")
+            + " \(good["webhook-signature"]!)"
+        #expect(await server.call("POST", "/webhooks/billing", headers: many, body: body)?.0 == 401)
+        var longID = good
+        longID["webhook-id"] = String(repeating: "x", count: 8_000)
+        #expect(await server.call("POST", "/webhooks/billing", headers: longID, body: body)?.0 == 401)
+        var garbage = good
+        garbage["webhook-signature"] = "v1,%%%%% v1,==== v1, ,,,, v2"
+        #expect(await server.call("POST", "/webhooks/billing", headers: garbage, body: body)?.0 == 401)
+        // A QuickBooks notification with a signature that is not base64 and none at all.
+        #expect(
+            await server.call("POST", "/webhooks/quickbooks", headers: ["intuit-signature": "%%%"], body: body)?.0
+                == 401)
+        #expect(await server.call("POST", "/webhooks/quickbooks", body: body)?.0 == 401)
+
+        await Self.expectAlive(server)
+        #expect(try await Self.count("deliveries", in: directory) == 0)
+        // The genuine delivery still goes through afterwards.
+        #expect(await server.call("POST", "/webhooks/billing", headers: good, body: body)?.0 == 200)
+        server.signal(SIGTERM)
+        #expect(try await server.waitForExit().status == 0)
+    }
+
+    @Test func hostileSignedBodiesAreRefusedAndKeptForReplay() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let server = try await ServerProcess(database: directory.database, directory: directory.url)
+        let signer = Signer()
+        try await server.addBillingSecret(signer.secret)
+        func post(_ body: [UInt8]) async -> Int? {
+            await server.call(
+                "POST", "/webhooks/billing", headers: signer.headers(for: body), body: body)?.0
+        }
+
+        let deep =
+            Array(repeating: UInt8(ascii: "["), count: 200_000) + Array(repeating: UInt8(ascii: "]"), count: 200_000)
+        #expect(await post(deep) == 400)
+        #expect(await post([0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x3A, 0x31, 0x7D]) == 400)  // {"\xff\xfe":1}
+        let hugeAmount = Array(
+            #"""
+            {"type":"invoice.issued","timestamp":"2026-11-21T09:00:00Z","tenant_id":"t1","data":{"id":"inv_1",
+             "number":"INV-1","customer_id":"cus_1","currency":"GBP","issue_date":"2026-11-21","due_date":"2026-12-21",
+             "status":"issued","subtotal":"99999999999999999999999.00","tax_total":"0.00",
+             "total":"1e400","lines":[{"id":"l1","description":"fee","quantity":"1e999",
+             "unit_amount":"-0","amount":"NaN","revenue_account":"4000"}],"updated_at":"2026-11-21T09:00:00Z"}}
+            """#.utf8)
+        #expect(await post(hugeAmount) == 422)
+        let hugeNumbers = Array(
+            #"{"type":"customer.created","timestamp":"99999-99-99T99:99:99Z","tenant_id":1e308,"data":-1e999}"#.utf8)
+        #expect(await post(hugeNumbers) == 422)
+
+        await Self.expectAlive(server)
+        #expect(try await Self.count("deliveries", where: "status = 'rejected'", in: directory) == 4)
+        #expect(try await Self.count("deliveries", where: "status <> 'rejected'", in: directory) == 0)
+        #expect(try await Self.count("records", in: directory) == 0)
+
+        // Over the size limit, said or not: 413 and nothing stored.
+        let large = Array(repeating: UInt8(ascii: " "), count: (1 << 20) + 1)
+        #expect(await post(large) == 413)
+        let connection = try RawConnection(port: server.port)
+        let chunk = String(repeating: "a", count: 65_536)
+        connection.send(
+            "POST /webhooks/billing HTTP/1.1\r\nHost: x\r\ntransfer-encoding: chunked\r\n"
+                + signer.headers(for: []).map { "\($0.key): \($0.value)\r\n" }.joined() + "\r\n")
+        for _ in 0..<17 { connection.send("10000\r\n\(chunk)\r\n") }
+        #expect(connection.status() == 413)
+        await Self.expectAlive(server)
+        #expect(try await Self.count("deliveries", in: directory) == 4)
+        server.signal(SIGTERM)
+        #expect(try await server.waitForExit().status == 0)
+    }
+
+    @Test func malformedHTTPAndOversizedHeadersLeaveTheServerUp() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let server = try await ServerProcess(database: directory.database, directory: directory.url)
+
+        let huge = try RawConnection(port: server.port)
+        huge.send("GET /health HTTP/1.1\r\nHost: x\r\nx-padding: \(String(repeating: "a", count: 100_000))\r\n\r\n")
+        let answer = huge.receive(timeout: .seconds(10)) { $0.count > 12 }
+        let status = Int(String(decoding: answer.bytes.dropFirst(9).prefix(3), as: UTF8.self))
+        #expect(answer.closed || [400, 431].contains(status ?? 0), "oversized header: \(String(describing: status))")
+
+        let manyHeaders = try RawConnection(port: server.port)
+        manyHeaders.send(
+            "GET /health HTTP/1.1\r\nHost: x\r\n" + (0..<3000).map { "x-\($0): 1\r\n" }.joined() + "\r\n")
+        let manyAnswer = manyHeaders.receive(timeout: .seconds(10)) { $0.count > 12 }
+        #expect(manyAnswer.closed || !manyAnswer.bytes.starts(with: Array("HTTP/1.1 200".utf8)))
+
+        for junk in [
+            [UInt8](repeating: 0, count: 4096), Array("\u{16}\u{03}\u{01}\u{02}\u{00}\u{01}".utf8),
+            Array("GET / HTTP/9.9\r\n\r\n".utf8),
+            Array("POST /webhooks/billing HTTP/1.1\r\ncontent-length: -5\r\n\r\n".utf8),
+            Array("POST /webhooks/billing HTTP/1.1\r\ncontent-length: 99999999999999999999999\r\n\r\n".utf8),
+            Array("GET /api/v1/\u{FF}\u{00} HTTP/1.1\r\nHost: x\r\n\r\n".utf8),
+        ] {
+            let connection = try RawConnection(port: server.port)
+            connection.send(junk)
+            _ = connection.receive(timeout: .seconds(2)) { $0.count > 12 }
+            await Self.expectAlive(server, "after \(junk.prefix(20))")
+        }
+        server.signal(SIGTERM)
+        #expect(try await server.waitForExit().status == 0)
+    }
+
+    @Test func everyWayAroundTheBearerKeyIsRefused() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let server = try await ServerProcess(database: directory.database, directory: directory.url)
+        let token = ServerProcess.adminToken
+        let create = Array(#"{"name":"intruder","role":"admin"}"#.utf8)
+        let basic = Data("admin:\(token)".utf8).base64EncodedString()
+        for headers: [String: String] in [
+            [:], ["authorization": "Bearer"], ["authorization": "Bearer "], ["authorization": "bearer"],
+            ["authorization": "Basic \(basic)"], ["authorization": "Bearer \(token)x"],
+            ["authorization": "Bearer \(token.dropLast())"], ["authorization": "Token \(token)"],
+            ["authorization": "Bearer \(token.uppercased())"], ["x-api-key": token],
+            ["cookie": "token=\(token)"], ["authorization": "Bearer \u{0}\(token)"],
+        ] {
+            let answer = await server.call("POST", "/api/v1/api-keys", headers: headers, body: create)
+            #expect(answer?.0 == 401, "\(headers)")
+        }
+        let query = await server.call("POST", "/api/v1/api-keys?access_token=\(token)", body: create)
+        #expect(query?.0 == 401)
+        // Paths that might slip past the authenticated group.
+        for path in [
+            "/api/v1/../api/v1/api-keys", "/api/v1/./api-keys", "//api/v1/api-keys", "/api/v1//api-keys",
+            "/api/v1/api-keys%2F", "/api/v1/%61pi-keys", "/API/V1/api-keys", "/api/v1/api-keys/", "/api/v1/api-keys#",
+        ] {
+            let connection = try RawConnection(port: server.port)
+            connection.send(
+                "POST \(path) HTTP/1.1\r\nHost: x\r\ncontent-length: \(create.count)\r\n\r\n"
+                    + String(decoding: create, as: UTF8.self))
+            let status = connection.status()
+            #expect(status.map { [400, 401, 404, 405].contains($0) } ?? true, "\(path): \(String(describing: status))")
+        }
+        await Self.expectAlive(server)
+        #expect(try await Self.count("api_keys", in: directory) == 0)
+        server.signal(SIGTERM)
+        #expect(try await server.waitForExit().status == 0)
+    }
+
+    @Test func repeatedBadKeysFromOneAddressAreThrottled() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let server = try await ServerProcess(database: directory.database, directory: directory.url)
+        for attempt in 0..<20 {
+            let answer = await server.call(
+                "GET", "/api/v1/api-keys", headers: ["authorization": "Bearer guess-\(attempt)"])
+            #expect(answer?.0 == 401)
+        }
+        // The address has used up its tries: even the right key waits now, so guessing cannot go on.
+        let throttled = await server.call("GET", "/api/v1/api-keys", headers: Self.admin)
+        #expect(throttled?.0 == 429)
+        await Self.expectAlive(server)
+        server.signal(SIGTERM)
+        #expect(try await server.waitForExit().status == 0)
+    }
+
+    @Test func aShortAdminTokenStopsTheServerWithAClearMessage() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (status, output) = try await ServerProcess.run(
+            ["serve", "--port", "0", "--database", directory.database], in: directory.url,
+            environment: ["LEDGERWIRE_ADMIN_TOKEN": "change-me"])
+        #expect(status != 0)
+        #expect(output.contains("at least 32"), "\(output)")
+    }
+
+    @Test func metricsCanRequireAKey() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let server = try await ServerProcess(
+            database: directory.database, directory: directory.url,
+            environment: ["LEDGERWIRE_METRICS_REQUIRE_KEY": "true"])
+        #expect(await server.call("GET", "/metrics")?.0 == 401)
+        #expect(await server.call("GET", "/metrics", headers: Self.admin)?.0 == 200)
+        #expect(await server.call("GET", "/health")?.0 == 200)
+        server.signal(SIGTERM)
+        #expect(try await server.waitForExit().status == 0)
+    }
+
+    @Test func slowlorisDoesNotStopALegitimateClient() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let server = try await ServerProcess(
+            database: directory.database, directory: directory.url,
+            environment: ["LEDGERWIRE_HTTP_REQUEST_READ_TIMEOUT_SECONDS": "3"])
+        // Two thousand connections, each with half a request header, and one dripping its body.
+        var holders: [RawConnection] = []
+        for index in 0..<2000 {
+            let connection = try RawConnection(port: server.port)
+            connection.send("POST /webhooks/billing HTTP/1.1\r\nHost: x\r\nwebhook-id: msg_\(index)\r\nwebhook-")
+            holders.append(connection)
+        }
+        let dripper = try RawConnection(port: server.port)
+        dripper.send("POST /api/v1/api-keys HTTP/1.1\r\nHost: x\r\ncontent-length: 1000\r\n\r\n{")
+
+        let started = ContinuousClock.now
+        #expect(await server.call("GET", "/health")?.0 == 200)
+        #expect(ContinuousClock.now - started < .seconds(2))
+
+        // The server drops them once their time is up, the dripper too, though it keeps sending.
+        var dripperClosed = false
+        for _ in 0..<8 where !dripperClosed {
+            dripper.send(" ")
+            dripperClosed = dripper.receive(timeout: .seconds(1)).closed
+        }
+        #expect(dripperClosed)
+        for connection in holders.prefix(50) {
+            #expect(connection.receive(timeout: .seconds(8)).closed)
+        }
+        await Self.expectAlive(server)
+        server.signal(SIGTERM)
+        #expect(try await server.waitForExit().status == 0)
+    }
+
+    @Test func connectionsOverTheCapAreClosedAndTheCapFreesUp() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let server = try await ServerProcess(
+            database: directory.database, directory: directory.url,
+            environment: ["LEDGERWIRE_HTTP_MAX_CONNECTIONS": "20"])
+        var idle: [RawConnection] = []
+        for _ in 0..<20 { idle.append(try RawConnection(port: server.port)) }
+        // Give the server a moment to register them all: the 21st is then over the cap.
+        #expect(idle[19].receive(timeout: .milliseconds(300)).closed == false)
+        let extra = try RawConnection(port: server.port)
+        extra.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        let refused = extra.receive(timeout: .seconds(5)) { $0.count > 12 }
+        #expect(refused.closed && refused.bytes.isEmpty)
+
+        idle.removeAll()
+        var served = false
+        for _ in 0..<50 where !served {
+            served = await server.call("GET", "/health")?.0 == 200
+        }
+        #expect(served)
+        server.signal(SIGTERM)
+        #expect(try await server.waitForExit().status == 0)
+    }
+}
