@@ -10,10 +10,14 @@ public struct PruneSummary: Sendable, Hashable {
     public var events = 0
     public var deliveries = 0
     public var auditEntries = 0
+    /// Platforms' change notifications already fetched.
+    public var notifications = 0
 
     public init() {}
 
-    public var total: Int { jobs + syncOperations + ledgerChanges + conflicts + events + deliveries + auditEntries }
+    public var total: Int {
+        jobs + syncOperations + ledgerChanges + conflicts + events + deliveries + auditEntries + notifications
+    }
 }
 
 extension AppDatabase {
@@ -25,10 +29,22 @@ extension AppDatabase {
     /// The audit chain stays verifiable: the last pruned entry's hash is kept as the anchor the first remaining
     /// entry must link to, and the newest entry is never pruned (the chain goes on from it). Works in batches of
     /// `batchSize` rows per transaction, so writers are never held up for long.
+    ///
+    /// What is only worth keeping briefly goes at `shortLivedCutoff` instead: platforms' change notifications once
+    /// fetched (the change itself is kept as a ledger change), and deliveries that could not be routed to any
+    /// integration (an unknown company, kept for a while in case it is connected and they are replayed).
     @discardableResult
-    public func pruneHistory(before cutoff: Timestamp, batchSize: Int = 2000) async throws -> PruneSummary {
+    public func pruneHistory(
+        before cutoff: Timestamp, shortLivedBefore shortLivedCutoff: Timestamp? = nil, batchSize: Int = 2000
+    ) async throws -> PruneSummary {
         let before = cutoff.rfc3339
         var summary = PruneSummary()
+        let shortLived = max(shortLivedCutoff ?? cutoff, cutoff).rfc3339
+        summary.notifications = try await deleteInBatches(
+            "ledger_notifications", key: "rowid", where: "status = 'fetched' AND created_at < ?", shortLived,
+            batchSize)
+        summary.deliveries = try await deleteInBatches(
+            "deliveries", key: "rowid", where: "status = 'unroutable' AND received_at < ?", shortLived, batchSize)
         summary.jobs = try await deleteInBatches(
             "jobs", key: "seq",
             where: "status IN ('succeeded', 'superseded', 'failed', 'dead') AND updated_at < ?", before, batchSize)
@@ -48,7 +64,7 @@ extension AppDatabase {
             "events", key: "seq",
             where: "created_at < ? AND NOT EXISTS (SELECT 1 FROM event_deliveries d WHERE d.event_id = events.id)",
             before, batchSize)
-        summary.deliveries = try await deleteInBatches(
+        summary.deliveries += try await deleteInBatches(
             "deliveries", key: "rowid", where: "received_at < ?", before, batchSize)
         summary.auditEntries = try await pruneAudit(before: before, batchSize: batchSize)
         return summary

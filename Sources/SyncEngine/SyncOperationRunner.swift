@@ -147,16 +147,22 @@ public struct SyncOperationRunner: Sendable {
             platforms: platforms.changeFeedPlatforms, at: clock.now())
     }
 
-    /// Deletes sync history and audit entries older than `retention` (see `AppDatabase.pruneHistory`).
+    /// Deletes sync history and audit entries older than `retention`, and fetched change notifications and
+    /// unroutable deliveries older than `shortRetention` (see `AppDatabase.pruneHistory`).
     @discardableResult
-    public func pruneHistory(olderThan retention: Duration) async throws -> PruneSummary {
-        let summary = try await database.pruneHistory(before: clock.now().adding(.zero - retention))
+    public func pruneHistory(olderThan retention: Duration, shortRetention: Duration = .days(30)) async throws
+        -> PruneSummary
+    {
+        let now = clock.now()
+        let summary = try await database.pruneHistory(
+            before: now.adding(.zero - retention), shortLivedBefore: now.adding(.zero - shortRetention))
         if summary.total > 0 {
             logger.info(
                 "history pruned",
                 metadata: [
                     "jobs": "\(summary.jobs)", "audit_entries": "\(summary.auditEntries)",
                     "deliveries": "\(summary.deliveries)", "events": "\(summary.events)",
+                    "notifications": "\(summary.notifications)",
                 ])
         }
         return summary
@@ -240,15 +246,18 @@ public struct SchedulerService: Service {
     let runner: SyncOperationRunner
     let pollInterval: Duration
     let retention: Duration
+    let shortRetention: Duration
     let pruneInterval: Duration
 
+    /// - Parameter shortRetention: how long fetched change notifications and unroutable deliveries are kept.
     public init(
         runner: SyncOperationRunner, pollInterval: Duration = .seconds(1), retention: Duration = .days(3 * 365),
-        pruneInterval: Duration = .days(1)
+        shortRetention: Duration = .days(30), pruneInterval: Duration = .days(1)
     ) {
         self.runner = runner
         self.pollInterval = pollInterval
         self.retention = retention
+        self.shortRetention = shortRetention
         self.pruneInterval = pruneInterval
     }
 
@@ -257,7 +266,7 @@ public struct SchedulerService: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             if ContinuousClock.now >= nextPrune {
                 nextPrune = ContinuousClock.now + pruneInterval
-                _ = try? await runner.pruneHistory(olderThan: retention)
+                _ = try? await runner.pruneHistory(olderThan: retention, shortRetention: shortRetention)
             }
             _ = try? await runner.scheduleIncrementalSyncs()
             let worked = (try? await runner.runDueOperation()) ?? false

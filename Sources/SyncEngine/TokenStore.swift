@@ -162,10 +162,25 @@ public actor TokenStore {
     }
 
     private func oauthClient(for integration: Integration) async throws(ConnectorError) -> OAuthClient {
+        switch try await makeClient(for: integration) {
+        case .success(let client):
+            return client
+        case .failure(let unavailable):
+            try await disconnect(integration, reason: unavailable.reason)
+            throw .credentialsRefused(message: unavailable.reason)
+        }
+    }
+
+    private struct ClientUnavailable: Error {
+        var reason: String
+    }
+
+    /// The integration's OAuth client, or why it cannot have one.
+    private func makeClient(for integration: Integration) async throws(ConnectorError) -> Result<
+        OAuthClient, ClientUnavailable
+    > {
         guard let endpoints = connectors[integration.platform]?.oauthEndpoints(settings: integration.settings) else {
-            let reason = "\(integration.platform.rawValue) has no OAuth endpoints to refresh with"
-            try await disconnect(integration, reason: reason)
-            throw .credentialsRefused(message: reason)
+            return .failure(ClientUnavailable(reason: "\(integration.platform.rawValue) has no OAuth endpoints"))
         }
         let secrets: [String: String]
         do {
@@ -175,14 +190,35 @@ public actor TokenStore {
         }
         guard let clientID = integration.settings["client_id"]?.stringValue, let clientSecret = secrets["client_secret"]
         else {
-            let reason = "settings.client_id and settings.client_secret are required to refresh"
-            try await disconnect(integration, reason: reason)
-            throw .credentialsRefused(message: reason)
+            return .failure(
+                ClientUnavailable(reason: "settings.client_id and settings.client_secret are required to refresh"))
         }
-        return OAuthClient(
-            clientID: clientID, clientSecret: clientSecret,
-            redirectURI: integration.settings["redirect_uri"]?.stringValue ?? "", endpoints: endpoints,
-            transport: transport)
+        return .success(
+            OAuthClient(
+                clientID: clientID, clientSecret: clientSecret,
+                redirectURI: integration.settings["redirect_uri"]?.stringValue ?? "", endpoints: endpoints,
+                transport: transport))
+    }
+
+    /// Revokes the integration's grant at the platform (its refresh token, else its access token) before the
+    /// integration is deleted, so no working grant outlives it. Best effort: says whether the platform confirmed,
+    /// and logs why not; deleting goes on either way.
+    public func revoke(_ integration: Integration) async -> Bool {
+        do {
+            guard let stored = try await database.credentials(integrationID: integration.id, box: box) else {
+                return false
+            }
+            guard case .success(let client) = try await makeClient(for: integration),
+                client.endpoints.revokeURL != nil
+            else { return false }
+            try await client.revoke(token: stored.tokens.refreshToken ?? stored.tokens.accessToken)
+            logger.info("grant revoked", metadata: ["integration.id": "\(integration.id)"])
+            return true
+        } catch {
+            logger.warning(
+                "grant not revoked", metadata: ["integration.id": "\(integration.id)", "error": "\(error)"])
+            return false
+        }
     }
 
     private func disconnect(_ integration: Integration, reason: String) async throws(ConnectorError) {

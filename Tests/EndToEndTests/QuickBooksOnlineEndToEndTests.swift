@@ -103,6 +103,18 @@ import Testing
 
     /// The access token expires in the middle of work: one refresh, and on. The company then disconnects the app:
     /// the integration is disconnected and billing told, nothing is lost, and connecting again resumes the work.
+    @Test func deletingAnIntegrationRevokesItsGrantInQuickBooks() async throws {
+        try await World.run { world in
+            let integration = try await world.connect()
+            #expect(await world.sandbox.liveGrants(realmID: World.realm) == 1)
+            let deleted = try await world.api("DELETE", "/integrations/\(integration)")
+            #expect(deleted.status == 204)
+            #expect(await world.sandbox.revocations == 1)
+            #expect(await world.sandbox.liveGrants(realmID: World.realm) == 0)
+            #expect(try await world.api("GET", "/integrations/\(integration)").status == 404)
+        }
+    }
+
     @Test func anExpiredTokenIsRefreshedOnceAndARefusedOneDisconnectsUntilReconnected() async throws {
         try await World.run { world in
             let integration = try await world.connect()

@@ -58,4 +58,37 @@ import Testing
         }
         #expect(reason.contains("does not start the chain"))
     }
+
+    @Test func fetchedNotificationsAndUnroutableDeliveriesGoAfterTheirShorterRetention() async throws {
+        let (database, integrations) = try await setUp()
+        let received = clock.now()
+        func platformDelivery(_ id: String, routed: Bool) async throws {
+            let notifications =
+                routed
+                ? [
+                    LedgerNotification(
+                        integrationID: integrations[0].id, recordType: .invoice, remoteID: "130", operation: "update",
+                        occurredAt: received, idempotencyKey: "quickbooks/1/invoice/130/update/\(id)")
+                ] : []
+            _ = try await database.recordPlatformDelivery(
+                source: "quickbooks", webhookID: id, receivedAt: received, tenantID: nil, eventType: nil,
+                headers: [:], body: Array("{}".utf8), notifications: notifications,
+                unroutable: routed ? [] : [FieldError(field: "realmId", message: "no integration for realm 999")])
+        }
+        try await platformDelivery("wh_routed", routed: true)
+        try await platformDelivery("wh_unknown_realm", routed: false)
+        let due = try await database.dueLedgerNotifications(limit: 10, at: received)
+        try await database.markLedgerNotificationsFetched(ids: due.map(\.id))
+
+        // A month and a day later, with the long retention still years away.
+        clock.advance(by: .days(31))
+        let summary = try await runner(database, ScriptedConnector()).pruneHistory(
+            olderThan: .days(3 * 365), shortRetention: .days(30))
+        #expect(summary.notifications == due.count && due.count == 1)
+        #expect(summary.deliveries == 1)
+        let left = try await database.writer.read { db in
+            try String.fetchAll(db, sql: "SELECT status FROM deliveries WHERE source = 'quickbooks'")
+        }
+        #expect(left == ["accepted"])
+    }
 }

@@ -1,6 +1,7 @@
 import Accounting
 import Hummingbird
 import Persistence
+import SyncEngine
 
 /// `/api/v1/integrations`: each tenant's connections to its books, with their code mappings.
 ///
@@ -9,6 +10,8 @@ import Persistence
 struct IntegrationsController {
     let database: AppDatabase
     let box: SecretBox
+    /// Revokes a deleted integration's grant at its platform.
+    let tokens: TokenStore
 
     var endpoints: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
@@ -94,6 +97,13 @@ struct IntegrationsController {
     @Sendable func delete(request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.require(.admin)
         let id = try context.parameters.require("id")
+        // The grant is revoked first, while its tokens are still stored; a platform that cannot be reached does not
+        // keep the integration from being deleted.
+        if let integration = try await database.integration(id: id),
+            principal.tenantID.map({ $0 == integration.tenantID }) ?? true
+        {
+            _ = await tokens.revoke(integration)
+        }
         guard try await database.deleteIntegration(id: id, tenantID: principal.tenantID, actor: principal.actor) else {
             throw Problem.notFound("no integration \(id)")
         }

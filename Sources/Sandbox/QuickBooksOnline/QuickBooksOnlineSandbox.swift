@@ -178,10 +178,19 @@ public actor QuickBooksOnlineSandbox {
         }
     }
 
+    /// Tokens revoked through the revocation endpoint.
+    public private(set) var revocations = 0
+
+    /// How many refresh tokens of `realmID` still work: a grant an app holds until it is revoked or refused.
+    public func liveGrants(realmID: String) -> Int {
+        refreshTokens.values.filter { $0.realmID == realmID && $0.expires > now }.count
+    }
+
     /// Revoking either token disconnects the app from the company: both stop working.
     func revoke(token: String) {
         let realm = accessTokens[token]?.realmID ?? refreshTokens[token]?.realmID
         guard let realm else { return }
+        revocations += 1
         accessTokens = accessTokens.filter { $0.value.realmID != realm }
         refreshTokens = refreshTokens.filter { $0.value.realmID != realm }
     }
