@@ -67,7 +67,7 @@ extension AppDatabase {
             guard let stored = try Self.fetchDelivery(id: id, tenantID: tenantID, db: db) else {
                 throw PersistenceError.notFound(entity: "delivery", id: id)
             }
-            var state = try WriteState(db)
+            var state = try WriteState(db, auditKey: auditKey)
             var status: DeliveryStatus
             var errors: [FieldError] = []
             var changes: [RecordChange] = []

@@ -37,6 +37,9 @@ extension AppDatabase {
         migrator.registerMigration("0011 job deferrals") { db in
             try db.execute(sql: jobDeferrals)
         }
+        migrator.registerMigration("0012 keyed audit chain") { db in
+            try db.execute(sql: keyedAudit)
+        }
         return migrator
     }
 

@@ -119,7 +119,7 @@ extension AppDatabase {
                     tokens.refreshTokenExpiresAt?.microsecondsSinceEpoch, tokens.remoteTenantID, generation,
                     now.rfc3339,
                 ])
-            var audit = try AuditLog(db)
+            var audit = try AuditLog(db, key: auditKey)
             var value: [String: JSONValue] = [
                 "generation": .number(String(generation)),
                 "access_token_expires_at": .string(tokens.accessTokenExpiresAt.rfc3339),

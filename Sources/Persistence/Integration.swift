@@ -122,7 +122,7 @@ extension AppDatabase {
                     integration.settings.canonicalString, sealed, sync.json.canonicalString, now.rfc3339, now.rfc3339,
                 ]
             )
-            var audit = try AuditLog(db)
+            var audit = try AuditLog(db, key: auditKey)
             try audit.append(
                 db,
                 at: now,
@@ -162,7 +162,7 @@ extension AppDatabase {
                 sql: "UPDATE integration_configs SET status = ?, updated_at = ? WHERE id = ?",
                 arguments: [status.rawValue, now.rfc3339, id]
             )
-            var audit = try AuditLog(db)
+            var audit = try AuditLog(db, key: auditKey)
             try audit.append(
                 db,
                 at: now,
@@ -268,7 +268,7 @@ extension AppDatabase {
                     updated.sync.json.canonicalString, now.rfc3339, id,
                 ]
             )
-            var audit = try AuditLog(db)
+            var audit = try AuditLog(db, key: auditKey)
             try audit.append(
                 db, at: now, tenantID: current.tenantID, integrationID: id, recordID: nil, actor: actor,
                 action: "integration.updated", entityType: "integration", entityID: id,
@@ -291,7 +291,7 @@ extension AppDatabase {
             try db.execute(sql: "DELETE FROM field_mappings WHERE integration_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM sync_operations WHERE integration_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM integration_configs WHERE id = ?", arguments: [id])
-            var audit = try AuditLog(db)
+            var audit = try AuditLog(db, key: auditKey)
             try audit.append(
                 db, at: now, tenantID: current.tenantID, integrationID: id, recordID: nil, actor: actor,
                 action: "integration.deleted", entityType: "integration", entityID: id,

@@ -24,6 +24,9 @@ public struct SecretBox: Sendable {
         try self.init(masterKey: Array(bytes))
     }
 
+    /// The key the audit chain is signed with, derived from the master key (HKDF).
+    public var auditKey: AuditKey { AuditKey(masterKey: key) }
+
     /// A new random 32-byte key, base64-encoded.
     public static func generateMasterKey() -> String {
         SymmetricKey(size: .bits256).withUnsafeBytes { Data($0).base64EncodedString() }
@@ -47,6 +50,26 @@ public struct SecretBox: Sendable {
 
 /// The master key file created beside the database when `LEDGERWIRE_MASTER_KEY` is not set.
 public enum MasterKeyFile {
+    /// Reads the key at `path` without ever creating one (`audit verify`).
+    /// - Throws: ``PersistenceError/invalidMasterKey(_:)`` naming the file when it is missing, cannot be read, or
+    ///   does not hold a key.
+    public static func load(at path: String) throws(PersistenceError) -> String {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw .invalidMasterKey(
+                "the master key file \(path) cannot be read; restore it or set LEDGERWIRE_MASTER_KEY")
+        }
+        let key = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        do {
+            _ = try SecretBox(base64MasterKey: key)
+        } catch {
+            throw .invalidMasterKey("the master key file \(path) does not hold a master key (base64 of 32 bytes)")
+        }
+        return key
+    }
+
     /// Reads the key at `path`, or creates one there readable by the owner only (0600).
     /// - Returns: the key and whether it was created now.
     public static func loadOrCreate(at path: String) throws -> (key: String, created: Bool) {

@@ -119,7 +119,7 @@ extension AppDatabase {
                 id, integrationID, integration.tenantID, mode.rawValue, total,
                 SyncCheckpoint().json.canonicalString, actor, now.rfc3339,
             ])
-        var audit = try AuditLog(db)
+        var audit = try AuditLog(db, key: auditKey)
         try audit.append(
             db, at: now, tenantID: integration.tenantID, integrationID: integrationID, recordID: nil,
             actor: actor, action: "sync.requested", entityType: "sync_operation", entityID: id, oldValue: nil,
@@ -197,7 +197,7 @@ extension AppDatabase {
             try db.execute(
                 sql: "UPDATE integration_configs SET last_sync_at = ? WHERE id = ?",
                 arguments: [now.rfc3339, row["integration_id"]])
-            var audit = try AuditLog(db)
+            var audit = try AuditLog(db, key: auditKey)
             try audit.append(
                 db, at: now, tenantID: row["tenant_id"], integrationID: row["integration_id"], recordID: nil,
                 actor: "scheduler", action: "sync.completed", entityType: "sync_operation", entityID: operationID,
@@ -358,7 +358,7 @@ extension AppDatabase {
                 try db.execute(
                     sql: "UPDATE integration_configs SET last_sync_at = ? WHERE id = ?",
                     arguments: [now.rfc3339, row["integration_id"]])
-                if audit == nil { audit = try AuditLog(db) }
+                if audit == nil { audit = try AuditLog(db, key: auditKey) }
                 try audit!.append(
                     db, at: now, tenantID: row["tenant_id"], integrationID: row["integration_id"], recordID: nil,
                     actor: "scheduler", action: "sync.completed", entityType: "sync_operation", entityID: id,

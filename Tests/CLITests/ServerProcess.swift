@@ -59,7 +59,8 @@ final class ServerProcess: @unchecked Sendable {
         }
     }
 
-    static func launch(_ arguments: [String], stdout: URL) throws -> Process {
+    /// - Parameter masterKey: `LEDGERWIRE_MASTER_KEY`; `nil` leaves it unset (the key file beside the database).
+    static func launch(_ arguments: [String], stdout: URL, masterKey: String? = masterKey) throws -> Process {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -74,10 +75,12 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// Runs a `ledgerwire` command to completion; returns its exit status and standard output.
-    static func run(_ arguments: [String], in directory: URL) async throws -> (Int32, String) {
+    static func run(
+        _ arguments: [String], in directory: URL, masterKey: String? = masterKey
+    ) async throws -> (Int32, String) {
         let output = directory.appendingPathComponent("run-\(UUID()).txt")
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        let process = try launch(arguments, stdout: output)
+        let process = try launch(arguments, stdout: output, masterKey: masterKey)
         let status = try await waitForExit(process, within: .seconds(60))
         return (status, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
     }
