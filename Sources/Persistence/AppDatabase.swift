@@ -27,13 +27,13 @@ public struct AppDatabase: Sendable {
     }
 
     /// Opens (creating directories and file as needed) and migrates the database at `path`.
+    ///
+    /// Directories it creates are 0700 and the file 0600, made before SQLite opens it, so its `-wal` and `-shm`
+    /// (which SQLite gives the database file's mode) are owner-only too.
     /// - Parameter auditKey: signs the audit chain: ``SecretBox/auditKey``, from the master key.
     public static func open(path: String, auditKey: AuditKey) throws -> AppDatabase {
-        let url = URL(fileURLWithPath: path)
-        try FileManager.default.createDirectory(
-            at: url.deletingLastPathComponent(),
-            withIntermediateDirectories: true
-        )
+        try OwnerOnlyFiles.createDirectories(containing: path)
+        try OwnerOnlyFiles.createFile(at: path)
         let pool = try DatabasePool(path: path, configuration: configuration())
         // GRDB's WAL set-up lowers the writer to `synchronous = NORMAL` after `prepareDatabase` runs, which
         // would only fsync at checkpoints; raise it again on the writer, the one connection that commits.

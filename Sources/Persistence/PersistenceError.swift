@@ -12,6 +12,8 @@ public enum PersistenceError: Error, Hashable, Sendable {
     case notFound(entity: String, id: String)
     /// The request does not fit the entity's current state (a 409).
     case conflict(String)
+    /// A file or directory of the store could not be created.
+    case fileSystem(String)
 
     public var code: String {
         switch self {
@@ -21,6 +23,7 @@ public enum PersistenceError: Error, Hashable, Sendable {
         case .commitIncomplete: "commit_incomplete"
         case .notFound: "not_found"
         case .conflict: "conflict"
+        case .fileSystem: "file_system"
         }
     }
 }

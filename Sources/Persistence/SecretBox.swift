@@ -1,6 +1,14 @@
 import Crypto
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Seals secrets (webhook secrets, OAuth tokens, client secrets) with AES-256-GCM under the master key.
 ///
 /// Each sealed value is bound to its row with associated data (`webhook_source:src_…`), so a sealed
@@ -70,20 +78,34 @@ public enum MasterKeyFile {
         return key
     }
 
-    /// Reads the key at `path`, or creates one there readable by the owner only (0600).
+    /// Reads the key at `path`, or creates one there when nothing is there at all.
+    ///
+    /// The file is created exclusively (`O_CREAT | O_EXCL | O_NOFOLLOW`: a file or link that appears meanwhile is
+    /// never overwritten or followed) with mode 0600 from its first byte, in directories created 0700, and synced
+    /// before it is used. A file that is there but cannot be read or holds no key is an error, never replaced: the
+    /// secrets sealed under the key it held would be lost with it.
     /// - Returns: the key and whether it was created now.
-    public static func loadOrCreate(at path: String) throws -> (key: String, created: Bool) {
-        let manager = FileManager.default
-        if let data = manager.contents(atPath: path) {
-            return (String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines), false)
-        }
-        try manager.createDirectory(
-            at: URL(fileURLWithPath: path).deletingLastPathComponent(),
-            withIntermediateDirectories: true
-        )
+    public static func loadOrCreate(at path: String) throws(PersistenceError) -> (key: String, created: Bool) {
+        try OwnerOnlyFiles.createDirectories(containing: path)
         let key = SecretBox.generateMasterKey()
-        guard manager.createFile(atPath: path, contents: Data(key.utf8), attributes: [.posixPermissions: 0o600])
-        else { throw PersistenceError.invalidMasterKey("could not create \(path)") }
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard descriptor >= 0 else {
+            let code = errno
+            guard code == EEXIST else {
+                throw .invalidMasterKey(
+                    "could not create the master key file \(path): \(OwnerOnlyFiles.describe(code))")
+            }
+            return (try load(at: path), false)
+        }
+        let bytes = Array(key.utf8)
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        let synced = written == bytes.count && fsync(descriptor) == 0
+        let code = errno
+        close(descriptor)
+        guard synced else {
+            unlink(path)
+            throw .invalidMasterKey("could not write the master key file \(path): \(OwnerOnlyFiles.describe(code))")
+        }
         return (key, true)
     }
 }
