@@ -158,10 +158,13 @@ extension AppDatabase {
         try await writer.write { db in
             guard let current = try Self.fetchIntegration(id: id, tenantID: nil, db: db) else { return false }
             guard current.status != status else { return true }
-            try db.execute(
-                sql: "UPDATE integration_configs SET status = ?, updated_at = ? WHERE id = ?",
-                arguments: [status.rawValue, now.rfc3339, id]
-            )
+            // Leaving `disabled` takes the company back, unless another integration connected it meanwhile.
+            try Self.refusingSharedRemoteTenant(current.platform, try Self.remoteTenantID(of: id, db: db)) {
+                try db.execute(
+                    sql: "UPDATE integration_configs SET status = ?, updated_at = ? WHERE id = ?",
+                    arguments: [status.rawValue, now.rfc3339, id]
+                )
+            }
             var audit = try AuditLog(db, key: auditKey)
             try audit.append(
                 db,
@@ -257,17 +260,19 @@ extension AppDatabase {
                 sealed = try Self.seal(secrets, integrationID: id, box: box)
             }
             updated.updatedAt = now
-            try db.execute(
-                sql: """
-                    UPDATE integration_configs SET name = ?, status = ?, settings = ?, sealed_secrets = ?, sync = ?,
-                        updated_at = ?
-                    WHERE id = ?
-                    """,
-                arguments: [
-                    updated.name, updated.status.rawValue, updated.settings.canonicalString, sealed,
-                    updated.sync.json.canonicalString, now.rfc3339, id,
-                ]
-            )
+            try Self.refusingSharedRemoteTenant(current.platform, try Self.remoteTenantID(of: id, db: db)) {
+                try db.execute(
+                    sql: """
+                        UPDATE integration_configs SET name = ?, status = ?, settings = ?, sealed_secrets = ?, sync = ?,
+                            updated_at = ?
+                        WHERE id = ?
+                        """,
+                    arguments: [
+                        updated.name, updated.status.rawValue, updated.settings.canonicalString, sealed,
+                        updated.sync.json.canonicalString, now.rfc3339, id,
+                    ]
+                )
+            }
             var audit = try AuditLog(db, key: auditKey)
             try audit.append(
                 db, at: now, tenantID: current.tenantID, integrationID: id, recordID: nil, actor: actor,
