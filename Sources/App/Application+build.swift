@@ -57,7 +57,7 @@ public struct Components: Sendable {
 
     /// Opens the master key and the database file (migrating it), as `ledgerwire serve` does.
     public static func open(configuration: ServerConfiguration, logger: Logger) throws -> Components {
-        let box = try configuration.masterKey(creating: true, logger: logger)
+        let box = try configuration.loadMasterKey(creating: true, logger: logger)
         let database = try AppDatabase.open(path: configuration.databasePath, auditKey: box.auditKey)
         return Components(
             configuration: configuration, database: database, box: box, connectors: [QuickBooksOnlineConnector()])
@@ -67,7 +67,7 @@ public struct Components: Sendable {
 extension ServerConfiguration {
     /// The master key: `master.key` (`LEDGERWIRE_MASTER_KEY`) when set, or else the key file beside the database.
     /// - Parameter creating: whether a missing key file is created (`serve`, `migrate`); `audit verify` never does.
-    public func masterKey(creating: Bool, logger: Logger) throws -> SecretBox {
+    public func loadMasterKey(creating: Bool, logger: Logger) throws -> SecretBox {
         if let masterKey { return try SecretBox(base64MasterKey: masterKey) }
         guard creating else { return try SecretBox(base64MasterKey: MasterKeyFile.load(at: masterKeyFilePath)) }
         let (key, created) = try MasterKeyFile.loadOrCreate(at: masterKeyFilePath)

@@ -23,7 +23,7 @@ struct Audit: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = ServerConfiguration(config: try await options.reader())
-            let box = try configuration.masterKey(creating: false, logger: Logger(label: "ledgerwire"))
+            let box = try configuration.loadMasterKey(creating: false, logger: Logger(label: "ledgerwire"))
             let database = try AppDatabase.openReadOnly(path: configuration.databasePath, auditKey: box.auditKey)
             switch try await database.verifyAuditChain() {
             case .intact(let entries):

@@ -11,7 +11,7 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = ServerConfiguration(config: try await options.reader())
-        let box = try configuration.masterKey(creating: true, logger: Logger(label: "ledgerwire"))
+        let box = try configuration.loadMasterKey(creating: true, logger: Logger(label: "ledgerwire"))
         let database = try AppDatabase.open(path: configuration.databasePath, auditKey: box.auditKey)
         for migration in try await database.appliedMigrations() {
             print("applied \(migration)")

@@ -99,7 +99,7 @@ struct AuditLog {
     static func startCheckpoint(_ db: Database, key: AuditKey) throws {
         let keyed = "SELECT EXISTS (SELECT 1 FROM integration_audit_log WHERE algorithm <> 'sha256')"
         guard try checkpoint(db) == nil, try Bool.fetchOne(db, sql: keyed) == false else { return }
-        let anchor = try anchor(db)
+        let anchor = try Self.anchor(db)
         try writeCheckpoint(db, anchor: anchor, head: try head(db) ?? anchor, key: key)
     }
 
@@ -233,7 +233,7 @@ extension AuditLog {
                 seq: 0, id: "checkpoint",
                 reason: "the database predates the keyed audit chain: run `ledgerwire migrate` with its master key")
         }
-        let anchor = try anchor(db)
+        let anchor = try Self.anchor(db)
         var head = anchor
         var count = 0
         var keyed = false
@@ -265,7 +265,7 @@ extension AuditLog {
             head = Position(seq: entry.seq, hash: entry.hash)
             count += 1
         }
-        guard let checkpoint = try checkpoint(db) else {
+        guard let checkpoint = try Self.checkpoint(db) else {
             return .broken(seq: head.seq, id: "checkpoint", reason: "the signed checkpoint of the chain is missing")
         }
         guard checkpoint.isSigned(by: key) else {

@@ -94,12 +94,13 @@ extension AppDatabase {
                 return try Self.fetchSyncOperation(id: open, tenantID: nil, db: db)
             }
             return try Self.insertSyncOperation(
-                integration: integration, mode: mode, actor: actor, at: now, db: db)
+                integration: integration, mode: mode, actor: actor, at: now, auditKey: auditKey, db: db)
         }
     }
 
     private static func insertSyncOperation(
-        integration: Integration, mode: SyncOperation.Mode, actor: String, at now: Timestamp, db: Database
+        integration: Integration, mode: SyncOperation.Mode, actor: String, at now: Timestamp, auditKey: AuditKey,
+        db: Database
     ) throws -> SyncOperation? {
         let integrationID = integration.id
         let id = Identifiers.make("syn")
@@ -243,7 +244,8 @@ extension AppDatabase {
                     continue
                 }
                 _ = try Self.insertSyncOperation(
-                    integration: integration, mode: .incremental, actor: "scheduler", at: now, db: db)
+                    integration: integration, mode: .incremental, actor: "scheduler", at: now, auditKey: auditKey,
+                    db: db)
                 requested += 1
             }
             return requested

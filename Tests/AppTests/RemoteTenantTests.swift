@@ -1,4 +1,5 @@
 import Accounting
+import App
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -24,7 +25,7 @@ import Testing
         try await client.call(
             .put, "/api/v1/integrations/\(id)/credentials",
             json: [
-                "access_token": "at-\(UUID())", "refresh_token": "rt", "expires_at": "2030-01-01T00:00:00Z",
+                "access_token": .string("at-\(UUID())"), "refresh_token": "rt", "expires_at": "2030-01-01T00:00:00Z",
                 "realm_id": .string(realm),
             ])
     }

@@ -9,7 +9,9 @@ import Testing
 /// The audit chain is signed under a key derived from the master key, its ends are checkpointed, and rows cannot be
 /// deleted: someone holding only the database file cannot rewrite or cut it short unnoticed (issue 11, item 7).
 @Suite struct AuditChainTests {
-    let key = try! AppDatabase.testBox().auditKey
+    let key: AuditKey
+
+    init() throws { key = try AppDatabase.testBox().auditKey }
 
     /// Appends `count` entries: one `integration.created` each.
     func appendEntries(_ database: AppDatabase, count: Int) async throws {

@@ -1,6 +1,7 @@
 import Accounting
 import Foundation
 import GRDB
+import TestSupport
 import Testing
 
 @testable import Persistence
