@@ -27,3 +27,16 @@ public enum PersistenceError: Error, Hashable, Sendable {
         }
     }
 }
+
+extension PersistenceError: CustomStringConvertible {
+    /// What an operator reads when the CLI stops on this error: the message itself, not the case's spelling.
+    public var description: String {
+        switch self {
+        case .invalidCursor: "the cursor is not one this API handed out"
+        case .invalidMasterKey(let message), .conflict(let message), .fileSystem(let message): message
+        case .secretUnreadable: "a sealed secret did not open: wrong master key, or the row was tampered with"
+        case .commitIncomplete: "a group commit did not answer every item"
+        case .notFound(let entity, let id): "no \(entity) \(id)"
+        }
+    }
+}

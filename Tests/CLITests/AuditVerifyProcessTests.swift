@@ -98,4 +98,19 @@ import Testing
         #expect(status == 1)
         #expect(output.contains("removed"), "\(output)")
     }
+
+    /// A key file that is there but holds no key stops `serve` before anything is opened, and is left as it was
+    /// (issue 11, item 9).
+    @Test func serveStopsOnAKeyFileThatHoldsNoKeyAndLeavesIt() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let keyFile = directory.database + ".master-key"
+        let contents = Data("not a key".utf8)
+        #expect(FileManager.default.createFile(atPath: keyFile, contents: contents))
+        let (status, _) = try await ServerProcess.run(
+            ["serve", "--port", "0", "--database", directory.database], in: directory.url, masterKey: nil)
+        #expect(status != 0)
+        #expect(FileManager.default.contents(atPath: keyFile) == contents)
+        #expect(!FileManager.default.fileExists(atPath: directory.database))
+    }
 }
