@@ -1,5 +1,6 @@
 import Accounting
 import App
+import Connectors
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -70,6 +71,41 @@ import Testing
             #expect(
                 try await app.components.database.integration(platform: .quickBooksOnline, remoteTenantID: realm)?
                     .id == first)
+        }
+    }
+
+    /// The OAuth callback connects a company too: one another tenant's integration holds is refused the same way.
+    @Test func theOAuthCallbackIsRefusedACompanyConnectedElsewhere() async throws {
+        let authority = TokenAuthority(latency: .zero, now: Timestamp.now)
+        let app = try TestApp(connectors: [ScriptedConnector()], transport: authority)
+        try await app.test { client in
+            let first = try await createIntegration(client, tenant: "greenfield")
+            #expect(try await connect(client, first, realm: realm).status == .ok)
+            let created = try await client.call(
+                .post, "/api/v1/integrations",
+                json: [
+                    "tenant_id": "riverside", "platform": "quickbooks_online", "name": "Books",
+                    "settings": [
+                        "client_id": "client-1", "client_secret": "secret-1",
+                        "redirect_uri": "https://ledgerwire.test/oauth/callback",
+                        "oauth_token_url": "https://emulator.test/oauth2/v1/tokens/bearer",
+                    ],
+                ])
+            let second = try #require(created.json["id"]?.stringValue)
+            let redirect = try await client.call(.get, "/api/v1/integrations/\(second)/connect")
+            let location = try #require(redirect.headers[.location])
+            let parameters = Dictionary(
+                (URLComponents(string: location)?.queryItems ?? []).map { ($0.name, $0.value ?? "") },
+                uniquingKeysWith: { _, last in last })
+            let state = try #require(parameters["state"])
+            let code = authority.authorize(codeChallenge: parameters["code_challenge"])
+            let callback = try await client.call(
+                .get, "/oauth/callback?code=\(code)&state=\(state)&realmId=\(realm)", token: nil)
+            #expect(callback.status == .conflict)
+            #expect(callback.json["detail"]?.stringValue?.contains("greenfield") == false)
+            #expect(
+                try await app.components.database.integration(platform: .quickBooksOnline, remoteTenantID: realm)?.id
+                    == first)
         }
     }
 }
