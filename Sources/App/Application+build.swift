@@ -56,24 +56,28 @@ public struct Components: Sendable {
         self.tokens = TokenStore(database: database, box: box, transport: transport, connectors: connectors)
     }
 
-    /// Opens the database file (migrating it) and the master key, as `ledgerwire serve` does.
+    /// Opens the master key and the database file (migrating it), as `ledgerwire serve` does.
     public static func open(configuration: ServerConfiguration, logger: Logger) throws -> Components {
         try configuration.validate()
-        let database = try AppDatabase.open(path: configuration.databasePath)
-        let masterKey: String
-        if let configured = configuration.masterKey {
-            masterKey = configured
-        } else {
-            let (key, created) = try MasterKeyFile.loadOrCreate(at: configuration.masterKeyFilePath)
-            masterKey = key
-            logger.warning(
-                created ? "master_key.created" : "master_key.from_file",
-                metadata: ["master_key.path": "\(configuration.masterKeyFilePath)"]
-            )
-        }
+        let box = try configuration.loadMasterKey(creating: true, logger: logger)
+        let database = try AppDatabase.open(path: configuration.databasePath, auditKey: box.auditKey)
         return Components(
-            configuration: configuration, database: database, box: try SecretBox(base64MasterKey: masterKey),
-            connectors: [QuickBooksOnlineConnector()])
+            configuration: configuration, database: database, box: box, connectors: [QuickBooksOnlineConnector()])
+    }
+}
+
+extension ServerConfiguration {
+    /// The master key: `master.key` (`LEDGERWIRE_MASTER_KEY`) when set, or else the key file beside the database.
+    /// - Parameter creating: whether a missing key file is created (`serve`, `migrate`); `audit verify` never does.
+    public func loadMasterKey(creating: Bool, logger: Logger) throws -> SecretBox {
+        if let masterKey { return try SecretBox(base64MasterKey: masterKey) }
+        guard creating else { return try SecretBox(base64MasterKey: MasterKeyFile.load(at: masterKeyFilePath)) }
+        let (key, created) = try MasterKeyFile.loadOrCreate(at: masterKeyFilePath)
+        logger.warning(
+            created ? "master_key.created" : "master_key.from_file",
+            metadata: ["master_key.path": "\(masterKeyFilePath)"]
+        )
+        return try SecretBox(base64MasterKey: key)
     }
 }
 

@@ -1,8 +1,9 @@
 import App
 import ArgumentParser
+import Logging
 import Persistence
 
-/// `ledgerwire audit verify`: walks the audit hash chain.
+/// `ledgerwire audit verify`: walks the audit chain and checks its signed checkpoint, read-only.
 struct Audit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Inspect the audit log.",
@@ -11,14 +12,19 @@ struct Audit: AsyncParsableCommand {
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check the audit log's hash chain; exit 1 naming the first broken entry."
+            abstract: "Check the audit log's signed chain and checkpoint; exit 1 naming the first broken entry.",
+            discussion: """
+                Opens the database read-only and never migrates it. Needs the master key the server signs the chain \
+                with: LEDGERWIRE_MASTER_KEY, or the key file beside the database (never created here).
+                """
         )
 
         @OptionGroup var options: ConfigurationOptions
 
         func run() async throws {
             let configuration = ServerConfiguration(config: try await options.reader())
-            let database = try AppDatabase.open(path: configuration.databasePath)
+            let box = try configuration.loadMasterKey(creating: false, logger: Logger(label: "ledgerwire"))
+            let database = try AppDatabase.openReadOnly(path: configuration.databasePath, auditKey: box.auditKey)
             switch try await database.verifyAuditChain() {
             case .intact(let entries):
                 print("audit chain intact: \(entries) entries")

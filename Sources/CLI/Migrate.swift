@@ -1,5 +1,6 @@
 import App
 import ArgumentParser
+import Logging
 import Persistence
 
 /// `ledgerwire migrate`: creates or upgrades the database and lists its migrations.
@@ -10,7 +11,8 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = ServerConfiguration(config: try await options.reader())
-        let database = try AppDatabase.open(path: configuration.databasePath)
+        let box = try configuration.loadMasterKey(creating: true, logger: Logger(label: "ledgerwire"))
+        let database = try AppDatabase.open(path: configuration.databasePath, auditKey: box.auditKey)
         for migration in try await database.appliedMigrations() {
             print("applied \(migration)")
         }

@@ -47,8 +47,11 @@ public struct APIKey: Sendable, Hashable {
 }
 
 extension AppDatabase {
-    /// Creates a key and returns it with its token, which is not stored and cannot be shown again.
-    public func createAPIKey(name: String, role: APIKey.Role, tenantID: String?) async throws -> (APIKey, String) {
+    /// Creates a key and returns it with its token, which is not stored and cannot be shown again. Audited as
+    /// `api_key.created` by `actor`, without the token or its hash.
+    public func createAPIKey(
+        name: String, role: APIKey.Role, tenantID: String?, actor: String
+    ) async throws -> (APIKey, String) {
         let token = APIKey.generateToken()
         let key = APIKey(id: Identifiers.make("key"), name: name, role: role, tenantID: tenantID, createdAt: .now())
         try await writer.write { db in
@@ -59,6 +62,10 @@ extension AppDatabase {
                     key.id, key.name, key.role.rawValue, key.tenantID, APIKey.hash(token: token), key.createdAt.rfc3339,
                 ]
             )
+            var audit = try AuditLog(db, key: auditKey)
+            try audit.append(
+                db, at: key.createdAt, tenantID: key.tenantID, recordID: nil, actor: actor, action: "api_key.created",
+                entityType: "api_key", entityID: key.id, oldValue: nil, newValue: key.auditJSON.canonicalString)
         }
         return (key, token)
     }
@@ -81,19 +88,36 @@ extension AppDatabase {
         }
     }
 
-    /// Deletes a key; `false` when there was none (or it belongs to another tenant than `tenantID`).
-    public func deleteAPIKey(id: String, tenantID: String? = nil) async throws -> Bool {
+    /// Deletes a key, audited as `api_key.deleted` by `actor`; `false` when there was none (or it belongs to another
+    /// tenant than `tenantID`).
+    public func deleteAPIKey(id: String, tenantID: String? = nil, actor: String) async throws -> Bool {
         try await writer.write { db in
             var filter = SQLFilter()
             filter.add("id = ?", id)
             filter.add("tenant_id = ?", tenantID)
-            try db.execute(sql: "DELETE FROM api_keys \(filter.whereClause)", arguments: filter.arguments)
-            return db.changesCount > 0
+            guard
+                let key = try Row.fetchOne(
+                    db, sql: "SELECT * FROM api_keys \(filter.whereClause)", arguments: filter.arguments
+                ).map(APIKey.init(row:))
+            else { return false }
+            try db.execute(sql: "DELETE FROM api_keys WHERE id = ?", arguments: [id])
+            var audit = try AuditLog(db, key: auditKey)
+            try audit.append(
+                db, at: .now(), tenantID: key.tenantID, recordID: nil, actor: actor, action: "api_key.deleted",
+                entityType: "api_key", entityID: key.id, oldValue: key.auditJSON.canonicalString, newValue: nil)
+            return true
         }
     }
 }
 
 extension APIKey {
+    /// What the audit log keeps of a key: never its token or the token's hash.
+    var auditJSON: JSONValue {
+        .object([
+            "name": .string(name), "role": .string(role.rawValue), "tenant_id": tenantID.map(JSONValue.string) ?? .null,
+        ])
+    }
+
     init(row: Row) {
         self.init(
             id: row["id"],

@@ -1,4 +1,5 @@
 import Accounting
+import Crypto
 import Foundation
 import GRDB
 
@@ -38,7 +39,7 @@ extension AppDatabase {
         try await writer.read { db in try Self.fetchDelivery(id: id, tenantID: tenantID, db: db) }
     }
 
-    private static func fetchDelivery(id: String, tenantID: String?, db: Database) throws -> StoredDelivery? {
+    static func fetchDelivery(id: String, tenantID: String?, db: Database) throws -> StoredDelivery? {
         var filter = SQLFilter()
         filter.add("id = ?", id)
         filter.add("tenant_id = ?", tenantID)
@@ -48,8 +49,10 @@ extension AppDatabase {
 
     /// Processes a kept delivery again — as it is, or with a corrected body — and records the replay.
     ///
-    /// The original body is kept (`original_body`) the first time a correction replaces it. Commands that were
-    /// applied before are duplicates now, so replaying an accepted delivery changes nothing.
+    /// Only a `rejected` delivery's body may be corrected (anything else is a ``PersistenceError/conflict(_:)``):
+    /// the body it replaces is kept in `delivery_bodies` with who replaced it, and the audit entry names both
+    /// bodies' SHA-256. Commands that were applied before are duplicates now, so replaying an accepted delivery
+    /// changes nothing.
     /// - Parameters:
     ///   - content: the delivery's body normalized again, by the caller, with today's rules.
     ///   - correctedBody: the body that `content` came from, when it is not the stored one.
@@ -67,7 +70,12 @@ extension AppDatabase {
             guard let stored = try Self.fetchDelivery(id: id, tenantID: tenantID, db: db) else {
                 throw PersistenceError.notFound(entity: "delivery", id: id)
             }
-            var state = try WriteState(db)
+            if correctedBody != nil, stored.status != .rejected {
+                throw PersistenceError.conflict(
+                    "only a rejected delivery's body may be corrected; this one is \(stored.status.rawValue): replay it as it is"
+                )
+            }
+            var state = try WriteState(db, auditKey: auditKey)
             var status: DeliveryStatus
             var errors: [FieldError] = []
             var changes: [RecordChange] = []
@@ -89,6 +97,7 @@ extension AppDatabase {
                 errors = [FieldError(field: "", message: reason)]
             }
             if let correctedBody {
+                try Self.keepReplacedBody(deliveryID: id, actor: actor, at: now, db: db)
                 try db.execute(
                     sql: "UPDATE deliveries SET original_body = COALESCE(original_body, body), body = ? WHERE id = ?",
                     arguments: [Data(correctedBody), id]
@@ -114,11 +123,21 @@ extension AppDatabase {
                 action: correctedBody == nil ? "delivery.replayed" : "delivery.corrected",
                 entityType: "delivery",
                 entityID: id,
-                oldValue: JSONValue.object(["status": .string(stored.status.rawValue)]).canonicalString,
-                newValue: JSONValue.object(["status": .string(status.rawValue)]).canonicalString
+                oldValue: Self.replayAudit(status: stored.status, body: correctedBody.map { _ in stored.body }),
+                newValue: Self.replayAudit(status: status, body: correctedBody)
             )
             return DeliveryOutcome(deliveryID: id, status: status, errors: errors, changes: changes)
         }
+    }
+}
+
+extension AppDatabase {
+    /// What a replay's audit entry keeps: the status, and for a correction the body's SHA-256 (the bodies themselves
+    /// are in `delivery_bodies`).
+    static func replayAudit(status: DeliveryStatus, body: [UInt8]?) -> String {
+        var value: [String: JSONValue] = ["status": .string(status.rawValue)]
+        if let body { value["body_sha256"] = .string(Array(SHA256.hash(data: body)).hexString) }
+        return JSONValue.object(value).canonicalString
     }
 }
 

@@ -7,7 +7,8 @@ extension AppDatabase {
     /// item's failure does not undo the others: inbox row, dedup by webhook id and by idempotency key,
     /// version resolution, canonical record, version and audit entry.
     public func record(_ batch: [IncomingDelivery]) async throws -> [Result<DeliveryOutcome, any Error>] {
-        try await writer.writeWithoutTransaction { db in Self.record(batch, db: db) }
+        let auditKey = auditKey
+        return try await writer.writeWithoutTransaction { db in Self.record(batch, auditKey: auditKey, db: db) }
     }
 
     /// A group committer whose drain runs on the writer connection, checkpointing the log when it is idle.
@@ -17,6 +18,7 @@ extension AppDatabase {
         onBatch: @escaping @Sendable (Int) -> Void
     ) -> GroupCommitter<Database, IncomingDelivery, DeliveryOutcome> {
         let writer = self.writer
+        let auditKey = auditKey
         let checkpoints = CheckpointPolicy(idleThreshold: deliveries, background: checkpointer)
         return GroupCommitter(
             maximumBatchSize: maximumBatchSize,
@@ -25,7 +27,7 @@ extension AppDatabase {
             schedule: { body in writer.asyncWriteWithoutTransaction { db in body(db) } },
             commit: { db, batch in
                 checkpoints.written(batch.count)
-                return Self.record(batch, db: db)
+                return Self.record(batch, auditKey: auditKey, db: db)
             }
         )
     }
@@ -35,32 +37,35 @@ extension AppDatabase {
     /// Each delivery's failure should be its own, which savepoints give, at two statements per delivery. They are
     /// almost never needed, so the batch is first written without them; only if that fails is it written again,
     /// each delivery in its own savepoint. If the transaction cannot commit, every item fails.
-    static func record(_ batch: [IncomingDelivery], db: Database) -> [Result<DeliveryOutcome, any Error>] {
+    static func record(
+        _ batch: [IncomingDelivery], auditKey: AuditKey, db: Database
+    ) -> [Result<DeliveryOutcome, any Error>] {
         do {
             var results: [Result<DeliveryOutcome, any Error>] = []
             results.reserveCapacity(batch.count)
             try db.inTransaction(.immediate) {
-                var state = try WriteState(db)
+                var state = try WriteState(db, auditKey: auditKey)
                 for delivery in batch { results.append(.success(try insert(delivery, db: db, state: &state))) }
                 return .commit
             }
             return results
         } catch {
-            return recordEachInASavepoint(batch, db: db)
+            return recordEachInASavepoint(batch, auditKey: auditKey, db: db)
         }
     }
 
     private static func recordEachInASavepoint(
         _ batch: [IncomingDelivery],
+        auditKey: AuditKey,
         db: Database
     ) -> [Result<DeliveryOutcome, any Error>] {
         var results: [Result<DeliveryOutcome, any Error>] = []
         results.reserveCapacity(batch.count)
         do {
             try db.inTransaction(.immediate) {
-                var state = try WriteState(db)
+                var state = try WriteState(db, auditKey: auditKey)
                 for delivery in batch {
-                    let chainMark = state.audit.lastHash
+                    let chainMark = state.audit.position
                     do {
                         var outcome: DeliveryOutcome?
                         try db.inSavepoint {
@@ -137,8 +142,8 @@ extension AppDatabase {
         var audit: AuditLog
         private var targets: [String: [PushTarget]] = [:]
 
-        init(_ db: Database) throws {
-            audit = try AuditLog(db)
+        init(_ db: Database, auditKey: AuditKey) throws {
+            audit = try AuditLog(db, key: auditKey)
         }
 
         mutating func pushTargets(tenantID: String, db: Database) throws -> [PushTarget] {

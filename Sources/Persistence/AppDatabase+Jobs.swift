@@ -155,7 +155,7 @@ extension AppDatabase {
                         error: JobError(code: "lease_expired", message: "worker \(job.leaseOwner ?? "?") stopped"),
                         startedAt: job.updatedAt, at: now, db: db)
                     if job.attempts >= job.maxAttempts {
-                        if audit == nil { audit = try AuditLog(db) }
+                        if audit == nil { audit = try AuditLog(db, key: auditKey) }
                         try Self.settle(
                             job, status: .dead, nextAttemptAt: nil,
                             error: JobError(code: "lease_expired", message: "its worker stopped on the last attempt"),
@@ -225,7 +225,7 @@ extension AppDatabase {
                     arguments: [claimed.job.id, worker])
             else { return false }
             let job = Job(row: row)
-            var audit = try AuditLog(db)
+            var audit = try AuditLog(db, key: auditKey)
             switch outcome {
             case .succeeded(let remoteID, let remoteVersion):
                 try Self.recordAttempt(
@@ -488,7 +488,7 @@ extension AppDatabase {
                     """,
                 arguments: [now.microsecondsSinceEpoch, now.rfc3339, id]
             )
-            var audit = try AuditLog(db)
+            var audit = try AuditLog(db, key: auditKey)
             try audit.append(
                 db, at: now, tenantID: job.tenantID, integrationID: job.integrationID, recordID: job.recordID,
                 actor: actor, action: "job.retried", entityType: "job", entityID: id,

@@ -34,7 +34,7 @@ extension AppDatabase {
                     )
                 }
             }
-            var audit = try AuditLog(db)
+            var audit = try AuditLog(db, key: auditKey)
             try audit.append(
                 db, at: now, tenantID: integration.tenantID, integrationID: integrationID, recordID: nil, actor: actor,
                 action: "mappings.saved", entityType: "integration", entityID: integrationID,

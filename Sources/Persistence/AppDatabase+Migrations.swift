@@ -37,6 +37,15 @@ extension AppDatabase {
         migrator.registerMigration("0011 job deferrals") { db in
             try db.execute(sql: jobDeferrals)
         }
+        migrator.registerMigration("0012 keyed audit chain") { db in
+            try db.execute(sql: keyedAudit)
+        }
+        migrator.registerMigration("0013 delivery body history") { db in
+            try db.execute(sql: deliveryBodyHistory)
+        }
+        migrator.registerMigration("0014 one integration per remote tenant") { db in
+            try db.execute(sql: oneIntegrationPerRemoteTenant)
+        }
         return migrator
     }
 

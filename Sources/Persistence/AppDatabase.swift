@@ -10,30 +10,56 @@ public struct AppDatabase: Sendable {
     let writer: any DatabaseWriter
     /// Checkpoints the log of a file database off the writer's path; `nil` in memory.
     public let checkpointer: WALCheckpointer?
+    /// Signs the audit chain and its checkpoint.
+    let auditKey: AuditKey
 
-    init(_ writer: any DatabaseWriter, checkpointer: WALCheckpointer? = nil) throws {
+    init(
+        _ writer: any DatabaseWriter, auditKey: AuditKey = .random(), checkpointer: WALCheckpointer? = nil,
+        migrates: Bool = true
+    ) throws {
         self.writer = writer
+        self.auditKey = auditKey
         self.checkpointer = checkpointer
-        try Self.migrator.migrate(writer)
+        if migrates {
+            try Self.migrator.migrate(writer)
+            try writer.write { db in try AuditLog.startCheckpoint(db, key: auditKey) }
+        }
     }
 
     /// Opens (creating directories and file as needed) and migrates the database at `path`.
-    public static func open(path: String) throws -> AppDatabase {
-        let url = URL(fileURLWithPath: path)
-        try FileManager.default.createDirectory(
-            at: url.deletingLastPathComponent(),
-            withIntermediateDirectories: true
-        )
+    ///
+    /// Directories it creates are 0700 and the file 0600, made before SQLite opens it, so its `-wal` and `-shm`
+    /// (which SQLite gives the database file's mode) are owner-only too.
+    /// - Parameter auditKey: signs the audit chain: ``SecretBox/auditKey``, from the master key.
+    public static func open(path: String, auditKey: AuditKey) throws -> AppDatabase {
+        try OwnerOnlyFiles.createDirectories(containing: path)
+        try OwnerOnlyFiles.createFile(at: path)
         let pool = try DatabasePool(path: path, configuration: configuration())
         // GRDB's WAL set-up lowers the writer to `synchronous = NORMAL` after `prepareDatabase` runs, which
         // would only fsync at checkpoints; raise it again on the writer, the one connection that commits.
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        return try AppDatabase(pool, checkpointer: WALCheckpointer(path: path))
+        return try AppDatabase(pool, auditKey: auditKey, checkpointer: WALCheckpointer(path: path))
     }
 
-    /// A private, migrated in-memory database for tests and tools.
+    /// Opens the database at `path` to read only (`audit verify`): the file is not created, migrated or written to.
+    /// - Parameter auditKey: checks the audit chain's signatures.
+    public static func openReadOnly(path: String, auditKey: AuditKey) throws -> AppDatabase {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw PersistenceError.notFound(entity: "database", id: path)
+        }
+        var readOnly = configuration()
+        readOnly.readonly = true
+        return try AppDatabase(DatabaseQueue(path: path, configuration: readOnly), auditKey: auditKey, migrates: false)
+    }
+
+    /// A private, migrated in-memory database for tests and tools; its audit key lives as long as it does.
     public static func inMemory() throws -> AppDatabase {
         try AppDatabase(DatabaseQueue(configuration: configuration()))
+    }
+
+    /// A private, migrated in-memory database whose audit chain is signed under `auditKey`.
+    static func inMemory(auditKey: AuditKey) throws -> AppDatabase {
+        try AppDatabase(DatabaseQueue(configuration: configuration()), auditKey: auditKey)
     }
 
     static func configuration() -> Configuration {

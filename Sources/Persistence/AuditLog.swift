@@ -1,21 +1,42 @@
 import Accounting
 import GRDB
 
-/// Appends hash-chained entries inside a write transaction.
+/// Appends signed, chained entries inside a write transaction, and keeps the signed checkpoint of the chain's ends.
 ///
-/// The last hash is read once per transaction and carried forward, so a group commit of many
-/// deliveries appends a consistent chain without re-reading it for each entry.
+/// Each entry's `hash` is an HMAC-SHA256 (under the ``AuditKey``) of its fields and the previous entry's hash; the
+/// checkpoint row signs the retention anchor (where the chain starts) and the newest entry (where it ends), and moves
+/// with every append in the same transaction. Someone with only the database file can neither rewrite an entry nor
+/// remove the newest ones without `audit verify` noticing. The chain's position is read once per transaction and
+/// carried forward, so a group commit of many deliveries appends a consistent chain without re-reading it.
 struct AuditLog {
-    private(set) var lastHash: String
+    /// One end of the chain: an entry's `seq` and hash (`seq` 0 and the genesis hash before the first).
+    struct Position: Hashable {
+        var seq: Int64
+        var hash: String
 
-    init(_ db: Database) throws {
-        lastHash =
-            try String.fetchOne(db, sql: "SELECT hash FROM integration_audit_log ORDER BY seq DESC LIMIT 1")
-            ?? AuditEntry.genesisHash
+        static let genesis = Position(seq: 0, hash: AuditEntry.genesisHash)
     }
 
-    /// Undoes the in-memory chain position after a savepoint rolled back an append.
-    mutating func rewind(to hash: String) { lastHash = hash }
+    /// The newest entry, which the next one links to.
+    private(set) var position: Position
+    /// Where the chain starts: the last entry retention pruned, or genesis.
+    private(set) var anchor: Position
+    /// Whether the stored checkpoint matched the chain when this transaction began. A checkpoint that does not is
+    /// left as it is, the evidence `audit verify` reports, rather than re-signed over a chain someone cut short.
+    private let checkpointHolds: Bool
+    private let key: AuditKey
+
+    init(_ db: Database, key: AuditKey) throws {
+        self.key = key
+        let anchor = try Self.anchor(db)
+        let head = try Self.head(db) ?? anchor
+        self.anchor = anchor
+        position = head
+        checkpointHolds = try Self.checkpoint(db).map { $0.holds(anchor: anchor, head: head, key: key) } ?? false
+    }
+
+    /// Undoes the in-memory chain position after a savepoint rolled back an append (and its checkpoint).
+    mutating func rewind(to position: Position) { self.position = position }
 
     mutating func append(
         _ db: Database,
@@ -31,8 +52,9 @@ struct AuditLog {
         newValue: String?
     ) throws {
         let id = Identifiers.make("aud")
-        let hash = AuditEntry.computeHash(
-            previousHash: lastHash,
+        let hash = AuditEntry.signature(
+            key: key,
+            previousHash: position.hash,
             id: id,
             occurredAt: occurredAt,
             tenantID: tenantID,
@@ -48,55 +70,112 @@ struct AuditLog {
         try db.cachedStatement(
             sql: """
                 INSERT INTO integration_audit_log (id, occurred_at, tenant_id, integration_id, record_id, actor,
-                    action, entity_type, entity_id, old_value, new_value, prev_hash, hash)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    action, entity_type, entity_id, old_value, new_value, prev_hash, hash, algorithm)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'hmac-sha256')
                 """
         ).execute(arguments: [
             id, occurredAt.rfc3339, tenantID, integrationID, recordID, actor, action, entityType, entityID,
-            oldValue, newValue, lastHash, hash,
+            oldValue, newValue, position.hash, hash,
         ])
-        lastHash = hash
+        position = Position(seq: db.lastInsertedRowID, hash: hash)
+        if checkpointHolds { try Self.writeCheckpoint(db, anchor: anchor, head: position, key: key) }
+    }
+
+    /// Moves the start of the chain to `newAnchor` (the last entry retention is about to prune), so the
+    /// delete trigger lets the entries up to it go, and re-signs the checkpoint over it.
+    mutating func moveAnchor(_ db: Database, to newAnchor: Position, at now: Timestamp) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO audit_anchor (id, seq, hash, pruned_at) VALUES (1, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, pruned_at = excluded.pruned_at
+                """,
+            arguments: [newAnchor.seq, newAnchor.hash, now.rfc3339])
+        anchor = newAnchor
+        if checkpointHolds { try Self.writeCheckpoint(db, anchor: anchor, head: position, key: key) }
+    }
+
+    /// Signs the chain as it is when no checkpoint exists yet and no entry is keyed: right after migration 0012
+    /// (the migration has no key). Once an entry is keyed, a missing checkpoint was removed, and stays missing.
+    static func startCheckpoint(_ db: Database, key: AuditKey) throws {
+        let keyed = "SELECT EXISTS (SELECT 1 FROM integration_audit_log WHERE algorithm <> 'sha256')"
+        guard try checkpoint(db) == nil, try Bool.fetchOne(db, sql: keyed) == false else { return }
+        let anchor = try Self.anchor(db)
+        try writeCheckpoint(db, anchor: anchor, head: try head(db) ?? anchor, key: key)
+    }
+
+    private static func anchor(_ db: Database) throws -> Position {
+        try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_anchor WHERE id = 1")
+            .map { Position(seq: $0["seq"], hash: $0["hash"]) } ?? .genesis
+    }
+
+    private static func head(_ db: Database) throws -> Position? {
+        try Row.fetchOne(db, sql: "SELECT seq, hash FROM integration_audit_log ORDER BY seq DESC LIMIT 1")
+            .map { Position(seq: $0["seq"], hash: $0["hash"]) }
+    }
+
+    /// The signed record of the chain's two ends.
+    struct Checkpoint {
+        var anchor: Position
+        var head: Position
+        var mac: String
+
+        static func message(anchor: Position, head: Position) -> [UInt8] {
+            Array("ledgerwire-audit-checkpoint\n\(anchor.seq)\n\(anchor.hash)\n\(head.seq)\n\(head.hash)".utf8)
+        }
+
+        func isSigned(by key: AuditKey) -> Bool {
+            key.isValid(mac, for: Self.message(anchor: anchor, head: head))
+        }
+
+        func holds(anchor: Position, head: Position, key: AuditKey) -> Bool {
+            self.anchor == anchor && self.head == head && isSigned(by: key)
+        }
+    }
+
+    static func checkpoint(_ db: Database) throws -> Checkpoint? {
+        try Row.fetchOne(
+            db.cachedStatement(
+                sql: "SELECT anchor_seq, anchor_hash, head_seq, head_hash, mac FROM audit_checkpoint WHERE id = 1")
+        ).map {
+            Checkpoint(
+                anchor: Position(seq: $0["anchor_seq"], hash: $0["anchor_hash"]),
+                head: Position(seq: $0["head_seq"], hash: $0["head_hash"]), mac: $0["mac"])
+        }
+    }
+
+    private static func writeCheckpoint(_ db: Database, anchor: Position, head: Position, key: AuditKey) throws {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO audit_checkpoint (id, anchor_seq, anchor_hash, head_seq, head_hash, mac)
+                VALUES (1, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET anchor_seq = excluded.anchor_seq, anchor_hash = excluded.anchor_hash,
+                    head_seq = excluded.head_seq, head_hash = excluded.head_hash, mac = excluded.mac
+                """
+        ).execute(arguments: [
+            anchor.seq, anchor.hash, head.seq, head.hash, key.sign(Checkpoint.message(anchor: anchor, head: head)),
+        ])
     }
 }
 
 /// What `audit verify` found.
 public enum AuditVerification: Hashable, Sendable {
-    /// Every entry's hash matches its fields and links to the one before.
+    /// Every entry's hash matches its fields and links to the one before, and the signed checkpoint matches both
+    /// ends of the chain.
     case intact(entries: Int)
-    /// The first entry whose hash or link does not hold.
+    /// The first entry whose hash or link does not hold, or (`id` "checkpoint") the chain's ends do not match the
+    /// signed checkpoint.
     case broken(seq: Int64, id: String, reason: String)
 }
 
 extension AppDatabase {
-    /// Walks the whole chain in order, recomputing each hash.
+    /// Walks the whole chain in order, checking each entry's hash (HMAC under the audit key; bare SHA-256 for the
+    /// entries written before the chain was keyed, which may only precede keyed ones), then the signed checkpoint.
     ///
     /// The first entry links to the genesis hash, or, once retention pruned the oldest entries, to the last pruned
-    /// entry's hash kept as the anchor: removing entries any other way breaks the chain.
+    /// entry's hash kept as the anchor; the checkpoint, signed with every append, names the anchor and the newest
+    /// entry. Removing, rewriting or truncating entries any other way breaks the chain or the checkpoint.
     public func verifyAuditChain() async throws -> AuditVerification {
-        try await writer.read { db in
-            let anchor = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_anchor WHERE id = 1")
-            var expectedPrevious: String = anchor?["hash"] ?? AuditEntry.genesisHash
-            var count = 0
-            let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM integration_audit_log ORDER BY seq")
-            while let row = try cursor.next() {
-                let entry = AuditEntry(row: row)
-                if entry.previousHash != expectedPrevious {
-                    let reason =
-                        count > 0
-                        ? "prev_hash does not match the hash of the entry before it"
-                        : anchor == nil
-                            ? "the first entry does not start the chain (entries before it were removed)"
-                            : "the first entry does not link to the last entry retention pruned"
-                    return .broken(seq: entry.seq, id: entry.id, reason: reason)
-                }
-                if entry.expectedHash != entry.hash {
-                    return .broken(seq: entry.seq, id: entry.id, reason: "hash does not match the entry's contents")
-                }
-                expectedPrevious = entry.hash
-                count += 1
-            }
-            return .intact(entries: count)
-        }
+        try await writer.read { db in try AuditLog.verify(db, key: auditKey) }
     }
 
     /// Audit entries, oldest first, optionally for one tenant, integration or record, or since an instant.
@@ -140,7 +219,72 @@ extension AuditEntry {
             oldValue: row["old_value"],
             newValue: row["new_value"],
             previousHash: row["prev_hash"],
-            hash: row["hash"]
+            hash: row["hash"],
+            // The column's CHECK admits only these two; `verify` reads the raw text strictly.
+            algorithm: Algorithm(rawValue: row["algorithm"] ?? "") ?? .sha256
         )
+    }
+}
+
+extension AuditLog {
+    static func verify(_ db: Database, key: AuditKey) throws -> AuditVerification {
+        guard try db.tableExists("audit_checkpoint") else {
+            return .broken(
+                seq: 0, id: "checkpoint",
+                reason: "the database predates the keyed audit chain: run `ledgerwire migrate` with its master key")
+        }
+        let anchor = try Self.anchor(db)
+        var head = anchor
+        var count = 0
+        var keyed = false
+        let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM integration_audit_log ORDER BY seq")
+        while let row = try cursor.next() {
+            let entry = AuditEntry(row: row)
+            func broken(_ reason: String) -> AuditVerification { .broken(seq: entry.seq, id: entry.id, reason: reason) }
+            if entry.previousHash != head.hash {
+                return broken(
+                    count > 0
+                        ? "prev_hash does not match the hash of the entry before it"
+                        : anchor == .genesis
+                            ? "the first entry does not start the chain (entries before it were removed)"
+                            : "the first entry does not link to the last entry retention pruned")
+            }
+            guard let algorithm = AuditEntry.Algorithm(rawValue: row["algorithm"] ?? "") else {
+                return broken("unknown hash algorithm")
+            }
+            if algorithm == .sha256, keyed {
+                return broken("an unkeyed entry follows keyed ones (entries were rewritten without the key)")
+            }
+            if !entry.hasValidHash(key: key) {
+                return broken(
+                    algorithm == .sha256
+                        ? "hash does not match the entry's contents"
+                        : "hash does not match the entry's contents (or the entry was signed under another master key)")
+            }
+            keyed = keyed || algorithm == .hmacSHA256
+            head = Position(seq: entry.seq, hash: entry.hash)
+            count += 1
+        }
+        guard let checkpoint = try Self.checkpoint(db) else {
+            return .broken(seq: head.seq, id: "checkpoint", reason: "the signed checkpoint of the chain is missing")
+        }
+        guard checkpoint.isSigned(by: key) else {
+            return .broken(
+                seq: head.seq, id: "checkpoint",
+                reason: "the checkpoint's signature does not hold (tampered with, or another master key)")
+        }
+        if checkpoint.anchor != anchor {
+            return .broken(
+                seq: anchor.seq, id: "checkpoint",
+                reason: "the retention anchor is not the one the checkpoint signed (entries removed from the start)")
+        }
+        if checkpoint.head != head {
+            return .broken(
+                seq: head.seq, id: "checkpoint",
+                reason: checkpoint.head.seq > head.seq
+                    ? "entries after \(head.seq) were removed: the signed checkpoint ends at \(checkpoint.head.seq)"
+                    : "the newest entry is not the one the signed checkpoint names")
+        }
+        return .intact(entries: count)
     }
 }

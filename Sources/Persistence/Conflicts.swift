@@ -180,7 +180,7 @@ extension AppDatabase {
             let version: Int = record["version"]
             let resolution: Conflict.Resolution
             var values: JSONValue?
-            var audit = try AuditLog(db)
+            var audit = try AuditLog(db, key: auditKey)
             try Self.rememberRemoteVersion(
                 conflict.remote.version, updatedAt: conflict.remote.updatedAt.microsecondsSinceEpoch,
                 recordID: conflict.recordID, integrationID: conflict.integrationID, db: db)

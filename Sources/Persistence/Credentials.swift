@@ -102,6 +102,10 @@ extension AppDatabase {
                 db, sql: "SELECT generation FROM integration_credentials WHERE integration_id = ?",
                 arguments: [integrationID])
             if let expectedGeneration, stored != expectedGeneration { return nil }
+            // A person connecting a company claims it; a refresh keeps what the integration has.
+            if source != .refreshed, let remoteTenantID = tokens.remoteTenantID {
+                try Self.claimRemoteTenant(remoteTenantID, for: integration, db: db)
+            }
             let generation = (stored ?? 0) + 1
             try db.execute(
                 sql: """
@@ -119,7 +123,7 @@ extension AppDatabase {
                     tokens.refreshTokenExpiresAt?.microsecondsSinceEpoch, tokens.remoteTenantID, generation,
                     now.rfc3339,
                 ])
-            var audit = try AuditLog(db)
+            var audit = try AuditLog(db, key: auditKey)
             var value: [String: JSONValue] = [
                 "generation": .number(String(generation)),
                 "access_token_expires_at": .string(tokens.accessTokenExpiresAt.rfc3339),
@@ -154,15 +158,18 @@ extension AppDatabase {
 
     /// The integration whose connected company is `remoteTenantID` on `platform` (a QuickBooks realm, a Xero
     /// organisation), for routing the platform's webhooks; `nil` when none is.
+    ///
+    /// A company is connected to at most one integration that is not disabled (a unique index), so this is that one
+    /// or none: a webhook for it is never routed to another, older or not.
     public func integration(platform: Platform, remoteTenantID: String) async throws -> Integration? {
         try await writer.read { db in
             try Row.fetchOne(
                 db,
                 sql: """
-                    SELECT i.* FROM integration_configs i JOIN integration_credentials c ON c.integration_id = i.id
-                    WHERE c.remote_tenant_id = ? AND i.platform = ? ORDER BY i.rowid LIMIT 1
+                    SELECT * FROM integration_configs
+                    WHERE platform = ? AND remote_tenant_id = ? AND status <> 'disabled'
                     """,
-                arguments: [remoteTenantID, platform.rawValue]
+                arguments: [platform.rawValue, remoteTenantID]
             ).map(Integration.init(row:))
         }
     }

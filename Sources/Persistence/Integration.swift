@@ -122,7 +122,7 @@ extension AppDatabase {
                     integration.settings.canonicalString, sealed, sync.json.canonicalString, now.rfc3339, now.rfc3339,
                 ]
             )
-            var audit = try AuditLog(db)
+            var audit = try AuditLog(db, key: auditKey)
             try audit.append(
                 db,
                 at: now,
@@ -158,11 +158,14 @@ extension AppDatabase {
         try await writer.write { db in
             guard let current = try Self.fetchIntegration(id: id, tenantID: nil, db: db) else { return false }
             guard current.status != status else { return true }
-            try db.execute(
-                sql: "UPDATE integration_configs SET status = ?, updated_at = ? WHERE id = ?",
-                arguments: [status.rawValue, now.rfc3339, id]
-            )
-            var audit = try AuditLog(db)
+            // Leaving `disabled` takes the company back, unless another integration connected it meanwhile.
+            try Self.refusingSharedRemoteTenant(current.platform, try Self.remoteTenantID(of: id, db: db)) {
+                try db.execute(
+                    sql: "UPDATE integration_configs SET status = ?, updated_at = ? WHERE id = ?",
+                    arguments: [status.rawValue, now.rfc3339, id]
+                )
+            }
+            var audit = try AuditLog(db, key: auditKey)
             try audit.append(
                 db,
                 at: now,
@@ -257,18 +260,20 @@ extension AppDatabase {
                 sealed = try Self.seal(secrets, integrationID: id, box: box)
             }
             updated.updatedAt = now
-            try db.execute(
-                sql: """
-                    UPDATE integration_configs SET name = ?, status = ?, settings = ?, sealed_secrets = ?, sync = ?,
-                        updated_at = ?
-                    WHERE id = ?
-                    """,
-                arguments: [
-                    updated.name, updated.status.rawValue, updated.settings.canonicalString, sealed,
-                    updated.sync.json.canonicalString, now.rfc3339, id,
-                ]
-            )
-            var audit = try AuditLog(db)
+            try Self.refusingSharedRemoteTenant(current.platform, try Self.remoteTenantID(of: id, db: db)) {
+                try db.execute(
+                    sql: """
+                        UPDATE integration_configs SET name = ?, status = ?, settings = ?, sealed_secrets = ?, sync = ?,
+                            updated_at = ?
+                        WHERE id = ?
+                        """,
+                    arguments: [
+                        updated.name, updated.status.rawValue, updated.settings.canonicalString, sealed,
+                        updated.sync.json.canonicalString, now.rfc3339, id,
+                    ]
+                )
+            }
+            var audit = try AuditLog(db, key: auditKey)
             try audit.append(
                 db, at: now, tenantID: current.tenantID, integrationID: id, recordID: nil, actor: actor,
                 action: "integration.updated", entityType: "integration", entityID: id,
@@ -291,7 +296,7 @@ extension AppDatabase {
             try db.execute(sql: "DELETE FROM field_mappings WHERE integration_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM sync_operations WHERE integration_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM integration_configs WHERE id = ?", arguments: [id])
-            var audit = try AuditLog(db)
+            var audit = try AuditLog(db, key: auditKey)
             try audit.append(
                 db, at: now, tenantID: current.tenantID, integrationID: id, recordID: nil, actor: actor,
                 action: "integration.deleted", entityType: "integration", entityID: id,

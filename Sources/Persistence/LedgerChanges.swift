@@ -113,7 +113,7 @@ extension AppDatabase {
                 arguments: filter.arguments + [limit])
             var summary = LedgerChangeSummary()
             guard !rows.isEmpty else { return summary }
-            var audit = try AuditLog(db)
+            var audit = try AuditLog(db, key: auditKey)
             var integrations: [String: Integration] = [:]
             // A record whose change waits keeps its later changes waiting too, so they are handled in order.
             var blocked: Set<String> = []

@@ -75,28 +75,73 @@ extension AppDatabase {
                     deliveryID: existing["id"], status: DeliveryStatus(rawValue: existing["status"]) ?? .accepted,
                     errors: FieldErrorCoding.decode(existing["errors"]), isRedelivery: true)
             }
-            var added = 0
-            for notification in notifications {
-                try db.execute(
-                    sql: """
-                        INSERT INTO ledger_notifications (id, delivery_id, integration_id, idempotency_key, record_type,
-                            remote_id, operation, occurred_at, status, next_attempt_at, created_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
-                        ON CONFLICT (idempotency_key) DO NOTHING
-                        """,
-                    arguments: [
-                        notification.id, deliveryID, notification.integrationID, notification.idempotencyKey,
-                        notification.recordType.rawValue, notification.remoteID, notification.operation,
-                        notification.occurredAt.microsecondsSinceEpoch, receivedAt.microsecondsSinceEpoch,
-                        receivedAt.rfc3339,
-                    ])
-                added += db.changesCount
-            }
+            let added = try Self.keep(notifications, deliveryID: deliveryID, at: receivedAt, db: db)
             if status == .accepted, added == 0, !notifications.isEmpty {
                 try db.execute(sql: "UPDATE deliveries SET status = 'duplicate' WHERE id = ?", arguments: [deliveryID])
                 return DeliveryOutcome(deliveryID: deliveryID, status: .duplicate, errors: unroutable)
             }
             return DeliveryOutcome(deliveryID: deliveryID, status: status, errors: unroutable)
+        }
+    }
+
+    /// Keeps `notifications` for the workers, each once (by its idempotency key); returns how many were new.
+    static func keep(
+        _ notifications: [LedgerNotification], deliveryID: String, at receivedAt: Timestamp, db: Database
+    ) throws -> Int {
+        var added = 0
+        for notification in notifications {
+            try db.execute(
+                sql: """
+                    INSERT INTO ledger_notifications (id, delivery_id, integration_id, idempotency_key, record_type,
+                        remote_id, operation, occurred_at, status, next_attempt_at, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+                    ON CONFLICT (idempotency_key) DO NOTHING
+                    """,
+                arguments: [
+                    notification.id, deliveryID, notification.integrationID, notification.idempotencyKey,
+                    notification.recordType.rawValue, notification.remoteID, notification.operation,
+                    notification.occurredAt.microsecondsSinceEpoch, receivedAt.microsecondsSinceEpoch,
+                    receivedAt.rfc3339,
+                ])
+            added += db.changesCount
+        }
+        return added
+    }
+
+    /// Replays a kept platform delivery as it came (`unroutable` once its company is connected, `rejected` once the
+    /// reader is fixed): `notifications` and `unroutable` are its body read and routed again by the caller, exactly
+    /// as a new delivery's; a notification kept before is not kept twice. Audited as `delivery.replayed`.
+    /// - Parameter rejection: the errors when the body still cannot be read; the delivery stays `rejected`.
+    public func replayPlatformDelivery(
+        id: String, tenantID: String?, deliveryTenantID: String?, notifications: [LedgerNotification],
+        unroutable: [FieldError], rejection: [FieldError]?, actor: String, at now: Timestamp
+    ) async throws -> DeliveryOutcome {
+        try await writer.write { db in
+            guard let stored = try Self.fetchDelivery(id: id, tenantID: tenantID, db: db) else {
+                throw PersistenceError.notFound(entity: "delivery", id: id)
+            }
+            let added = try Self.keep(notifications, deliveryID: id, at: now, db: db)
+            let status: DeliveryStatus =
+                rejection != nil
+                ? .rejected : notifications.isEmpty ? .unroutable : added == 0 ? .duplicate : .accepted
+            let errors = rejection ?? unroutable
+            try db.execute(
+                sql: """
+                    UPDATE deliveries SET status = ?, errors = ?, tenant_id = ?, replays = replays + 1,
+                        last_replayed_at = ?
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    status.rawValue, FieldErrorCoding.encode(errors), deliveryTenantID ?? stored.tenantID,
+                    now.rfc3339, id,
+                ])
+            var audit = try AuditLog(db, key: auditKey)
+            try audit.append(
+                db, at: now, tenantID: deliveryTenantID ?? stored.tenantID, recordID: nil, actor: actor,
+                action: "delivery.replayed", entityType: "delivery", entityID: id,
+                oldValue: Self.replayAudit(status: stored.status, body: nil),
+                newValue: Self.replayAudit(status: status, body: nil))
+            return DeliveryOutcome(deliveryID: id, status: status, errors: errors)
         }
     }
 

@@ -136,7 +136,7 @@ extension AppDatabase {
                     subscription.id, tenantID, url, types, description, sealed, now.rfc3339, now.rfc3339,
                 ]
             )
-            var audit = try AuditLog(db)
+            var audit = try AuditLog(db, key: auditKey)
             try audit.append(
                 db, at: now, tenantID: tenantID, recordID: nil, actor: actor, action: "subscription.created",
                 entityType: "webhook_subscription", entityID: subscription.id, oldValue: nil,
@@ -180,7 +180,7 @@ extension AppDatabase {
                 return false
             }
             try db.execute(sql: "DELETE FROM webhook_subscriptions WHERE id = ?", arguments: [id])
-            var audit = try AuditLog(db)
+            var audit = try AuditLog(db, key: auditKey)
             try audit.append(
                 db, at: now, tenantID: subscription.tenantID, recordID: nil, actor: actor,
                 action: "subscription.deleted", entityType: "webhook_subscription", entityID: id,
@@ -344,7 +344,7 @@ extension AppDatabase {
                 sql:
                     "UPDATE webhook_subscriptions SET status = 'disabled', disabled_reason = ?, updated_at = ? WHERE id = ?",
                 arguments: [reason, now.rfc3339, subscription.id])
-            var audit = try AuditLog(db)
+            var audit = try AuditLog(db, key: auditKey)
             try audit.append(
                 db, at: now, tenantID: subscription.tenantID, recordID: nil, actor: "dispatcher",
                 action: "subscription.disabled", entityType: "webhook_subscription", entityID: subscription.id,
@@ -383,7 +383,7 @@ extension AppDatabase {
                     WHERE subscription_id = ? AND status = 'pending'
                     """,
                 arguments: [now.microsecondsSinceEpoch, now.rfc3339, id])
-            var audit = try AuditLog(db)
+            var audit = try AuditLog(db, key: auditKey)
             try audit.append(
                 db, at: now, tenantID: subscription.tenantID, recordID: nil, actor: actor,
                 action: "subscription.enabled", entityType: "webhook_subscription", entityID: id,

@@ -12,6 +12,8 @@ public enum PersistenceError: Error, Hashable, Sendable {
     case notFound(entity: String, id: String)
     /// The request does not fit the entity's current state (a 409).
     case conflict(String)
+    /// A file or directory of the store could not be created.
+    case fileSystem(String)
 
     public var code: String {
         switch self {
@@ -21,6 +23,20 @@ public enum PersistenceError: Error, Hashable, Sendable {
         case .commitIncomplete: "commit_incomplete"
         case .notFound: "not_found"
         case .conflict: "conflict"
+        case .fileSystem: "file_system"
+        }
+    }
+}
+
+extension PersistenceError: CustomStringConvertible {
+    /// What an operator reads when the CLI stops on this error: the message itself, not the case's spelling.
+    public var description: String {
+        switch self {
+        case .invalidCursor: "the cursor is not one this API handed out"
+        case .invalidMasterKey(let message), .conflict(let message), .fileSystem(let message): message
+        case .secretUnreadable: "a sealed secret did not open: wrong master key, or the row was tampered with"
+        case .commitIncomplete: "a group commit did not answer every item"
+        case .notFound(let entity, let id): "no \(entity) \(id)"
         }
     }
 }

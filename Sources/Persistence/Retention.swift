@@ -27,7 +27,8 @@ extension AppDatabase {
     /// kept: they are the books' counterpart, not history. Nothing open is touched.
     ///
     /// The audit chain stays verifiable: the last pruned entry's hash is kept as the anchor the first remaining
-    /// entry must link to, and the newest entry is never pruned (the chain goes on from it). Works in batches of
+    /// entry must link to (moved before the delete, which the audit log's trigger refuses beyond it, and signed in
+    /// the checkpoint), and the newest entry is never pruned (the chain goes on from it). Works in batches of
     /// `batchSize` rows per transaction, so writers are never held up for long.
     ///
     /// What is only worth keeping briefly goes at `shortLivedCutoff` instead: platforms' change notifications once
@@ -110,15 +111,11 @@ extension AppDatabase {
                         arguments: [upTo])
                 else { return 0 }
                 let lastSeq: Int64 = last["seq"]
+                // The anchor moves first: the delete trigger lets go only of entries at or before it.
+                var audit = try AuditLog(db, key: auditKey)
+                try audit.moveAnchor(db, to: AuditLog.Position(seq: lastSeq, hash: last["hash"]), at: Timestamp.now())
                 try db.execute(sql: "DELETE FROM integration_audit_log WHERE seq <= ?", arguments: [lastSeq])
                 let count = db.changesCount
-                try db.execute(
-                    sql: """
-                        INSERT INTO audit_anchor (id, seq, hash, pruned_at) VALUES (1, ?, ?, ?)
-                        ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,
-                            pruned_at = excluded.pruned_at
-                        """,
-                    arguments: [lastSeq, last["hash"] as String, Timestamp.now().rfc3339])
                 return count
             }
             deleted += count

@@ -1,6 +1,14 @@
 import Crypto
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Seals secrets (webhook secrets, OAuth tokens, client secrets) with AES-256-GCM under the master key.
 ///
 /// Each sealed value is bound to its row with associated data (`webhook_source:src_…`), so a sealed
@@ -23,6 +31,9 @@ public struct SecretBox: Sendable {
         }
         try self.init(masterKey: Array(bytes))
     }
+
+    /// The key the audit chain is signed with, derived from the master key (HKDF).
+    public var auditKey: AuditKey { AuditKey(masterKey: key) }
 
     /// A new random 32-byte key, base64-encoded.
     public static func generateMasterKey() -> String {
@@ -47,20 +58,54 @@ public struct SecretBox: Sendable {
 
 /// The master key file created beside the database when `LEDGERWIRE_MASTER_KEY` is not set.
 public enum MasterKeyFile {
-    /// Reads the key at `path`, or creates one there readable by the owner only (0600).
-    /// - Returns: the key and whether it was created now.
-    public static func loadOrCreate(at path: String) throws -> (key: String, created: Bool) {
-        let manager = FileManager.default
-        if let data = manager.contents(atPath: path) {
-            return (String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines), false)
+    /// Reads the key at `path` without ever creating one (`audit verify`).
+    /// - Throws: ``PersistenceError/invalidMasterKey(_:)`` naming the file when it is missing, cannot be read, or
+    ///   does not hold a key.
+    public static func load(at path: String) throws(PersistenceError) -> String {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw .invalidMasterKey(
+                "the master key file \(path) cannot be read; restore it or set LEDGERWIRE_MASTER_KEY")
         }
-        try manager.createDirectory(
-            at: URL(fileURLWithPath: path).deletingLastPathComponent(),
-            withIntermediateDirectories: true
-        )
+        let key = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        do {
+            _ = try SecretBox(base64MasterKey: key)
+        } catch {
+            throw .invalidMasterKey("the master key file \(path) does not hold a master key (base64 of 32 bytes)")
+        }
+        return key
+    }
+
+    /// Reads the key at `path`, or creates one there when nothing is there at all.
+    ///
+    /// The file is created exclusively (`O_CREAT | O_EXCL | O_NOFOLLOW`: a file or link that appears meanwhile is
+    /// never overwritten or followed) with mode 0600 from its first byte, in directories created 0700, and synced
+    /// before it is used. A file that is there but cannot be read or holds no key is an error, never replaced: the
+    /// secrets sealed under the key it held would be lost with it.
+    /// - Returns: the key and whether it was created now.
+    public static func loadOrCreate(at path: String) throws(PersistenceError) -> (key: String, created: Bool) {
+        try OwnerOnlyFiles.createDirectories(containing: path)
         let key = SecretBox.generateMasterKey()
-        guard manager.createFile(atPath: path, contents: Data(key.utf8), attributes: [.posixPermissions: 0o600])
-        else { throw PersistenceError.invalidMasterKey("could not create \(path)") }
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard descriptor >= 0 else {
+            let code = errno
+            guard code == EEXIST else {
+                throw .invalidMasterKey(
+                    "could not create the master key file \(path): \(OwnerOnlyFiles.describe(code))")
+            }
+            return (try load(at: path), false)
+        }
+        let bytes = Array(key.utf8)
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        let synced = written == bytes.count && fsync(descriptor) == 0
+        let code = errno
+        close(descriptor)
+        guard synced else {
+            unlink(path)
+            throw .invalidMasterKey("could not write the master key file \(path): \(OwnerOnlyFiles.describe(code))")
+        }
         return (key, true)
     }
 }

@@ -94,12 +94,13 @@ extension AppDatabase {
                 return try Self.fetchSyncOperation(id: open, tenantID: nil, db: db)
             }
             return try Self.insertSyncOperation(
-                integration: integration, mode: mode, actor: actor, at: now, db: db)
+                integration: integration, mode: mode, actor: actor, at: now, auditKey: auditKey, db: db)
         }
     }
 
     private static func insertSyncOperation(
-        integration: Integration, mode: SyncOperation.Mode, actor: String, at now: Timestamp, db: Database
+        integration: Integration, mode: SyncOperation.Mode, actor: String, at now: Timestamp, auditKey: AuditKey,
+        db: Database
     ) throws -> SyncOperation? {
         let integrationID = integration.id
         let id = Identifiers.make("syn")
@@ -119,7 +120,7 @@ extension AppDatabase {
                 id, integrationID, integration.tenantID, mode.rawValue, total,
                 SyncCheckpoint().json.canonicalString, actor, now.rfc3339,
             ])
-        var audit = try AuditLog(db)
+        var audit = try AuditLog(db, key: auditKey)
         try audit.append(
             db, at: now, tenantID: integration.tenantID, integrationID: integrationID, recordID: nil,
             actor: actor, action: "sync.requested", entityType: "sync_operation", entityID: id, oldValue: nil,
@@ -197,7 +198,7 @@ extension AppDatabase {
             try db.execute(
                 sql: "UPDATE integration_configs SET last_sync_at = ? WHERE id = ?",
                 arguments: [now.rfc3339, row["integration_id"]])
-            var audit = try AuditLog(db)
+            var audit = try AuditLog(db, key: auditKey)
             try audit.append(
                 db, at: now, tenantID: row["tenant_id"], integrationID: row["integration_id"], recordID: nil,
                 actor: "scheduler", action: "sync.completed", entityType: "sync_operation", entityID: operationID,
@@ -243,7 +244,8 @@ extension AppDatabase {
                     continue
                 }
                 _ = try Self.insertSyncOperation(
-                    integration: integration, mode: .incremental, actor: "scheduler", at: now, db: db)
+                    integration: integration, mode: .incremental, actor: "scheduler", at: now, auditKey: auditKey,
+                    db: db)
                 requested += 1
             }
             return requested
@@ -358,7 +360,7 @@ extension AppDatabase {
                 try db.execute(
                     sql: "UPDATE integration_configs SET last_sync_at = ? WHERE id = ?",
                     arguments: [now.rfc3339, row["integration_id"]])
-                if audit == nil { audit = try AuditLog(db) }
+                if audit == nil { audit = try AuditLog(db, key: auditKey) }
                 try audit!.append(
                     db, at: now, tenantID: row["tenant_id"], integrationID: row["integration_id"], recordID: nil,
                     actor: "scheduler", action: "sync.completed", entityType: "sync_operation", entityID: id,

@@ -18,8 +18,11 @@ public struct WebhookSecret: Sendable {
 }
 
 extension AppDatabase {
-    /// Stores a secret sealed under the master key; the database never holds it in the clear.
-    public func createWebhookSource(source: String, secret: String, box: SecretBox) async throws -> WebhookSource {
+    /// Stores a secret sealed under the master key; the database never holds it in the clear. Audited as
+    /// `webhook_source.created` by `actor`, without the secret.
+    public func createWebhookSource(
+        source: String, secret: String, box: SecretBox, actor: String
+    ) async throws -> WebhookSource {
         let created = WebhookSource(id: Identifiers.make("src"), source: source, createdAt: .now())
         let sealed = try box.seal(Data(secret.utf8), context: "webhook_source:\(created.id)")
         try await writer.write { db in
@@ -27,6 +30,11 @@ extension AppDatabase {
                 sql: "INSERT INTO webhook_sources (id, source, sealed_secret, created_at) VALUES (?, ?, ?, ?)",
                 arguments: [created.id, created.source, sealed, created.createdAt.rfc3339]
             )
+            var audit = try AuditLog(db, key: auditKey)
+            try audit.append(
+                db, at: created.createdAt, tenantID: nil, recordID: nil, actor: actor,
+                action: "webhook_source.created", entityType: "webhook_source", entityID: created.id, oldValue: nil,
+                newValue: JSONValue.object(["source": .string(source)]).canonicalString)
         }
         return created
     }
@@ -48,10 +56,20 @@ extension AppDatabase {
         }
     }
 
-    public func deleteWebhookSource(id: String) async throws -> Bool {
+    /// Deletes a source's secret, audited as `webhook_source.deleted` by `actor`; `false` when there was none.
+    public func deleteWebhookSource(id: String, actor: String) async throws -> Bool {
         try await writer.write { db in
+            guard
+                let source = try String.fetchOne(
+                    db, sql: "SELECT source FROM webhook_sources WHERE id = ?", arguments: [id])
+            else { return false }
             try db.execute(sql: "DELETE FROM webhook_sources WHERE id = ?", arguments: [id])
-            return db.changesCount > 0
+            var audit = try AuditLog(db, key: auditKey)
+            try audit.append(
+                db, at: .now(), tenantID: nil, recordID: nil, actor: actor, action: "webhook_source.deleted",
+                entityType: "webhook_source", entityID: id,
+                oldValue: JSONValue.object(["source": .string(source)]).canonicalString, newValue: nil)
+            return true
         }
     }
 

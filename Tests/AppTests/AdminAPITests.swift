@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Persistence
 import TestSupport
 import Testing
 
@@ -114,11 +115,55 @@ import Testing
             guard case .array(let entries) = try await client.call(.get, "/api/v1/audit").json["items"] else {
                 throw TestFailure("no items")
             }
-            #expect(entries.map { $0["action"] } == ["record.created", "record.voided"])
-            #expect(entries[1]["old_value"]?["status"] == "issued")
-            #expect(entries[1]["new_value"]?["status"] == "voided")
-            #expect(entries[1]["prev_hash"] == entries[0]["hash"])
+            #expect(entries.map { $0["action"] } == ["webhook_source.created", "record.created", "record.voided"])
+            #expect(entries[2]["old_value"]?["status"] == "issued")
+            #expect(entries[2]["new_value"]?["status"] == "voided")
+            #expect(entries[2]["prev_hash"] == entries[1]["hash"])
             #expect(try await TestAppDatabaseCheck.verify(client) == true)
+        }
+    }
+
+    /// Keys and webhook sources, created and deleted, are audit entries naming who did it, without a token, its hash
+    /// or a secret.
+    @Test func adminActionsAreAuditedWithoutSecrets() async throws {
+        try await TestApp().test { client in
+            let admin = try await client.call(.post, "/api/v1/api-keys", json: ["name": "root", "role": "admin"])
+            let adminID = try #require(admin.json["id"]?.stringValue)
+            let adminToken = try #require(admin.json["token"]?.stringValue)
+            let ops = try await client.call(
+                .post, "/api/v1/api-keys", token: adminToken, json: ["name": "ops", "role": "operator"])
+            let opsID = try #require(ops.json["id"]?.stringValue)
+            let opsToken = try #require(ops.json["token"]?.stringValue)
+            let billing = try await client.call(
+                .post, "/api/v1/webhook-sources", token: adminToken, json: ["source": "billing"])
+            let billingSecret = try #require(billing.json["secret"]?.stringValue)
+            let sourceID = try #require(billing.json["id"]?.stringValue)
+            let verifier = "verifier-token-\(UUID())"
+            _ = try await client.call(
+                .post, "/api/v1/webhook-sources", token: adminToken,
+                json: ["source": "quickbooks", "secret": .string(verifier)])
+            #expect(try await client.call(.delete, "/api/v1/api-keys/\(opsID)", token: adminToken).status == .noContent)
+            #expect(
+                try await client.call(.delete, "/api/v1/webhook-sources/\(sourceID)", token: adminToken).status
+                    == .noContent)
+
+            let listed = try await client.call(.get, "/api/v1/audit")
+            guard case .array(let entries) = listed.json["items"] else { throw TestFailure("no items") }
+            #expect(
+                entries.map { $0["action"] } == [
+                    "api_key.created", "api_key.created", "webhook_source.created", "webhook_source.created",
+                    "api_key.deleted", "webhook_source.deleted",
+                ])
+            #expect(
+                entries.map { $0["actor"]?.stringValue }
+                    == ["admin-token"] + Array(repeating: "api-key:\(adminID)", count: 5))
+            #expect(entries[1]["entity_id"] == .string(opsID) && entries[1]["new_value"]?["role"] == "operator")
+            #expect(entries[4]["old_value"]?["name"] == "ops" && entries[4]["new_value"] == JSONValue.null)
+            #expect(entries[5]["old_value"]?["source"] == "billing")
+            let text = listed.json.canonicalString
+            for secret in [adminToken, opsToken, APIKey.hash(token: opsToken), billingSecret, verifier] {
+                #expect(!text.contains(secret), "a secret is in the audit log")
+            }
         }
     }
 

@@ -26,11 +26,11 @@ struct TestApp {
         configuration.port = 0
         configuration.runsWorkers = false  // tests drive the engine themselves; background workers would race them
         self.configuration = configuration
-        let database = try databasePath.map(AppDatabase.open(path:)) ?? AppDatabase.inMemory()
+        let database = try databasePath.map(AppDatabase.openForTests(path:)) ?? AppDatabase.inMemory()
         components = Components(
             configuration: configuration,
             database: database,
-            box: try SecretBox(masterKey: Array(repeating: 42, count: 32)),
+            box: try AppDatabase.testBox(),
             transport: transport,
             connectors: connectors
         )

@@ -29,7 +29,7 @@ final class ServerProcess: @unchecked Sendable {
     var pid: Int32 { process.processIdentifier }
 
     /// Starts `ledgerwire serve --port 0` on `database` and waits until it says where it listens.
-    /// - Parameter environment: extra `LEDGERWIRE_*` settings (`LEDGERWIRE_HTTP_MAXCONNECTIONS`, …).
+    /// - Parameter environment: extra `LEDGERWIRE_*` settings (`LEDGERWIRE_HTTP_MAX_CONNECTIONS`, …).
     convenience init(database: String, directory: URL, environment: [String: String] = [:]) async throws {
         try await self.init(
             ["serve", "--port", "0", "--database", database, "--log-level", "warning"],
@@ -62,8 +62,12 @@ final class ServerProcess: @unchecked Sendable {
         }
     }
 
+    /// - Parameters:
+    ///   - masterKey: `LEDGERWIRE_MASTER_KEY`; `nil` leaves it unset (the key file beside the database).
+    ///   - extra: more environment variables (`LEDGERWIRE_HTTP_MAX_CONNECTIONS`, …).
     static func launch(
-        _ arguments: [String], stdout: URL, stderr: URL? = nil, environment extra: [String: String] = [:]
+        _ arguments: [String], stdout: URL, stderr: URL? = nil, masterKey: String? = masterKey,
+        environment extra: [String: String] = [:]
     ) throws -> Process {
         let process = Process()
         process.executableURL = executable
@@ -82,13 +86,14 @@ final class ServerProcess: @unchecked Sendable {
     /// Runs a `ledgerwire` command to completion; returns its exit status and standard output (and standard error
     /// after it).
     static func run(
-        _ arguments: [String], in directory: URL, environment: [String: String] = [:]
+        _ arguments: [String], in directory: URL, masterKey: String? = masterKey, environment: [String: String] = [:]
     ) async throws -> (Int32, String) {
         let output = directory.appendingPathComponent("run-\(UUID()).txt")
         let errors = directory.appendingPathComponent("run-\(UUID()).err.txt")
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
-        let process = try launch(arguments, stdout: output, stderr: errors, environment: environment)
+        let process = try launch(
+            arguments, stdout: output, stderr: errors, masterKey: masterKey, environment: environment)
         let status = try await waitForExit(process, within: .seconds(60))
         let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
         return (status, text + ((try? String(contentsOf: errors, encoding: .utf8)) ?? ""))

@@ -1,6 +1,7 @@
 import Accounting
 import Foundation
 import GRDB
+import TestSupport
 import Testing
 
 @testable import Persistence
@@ -115,7 +116,7 @@ import Testing
     @Test func auditChainHoldsAndAnEditedEntryIsNamed() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(UUID()).sqlite").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let database = try AppDatabase.open(path: path)
+        let database = try AppDatabase.openForTests(path: path)
         for seconds in 1...5 {
             _ = try await record(
                 database, delivery("msg_\(seconds)", [customer("c1", name: "v\(seconds)", at: Int64(seconds))]))
@@ -145,7 +146,7 @@ import Testing
     @Test func fileDatabasesCommitDurably() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("durable-\(UUID()).sqlite").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let database = try AppDatabase.open(path: path)
+        let database = try AppDatabase.openForTests(path: path)
         #expect(try await database.synchronousLevel() == 2)
         let mode = try await DatabaseQueue(path: path).read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
@@ -159,7 +160,7 @@ import Testing
                 try? FileManager.default.removeItem(atPath: path + suffix)
             }
         }
-        let database = try AppDatabase.open(path: path)
+        let database = try AppDatabase.openForTests(path: path)
         let checkpointer = try #require(database.checkpointer)
         func fileSize() throws -> Int {
             try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
@@ -183,13 +184,14 @@ import Testing
     @Test func sealedSecretsOpenOnlyInTheirOwnRowWithTheRightKey() async throws {
         let database = try AppDatabase.inMemory()
         let box = try SecretBox(masterKey: Array(repeating: 1, count: 32))
-        let source = try await database.createWebhookSource(source: "billing", secret: "whsec_c2VjcmV0", box: box)
+        let source = try await database.createWebhookSource(
+            source: "billing", secret: "whsec_c2VjcmV0", box: box, actor: "admin-token")
         #expect(try await database.webhookSecrets(source: "billing", box: box).map(\.secret) == ["whsec_c2VjcmV0"])
         let otherKey = try SecretBox(masterKey: Array(repeating: 2, count: 32))
         await #expect(throws: PersistenceError.secretUnreadable) {
             try await database.webhookSecrets(source: "billing", box: otherKey)
         }
-        #expect(try await database.deleteWebhookSource(id: source.id))
+        #expect(try await database.deleteWebhookSource(id: source.id, actor: "admin-token"))
         #expect(try await database.webhookSecrets(source: "billing", box: box).isEmpty)
     }
 }

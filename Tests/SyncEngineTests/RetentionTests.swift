@@ -33,8 +33,15 @@ import Testing
         #expect(try await database.recordVersions(recordID: invoice.id, page: PageRequest()).items.count == 2)
         #expect(try await database.verifyAuditChain() == .intact(entries: 2))
 
-        // Removing the oldest remaining entry any other way is detected.
+        // Removing the oldest remaining entry any other way is refused; dropping the trigger first is detected.
+        await #expect(throws: DatabaseError.self) {
+            try await database.writer.write { db in
+                try db.execute(
+                    sql: "DELETE FROM integration_audit_log WHERE seq = (SELECT MIN(seq) FROM integration_audit_log)")
+            }
+        }
         try await database.writer.write { db in
+            try db.execute(sql: "DROP TRIGGER integration_audit_log_no_delete")
             try db.execute(
                 sql: "DELETE FROM integration_audit_log WHERE seq = (SELECT MIN(seq) FROM integration_audit_log)")
         }
@@ -49,6 +56,7 @@ import Testing
         let (database, _) = try await setUp()
         try await deliver(database, "msg_1", [invoice("inv_1")])
         try await database.writer.write { db in
+            try db.execute(sql: "DROP TRIGGER integration_audit_log_no_delete")
             try db.execute(
                 sql: "DELETE FROM integration_audit_log WHERE seq = (SELECT MIN(seq) FROM integration_audit_log)")
         }

@@ -35,7 +35,8 @@ struct APIKeysController {
         guard body.diagnostics.errors.isEmpty, let name, let role else {
             throw Problem.invalid(body.diagnostics.errors)
         }
-        let (key, token) = try await database.createAPIKey(name: name, role: role, tenantID: tenantID)
+        let (key, token) = try await database.createAPIKey(
+            name: name, role: role, tenantID: tenantID, actor: principal.actor)
         var json = key.json
         if case .object(var members) = json {
             members["token"] = .string(token)
@@ -53,7 +54,7 @@ struct APIKeysController {
     @Sendable func delete(request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.require(.admin)
         let id = try context.parameters.require("id")
-        guard try await database.deleteAPIKey(id: id, tenantID: principal.tenantID) else {
+        guard try await database.deleteAPIKey(id: id, tenantID: principal.tenantID, actor: principal.actor) else {
             throw Problem.notFound("no API key \(id)")
         }
         return Response(status: .noContent)

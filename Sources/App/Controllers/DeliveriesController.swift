@@ -35,12 +35,20 @@ struct DeliveriesController {
         guard let delivery = try await database.delivery(id: id, tenantID: principal.tenantID) else {
             throw Problem.notFound("no delivery \(id)")
         }
-        return JSONResponse(delivery.json(includingBody: true))
+        var json = delivery.json(includingBody: true)
+        if case .object(var members) = json {
+            let replaced = try await database.replacedBodies(deliveryID: id, tenantID: principal.tenantID)
+            members["replaced_bodies"] = .array(replaced.map(\.json))
+            json = .object(members)
+        }
+        return JSONResponse(json)
     }
 
-    /// Replays a delivery as stored, or with `{"body": {…corrected event…}}`.
+    /// Replays a delivery as stored (operator), or a rejected billing delivery with `{"body": {…corrected event…}}`
+    /// (admin: it rewrites what was received; the replaced body is kept). A platform's delivery (QuickBooks) is
+    /// replayed as it came, through the route it came in by.
     @Sendable func replay(request: Request, context: AppRequestContext) async throws -> JSONResponse {
-        let principal = try context.require(.operator)
+        var principal = try context.require(.operator)
         let id = try context.parameters.require("id")
         var request = request
         let members = try await request.jsonObject(context: context)
@@ -51,17 +59,41 @@ struct DeliveriesController {
                 )
             }
             corrected = body.canonicalBytes
+            principal = try context.require(.admin)
         }
-        let outcome = try await billing.replay(
-            deliveryID: id,
-            correctedBody: corrected,
-            tenantID: principal.tenantID,
-            actor: principal.actor
-        )
+        guard let stored = try await database.delivery(id: id, tenantID: principal.tenantID) else {
+            throw Problem.notFound("no delivery \(id)")
+        }
+        let outcome: DeliveryOutcome
+        if stored.source == QuickBooksWebhookController.source {
+            guard corrected == nil else {
+                throw Problem(
+                    status: .unprocessableContent, title: "Unprocessable Content",
+                    detail: "a platform's delivery is replayed as it came: its body is what the platform signed")
+            }
+            outcome = try await QuickBooksWebhookController.replay(
+                stored, tenantID: principal.tenantID, actor: principal.actor, database: database, at: .now())
+        } else {
+            outcome = try await billing.replay(
+                deliveryID: id,
+                correctedBody: corrected,
+                tenantID: principal.tenantID,
+                actor: principal.actor
+            )
+        }
         return JSONResponse([
             "delivery_id": .string(outcome.deliveryID), "status": .string(outcome.status.rawValue),
             "errors": .array(outcome.errors.map(\.json)),
         ])
+    }
+}
+
+extension ReplacedBody {
+    var json: JSONValue {
+        [
+            "body": .string(String(decoding: body, as: UTF8.self)), "replaced_at": replacedAt.json,
+            "replaced_by": replacedBy.map(JSONValue.string) ?? .null,
+        ]
     }
 }
 

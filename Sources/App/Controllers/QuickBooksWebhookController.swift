@@ -75,8 +75,35 @@ struct QuickBooksWebhookController {
                 errors: outcome.errors, extensions: ["delivery_id": .string(outcome.deliveryID)])
             return reception.answer(.rejected, try problem.response(from: request, context: context))
         }
-        var routed: [LedgerNotification] = []
+        let routing = try await Self.route(notifications, database: database)
+        let routed = routing.notifications
+        let outcome = try await database.recordPlatformDelivery(
+            source: source, webhookID: webhookID, receivedAt: receivedAt,
+            tenantID: routing.tenantID, eventType: "quickbooks.notification",
+            headers: headers, body: body, notifications: routed, unroutable: routing.unroutable)
+        let status: DeliveryStatus = outcome.isRedelivery ? .duplicate : outcome.status
+        let response = try JSONResponse([
+            "delivery_id": .string(outcome.deliveryID), "status": .string(status.rawValue),
+            "notifications": .number(String(routed.count)),
+        ]).response(from: request, context: context)
+        return reception.answer(AppMetrics.outcome(for: status), response)
+    }
+
+    /// Notifications routed by their realm, each to the one active integration connected to that company, or
+    /// unroutable.
+    struct Routing {
+        var notifications: [LedgerNotification] = []
         var unroutable: [FieldError] = []
+        /// The integrations' tenants.
+        var tenants: Set<String> = []
+
+        /// The delivery's tenant: the one tenant it reached, if just one.
+        var tenantID: String? { tenants.count == 1 ? tenants.first : nil }
+    }
+
+    static func route(_ notifications: [QuickBooksWebhook.Notification], database: AppDatabase) async throws -> Routing
+    {
+        var routing = Routing()
         var integrations: [String: Integration?] = [:]
         for notification in notifications {
             if integrations[notification.realmID] == nil {
@@ -87,25 +114,41 @@ struct QuickBooksWebhookController {
                 let error = FieldError(
                     field: "realmId", message: "no integration is connected to QuickBooks realm \(notification.realmID)"
                 )
-                if !unroutable.contains(error) { unroutable.append(error) }
+                if !routing.unroutable.contains(error) { routing.unroutable.append(error) }
                 continue
             }
-            routed.append(
+            routing.tenants.insert(integration.tenantID)
+            routing.notifications.append(
                 LedgerNotification(
                     integrationID: integration.id, recordType: notification.recordType, remoteID: notification.remoteID,
                     operation: notification.operation, occurredAt: notification.occurredAt,
                     idempotencyKey: notification.idempotencyKey))
         }
-        let tenants = Set(integrations.values.compactMap { $0?.tenantID })
-        let outcome = try await database.recordPlatformDelivery(
-            source: source, webhookID: webhookID, receivedAt: receivedAt,
-            tenantID: tenants.count == 1 ? tenants.first : nil, eventType: "quickbooks.notification",
-            headers: headers, body: body, notifications: routed, unroutable: unroutable)
-        let status: DeliveryStatus = outcome.isRedelivery ? .duplicate : outcome.status
-        let response = try JSONResponse([
-            "delivery_id": .string(outcome.deliveryID), "status": .string(status.rawValue),
-            "notifications": .number(String(routed.count)),
-        ]).response(from: request, context: context)
-        return reception.answer(AppMetrics.outcome(for: status), response)
+        return routing
+    }
+
+    /// Replays a kept QuickBooks delivery as it came, through the same reading and routing as `receive`: once its
+    /// company is connected (`unroutable`) or the reader fixed (`rejected`). Its body is what Intuit signed, so it is
+    /// never corrected. A tenant's key may replay only what routes to its own tenant.
+    static func replay(
+        _ stored: StoredDelivery, tenantID: String?, actor: String, database: AppDatabase, at now: Timestamp
+    ) async throws -> DeliveryOutcome {
+        let notifications: [QuickBooksWebhook.Notification]
+        do {
+            notifications = try QuickBooksWebhook.notifications(in: try JSONValue(parsing: stored.body))
+        } catch {
+            let errors =
+                (error as? WebhookShapeError)?.errors ?? [FieldError(field: "body", message: "is not JSON: \(error)")]
+            return try await database.replayPlatformDelivery(
+                id: stored.id, tenantID: tenantID, deliveryTenantID: nil, notifications: [], unroutable: [],
+                rejection: errors, actor: actor, at: now)
+        }
+        let routing = try await route(notifications, database: database)
+        if let tenantID, routing.tenants.contains(where: { $0 != tenantID }) {
+            throw Problem.notFound("no delivery \(stored.id)")
+        }
+        return try await database.replayPlatformDelivery(
+            id: stored.id, tenantID: tenantID, deliveryTenantID: routing.tenantID, notifications: routing.notifications,
+            unroutable: routing.unroutable, rejection: nil, actor: actor, at: now)
     }
 }

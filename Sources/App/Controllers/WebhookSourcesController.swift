@@ -21,16 +21,18 @@ struct WebhookSourcesController {
         return routes
     }
 
-    private func requireGlobalAdmin(_ context: AppRequestContext) throws {
+    @discardableResult
+    private func requireGlobalAdmin(_ context: AppRequestContext) throws -> Principal {
         let principal = try context.require(.admin)
         guard principal.tenantID == nil else {
             throw Problem(
                 status: .forbidden, title: "Forbidden", detail: "webhook sources are managed by global admins")
         }
+        return principal
     }
 
     @Sendable func create(request: Request, context: AppRequestContext) async throws -> JSONResponse {
-        try requireGlobalAdmin(context)
+        let principal = try requireGlobalAdmin(context)
         var request = request
         let body = FieldReader(try await request.jsonObject(context: context), path: "", diagnostics: Diagnostics())
         var source = body.string("source")
@@ -50,7 +52,8 @@ struct WebhookSourcesController {
         guard body.diagnostics.errors.isEmpty, let source, let secret else {
             throw Problem.invalid(body.diagnostics.errors)
         }
-        let created = try await database.createWebhookSource(source: source, secret: secret, box: box)
+        let created = try await database.createWebhookSource(
+            source: source, secret: secret, box: box, actor: principal.actor)
         secrets.invalidate()
         var json = created.json
         if generated, case .object(var members) = json {
@@ -66,9 +69,11 @@ struct WebhookSourcesController {
     }
 
     @Sendable func delete(request: Request, context: AppRequestContext) async throws -> Response {
-        try requireGlobalAdmin(context)
+        let principal = try requireGlobalAdmin(context)
         let id = try context.parameters.require("id")
-        guard try await database.deleteWebhookSource(id: id) else { throw Problem.notFound("no webhook source \(id)") }
+        guard try await database.deleteWebhookSource(id: id, actor: principal.actor) else {
+            throw Problem.notFound("no webhook source \(id)")
+        }
         secrets.invalidate()
         return Response(status: .noContent)
     }
