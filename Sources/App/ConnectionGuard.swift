@@ -40,6 +40,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private let requestReadTimeout: TimeAmount
     private var admitted = false
     private var deadline: Scheduled<Void>?
+    /// Requests read whole and not yet answered (HTTP/1.1 pipelining can bring the next before the last answer).
+    private var unanswered = 0
 
     init(count: ConnectionCount, requestReadTimeout: TimeAmount) {
         self.count = count
@@ -58,13 +60,18 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if case .end = unwrapInboundIn(data) {
             // The whole request is in; answering it may take as long as it takes.
+            unanswered += 1
             disarm()
         }
         context.fireChannelRead(data)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { arm(context) }
+        if case .end = unwrapOutboundIn(data) {
+            unanswered = max(0, unanswered - 1)
+            // The clock for the next request starts only when nothing read is still being answered.
+            if unanswered == 0 { arm(context) }
+        }
         context.write(data, promise: promise)
     }
 

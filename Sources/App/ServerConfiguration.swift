@@ -37,6 +37,9 @@ public struct ServerConfiguration: Sendable {
     /// Whether `/metrics` needs a bearer API key (any role).
     public var metricsRequireKey = false
 
+    /// The longest retention a setting can ask for: a century (a larger number is taken as this).
+    public static let longestRetentionDays = 36_500
+
     /// The shortest `LEDGERWIRE_ADMIN_TOKEN` the server starts with: 32 characters, about 190 bits when random.
     public static let minimumAdminTokenLength = 32
 
@@ -72,8 +75,11 @@ public struct ServerConfiguration: Sendable {
             config.int(forKey: "ingestion.timestampToleranceSeconds", default: Int(timestampToleranceSeconds))
         )
         commitBatchSize = config.int(forKey: "ingestion.commitBatchSize", default: commitBatchSize)
-        retentionDays = max(1, config.int(forKey: "retention.days", default: retentionDays))
-        shortRetentionDays = max(1, config.int(forKey: "retention.notificationDays", default: shortRetentionDays))
+        retentionDays = min(
+            max(1, config.int(forKey: "retention.days", default: retentionDays)), Self.longestRetentionDays)
+        shortRetentionDays = min(
+            max(1, config.int(forKey: "retention.notificationDays", default: shortRetentionDays)),
+            Self.longestRetentionDays)
         maximumConnections = max(1, config.int(forKey: "http.maxConnections", default: maximumConnections))
         requestReadTimeoutSeconds = min(
             max(1, config.int(forKey: "http.requestReadTimeoutSeconds", default: requestReadTimeoutSeconds)), 3600)
@@ -86,6 +92,9 @@ public struct ServerConfiguration: Sendable {
 
     /// Why these settings cannot run a server, said before anything starts.
     public func validate() throws(ConfigurationError) {
+        guard (0...65_535).contains(port) else {
+            throw ConfigurationError("http.port is \(port); it must be from 0 to 65535 (0 picks a free port)")
+        }
         if let adminToken, adminToken.count < Self.minimumAdminTokenLength {
             throw ConfigurationError(
                 "LEDGERWIRE_ADMIN_TOKEN is \(adminToken.count) characters; it must be at least "

@@ -33,6 +33,26 @@ public protocol Connector: Sendable {
     /// The platform's OAuth 2.0 endpoints for an integration with these settings (its documented URLs for the
     /// chosen `environment`, with the overrides applied), or `nil` for a platform connected some other way.
     func oauthEndpoints(settings: JSONValue) -> OAuthEndpoints?
+
+    /// Whether the credentials in `context` open the platform company `remoteTenantID` (a QuickBooks realm, a Xero
+    /// organisation). Asked before a company is claimed for an integration, so nobody claims a company their tokens
+    /// cannot reach: `false` when the platform refuses them for it.
+    func confirmsAccess(to remoteTenantID: String, context: ConnectorContext) async throws(ConnectorError) -> Bool
+}
+
+/// Credentials given outright, for a call made before any are stored (confirming a company at connect time).
+public struct FixedCredentials: CredentialProvider {
+    let token: String
+    let company: String?
+
+    public init(accessToken: String, remoteTenantID: String?) {
+        self.token = accessToken
+        self.company = remoteTenantID
+    }
+
+    public func accessToken() async throws(ConnectorError) -> String { token }
+
+    public func remoteTenantID() async throws(ConnectorError) -> String? { company }
 }
 
 extension Connector {

@@ -2,7 +2,8 @@ import GRDB
 
 extension AppDatabase {
     /// Migrations are never edited once they land; a change is a new migration.
-    static var migrator: DatabaseMigrator {
+    /// - Parameter auditKey: signs the audit checkpoint that "0012 keyed audit chain" starts.
+    static func migrator(auditKey: AuditKey) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("0001 seed data model") { db in
             try db.execute(sql: seedDataModel)
@@ -39,6 +40,9 @@ extension AppDatabase {
         }
         migrator.registerMigration("0012 keyed audit chain") { db in
             try db.execute(sql: keyedAudit)
+            // Signed in the migration's own transaction: the chain as it stands when keying starts. Once the
+            // migration is recorded, a missing checkpoint can only mean someone removed it, and nothing re-signs it.
+            try AuditLog.startCheckpoint(db, key: auditKey)
         }
         migrator.registerMigration("0013 delivery body history") { db in
             try db.execute(sql: deliveryBodyHistory)

@@ -21,8 +21,7 @@ public struct AppDatabase: Sendable {
         self.auditKey = auditKey
         self.checkpointer = checkpointer
         if migrates {
-            try Self.migrator.migrate(writer)
-            try writer.write { db in try AuditLog.startCheckpoint(db, key: auditKey) }
+            try Self.migrator(auditKey: auditKey).migrate(writer)
         }
     }
 
@@ -81,7 +80,7 @@ public struct AppDatabase: Sendable {
 
     /// The names of the migrations applied, in order.
     public func appliedMigrations() async throws -> [String] {
-        try await writer.read { db in try Self.migrator.appliedMigrations(db) }
+        try await writer.read { db in try Self.migrator(auditKey: auditKey).appliedMigrations(db) }
     }
 
     /// The writer's `PRAGMA synchronous` (2 is FULL: the WAL is fsync'd at every commit).

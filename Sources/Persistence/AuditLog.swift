@@ -94,11 +94,9 @@ struct AuditLog {
         if checkpointHolds { try Self.writeCheckpoint(db, anchor: anchor, head: position, key: key) }
     }
 
-    /// Signs the chain as it is when no checkpoint exists yet and no entry is keyed: right after migration 0012
-    /// (the migration has no key). Once an entry is keyed, a missing checkpoint was removed, and stays missing.
+    /// Signs the chain as it is when keying starts: called only by migration "0012 keyed audit chain", in its
+    /// transaction. Never on open: a server must not sign a chain someone rewrote and stripped of its checkpoint.
     static func startCheckpoint(_ db: Database, key: AuditKey) throws {
-        let keyed = "SELECT EXISTS (SELECT 1 FROM integration_audit_log WHERE algorithm <> 'sha256')"
-        guard try checkpoint(db) == nil, try Bool.fetchOne(db, sql: keyed) == false else { return }
         let anchor = try Self.anchor(db)
         try writeCheckpoint(db, anchor: anchor, head: try head(db) ?? anchor, key: key)
     }

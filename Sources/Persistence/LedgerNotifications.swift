@@ -120,6 +120,12 @@ extension AppDatabase {
             guard let stored = try Self.fetchDelivery(id: id, tenantID: tenantID, db: db) else {
                 throw PersistenceError.notFound(entity: "delivery", id: id)
             }
+            // What was taken in already did its work; only what could not be is worth another try.
+            guard stored.status == .unroutable || stored.status == .rejected else {
+                throw PersistenceError.conflict(
+                    "delivery \(id) is \(stored.status.rawValue); only an unroutable or rejected platform delivery "
+                        + "is replayed")
+            }
             let added = try Self.keep(notifications, deliveryID: id, at: now, db: db)
             let status: DeliveryStatus =
                 rejection != nil

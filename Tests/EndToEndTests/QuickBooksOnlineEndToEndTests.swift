@@ -115,6 +115,42 @@ import Testing
         }
     }
 
+    /// Another school's admin imports tokens of their own company but names Greenfield's: QuickBooks refuses
+    /// those tokens for that realm, so the company is not claimed and Greenfield keeps it; its own company is fine.
+    @Test func aCompanyIsClaimedOnlyWithTokensThatOpenIt() async throws {
+        try await World.run { world in
+            let greenfield = try await world.connect()
+            let created = try await world.api(
+                "POST", "/integrations",
+                [
+                    "tenant_id": "riverside", "platform": "quickbooks_online", "name": "Riverside books",
+                    "settings": [
+                        "client_id": "lw-client", "client_secret": "lw-secret", "environment": "sandbox",
+                        "api_base_url": .string(world.emulator),
+                    ],
+                ])
+            let riverside = try #require(created.json["id"]?.stringValue, "\(created.json)")
+            let (access, refresh) = await world.sandbox.issueTokens(clientID: "lw-client", realmID: "5550001")
+            func importing(_ realm: String) async throws -> World.Answer {
+                try await world.api(
+                    "PUT", "/integrations/\(riverside)/credentials",
+                    [
+                        "access_token": .string(access), "refresh_token": .string(refresh),
+                        "expires_at": .string(Timestamp.now().adding(.seconds(3000)).rfc3339),
+                        "realm_id": .string(realm),
+                    ])
+            }
+            let squat = try await importing(World.realm)
+            #expect(squat.status == 422, "\(squat.json)")
+            #expect(squat.json["errors"]?.arrayValue?.first?["field"] == "realm_id")
+            #expect(try await world.api("GET", "/integrations/\(riverside)").json["status"] == "pending")
+            #expect(try await world.api("GET", "/integrations/\(greenfield)").json["status"] == "connected")
+
+            let own = try await importing("5550001")
+            #expect(own.status == 200 && own.json["status"] == "connected", "\(own.json)")
+        }
+    }
+
     @Test func anExpiredTokenIsRefreshedOnceAndARefusedOneDisconnectsUntilReconnected() async throws {
         try await World.run { world in
             let integration = try await world.connect()

@@ -101,6 +101,28 @@ import Testing
         #expect(reason.contains("missing"))
     }
 
+    /// Whoever holds the file strips the checkpoint and rewrites every entry as a bare hash, as if the chain had
+    /// never been keyed: opening the database again (as `serve` and `migrate` do) must not sign the forgery.
+    @Test func reopeningNeverSignsAChainStrippedOfItsCheckpoint() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("audit-strip-\(UUID()).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let database = try AppDatabase.openForTests(path: path)
+        try await appendEntries(database, count: 3)
+        try await database.writer.write { db in
+            try db.execute(sql: "DELETE FROM audit_checkpoint")
+            try rewriteWithoutTheKey(db, from: 1, newValue: #"{"name":"Forged"}"#)
+        }
+        let reopened = try AppDatabase.openForTests(path: path)
+        guard case .broken = try await reopened.verifyAuditChain() else {
+            Issue.record("a rewritten chain without its checkpoint was signed on open")
+            return
+        }
+        let checkpoints = try await reopened.writer.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit_checkpoint") ?? -1
+        }
+        #expect(checkpoints == 0)
+    }
+
     @Test func anotherMasterKeyDoesNotVerify() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("audit-key-\(UUID()).sqlite").path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
@@ -118,7 +140,7 @@ import Testing
     /// and an unkeyed entry may not follow a keyed one.
     @Test func entriesWrittenBeforeTheChainWasKeyedStillVerify() async throws {
         let queue = try DatabaseQueue()
-        try AppDatabase.migrator.migrate(queue, upTo: "0011 job deferrals")
+        try AppDatabase.migrator(auditKey: key).migrate(queue, upTo: "0011 job deferrals")
         try await queue.write { db in
             var previous = AuditEntry.genesisHash
             for index in 1...3 {

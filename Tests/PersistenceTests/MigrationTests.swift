@@ -8,7 +8,7 @@ import Testing
     /// A database written before "0003 lean ingestion writes" keeps every record and version.
     @Test func leanWritesMigrationKeepsEveryVersion() async throws {
         let queue = try DatabaseQueue()
-        try AppDatabase.migrator.migrate(queue, upTo: "0002 ingestion")
+        try AppDatabase.migrator(auditKey: .random()).migrate(queue, upTo: "0002 ingestion")
         try await queue.write { db in
             try db.execute(
                 sql: """
@@ -39,7 +39,7 @@ import Testing
     /// be recorded as deferred.
     @Test func jobDeferralsMigrationKeepsTheAttemptHistory() async throws {
         let queue = try DatabaseQueue()
-        try AppDatabase.migrator.migrate(queue, upTo: "0010 ledger notifications")
+        try AppDatabase.migrator(auditKey: .random()).migrate(queue, upTo: "0010 ledger notifications")
         try await queue.write { db in
             try db.execute(
                 sql: """

@@ -10,7 +10,8 @@ import Testing
     /// keeps it, and the database refuses a second active holder whatever the code does.
     @Test func theMigrationKeepsTheOldestHolderAndTheIndexRefusesASecond() async throws {
         let queue = try DatabaseQueue()
-        try AppDatabase.migrator.migrate(queue, upTo: "0013 delivery body history")
+        let key = AuditKey.random()
+        try AppDatabase.migrator(auditKey: key).migrate(queue, upTo: "0013 delivery body history")
         try await queue.write { db in
             try db.execute(
                 sql: """
@@ -25,7 +26,7 @@ import Testing
                         ('int_new', X'00', 0, 'realm-1', 1, '2026-11-02T00:00:00Z');
                     """)
         }
-        let database = try AppDatabase(queue)
+        let database = try AppDatabase(queue, auditKey: key)
         #expect(try await database.integration(platform: .quickBooksOnline, remoteTenantID: "realm-1")?.id == "int_old")
         let error = await #expect(throws: DatabaseError.self) {
             try await queue.write { db in

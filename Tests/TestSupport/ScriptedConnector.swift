@@ -157,6 +157,13 @@ public final class ScriptedConnector: Connector {
         RemoteChart(accounts: [], taxCodes: [], items: [])
     }
 
+    /// Every company is reachable, but those named in `settings.unreachable_companies`.
+    public func confirmsAccess(to remoteTenantID: String, context: ConnectorContext) async throws(ConnectorError)
+        -> Bool
+    {
+        !(context.settings["unreachable_companies"]?.arrayValue ?? []).contains(.string(remoteTenantID))
+    }
+
     public func oauthEndpoints(settings: JSONValue) -> OAuthEndpoints? {
         OAuthEndpoints(
             authorizeURL: URL(string: "https://appcenter.books.test/connect/oauth2")!,

@@ -2,6 +2,7 @@ import Accounting
 import Connectors
 import Foundation
 import Hummingbird
+import Logging
 import Persistence
 
 /// Connecting an integration to its books: the OAuth 2.0 authorization code flow (`connect` → the platform's
@@ -89,14 +90,23 @@ struct OAuthController {
                 detail: "the platform did not exchange the code: \(error.message)")
         }
         let now = Timestamp.now()
-        _ = try await database.saveCredentials(
-            integrationID: integration.id,
-            OAuthTokens(
-                accessToken: grant.accessToken, refreshToken: grant.refreshToken,
-                accessTokenExpiresAt: now.adding(.seconds(grant.expiresIn)),
-                refreshTokenExpiresAt: grant.refreshTokenExpiresIn.map { now.adding(.seconds($0)) },
-                remoteTenantID: request.query("realmId")),
-            expectedGeneration: nil, source: .authorized, box: box, actor: authorization.actor, at: now)
+        let company = request.query("realmId")
+        do {
+            // The company named in the redirect is taken only once the new token is seen to open it.
+            try await confirm(company, field: "realmId", accessToken: grant.accessToken, integration: integration)
+            _ = try await database.saveCredentials(
+                integrationID: integration.id,
+                OAuthTokens(
+                    accessToken: grant.accessToken, refreshToken: grant.refreshToken,
+                    accessTokenExpiresAt: now.adding(.seconds(grant.expiresIn)),
+                    refreshTokenExpiresAt: grant.refreshTokenExpiresIn.map { now.adding(.seconds($0)) },
+                    remoteTenantID: company),
+                expectedGeneration: nil, source: .authorized, box: box, actor: authorization.actor, at: now)
+        } catch {
+            // Not kept (a company connected elsewhere, or not the one granted): the grant must not live on unused.
+            try? await client.revoke(token: grant.refreshToken ?? grant.accessToken)
+            throw error
+        }
         let connected = try await database.integration(id: integration.id) ?? integration
         return JSONResponse(connected.json)
     }
@@ -117,6 +127,9 @@ struct OAuthController {
         guard body.diagnostics.errors.isEmpty, let accessToken, let expiresAt else {
             throw Problem.invalid(body.diagnostics.errors)
         }
+        try await confirm(
+            realmID ?? xeroTenantID, field: realmID != nil ? "realm_id" : "xero_tenant_id", accessToken: accessToken,
+            integration: integration)
         _ = try await database.saveCredentials(
             integrationID: integration.id,
             OAuthTokens(
@@ -125,6 +138,31 @@ struct OAuthController {
             expectedGeneration: nil, source: .imported, box: box, actor: principal.actor)
         let connected = try await database.integration(id: integration.id) ?? integration
         return JSONResponse(connected.json)
+    }
+
+    /// Refuses a company the access token does not open, before it is claimed for the integration: nobody can
+    /// claim (and so lock others out of, and receive the webhooks of) a company they were not granted.
+    private func confirm(
+        _ company: String?, field: String, accessToken: String, integration: Integration
+    ) async throws {
+        guard let company, let connector = connectors[integration.platform] else { return }
+        let context = ConnectorContext(
+            integrationID: integration.id, tenantID: integration.tenantID, settings: integration.settings,
+            credentials: FixedCredentials(accessToken: accessToken, remoteTenantID: company), transport: transport,
+            logger: Logger(label: "ledgerwire.oauth"))
+        let opens: Bool
+        do {
+            opens = try await connector.confirmsAccess(to: company, context: context)
+        } catch {
+            throw Problem(
+                status: .badGateway, title: "Company not confirmed",
+                detail: "the platform could not confirm access to the company: \(error.message)")
+        }
+        guard opens else {
+            throw Problem.invalid([
+                FieldError(field: field, message: "the access token does not open this company")
+            ])
+        }
     }
 
     private func oauthClient(for integration: Integration) async throws -> OAuthClient {

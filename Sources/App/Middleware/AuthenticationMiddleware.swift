@@ -32,7 +32,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
             case let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), !token.isEmpty
         else { throw Problem.unauthorized("an API key is required: Authorization: Bearer <key>") }
-        let address = context.remoteIP ?? "local"
+        let address = context.remoteIP.map(AuthenticationThrottle.clientKey(forIP:)) ?? "local"
         if let wait = throttle.wait(for: address) {
             throw Problem.tooManyRequests(
                 "too many invalid API keys from this address; try again later", retryAfter: wait)

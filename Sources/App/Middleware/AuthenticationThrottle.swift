@@ -1,10 +1,15 @@
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Slows down guessing of API keys: an address that presented `limit` bad bearer tokens within `window` is refused
 /// (429) for the rest of that window, whatever it presents.
 ///
-/// Memory is bounded: at most `maximumAddresses` addresses are tracked; when full, expired entries are dropped, and
-/// if none has expired the new address is refused tracking-free (counted as over the limit only once it has failed).
+/// An IPv6 client is counted by its /64 network, since one host usually holds a whole /64 and could otherwise
+/// rotate addresses to escape the count. Memory is bounded: at most `maximumAddresses` are tracked; when full,
+/// expired entries are dropped, and if none has expired the one whose window started earliest makes room.
 final class AuthenticationThrottle: Sendable {
     let limit: Int
     let window: Duration
@@ -45,9 +50,29 @@ final class AuthenticationThrottle: Sendable {
             }
             if entries.count >= maximumAddresses {
                 entries = entries.filter { $0.value.windowStart + window > now }
-                guard entries.count < maximumAddresses else { return }
+                if entries.count >= maximumAddresses,
+                    let oldest = entries.min(by: { $0.value.windowStart < $1.value.windowStart })?.key
+                {
+                    entries[oldest] = nil
+                }
             }
             entries[address] = Entry(count: 1, windowStart: now)
         }
+    }
+
+    /// What failures are counted under for a peer's IP address: the address itself for IPv4 (and IPv4-mapped IPv6),
+    /// its /64 network for IPv6.
+    static func clientKey(forIP ip: String) -> String {
+        var bytes = [UInt8](repeating: 0, count: 16)
+        guard ip.contains(":"), inet_pton(AF_INET6, ip, &bytes) == 1 else { return ip }
+        let mappedIPv4Prefix: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF]
+        if Array(bytes.prefix(12)) == mappedIPv4Prefix {
+            return bytes.suffix(4).map(String.init).joined(separator: ".")
+        }
+        let hex = bytes.prefix(8).map { byte in
+            let digits = Array("0123456789abcdef")
+            return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
+        }
+        return hex.joined() + "::/64"
     }
 }

@@ -410,6 +410,23 @@ public struct QuickBooksOnlineConnector: Connector {
         }
     }
 
+    /// Reads the company's `CompanyInfo` (`GET /v3/company/{realm}/companyinfo/{realm}`) with the token: QuickBooks
+    /// answers 401 when the token was not granted for that realm.
+    public func confirmsAccess(to remoteTenantID: String, context: ConnectorContext) async throws(ConnectorError)
+        -> Bool
+    {
+        var confirming = context
+        confirming.credentials = FixedCredentials(
+            accessToken: try await context.credentials.accessToken(), remoteTenantID: remoteTenantID)
+        let session = try await QuickBooksOnlineSession(context: confirming)
+        do {
+            let answer = try await session.get("companyinfo/\(remoteTenantID)")
+            return answer["CompanyInfo"]?["Id"]?.stringValue == remoteTenantID
+        } catch .authentication {
+            return false
+        }
+    }
+
     public func remoteChart(context: ConnectorContext) async throws -> RemoteChart {
         let session = try await QuickBooksOnlineSession(context: context)
         func entries(_ entity: String, code: String?) async throws(ConnectorError) -> [RemoteChart.Entry] {

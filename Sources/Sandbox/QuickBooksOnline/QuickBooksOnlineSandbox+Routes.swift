@@ -50,6 +50,19 @@ extension QuickBooksOnlineSandbox {
             let entityPath = try context.parameters.require("entity")
             let id = try context.parameters.require("id")
             return await self.api(request, realm: realm, batch: false) { _ in
+                // The company itself: read with the realm's token, as apps do to confirm what they were granted.
+                if entityPath.lowercased() == "companyinfo" {
+                    guard id == realm else { throw QBOFault.notFound("CompanyInfo", id) }
+                    return (
+                        200,
+                        [
+                            "CompanyInfo": [
+                                "Id": .string(realm), "CompanyName": .string("Sandbox Company \(realm)"),
+                                "Country": "IN", "SyncToken": "0",
+                            ]
+                        ]
+                    )
+                }
                 let entity = try Self.entity(entityPath)
                 let object = try await self.perform(realmID: realm) { (company: inout QBOCompany, _) throws(QBOFault) in
                     guard let object = company.object(entity, id: id) else { throw .notFound(entity, id) }
