@@ -36,12 +36,17 @@ for target in "${targets[@]}"; do
     cp -R "Fuzz/Corpus/$target/." "$work/$target/corpus/"
     log="$work/$target/fuzz.log"
     echo "== $target: ${seconds}s"
+    # A target's dictionary of tokens (field names, header forms, extreme numbers) helps the mutations along.
+    options=()
+    if [ -f "Fuzz/Dictionaries/$target.dict" ]; then
+        options+=(-dict="Fuzz/Dictionaries/$target.dict")
+    fi
     status=0
     # -timeout: one input taking over 10 s is a hang; -rss_limit_mb: a parser must not balloon; -max_len: well
     # past every seed, smaller than the 1 MiB body limit so the fuzzer mutates rather than pads.
     "$bin/$target" "$work/$target/corpus" \
         -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=16384 -timeout=10 \
-        -print_final_stats=1 -artifact_prefix="$artifacts/$target/" >"$log" 2>&1 || status=$?
+        -print_final_stats=1 -artifact_prefix="$artifacts/$target/" "${options[@]}" >"$log" 2>&1 || status=$?
     executions="$(awk '/stat::number_of_executed_units/ { print $2 }' "$log" | tail -1)"
     if [ "$status" -ne 0 ]; then
         failed+=("$target")
