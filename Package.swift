@@ -20,6 +20,10 @@ let package = Package(
     products: [
         .executable(name: "ledgerwire", targets: ["CLI"]),
         .executable(name: "ledgerwire-bench", targets: ["Bench"]),
+        // For the libFuzzer targets in Fuzz/, a package of their own that depends on this one by path.
+        .library(name: "Accounting", targets: ["Accounting"]),
+        .library(name: "Ingestion", targets: ["Ingestion"]),
+        .library(name: "Connectors", targets: ["Connectors"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),

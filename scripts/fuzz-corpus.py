@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Writes the libFuzzer seed corpus, Fuzz/Corpus/<target>/, from webhooks/ and a few hand-made seeds.
+
+Run it again after webhooks/ changes; the corpus it writes is committed. scripts/fuzz.sh fuzzes a copy of it.
+"""
+import base64
+import glob
+import hashlib
+import hmac
+import os
+import shutil
+
+root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+corpus = os.path.join(root, "Fuzz", "Corpus")
+
+
+def read(path):
+    with open(os.path.join(root, path), "rb") as f:
+        return f.read()
+
+
+def seed(target, name, data):
+    os.makedirs(os.path.join(corpus, target), exist_ok=True)
+    with open(os.path.join(corpus, target, name), "wb") as f:
+        f.write(data)
+
+
+shutil.rmtree(corpus, ignore_errors=True)
+billing = sorted(p for p in glob.glob(os.path.join(root, "webhooks/billing/*.json")) if ".expected." not in p)
+quickbooks = ["legacy-invoice-payment-void-delete", "cloudevents-invoice-payment-void-delete", "sdk-test-vector"]
+
+# Standard Webhooks: id, timestamp and signature header on three lines, then the body, signed with the key of
+# Fuzz/Sources/FuzzStandardWebhooks (the fuzzer's clock is 1700000000).
+key = b"ledgerwire-fuzz-secret-32-bytes!"
+other = b"an-old-secret-during-rotation!!!"
+
+
+def signature(secret, webhook_id, timestamp, body):
+    mac = hmac.new(secret, f"{webhook_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(mac).decode()
+
+
+for number, path in enumerate(billing):
+    body = read(path)
+    webhook_id = f"msg_{number:04d}"
+    header = signature(key, webhook_id, 1700000000, body)
+    seed("FuzzStandardWebhooks", os.path.basename(path), f"{webhook_id}\n1700000000\n{header}\n".encode() + body)
+body = b'{"type":"customer.created"}'
+rotation = signature(other, "msg_rotation", 1700000100, body) + " " + signature(key, "msg_rotation", 1700000100, body)
+seed("FuzzStandardWebhooks", "rotation", f"msg_rotation\n1700000100\n{rotation}\n".encode() + body)
+seed("FuzzStandardWebhooks", "stale", b"msg_stale\n1699990000\nv1,AAAA v2,BBBB\n{}")
+# Issue 11's one-request crash: Int64.min overflows the skew arithmetic before the signature is checked. Kept as a seed
+# so every run tries it first.
+seed("FuzzStandardWebhooks", "timestamp-int64-min", b"x\n-9223372036854775808\nv1,AAAA\n")
+seed("FuzzStandardWebhooks", "secret", b"whsec_bGVkZ2Vyd2lyZS1mdXp6LXNlY3JldC0zMi1ieXRlcyE=\n+1700000000\nv1a,\n")
+
+for path in billing:
+    seed("FuzzBillingEvent", os.path.basename(path), read(path))
+    seed("FuzzJSON", os.path.basename(path), read(path))
+for name in quickbooks:
+    seed("FuzzJSON", f"quickbooks-{name}.json", read(f"webhooks/quickbooks/{name}.json"))
+for name, text in {
+    "scalars": b'[null,true,false,0,-0.0,1e400,-12.5E-3,"\\u00e9\\ud83d\\ude00\\n",{}]',
+    "nested": b'{"a":{"b":[[[{"c":"d"}]]]}}',
+    "escapes": b'"\\"\\\\\\/\\b\\f\\n\\r\\t\\u0000"',
+}.items():
+    seed("FuzzJSON", name, text)
+
+# QuickBooks: the intuit-signature value on the first line, then the body.
+for name in quickbooks:
+    sig = read(f"webhooks/quickbooks/{name}.signature").strip()
+    seed("FuzzQuickBooksWebhook", name, sig + b"\n" + read(f"webhooks/quickbooks/{name}.json"))
+
+# Numbers: the first byte picks the fraction digits allowed (byte % 20) and the currency (byte >> 5), the rest
+# is the text.
+for name, selector, text in [
+    ("inr", 2 | (1 << 5), b"1180.00"),
+    ("jpy", 0, b"500"),
+    ("kwd", 3 | (3 << 5), b"-1.005"),
+    ("clf", 4 | (4 << 5), b"0.0001"),
+    ("max", 0, b"9223372036854775807"),
+    ("min", 0, b"-9223372036854775808"),
+    ("large-scaled", 2 | (1 << 5), b"92233720368547758.07"),
+    ("rate", 6, b"0.012345"),
+    ("bad", 2, b"1,000.5e3"),
+]:
+    seed("FuzzNumbers", name, bytes([selector]) + text)
+
+for name, text in {
+    "date": b"2026-11-21",
+    "leap": b"2024-02-29",
+    "utc": b"2026-11-21T09:30:00.123Z",
+    "offset": b"2015-08-10T11:33:46-07:00",
+    "quickbooks-colonless": b"2015-10-05T14:42:19-0700",
+    "quickbooks-nanos": b"2025-09-10T21:31:25.179851517Z",
+    "edge": b"0000-01-01T00:00:00+23:59",
+    "leap-second": b"9999-12-31 23:59:60.999999z",
+}.items():
+    seed("FuzzDates", name, text)
