@@ -1,5 +1,6 @@
 import Accounting
 import Configuration
+import Connectors
 import Hummingbird
 import Ingestion
 import Logging
@@ -24,6 +25,10 @@ public struct ServerConfiguration: Sendable {
     /// Whether the server runs its workers (sync, scheduler, event delivery). Tests that drive the workers
     /// themselves turn them off.
     public var runsWorkers = true
+    /// Where platform calls and webhook deliveries may go: `https` to public addresses unless the keys allow more.
+    public var destinationPolicy = DestinationPolicy()
+    /// The longest answer read from a platform or a webhook receiver.
+    public var maximumResponseBytes = URLSessionTransport.defaultMaximumResponseBytes
 
     public init() {}
 
@@ -39,6 +44,10 @@ public struct ServerConfiguration: Sendable {
     /// - `ingestion.timestampToleranceSeconds` (int, default 300)
     /// - `ingestion.commitBatchSize` (int, default 512)
     /// - `retention.days` (int, default 1095): sync history and audit entries older than this are pruned daily
+    /// - `outbound.allow_insecure` (bool, default false): platform and webhook URLs may use plain `http`
+    /// - `outbound.allow_private_networks` (bool, default false): they may point at loopback, private, link-local
+    ///   and unique-local addresses (tests, an on-premise platform such as Tally on the LAN)
+    /// - `outbound.maxResponseBytes` (int, default 10485760): longer answers are cut off and the call fails
     public init(config: ConfigReader) {
         host = config.string(forKey: "http.host", default: host)
         port = config.int(forKey: "http.port", default: port)
@@ -51,6 +60,11 @@ public struct ServerConfiguration: Sendable {
         )
         commitBatchSize = config.int(forKey: "ingestion.commitBatchSize", default: commitBatchSize)
         retentionDays = max(1, config.int(forKey: "retention.days", default: retentionDays))
+        destinationPolicy = DestinationPolicy(
+            allowsInsecure: config.bool(forKey: "outbound.allow_insecure", default: false),
+            allowsPrivateNetworks: config.bool(forKey: "outbound.allow_private_networks", default: false))
+        maximumResponseBytes = max(
+            1024, config.int(forKey: "outbound.maxResponseBytes", default: maximumResponseBytes))
     }
 
     /// The master key file used when `master.key` is not set: beside the database, owner-only.

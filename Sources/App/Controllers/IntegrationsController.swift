@@ -1,4 +1,5 @@
 import Accounting
+import Connectors
 import Hummingbird
 import Persistence
 
@@ -9,6 +10,8 @@ import Persistence
 struct IntegrationsController {
     let database: AppDatabase
     let box: SecretBox
+    /// Where the platform URLs in settings may point: checked when they are saved.
+    let destinations: DestinationPolicy
 
     var endpoints: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
@@ -42,6 +45,7 @@ struct IntegrationsController {
             tenantID = scope
         }
         let settings = Self.settings(object["settings"], diagnostics: body.diagnostics)
+        body.diagnostics.add(destinations.problems(withSettings: settings ?? [:]), under: "")
         let sync = Self.sync(object["sync"], current: .init(), diagnostics: body.diagnostics)
         guard body.diagnostics.errors.isEmpty, let platform, let name else {
             throw Problem.invalid(body.diagnostics.errors)
@@ -80,6 +84,7 @@ struct IntegrationsController {
             }
         }
         change.settings = Self.settings(object["settings"], diagnostics: body.diagnostics)
+        body.diagnostics.add(destinations.problems(withSettings: change.settings ?? [:]), under: "")
         if object["sync"] != nil {
             change.sync = Self.sync(object["sync"], current: current.sync, diagnostics: body.diagnostics)
         }
