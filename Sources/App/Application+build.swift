@@ -20,6 +20,8 @@ public struct Components: Sendable {
     public let readiness: Readiness
     /// Outbound HTTP: platform calls and event deliveries.
     public let transport: any HTTPTransport
+    /// Where outbound URLs may point; checked when they are saved (the transport checks again when it sends).
+    public let destinationPolicy: DestinationPolicy
     /// One per platform Ledgerwire syncs with.
     public let connectors: [any Connector]
     public let tokens: TokenStore
@@ -31,7 +33,7 @@ public struct Components: Sendable {
         configuration: ServerConfiguration,
         database: AppDatabase,
         box: SecretBox,
-        transport: any HTTPTransport = URLSessionTransport(),
+        transport: (any HTTPTransport)? = nil,
         connectors: [any Connector] = [],
         now: @escaping @Sendable () -> Timestamp = Timestamp.now
     ) {
@@ -51,7 +53,12 @@ public struct Components: Sendable {
         )
         self.readiness = Readiness()
         self.now = now
+        let transport =
+            transport
+            ?? URLSessionTransport(
+                policy: configuration.destinationPolicy, maximumResponseBytes: configuration.maximumResponseBytes)
         self.transport = transport
+        self.destinationPolicy = configuration.destinationPolicy
         self.connectors = connectors
         self.tokens = TokenStore(database: database, box: box, transport: transport, connectors: connectors)
     }
@@ -115,10 +122,15 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
     api.addRoutes(RecordsController(database: components.database).endpoints)
     api.addRoutes(AuditController(database: components.database).endpoints)
     api.addRoutes(
-        IntegrationsController(database: components.database, box: components.box, tokens: components.tokens).endpoints
-    )
+        IntegrationsController(
+            database: components.database, box: components.box, tokens: components.tokens,
+            destinations: components.destinationPolicy
+        ).endpoints)
     api.addRoutes(JobsController(database: components.database).endpoints)
-    api.addRoutes(WebhookSubscriptionsController(database: components.database, box: components.box).endpoints)
+    api.addRoutes(
+        WebhookSubscriptionsController(
+            database: components.database, box: components.box, destinations: components.destinationPolicy
+        ).endpoints)
     api.addRoutes(SyncOperationsController(database: components.database).endpoints)
     api.addRoutes(ConflictsController(database: components.database).endpoints)
     api.addRoutes(

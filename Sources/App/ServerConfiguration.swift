@@ -1,5 +1,6 @@
 import Accounting
 import Configuration
+import Connectors
 import Hummingbird
 import Ingestion
 import Logging
@@ -42,6 +43,10 @@ public struct ServerConfiguration: Sendable {
 
     /// The shortest `LEDGERWIRE_ADMIN_TOKEN` the server starts with: 32 characters, about 190 bits when random.
     public static let minimumAdminTokenLength = 32
+    /// Where platform calls and webhook deliveries may go: `https` to public addresses unless the keys allow more.
+    public var destinationPolicy = DestinationPolicy()
+    /// The longest answer read from a platform or a webhook receiver.
+    public var maximumResponseBytes = URLSessionTransport.defaultMaximumResponseBytes
 
     public init() {}
 
@@ -64,6 +69,10 @@ public struct ServerConfiguration: Sendable {
     /// - `http.idleTimeoutSeconds` (int, default 60): idle keep-alive connections are closed after this
     /// - `http.maxHeaderBytes` (int, default 32768): a larger request header is refused
     /// - `metrics.require_key` (bool, default false): `/metrics` answers only with a bearer API key
+    /// - `outbound.allow_insecure` (bool, default false): platform and webhook URLs may use plain `http`
+    /// - `outbound.allow_private_networks` (bool, default false): they may point at loopback, private, link-local
+    ///   and unique-local addresses (tests, an on-premise platform such as Tally on the LAN)
+    /// - `outbound.maxResponseBytes` (int, default 10485760): longer answers are cut off and the call fails
     public init(config: ConfigReader) {
         host = config.string(forKey: "http.host", default: host)
         port = config.int(forKey: "http.port", default: port)
@@ -88,6 +97,11 @@ public struct ServerConfiguration: Sendable {
         maximumHeaderBytes = min(
             max(1024, config.int(forKey: "http.maxHeaderBytes", default: maximumHeaderBytes)), 1 << 20)
         metricsRequireKey = config.bool(forKey: "metrics.require_key", default: metricsRequireKey)
+        destinationPolicy = DestinationPolicy(
+            allowsInsecure: config.bool(forKey: "outbound.allow_insecure", default: false),
+            allowsPrivateNetworks: config.bool(forKey: "outbound.allow_private_networks", default: false))
+        maximumResponseBytes = max(
+            1024, config.int(forKey: "outbound.maxResponseBytes", default: maximumResponseBytes))
     }
 
     /// Why these settings cannot run a server, said before anything starts.

@@ -53,6 +53,8 @@ struct QuickBooksBench: AsyncParsableCommand {
         configuration.databasePath = directory.appendingPathComponent("ledgerwire.sqlite").path
         configuration.adminToken = "bench-" + UUID().uuidString
         configuration.masterKey = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        // The emulator is on 127.0.0.1 over http.
+        configuration.destinationPolicy = DestinationPolicy(allowsInsecure: true, allowsPrivateNetworks: true)
         let components = try Components.open(configuration: configuration, logger: logger)
         let sandbox = QuickBooksOnlineSandbox()
         await sandbox.registerClient(id: "bench-client", secret: "bench-secret")
@@ -185,7 +187,8 @@ private struct World: Sendable {
     let emulator: String
     let adminToken: String
     let sandbox: QuickBooksOnlineSandbox
-    let transport = URLSessionTransport()
+    /// The bench's own calls, to both servers on loopback over http.
+    let transport = URLSessionTransport(policy: DestinationPolicy(allowsInsecure: true, allowsPrivateNetworks: true))
 
     struct Failure: Error, CustomStringConvertible {
         let description: String

@@ -48,78 +48,42 @@ public struct TransportResponse: Sendable {
     public func header(_ name: String) -> String? { headers[name.lowercased()] }
 }
 
-/// Why a request got no answer. Only `cannotConnect` says nothing was sent; after the others the request may
-/// have been received and acted on.
+/// Why a request got no answer. Only `cannotConnect` and `destinationRefused` say nothing was sent; after the others
+/// the request may have been received and acted on.
 public enum TransportError: Error, Sendable, Hashable {
     /// Nothing was sent: the connection was refused or could not be made.
     case cannotConnect(String)
+    /// The whole exchange did not finish within the request's deadline (`TransportRequest.timeout`).
     case timedOut
     /// The exchange broke after it started.
     case failed(String)
+    /// Nothing was sent: the URL, or an address its host resolved to, is not allowed by the `DestinationPolicy`.
+    /// The reason says what to fix.
+    case destinationRefused(String)
+    /// The answer was longer than the transport takes (`URLSessionTransport.maximumResponseBytes`); reading
+    /// stopped there.
+    case responseTooLarge(limit: Int)
+
+    /// A short stable code for logs and metrics.
+    public var code: String {
+        switch self {
+        case .cannotConnect: "cannot_connect"
+        case .timedOut: "timed_out"
+        case .failed: "failed"
+        case .destinationRefused: "destination_refused"
+        case .responseTooLarge: "response_too_large"
+        }
+    }
+
+    /// Whether the same request may succeed later: everything but a refused destination, which only a change of
+    /// settings (or of the name's DNS records) mends.
+    public var isRetryable: Bool {
+        if case .destinationRefused = self { return false }
+        return true
+    }
 }
 
 /// Sends HTTP requests: `URLSessionTransport` in production (libcurl on Linux), doubles in tests.
 public protocol HTTPTransport: Sendable {
     func send(_ request: TransportRequest) async throws(TransportError) -> TransportResponse
-}
-
-/// The production transport: Foundation's `URLSession`. Redirects are not followed (a webhook receiver or a
-/// platform that redirects gets its 3xx back as the answer), and nothing is cached or stored in cookies.
-public final class URLSessionTransport: HTTPTransport {
-    private let session: URLSession
-
-    public init() {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        configuration.httpCookieStorage = nil
-        configuration.httpShouldSetCookies = false
-        configuration.urlCache = nil
-        self.session = URLSession(configuration: configuration, delegate: RedirectRefusal(), delegateQueue: nil)
-    }
-
-    deinit {
-        session.finishTasksAndInvalidate()
-    }
-
-    public func send(_ request: TransportRequest) async throws(TransportError) -> TransportResponse {
-        var urlRequest = URLRequest(url: request.url)
-        urlRequest.httpMethod = request.method
-        urlRequest.timeoutInterval = Double(request.timeout.wholeMicroseconds) / 1_000_000
-        for header in request.headers {
-            urlRequest.setValue(header.value, forHTTPHeaderField: header.name)
-        }
-        urlRequest.httpBody = request.body
-        let data: Data
-        let response: URLResponse
-        do {
-            (data, response) = try await session.data(for: urlRequest)
-        } catch let error as URLError {
-            switch error.code {
-            case .timedOut: throw .timedOut
-            case .cannotConnectToHost, .cannotFindHost, .dnsLookupFailed, .notConnectedToInternet:
-                throw .cannotConnect(error.localizedDescription)
-            default: throw .failed(error.localizedDescription)
-            }
-        } catch {
-            throw .failed(String(describing: error))
-        }
-        guard let http = response as? HTTPURLResponse else { throw .failed("not an HTTP response") }
-        var headers: [String: String] = [:]
-        for (name, value) in http.allHeaderFields {
-            if let name = name as? String, let value = value as? String { headers[name] = value }
-        }
-        return TransportResponse(status: http.statusCode, headers: headers, body: data)
-    }
-}
-
-private final class RedirectRefusal: NSObject, URLSessionTaskDelegate, Sendable {
-    func urlSession(
-        _ session: URLSession,
-        task: URLSessionTask,
-        willPerformHTTPRedirection response: HTTPURLResponse,
-        newRequest request: URLRequest,
-        completionHandler: @escaping @Sendable (URLRequest?) -> Void
-    ) {
-        completionHandler(nil)
-    }
 }

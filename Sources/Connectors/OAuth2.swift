@@ -200,7 +200,21 @@ public struct OAuthClient: Sendable {
         do {
             response = try await transport.send(request)
         } catch {
-            throw .retryable(code: "network", message: "token endpoint: \(error)", retryAfter: nil)
+            switch error {
+            case .destinationRefused(let reason):
+                throw .retryable(
+                    code: "destination_refused", message: "the token endpoint is not allowed: \(reason)",
+                    retryAfter: nil)
+            case .responseTooLarge(let limit):
+                throw .retryable(
+                    code: "response_too_large", message: "the token endpoint's answer was longer than \(limit) bytes",
+                    retryAfter: nil)
+            case .timedOut:
+                throw .retryable(
+                    code: "timed_out", message: "the token endpoint did not answer in time", retryAfter: nil)
+            case .cannotConnect, .failed:
+                throw .retryable(code: "network", message: "token endpoint: \(error)", retryAfter: nil)
+            }
         }
         let json = try? JSONValue(parsing: Array(response.body))
         switch response.status {
@@ -231,8 +245,13 @@ public struct OAuthClient: Sendable {
                 accessToken: accessToken, refreshToken: json?["refresh_token"]?.stringValue, expiresIn: expiresIn,
                 refreshTokenExpiresIn: refreshTokenExpiresIn)
         case 400, 401:
-            let error = json?["error"]?.stringValue ?? "HTTP \(response.status)"
-            let description = json?["error_description"]?.stringValue.map { ": \($0)" } ?? ""
+            // RFC 6749 §5.2's fields only, bounded: `error` is a short ASCII code, the description is for a person.
+            let code = json?["error"]?.stringValue.flatMap { text in
+                text.count <= 64 && text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") })
+                    ? text : nil
+            }
+            let error = code ?? "HTTP \(response.status)"
+            let description = json?["error_description"]?.stringValue.map { ": \($0.prefix(300))" } ?? ""
             throw .credentialsRefused(message: "the token endpoint refused the grant (\(error))\(description)")
         case 429, 500...:
             throw .retryable(

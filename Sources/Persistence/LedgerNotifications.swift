@@ -151,18 +151,30 @@ extension AppDatabase {
         }
     }
 
-    /// Notifications due for fetching, oldest change first, of connected integrations.
-    public func dueLedgerNotifications(limit: Int, at now: Timestamp) async throws -> [LedgerNotification] {
+    /// Notifications due for fetching, oldest change first, of connected integrations (but those `excluding` names:
+    /// their fetches are already in flight).
+    public func dueLedgerNotifications(
+        limit: Int, at now: Timestamp, excluding integrationIDs: Set<String> = []
+    ) async throws -> [LedgerNotification] {
         try await writer.read { db in
-            try Row.fetchAll(
+            var arguments: StatementArguments = [now.microsecondsSinceEpoch]
+            var exclusion = ""
+            if !integrationIDs.isEmpty {
+                exclusion =
+                    "AND n.integration_id NOT IN (\(Array(repeating: "?", count: integrationIDs.count).joined(separator: ", ")))"
+                for id in integrationIDs.sorted() { arguments += [id] }
+            }
+            arguments += [limit]
+            return try Row.fetchAll(
                 db,
                 sql: """
                     SELECT n.* FROM ledger_notifications n
                     WHERE n.status = 'pending' AND n.next_attempt_at <= ?
                         AND n.integration_id IN (SELECT id FROM integration_configs WHERE status = 'connected')
+                        \(exclusion)
                     ORDER BY n.occurred_at, n.rowid LIMIT ?
                     """,
-                arguments: [now.microsecondsSinceEpoch, limit]
+                arguments: arguments
             ).map(LedgerNotification.init(row:))
         }
     }

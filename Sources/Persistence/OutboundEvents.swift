@@ -231,12 +231,14 @@ extension AppDatabase {
     }
 
     /// Claims the deliveries due at `now` (pending, or sending under an expired lease: the dispatcher died) of
-    /// active subscriptions, oldest first, until `now + lease`.
+    /// active subscriptions, oldest first, until `now + lease`; at most `perSubscription` of one subscription in flight
+    /// (counting those already sending).
     public func claimEventDeliveries(
-        now: Timestamp, lease: Duration, limit: Int, box: SecretBox
+        now: Timestamp, lease: Duration, limit: Int, perSubscription: Int = .max, box: SecretBox
     ) async throws -> [PendingEventDelivery] {
-        try await writer.write { db in
-            let rows = try Row.fetchAll(
+        guard limit > 0 else { return [] }
+        return try await writer.write { db in
+            let candidates = try Row.fetchAll(
                 db,
                 sql: """
                     SELECT d.seq, d.subscription_id, d.event_id, d.attempts, s.url, s.sealed_secret, e.payload
@@ -247,10 +249,35 @@ extension AppDatabase {
                             OR (d.status = 'sending' AND d.lease_expires_at <= :now))
                         AND s.status = 'active'
                     ORDER BY d.next_attempt_at, d.seq
-                    LIMIT :limit
+                    LIMIT :scan
                     """,
-                arguments: ["now": now.microsecondsSinceEpoch, "limit": limit]
+                arguments: [
+                    "now": now.microsecondsSinceEpoch,
+                    "scan": perSubscription == .max ? limit : limit.multipliedReportingOverflow(by: 4).partialValue,
+                ]
             )
+            // A subscription whose receiver is slow holds at most `perSubscription` attempts in flight, so it cannot
+            // take every slot from the others.
+            var sending: [String: Int] = [:]
+            if perSubscription != .max {
+                for row in try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT subscription_id, COUNT(*) FROM event_deliveries
+                        WHERE status = 'sending' AND lease_expires_at > ? GROUP BY subscription_id
+                        """,
+                    arguments: [now.microsecondsSinceEpoch])
+                {
+                    sending[row[0]] = row[1]
+                }
+            }
+            var rows: [Row] = []
+            for row in candidates where rows.count < limit {
+                let subscriptionID: String = row["subscription_id"]
+                guard sending[subscriptionID, default: 0] < perSubscription else { continue }
+                sending[subscriptionID, default: 0] += 1
+                rows.append(row)
+            }
             return try rows.map { row in
                 let seq: Int64 = row["seq"]
                 let subscriptionID: String = row["subscription_id"]

@@ -23,6 +23,8 @@ public struct EventDispatcher: Sendable {
         public var timeout: Duration
         /// Attempts in flight at once.
         public var concurrency: Int
+        /// Attempts to one subscription in flight at once: a slow receiver holds no more slots than this.
+        public var perSubscription: Int
         /// How long a claimed delivery is held before another dispatcher may send it.
         public var lease: Duration
 
@@ -34,12 +36,14 @@ public struct EventDispatcher: Sendable {
             disableAfter: Duration = .seconds(5 * 86_400),
             timeout: Duration = .seconds(15),
             concurrency: Int = 16,
+            perSubscription: Int = 4,
             lease: Duration = .seconds(60)
         ) {
             self.schedule = schedule
             self.disableAfter = disableAfter
             self.timeout = timeout
             self.concurrency = concurrency
+            self.perSubscription = perSubscription
             self.lease = lease
         }
     }
@@ -71,14 +75,59 @@ public struct EventDispatcher: Sendable {
     /// - Returns: how many attempts were made.
     @discardableResult
     public func deliverDue() async throws -> Int {
-        let due = try await database.claimEventDeliveries(
-            now: clock.now(), lease: policy.lease, limit: policy.concurrency, box: box)
+        let due = try await claim(limit: policy.concurrency)
         await withTaskGroup(of: Void.self) { group in
             for delivery in due {
                 group.addTask { await self.deliver(delivery) }
             }
         }
         return due.count
+    }
+
+    /// Delivers for as long as the task runs: up to `Policy.concurrency` attempts in flight, a slot claimed again as
+    /// soon as an attempt ends (or every `pollInterval` when nothing was due), so a receiver that answers slowly
+    /// holds only its own slots (at most `Policy.perSubscription`), never the others' deliveries.
+    ///
+    /// On graceful shutdown it stops claiming and cancels the attempts in flight: each is made again once its lease
+    /// expires (at least once, never lost), and no receiver can hold the shutdown up.
+    public func run(pollInterval: Duration) async {
+        enum Slot { case attempt, tick }
+        await withTaskGroup(of: Slot.self) { group in
+            var inFlight = 0
+            var ticking = false
+            var tick = true
+            while !Task.isShuttingDownGracefully, !Task.isCancelled {
+                let free = policy.concurrency - inFlight
+                // Refilled once half the slots are free (one claim for several attempts), and on every tick.
+                if free > 0, tick || free * 2 >= policy.concurrency, let due = try? await claim(limit: free) {
+                    for delivery in due {
+                        inFlight += 1
+                        group.addTask {
+                            await cancelWhenGracefulShutdown { await self.deliver(delivery) }
+                            return .attempt
+                        }
+                    }
+                }
+                tick = false
+                if !ticking {
+                    ticking = true
+                    group.addTask {
+                        try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pollInterval) }
+                        return .tick
+                    }
+                }
+                switch await group.next() {
+                case .attempt: inFlight -= 1
+                case .tick: (ticking, tick) = (false, true)
+                case nil: return
+                }
+            }
+        }
+    }
+
+    private func claim(limit: Int) async throws -> [PendingEventDelivery] {
+        try await database.claimEventDeliveries(
+            now: clock.now(), lease: policy.lease, limit: limit, perSubscription: policy.perSubscription, box: box)
     }
 
     private func deliver(_ delivery: PendingEventDelivery) async {
@@ -93,6 +142,8 @@ public struct EventDispatcher: Sendable {
         } catch {
             failure = Self.describe(error)
         }
+        // Cut short by a shutdown: not the receiver's failure; it is sent again once the lease expires.
+        if Task.isCancelled { return }
         let attempt = delivery.attempts + 1
         let nextAttemptAt: Timestamp? =
             failure == nil || attempt > policy.schedule.count
@@ -127,7 +178,7 @@ public struct EventDispatcher: Sendable {
     }
 
     func signedRequest(for delivery: PendingEventDelivery, at now: Timestamp) throws -> TransportRequest {
-        guard let url = URL(string: delivery.url) else { throw TransportError.cannotConnect("invalid URL") }
+        guard let url = URL(string: delivery.url) else { throw TransportError.destinationRefused("not a URL") }
         let body = Data(delivery.payload.utf8)
         let timestamp = now.microsecondsSinceEpoch / 1_000_000
         let key = try StandardWebhooks.keyBytes(fromSecret: delivery.secret)
@@ -154,13 +205,15 @@ public struct EventDispatcher: Sendable {
         case TransportError.cannotConnect(let reason): "could not connect: \(reason)"
         case TransportError.timedOut: "no answer in time"
         case TransportError.failed(let reason): "the exchange failed: \(reason)"
+        case TransportError.destinationRefused(let reason): "the URL is not allowed: \(reason)"
+        case TransportError.responseTooLarge(let limit): "the answer was longer than \(limit) bytes"
         default: String(describing: error)
         }
     }
 }
 
-/// Runs the dispatcher for as long as the server runs, polling when nothing is due. On graceful shutdown it stops
-/// claiming; an attempt cut short is made again once its lease expires.
+/// Runs the dispatcher for as long as the server runs (`EventDispatcher.run(pollInterval:)`). On graceful shutdown it
+/// stops claiming and cuts the attempts in flight short; each is made again once its lease expires.
 public struct EventDeliveryService: Service {
     let dispatcher: EventDispatcher
     let pollInterval: Duration
@@ -171,11 +224,6 @@ public struct EventDeliveryService: Service {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let sent = (try? await dispatcher.deliverDue()) ?? 0
-            if sent == 0 {
-                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pollInterval) }
-            }
-        }
+        await dispatcher.run(pollInterval: pollInterval)
     }
 }

@@ -2,6 +2,7 @@ import Accounting
 import Connectors
 import Logging
 import Persistence
+import ServiceLifecycle
 
 /// Runs jobs: claim with a lease → check mappings → push through the platform's connector → record the outcome.
 ///
@@ -19,14 +20,19 @@ public struct SyncEngine: Sendable {
         /// Jobs claimed at once for integrations whose platform takes batches (up to 4 batches per integration
         /// each round), besides `concurrency`; their pushes go in as few platform calls as the batches allow.
         public var batchedJobs: Int
+        /// How long jobs in flight may go on after a graceful shutdown begins before they are cut short (and taken
+        /// over once their lease expires; their platform writes are idempotent).
+        public var shutdownGrace: Duration
 
         public init(
-            concurrency: Int = 16, perIntegration: Int = 4, lease: Duration = .seconds(60), batchedJobs: Int = 240
+            concurrency: Int = 16, perIntegration: Int = 4, lease: Duration = .seconds(60), batchedJobs: Int = 240,
+            shutdownGrace: Duration = .seconds(5)
         ) {
             self.concurrency = concurrency
             self.perIntegration = perIntegration
             self.lease = lease
             self.batchedJobs = batchedJobs
+            self.shutdownGrace = shutdownGrace
         }
     }
 
@@ -66,20 +72,7 @@ public struct SyncEngine: Sendable {
     /// - Returns: how many jobs ran.
     @discardableResult
     public func runDueJobs() async throws -> Int {
-        var batching: [Platform: Int] = [:]
-        for (platform, connector) in connectors where connector.capabilities.maximumBatchSize > 1 {
-            batching[platform] = connector.capabilities.maximumBatchSize * 4
-        }
-        let claimed = try await database.claimJobs(
-            worker: workerID,
-            platforms: Set(connectors.keys),
-            now: clock.now(),
-            lease: limits.lease,
-            limit: limits.concurrency,
-            perIntegration: limits.perIntegration,
-            batching: batching,
-            batchedLimit: batching.isEmpty ? 0 : limits.batchedJobs
-        )
+        let claimed = try await claim(singles: limits.concurrency, batched: limits.batchedJobs)
         let batches = try await batches(for: claimed)
         await withTaskGroup(of: Void.self) { group in
             for job in claimed {
@@ -87,6 +80,105 @@ public struct SyncEngine: Sendable {
             }
         }
         return claimed.count
+    }
+
+    /// Runs jobs for as long as the task runs: a slot is claimed again as soon as a job ends (or every
+    /// `pollInterval` when nothing was due), so a job stuck on a slow platform holds only its own slot, and an
+    /// integration at most `Limits.perIntegration` (its batch allowance for a batching platform) of them: the
+    /// other integrations' jobs go on.
+    ///
+    /// On graceful shutdown it stops claiming and gives the jobs in flight `Limits.shutdownGrace` to finish; then
+    /// they are cut short, and taken over once their lease expires.
+    public func work(pollInterval: Duration) async {
+        enum Slot { case job(batched: Bool), tick }
+        let grace = limits.shutdownGrace
+        await withTaskGroup(of: Slot.self) { group in
+            var (singles, batched) = (0, 0)
+            var ticking = false
+            var tick = true
+            while !Task.isShuttingDownGracefully, !Task.isCancelled {
+                let (freeSingles, freeBatched) = (limits.concurrency - singles, limits.batchedJobs - batched)
+                // Slots are refilled once half of them are free (so a batching platform's pushes still gather into
+                // batches), and on every tick whatever is free.
+                if freeSingles > 0 || freeBatched > 0,
+                    tick || freeSingles * 2 >= limits.concurrency || freeBatched * 2 >= limits.batchedJobs,
+                    let claimed = try? await claim(singles: max(0, freeSingles), batched: max(0, freeBatched)),
+                    !claimed.isEmpty
+                {
+                    let batches = (try? await batches(for: claimed)) ?? [:]
+                    let batching = await batchingIntegrations(in: claimed)
+                    for job in claimed {
+                        let isBatched = batching.contains(job.job.integrationID)
+                        if isBatched { batched += 1 } else { singles += 1 }
+                        group.addTask {
+                            await Self.withShutdownGrace(grace) {
+                                await self.run(job, batch: batches[job.job.integrationID])
+                            }
+                            return .job(batched: isBatched)
+                        }
+                    }
+                }
+                tick = false
+                if !ticking {
+                    ticking = true
+                    group.addTask {
+                        try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pollInterval) }
+                        return .tick
+                    }
+                }
+                switch await group.next() {
+                case .job(let isBatched): if isBatched { batched -= 1 } else { singles -= 1 }
+                case .tick: (ticking, tick) = (false, true)
+                case nil: return
+                }
+            }
+        }
+    }
+
+    /// The integrations among `claimed` whose platform takes batches: their jobs count against `batchedJobs`.
+    private func batchingIntegrations(in claimed: [ClaimedJob]) async -> Set<String> {
+        var batching: Set<String> = []
+        for integrationID in Set(claimed.map(\.job.integrationID)) {
+            guard let integration = try? await database.integration(id: integrationID),
+                let size = connectors[integration.platform]?.capabilities.maximumBatchSize, size > 1
+            else { continue }
+            batching.insert(integrationID)
+        }
+        return batching
+    }
+
+    /// Runs `operation` until it ends, or until `grace` after a graceful shutdown begins, when it is cancelled.
+    static func withShutdownGrace(_ grace: Duration, _ operation: @escaping @Sendable () async -> Void) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await operation() }
+            group.addTask {
+                do {
+                    try await gracefulShutdown()
+                    try await Task.sleep(for: grace)
+                } catch {
+                    // Cancelled: the operation ended first.
+                }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func claim(singles: Int, batched: Int) async throws -> [ClaimedJob] {
+        var batching: [Platform: Int] = [:]
+        for (platform, connector) in connectors where connector.capabilities.maximumBatchSize > 1 {
+            batching[platform] = connector.capabilities.maximumBatchSize * 4
+        }
+        return try await database.claimJobs(
+            worker: workerID,
+            platforms: Set(connectors.keys),
+            now: clock.now(),
+            lease: limits.lease,
+            limit: singles,
+            perIntegration: limits.perIntegration,
+            batching: batching,
+            batchedLimit: batching.isEmpty ? 0 : batched
+        )
     }
 
     /// A batch for each integration of a batching platform with more than one job claimed.
@@ -119,6 +211,8 @@ public struct SyncEngine: Sendable {
             group.cancelAll()
             return outcome!
         }
+        // Cut short by a shutdown: its lease expires and another attempt takes it over.
+        if Task.isCancelled { return }
         do {
             try await database.finishJob(claimed, worker: workerID, outcome: outcome, at: clock.now())
         } catch {

@@ -54,6 +54,55 @@ public struct SyncOperationRunner: Sendable {
             try await database.completeFinishedSyncOperations(at: clock.now())
             return false
         }
+        try await perform(claimed, maximumPages: maximumPages)
+        return true
+    }
+
+    /// Works on due operations for as long as the task runs, up to `concurrency` at once: a slot freed is claimed
+    /// again at once (or every `pollInterval` when nothing was due), so one integration's slow change feed holds
+    /// only its own operation, never the others'. On graceful shutdown it stops claiming and cuts the operations in
+    /// flight short: each continues from its checkpoint or stored cursor once its lease expires.
+    public func workOnOperations(pollInterval: Duration, concurrency: Int = 8) async {
+        enum Slot { case operation, tick }
+        let modes: Set<SyncOperation.Mode> = platforms == nil ? [.full] : [.full, .incremental]
+        await withTaskGroup(of: Slot.self) { group in
+            var inFlight = 0
+            var ticking = false
+            while !Task.isShuttingDownGracefully, !Task.isCancelled {
+                while inFlight < concurrency,
+                    let claimed = try? await database.claimSyncOperation(
+                        worker: workerID, modes: modes, now: clock.now(), lease: lease)
+                {
+                    inFlight += 1
+                    group.addTask {
+                        try? await cancelWhenGracefulShutdown { try await self.perform(claimed, maximumPages: .max) }
+                        return .operation
+                    }
+                }
+                if !ticking {
+                    ticking = true
+                    group.addTask {
+                        try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pollInterval) }
+                        return .tick
+                    }
+                }
+                switch await group.next() {
+                case .operation: inFlight -= 1
+                case .tick: ticking = false
+                case nil: return
+                }
+            }
+        }
+    }
+
+    /// Marks full syncs complete once all their jobs have finished.
+    public func completeFinishedOperations() async throws {
+        try await database.completeFinishedSyncOperations(at: clock.now())
+    }
+
+    private func perform(
+        _ claimed: (id: String, integrationID: String, mode: SyncOperation.Mode), maximumPages: Int
+    ) async throws {
         switch claimed.mode {
         case .full:
             var pages = 0
@@ -67,7 +116,6 @@ public struct SyncOperationRunner: Sendable {
         case .incremental:
             try await readChangeFeed(operationID: claimed.id, integrationID: claimed.integrationID)
         }
-        return true
     }
 
     /// Handles the changes heard from the books that are waiting (after a webhook, or left by a push in flight).
@@ -90,52 +138,118 @@ public struct SyncOperationRunner: Sendable {
     public func fetchNotifiedChanges(limit: Int = 200) async throws -> Int {
         guard let platforms else { return 0 }
         let due = try await database.dueLedgerNotifications(limit: limit, at: clock.now())
-        for (integrationID, notifications) in Dictionary(grouping: due, by: \.integrationID) {
-            guard let integration = try await database.integration(id: integrationID),
-                let connector = platforms.connectors[integration.platform]
-            else {
-                try await database.markLedgerNotificationsFetched(ids: notifications.map(\.id))
-                continue
-            }
-            let call = await PlatformCall(
-                integration: integration, connector: connector, tokens: platforms.tokens,
-                rateLimiters: platforms.rateLimiters, clock: clock, logger: logger)
-            var heard: [RemoteRecord] = []
-            var fetched: [String] = []
-            var pulled: [String: RemoteRecord?] = [:]
-            for notification in notifications {
-                let gone = RemoteRecord(
-                    recordType: notification.recordType, remoteID: notification.remoteID, remoteVersion: nil,
-                    updatedAt: notification.occurredAt, deleted: true, data: ["id": .string(notification.remoteID)])
-                if notification.operation == "delete" {
-                    heard.append(gone)
-                    fetched.append(notification.id)
-                    continue
-                }
-                let key = "\(notification.recordType.rawValue) \(notification.remoteID)"
-                do {
-                    if pulled[key] == nil {
-                        pulled[key] = .some(
-                            try await call.run {
-                                try await connector.pull(
-                                    recordType: notification.recordType, remoteID: notification.remoteID, context: $0)
-                            })
-                    }
-                    heard.append((pulled[key] ?? nil) ?? gone)
-                    fetched.append(notification.id)
-                } catch {
-                    let backoff = Duration.seconds(min(30 << min(notification.attempts, 6), 1800))
-                    try await database.deferLedgerNotification(
-                        id: notification.id, error: String(describing: error), retryAt: clock.now().adding(backoff))
+        // Each integration's fetches go on at the same time as the others': a slow platform holds up only its own.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (integrationID, notifications) in Dictionary(grouping: due, by: \.integrationID) {
+                group.addTask {
+                    try await self.fetch(notifications, integrationID: integrationID, platforms: platforms)
                 }
             }
-            if !heard.isEmpty {
-                try await database.recordLedgerChanges(
-                    integrationID: integrationID, heard, source: "webhook", at: clock.now())
-            }
-            try await database.markLedgerNotificationsFetched(ids: fetched)
+            try await group.waitForAll()
         }
         return due.count
+    }
+
+    /// One integration's notified changes. After a failed fetch the integration's other notifications wait too,
+    /// untried: the platform is not answering, and each would wait out its own deadline.
+    private func fetch(
+        _ notifications: [LedgerNotification], integrationID: String, platforms: PlatformAccess
+    ) async throws {
+        guard let integration = try await database.integration(id: integrationID),
+            let connector = platforms.connectors[integration.platform]
+        else {
+            try await database.markLedgerNotificationsFetched(ids: notifications.map(\.id))
+            return
+        }
+        let call = await PlatformCall(
+            integration: integration, connector: connector, tokens: platforms.tokens,
+            rateLimiters: platforms.rateLimiters, clock: clock, logger: logger)
+        var heard: [RemoteRecord] = []
+        var fetched: [String] = []
+        var pulled: [String: RemoteRecord?] = [:]
+        var failure: String?
+        for notification in notifications {
+            let gone = RemoteRecord(
+                recordType: notification.recordType, remoteID: notification.remoteID, remoteVersion: nil,
+                updatedAt: notification.occurredAt, deleted: true, data: ["id": .string(notification.remoteID)])
+            if notification.operation == "delete" {
+                heard.append(gone)
+                fetched.append(notification.id)
+                continue
+            }
+            let key = "\(notification.recordType.rawValue) \(notification.remoteID)"
+            do {
+                if let failure { throw Deferred(reason: failure) }
+                if pulled[key] == nil {
+                    pulled[key] = .some(
+                        try await call.run {
+                            try await connector.pull(
+                                recordType: notification.recordType, remoteID: notification.remoteID, context: $0)
+                        })
+                }
+                heard.append((pulled[key] ?? nil) ?? gone)
+                fetched.append(notification.id)
+            } catch {
+                let reason = (error as? Deferred)?.reason ?? String(describing: error)
+                // A record's own problem (an unsafe id, a Fault) leaves the others to be fetched.
+                if let error = error as? ConnectorError, case .validation = error {} else { failure = reason }
+                let backoff = Duration.seconds(min(30 << min(notification.attempts, 6), 1800))
+                try await database.deferLedgerNotification(
+                    id: notification.id, error: reason, retryAt: clock.now().adding(backoff))
+            }
+        }
+        if !heard.isEmpty {
+            try await database.recordLedgerChanges(
+                integrationID: integrationID, heard, source: "webhook", at: clock.now())
+        }
+        try await database.markLedgerNotificationsFetched(ids: fetched)
+    }
+
+    /// A notification left for later because an earlier fetch of the same integration failed.
+    private struct Deferred: Error {
+        let reason: String
+    }
+
+    /// Fetches notified changes for as long as the task runs, up to `concurrency` integrations at once: an
+    /// integration's batch is claimed as soon as a slot is free (or every `pollInterval` when nothing was due), so
+    /// a platform that answers slowly holds up only its own notifications. On graceful shutdown the fetches in
+    /// flight are cut short; their notifications are still pending and are fetched again.
+    public func workOnNotifications(pollInterval: Duration, concurrency: Int = 8, limit: Int = 200) async {
+        guard let platforms else { return }
+        await withTaskGroup(of: String?.self) { group in
+            var inFlight: Set<String> = []
+            var ticking = false
+            while !Task.isShuttingDownGracefully, !Task.isCancelled {
+                if inFlight.count < concurrency,
+                    let due = try? await database.dueLedgerNotifications(
+                        limit: limit, at: clock.now(), excluding: inFlight)
+                {
+                    let byIntegration = Dictionary(grouping: due, by: \.integrationID)
+                    for (integrationID, notifications) in byIntegration.sorted(by: { $0.key < $1.key })
+                    where inFlight.count < concurrency {
+                        inFlight.insert(integrationID)
+                        group.addTask {
+                            try? await cancelWhenGracefulShutdown {
+                                try await self.fetch(notifications, integrationID: integrationID, platforms: platforms)
+                            }
+                            return integrationID
+                        }
+                    }
+                }
+                if !ticking {
+                    ticking = true
+                    group.addTask {
+                        try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pollInterval) }
+                        return nil
+                    }
+                }
+                switch await group.next() {
+                case .some(.some(let integrationID)): inFlight.remove(integrationID)
+                case .some(.none): ticking = false
+                case .none: return
+                }
+            }
+        }
     }
 
     /// Requests the incremental syncs that are due (each integration's `interval_seconds` after its last one).
@@ -240,8 +354,9 @@ public struct SyncOperationRunner: Sendable {
 
 /// The scheduler, for as long as the server runs: requests each integration's incremental sync on its interval
 /// (the safety net for missed webhooks), runs due sync operations, fetches what webhooks said changed, handles the
-/// changes heard from the books, and
-/// once a day prunes history older than the retention period.
+/// changes heard from the books, and once a day prunes history older than the retention period. What reads a
+/// platform (sync operations, notified changes) runs in bounded slots of its own, beside the housekeeping, so one
+/// slow platform stalls neither the other integrations nor the scheduler.
 public struct SchedulerService: Service {
     let runner: SyncOperationRunner
     let pollInterval: Duration
@@ -262,6 +377,15 @@ public struct SchedulerService: Service {
     }
 
     public func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            // Sync operations read platforms: they run in slots of their own, so a slow one stalls nothing else.
+            group.addTask { await runner.workOnOperations(pollInterval: pollInterval) }
+            group.addTask { await runner.workOnNotifications(pollInterval: pollInterval) }
+            group.addTask { await housekeeping() }
+        }
+    }
+
+    private func housekeeping() async {
         var nextPrune = ContinuousClock.now
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             if ContinuousClock.now >= nextPrune {
@@ -269,10 +393,9 @@ public struct SchedulerService: Service {
                 _ = try? await runner.pruneHistory(olderThan: retention, shortRetention: shortRetention)
             }
             _ = try? await runner.scheduleIncrementalSyncs()
-            let worked = (try? await runner.runDueOperation()) ?? false
-            let fetched = (try? await runner.fetchNotifiedChanges()) ?? 0
+            _ = try? await runner.completeFinishedOperations()
             let handled = (try? await runner.processLedgerChanges()) ?? 0
-            if !worked && fetched == 0 && handled == 0 {
+            if handled == 0 {
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pollInterval) }
             }
         }

@@ -1,9 +1,10 @@
 import ServiceLifecycle
 
-/// Runs the engine's due jobs for as long as the server runs, polling when the queue is empty.
+/// Runs the engine's due jobs for as long as the server runs (`SyncEngine.work(pollInterval:)`): a slot freed is
+/// claimed again at once, so one integration's slow platform cannot hold the others' jobs up.
 ///
-/// On graceful shutdown it stops claiming and lets the jobs in flight finish (each is bounded by its platform
-/// call's own timeout); a job cut short any other way is taken over once its lease expires.
+/// On graceful shutdown it stops claiming and gives the jobs in flight `SyncEngine.Limits.shutdownGrace` to finish
+/// (each is also bounded by its platform calls' deadlines); a job cut short is taken over once its lease expires.
 public struct WorkerService: Service {
     let engine: SyncEngine
     let pollInterval: Duration
@@ -14,11 +15,6 @@ public struct WorkerService: Service {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let ran = (try? await engine.runDueJobs()) ?? 0
-            if ran == 0 {
-                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pollInterval) }
-            }
-        }
+        await engine.work(pollInterval: pollInterval)
     }
 }

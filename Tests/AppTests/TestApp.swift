@@ -13,15 +13,20 @@ import TestSupport
 /// A Ledgerwire wired in-process: migrated database (in memory unless a path is given), real router.
 struct TestApp {
     static let adminToken = "test-admin-token-0123456789-abcdefghij"
+    /// What tests need to reach their own servers: http to loopback.
+    static let loopback = DestinationPolicy(allowsInsecure: true, allowsPrivateNetworks: true)
 
     let configuration: ServerConfiguration
     let components: Components
 
     init(
         databasePath: String? = nil, connectors: [any Connector] = [],
-        transport: any HTTPTransport = URLSessionTransport()
+        transport: any HTTPTransport = URLSessionTransport(policy: TestApp.loopback),
+        destinations: DestinationPolicy = TestApp.loopback
     ) throws {
         var configuration = ServerConfiguration()
+        // Tests' receivers and platforms are on 127.0.0.1 over http: they opt in to both.
+        configuration.destinationPolicy = destinations
         configuration.adminToken = Self.adminToken
         configuration.port = 0
         configuration.runsWorkers = false  // tests drive the engine themselves; background workers would race them

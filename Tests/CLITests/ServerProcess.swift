@@ -75,6 +75,9 @@ final class ServerProcess: @unchecked Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment["LEDGERWIRE_ADMIN_TOKEN"] = adminToken
         environment["LEDGERWIRE_MASTER_KEY"] = masterKey
+        // The tests' receivers and platforms are on 127.0.0.1 over http: `outbound.allow_*`.
+        environment["LEDGERWIRE_OUTBOUND_ALLOW_INSECURE"] = "true"
+        environment["LEDGERWIRE_OUTBOUND_ALLOW_PRIVATE_NETWORKS"] = "true"
         environment.merge(extra) { _, new in new }
         process.environment = environment
         process.standardOutput = try FileHandle(forWritingTo: stdout)

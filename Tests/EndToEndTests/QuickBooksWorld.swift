@@ -29,7 +29,10 @@ struct QuickBooksWorld: Sendable {
     let engine: SyncEngine
     let runner: SyncOperationRunner
     let signer = Signer()
-    let transport = URLSessionTransport()
+    /// Tests' own calls, to the servers on loopback.
+    let transport = URLSessionTransport(policy: QuickBooksWorld.loopback)
+    /// http to 127.0.0.1, which both servers are on: the tests opt in.
+    static let loopback = DestinationPolicy(allowsInsecure: true, allowsPrivateNetworks: true)
 
     /// Runs `body` with both servers up. `limits` are the connector's; the emulator's limits are QuickBooks' own
     /// unless `sandboxLimits` says otherwise.
@@ -46,6 +49,7 @@ struct QuickBooksWorld: Sendable {
             configuration.adminToken = adminToken
             configuration.port = 0
             configuration.runsWorkers = false  // the test drives them, round by round
+            configuration.destinationPolicy = loopback
             let components = Components(
                 configuration: configuration, database: try AppDatabase.inMemory(),
                 box: try SecretBox(masterKey: Array(repeating: 9, count: 32)),

@@ -63,7 +63,10 @@ final class Receiver: Sendable {
         var logger = Logger(label: "test.events")
         logger.logLevel = .critical
         return EventDispatcher(
-            database: database, box: box, transport: URLSessionTransport(), clock: clock, logger: logger)
+            database: database, box: box,
+            transport: URLSessionTransport(
+                policy: DestinationPolicy(allowsInsecure: true, allowsPrivateNetworks: true)), clock: clock,
+            logger: logger)
     }
 
     @Test func aNeedsMappingEventIsSignedAndReachesAReceiverThatWasDownForAWhile() async throws {

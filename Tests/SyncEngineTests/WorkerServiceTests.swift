@@ -90,4 +90,47 @@ import Testing
         #expect(try await database.jobs(status: .running, page: PageRequest()).items.isEmpty)
         #expect(connector.written.count == 8)
     }
+
+    /// A push that never ends (a platform that keeps the connection open) holds a graceful shutdown up only for
+    /// the grace: then it is cut short, and its job stays claimed until its lease expires, for another attempt.
+    @Test(.timeLimit(.minutes(1))) func aGracefulShutdownCutsAHangingPushShortAfterTheGrace() async throws {
+        let clock = ManualClock()
+        let database = try AppDatabase.inMemory()
+        let integration = try await database.createIntegration(
+            tenantID: "school", platform: .quickBooksOnline, name: "Books", actor: "test", at: clock.now())
+        try await database.setIntegrationStatus(id: integration.id, to: .connected, actor: "test", at: clock.now())
+        let connector = ScriptedConnector(latency: .seconds(3600))
+        let tokens = TokenStore(
+            database: database, box: try SecretBox(masterKey: Array(repeating: 7, count: 32)),
+            transport: TokenAuthority(now: clock.now), connectors: [connector], clock: clock)
+        let engine = SyncEngine(
+            database: database, connectors: [connector], tokens: tokens, workerID: "w1",
+            limits: .init(shutdownGrace: .milliseconds(300)), clock: clock)
+        let customer = SyncCommand(
+            tenantID: Tenant.ID("school"), recordType: .customer, localID: "cus_1", action: .upsert,
+            updatedAt: clock.now(), data: ["id": "cus_1", "name": "Asha"])
+        _ = try await database.record([
+            IncomingDelivery(
+                source: "billing", webhookID: "msg_1", receivedAt: clock.now(), tenantID: Tenant.ID("school"),
+                eventType: "customer.created", headers: [:], body: Array("{}".utf8), content: .commands([customer]))
+        ])
+        let group = ServiceGroup(
+            services: [WorkerService(engine: engine, pollInterval: .milliseconds(5))],
+            gracefulShutdownSignals: [], logger: Logger(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let deadline = ContinuousClock.now + .seconds(10)
+            while try await database.jobs(status: .running, page: PageRequest()).items.isEmpty,
+                ContinuousClock.now < deadline
+            {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            let started = ContinuousClock.now
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            #expect(ContinuousClock.now - started < .seconds(3))
+        }
+        #expect(try await database.jobs(status: .running, page: PageRequest()).items.count == 1)
+        #expect(connector.written.isEmpty)
+    }
 }

@@ -1,4 +1,5 @@
 import Accounting
+import Connectors
 import Hummingbird
 import Persistence
 import SyncEngine
@@ -12,6 +13,8 @@ struct IntegrationsController {
     let box: SecretBox
     /// Revokes a deleted integration's grant at its platform.
     let tokens: TokenStore
+    /// Where the platform URLs in settings may point: checked when they are saved.
+    let destinations: DestinationPolicy
 
     var endpoints: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
@@ -45,6 +48,7 @@ struct IntegrationsController {
             tenantID = scope
         }
         let settings = Self.settings(object["settings"], diagnostics: body.diagnostics)
+        body.diagnostics.add(destinations.problems(withSettings: settings ?? [:]), under: "")
         let sync = Self.sync(object["sync"], current: .init(), diagnostics: body.diagnostics)
         guard body.diagnostics.errors.isEmpty, let platform, let name else {
             throw Problem.invalid(body.diagnostics.errors)
@@ -83,6 +87,7 @@ struct IntegrationsController {
             }
         }
         change.settings = Self.settings(object["settings"], diagnostics: body.diagnostics)
+        body.diagnostics.add(destinations.problems(withSettings: change.settings ?? [:]), under: "")
         if object["sync"] != nil {
             change.sync = Self.sync(object["sync"], current: current.sync, diagnostics: body.diagnostics)
         }

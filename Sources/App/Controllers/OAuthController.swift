@@ -72,6 +72,10 @@ struct OAuthController {
                 status: .badRequest, title: "Bad Request",
                 detail: "the callback needs the code and state the platform sends")
         }
+        if let realmID = request.query("realmId"), !Self.isRealmID(realmID) {
+            throw Problem(
+                status: .badRequest, title: "Bad Request", detail: "realmId must be a QuickBooks realm id: digits only")
+        }
         guard let authorization = try await database.takeAuthorization(state: state, box: box) else {
             throw Problem(
                 status: .badRequest, title: "Unknown state",
@@ -124,6 +128,13 @@ struct OAuthController {
         if realmID != nil, xeroTenantID != nil {
             body.diagnostics.add("xero_tenant_id", "give realm_id (QuickBooks) or xero_tenant_id (Xero), not both")
         }
+        // Both go into the paths of every call to the platform.
+        if let realmID, !Self.isRealmID(realmID) {
+            body.diagnostics.add("realm_id", "must be the QuickBooks company's realm id: digits only")
+        }
+        if let xeroTenantID, !DestinationPolicy.isSafePathSegment(xeroTenantID) {
+            body.diagnostics.add("xero_tenant_id", "must be the Xero tenant id, without /, %, .. or spaces")
+        }
         guard body.diagnostics.errors.isEmpty, let accessToken, let expiresAt else {
             throw Problem.invalid(body.diagnostics.errors)
         }
@@ -163,6 +174,11 @@ struct OAuthController {
                 FieldError(field: field, message: "the access token does not open this company")
             ])
         }
+    }
+
+    /// QuickBooks realm ids are digits (up to 32 here, which is more than they use).
+    static func isRealmID(_ text: String) -> Bool {
+        !text.isEmpty && text.count <= 32 && text.allSatisfy { $0.isASCII && $0.isNumber }
     }
 
     private func oauthClient(for integration: Integration) async throws -> OAuthClient {

@@ -1,4 +1,5 @@
 import Accounting
+import Connectors
 import Foundation
 import Hummingbird
 import Ingestion
@@ -10,6 +11,8 @@ import Persistence
 struct WebhookSubscriptionsController {
     let database: AppDatabase
     let box: SecretBox
+    /// Where receivers may be: checked when a subscription is saved.
+    let destinations: DestinationPolicy
 
     var endpoints: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
@@ -28,8 +31,8 @@ struct WebhookSubscriptionsController {
         let object = try await request.jsonObject(context: context)
         let body = FieldReader(object, path: "", diagnostics: Diagnostics())
         let url = body.string("url")
-        if let url, !Self.isReceiverURL(url) {
-            body.diagnostics.add("url", "must be an absolute http or https URL")
+        if let url, let problem = destinations.problem(withURL: url) {
+            body.diagnostics.add("url", problem)
         }
         var eventTypes: [String] = []
         switch object["event_types"] {
@@ -111,13 +114,6 @@ struct WebhookSubscriptionsController {
             throw Problem.notFound("no webhook subscription \(id)")
         }
         return subscription
-    }
-
-    static func isReceiverURL(_ text: String) -> Bool {
-        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
-            scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty
-        else { return false }
-        return true
     }
 }
 

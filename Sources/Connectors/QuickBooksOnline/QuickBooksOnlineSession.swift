@@ -19,14 +19,19 @@ struct QuickBooksOnlineSession {
 
         init?(_ json: JSONValue?) {
             guard let error = json?["Error"]?.arrayValue?.first else { return nil }
-            code = error["code"]?.stringValue ?? ""
-            message = error["Message"]?.stringValue ?? ""
-            detail = error["Detail"]?.stringValue ?? ""
+            // The code becomes part of a job's error code and a metric label: digits only, as QuickBooks' are. The
+            // texts are QuickBooks' words for a person, kept to a readable length.
+            let rawCode = error["code"]?.stringValue ?? ""
+            code = rawCode.count <= 12 && rawCode.allSatisfy(\.isASCII) && rawCode.allSatisfy(\.isNumber) ? rawCode : ""
+            message = String((error["Message"]?.stringValue ?? "").prefix(500))
+            detail = String((error["Detail"]?.stringValue ?? "").prefix(1000))
         }
 
         /// As the sync engine keeps it: QuickBooks' own words, for the person who must fix the record.
         var connectorError: ConnectorError {
-            .validation(code: "quickbooks_\(code)", message: "QuickBooks Fault \(code): \(message). \(detail)")
+            .validation(
+                code: "quickbooks_\(code.isEmpty ? "fault" : code)",
+                message: "QuickBooks Fault \(code): \(message). \(detail)")
         }
     }
 
@@ -38,6 +43,10 @@ struct QuickBooksOnlineSession {
         self.context = context
         guard let realm = try await context.credentials.remoteTenantID(), !realm.isEmpty else {
             throw .credentialsRefused(message: "no QuickBooks realmId is stored for this integration: connect it again")
+        }
+        // QuickBooks realm ids are digits; anything else would change the path every call is made to.
+        guard realm.count <= 32, realm.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            throw .credentialsRefused(message: "the stored QuickBooks realmId is not a realm id: connect it again")
         }
         realmID = realm
         base = QuickBooksOnlineConnector.apiBaseURL(settings: context.settings)
@@ -84,8 +93,17 @@ struct QuickBooksOnlineSession {
     private func send(
         _ method: String, _ path: String, query: [(String, String)], body: JSONValue?, windows: Set<String> = []
     ) async throws(ConnectorError) -> JSONValue {
-        var components = URLComponents(
-            url: base.appendingPathComponent("v3/company/\(realmID)/\(path)"), resolvingAgainstBaseURL: false)!
+        // Ids in the path (a record's, from QuickBooks or a webhook) cannot climb out of the company's URLs.
+        for segment in path.split(separator: "/", omittingEmptySubsequences: false)
+        where !DestinationPolicy.isSafePathSegment(String(segment)) {
+            throw .validation(code: "invalid_id", message: "an id to put in a QuickBooks URL is not safe: refused")
+        }
+        guard
+            var components = URLComponents(
+                url: base.appendingPathComponent("v3/company/\(realmID)/\(path)"), resolvingAgainstBaseURL: false)
+        else {
+            throw .validation(code: "invalid_url", message: "api_base_url does not make a QuickBooks URL")
+        }
         components.queryItems =
             query.map { URLQueryItem(name: $0.0, value: $0.1) }
             + [URLQueryItem(name: "minorversion", value: String(QuickBooksOnlineConnector.minorVersion))]
@@ -94,8 +112,11 @@ struct QuickBooksOnlineSession {
         let token = try await context.credentials.accessToken()
         var headers = [("Authorization", "Bearer \(token)"), ("Accept", "application/json")]
         if body != nil { headers.append(("Content-Type", "application/json")) }
+        guard let url = components.url else {
+            throw .validation(code: "invalid_url", message: "api_base_url does not make a QuickBooks URL")
+        }
         let request = TransportRequest(
-            method: method, url: components.url!, headers: headers.map { (name: $0.0, value: $0.1) },
+            method: method, url: url, headers: headers.map { (name: $0.0, value: $0.1) },
             body: body.map { Data($0.canonicalBytes) }, timeout: .seconds(60), rateLimitWindows: windows)
         let response: TransportResponse
         do {
@@ -123,11 +144,10 @@ struct QuickBooksOnlineSession {
                 retryAfter: PlatformNumbers.retryAfter(response.header("retry-after")))
         default:
             if let fault = Fault(json["Fault"]) { throw fault.connectorError }
+            // Only a Fault's own fields are shown; any other body is not echoed to API callers.
             throw .validation(
                 code: "quickbooks_\(response.status)",
-                message:
-                    "QuickBooks answered \(response.status): \(String(decoding: response.body.prefix(500), as: UTF8.self))"
-            )
+                message: "QuickBooks answered HTTP \(response.status) without a Fault")
         }
     }
 }
@@ -144,6 +164,15 @@ extension QuickBooksOnlineSession {
             .retryable(code: "uncertain", message: "QuickBooks did not answer in time", retryAfter: nil)
         case .failed(let message):
             .retryable(code: "uncertain", message: "the exchange with QuickBooks broke: \(message)", retryAfter: nil)
+        case .responseTooLarge(let limit):
+            // QuickBooks may have acted on the request: uncertain, like a broken exchange.
+            .retryable(
+                code: "uncertain", message: "QuickBooks' answer was longer than \(limit) bytes; it was cut off",
+                retryAfter: nil)
+        case .destinationRefused(let reason):
+            .retryable(
+                code: "destination_refused", message: "the QuickBooks API URL is not allowed: \(reason)",
+                retryAfter: nil)
         }
     }
 
