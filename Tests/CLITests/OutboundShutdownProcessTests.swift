@@ -13,7 +13,10 @@ import Testing
     }
 
     @Test(.timeLimit(.minutes(2))) func sigtermExitsWithinItsBudgetWhileOutboundCallsHangOnATarpit() async throws {
-        let tarpit = try Tarpit(.drip(interval: .milliseconds(500)))
+        // It lets the integration connect (the company is confirmed), then stalls every other call.
+        let tarpit = try Tarpit(
+            .drip(interval: .milliseconds(500)),
+            answering: ["/companyinfo/": #"{"CompanyInfo":{"Id":"4620816365037572"}}"#])
         defer { tarpit.stop() }
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -64,7 +67,7 @@ import Testing
         func reached() -> Bool {
             let requests = tarpit.requests
             return requests.contains { $0.hasPrefix("POST /hooks ") }
-                && requests.contains { $0.contains("/v3/company/4620816365037572/") }
+                && requests.contains { $0.contains("/v3/company/4620816365037572/") && !$0.contains("/companyinfo/") }
         }
         while !reached() {
             guard ContinuousClock.now < deadline else {

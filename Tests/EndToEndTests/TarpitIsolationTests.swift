@@ -13,7 +13,10 @@ import Testing
     typealias World = QuickBooksWorld
 
     @Test(.timeLimit(.minutes(2))) func anIntegrationOnATarpitDoesNotHoldUpAnotherIntegrationsSync() async throws {
-        let tarpit = try Tarpit(.drip(interval: .milliseconds(500)))
+        // It lets the integration connect (the company is confirmed), then stalls every other call.
+        let tarpit = try Tarpit(
+            .drip(interval: .milliseconds(500)),
+            answering: ["/companyinfo/": #"{"CompanyInfo":{"Id":"4620816365037572"}}"#])
         defer { tarpit.stop() }
         try await World.run { world in
             let healthy = try await world.connect()
@@ -42,7 +45,8 @@ import Testing
                 try await world.bill("customer.created", World.customer("cus_1", name: "Priya Raghavan"))
                 try await eventually {
                     let customers = await world.objects("Customer")
-                    return tarpit.connections >= 1 && customers.contains { $0["DisplayName"] == "Priya Raghavan" }
+                    let stalled = tarpit.requests.contains { !$0.contains("/companyinfo/") }
+                    return stalled && customers.contains { $0["DisplayName"] == "Priya Raghavan" }
                 }
                 // The tarpit's push is hanging now; a later change for the healthy integration still goes through.
                 try await world.bill("customer.created", World.customer("cus_2", name: "Asha Rao"))

@@ -28,6 +28,9 @@ public final class Tarpit: @unchecked Sendable {
     public let port: Int
     private let listener: Int32
     private let behaviour: Behaviour
+    /// Request-line fragments answered at once with 200 and a JSON body, the rest as `behaviour` says: a platform
+    /// that lets an integration connect (QuickBooks' `companyinfo`) and then stalls its work.
+    private let honest: [String: String]
     private let accepted = Atomic<Int>(0)
     private let requestLines = Mutex<[String]>([])
     private let stopped = Atomic<Bool>(false)
@@ -39,8 +42,9 @@ public final class Tarpit: @unchecked Sendable {
     /// The request lines it read so far (`POST /hooks HTTP/1.1`).
     public var requests: [String] { requestLines.withLock { $0 } }
 
-    public init(_ behaviour: Behaviour) throws {
+    public init(_ behaviour: Behaviour, answering honest: [String: String] = [:]) throws {
         self.behaviour = behaviour
+        self.honest = honest
         #if canImport(Darwin)
         let fd = socket(AF_INET, SOCK_STREAM, 0)
         #else
@@ -88,7 +92,15 @@ public final class Tarpit: @unchecked Sendable {
 
     private func serve(_ client: Int32) {
         defer { close(client) }
-        readRequestHead(client)
+        let line = readRequestHead(client)
+        if let body = honest.first(where: { line.contains($0.key) })?.value {
+            _ = write(
+                client,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            )
+            usleep(200_000)
+            return
+        }
         switch behaviour {
         case .silent:
             while !stopped.load(ordering: .relaxed) { usleep(50_000) }
@@ -119,20 +131,23 @@ public final class Tarpit: @unchecked Sendable {
     }
 
     /// Reads until the blank line after the headers (the tests' requests have small bodies, read or not).
-    private func readRequestHead(_ client: Int32) {
+    /// Returns the request line (empty when none came).
+    @discardableResult
+    private func readRequestHead(_ client: Int32) -> String {
         var received: [UInt8] = []
         let size = 4096
         var buffer = [UInt8](repeating: 0, count: size)
         while received.count < 65_536 {
             let count = recv(client, &buffer, size, 0)
-            guard count > 0 else { return }
+            guard count > 0 else { return "" }
             received += buffer[0..<count]
             if received.count >= 4, received.suffix(from: 0).windowsContainEnd() {
-                let line = received.prefix { $0 != 13 }
-                requestLines.withLock { $0.append(String(decoding: line, as: UTF8.self)) }
-                return
+                let line = String(decoding: received.prefix { $0 != 13 }, as: UTF8.self)
+                requestLines.withLock { $0.append(line) }
+                return line
             }
         }
+        return ""
     }
 
     /// A write to a closed connection fails instead of raising SIGPIPE in the test process.
