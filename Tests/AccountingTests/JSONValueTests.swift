@@ -38,3 +38,20 @@ import Testing
         #expect(try JSONValue(parsing: value.canonicalBytes) == value)
     }
 }
+
+@Suite struct FormURLEncodedTests {
+    @Test func plusIsASpaceAndEscapesAreBytes() {
+        #expect(FormURLEncoded.decode("select+*+from+Invoice") == "select * from Invoice")
+        #expect(FormURLEncoded.decode("a%2Bb%20c") == "a+b c")
+        #expect(FormURLEncoded.decode("%E2%82%B9500") == "₹500")
+        #expect(FormURLEncoded.value(of: "code", in: "state=x&code=AB%3D1&code=second") == "AB=1")
+        #expect(FormURLEncoded.fields("flag&x=").map(\.name) == ["flag", "x"])
+    }
+
+    @Test func brokenEscapesAreKeptAsWritten() {
+        #expect(FormURLEncoded.decode("100%") == "100%")
+        #expect(FormURLEncoded.decode("%zz%4") == "%zz%4")
+        #expect(FormURLEncoded.decode("%4%41") == "%4A")
+        #expect(FormURLEncoded.decode("%FF") == "\u{FFFD}")
+    }
+}

@@ -253,6 +253,24 @@ import Testing
         }
     }
 
+    @Test func aQueryInTheQueryStringIsReadAsAFormField() async throws {
+        try await withSandbox { _, client, token in
+            _ = try await create(client, token, "customer", ["DisplayName": "Parent + Guardian"])
+            // `curl -G --data-urlencode` and HTML forms write a space as `+`, and a `+` as `%2B`.
+            let plus = try await call(
+                client, .get,
+                "/v3/company/\(realm)/query?query=select+*+from+Customer+where+DisplayName+%3D+%27Parent+%2B+Guardian%27",
+                token: token)
+            #expect(plus.status == .ok)
+            #expect(
+                plus.json["QueryResponse"]?["Customer"]?.arrayValue?.map { $0["DisplayName"] } == ["Parent + Guardian"])
+            let escaped = try await call(
+                client, .get, "/v3/company/\(realm)/query?minorversion=75&query=select%20count(*)%20from%20Customer",
+                token: token)
+            #expect(escaped.json["QueryResponse"]?["totalCount"] == 1)
+        }
+    }
+
     @Test func goingOverTheRealmsLimitsIsThrottledAndCounted() async throws {
         var limits = QuickBooksOnlineSandbox.Limits()
         limits.requestsPerMinute = 5

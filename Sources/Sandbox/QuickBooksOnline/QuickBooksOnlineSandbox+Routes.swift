@@ -15,7 +15,7 @@ extension QuickBooksOnlineSandbox {
         router.get("/v3/company/{realm}/query") { request, context in
             let realm = try context.parameters.require("realm")
             return await self.api(request, realm: realm, batch: false) { _ in
-                try await self.query(realm: realm, text: request.uri.queryParameters.get("query") ?? "")
+                try await self.query(realm: realm, text: request.formValue("query") ?? "")
             }
         }
         router.post("/v3/company/{realm}/query") { request, context in
@@ -39,10 +39,9 @@ extension QuickBooksOnlineSandbox {
         router.get("/v3/company/{realm}/cdc") { request, context in
             let realm = try context.parameters.require("realm")
             return await self.api(request, realm: realm, batch: false) { _ in
-                let parameters = request.uri.queryParameters
                 return try await self.changeDataCapture(
-                    realm: realm, entities: parameters.get("entities") ?? "",
-                    changedSince: parameters.get("changedSince"))
+                    realm: realm, entities: request.formValue("entities") ?? "",
+                    changedSince: request.formValue("changedSince"))
             }
         }
         router.get("/v3/company/{realm}/{entity}/{id}") { request, context in
@@ -80,7 +79,7 @@ extension QuickBooksOnlineSandbox {
                 guard case .object(let input) = try? JSONValue(parsing: Array(body.readableBytesView)) else {
                     throw QBOFault.badRequest("The request body is not a JSON object")
                 }
-                let operation = request.uri.queryParameters.get("operation")
+                let operation = request.formValue("operation")
                 let object = try await self.perform(realmID: realm) {
                     (company: inout QBOCompany, now) throws(QBOFault) in
                     switch operation {
@@ -116,7 +115,7 @@ extension QuickBooksOnlineSandbox {
         case .admitted:
             break
         }
-        let requestID = request.uri.queryParameters.get("requestid")
+        let requestID = request.formValue("requestid")
         var (status, body): (Int, JSONValue)
         if let stored = await reply(realmID: realm, requestID: requestID) {
             (status, body) = stored
@@ -254,13 +253,12 @@ extension QuickBooksOnlineSandbox {
     }
 
     private nonisolated func authorizeRoute(_ request: Request) async throws -> Response {
-        let parameters = request.uri.queryParameters
-        guard let clientID = parameters.get("client_id"), let redirectURI = parameters.get("redirect_uri"),
-            parameters.get("response_type") == "code"
+        guard let clientID = request.formValue("client_id"), let redirectURI = request.formValue("redirect_uri"),
+            request.formValue("response_type") == "code"
         else { return Self.json(400, ["error": "invalid_request"]) }
         guard
             let (code, realmID) = await authorize(
-                clientID: clientID, redirectURI: redirectURI, realmID: parameters.get("realm"))
+                clientID: clientID, redirectURI: redirectURI, realmID: request.formValue("realm"))
         else {
             return Self.json(400, ["error": "invalid_client"])
         }
@@ -269,7 +267,7 @@ extension QuickBooksOnlineSandbox {
         }
         var items = components.queryItems ?? []
         items.append(URLQueryItem(name: "code", value: code))
-        if let state = parameters.get("state") { items.append(URLQueryItem(name: "state", value: state)) }
+        if let state = request.formValue("state") { items.append(URLQueryItem(name: "state", value: state)) }
         items.append(URLQueryItem(name: "realmId", value: realmID))
         components.queryItems = items
         return Response(status: .found, headers: [.location: components.string ?? redirectURI])
@@ -281,7 +279,7 @@ extension QuickBooksOnlineSandbox {
         }
         let body = try await request.body.collect(upTo: 64 * 1024)
         var form: [String: String] = [:]
-        for item in URLComponents(string: "?" + String(buffer: body))?.queryItems ?? [] { form[item.name] = item.value }
+        for field in FormURLEncoded.fields(String(buffer: body)).reversed() { form[field.name] = field.value }
         let answer = await token(
             clientID: clientID, secret: secret, grantType: form["grant_type"] ?? "", code: form["code"],
             redirectURI: form["redirect_uri"], refreshToken: form["refresh_token"])
@@ -330,5 +328,12 @@ extension QuickBooksOnlineSandbox {
             status: HTTPResponse.Status(code: status),
             headers: [.contentType: "application/json", HTTPField.Name("intuit_tid")!: randomToken("1-")],
             body: ResponseBody(byteBuffer: ByteBuffer(string: body.canonicalString)))
+    }
+}
+
+extension Request {
+    /// A query parameter decoded as a form field (`+` is a space), as QuickBooks reads `curl -G --data-urlencode`.
+    fileprivate func formValue(_ name: String) -> String? {
+        uri.query.flatMap { FormURLEncoded.value(of: name, in: $0) }
     }
 }

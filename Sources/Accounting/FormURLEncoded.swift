@@ -1,0 +1,52 @@
+/// `application/x-www-form-urlencoded` text, as HTML forms and `curl --data-urlencode` write it: fields joined by
+/// `&`, each `name=value`, with `+` for a space and `%XX` for any other byte.
+public enum FormURLEncoded {
+    /// The fields of `text`, in order; a name may come more than once.
+    public static func fields(_ text: some StringProtocol) -> [(name: String, value: String)] {
+        text.split(separator: "&", omittingEmptySubsequences: true).map { field in
+            guard let equals = field.firstIndex(of: "=") else { return (decode(field), "") }
+            return (decode(field[..<equals]), decode(field[field.index(after: equals)...]))
+        }
+    }
+
+    /// The first value of `name` in `text`, or `nil`.
+    public static func value(of name: String, in text: some StringProtocol) -> String? {
+        fields(text).first { $0.name == name }?.value
+    }
+
+    /// One name or value: `+` is a space and `%XX` a byte. A `%` not followed by two hex digits stays as written,
+    /// and bytes that are not UTF-8 become U+FFFD, so no input is refused or dropped.
+    public static func decode(_ component: some StringProtocol) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(component.utf8.count)
+        var input = component.utf8.makeIterator()
+        var pending: [UInt8] = []
+        while let byte = pending.isEmpty ? input.next() : pending.removeFirst() {
+            switch byte {
+            case UInt8(ascii: "+"):
+                bytes.append(UInt8(ascii: " "))
+            case UInt8(ascii: "%"):
+                let high = input.next()
+                let low = high == nil ? nil : input.next()
+                if let high, let low, let h = hexValue(high), let l = hexValue(low) {
+                    bytes.append(h << 4 | l)
+                } else {
+                    bytes.append(byte)
+                    pending = [high, low].compactMap { $0 }
+                }
+            default:
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
