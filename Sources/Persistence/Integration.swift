@@ -57,6 +57,8 @@ public struct Integration: Sendable, Hashable {
     public var lastSyncAt: Timestamp?
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
+    /// The platform company the integration is connected to (a QuickBooks realm, a Xero organisation), once it is.
+    public var remoteTenantID: String? = nil
 }
 
 extension Integration.SyncSettings {
@@ -346,7 +348,8 @@ extension Integration {
             sync: SyncSettings(json: json("sync")),
             lastSyncAt: (row["last_sync_at"] as String?).flatMap(Timestamp.init(rfc3339:)),
             createdAt: Timestamp(rfc3339: row["created_at"]) ?? Timestamp(microsecondsSinceEpoch: 0),
-            updatedAt: Timestamp(rfc3339: row["updated_at"]) ?? Timestamp(microsecondsSinceEpoch: 0)
+            updatedAt: Timestamp(rfc3339: row["updated_at"]) ?? Timestamp(microsecondsSinceEpoch: 0),
+            remoteTenantID: row["remote_tenant_id"]
         )
     }
 }

@@ -60,6 +60,9 @@ import Testing
             #expect(callback.status == .ok)
             #expect(callback.json["status"] == "connected")
             #expect(!callback.json.canonicalString.contains(authority.issued[0].accessToken))
+            // The integration shows the company it is connected to, under QuickBooks' name for it.
+            let shown = try await client.call(.get, "/api/v1/integrations/\(id)").json
+            #expect(shown["realm_id"] == "9130354" && shown["remote_tenant_id"] == "9130354")
 
             let again = try await client.call(
                 .get, "/oauth/callback?code=\(code)&state=\(state)&realmId=9130354", token: nil)
@@ -128,6 +131,7 @@ import Testing
                     "expires_at": "2030-01-01T00:00:00Z", "realm_id": "9130354",
                 ])
             #expect(imported.status == .ok && imported.json["status"] == "connected")
+            #expect(imported.json["realm_id"] == "9130354")
             let everything = [
                 imported.json, try await client.call(.get, "/api/v1/integrations/\(id)").json,
                 try await client.call(.get, "/api/v1/audit").json,

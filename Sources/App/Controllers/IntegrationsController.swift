@@ -205,7 +205,7 @@ extension Integration {
     var json: JSONValue {
         var shownSettings = settings.objectValue ?? [:]
         for key in secretSettings { shownSettings[key] = "[redacted]" }
-        return [
+        var members: [String: JSONValue] = [
             "id": .string(id), "tenant_id": .string(tenantID), "platform": .string(platform.rawValue),
             "name": .string(name), "status": .string(status.rawValue), "settings": .object(shownSettings),
             "sync": [
@@ -214,7 +214,11 @@ extension Integration {
                 "max_attempts": .number(String(sync.maxAttempts)),
             ],
             "last_sync_at": lastSyncAt?.json ?? .null, "created_at": createdAt.json, "updated_at": updatedAt.json,
+            "remote_tenant_id": remoteTenantID.map(JSONValue.string) ?? .null,
         ]
+        // The company under the platform's own name for it, as its documentation and its people call it.
+        if let name = platform.remoteTenantName { members[name] = remoteTenantID.map(JSONValue.string) ?? .null }
+        return .object(members)
     }
 }
 
