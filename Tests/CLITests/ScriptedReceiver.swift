@@ -7,11 +7,14 @@ import Glibc
 
 /// An HTTP receiver on 127.0.0.1 that answers its first requests as scripted, one connection each, and then closes its
 /// socket: a Ledgerwire that went away in the middle of a replay. Blocking sockets on a thread of its own.
-/// `@unchecked Sendable`: its state is a file descriptor fixed at creation and a `Mutex`.
+/// `@unchecked Sendable`: its state is a file descriptor fixed at creation and `Mutex`es.
 final class ScriptedReceiver: @unchecked Sendable {
     let port: Int
     private let listener: Int32
     private let received = Mutex<[String]>([])
+    /// Whether `listener` is still open: only the serving thread closes it, and `stop()` shuts it down only while it
+    /// is, so a descriptor number reused elsewhere in the process is never touched.
+    private let open = Mutex<Bool>(true)
 
     /// The `webhook-id` of each request answered, in order.
     var webhookIDs: [String] { received.withLock { $0 } }
@@ -45,11 +48,18 @@ final class ScriptedReceiver: @unchecked Sendable {
 
     /// Stops listening now (a receiver still waiting for its next request).
     func stop() {
-        shutdown(listener, Int32(SHUT_RDWR))
+        open.withLock { isOpen in
+            if isOpen { shutdown(listener, Int32(SHUT_RDWR)) }
+        }
     }
 
     private func serve(_ answers: [(status: Int, body: String)]) {
-        defer { close(listener) }
+        defer {
+            open.withLock { isOpen in
+                close(listener)
+                isOpen = false
+            }
+        }
         for (status, body) in answers {
             let connection = accept(listener, nil, nil)
             guard connection >= 0 else { return }
