@@ -90,7 +90,8 @@ extension ServerConfiguration {
 
 /// The router: webhooks, health, and the admin API behind bearer keys.
 public func buildRouter(configuration: ServerConfiguration, components: Components) -> Router<AppRequestContext> {
-    let router = Router(context: AppRequestContext.self)
+    // Routes go through a table of each path's methods, so a wrong method is answered 405 with `Allow`.
+    let router = RouteTable(Router(context: AppRequestContext.self))
     router.add(middleware: ProblemMiddleware())
     let authentication = AuthenticationMiddleware(database: components.database, adminToken: configuration.adminToken)
     router.addRoutes(
@@ -146,7 +147,7 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
         transport: components.transport)
     api.addRoutes(oauth.endpoints)
     router.addRoutes(oauth.callbackEndpoints)
-    return router
+    return router.finish()
 }
 
 /// The Hummingbird application. `onListening` is told the bound host and port (useful with port 0).

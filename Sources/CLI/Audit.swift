@@ -23,8 +23,17 @@ struct Audit: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = ServerConfiguration(config: try await options.reader())
+            let file = DatabaseFile(path: configuration.databasePath)
+            // Checked first: a mistyped path is the likelier cause, and the master key file is looked for beside it.
+            guard file.existed else {
+                throw CommandFailure(
+                    "there is no database \(file.absolutePath); pass --database with the file `ledgerwire serve` uses "
+                        + "(audit verify reads a database, it never creates one)")
+            }
             let box = try configuration.loadMasterKey(creating: false, logger: Logger(label: "ledgerwire"))
-            let database = try AppDatabase.openReadOnly(path: configuration.databasePath, auditKey: box.auditKey)
+            let database = try file.opening {
+                try AppDatabase.openReadOnly(path: configuration.databasePath, auditKey: box.auditKey)
+            }
             switch try await database.verifyAuditChain() {
             case .intact(let entries):
                 print("audit chain intact: \(entries) entries")

@@ -1,3 +1,4 @@
+import App
 import ArgumentParser
 import Foundation
 import Hummingbird
@@ -84,7 +85,11 @@ struct SandboxCommand: AsyncParsableCommand {
                         sender: QuickBooksWebhookSender(url: url, verifierToken: verifierToken, format: format),
                         every: .milliseconds(Int64((webhookEvery * 1000).rounded())), logger: logger))
             }
-            try await service.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+            do {
+                try await service.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+            } catch {
+                throw ListenError(error, host: host, port: port) ?? error
+            }
         }
     }
 }

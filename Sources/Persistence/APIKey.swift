@@ -54,20 +54,22 @@ extension AppDatabase {
     ) async throws -> (APIKey, String) {
         let token = APIKey.generateToken()
         let key = APIKey(id: Identifiers.make("key"), name: name, role: role, tenantID: tenantID, createdAt: .now())
-        try await writer.write { db in
-            try db.execute(
-                sql:
-                    "INSERT INTO api_keys (id, name, role, tenant_id, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [
-                    key.id, key.name, key.role.rawValue, key.tenantID, APIKey.hash(token: token), key.createdAt.rfc3339,
-                ]
-            )
-            var audit = try AuditLog(db, key: auditKey)
-            try audit.append(
-                db, at: key.createdAt, tenantID: key.tenantID, recordID: nil, actor: actor, action: "api_key.created",
-                entityType: "api_key", entityID: key.id, oldValue: nil, newValue: key.auditJSON.canonicalString)
-        }
+        try await writer.write { db in try insert(key, token: token, actor: actor, db: db) }
         return (key, token)
+    }
+
+    /// Stores `key` with the hash of `token` and audits it as `api_key.created` by `actor`.
+    func insert(_ key: APIKey, token: String, actor: String, db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO api_keys (id, name, role, tenant_id, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [
+                key.id, key.name, key.role.rawValue, key.tenantID, APIKey.hash(token: token), key.createdAt.rfc3339,
+            ]
+        )
+        var audit = try AuditLog(db, key: auditKey)
+        try audit.append(
+            db, at: key.createdAt, tenantID: key.tenantID, recordID: nil, actor: actor, action: "api_key.created",
+            entityType: "api_key", entityID: key.id, oldValue: nil, newValue: key.auditJSON.canonicalString)
     }
 
     /// The key whose token hashes to `tokenHash`.

@@ -13,6 +13,7 @@ import Testing
                 .post, "/api/v1/integrations",
                 json: ["tenant_id": "greenfield", "platform": "quickbooks_online", "name": "Books"])
             let id = try #require(created.json["id"]?.stringValue)
+            #expect(try await client.importTokens(id).status == .ok)
             let requested = try await client.call(.post, "/api/v1/integrations/\(id)/sync", json: ["mode": "full"])
             #expect(requested.status == .accepted)
             let operationID = try #require(requested.json["operation_id"]?.stringValue)

@@ -23,7 +23,12 @@ final class ServerProcess: @unchecked Sendable {
 
     let process: Process
     let output: URL
+    /// Where its standard error goes.
+    let errorOutput: URL
     let port: Int
+
+    /// What it wrote to standard error so far.
+    var standardError: String { (try? String(contentsOf: errorOutput, encoding: .utf8)) ?? "" }
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
     var pid: Int32 { process.processIdentifier }
@@ -38,12 +43,20 @@ final class ServerProcess: @unchecked Sendable {
 
     /// Starts `ledgerwire` with `arguments` and waits for the line beginning with `announcement`, which names the
     /// URL it listens on.
+    /// - Parameters:
+    ///   - adminToken: `LEDGERWIRE_ADMIN_TOKEN`; `nil` leaves it unset.
+    ///   - workingDirectory: where it runs (relative paths such as the default database are relative to it).
     init(
-        _ arguments: [String], announcing announcement: String, directory: URL, environment: [String: String] = [:]
+        _ arguments: [String], announcing announcement: String, directory: URL, environment: [String: String] = [:],
+        adminToken: String? = adminToken, workingDirectory: URL? = nil
     ) async throws {
         output = directory.appendingPathComponent("stdout-\(UUID()).txt")
+        errorOutput = directory.appendingPathComponent("stderr-\(UUID()).txt")
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        process = try Self.launch(arguments, stdout: output, environment: environment)
+        _ = FileManager.default.createFile(atPath: errorOutput.path, contents: nil)
+        process = try Self.launch(
+            arguments, stdout: output, stderr: errorOutput, adminToken: adminToken, workingDirectory: workingDirectory,
+            environment: environment)
         let deadline = ContinuousClock.now + .seconds(60)
         while true {
             let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
@@ -65,13 +78,16 @@ final class ServerProcess: @unchecked Sendable {
     /// - Parameters:
     ///   - masterKey: `LEDGERWIRE_MASTER_KEY`; `nil` leaves it unset (the key file beside the database).
     ///   - extra: more environment variables (`LEDGERWIRE_HTTP_MAX_CONNECTIONS`, …).
+    ///   - adminToken: `LEDGERWIRE_ADMIN_TOKEN`; `nil` leaves it unset.
+    ///   - workingDirectory: where it runs; the tests' own when `nil`.
     static func launch(
         _ arguments: [String], stdout: URL, stderr: URL? = nil, masterKey: String? = masterKey,
-        environment extra: [String: String] = [:]
+        adminToken: String? = adminToken, workingDirectory: URL? = nil, environment extra: [String: String] = [:]
     ) throws -> Process {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if let workingDirectory { process.currentDirectoryURL = workingDirectory }
         var environment = ProcessInfo.processInfo.environment
         environment["LEDGERWIRE_ADMIN_TOKEN"] = adminToken
         environment["LEDGERWIRE_MASTER_KEY"] = masterKey

@@ -49,6 +49,10 @@ struct IntegrationsController {
         }
         let settings = Self.settings(object["settings"], diagnostics: body.diagnostics)
         body.diagnostics.add(destinations.problems(withSettings: settings ?? [:]), under: "")
+        if let platform {
+            body.diagnostics.add(
+                IntegrationSettingsKeys.problems(with: settings ?? [:], for: platform, removing: false), under: "")
+        }
         let sync = Self.sync(object["sync"], current: .init(), diagnostics: body.diagnostics)
         guard body.diagnostics.errors.isEmpty, let platform, let name else {
             throw Problem.invalid(body.diagnostics.errors)
@@ -88,6 +92,9 @@ struct IntegrationsController {
         }
         change.settings = Self.settings(object["settings"], diagnostics: body.diagnostics)
         body.diagnostics.add(destinations.problems(withSettings: change.settings ?? [:]), under: "")
+        body.diagnostics.add(
+            IntegrationSettingsKeys.problems(with: change.settings ?? [:], for: current.platform, removing: true),
+            under: "")
         if object["sync"] != nil {
             change.sync = Self.sync(object["sync"], current: current.sync, diagnostics: body.diagnostics)
         }

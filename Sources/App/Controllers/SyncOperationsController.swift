@@ -24,15 +24,37 @@ struct SyncOperationsController {
         guard let mode = SyncOperation.Mode(rawValue: modeText) else {
             throw Problem.invalid([FieldError(field: "mode", message: "must be full or incremental")])
         }
-        guard integration.status != .disabled else {
-            throw Problem(
-                status: .conflict, title: "Conflict", detail: "integration \(integration.id) is disabled; enable it")
-        }
+        try Self.requireConnected(integration)
         guard
             let operation = try await database.requestSync(
                 integrationID: integration.id, tenantID: principal.tenantID, mode: mode, actor: principal.actor)
         else { throw Problem.notFound("no integration \(integration.id)") }
         return JSONResponse(operation.json, status: .accepted)
+    }
+
+    /// A sync reads from and writes to the books, so it needs a connected integration; a disabled one is switched
+    /// off by a person, and one never connected (or whose grant was refused) has no way in yet: each is a 409 saying
+    /// what to do, rather than an operation accepted that can never run.
+    static func requireConnected(_ integration: Integration) throws {
+        let path = "/api/v1/integrations/\(integration.id)"
+        let connect = "GET \(path)/connect (OAuth) or PUT \(path)/credentials (tokens obtained elsewhere)"
+        let detail: String
+        switch integration.status {
+        case .disabled:
+            detail = "integration \(integration.id) is disabled; enable it (PATCH {\"status\": \"enabled\"}) first"
+        case .pending:
+            detail =
+                "integration \(integration.id) is not connected yet, so a sync cannot run; connect it first: \(connect)"
+        case .disconnected:
+            detail =
+                "integration \(integration.id) is disconnected (the platform refused its credentials), so a sync "
+                + "cannot run; connect it again: \(connect)"
+        case .connected:
+            return
+        }
+        throw Problem(
+            status: .conflict, title: "Conflict", detail: detail,
+            extensions: ["integration_status": .string(integration.status.rawValue)])
     }
 
     @Sendable func list(request: Request, context: AppRequestContext) async throws -> JSONResponse {
