@@ -7,6 +7,16 @@ public struct CodeMappings: Sendable, Hashable {
         case taxCode = "tax_code"
         case item
         case depositAccount = "deposit_account"
+
+        /// The kind's member in the admin API's mappings (`accounts`, `tax_codes`, `items`, `deposit_accounts`).
+        public var member: String {
+            switch self {
+            case .account: "accounts"
+            case .taxCode: "tax_codes"
+            case .item: "items"
+            case .depositAccount: "deposit_accounts"
+            }
+        }
     }
 
     public static let fallbackCode = "*"
@@ -52,22 +62,87 @@ public struct CodeMappings: Sendable, Hashable {
         self[kind][code] ?? self[kind][Self.fallbackCode]
     }
 
-    /// The codes a canonical record needs mapped before it can be pushed, by kind: every line's revenue account
-    /// and tax code (invoices, credit notes), the deposit account (payments, refunds).
-    public static func requiredCodes(recordType: RecordType, data: JSONValue) -> [(Kind, String)] {
-        var required: [(Kind, String)] = []
+    /// A billing code a record uses that the mapping does not resolve (neither by itself nor by its kind's `"*"`).
+    public struct Missing: Sendable, Hashable {
+        public var kind: Kind
+        public var code: String
+
+        public init(_ kind: Kind, _ code: String) {
+            self.kind = kind
+            self.code = code
+        }
+    }
+
+    /// The mapping kinds most platforms need: revenue accounts, tax codes and deposit accounts. A platform whose
+    /// documents need items too (QuickBooks Online) adds `.item`.
+    public static let commonKinds: Set<Kind> = [.account, .taxCode, .depositAccount]
+
+    /// The codes a canonical record needs mapped before it can be pushed, each once, by kind and in the order the
+    /// record names them: every line's revenue account, tax code and (when `kinds` has items) item — its course, else the
+    /// default `"*"` — for invoices and credit notes; the deposit account for payments and refunds, and the default
+    /// item for a refund's line.
+    public static func requiredCodes(
+        recordType: RecordType, data: JSONValue, kinds: Set<Kind> = commonKinds
+    ) -> [Missing] {
+        var required: [Missing] = []
+        func need(_ kind: Kind, _ code: String?) {
+            guard kinds.contains(kind), let code else { return }
+            let missing = Missing(kind, code)
+            if !required.contains(missing) { required.append(missing) }
+        }
         switch recordType {
         case .invoice, .creditNote:
             guard case .array(let lines) = data["lines"] else { return [] }
             for line in lines {
-                if let account = line["revenue_account"]?.stringValue { required.append((.account, account)) }
-                if let tax = line["tax_code"]?.stringValue { required.append((.taxCode, tax)) }
+                need(.account, line["revenue_account"]?.stringValue)
+                need(.taxCode, line["tax_code"]?.stringValue)
+                need(.item, line["course_id"]?.stringValue ?? fallbackCode)
             }
-        case .payment, .refund:
-            if let deposit = data["deposit_account"]?.stringValue { required.append((.depositAccount, deposit)) }
+        case .payment:
+            need(.depositAccount, data["deposit_account"]?.stringValue)
+        case .refund:
+            need(.depositAccount, data["deposit_account"]?.stringValue)
+            need(.item, fallbackCode)
         case .customer:
             break
         }
-        return required
+        // By kind (revenue accounts, tax codes, items, deposit accounts), each kind's codes as the record names them.
+        return Kind.allCases.flatMap { kind in required.filter { $0.kind == kind } }
+    }
+
+    /// The codes of `requiredCodes` this mapping does not resolve, all of them at once.
+    public func missing(recordType: RecordType, data: JSONValue, kinds: Set<Kind> = commonKinds) -> [Missing] {
+        Self.requiredCodes(recordType: recordType, data: data, kinds: kinds).filter {
+            remoteID($0.kind, for: $0.code) == nil
+        }
+    }
+
+    /// What a person reads: "billing's revenue account 4000-TUITION, tax code GST18 and deposit account BANK are
+    /// not mapped".
+    public static func describe(_ missing: [Missing]) -> String {
+        let names = missing.map { entry -> String in
+            switch entry.kind {
+            case .account: "revenue account \(entry.code)"
+            case .taxCode: "tax code \(entry.code)"
+            case .depositAccount: "deposit account \(entry.code)"
+            case .item: entry.code == fallbackCode ? "default item (\"*\")" : "item for course \(entry.code)"
+            }
+        }
+        let list =
+            names.count <= 1
+            ? names.joined() : names.dropLast().joined(separator: ", ") + " and " + names[names.count - 1]
+        return "billing's \(list) \(names.count == 1 ? "is" : "are") not mapped"
+    }
+}
+
+extension CodeMappings.Missing {
+    /// `{kind, code}`, the kind as jobs and events name it: `account`, `tax_code`, `item`, `deposit_account`.
+    public var json: JSONValue { ["kind": .string(kind.rawValue), "code": .string(code)] }
+
+    public init?(json: JSONValue) {
+        guard let kind = json["kind"]?.stringValue.flatMap(CodeMappings.Kind.init(rawValue:)),
+            let code = json["code"]?.stringValue
+        else { return nil }
+        self.init(kind, code)
     }
 }

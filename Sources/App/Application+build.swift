@@ -134,12 +134,10 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
         ).endpoints)
     api.addRoutes(SyncOperationsController(database: components.database).endpoints)
     api.addRoutes(ConflictsController(database: components.database).endpoints)
-    api.addRoutes(
-        RemoteAccountsController(
-            database: components.database,
-            platforms: PlatformAccess(
-                connectors: components.connectors, tokens: components.tokens, rateLimiters: components.rateLimiters)
-        ).endpoints)
+    let platforms = PlatformAccess(
+        connectors: components.connectors, tokens: components.tokens, rateLimiters: components.rateLimiters)
+    api.addRoutes(RemoteAccountsController(database: components.database, platforms: platforms).endpoints)
+    api.addRoutes(MappingsController(database: components.database, platforms: platforms).endpoints)
     let oauth = OAuthController(
         database: components.database, box: components.box,
         connectors: Dictionary(

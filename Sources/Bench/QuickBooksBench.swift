@@ -348,7 +348,7 @@ private struct World: Sendable {
             "GET", "/integrations/\(integrationID)/remote-accounts?codes=\(codes.joined(separator: ","))")
         var accounts: [String: JSONValue] = [:]
         for code in codes {
-            guard let suggested = chart["suggested_mappings"]?["accounts"]?[code]?["remote_id"] else {
+            guard let suggested = chart["suggested_mappings"]?["accounts"]?[code] else {
                 throw Failure(description: "no suggested account for \(code)")
             }
             accounts[code] = suggested

@@ -83,12 +83,19 @@ public struct ConnectorCapabilities: Sendable, Hashable {
     public var changeFeed: Bool
     /// Its limits per integration; every call through `ConnectorContext.transport` is kept within them.
     public var rateLimit: RateLimitPolicy?
+    /// The kinds of billing code its records need mapped before a push (`CodeMappings.requiredCodes`): the engine
+    /// parks a job naming every one of them that is not mapped.
+    public var mappingKinds: Set<CodeMappings.Kind>
 
-    public init(webhooks: Bool, maximumBatchSize: Int, changeFeed: Bool, rateLimit: RateLimitPolicy? = nil) {
+    public init(
+        webhooks: Bool, maximumBatchSize: Int, changeFeed: Bool, rateLimit: RateLimitPolicy? = nil,
+        mappingKinds: Set<CodeMappings.Kind> = CodeMappings.commonKinds
+    ) {
         self.webhooks = webhooks
         self.maximumBatchSize = maximumBatchSize
         self.changeFeed = changeFeed
         self.rateLimit = rateLimit
+        self.mappingKinds = mappingKinds
     }
 }
 
@@ -189,23 +196,47 @@ public struct RemoteChart: Sendable, Hashable {
         /// The account number or code, where the platform has one.
         public var code: String?
         public var active: Bool
+        /// The platform's own type of the entry, in its words: an account's (QuickBooks `AccountType`: `Income`,
+        /// `Bank`, `Expense`, …) or an item's (`Service`, `Inventory`, …); `nil` where it has none.
+        public var type: String?
+        /// An account's classification (QuickBooks `Classification`: `Asset`, `Equity`, `Expense`, `Liability`,
+        /// `Revenue`).
+        public var classification: String?
+        /// An account's detail type (QuickBooks `AccountSubType`: `Checking`, `UndepositedFunds`, …).
+        public var subType: String?
+        /// An item's income account (QuickBooks `IncomeAccountRef`).
+        public var incomeAccountID: String?
+        /// The mappings it can be the target of, as its platform decides: an income account `.account`, a bank
+        /// account `.depositAccount`, a service item `.item`, a tax code `.taxCode`.
+        public var uses: Set<CodeMappings.Kind>
 
-        public init(id: String, name: String, code: String?, active: Bool) {
+        public init(
+            id: String, name: String, code: String?, active: Bool, type: String? = nil, classification: String? = nil,
+            subType: String? = nil, incomeAccountID: String? = nil, uses: Set<CodeMappings.Kind> = []
+        ) {
             self.id = id
             self.name = name
             self.code = code
             self.active = active
+            self.type = type
+            self.classification = classification
+            self.subType = subType
+            self.incomeAccountID = incomeAccountID
+            self.uses = uses
         }
     }
 
     public var accounts: [Entry]
     public var taxCodes: [Entry]
     public var items: [Entry]
+    /// What the platform calls the books, for messages: "QuickBooks company", "Xero organisation".
+    public var books: String
 
-    public init(accounts: [Entry], taxCodes: [Entry], items: [Entry]) {
+    public init(accounts: [Entry], taxCodes: [Entry], items: [Entry], books: String = "company") {
         self.accounts = accounts
         self.taxCodes = taxCodes
         self.items = items
+        self.books = books
     }
 }
 

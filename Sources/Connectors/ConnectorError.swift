@@ -1,3 +1,5 @@
+import Accounting
+
 /// How a platform call failed, in the terms the sync engine acts on.
 public enum ConnectorError: Error, Hashable, Sendable {
     /// Worth trying again: network failures, 5xx, 429. `retryAfter` is the platform's own wait (`Retry-After`).
@@ -13,8 +15,9 @@ public enum ConnectorError: Error, Hashable, Sendable {
     case credentialsRefused(message: String)
     /// The platform refused the data itself: retrying cannot help, a person must look. `message` is the platform's.
     case validation(code: String, message: String)
-    /// A billing code this record uses is not mapped to the platform: the job waits for the mapping.
-    case missingMapping(kind: String, code: String)
+    /// Billing codes this record uses are not mapped to the platform (every one of them, not only the first): the
+    /// job waits for the mappings.
+    case missingMapping([CodeMappings.Missing])
     /// The change feed no longer reaches back to this cursor (QuickBooks' CDC keeps 30 days): read it again from
     /// the beginning.
     case cursorExpired(message: String)
@@ -26,7 +29,9 @@ public enum ConnectorError: Error, Hashable, Sendable {
         case .authentication: "authentication"
         case .credentialsRefused: "credentials_refused"
         case .validation(let code, _): code
-        case .missingMapping(let kind, _): "unmapped_\(kind)"
+        case .missingMapping(let missing):
+            // One kind: `unmapped_account`, `unmapped_tax_code`, …; codes of several kinds: `unmapped`.
+            Set(missing.map(\.kind)).count == 1 ? "unmapped_\(missing[0].kind.rawValue)" : "unmapped"
         case .cursorExpired: "cursor_expired"
         }
     }
@@ -37,8 +42,7 @@ public enum ConnectorError: Error, Hashable, Sendable {
         case .authentication(let message): message
         case .credentialsRefused(let message): message
         case .validation(_, let message): message
-        case .missingMapping(let kind, let code):
-            "billing's \(kind.split(separator: "_").joined(separator: " ")) \(code) is not mapped"
+        case .missingMapping(let missing): CodeMappings.describe(missing)
         case .cursorExpired(let message): message
         }
     }

@@ -337,6 +337,9 @@ extension AppDatabase {
                 try Self.settle(
                     job, status: .needsMapping, nextAttemptAt: nil, error: error, remoteID: nil, worker: worker,
                     at: now, db: db, audit: &audit)
+                try db.execute(
+                    sql: "UPDATE jobs SET last_error_missing = ? WHERE id = ?",
+                    arguments: [JSONValue.array(error.missing.map(\.json)).canonicalString, job.id])
                 try Self.emitJobEvent(.syncNeedsMapping, job: job, status: .needsMapping, error: error, at: now, db: db)
             }
             return true
@@ -569,7 +572,7 @@ extension AppDatabase {
                 "record_type": .string(job.recordType), "local_id": .string(job.localID),
                 "version": .number(String(job.version)), "status": .string(status.rawValue),
                 "attempts": .number(String(job.attempts)),
-                "error": .object(["code": .string(error.code), "message": .string(error.message)]),
+                "error": error.json,
             ],
             at: now, db: db)
     }

@@ -7,6 +7,13 @@ extension AppDatabase {
         try await writer.read { db in try Self.fetchMappings(integrationID: integrationID, db: db) }
     }
 
+    /// What saving mappings did: the mappings before and after, and how many parked jobs were resumed.
+    public struct MappingsSaved: Sendable, Hashable {
+        public var before: CodeMappings
+        public var after: CodeMappings
+        public var resumedJobs: Int
+    }
+
     /// Replaces an integration's mappings, audits the change, and puts the jobs parked for a mapping back in the
     /// queue: they resume by themselves (a job whose code is still unmapped parks again).
     /// - Returns: how many parked jobs were resumed.
@@ -17,11 +24,50 @@ extension AppDatabase {
         actor: String,
         at now: Timestamp = .now()
     ) async throws -> Int {
+        try await replaceMappings(integrationID: integrationID, mappings, actor: actor, at: now).resumedJobs
+    }
+
+    /// Replaces an integration's mappings with `mappings` (a code left out is no longer mapped), audited as
+    /// `mappings.saved`; parked jobs resume.
+    public func replaceMappings(
+        integrationID: String,
+        _ mappings: CodeMappings,
+        actor: String,
+        at now: Timestamp = .now()
+    ) async throws -> MappingsSaved {
+        try await writeMappings(integrationID: integrationID, action: "mappings.saved", actor: actor, at: now) { _ in
+            mappings
+        }
+    }
+
+    /// Changes some of an integration's mappings, in one transaction with reading the others: a code given an id
+    /// is mapped to it, a code given `nil` is no longer mapped, every other code stays. Audited as
+    /// `mappings.changed`; parked jobs resume.
+    public func changeMappings(
+        integrationID: String,
+        _ changes: [CodeMappings.Kind: [String: String?]],
+        actor: String,
+        at now: Timestamp = .now()
+    ) async throws -> MappingsSaved {
+        try await writeMappings(integrationID: integrationID, action: "mappings.changed", actor: actor, at: now) {
+            var mappings = $0
+            for (kind, codes) in changes {
+                for (code, remoteID) in codes { mappings[kind][code] = remoteID }
+            }
+            return mappings
+        }
+    }
+
+    private func writeMappings(
+        integrationID: String, action: String, actor: String, at now: Timestamp,
+        _ change: @escaping @Sendable (CodeMappings) -> CodeMappings
+    ) async throws -> MappingsSaved {
         try await writer.write { db in
             guard let integration = try Self.fetchIntegration(id: integrationID, tenantID: nil, db: db) else {
                 throw PersistenceError.notFound(entity: "integration", id: integrationID)
             }
             let old = try Self.fetchMappings(integrationID: integrationID, db: db)
+            let mappings = change(old)
             try db.execute(sql: "DELETE FROM field_mappings WHERE integration_id = ?", arguments: [integrationID])
             for kind in CodeMappings.Kind.allCases {
                 for (code, remoteID) in mappings[kind] {
@@ -37,7 +83,7 @@ extension AppDatabase {
             var audit = try AuditLog(db, key: auditKey)
             try audit.append(
                 db, at: now, tenantID: integration.tenantID, integrationID: integrationID, recordID: nil, actor: actor,
-                action: "mappings.saved", entityType: "integration", entityID: integrationID,
+                action: action, entityType: "integration", entityID: integrationID,
                 oldValue: old.json.canonicalString, newValue: mappings.json.canonicalString)
             try db.execute(
                 sql: """
@@ -46,7 +92,7 @@ extension AppDatabase {
                     """,
                 arguments: [now.microsecondsSinceEpoch, now.rfc3339, integrationID]
             )
-            return db.changesCount
+            return MappingsSaved(before: old, after: mappings, resumedJobs: db.changesCount)
         }
     }
 
@@ -108,6 +154,26 @@ extension AppDatabase {
                 arguments: ["tenant": tenantID])
             {
                 codes[.depositAccount, default: []].insert(deposit)
+            }
+            return codes
+        }
+    }
+}
+
+extension AppDatabase {
+    /// The codes an integration's parked (`needs_mapping`) jobs wait for, by kind.
+    public func parkedCodes(integrationID: String) async throws -> [CodeMappings.Kind: Set<String>] {
+        try await writer.read { db in
+            var codes: [CodeMappings.Kind: Set<String>] = [:]
+            for text in try String.fetchAll(
+                db,
+                sql: """
+                    SELECT last_error_missing FROM jobs
+                    WHERE integration_id = ? AND status = 'needs_mapping' AND last_error_missing IS NOT NULL
+                    """,
+                arguments: [integrationID])
+            {
+                for missing in Job.missing(text) { codes[missing.kind, default: []].insert(missing.code) }
             }
             return codes
         }

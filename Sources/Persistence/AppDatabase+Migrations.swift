@@ -50,6 +50,10 @@ extension AppDatabase {
         migrator.registerMigration("0014 one integration per remote tenant") { db in
             try db.execute(sql: oneIntegrationPerRemoteTenant)
         }
+        migrator.registerMigration("0015 job missing mappings") { db in
+            // Every billing code a job parked as needs_mapping waits for: a JSON array of {kind, code}.
+            try db.execute(sql: "ALTER TABLE jobs ADD COLUMN last_error_missing TEXT")
+        }
         return migrator
     }
 

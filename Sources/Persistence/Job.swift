@@ -51,10 +51,20 @@ public struct JobError: Sendable, Hashable {
     public var code: String
     /// The platform's own message where there is one.
     public var message: String
+    /// For a job parked as `needs_mapping` (an `unmapped…` code): every billing code it waits for.
+    public var missing: [CodeMappings.Missing]
 
-    public init(code: String, message: String) {
+    public init(code: String, message: String, missing: [CodeMappings.Missing] = []) {
         self.code = code
         self.message = message
+        self.missing = missing
+    }
+
+    /// `{code, message}`, and `missing[{kind, code}]` when codes are waited for.
+    public var json: JSONValue {
+        var members: [String: JSONValue] = ["code": .string(code), "message": .string(message)]
+        if !missing.isEmpty { members["missing"] = .array(missing.map(\.json)) }
+        return .object(members)
     }
 }
 
@@ -120,10 +130,23 @@ extension Job {
             nextAttemptAt: Timestamp(microsecondsSinceEpoch: row["next_attempt_at"]),
             leaseOwner: row["lease_owner"],
             leaseExpiresAt: (row["lease_expires_at"] as Int64?).map(Timestamp.init(microsecondsSinceEpoch:)),
-            lastError: code.map { JobError(code: $0, message: row["last_error_message"] ?? "") },
+            lastError: code.map {
+                JobError(
+                    code: $0, message: row["last_error_message"] ?? "",
+                    missing: $0.hasPrefix("unmapped") ? Self.missing(row["last_error_missing"]) : [])
+            },
             remoteID: row["remote_id"],
             createdAt: Timestamp(rfc3339: row["created_at"]) ?? Timestamp(microsecondsSinceEpoch: 0),
             updatedAt: Timestamp(rfc3339: row["updated_at"]) ?? Timestamp(microsecondsSinceEpoch: 0)
         )
+    }
+}
+
+extension Job {
+    /// The codes a parked job waits for, as `last_error_missing` keeps them (a JSON array of `{kind, code}`). The
+    /// column is written with the `unmapped…` error it belongs to and read only beside one.
+    static func missing(_ text: String?) -> [CodeMappings.Missing] {
+        guard let text, case .array(let entries) = try? JSONValue(parsing: Array(text.utf8)) else { return [] }
+        return entries.compactMap(CodeMappings.Missing.init(json:))
     }
 }

@@ -257,10 +257,10 @@ public struct SyncEngine: Sendable {
                 return .failed(JobError(code: "unknown_record_type", message: "unknown record type \(job.recordType)"))
             }
             let mappings = try await database.mappings(integrationID: integration.id)
-            for (kind, code) in CodeMappings.requiredCodes(recordType: recordType, data: claimed.data)
-            where mappings.remoteID(kind, for: code) == nil {
-                return .needsMapping(Self.jobError(.missingMapping(kind: kind.rawValue, code: code)))
-            }
+            // Every code not mapped is named at once: one round of mapping resumes the job.
+            let missing = mappings.missing(
+                recordType: recordType, data: claimed.data, kinds: connector.capabilities.mappingKinds)
+            if !missing.isEmpty { return .needsMapping(Self.jobError(.missingMapping(missing))) }
             let references: [RecordReference: String]
             switch try await database.resolveDependencies(
                 of: claimed, references: RecordReference.dependencies(of: recordType, data: claimed.data),
@@ -361,6 +361,9 @@ public struct SyncEngine: Sendable {
     public static let maximumDeferrals = 100
 
     static func jobError(_ error: ConnectorError) -> JobError {
-        JobError(code: error.code, message: error.message)
+        guard case .missingMapping(let missing) = error else {
+            return JobError(code: error.code, message: error.message)
+        }
+        return JobError(code: error.code, message: error.message, missing: missing)
     }
 }

@@ -20,10 +20,10 @@ import Testing
 
             let integration = try await world.connect()
             let chart = try await world.mapAccounts(integration)
-            #expect(chart["suggested_mappings"]?["accounts"]?["4000-TUITION"]?["by"] == "number")
-            #expect(chart["suggested_mappings"]?["accounts"]?["4000-TUITION"]?["name"] == "Tuition Income")
-            #expect(chart["suggested_mappings"]?["accounts"]?["4100-TRANSPORT"]?["name"] == "Transport Income")
-            #expect(chart["suggested_mappings"]?["tax_codes"]?["GST18"]?["name"] == "GST 18%")
+            #expect(chart["suggestion_details"]?["accounts"]?["4000-TUITION"]?["by"] == "number")
+            #expect(chart["suggestion_details"]?["accounts"]?["4000-TUITION"]?["name"] == "Tuition Income")
+            #expect(chart["suggestion_details"]?["accounts"]?["4100-TRANSPORT"]?["name"] == "Transport Income")
+            #expect(chart["suggestion_details"]?["tax_codes"]?["GST18"]?["name"] == "GST 18%")
 
             try await world.fullSync(integration)
             #expect(await world.objects("Customer").count == 1)
@@ -223,8 +223,8 @@ import Testing
         }
     }
 
-    /// A reference QuickBooks does not know fails the job with QuickBooks' own message; an update made with a
-    /// SyncToken someone else has moved on is re-read and made.
+    /// A reference QuickBooks refuses (an item made inactive after it was mapped) fails the job with QuickBooks' own
+    /// message; an update made with a SyncToken someone else has moved on is re-read and made.
     @Test func aValidationFaultFailsWithQuickBooksMessageAndAStaleSyncTokenIsRecovered() async throws {
         try await World.run { world in
             let integration = try await world.connect()
@@ -250,14 +250,11 @@ import Testing
             let after = try #require(await world.objects("Invoice").first)
             #expect(after["DueDate"] == "2026-11-30" && after["SyncToken"] == "2")
 
-            // An item mapping that points at nothing in QuickBooks.
-            let saved = try await world.api(
-                "PUT", "/integrations/\(integration)/mappings",
-                [
-                    "accounts": ["4000-TUITION": "1", "4100-TRANSPORT": "2"], "tax_codes": ["GST18": "5"],
-                    "items": ["*": "999"],
-                ])
-            #expect(saved.status == 200)
+            // The mapped item is made inactive in QuickBooks after it was mapped (mapping it now would be refused).
+            let item = try #require(await world.objects("Item").first { $0["Id"] == "7" })
+            let retired = try await world.bookkeeper(
+                "POST", "item", ["Id": "7", "SyncToken": item["SyncToken"] ?? .null, "sparse": true, "Active": false])
+            #expect(retired.status == 200)
             try await world.bill("invoice.issued", World.invoice("inv_2", number: "GF-0002", customer: "cus_1"))
             try await world.drain()
             let failed = try await world.api("GET", "/jobs?status=failed")

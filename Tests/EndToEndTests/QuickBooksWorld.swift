@@ -171,7 +171,7 @@ struct QuickBooksWorld: Sendable {
         #expect(chart.status == 200, "\(chart.json)")
         var accounts: [String: JSONValue] = [:]
         for code in codes {
-            accounts[code] = chart.json["suggested_mappings"]?["accounts"]?[code]?["remote_id"] ?? .null
+            accounts[code] = chart.json["suggested_mappings"]?["accounts"]?[code] ?? .null
         }
         let taxCode = chart.json["tax_codes"]?.arrayValue?.first { $0["name"] == "GST 18%" }?["id"] ?? .null
         let item = chart.json["items"]?.arrayValue?.first?["id"] ?? .null

@@ -117,8 +117,13 @@ final class Receiver: Sendable {
             #expect(event["type"] == "sync.needs_mapping")
             #expect(event["id"]?.stringValue == last.headers["webhook-id"])
             #expect(event["data"]?["local_id"] == "inv_1" && event["data"]?["record_type"] == "invoice")
-            #expect(event["data"]?["error"]?["code"] == "unmapped_account")
-            #expect(event["data"]?["error"]?["message"] == "billing's account 4000-TUITION is not mapped")
+            #expect(event["data"]?["error"]?["code"] == "unmapped")
+            #expect(
+                event["data"]?["error"]?["message"]
+                    == "billing's revenue account 4000-TUITION and tax code GST18 are not mapped")
+            #expect(
+                event["data"]?["error"]?["missing"]
+                    == [["kind": "account", "code": "4000-TUITION"], ["kind": "tax_code", "code": "GST18"]])
 
             let attempts = try await database.webhookSubscriptionAttempts(
                 subscriptionID: subscription.id, page: PageRequest()

@@ -138,7 +138,7 @@ import Testing
         #expect(connector.pushes.count == 1)
     }
 
-    @Test func anUnmappedAccountParksTheJobUntilTheMappingIsSaved() async throws {
+    @Test func unmappedCodesParkTheJobNamingEveryOneUntilTheyAreMapped() async throws {
         let (database, integrations) = try await setUp(mapped: false)
         let connector = ScriptedConnector()
         try await deliver(database, "msg_1", [invoice("inv_1")])
@@ -146,8 +146,9 @@ import Testing
         try await engine.runDueJobs()
         let parked = try #require(try await database.jobs(page: PageRequest()).items.first)
         #expect(parked.status == .needsMapping)
-        #expect(parked.lastError?.code == "unmapped_account")
-        #expect(parked.lastError?.message == "billing's account 4000-TUITION is not mapped")
+        #expect(parked.lastError?.code == "unmapped")
+        #expect(parked.lastError?.message == "billing's revenue account 4000-TUITION and tax code GST18 are not mapped")
+        #expect(parked.lastError?.missing == [.init(.account, "4000-TUITION"), .init(.taxCode, "GST18")])
         #expect(connector.pushes.isEmpty)
 
         let resumed = try await database.saveMappings(

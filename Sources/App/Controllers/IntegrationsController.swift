@@ -4,9 +4,9 @@ import Hummingbird
 import Persistence
 import SyncEngine
 
-/// `/api/v1/integrations`: each tenant's connections to its books, with their code mappings.
+/// `/api/v1/integrations`: each tenant's connections to its books (their code mappings: `MappingsController`).
 ///
-/// Admins create, change and delete integrations; operators save mappings; viewers read. A tenant's key sees and
+/// Admins create, change and delete integrations; viewers read. A tenant's key sees and
 /// changes only its tenant's integrations. Secret settings (`client_secret`) are sealed and only ever shown as set.
 struct IntegrationsController {
     let database: AppDatabase
@@ -23,8 +23,6 @@ struct IntegrationsController {
         routes.get("/integrations/{id}", use: show)
         routes.patch("/integrations/{id}", use: update)
         routes.delete("/integrations/{id}", use: delete)
-        routes.get("/integrations/{id}/mappings", use: showMappings)
-        routes.put("/integrations/{id}/mappings", use: saveMappings)
         return routes
     }
 
@@ -120,43 +118,6 @@ struct IntegrationsController {
             throw Problem.notFound("no integration \(id)")
         }
         return Response(status: .noContent)
-    }
-
-    @Sendable func showMappings(request: Request, context: AppRequestContext) async throws -> JSONResponse {
-        let integration = try await database.integration(from: context, role: .viewer)
-        return JSONResponse(try await database.mappings(integrationID: integration.id).json)
-    }
-
-    @Sendable func saveMappings(request: Request, context: AppRequestContext) async throws -> JSONResponse {
-        let principal = try context.require(.operator)
-        let integration = try await database.integration(from: context, role: .operator)
-        var request = request
-        let object = try await request.jsonObject(context: context)
-        let diagnostics = Diagnostics()
-        var mappings = CodeMappings()
-        let members: [(String, CodeMappings.Kind)] = [
-            ("accounts", .account), ("tax_codes", .taxCode), ("items", .item), ("deposit_accounts", .depositAccount),
-        ]
-        for (key, kind) in members {
-            guard let value = object[key] else { continue }
-            guard case .object(let entries) = value else {
-                diagnostics.add(key, "must be an object of billing code to platform id")
-                continue
-            }
-            for (code, remote) in entries {
-                guard let remoteID = remote.stringValue, !remoteID.isEmpty else {
-                    diagnostics.add("\(key).\(code)", "must be the platform's id, a non-empty string")
-                    continue
-                }
-                mappings[kind][code] = remoteID
-            }
-        }
-        for key in object.keys where !members.contains(where: { $0.0 == key }) {
-            diagnostics.add(key, "is not a kind of mapping (accounts, tax_codes, items, deposit_accounts)")
-        }
-        guard diagnostics.errors.isEmpty else { throw Problem.invalid(diagnostics.errors) }
-        try await database.saveMappings(integrationID: integration.id, mappings, actor: principal.actor)
-        return JSONResponse(mappings.json)
     }
 
     private static func settings(_ value: JSONValue?, diagnostics: Diagnostics) -> [String: JSONValue]? {

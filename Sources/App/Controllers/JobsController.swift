@@ -52,7 +52,7 @@ extension Job {
             "attempts": .number(String(self.attempts)), "max_attempts": .number(String(maxAttempts)),
             "deferrals": .number(String(deferrals)),
             "next_attempt_at": status == .pending ? nextAttemptAt.json : .null,
-            "last_error": lastError.map { ["code": .string($0.code), "message": .string($0.message)] } ?? .null,
+            "last_error": lastError?.json ?? .null,
             "remote_id": remoteID.map(JSONValue.string) ?? .null,
             "created_at": createdAt.json, "updated_at": updatedAt.json,
         ]

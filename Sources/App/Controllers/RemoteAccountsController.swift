@@ -5,8 +5,14 @@ import Persistence
 import SyncEngine
 
 /// `GET /api/v1/integrations/{id}/remote-accounts`: the platform's chart of accounts, tax codes and items, read from
-/// the platform, with a suggested mapping for each code billing uses (its records', and `?codes=` given): by account
-/// number first, then by name.
+/// the platform, each entry with its type and the mappings it can be the target of; the `choices` for each kind of
+/// mapping; and `suggested_mappings`, in the very shape `PUT`/`PATCH …/mappings` take, proposing only entries of the
+/// right kind.
+///
+/// Suggestions cover the codes billing uses (its records' current versions, the codes the integration's parked jobs
+/// wait for, and `?codes=` given) and the default item where the platform needs items: a code already mapped to a
+/// fitting entry keeps it; else by account number first, then by name; the default item (`"*"`) is the one whose
+/// income account is a suggested revenue account (or the only item).
 struct RemoteAccountsController {
     let database: AppDatabase
     let platforms: PlatformAccess
@@ -28,38 +34,70 @@ struct RemoteAccountsController {
                 detail: "\(integration.platform.rawValue) could not be read: \(error.message)")
         }
         var codes = try await database.billingCodes(tenantID: integration.tenantID)
+        for (kind, parked) in try await database.parkedCodes(integrationID: integration.id) {
+            codes[kind, default: []].formUnion(parked)
+        }
         for code in (request.uri.queryParameters.get("codes") ?? "").split(separator: ",") {
             for kind in CodeMappings.Kind.allCases { codes[kind, default: []].insert(String(code)) }
         }
-        let mappings = try await database.mappings(integrationID: integration.id)
-        var suggested: [String: JSONValue] = [:]
-        for (kind, key, entries) in [
-            (CodeMappings.Kind.account, "accounts", chart.accounts), (.taxCode, "tax_codes", chart.taxCodes),
-            (.item, "items", chart.items), (.depositAccount, "deposit_accounts", chart.accounts),
-        ] {
-            var byCode: [String: JSONValue] = [:]
-            for code in (codes[kind] ?? []).sorted() {
-                guard let (entry, basis) = Self.suggest(code, in: entries.filter(\.active)) else { continue }
-                byCode[code] = [
-                    "remote_id": .string(entry.id), "name": .string(entry.name), "by": .string(basis),
-                    "mapped_to": mappings[kind][code].map(JSONValue.string) ?? .null,
-                ]
-            }
-            suggested[key] = .object(byCode)
-        }
-        func list(_ entries: [RemoteChart.Entry]) -> JSONValue {
-            .array(
-                entries.map {
-                    [
-                        "id": .string($0.id), "name": .string($0.name), "code": $0.code.map(JSONValue.string) ?? .null,
-                        "active": .bool($0.active),
-                    ]
-                })
+        let kinds = platforms.connectors[integration.platform]?.capabilities.mappingKinds ?? CodeMappings.commonKinds
+        if kinds.contains(.item) { codes[.item, default: []].insert(CodeMappings.fallbackCode) }
+        let current = try await database.mappings(integrationID: integration.id)
+        let (suggested, details) = Self.suggestions(codes: codes, current: current, chart: chart)
+        var choices: [String: JSONValue] = [:]
+        for kind in CodeMappings.Kind.allCases {
+            choices[kind.member] = .array(chart.choices(for: kind).map(\.json))
         }
         return JSONResponse([
-            "integration_id": .string(integration.id), "accounts": list(chart.accounts),
-            "tax_codes": list(chart.taxCodes), "items": list(chart.items), "suggested_mappings": .object(suggested),
+            "integration_id": .string(integration.id), "accounts": .array(chart.accounts.map(\.json)),
+            "tax_codes": .array(chart.taxCodes.map(\.json)), "items": .array(chart.items.map(\.json)),
+            "choices": .object(choices), "suggested_mappings": suggested.json, "suggestion_details": details,
         ])
+    }
+
+    /// A mapping for every code it can place, in `PUT`'s shape, and why each was proposed
+    /// (`{accounts{code: {remote_id, name, by, mapped_to}}, …}`; `by`: `mapped`, `number`, `name`,
+    /// `income_account`, `only_choice`).
+    static func suggestions(
+        codes: [CodeMappings.Kind: Set<String>], current: CodeMappings, chart: RemoteChart
+    ) -> (CodeMappings, JSONValue) {
+        var suggested = CodeMappings()
+        var details: [String: JSONValue] = [:]
+        // Items last: the default item follows the revenue accounts proposed.
+        for kind in [CodeMappings.Kind.account, .taxCode, .depositAccount, .item] {
+            let choices = chart.choices(for: kind)
+            var explained: [String: JSONValue] = [:]
+            for code in (codes[kind] ?? []).union(current[kind].keys).sorted() {
+                let mapped = current[kind][code]
+                let found: (RemoteChart.Entry, String)?
+                if let mapped, let entry = choices.first(where: { $0.id == mapped }) {
+                    found = (entry, "mapped")
+                } else if kind == .item, code == CodeMappings.fallbackCode {
+                    found = defaultItem(in: choices, accounts: suggested.accounts)
+                } else {
+                    found = suggest(code, in: choices)
+                }
+                guard let (entry, basis) = found else { continue }
+                suggested[kind][code] = entry.id
+                explained[code] = [
+                    "remote_id": .string(entry.id), "name": .string(entry.name), "by": .string(basis),
+                    "mapped_to": mapped.map(JSONValue.string) ?? .null,
+                ]
+            }
+            details[kind.member] = .object(explained)
+        }
+        return (suggested, .object(details))
+    }
+
+    /// The item for lines without a course of their own: one whose income account is a revenue account proposed
+    /// (taken in the order of billing's codes), else the only item there is.
+    static func defaultItem(
+        in choices: [RemoteChart.Entry], accounts: [String: String]
+    ) -> (RemoteChart.Entry, String)? {
+        for (_, account) in accounts.sorted(by: { $0.key < $1.key }) {
+            if let item = choices.first(where: { $0.incomeAccountID == account }) { return (item, "income_account") }
+        }
+        return choices.count == 1 ? (choices[0], "only_choice") : nil
     }
 
     /// The entry billing's `code` most likely means: the one whose number is the code's leading number
@@ -81,5 +119,20 @@ struct RemoteAccountsController {
             return (entry, "name")
         }
         return nil
+    }
+}
+
+extension RemoteChart.Entry {
+    /// As `remote-accounts` lists it: `{id, name, code, active, type, classification, sub_type, income_account_id,
+    /// mappable_as[]}` (`mappable_as`: the mappings' members it can be the target of).
+    var json: JSONValue {
+        [
+            "id": .string(id), "name": .string(name), "code": code.map(JSONValue.string) ?? .null,
+            "active": .bool(active), "type": type.map(JSONValue.string) ?? .null,
+            "classification": classification.map(JSONValue.string) ?? .null,
+            "sub_type": subType.map(JSONValue.string) ?? .null,
+            "income_account_id": incomeAccountID.map(JSONValue.string) ?? .null,
+            "mappable_as": .array(CodeMappings.Kind.allCases.filter(uses.contains).map { .string($0.member) }),
+        ]
     }
 }

@@ -34,7 +34,8 @@ public struct QuickBooksOnlineConnector: Connector {
     /// - Parameter limits: QuickBooks' own unless testing against an emulator given other limits.
     public init(limits: RateLimitPolicy = Self.limits) {
         capabilities = ConnectorCapabilities(
-            webhooks: true, maximumBatchSize: 30, changeFeed: true, rateLimit: limits)
+            webhooks: true, maximumBatchSize: 30, changeFeed: true, rateLimit: limits,
+            mappingKinds: Self.mappingKinds)
     }
 
     /// `api_base_url` from the settings, else the documented host of the `environment` (production by default).
@@ -427,19 +428,42 @@ public struct QuickBooksOnlineConnector: Connector {
         }
     }
 
+    /// Every sales line names an item (`ItemRef`) besides its income account and tax code; a refund receipt's line
+    /// names the default item.
+    static let mappingKinds = CodeMappings.commonKinds.union([.item])
+
+    /// The company's accounts, tax codes and items, each with what it can be mapped as: an `Income` or
+    /// `Other Income` account is a revenue account (`ItemAccountRef`); a `Bank` or `Other Current Asset` account
+    /// (Undeposited Funds) a deposit account (`DepositToAccountRef`); a `Service` or `NonInventory` item an item.
     public func remoteChart(context: ConnectorContext) async throws -> RemoteChart {
         let session = try await QuickBooksOnlineSession(context: context)
-        func entries(_ entity: String, code: String?) async throws(ConnectorError) -> [RemoteChart.Entry] {
+        func entries(_ entity: String, code: String?, uses: (JSONValue) -> Set<CodeMappings.Kind>)
+            async throws(ConnectorError) -> [RemoteChart.Entry]
+        {
             try await session.query(entity).compactMap { object in
                 guard let id = object["Id"]?.stringValue else { return nil }
                 return RemoteChart.Entry(
                     id: id, name: object["Name"]?.stringValue ?? "", code: code.flatMap { object[$0]?.stringValue },
-                    active: object["Active"]?.boolValue ?? true)
+                    active: object["Active"]?.boolValue ?? true,
+                    type: (object["AccountType"] ?? object["Type"])?.stringValue,
+                    classification: object["Classification"]?.stringValue,
+                    subType: object["AccountSubType"]?.stringValue,
+                    incomeAccountID: object["IncomeAccountRef"]?["value"]?.stringValue, uses: uses(object))
             }
         }
         return RemoteChart(
-            accounts: try await entries("Account", code: "AcctNum"), taxCodes: try await entries("TaxCode", code: nil),
-            items: try await entries("Item", code: "Sku"))
+            accounts: try await entries("Account", code: "AcctNum") { account in
+                switch account["AccountType"]?.stringValue {
+                case "Income", "Other Income": [.account]
+                case "Bank", "Other Current Asset": [.depositAccount]
+                default: []
+                }
+            },
+            taxCodes: try await entries("TaxCode", code: nil) { _ in [.taxCode] },
+            items: try await entries("Item", code: "Sku") { item in
+                ["Service", "NonInventory"].contains(item["Type"]?.stringValue) ? [.item] : []
+            },
+            books: "QuickBooks company")
     }
 }
 

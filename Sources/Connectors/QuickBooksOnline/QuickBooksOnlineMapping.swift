@@ -38,6 +38,10 @@ enum QuickBooksOnlineMapping {
     /// The entity's body for a create (an update adds `Id`, `SyncToken` and `sparse`).
     static func body(for request: PushRequest) throws(ConnectorError) -> Object {
         let data = request.data
+        // Every code not mapped at once, so that one round of mapping is enough.
+        let missing = request.mappings.missing(
+            recordType: request.recordType, data: data, kinds: QuickBooksOnlineConnector.mappingKinds)
+        guard missing.isEmpty else { throw .missingMapping(missing) }
         switch request.recordType {
         case .customer:
             return customer(data)
@@ -102,11 +106,11 @@ enum QuickBooksOnlineMapping {
     private static func salesLine(_ line: JSONValue, mappings: CodeMappings) throws(ConnectorError) -> Object {
         let course = line["course_id"]?.stringValue ?? CodeMappings.fallbackCode
         guard let item = mappings.remoteID(.item, for: course) else {
-            throw .missingMapping(kind: CodeMappings.Kind.item.rawValue, code: course)
+            throw .missingMapping([CodeMappings.Missing(.item, course)])
         }
         let account = line["revenue_account"]?.stringValue ?? ""
         guard let income = mappings.remoteID(.account, for: account) else {
-            throw .missingMapping(kind: CodeMappings.Kind.account.rawValue, code: account)
+            throw .missingMapping([CodeMappings.Missing(.account, account)])
         }
         let amount = line["amount"]?.stringValue ?? "0"
         var description = line["description"]?.stringValue ?? ""
@@ -123,7 +127,7 @@ enum QuickBooksOnlineMapping {
         }
         if let tax = line["tax_code"]?.stringValue {
             guard let code = mappings.remoteID(.taxCode, for: tax) else {
-                throw .missingMapping(kind: CodeMappings.Kind.taxCode.rawValue, code: tax)
+                throw .missingMapping([CodeMappings.Missing(.taxCode, tax)])
             }
             detail["TaxCodeRef"] = ["value": .string(code)]
         }
@@ -162,7 +166,7 @@ enum QuickBooksOnlineMapping {
     private static func refund(_ request: PushRequest) throws(ConnectorError) -> Object {
         let data = request.data
         guard let item = request.mappings.remoteID(.item, for: CodeMappings.fallbackCode) else {
-            throw .missingMapping(kind: CodeMappings.Kind.item.rawValue, code: CodeMappings.fallbackCode)
+            throw .missingMapping([CodeMappings.Missing(.item, CodeMappings.fallbackCode)])
         }
         let amount = data["amount"]?.stringValue ?? "0"
         var object: Object = [
@@ -201,7 +205,7 @@ enum QuickBooksOnlineMapping {
     private static func deposit(_ request: PushRequest) throws(ConnectorError) -> String {
         let code = request.data["deposit_account"]?.stringValue ?? ""
         guard let account = request.mappings.remoteID(.depositAccount, for: code) else {
-            throw .missingMapping(kind: CodeMappings.Kind.depositAccount.rawValue, code: code)
+            throw .missingMapping([CodeMappings.Missing(.depositAccount, code)])
         }
         return account
     }

@@ -192,6 +192,14 @@ struct QBOCompany: Sendable {
                 throw .duplicateName(name)
             }
             if object["Active"] == nil { object["Active"] = true }
+            object["FullyQualifiedName"] = .string(name)
+            if entity == "Account" {
+                try Self.classify(&object)
+            } else if let type = object["Type"]?.stringValue, Self.itemTypesWithIncomeAccount.contains(type) {
+                try reference(object, "IncomeAccountRef", to: "Account")
+            } else if object["IncomeAccountRef"] != nil {
+                try reference(object, "IncomeAccountRef", to: "Account")
+            }
         case "TaxCode":
             throw .unsupported("Operation create/update is not supported for TaxCode; use TaxService")
         case "Invoice", "CreditMemo", "RefundReceipt":
@@ -200,16 +208,14 @@ struct QBOCompany: Sendable {
             for line in lines {
                 guard case .object(let members) = line else { continue }
                 if case .object(let detail) = members["SalesItemLineDetail"] {
-                    if let item = detail["ItemRef"]?["value"]?.stringValue, self.object("Item", id: item) == nil {
+                    if let item = detail["ItemRef"]?["value"]?.stringValue, !usable("Item", item) {
                         throw .invalidReference("ItemRef")
                     }
-                    if let account = detail["ItemAccountRef"]?["value"]?.stringValue,
-                        self.object("Account", id: account) == nil
-                    {
+                    if let account = detail["ItemAccountRef"]?["value"]?.stringValue, !usable("Account", account) {
                         throw .invalidReference("ItemAccountRef")
                     }
                     if let code = detail["TaxCodeRef"]?["value"]?.stringValue, !["TAX", "NON"].contains(code),
-                        self.object("TaxCode", id: code) == nil
+                        !usable("TaxCode", code)
                     {
                         throw .invalidReference("TaxCodeRef")
                     }
@@ -237,7 +243,39 @@ struct QBOCompany: Sendable {
 
     private func reference(_ object: Object, _ field: String, to entity: String) throws(QBOFault) {
         guard let id = object[field]?["value"]?.stringValue else { throw .requiredParameter(field) }
-        guard self.object(entity, id: id) != nil else { throw .invalidReference(field) }
+        guard usable(entity, id) else { throw .invalidReference(field) }
+    }
+
+    /// A list entity a transaction may name: it exists and was not made inactive (QuickBooks refuses an inactive
+    /// item or account with 2500, "Something you're trying to use has been made inactive").
+    private func usable(_ entity: String, _ id: String) -> Bool {
+        guard let object = self.object(entity, id: id) else { return false }
+        return object["Active"]?.boolValue ?? true
+    }
+
+    /// The item types whose `IncomeAccountRef` is required (`Finance.xsd`, `Item.IncomeAccountRef`).
+    static let itemTypesWithIncomeAccount: Set<String> = ["Assembly", "Inventory", "Other Charge", "Service"]
+
+    /// `AccountTypeEnum` (`Finance.xsd`) and the classification QuickBooks derives from each type; `Non-Posting`
+    /// accounts have none.
+    static let accountClassifications: [String: String?] = [
+        "Bank": "Asset", "Accounts Receivable": "Asset", "Other Current Asset": "Asset", "Fixed Asset": "Asset",
+        "Other Asset": "Asset", "Accounts Payable": "Liability", "Credit Card": "Liability",
+        "Other Current Liability": "Liability", "Long Term Liability": "Liability", "Equity": "Equity",
+        "Income": "Revenue", "Other Income": "Revenue", "Cost of Goods Sold": "Expense", "Expense": "Expense",
+        "Other Expense": "Expense", "Non-Posting": nil,
+    ]
+
+    /// An account's `AccountType` is required and one of QuickBooks' types; `Classification` is the server's,
+    /// derived from the type whatever the client sent.
+    private static func classify(_ account: inout Object) throws(QBOFault) {
+        guard let type = account["AccountType"]?.stringValue else { throw .requiredParameter("AccountType") }
+        guard let classification = accountClassifications[type] else {
+            throw .badRequest(
+                "Property Name:Can not construct instance of com.intuit.schema.finance.v3.AccountTypeEnum from String "
+                    + "value '\(type)': value not one of declared Enum instance names")
+        }
+        account["Classification"] = classification.map(JSONValue.string)
     }
 
     /// Server-side amounts: each sales line's `Amount` (from `Qty` × `UnitPrice` when absent), the
@@ -355,7 +393,8 @@ struct QBOCompany: Sendable {
         }
     }
 
-    /// A company's starting chart: income and bank accounts, tax codes and a service item.
+    /// A company's starting chart: accounts of several types (income, bank, receivable, undeposited funds, other
+    /// income, expense), tax codes, and service items with their income accounts.
     private mutating func seed(now: Date) {
         let time = Self.time(now)
         func add(_ entity: String, _ fields: Object) {
@@ -370,24 +409,36 @@ struct QBOCompany: Sendable {
             object["MetaData"] = ["CreateTime": .string(time), "LastUpdatedTime": .string(time)]
             entities[entity, default: [:]][id] = object
         }
-        add(
-            "Account",
-            ["Name": "Tuition Income", "AcctNum": "4000", "Classification": "Revenue", "AccountType": "Income"])
-        add(
-            "Account",
-            ["Name": "Transport Income", "AcctNum": "4100", "Classification": "Revenue", "AccountType": "Income"])
-        add("Account", ["Name": "Checking", "AcctNum": "1100", "Classification": "Asset", "AccountType": "Bank"])
-        add(
-            "Account",
+        func account(_ name: String, _ number: String, _ type: String, _ subType: String) -> Object {
             [
-                "Name": "Accounts Receivable (A/R)", "AcctNum": "1200", "Classification": "Asset",
-                "AccountType": "Accounts Receivable",
-            ])
+                "Name": .string(name), "FullyQualifiedName": .string(name), "AcctNum": .string(number),
+                "AccountType": .string(type), "AccountSubType": .string(subType), "SubAccount": false,
+                "Classification": (Self.accountClassifications[type] ?? nil).map(JSONValue.string) ?? .null,
+                "CurrentBalance": 0, "CurrentBalanceWithSubAccounts": 0,
+            ]
+        }
+        // Ids 1–7 are what tests and docs have always named (1 Tuition Income, 5 GST 18%, 7 Services).
+        add("Account", account("Tuition Income", "4000", "Income", "ServiceFeeIncome"))
+        add("Account", account("Transport Income", "4100", "Income", "ServiceFeeIncome"))
+        add("Account", account("Checking", "1100", "Bank", "Checking"))
+        add("Account", account("Accounts Receivable (A/R)", "1200", "Accounts Receivable", "AccountsReceivable"))
         add("TaxCode", ["Name": "GST 18%", "Description": "GST 18%", "Taxable": true])
         add("TaxCode", ["Name": "Exempt", "Description": "Exempt", "Taxable": false])
         add(
             "Item",
-            ["Name": "Services", "Type": "Service", "IncomeAccountRef": ["value": "1", "name": "Tuition Income"]])
+            [
+                "Name": "Services", "FullyQualifiedName": "Services", "Type": "Service",
+                "IncomeAccountRef": ["value": "1", "name": "Tuition Income"],
+            ])
+        add("Account", account("Undeposited Funds", "1150", "Other Current Asset", "UndepositedFunds"))
+        add("Account", account("Late Fee Income", "4900", "Other Income", "OtherMiscellaneousIncome"))
+        add("Account", account("Salaries", "6000", "Expense", "PayrollExpenses"))
+        add(
+            "Item",
+            [
+                "Name": "Transport", "FullyQualifiedName": "Transport", "Type": "Service",
+                "IncomeAccountRef": ["value": "2", "name": "Transport Income"],
+            ])
     }
 
     // MARK: Values

@@ -1,0 +1,67 @@
+import Accounting
+
+extension RemoteChart {
+    /// The list a mapping of `kind` picks from: the accounts for revenue and deposit accounts, else the tax codes or
+    /// the items.
+    public func entries(for kind: CodeMappings.Kind) -> [Entry] {
+        switch kind {
+        case .account, .depositAccount: accounts
+        case .taxCode: taxCodes
+        case .item: items
+        }
+    }
+
+    /// The entries a mapping of `kind` may name: active, and of that kind (`Entry.uses`).
+    public func choices(for kind: CodeMappings.Kind) -> [Entry] {
+        entries(for: kind).filter { $0.active && $0.uses.contains(kind) }
+    }
+
+    /// Why the platform's `id` cannot be the target of a `kind` mapping, in words a person can act on ("999 is not
+    /// a tax code in this QuickBooks company", "account 7 ("Salaries") is an Expense account, not an income
+    /// account"); `nil` when it can.
+    public func problem(mapping kind: CodeMappings.Kind, to id: String) -> String? {
+        guard let entry = entries(for: kind).first(where: { $0.id == id }) else {
+            var text = "\(id) is not \(Self.article(Self.noun(kind))) \(Self.noun(kind)) in this \(books)"
+            if let other = elsewhere(id, not: kind) { text += " (it is \(other))" }
+            return text
+        }
+        let named = "\(Self.noun(kind)) \(id) (\"\(entry.name)\")"
+        guard entry.active else { return "\(named) is inactive in this \(books)" }
+        guard entry.uses.contains(kind) else {
+            let what = entry.type.map { "\(Self.article($0)) \($0) \(Self.noun(kind))" } ?? "of another kind"
+            return "\(named) is \(what), not \(Self.expected(kind))"
+        }
+        return nil
+    }
+
+    /// What `id` is in the chart's other lists, when it is there: the likely mix-up.
+    private func elsewhere(_ id: String, not kind: CodeMappings.Kind) -> String? {
+        for other in [CodeMappings.Kind.account, .taxCode, .item] where Self.noun(other) != Self.noun(kind) {
+            if let entry = entries(for: other).first(where: { $0.id == id }) {
+                return "the \(Self.noun(other)) \"\(entry.name)\""
+            }
+        }
+        return nil
+    }
+
+    private static func noun(_ kind: CodeMappings.Kind) -> String {
+        switch kind {
+        case .account, .depositAccount: "account"
+        case .taxCode: "tax code"
+        case .item: "item"
+        }
+    }
+
+    private static func expected(_ kind: CodeMappings.Kind) -> String {
+        switch kind {
+        case .account: "an income account"
+        case .depositAccount: "a bank or other current asset account (where payments are deposited)"
+        case .taxCode: "a tax code"
+        case .item: "a service or non-inventory item"
+        }
+    }
+
+    private static func article(_ word: String) -> String {
+        word.first.map { "aeiouAEIOU".contains($0) } == true ? "an" : "a"
+    }
+}
