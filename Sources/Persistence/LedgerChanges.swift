@@ -330,7 +330,8 @@ extension AppDatabase {
                 invoices.append((allocation["invoice_id"] ?? .null, invoice, allocation["amount"]))
             }
             guard let first = invoices.first else { return .unmatched }
-            let currency = try view.currency(of: books, billingRecords: invoices.map { (RecordType.invoice, Optional($0.billing)) })
+            let currency = try view.currency(
+                of: books, billingRecords: invoices.map { (RecordType.invoice, Optional($0.billing)) })
             var customer = try view.billingID(books["customer_id"], .customer)
             if customer == .null, let invoiceCustomer = try billingCustomer(ofInvoice: first.billing, view: view) {
                 customer = .string(invoiceCustomer)
