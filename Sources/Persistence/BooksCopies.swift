@@ -25,6 +25,22 @@ extension AppDatabase {
             RecordMatch.compares(recordType)
         else { return nil }
         let job = claimed.job
+        // Records only billing originates, and records never heard from the books, cost one read at most: a full
+        // sync's creates never wait for the writer here.
+        let originates = recordType == .payment || recordType == .creditNote
+        if claimed.remoteID == nil && !originates { return nil }
+        let heardOf = try await writer.read { db in
+            try Bool.fetchOne(
+                db,
+                sql: """
+                    SELECT 1 FROM remote_changes
+                    WHERE integration_id = ? AND record_type = ? AND status IN ('applied', 'echo')
+                        AND (remote_id = ? OR (? IS NULL AND record_id IS NULL AND deleted = 0))
+                    LIMIT 1
+                    """,
+                arguments: [job.integrationID, recordType.rawValue, claimed.remoteID, claimed.remoteID]) ?? false
+        }
+        guard heardOf else { return nil }
         return try await writer.write { db in
             let translation = try Self.translation(
                 of: claimed.data, recordType: recordType, integrationID: job.integrationID, tenantID: job.tenantID,
