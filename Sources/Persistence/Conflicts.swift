@@ -98,9 +98,16 @@ extension AppDatabase {
             actor: "ledger:\(integration.id)", action: "conflict.detected", entityType: change.recordType,
             entityID: localID, oldValue: localData,
             newValue: JSONValue.object(conflict.json).canonicalString)
+        // Billing reads the books' side in its own terms (its ids, amounts in the currency's precision).
+        var event = conflict.json
+        if let recordType = RecordType(rawValue: change.recordType), case .object(var remote) = event["remote"] {
+            remote["data"] = try LedgerEventView(integrationID: integration.id, db: db).record(
+                recordType, remoteData, billingRecord: localID)
+            event["remote"] = .object(remote)
+        }
         try emit(
-            .conflictDetected, tenantID: integration.tenantID, integrationID: integration.id, data: conflict.json,
-            at: now, db: db)
+            .conflictDetected, tenantID: integration.tenantID, integrationID: integration.id, data: event, at: now,
+            db: db)
         switch winner {
         case nil:
             try db.execute(

@@ -205,6 +205,12 @@ extension AppDatabase {
         }
         let version: Int = link["version"]
         let localVersion: Int = link["local_version"]
+        if try agreesWithBilling(
+            change, recordID: recordID, localID: link["local_id"], versions: [localVersion, version],
+            integration: integration, at: now, db: db, audit: &audit)
+        {
+            return (.echo, recordID, nil)
+        }
         guard version > localVersion else {
             try takeLedgerVersion(
                 change, recordID: recordID, localID: link["local_id"], integration: integration,
@@ -215,6 +221,46 @@ extension AppDatabase {
             change, recordID: recordID, localID: link["local_id"], localVersion: version,
             localUpdatedAt: link["source_updated_at"], integration: integration, at: now, db: db, audit: &audit)
         return (.conflict, recordID, conflictID)
+    }
+
+    /// Whether the books' version says nothing billing's record does not (billing's version as last synced, or its
+    /// newest): a payment moved an invoice's balance, or the books already hold what billing sent. The link remembers
+    /// the version and nobody is told: not billing (its own state, or a balance it derives from its payments), not a
+    /// conflict.
+    private static func agreesWithBilling(
+        _ change: PendingLedgerChange, recordID: String, localID: String, versions: [Int], integration: Integration,
+        at now: Timestamp, db: Database, audit: inout AuditLog
+    ) throws -> Bool {
+        guard !change.deleted, let recordType = RecordType(rawValue: change.recordType),
+            RecordMatch.compares(recordType)
+        else { return false }
+        for version in Set(versions).sorted() {
+            guard
+                let text = try String.fetchOne(
+                    db, sql: "SELECT data FROM record_versions WHERE record_id = ? AND version = ?",
+                    arguments: [recordID, version]),
+                let billing = try? JSONValue(parsing: Array(text.utf8))
+            else { continue }
+            let terms = try Self.translation(
+                of: billing, recordType: recordType, integrationID: integration.id, tenantID: integration.tenantID,
+                db: db)
+            guard RecordMatch.agrees(recordType, billing: billing, books: change.data, translation: terms) else {
+                continue
+            }
+            try db.execute(
+                sql: """
+                    UPDATE synchronized_records SET remote_version = ?, remote_updated_at = ?
+                    WHERE record_id = ? AND integration_id = ?
+                    """,
+                arguments: [change.remoteVersion, change.remoteUpdatedAt, recordID, integration.id])
+            try audit.append(
+                db, at: now, tenantID: integration.tenantID, integrationID: integration.id, recordID: recordID,
+                actor: "ledger:\(integration.id)", action: "ledger.\(change.recordType).agrees",
+                entityType: change.recordType, entityID: localID, oldValue: nil,
+                newValue: change.data.canonicalString)
+            return true
+        }
+        return false
     }
 
     /// The books' version is the record's newest state in this integration: the link remembers it, and billing is
@@ -242,14 +288,16 @@ extension AppDatabase {
             actor: actor, action: "ledger.\(change.recordType).\(what)", entityType: change.recordType,
             entityID: localID, oldValue: nil, newValue: change.data.canonicalString)
         guard change.recordType == RecordType.invoice.rawValue else { return }
+        let view = LedgerEventView(integrationID: integration.id, db: db)
+        let currency = try view.currency(of: change.data, billingRecords: [(.invoice, localID)])
         try emit(
             .invoiceChanged, tenantID: integration.tenantID, integrationID: integration.id,
             data: [
                 "invoice_id": .string(localID), "integration_id": .string(integration.id),
-                "platform": .string(integration.platform.rawValue), "remote_id": .string(change.remoteID),
+                "platform": .string(integration.platform.rawValue), "remote_invoice_id": .string(change.remoteID),
                 "remote_version": .string(change.remoteVersion), "change": .string(what),
                 "updated_at": .string(Timestamp(microsecondsSinceEpoch: change.remoteUpdatedAt).rfc3339),
-                "data": change.data,
+                "data": .object(try view.document(change.data, currency: currency)),
             ],
             at: now, db: db)
     }
@@ -259,16 +307,7 @@ extension AppDatabase {
     private static func reportUnlinked(
         _ change: PendingLedgerChange, integration: Integration, at now: Timestamp, db: Database
     ) throws -> PendingLedgerChange.Status {
-        func billingID(remoteID: String?, type: RecordType) throws -> String? {
-            guard let remoteID else { return nil }
-            return try String.fetchOne(
-                db,
-                sql: """
-                    SELECT r.local_id FROM synchronized_records s JOIN records r ON r.id = s.record_id
-                    WHERE s.integration_id = ? AND s.remote_id = ? AND r.record_type = ?
-                    """,
-                arguments: [integration.id, remoteID, type.rawValue])
-        }
+        let view = LedgerEventView(integrationID: integration.id, db: db)
         let heardBefore =
             try Bool.fetchOne(
                 db,
@@ -280,38 +319,56 @@ extension AppDatabase {
         let what = change.deleted ? "deleted" : heardBefore ? "updated" : "created"
         var data: [String: JSONValue] = [
             "integration_id": .string(integration.id), "platform": .string(integration.platform.rawValue),
-            "remote_id": .string(change.remoteID), "remote_version": .string(change.remoteVersion),
-            "change": .string(what), "data": change.data,
+            "remote_version": .string(change.remoteVersion), "change": .string(what),
         ]
-        for key in ["amount", "currency", "total", "number", "reference", "method"] {
-            if let value = change.data[key] { data[key] = value }
-        }
+        let books = change.data
         switch RecordType(rawValue: change.recordType) {
         case .payment:
-            var allocations: [JSONValue] = []
-            for allocation in change.data["allocations"]?.arrayValue ?? [] {
-                let remoteInvoice = allocation["invoice_id"]?.stringValue
-                guard let invoice = try billingID(remoteID: remoteInvoice, type: .invoice) else { continue }
-                allocations.append([
-                    "invoice_id": .string(invoice), "remote_invoice_id": .string(remoteInvoice ?? ""),
-                    "amount": allocation["amount"] ?? .null,
-                ])
+            var invoices: [(remote: JSONValue, billing: String, amount: JSONValue?)] = []
+            for allocation in books["allocations"]?.arrayValue ?? [] {
+                guard let invoice = try view.billingID(allocation["invoice_id"], .invoice).stringValue else { continue }
+                invoices.append((allocation["invoice_id"] ?? .null, invoice, allocation["amount"]))
             }
-            guard let first = allocations.first else { return .unmatched }
-            data["invoice_id"] = first["invoice_id"]
-            data["allocations"] = .array(allocations)
-            data["date"] = change.data["received_at"] ?? change.data["date"] ?? .null
+            guard let first = invoices.first else { return .unmatched }
+            let currency = try view.currency(
+                of: books, billingRecords: invoices.map { (RecordType.invoice, Optional($0.billing)) })
+            var customer = try view.billingID(books["customer_id"], .customer)
+            if customer == .null, let invoiceCustomer = try billingCustomer(ofInvoice: first.billing, view: view) {
+                customer = .string(invoiceCustomer)
+            }
+            data["remote_payment_id"] = .string(change.remoteID)
+            data["customer_id"] = customer
+            data["remote_customer_id"] = books["customer_id"] ?? .null
+            data["currency"] = currency.map { .string($0.code) } ?? .null
+            data["amount"] = LedgerEventView.amount(books["amount"], currency)
+            data["date"] = books["received_at"] ?? .null
+            if let reference = books["reference"] { data["reference"] = reference }
+            data["invoice_id"] = .string(first.billing)
+            data["allocations"] = .array(
+                invoices.map { invoice -> JSONValue in
+                    [
+                        "invoice_id": .string(invoice.billing), "remote_invoice_id": invoice.remote,
+                        "amount": LedgerEventView.amount(invoice.amount, currency),
+                    ]
+                })
             try emit(
                 .paymentRecorded, tenantID: integration.tenantID, integrationID: integration.id, data: data,
                 at: now, db: db)
             return .applied
         case .creditNote:
-            let invoice = try billingID(remoteID: change.data["invoice_id"]?.stringValue, type: .invoice)
-            let customer = try billingID(remoteID: change.data["customer_id"]?.stringValue, type: .customer)
-            guard invoice != nil || customer != nil else { return .unmatched }
-            data["invoice_id"] = invoice.map(JSONValue.string) ?? .null
-            data["customer_id"] = customer.map(JSONValue.string) ?? .null
-            data["date"] = change.data["issue_date"] ?? .null
+            let invoice = try view.billingID(books["invoice_id"], .invoice)
+            let customer = try view.billingID(books["customer_id"], .customer)
+            guard invoice != .null || customer != .null else { return .unmatched }
+            let currency = try view.currency(
+                of: books, billingRecords: [(.invoice, invoice.stringValue), (.customer, customer.stringValue)])
+            var document = try view.document(books, currency: currency)
+            document["invoice_id"] = invoice
+            document["remote_invoice_id"] = books["invoice_id"] ?? .null
+            document["date"] = books["issue_date"] ?? .null
+            document["issue_date"] = nil
+            document["balance"] = nil
+            for (key, value) in document { data[key] = value }
+            data["remote_credit_note_id"] = .string(change.remoteID)
             if !heardBefore {
                 try emit(
                     .creditNoteCreated, tenantID: integration.tenantID, integrationID: integration.id,
@@ -321,6 +378,21 @@ extension AppDatabase {
         default:
             return .unmatched
         }
+    }
+
+    /// The customer of one of billing's invoices (billing's id).
+    private static func billingCustomer(ofInvoice localID: String, view: LedgerEventView) throws -> String? {
+        guard
+            let text = try String.fetchOne(
+                view.db,
+                sql: """
+                    SELECT v.data FROM records r JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
+                    JOIN integration_configs i ON i.id = ? AND i.tenant_id = r.tenant_id
+                    WHERE r.record_type = 'invoice' AND r.local_id = ?
+                    """,
+                arguments: [view.integrationID, localID])
+        else { return nil }
+        return (try? JSONValue(parsing: Array(text.utf8)))?["customer_id"]?.stringValue
     }
 }
 

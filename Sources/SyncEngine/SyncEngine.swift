@@ -256,6 +256,10 @@ public struct SyncEngine: Sendable {
             guard let recordType = RecordType(rawValue: job.recordType) else {
                 return .failed(JobError(code: "unknown_record_type", message: "unknown record type \(job.recordType)"))
             }
+            // A record that came from the books (or whose content the books already hold) is linked, not written.
+            if let copy = try await database.linkToBooksCopy(of: claimed, at: clock.now()) {
+                return .succeeded(remoteID: copy.remoteID, remoteVersion: copy.remoteVersion)
+            }
             let mappings = try await database.mappings(integrationID: integration.id)
             // Every code not mapped is named at once: one round of mapping resumes the job.
             let missing = mappings.missing(

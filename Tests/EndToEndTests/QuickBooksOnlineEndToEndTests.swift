@@ -65,7 +65,11 @@ import Testing
             let recorded = try await world.events("ledger.payment.recorded")
             #expect(recorded.count == 1)
             #expect(recorded.first?["invoice_id"] == "inv_3")
-            #expect(recorded.first?["amount"] == "20000")
+            #expect(recorded.first?["amount"] == "20000.00" && recorded.first?["currency"] == "INR")
+            #expect(
+                recorded.first?["customer_id"] == "cus_1" && recorded.first?["remote_customer_id"] == customer["Id"])
+            // The balance the payment moved is not an invoice change to tell billing about.
+            #expect(try await world.events("ledger.invoice.changed").isEmpty)
             #expect(await world.sandbox.limitViolations == 0)
         }
     }

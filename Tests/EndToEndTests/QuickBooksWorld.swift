@@ -77,6 +77,7 @@ struct QuickBooksWorld: Sendable {
                 _ = try await world.api(
                     "POST", "/webhook-sources", ["source": "quickbooks", "secret": .string(Self.verifierToken)])
                 try await body(world)
+                try await world.expectEventsKeepTheContract()
             }
         }
     }
@@ -245,6 +246,60 @@ struct QuickBooksWorld: Sendable {
     func events(_ type: String) async throws -> [JSONValue] {
         try await components.database.events(tenantID: nil, type: type, page: try PageRequest(limit: 500)).items
             .compactMap { $0["data"] }
+    }
+
+    // MARK: The outbound contract
+
+    /// docs/events/: one JSON Schema per outbound event type.
+    static let eventSchemas = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../docs/events").standardized
+
+    /// Every event the test made Ledgerwire emit conforms to its type's schema in docs/events/, and each amount has
+    /// exactly its currency's minor-unit digits.
+    func expectEventsKeepTheContract() async throws {
+        var cursor: String?
+        repeat {
+            let page = try await components.database.events(
+                tenantID: nil, page: try PageRequest(limit: 500, cursor: cursor))
+            for event in page.items {
+                let type = event["type"]?.stringValue ?? "?"
+                let url = Self.eventSchemas.appendingPathComponent("\(type).schema.json")
+                guard FileManager.default.fileExists(atPath: url.path) else {
+                    Issue.record("no schema in docs/events/ for \(type)")
+                    continue
+                }
+                let violations = try JSONSchema(contentsOf: url).violations(of: event)
+                #expect(violations.isEmpty, "\(type) breaks its schema: \(violations) in \(event.canonicalString)")
+                #expect(
+                    Self.amountsOutOfPrecision(in: event["data"] ?? .null, currency: nil).isEmpty,
+                    "\(type): \(Self.amountsOutOfPrecision(in: event["data"] ?? .null, currency: nil))")
+            }
+            cursor = page.nextCursor
+        } while cursor != nil
+    }
+
+    /// The amounts (`amount`, `total`, `tax_total`, `balance`, `unit_amount`) whose digits after the point are not
+    /// their currency's minor unit: the nearest `currency` above them says which.
+    static func amountsOutOfPrecision(in value: JSONValue, currency: Currency?) -> [String] {
+        switch value {
+        case .object(let members):
+            let here = members["currency"]?.stringValue.flatMap(Currency.init(code:)) ?? currency
+            var wrong: [String] = []
+            for (key, member) in members {
+                if ["amount", "total", "tax_total", "balance", "unit_amount"].contains(key),
+                    let text = member.stringValue, let here
+                {
+                    let digits = text.split(separator: ".", maxSplits: 1).dropFirst().first?.count ?? 0
+                    if digits != here.minorUnitExponent { wrong.append("\(key) \(text) \(here.code)") }
+                }
+                wrong += amountsOutOfPrecision(in: member, currency: here)
+            }
+            return wrong
+        case .array(let elements):
+            return elements.flatMap { amountsOutOfPrecision(in: $0, currency: currency) }
+        default:
+            return []
+        }
     }
 
     // MARK: Billing's records

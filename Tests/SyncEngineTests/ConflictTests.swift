@@ -78,7 +78,7 @@ import Testing
         #expect(changed.map { $0["change"] } == ["updated", "voided"])
         #expect(changed.map { $0["invoice_id"] } == ["inv_1", "inv_1"])
         #expect(changed.first?["data"]?["total"] == "50000.00")
-        #expect(changed.first?["remote_id"] == .string(pushed.remoteID))
+        #expect(changed.first?["remote_invoice_id"] == .string(pushed.remoteID))
         #expect(try await events(pushed.database, .conflictDetected).isEmpty)
         // Hearing the same versions again (a webhook, then the poll) changes nothing.
         try await poll(pushed.runner, pushed.database, pushed.integration)
@@ -255,7 +255,7 @@ import Testing
         #expect(recorded.count == 1)
         let payment = try #require(recorded.first)
         #expect(payment["invoice_id"] == "inv_1" && payment["amount"] == "53100.00" && payment["currency"] == "INR")
-        #expect(payment["date"] == "2026-11-20" && payment["remote_id"] == "P9")
+        #expect(payment["date"] == "2026-11-20" && payment["remote_payment_id"] == "P9")
         #expect(payment["platform"] == "quickbooks_online" && payment["change"] == "created")
         #expect(payment["allocations"]?.arrayValue?.first?["remote_invoice_id"] == .string(pushed.remoteID))
     }

@@ -28,6 +28,8 @@ struct QBOCompany: Sendable {
     private(set) var deleted: [String: [String: Object]] = [:]
     private(set) var changes: [Change] = []
     private var nextID = 1
+    /// The company's home currency (its country is India).
+    var homeCurrency = "INR"
     /// Whether a second transaction with the same `DocNumber` is refused (QuickBooks' "warn on duplicate" setting).
     var refusesDuplicateDocNumbers = true
 
@@ -238,6 +240,11 @@ struct QBOCompany: Sendable {
         }
         if object["TxnDate"] == nil, Self.transactions.contains(entity) {
             object["TxnDate"] = .string(String(Self.time(Date()).prefix(10)))
+        }
+        // QuickBooks answers every transaction with its currency: the customer's, else the company's home currency.
+        if object["CurrencyRef"] == nil, Self.transactions.contains(entity) {
+            let customer = object["CustomerRef"]?["value"]?.stringValue.flatMap { self.object("Customer", id: $0) }
+            object["CurrencyRef"] = ["value": customer?["CurrencyRef"]?["value"] ?? .string(homeCurrency)]
         }
     }
 
