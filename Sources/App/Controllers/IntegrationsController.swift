@@ -214,6 +214,20 @@ extension Integration {
                 "max_attempts": .number(String(sync.maxAttempts)),
             ],
             "last_sync_at": lastSyncAt?.json ?? .null, "created_at": createdAt.json, "updated_at": updatedAt.json,
+            "reachability": reachabilityJSON,
+        ]
+    }
+
+    /// `reachable`, or `unreachable` since the first failure of the outage, with the latest error and when its
+    /// jobs are tried next.
+    var reachabilityJSON: JSONValue {
+        guard let unreachable else { return ["status": "reachable"] }
+        return [
+            "status": "unreachable", "since": unreachable.since.json,
+            "last_error": [
+                "code": .string(unreachable.lastError.code), "message": .string(unreachable.lastError.message),
+            ],
+            "next_check_at": unreachable.nextCheckAt?.json ?? .null,
         ]
     }
 }
