@@ -24,6 +24,12 @@ public protocol Connector: Sendable {
     /// The platform's current copy of one record, or `nil` when it no longer exists.
     func pull(recordType: RecordType, remoteID: String, context: ConnectorContext) async throws -> RemoteRecord?
 
+    /// Which of `remoteIDs` (records of one type) the platform still holds: a full sync checks its links with it, and
+    /// pushes again what the books lost (a company reset, records deleted there). Asked with at most a sync page of
+    /// ids at a time; a connector makes as few calls as its platform allows (QuickBooks: one query per 200 ids). The
+    /// default reads each one (`pull`).
+    func existing(recordType: RecordType, remoteIDs: [String], context: ConnectorContext) async throws -> Set<String>
+
     /// What changed in the platform since `cursor` (`nil`: from the beginning), one page at a time.
     func changes(since cursor: String?, context: ConnectorContext) async throws -> ChangePage
 
@@ -56,6 +62,21 @@ public struct FixedCredentials: CredentialProvider {
 }
 
 extension Connector {
+    /// One read per record, for a platform that cannot look up several at once.
+    public func existing(recordType: RecordType, remoteIDs: [String], context: ConnectorContext) async throws
+        -> Set<String>
+    {
+        var found: Set<String> = []
+        for remoteID in Set(remoteIDs) {
+            if let record = try await pull(recordType: recordType, remoteID: remoteID, context: context),
+                !record.deleted
+            {
+                found.insert(remoteID)
+            }
+        }
+        return found
+    }
+
     /// One push after the other, for a platform without batches.
     public func push(batch requests: [PushRequest], context: ConnectorContext) async throws -> [Result<
         PushResult, ConnectorError

@@ -2,12 +2,18 @@ import Accounting
 
 /// How a platform call failed, in the terms the sync engine acts on.
 public enum ConnectorError: Error, Hashable, Sendable {
-    /// Worth trying again: network failures, 5xx, 429. `retryAfter` is the platform's own wait (`Retry-After`).
+    /// Worth trying again, using up one of the job's attempts: 5xx, an exchange that broke or timed out after the
+    /// request may have been sent (its outcome unknown: the next attempt looks before it writes). `retryAfter` is the platform's own wait (`Retry-After`).
     case retryable(code: String, message: String, retryAfter: Duration?)
     /// The platform turned the request away without doing anything, and said so: throttling (429) or maintenance
     /// (503). Tried again after `retryAfter` or a growing wait, without using up one of the job's attempts (up to
     /// `SyncEngine.maximumDeferrals` times).
     case busy(code: String, message: String, retryAfter: Duration?)
+    /// The platform could not be reached and nothing was sent: the connection was refused, its host did not
+    /// resolve, or the connection could not be made. Not the record's fault: the job is deferred without using up an
+    /// attempt, backing off from half a minute to an hour, for as long as the integration has been unreachable for
+    /// less than `SyncEngine.maximumOutage`; the integration shows as unreachable meanwhile.
+    case unreachable(code: String, message: String)
     /// The platform refused the access token (401): the engine refreshes it once and tries again.
     case authentication(message: String)
     /// The platform refused the credentials themselves (`invalid_grant` on refresh, revoked consent): nothing works
@@ -26,6 +32,7 @@ public enum ConnectorError: Error, Hashable, Sendable {
     public var code: String {
         switch self {
         case .retryable(let code, _, _), .busy(let code, _, _): code
+        case .unreachable(let code, _): code
         case .authentication: "authentication"
         case .credentialsRefused: "credentials_refused"
         case .validation(let code, _): code
@@ -39,6 +46,7 @@ public enum ConnectorError: Error, Hashable, Sendable {
     public var message: String {
         switch self {
         case .retryable(_, let message, _), .busy(_, let message, _): message
+        case .unreachable(_, let message): message
         case .authentication(let message): message
         case .credentialsRefused(let message): message
         case .validation(_, let message): message

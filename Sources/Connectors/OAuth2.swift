@@ -212,7 +212,9 @@ public struct OAuthClient: Sendable {
             case .timedOut:
                 throw .retryable(
                     code: "timed_out", message: "the token endpoint did not answer in time", retryAfter: nil)
-            case .cannotConnect, .failed:
+            case .cannotConnect(let reason):
+                throw .unreachable(code: "unreachable", message: "the token endpoint could not be reached: \(reason)")
+            case .failed:
                 throw .retryable(code: "network", message: "token endpoint: \(error)", retryAfter: nil)
             }
         }

@@ -208,7 +208,9 @@ private final class Transfers: NSObject, URLSessionDataDelegate, @unchecked Send
             guard let error = error as? URLError else { return .failure(.failed(String(describing: error))) }
             switch error.code {
             case .timedOut: return .failure(.timedOut)
-            case .cannotConnectToHost, .cannotFindHost, .dnsLookupFailed, .notConnectedToInternet:
+            // No connection was made (refused, no such host, no route, TLS handshake refused): nothing was sent.
+            case .cannotConnectToHost, .cannotFindHost, .dnsLookupFailed, .notConnectedToInternet,
+                .secureConnectionFailed:
                 return .failure(.cannotConnect(error.localizedDescription))
             default: return .failure(.failed(error.localizedDescription))
             }

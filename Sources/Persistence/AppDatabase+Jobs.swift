@@ -89,7 +89,8 @@ extension AppDatabase {
             // jobs whose worker died, then jobs due.
             let eligible = """
                 j.integration_id IN (
-                    SELECT id FROM integration_configs WHERE status = 'connected' AND platform IN (\(platformList)))
+                    SELECT id FROM integration_configs WHERE status = 'connected' AND platform IN (\(platformList))
+                        AND (next_check_at IS NULL OR next_check_at <= :now))
                 AND NOT EXISTS (
                     SELECT 1 FROM jobs e
                     WHERE e.integration_id = j.integration_id AND e.record_id = j.record_id AND e.seq < j.seq
@@ -249,6 +250,14 @@ extension AppDatabase {
                         job.version,
                     ]
                 )
+                // The platform answered: it is reachable again.
+                try db.execute(
+                    sql: """
+                        UPDATE integration_configs SET unreachable_since = NULL, unreachable_error_code = NULL,
+                            unreachable_error_message = NULL, next_check_at = NULL
+                        WHERE id = ? AND (unreachable_since IS NOT NULL OR next_check_at IS NOT NULL)
+                        """,
+                    arguments: [job.integrationID])
                 // The jobs that were waiting for this record to be in the books go now.
                 try db.execute(
                     sql: """
@@ -321,6 +330,27 @@ extension AppDatabase {
                 try Self.settle(
                     job, status: .pending, nextAttemptAt: at, error: error, remoteID: nil, worker: worker, at: now,
                     db: db, audit: &audit)
+            case .unreachable(let at, let error):
+                try Self.recordAttempt(
+                    of: job, outcome: "deferred", error: error, startedAt: claimed.startedAt, at: now, db: db)
+                try db.execute(
+                    sql: "UPDATE jobs SET attempts = attempts - 1, deferrals = deferrals + 1 WHERE id = ?",
+                    arguments: [job.id])
+                try Self.settle(
+                    job, status: .pending, nextAttemptAt: at, error: error, remoteID: nil, worker: worker, at: now,
+                    db: db, audit: &audit)
+                // Its jobs are not claimed before the next check: the first of the waits any of them was given.
+                try db.execute(
+                    sql: """
+                        UPDATE integration_configs SET unreachable_since = COALESCE(unreachable_since, :now),
+                            unreachable_error_code = :code, unreachable_error_message = :message,
+                            next_check_at = CASE WHEN next_check_at > :now THEN MIN(next_check_at, :at) ELSE :at END
+                        WHERE id = :id
+                        """,
+                    arguments: [
+                        "now": now.microsecondsSinceEpoch, "code": error.code, "message": error.message,
+                        "at": at.microsecondsSinceEpoch, "id": job.integrationID,
+                    ])
             case .awaitingConnection(let error):
                 try Self.recordAttempt(
                     of: job, outcome: "retry", error: error, startedAt: claimed.startedAt, at: now, db: db)

@@ -54,6 +54,9 @@ extension AppDatabase {
             // Every billing code a job parked as needs_mapping waits for: a JSON array of {kind, code}.
             try db.execute(sql: "ALTER TABLE jobs ADD COLUMN last_error_missing TEXT")
         }
+        migrator.registerMigration("0016 reachability and verified full syncs") { db in
+            try db.execute(sql: reachabilityAndVerifiedFullSyncs)
+        }
         return migrator
     }
 
@@ -610,5 +613,17 @@ extension AppDatabase {
         SELECT job_id, attempt, worker, started_at, finished_at, outcome, error_code, error_message FROM job_attempts;
         DROP TABLE job_attempts;
         ALTER TABLE job_attempts_0011 RENAME TO job_attempts;
+        """
+
+    /// An integration whose platform could not be reached: since when, why, and when the engine tries it next (its
+    /// jobs are not claimed before). A full sync's count of linked records it found in the books, and of those it
+    /// pushed again because the books no longer held them.
+    private static let reachabilityAndVerifiedFullSyncs = """
+        ALTER TABLE integration_configs ADD COLUMN unreachable_since INTEGER;
+        ALTER TABLE integration_configs ADD COLUMN unreachable_error_code TEXT;
+        ALTER TABLE integration_configs ADD COLUMN unreachable_error_message TEXT;
+        ALTER TABLE integration_configs ADD COLUMN next_check_at INTEGER;
+        ALTER TABLE sync_operations ADD COLUMN records_verified INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sync_operations ADD COLUMN records_repushed INTEGER NOT NULL DEFAULT 0;
         """
 }

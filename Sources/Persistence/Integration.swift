@@ -59,6 +59,25 @@ public struct Integration: Sendable, Hashable {
     public var updatedAt: Timestamp
     /// The platform company the integration is connected to (a QuickBooks realm, a Xero organisation), once it is.
     public var remoteTenantID: String? = nil
+    /// Set while its platform cannot be reached (connections refused, its host unknown); cleared by the next call
+    /// that gets an answer.
+    public var unreachable: Unreachability? = nil
+}
+
+/// An integration's platform out of reach, as the sync engine found it.
+public struct Unreachability: Sendable, Hashable {
+    /// The first failure of this outage.
+    public var since: Timestamp
+    /// The latest failure.
+    public var lastError: JobError
+    /// When its jobs are tried again: none is claimed before.
+    public var nextCheckAt: Timestamp?
+
+    public init(since: Timestamp, lastError: JobError, nextCheckAt: Timestamp?) {
+        self.since = since
+        self.lastError = lastError
+        self.nextCheckAt = nextCheckAt
+    }
 }
 
 extension Integration.SyncSettings {
@@ -349,7 +368,15 @@ extension Integration {
             lastSyncAt: (row["last_sync_at"] as String?).flatMap(Timestamp.init(rfc3339:)),
             createdAt: Timestamp(rfc3339: row["created_at"]) ?? Timestamp(microsecondsSinceEpoch: 0),
             updatedAt: Timestamp(rfc3339: row["updated_at"]) ?? Timestamp(microsecondsSinceEpoch: 0),
-            remoteTenantID: row["remote_tenant_id"]
+            remoteTenantID: row["remote_tenant_id"],
+            unreachable: (row["unreachable_since"] as Int64?).map { since in
+                Unreachability(
+                    since: Timestamp(microsecondsSinceEpoch: since),
+                    lastError: JobError(
+                        code: row["unreachable_error_code"] ?? "unreachable",
+                        message: row["unreachable_error_message"] ?? ""),
+                    nextCheckAt: (row["next_check_at"] as Int64?).map(Timestamp.init(microsecondsSinceEpoch:)))
+            }
         )
     }
 }

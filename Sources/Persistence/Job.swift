@@ -91,6 +91,9 @@ public enum JobOutcome: Sendable, Hashable {
     /// The platform turned the job away without doing anything (throttled, in maintenance): pending again at `at`
     /// without using up an attempt; counted in the job's `deferrals`.
     case deferred(at: Timestamp, JobError)
+    /// The platform could not be reached and nothing was sent: pending again at `at` without using up an attempt
+    /// (counted in `deferrals`), and the integration shown as unreachable until a call succeeds.
+    case unreachable(at: Timestamp, JobError)
     case failed(JobError)
     case needsMapping(JobError)
     /// A record it refers to is not in the books yet: pending again without using up an attempt, at `until` or

@@ -42,6 +42,12 @@ public struct SyncOperation: Sendable, Hashable {
     /// Records examined so far: already in the books (skipped) or pushed by the operation's jobs (finished).
     public var recordsProcessed: Int
     public var recordsSkipped: Int
+    /// Records linked to the books that a full sync found still there (a subset of `recordsSkipped`, or pushed for a
+    /// newer version).
+    public var recordsVerified: Int
+    /// Records linked to the books that a full sync no longer found there (the company was reset, or they were
+    /// deleted): their links dropped, pushed again as new.
+    public var recordsRepushed: Int
     public var recordsFailed: Int
     /// Records queued and not yet finished.
     public var recordsInFlight: Int
@@ -252,78 +258,154 @@ extension AppDatabase {
         }
     }
 
+    /// A record of a full sync's page that is linked to the books: billing's record, and the platform's id of it.
+    public struct SyncLink: Sendable, Hashable {
+        public var recordID: String
+        public var recordType: RecordType
+        public var remoteID: String
+    }
+
+    /// The records of a claimed operation's next page (up to `limit`, as `queueSyncPage` will take them) that are
+    /// linked to the books: a full sync checks that the books still hold them before it trusts the links.
+    public func syncPageLinks(operationID: String, worker: String, limit: Int) async throws -> [SyncLink] {
+        try await writer.read { db in
+            let operation = try Self.heldSyncOperation(operationID, worker: worker, db: db)
+            return try Self.syncPage(operation, limit: limit, db: db).rows.compactMap { recordType, row in
+                (row["remote_id"] as String?).map {
+                    SyncLink(recordID: row["id"], recordType: recordType, remoteID: $0)
+                }
+            }
+        }
+    }
+
     /// Queues the next page (up to `limit` records) of a claimed operation and moves its checkpoint past them, in
     /// one transaction, renewing the lease. Records the books already hold at their current version, or that a job
-    /// is already queued for, are skipped.
+    /// is already queued for, are skipped. A record in `lost` (billing's id → the platform's id the books no longer
+    /// hold, as `syncPageLinks` and the platform found) has its link dropped and is pushed again as new (a void is
+    /// not: there is nothing left to void); `verified` linked records were found in the books.
     /// - Returns: whether records remain to be examined; `false` once the last page is done (the lease is let go).
     public func queueSyncPage(
-        operationID: String, worker: String, limit: Int, now: Timestamp, lease: Duration
+        operationID: String, worker: String, limit: Int, now: Timestamp, lease: Duration,
+        lost: [String: String] = [:], verified: Int = 0
     ) async throws -> Bool {
         try await writer.write { db in
-            guard
-                let row = try Row.fetchOne(
-                    db,
-                    sql: "SELECT * FROM sync_operations WHERE id = ? AND status = 'running' AND lease_owner = ?",
-                    arguments: [operationID, worker])
-            else { throw PersistenceError.conflict("sync operation \(operationID) is not held by \(worker)") }
-            let integrationID: String = row["integration_id"]
-            let tenantID: String = row["tenant_id"]
-            var checkpoint = SyncCheckpoint(text: row["checkpoint"])
+            let operation = try Self.heldSyncOperation(operationID, worker: worker, db: db)
+            let integrationID: String = operation["integration_id"]
+            let tenantID: String = operation["tenant_id"]
+            let (rows, checkpoint) = try Self.syncPage(operation, limit: limit, db: db)
             let target = try Self.pushTarget(integrationID: integrationID, db: db)
             let moment = Moment(now)
-            var remaining = limit
-            var skipped = 0
-            while remaining > 0, checkpoint.typeIndex < SyncCheckpoint.order.count {
-                let recordType = SyncCheckpoint.order[checkpoint.typeIndex]
-                let rows = try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT r.rowid, r.id, r.local_id, r.version, r.action, l.local_version, l.remote_id,
-                            EXISTS (
-                                SELECT 1 FROM jobs j
-                                WHERE j.integration_id = :integration AND j.record_id = r.id AND j.version = r.version
-                                    AND j.status IN ('pending', 'running', 'needs_mapping')) AS queued
-                        FROM records r
-                        LEFT JOIN synchronized_records l ON l.record_id = r.id AND l.integration_id = :integration
-                        WHERE r.tenant_id = :tenant AND r.record_type = :type AND r.rowid > :after
-                        ORDER BY r.rowid LIMIT :limit
-                        """,
-                    arguments: [
-                        "integration": integrationID, "tenant": tenantID, "type": recordType.rawValue,
-                        "after": checkpoint.afterRowID, "limit": remaining,
-                    ])
-                for row in rows {
-                    let version: Int = row["version"]
-                    let synced = (row["local_version"] as Int?).map { $0 >= version } ?? false
-                    let neverSyncedVoid = (row["action"] as String) == "void" && (row["remote_id"] as String?) == nil
-                    if synced || neverSyncedVoid || (row["queued"] as Bool) {
-                        skipped += 1
-                    } else {
-                        try Self.enqueuePushJobs(
-                            to: [target], tenantID: tenantID, recordID: row["id"], recordType: recordType.rawValue,
-                            localID: row["local_id"], version: version, operationID: operationID, at: moment, db: db)
-                    }
-                    checkpoint.afterRowID = row["rowid"]
+            var (skipped, repushed) = (0, 0)
+            var audit: AuditLog?
+            for (recordType, row) in rows {
+                let version: Int = row["version"]
+                let remoteID: String? = row["remote_id"]
+                var dropped = false
+                if let gone = remoteID, lost[row["id"]] == gone {
+                    // The books no longer hold it: the dead link goes, and the record is written as new.
+                    try db.execute(
+                        sql: "DELETE FROM synchronized_records WHERE record_id = ? AND integration_id = ?",
+                        arguments: [row["id"], integrationID])
+                    if audit == nil { audit = try AuditLog(db, key: auditKey) }
+                    try audit!.append(
+                        db, at: now, tenantID: tenantID, integrationID: integrationID, recordID: row["id"],
+                        actor: "sync:\(operationID)", action: "link.dropped", entityType: recordType.rawValue,
+                        entityID: row["local_id"],
+                        oldValue: JSONValue.object(["remote_id": .string(gone)]).canonicalString,
+                        newValue: JSONValue.object(["reason": "not found in the books"]).canonicalString)
+                    dropped = true
                 }
-                remaining -= rows.count
-                if remaining > 0 {
-                    checkpoint.typeIndex += 1
-                    checkpoint.afterRowID = 0
+                let synced = !dropped && ((row["local_version"] as Int?).map { $0 >= version } ?? false)
+                let neverSyncedVoid = (row["action"] as String) == "void" && (remoteID == nil || dropped)
+                if synced || neverSyncedVoid || (row["queued"] as Bool) {
+                    skipped += 1
+                } else {
+                    try Self.enqueuePushJobs(
+                        to: [target], tenantID: tenantID, recordID: row["id"], recordType: recordType.rawValue,
+                        localID: row["local_id"], version: version, operationID: operationID, at: moment, db: db)
+                    if dropped { repushed += 1 }
                 }
             }
             let more = checkpoint.typeIndex < SyncCheckpoint.order.count
             try db.execute(
                 sql: """
                     UPDATE sync_operations SET checkpoint = ?, records_skipped = records_skipped + ?,
+                        records_verified = records_verified + ?, records_repushed = records_repushed + ?,
                         lease_owner = ?, lease_expires_at = ?
                     WHERE id = ?
                     """,
                 arguments: [
-                    checkpoint.json.canonicalString, skipped, more ? worker : nil,
+                    checkpoint.json.canonicalString, skipped, verified, repushed, more ? worker : nil,
                     more ? now.adding(lease).microsecondsSinceEpoch : nil, operationID,
                 ])
             return more
         }
+    }
+
+    /// Puts a claimed full sync aside until `retryAt` (its lease runs until then, and another claim continues from
+    /// the checkpoint): the books could not be asked whether its page's links hold. `error` is shown as its
+    /// `last_error` until a page goes through.
+    public func pauseFullSync(operationID: String, worker: String, error: JobError, retryAt: Timestamp) async throws {
+        try await writer.write { db in
+            let operation = try Self.heldSyncOperation(operationID, worker: worker, db: db)
+            var checkpoint = SyncCheckpoint(text: operation["checkpoint"]).json.objectValue ?? [:]
+            checkpoint["last_error"] = ["code": .string(error.code), "message": .string(error.message)]
+            try db.execute(
+                sql: "UPDATE sync_operations SET checkpoint = ?, lease_expires_at = ? WHERE id = ?",
+                arguments: [JSONValue.object(checkpoint).canonicalString, retryAt.microsecondsSinceEpoch, operationID])
+        }
+    }
+
+    private static func heldSyncOperation(_ operationID: String, worker: String, db: Database) throws -> Row {
+        guard
+            let row = try Row.fetchOne(
+                db,
+                sql: "SELECT * FROM sync_operations WHERE id = ? AND status = 'running' AND lease_owner = ?",
+                arguments: [operationID, worker])
+        else { throw PersistenceError.conflict("sync operation \(operationID) is not held by \(worker)") }
+        return row
+    }
+
+    /// The next page of an operation from its checkpoint (record types in dependency order, each by rowid), and
+    /// the checkpoint past it.
+    private static func syncPage(_ operation: Row, limit: Int, db: Database) throws -> (
+        rows: [(RecordType, Row)], checkpoint: SyncCheckpoint
+    ) {
+        let integrationID: String = operation["integration_id"]
+        let tenantID: String = operation["tenant_id"]
+        var checkpoint = SyncCheckpoint(text: operation["checkpoint"])
+        var remaining = limit
+        var page: [(RecordType, Row)] = []
+        while remaining > 0, checkpoint.typeIndex < SyncCheckpoint.order.count {
+            let recordType = SyncCheckpoint.order[checkpoint.typeIndex]
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT r.rowid, r.id, r.local_id, r.version, r.action, l.local_version, l.remote_id,
+                        EXISTS (
+                            SELECT 1 FROM jobs j
+                            WHERE j.integration_id = :integration AND j.record_id = r.id AND j.version = r.version
+                                AND j.status IN ('pending', 'running', 'needs_mapping')) AS queued
+                    FROM records r
+                    LEFT JOIN synchronized_records l ON l.record_id = r.id AND l.integration_id = :integration
+                    WHERE r.tenant_id = :tenant AND r.record_type = :type AND r.rowid > :after
+                    ORDER BY r.rowid LIMIT :limit
+                    """,
+                arguments: [
+                    "integration": integrationID, "tenant": tenantID, "type": recordType.rawValue,
+                    "after": checkpoint.afterRowID, "limit": remaining,
+                ])
+            for row in rows {
+                page.append((recordType, row))
+                checkpoint.afterRowID = row["rowid"]
+            }
+            remaining -= rows.count
+            if remaining > 0 {
+                checkpoint.typeIndex += 1
+                checkpoint.afterRowID = 0
+            }
+        }
+        return (page, checkpoint)
     }
 
     /// Completes the running operations that have queued everything and whose jobs have all finished.
@@ -334,7 +416,8 @@ extension AppDatabase {
             let finished = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT o.id, o.integration_id, o.tenant_id, o.mode FROM sync_operations o
+                    SELECT o.id, o.integration_id, o.tenant_id, o.mode, o.records_verified, o.records_repushed
+                    FROM sync_operations o
                     WHERE o.status = 'running' AND o.mode = 'full' AND o.lease_owner IS NULL
                         AND NOT EXISTS (
                             SELECT 1 FROM jobs j WHERE j.operation_id = o.id
@@ -368,6 +451,8 @@ extension AppDatabase {
                     newValue: JSONValue.object([
                         "records_processed": .number(String(counts?["finished"] ?? 0)),
                         "records_failed": .number(String(counts?["failed"] ?? 0)),
+                        "records_verified": .number(String(row["records_verified"] as Int)),
+                        "records_repushed": .number(String(row["records_repushed"] as Int)),
                     ]).canonicalString)
             }
             return finished.count
@@ -444,6 +529,8 @@ extension AppDatabase {
             // An incremental sync counts the changes it heard.
             recordsProcessed: mode == .incremental ? row["records_processed"] : skipped + (counts?["finished"] ?? 0),
             recordsSkipped: skipped,
+            recordsVerified: row["records_verified"],
+            recordsRepushed: row["records_repushed"],
             recordsFailed: counts?["failed"] ?? 0,
             recordsInFlight: counts?["open"] ?? 0,
             errors: errors,

@@ -6,8 +6,10 @@ import ServiceLifecycle
 
 /// Runs jobs: claim with a lease → check mappings → push through the platform's connector → record the outcome.
 ///
-/// Failures are classified by `ConnectorError`: retryable (network, 5xx, 429) waits by `RetryStrategy`, honoring
-/// `Retry-After`, until the job's last attempt makes it dead; validation fails at once with the platform's message;
+/// Failures are classified by `ConnectorError`: retryable (5xx, an exchange broken after sending) waits by
+/// `RetryStrategy`, honoring `Retry-After`, until the job's last attempt makes it dead; a busy platform (429, 503) or
+/// one out of reach (nothing sent) defers the job without using an attempt; validation fails at once with the
+/// platform's message;
 /// a missing mapping parks the job until the mapping is saved. The same idempotency key goes with every attempt.
 public struct SyncEngine: Sendable {
     public struct Limits: Sendable {
@@ -244,6 +246,7 @@ public struct SyncEngine: Sendable {
 
     private func attempt(_ claimed: ClaimedJob, batch: PushBatch?) async -> JobOutcome {
         let job = claimed.job
+        var unreachableSince: Timestamp?
         do {
             guard let integration = try await database.integration(id: job.integrationID) else {
                 return .failed(
@@ -253,6 +256,7 @@ public struct SyncEngine: Sendable {
                 return .failed(
                     JobError(code: "no_connector", message: "no connector for \(integration.platform.rawValue)"))
             }
+            unreachableSince = integration.unreachable?.since
             guard let recordType = RecordType(rawValue: job.recordType) else {
                 return .failed(JobError(code: "unknown_record_type", message: "unknown record type \(job.recordType)"))
             }
@@ -311,10 +315,11 @@ public struct SyncEngine: Sendable {
             }
             return .succeeded(remoteID: result.remoteID, remoteVersion: result.remoteVersion)
         } catch let error as ConnectorError {
-            return outcome(of: error, claimed: claimed)
+            return outcome(of: error, claimed: claimed, unreachableSince: unreachableSince)
         } catch {
             return outcome(
-                of: .retryable(code: "network", message: String(describing: error), retryAfter: nil), claimed: claimed)
+                of: .retryable(code: "network", message: String(describing: error), retryAfter: nil), claimed: claimed,
+                unreachableSince: unreachableSince)
         }
     }
 
@@ -333,8 +338,22 @@ public struct SyncEngine: Sendable {
         }
     }
 
-    private func outcome(of error: ConnectorError, claimed: ClaimedJob) -> JobOutcome {
+    private func outcome(of error: ConnectorError, claimed: ClaimedJob, unreachableSince: Timestamp?) -> JobOutcome {
+        let now = clock.now()
         switch error {
+        case .unreachable
+        where unreachableSince.map { now.microsecondsSinceEpoch - $0.microsecondsSinceEpoch } ?? 0
+            < Self.maximumOutage.wholeMicroseconds:
+            // Nothing was sent: no attempt is used up while the outage lasts less than `maximumOutage`.
+            var random = SystemRandomNumberGenerator()
+            let wait = retry.delay(unreachable: claimed.job.deferrals + 1, using: &random)
+            logger.warning(
+                "platform unreachable; job deferred",
+                metadata: [
+                    "job.id": "\(claimed.job.id)", "integration.id": "\(claimed.job.integrationID)",
+                    "error.code": "\(error.code)",
+                ])
+            return .unreachable(at: now.adding(wait), Self.jobError(error))
         case .busy(_, _, let retryAfter) where claimed.job.deferrals < Self.maximumDeferrals:
             // Nothing was done: no attempt is used up, and the wait grows with each time it was turned away.
             var random = SystemRandomNumberGenerator()
@@ -342,12 +361,17 @@ public struct SyncEngine: Sendable {
             return .deferred(at: clock.now().adding(wait), Self.jobError(error))
         case .retryable(_, _, let retryAfter), .busy(_, _, let retryAfter):
             var random = SystemRandomNumberGenerator()
-            let wait = retry.delay(afterAttempt: claimed.job.attempts, retryAfter: retryAfter, using: &random)
+            let wait = retry.delay(afterFailedAttempt: claimed.job.attempts, retryAfter: retryAfter, using: &random)
             let at = clock.now().adding(wait)
             return .retry(at: at, Self.jobError(error))
+        case .unreachable:
+            // Out of reach for longer than `maximumOutage`: each time now counts as a failed attempt.
+            var random = SystemRandomNumberGenerator()
+            let wait = retry.delay(afterFailedAttempt: claimed.job.attempts, retryAfter: nil, using: &random)
+            return .retry(at: clock.now().adding(wait), Self.jobError(error))
         case .authentication:
             var random = SystemRandomNumberGenerator()
-            let wait = retry.delay(afterAttempt: claimed.job.attempts, retryAfter: nil, using: &random)
+            let wait = retry.delay(afterFailedAttempt: claimed.job.attempts, retryAfter: nil, using: &random)
             let at = clock.now().adding(wait)
             return .retry(at: at, Self.jobError(error))
         case .credentialsRefused:
@@ -363,6 +387,12 @@ public struct SyncEngine: Sendable {
     /// attempt: with the default backoff (capped at 5 minutes, full jitter) that is hours of unavailability; after
     /// that each refusal counts as a failed attempt.
     public static let maximumDeferrals = 100
+
+    /// How long an integration's platform may be out of reach (connections refused, its host unknown) before its
+    /// jobs use up their attempts again: an outage of hours, or a weekend, kills no job; a platform gone for good (a
+    /// mistyped `api_base_url`) dead-letters its jobs after three days, each visible and replayable. Unreachability
+    /// is bounded by time, not by `maximumDeferrals`.
+    public static let maximumOutage: Duration = .seconds(3 * 86_400)
 
     static func jobError(_ error: ConnectorError) -> JobError {
         guard case .missingMapping(let missing) = error else {

@@ -105,17 +105,82 @@ public struct SyncOperationRunner: Sendable {
     ) async throws {
         switch claimed.mode {
         case .full:
+            let books = try await books(of: claimed.integrationID)
             var pages = 0
             while pages < maximumPages, !Task.isCancelled {
                 pages += 1
+                var (lost, verified): ([String: String], Int) = ([:], 0)
+                if let books {
+                    let links = try await database.syncPageLinks(
+                        operationID: claimed.id, worker: workerID, limit: pageSize)
+                    do {
+                        lost = try await Self.lostLinks(links, connector: books.connector, call: books.call)
+                    } catch {
+                        // The books could not be asked: the operation waits and continues from its checkpoint.
+                        try await pause(claimed.id, after: error)
+                        return
+                    }
+                    verified = links.count - lost.count
+                }
                 let more = try await database.queueSyncPage(
-                    operationID: claimed.id, worker: workerID, limit: pageSize, now: clock.now(), lease: lease)
+                    operationID: claimed.id, worker: workerID, limit: pageSize, now: clock.now(), lease: lease,
+                    lost: lost, verified: verified)
                 if !more { break }
             }
             try await database.completeFinishedSyncOperations(at: clock.now())
         case .incremental:
             try await readChangeFeed(operationID: claimed.id, integrationID: claimed.integrationID)
         }
+    }
+
+    /// The platform a full sync checks its links in, when the runner can read it (`nil`: links are trusted).
+    private func books(of integrationID: String) async throws -> (connector: any Connector, call: PlatformCall)? {
+        guard let platforms, let integration = try await database.integration(id: integrationID),
+            let connector = platforms.connectors[integration.platform]
+        else { return nil }
+        let call = await PlatformCall(
+            integration: integration, connector: connector, tokens: platforms.tokens,
+            rateLimiters: platforms.rateLimiters, clock: clock, logger: logger)
+        return (connector, call)
+    }
+
+    /// The page's linked records looked up in the books, type by type, within the integration's rate limits: those
+    /// the books no longer hold (billing's record id → the platform's id).
+    private static func lostLinks(
+        _ links: [AppDatabase.SyncLink], connector: any Connector, call: PlatformCall
+    ) async throws -> [String: String] {
+        var lost: [String: String] = [:]
+        for (recordType, ofType) in Dictionary(grouping: links, by: \.recordType) {
+            let remoteIDs = ofType.map(\.remoteID)
+            let found = try await call.run {
+                try await connector.existing(recordType: recordType, remoteIDs: remoteIDs, context: $0)
+            }
+            for link in ofType where !found.contains(link.remoteID) { lost[link.recordID] = link.remoteID }
+        }
+        return lost
+    }
+
+    /// Puts a full sync aside after its books could not be read: half a minute at least, longer when the platform
+    /// asked or is out of reach, five minutes when it refused the question itself.
+    private func pause(_ operationID: String, after error: any Error) async throws {
+        var random = SystemRandomNumberGenerator()
+        let connectorError =
+            error as? ConnectorError
+            ?? .retryable(code: "network", message: String(describing: error), retryAfter: nil)
+        let wait: Duration
+        switch connectorError {
+        case .unreachable: wait = retry.delay(unreachable: 1, using: &random)
+        case .retryable(_, _, let retryAfter), .busy(_, _, let retryAfter):
+            wait = retry.delay(afterAttempt: 1, retryAfter: retryAfter, using: &random)
+        case .authentication, .credentialsRefused: wait = .seconds(60)
+        case .validation, .missingMapping, .cursorExpired: wait = .seconds(300)
+        }
+        logger.warning(
+            "full sync could not check its links; paused",
+            metadata: ["sync_operation.id": "\(operationID)", "error.code": "\(connectorError.code)"])
+        try await database.pauseFullSync(
+            operationID: operationID, worker: workerID, error: SyncEngine.jobError(connectorError),
+            retryAt: clock.now().adding(max(wait, .seconds(30))))
     }
 
     /// Handles the changes heard from the books that are waiting (after a webhook, or left by a push in flight).
@@ -326,6 +391,10 @@ public struct SyncOperationRunner: Sendable {
         } catch let error as ConnectorError {
             let retryAt: Timestamp?
             switch error {
+            case .unreachable:
+                // The platform is out of reach: half a minute to a minute, then the feed is read again.
+                var random = SystemRandomNumberGenerator()
+                retryAt = clock.now().adding(max(retry.delay(unreachable: 2, using: &random), .seconds(30)))
             case .retryable(_, _, let retryAfter), .busy(_, _, let retryAfter):
                 // A poll is not urgent: at least half a minute, so a struggling platform is not pressed.
                 var random = SystemRandomNumberGenerator()

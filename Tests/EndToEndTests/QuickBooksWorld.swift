@@ -39,6 +39,10 @@ struct QuickBooksWorld: Sendable {
     static func run(
         limits: RateLimitPolicy = QuickBooksOnlineConnector.limits,
         sandboxLimits: QuickBooksOnlineSandbox.Limits = .init(),
+        clock: any SyncClock = SystemSyncClock(),
+        retry: RetryStrategy = RetryStrategy(
+            base: .milliseconds(20), cap: .milliseconds(200), attemptDelays: [.milliseconds(20), .milliseconds(80)],
+            unreachableBase: .milliseconds(20), unreachableCap: .milliseconds(200)),
         _ body: @Sendable (QuickBooksWorld) async throws -> Void
     ) async throws {
         let sandbox = QuickBooksOnlineSandbox(limits: sandboxLimits)
@@ -60,14 +64,13 @@ struct QuickBooksWorld: Sendable {
             quiet.logLevel = .critical
             let engine = SyncEngine(
                 database: components.database, connectors: components.connectors, tokens: components.tokens,
-                rateLimiters: components.rateLimiters, workerID: "w1",
-                retry: RetryStrategy(base: .milliseconds(20), cap: .milliseconds(200)),
-                limits: .init(concurrency: 16, perIntegration: 4, lease: .seconds(60)), logger: quiet)
+                rateLimiters: components.rateLimiters, workerID: "w1", retry: retry,
+                limits: .init(concurrency: 16, perIntegration: 4, lease: .seconds(60)), clock: clock, logger: quiet)
             let runner = SyncOperationRunner(
                 database: components.database, workerID: "s1",
                 platforms: PlatformAccess(
                     connectors: components.connectors, tokens: components.tokens, rateLimiters: components.rateLimiters),
-                retry: RetryStrategy(base: .milliseconds(20), cap: .milliseconds(200)), logger: quiet)
+                clock: clock, retry: retry, logger: quiet)
             try await app.test(.live) { client in
                 let world = QuickBooksWorld(
                     sandbox: sandbox, components: components, ledgerwire: "http://127.0.0.1:\(client.port!)",

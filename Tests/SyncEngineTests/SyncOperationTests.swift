@@ -102,4 +102,78 @@ import Testing
         #expect(redone.recordsSkipped == 9 && redone.recordsProcessed == 10 && redone.recordsFailed == 0)
         #expect(connector.written.count == 10)
     }
+
+    /// A full sync, requested and run to its end by `runner` and `engine`.
+    func fullSync(
+        _ database: AppDatabase, _ integration: Integration, runner: SyncOperationRunner, engine: SyncEngine
+    ) async throws -> SyncOperation {
+        let operation = try #require(
+            try await database.requestSync(
+                integrationID: integration.id, tenantID: nil, mode: .full, actor: "test", at: clock.now()))
+        try await runner.runDueOperation()
+        while try await engine.runDueJobs() > 0 {}
+        try await runner.runDueOperation()
+        return try #require(try await database.syncOperation(id: operation.id, tenantID: nil))
+    }
+
+    /// The books lost everything a first full sync wrote (the company was reset): the next one looks its links up,
+    /// a page at a time, and writes the lost records again as new; one over intact books writes nothing.
+    @Test func aFullSyncChecksItsLinksInBatchesAndPushesAgainWhatTheBooksLost() async throws {
+        let database = try AppDatabase.inMemory()
+        try await history(database, customers: 1200)
+        let integration = try await connectedIntegration(database)
+        let connector = ScriptedConnector()
+        let runner = runner(database, connector)
+        let engine = engine(database, connector, concurrency: 64, perIntegration: 64)
+
+        let first = try await fullSync(database, integration, runner: runner, engine: engine)
+        #expect(first.status == .completed && first.recordsVerified == 0 && first.recordsRepushed == 0)
+        #expect(connector.existenceChecks.isEmpty, "nothing was linked yet")
+        #expect(connector.written.count == 1200)
+
+        let intact = try await fullSync(database, integration, runner: runner, engine: engine)
+        #expect(intact.status == .completed && intact.recordsVerified == 1200 && intact.recordsRepushed == 0)
+        #expect(intact.recordsSkipped == 1200 && intact.recordsProcessed == 1200)
+        #expect(connector.existenceChecks.map(\.count) == [500, 500, 200], "one look-up per page")
+        #expect(connector.pushes.count == 1200, "nothing written again")
+
+        connector.loseEverything()
+        let reset = try await fullSync(database, integration, runner: runner, engine: engine)
+        #expect(reset.status == .completed && reset.recordsVerified == 0 && reset.recordsRepushed == 1200)
+        #expect(reset.recordsFailed == 0 && reset.recordsProcessed == 1200)
+        #expect(connector.written.count == 1200, "each customer written again, once")
+        #expect(connector.pushes.count == 2400 && connector.pushes.suffix(1200).allSatisfy { $0.action == .create })
+        let record = try #require(try await database.records(localID: "cus_7", page: PageRequest()).items.first)
+        let link = try #require(record.links.first?.remoteID)
+        #expect(Set(connector.written.values).contains(link) && (Int(link) ?? 0) > 1200, "linked to the new copy")
+    }
+
+    /// The books cannot be asked (QuickBooks out of reach): the full sync queues nothing on trust, shows why, and
+    /// goes on from its checkpoint once the pause is over.
+    @Test func aFullSyncThatCannotCheckItsLinksWaitsAndGoesOn() async throws {
+        let database = try AppDatabase.inMemory()
+        try await history(database, customers: 10)
+        let integration = try await connectedIntegration(database)
+        let connector = ScriptedConnector()
+        let runner = runner(database, connector)
+        let engine = engine(database, connector)
+        _ = try await fullSync(database, integration, runner: runner, engine: engine)
+
+        connector.failFeed([.unreachable(code: "unreachable", message: "QuickBooks could not be reached")])
+        connector.loseEverything()
+        let operation = try #require(
+            try await database.requestSync(
+                integrationID: integration.id, tenantID: nil, mode: .full, actor: "test", at: clock.now()))
+        #expect(try await runner.runDueOperation())
+        let paused = try #require(try await database.syncOperation(id: operation.id, tenantID: nil))
+        #expect(paused.status == .running && paused.lastError?.code == "unreachable")
+        #expect(paused.recordsSkipped == 0 && paused.recordsInFlight == 0)
+        #expect(try await runner.runDueOperation() == false, "paused")
+
+        clock.advance(by: .seconds(61))
+        let done = try await fullSync(database, integration, runner: runner, engine: engine)
+        #expect(done.id == operation.id)
+        #expect(done.status == .completed && done.recordsRepushed == 10 && done.lastError == nil)
+        #expect(connector.written.count == 10)
+    }
 }

@@ -33,6 +33,8 @@ public final class ScriptedConnector: Connector {
         var feedReadsBeforeFailing = 0
         var feedCursors: [String?] = []
         var oldestCursor = 0
+        var lost: Set<String> = []
+        var existenceChecks: [[String]] = []
     }
 
     private let state = Mutex(State())
@@ -63,6 +65,19 @@ public final class ScriptedConnector: Connector {
     public var written: [String: String] { state.withLock { $0.written } }
     /// The current version of a record the platform holds.
     public func version(of remoteID: String) -> String? { state.withLock { $0.versions[remoteID].map(String.init) } }
+    /// The ids each `existing` call asked about, in order.
+    public var existenceChecks: [[String]] { state.withLock { $0.existenceChecks } }
+
+    /// The platform loses every record it holds (a company reset): links to them point at nothing.
+    public func loseEverything() {
+        state.withLock { state in
+            state.lost.formUnion(state.written.values)
+            state.lost.formUnion(state.versions.keys)
+            state.written = [:]
+            state.writtenVersions = [:]
+        }
+    }
+
     /// The cursors the change feed was read from, in order.
     public var feedCursors: [String?] { state.withLock { $0.feedCursors } }
 
@@ -131,6 +146,19 @@ public final class ScriptedConnector: Connector {
 
     public func pull(recordType: RecordType, remoteID: String, context: ConnectorContext) async throws -> RemoteRecord?
     { nil }
+
+    /// What it wrote or had published and has not lost; fails like the feed when `failFeed` scripted it.
+    public func existing(recordType: RecordType, remoteIDs: [String], context: ConnectorContext) async throws
+        -> Set<String>
+    {
+        let result: Result<Set<String>, ConnectorError> = state.withLock { state in
+            state.existenceChecks.append(remoteIDs)
+            if !state.feedScript.isEmpty { return .failure(state.feedScript.removeFirst()) }
+            let held = Set(state.written.values).union(state.versions.keys).subtracting(state.lost)
+            return .success(Set(remoteIDs).intersection(held))
+        }
+        return try result.get()
+    }
 
     public func changes(since cursor: String?, context: ConnectorContext) async throws -> ChangePage {
         let result: Result<ChangePage, ConnectorError> = state.withLock { state in

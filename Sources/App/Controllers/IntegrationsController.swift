@@ -183,10 +183,24 @@ extension Integration {
             ],
             "last_sync_at": lastSyncAt?.json ?? .null, "created_at": createdAt.json, "updated_at": updatedAt.json,
             "remote_tenant_id": remoteTenantID.map(JSONValue.string) ?? .null,
+            "reachability": reachabilityJSON,
         ]
         // The company under the platform's own name for it, as its documentation and its people call it.
         if let name = platform.remoteTenantName { members[name] = remoteTenantID.map(JSONValue.string) ?? .null }
         return .object(members)
+    }
+
+    /// `reachable`, or `unreachable` since the first failure of the outage, with the latest error and when its
+    /// jobs are tried next.
+    var reachabilityJSON: JSONValue {
+        guard let unreachable else { return ["status": "reachable"] }
+        return [
+            "status": "unreachable", "since": unreachable.since.json,
+            "last_error": [
+                "code": .string(unreachable.lastError.code), "message": .string(unreachable.lastError.message),
+            ],
+            "next_check_at": unreachable.nextCheckAt?.json ?? .null,
+        ]
     }
 }
 

@@ -84,6 +84,7 @@ extension SyncOperation {
             "records_total": .number(String(recordsTotal)), "records_processed": .number(String(recordsProcessed)),
             "records_skipped": .number(String(recordsSkipped)), "records_failed": .number(String(recordsFailed)),
             "records_in_flight": .number(String(recordsInFlight)),
+            "records_verified": .number(String(recordsVerified)), "records_repushed": .number(String(recordsRepushed)),
             "errors": .array(
                 errors.map { error in
                     [

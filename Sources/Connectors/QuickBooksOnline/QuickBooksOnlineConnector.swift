@@ -92,10 +92,17 @@ public struct QuickBooksOnlineConnector: Connector {
         } catch {
             // Already there (a duplicate name or number), or perhaps written (no answer): look before anything else.
             let code = QuickBooksOnlineSession.faultCode(error)
-            guard code == "6240" || code == "6140" || QuickBooksOnlineSession.isUncertain(error) else { throw error }
-            if let found = try await existing(request, body: body, session: session) {
-                return try written(found, for: request)
+            let uncertain = QuickBooksOnlineSession.isUncertain(error)
+            guard code == "6240" || code == "6140" || uncertain else { throw error }
+            let found: JSONValue?
+            do {
+                found = try await existing(request, body: body, session: session)
+            } catch let lookup {
+                // A write whose outcome is unknown stays unknown (an attempt used, the next one looks first), even
+                // when the look-up could not reach QuickBooks.
+                throw uncertain ? error : lookup
             }
+            if let found { return try written(found, for: request) }
             throw error
         }
     }
@@ -347,6 +354,30 @@ public struct QuickBooksOnlineConnector: Connector {
             if QuickBooksOnlineSession.faultCode(error) == "610" { return nil }
             throw error
         }
+    }
+
+    /// Ids looked up `SELECT * FROM <Entity> WHERE Id IN (…)`, 200 at a time: the query goes in the URL, and 200 ids
+    /// keep it well under the 8 KB that HTTP servers commonly accept (one page: QuickBooks answers up to 1000).
+    public static let existenceQuerySize = 200
+
+    /// The records of `remoteIDs` QuickBooks still holds (a deleted one is not found; a voided one is).
+    public func existing(recordType: RecordType, remoteIDs: [String], context: ConnectorContext) async throws
+        -> Set<String>
+    {
+        let session = try await QuickBooksOnlineSession(context: context)
+        let entity = QuickBooksOnlineMapping.entity(recordType)
+        // QuickBooks' ids are digits: anything else cannot be in the books, and is not put in a query.
+        let ids = Set(remoteIDs).filter { !$0.isEmpty && $0.count <= 20 && $0.allSatisfy { $0.isASCII && $0.isNumber } }
+        var found: Set<String> = []
+        let sorted = ids.sorted()
+        for start in stride(from: 0, to: sorted.count, by: Self.existenceQuerySize) {
+            let chunk = sorted[start..<min(start + Self.existenceQuerySize, sorted.count)]
+            let list = chunk.map(QuickBooksOnlineSession.literal).joined(separator: ", ")
+            for object in try await session.query(entity, where: "Id IN (\(list))") {
+                if let id = object["Id"]?.stringValue, ids.contains(id) { found.insert(id) }
+            }
+        }
+        return found
     }
 
     /// CDC from the cursor (an instant); from no cursor, every entity listed page by page, and then CDC from the

@@ -154,12 +154,13 @@ struct QuickBooksOnlineSession {
 
 /// What the connector tells apart in the errors a session throws: a Fault, or an exchange whose outcome is unknown.
 extension QuickBooksOnlineSession {
-    /// A request that got no answer. Only a refused connection says nothing was sent; after the others the request
-    /// may have been received and acted on (`isUncertain`).
+    /// A request that got no answer. Only a connection that could not be made says nothing was sent (`unreachable`:
+    /// deferred, no attempt used); after the others the request may have been received and acted on
+    /// (`isUncertain`).
     static func error(for error: TransportError) -> ConnectorError {
         switch error {
         case .cannotConnect(let message):
-            .retryable(code: "network", message: "QuickBooks could not be reached: \(message)", retryAfter: nil)
+            .unreachable(code: "unreachable", message: "QuickBooks could not be reached: \(message)")
         case .timedOut:
             .retryable(code: "uncertain", message: "QuickBooks did not answer in time", retryAfter: nil)
         case .failed(let message):

@@ -117,6 +117,15 @@ public actor QuickBooksOnlineSandbox {
         return realmID
     }
 
+    /// The company wiped and started again with its starting chart, as QuickBooks' "reset company" of a sandbox
+    /// company does: every transaction and customer gone, the connection (its tokens) kept. Answers stored for
+    /// `requestid`s go with it.
+    public func resetCompany(realmID: String) {
+        guard companies[realmID] != nil else { return }
+        companies[realmID] = QBOCompany(realmID: realmID, now: now)
+        replies = replies.filter { !$0.key.hasPrefix("\(realmID) ") }
+    }
+
     /// The company's objects of one type (for tests and the CLI's summary).
     public func objects(realmID: String, entity: String) -> [[String: JSONValue]] {
         companies[realmID]?.all(entity) ?? []
