@@ -321,7 +321,7 @@ extension AppDatabase {
                     arguments: [
                         until.microsecondsSinceEpoch, waitingFor, error.code, error.message, now.rfc3339, job.id,
                     ])
-            case .deferred(let at, let error):
+            case .deferred(let at, let error), .unreachable(let at, let error):
                 try Self.recordAttempt(
                     of: job, outcome: "deferred", error: error, startedAt: claimed.startedAt, at: now, db: db)
                 try db.execute(
@@ -330,15 +330,7 @@ extension AppDatabase {
                 try Self.settle(
                     job, status: .pending, nextAttemptAt: at, error: error, remoteID: nil, worker: worker, at: now,
                     db: db, audit: &audit)
-            case .unreachable(let at, let error):
-                try Self.recordAttempt(
-                    of: job, outcome: "deferred", error: error, startedAt: claimed.startedAt, at: now, db: db)
-                try db.execute(
-                    sql: "UPDATE jobs SET attempts = attempts - 1, deferrals = deferrals + 1 WHERE id = ?",
-                    arguments: [job.id])
-                try Self.settle(
-                    job, status: .pending, nextAttemptAt: at, error: error, remoteID: nil, worker: worker, at: now,
-                    db: db, audit: &audit)
+                guard case .unreachable = outcome else { break }
                 // Its jobs are not claimed before the next check: the first of the waits any of them was given.
                 try db.execute(
                     sql: """

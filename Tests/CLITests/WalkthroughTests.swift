@@ -3,10 +3,6 @@ import Foundation
 import TestSupport
 import Testing
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// docs/quickbooks-online-in-five-minutes.md, run as a newcomer would run it: its `sh` blocks in order, in one shell,
 /// from the repository's root, with the built `ledgerwire` on the `PATH`.
 @Suite struct WalkthroughTests {
@@ -18,7 +14,7 @@ import Glibc
         #expect(blocks.count >= 6, "the walkthrough's sh blocks were not found")
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let (lwPort, qboPort) = (try Self.freePort(), try Self.freePort())
+        let (lwPort, qboPort) = (try LoopbackSocket.freePort(), try LoopbackSocket.freePort())
         let script =
             """
             set -euo pipefail
@@ -99,24 +95,5 @@ import Glibc
             status, (try? String(contentsOf: output, encoding: .utf8)) ?? "",
             (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
         )
-    }
-
-    /// A port nobody listens on now: the kernel's pick for a socket bound to port 0, released at once.
-    static func freePort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw CLIFailure("no socket") }
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw CLIFailure("could not bind a port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

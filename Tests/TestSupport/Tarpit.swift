@@ -45,28 +45,7 @@ public final class Tarpit: @unchecked Sendable {
     public init(_ behaviour: Behaviour, answering honest: [String: String] = [:]) throws {
         self.behaviour = behaviour
         self.honest = honest
-        #if canImport(Darwin)
-        let fd = socket(AF_INET, SOCK_STREAM, 0)
-        #else
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #endif
-        guard fd >= 0 else { throw TarpitError("socket failed") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length) == 0 && listen(fd, 64) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        guard bound else {
-            close(fd)
-            throw TarpitError("bind failed")
-        }
-        listener = fd
-        port = Int(UInt16(bigEndian: address.sin_port))
+        (listener, port) = try LoopbackSocket.open(listening: 64)
         let thread = Thread { [self] in acceptLoop() }
         thread.start()
     }
@@ -176,9 +155,4 @@ extension ArraySlice<UInt8> {
         for start in startIndex...(endIndex - 4) where Array(self[start..<start + 4]) == end { return true }
         return false
     }
-}
-
-struct TarpitError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
