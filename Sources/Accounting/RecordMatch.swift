@@ -25,11 +25,17 @@ public enum RecordMatch {
     }
 
     /// Whether `billing` (billing's canonical record) and `books` (the books' record, canonical form) agree on
-    /// everything billing's record says: for a payment its customer, amount, currency, date, reference (when billing
-    /// gives one) and every invoice allocation; for an invoice or credit note its number, customer, invoice, currency,
-    /// dates, totals, void state and each line's amount, description, account, tax code and item.
+    /// everything billing's record says: for a payment its customer, amount, currency, date, reference (both have the
+    /// same one, or neither has one) and every invoice allocation; for an invoice or credit note its number, customer,
+    /// invoice, currency, dates, totals, void state and each line's amount, description, account, tax code and item.
+    ///
+    /// `writtenFields` also compares what a connector writes that a person typing the record in the books chooses
+    /// freely: a payment's deposit account, an invoice's exchange rate, a line's quantity and unit price. It is asked
+    /// before a write is skipped as unneeded, or a change in the books taken as one billing already has: a difference
+    /// there must reach the books (or billing), so a field the books' side does not carry counts as different.
     public static func agrees(
-        _ recordType: RecordType, billing: JSONValue, books: JSONValue, translation: Translation
+        _ recordType: RecordType, billing: JSONValue, books: JSONValue, translation: Translation,
+        writtenFields: Bool = false
     ) -> Bool {
         func reference(_ type: RecordType, _ id: JSONValue?) -> String? {
             id?.stringValue.flatMap { translation.remoteIDs[RecordReference(type, $0)] }
@@ -53,8 +59,14 @@ public enum RecordMatch {
                 sameAmount(billing["amount"], books["amount"]),
                 day(billing["received_at"]) != nil, day(billing["received_at"]) == day(books["received_at"])
             else { return false }
-            if let ours = billing["reference"]?.stringValue, ours != books["reference"]?.stringValue {
-                return false
+            func paymentReference(_ record: JSONValue) -> String? {
+                record["reference"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+            }
+            guard paymentReference(billing) == paymentReference(books) else { return false }
+            if writtenFields, let code = billing["deposit_account"]?.stringValue {
+                guard let account = translation.mappings.remoteID(.depositAccount, for: code),
+                    books["deposit_account_id"]?.stringValue == account
+                else { return false }
             }
             var theirs = (books["allocations"]?.arrayValue ?? []).map { allocation in
                 (allocation["invoice_id"]?.stringValue ?? "", allocation["amount"] ?? .null)
@@ -78,25 +90,44 @@ public enum RecordMatch {
                 sameAmount(billing["total"], books["total"]),
                 books["tax_total"] == nil || sameAmount(billing["tax_total"], books["tax_total"])
             else { return false }
-            return books["lines"] == nil || sameLines(billing["lines"], books["lines"], mappings: translation.mappings)
+            if writtenFields {
+                // No rate is the home currency's own: one.
+                let ours = billing["exchange_rate"] ?? .string("1")
+                guard sameAmount(ours, books["exchange_rate"] ?? .string("1")) else { return false }
+            }
+            return books["lines"] == nil
+                || sameLines(
+                    billing["lines"], books["lines"], mappings: translation.mappings, writtenFields: writtenFields)
         case .customer, .refund:
             return false
         }
     }
 
-    /// Lines in order: the same amounts; the books' description begins with billing's (a platform may add to it,
-    /// as QuickBooks does for a discount); the mapped account, tax code and item where the books name them.
-    private static func sameLines(_ billing: JSONValue?, _ books: JSONValue?, mappings: CodeMappings) -> Bool {
+    /// Lines in order: the same amounts; the same description (a discounted line's in the books may end with the
+    /// discount spelled out, `… (3 × 1500.00 less 500.00 discount)`, as a platform without line discounts is sent it);
+    /// the mapped account, tax code and item where the books name them; with `writtenFields`, an undiscounted line's
+    /// quantity and unit price.
+    private static func sameLines(
+        _ billing: JSONValue?, _ books: JSONValue?, mappings: CodeMappings, writtenFields: Bool
+    ) -> Bool {
         let ours = billing?.arrayValue ?? []
         let theirs = books?.arrayValue ?? []
         guard ours.count == theirs.count else { return false }
         for (line, remote) in zip(ours, theirs) {
             guard sameAmount(line["amount"], remote["amount"]) else { return false }
+            let discounted = line["discount_amount"] != nil
             if let description = line["description"]?.stringValue,
-                let remoteDescription = remote["description"]?.stringValue,
-                !remoteDescription.hasPrefix(description)
+                let remoteDescription = remote["description"]?.stringValue, remoteDescription != description
             {
-                return false
+                let spelledOut = remoteDescription.dropFirst(description.count)
+                guard discounted, remoteDescription.hasPrefix(description), spelledOut.hasPrefix(" ("),
+                    spelledOut.hasSuffix(" discount)")
+                else { return false }
+            }
+            if writtenFields, !discounted {
+                guard sameAmount(line["quantity"].map(Self.amountText), remote["quantity"].map(Self.amountText)),
+                    sameAmount(line["unit_amount"], remote["unit_amount"])
+                else { return false }
             }
             let codes: [(String, CodeMappings.Kind, String?)] = [
                 ("account_id", .account, line["revenue_account"]?.stringValue),
@@ -109,6 +140,14 @@ public enum RecordMatch {
             }
         }
         return true
+    }
+
+    /// A quantity as the text of its number (billing sends `1`, a platform `1.0` or `"1"`).
+    private static func amountText(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .number(let text): .string(text)
+        default: value
+        }
     }
 
     /// Two amounts of the same value, however many zeros follow the point; both absent agree.

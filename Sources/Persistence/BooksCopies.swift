@@ -45,9 +45,11 @@ extension AppDatabase {
             let translation = try Self.translation(
                 of: claimed.data, recordType: recordType, integrationID: job.integrationID, tenantID: job.tenantID,
                 db: db)
-            func agrees(_ row: Row) -> Bool {
+            func agrees(_ row: Row, writtenFields: Bool) -> Bool {
                 guard let books = try? JSONValue(parsing: Array((row["data"] as String).utf8)) else { return false }
-                return RecordMatch.agrees(recordType, billing: claimed.data, books: books, translation: translation)
+                return RecordMatch.agrees(
+                    recordType, billing: claimed.data, books: books, translation: translation,
+                    writtenFields: writtenFields)
             }
             let link = try Row.fetchOne(
                 db,
@@ -68,7 +70,7 @@ extension AppDatabase {
                             """,
                         arguments: [job.integrationID, recordType.rawValue, remoteID]),
                     heard["remote_version"] as String? == link?["remote_version"] as String?,
-                    !(heard["deleted"] as Bool), agrees(heard)
+                    !(heard["deleted"] as Bool), agrees(heard, writtenFields: true)
                 else { return nil }
                 try audit.append(
                     db, at: now, tenantID: job.tenantID, integrationID: job.integrationID, recordID: job.recordID,
@@ -99,7 +101,7 @@ extension AppDatabase {
                     ORDER BY c.seq
                     """,
                 arguments: [job.integrationID, recordType.rawValue])
-            guard let match = candidates.first(where: agrees) else { return nil }
+            guard let match = candidates.first(where: { agrees($0, writtenFields: false) }) else { return nil }
             let remoteID: String = match["remote_id"]
             let remoteVersion: String = match["remote_version"]
             try db.execute(

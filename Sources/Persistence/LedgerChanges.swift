@@ -244,9 +244,10 @@ extension AppDatabase {
             let terms = try Self.translation(
                 of: billing, recordType: recordType, integrationID: integration.id, tenantID: integration.tenantID,
                 db: db)
-            guard RecordMatch.agrees(recordType, billing: billing, books: change.data, translation: terms) else {
-                continue
-            }
+            guard
+                RecordMatch.agrees(
+                    recordType, billing: billing, books: change.data, translation: terms, writtenFields: true)
+            else { continue }
             try db.execute(
                 sql: """
                     UPDATE synchronized_records SET remote_version = ?, remote_updated_at = ?

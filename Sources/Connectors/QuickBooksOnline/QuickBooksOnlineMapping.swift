@@ -250,6 +250,7 @@ enum QuickBooksOnlineMapping {
             data["total"] = amount("TotalAmt")
             data["tax_total"] = object["TxnTaxDetail"]?["TotalTax"].map { .string(text($0)) }
             data["balance"] = amount("Balance")
+            data["exchange_rate"] = amount("ExchangeRate")
             data["invoice_id"] = object["InvoiceRef"]?["value"]
             var lines: [JSONValue] = []
             for line in object["Line"]?.arrayValue ?? [] where line["DetailType"]?.stringValue == "SalesItemLineDetail"
@@ -273,6 +274,7 @@ enum QuickBooksOnlineMapping {
             data["amount"] = amount("TotalAmt")
             data["received_at"] = object["TxnDate"]
             data["reference"] = object["PaymentRefNum"]
+            data["deposit_account_id"] = object["DepositToAccountRef"]?["value"]
             var allocations: [JSONValue] = []
             for line in object["Line"]?.arrayValue ?? [] {
                 for linked in line["LinkedTxn"]?.arrayValue ?? [] where linked["TxnType"]?.stringValue == "Invoice" {
