@@ -115,12 +115,21 @@ public struct SyncOperationRunner: Sendable {
                         operationID: claimed.id, worker: workerID, limit: pageSize)
                     do {
                         lost = try await Self.lostLinks(links, connector: books.connector, call: books.call)
+                        verified = links.count - lost.count
+                    } catch ConnectorError.validation(let code, let message) {
+                        // The platform refused the question itself: asking again cannot help, so the page's links
+                        // are trusted, as before there was a check, rather than the sync waiting for ever.
+                        logger.warning(
+                            "full sync could not check its links; trusted",
+                            metadata: [
+                                "sync_operation.id": "\(claimed.id)", "error.code": "\(code)",
+                                "error.message": "\(message)",
+                            ])
                     } catch {
                         // The books could not be asked: the operation waits and continues from its checkpoint.
                         try await pause(claimed.id, after: error)
                         return
                     }
-                    verified = links.count - lost.count
                 }
                 let more = try await database.queueSyncPage(
                     operationID: claimed.id, worker: workerID, limit: pageSize, now: clock.now(), lease: lease,
@@ -133,10 +142,11 @@ public struct SyncOperationRunner: Sendable {
         }
     }
 
-    /// The platform a full sync checks its links in, when the runner can read it (`nil`: links are trusted).
+    /// The platform a full sync checks its links in, when the runner can read it (`nil`: links are trusted). An
+    /// integration that is not connected cannot be read: its links are trusted, and the jobs queued wait for it.
     private func books(of integrationID: String) async throws -> (connector: any Connector, call: PlatformCall)? {
         guard let platforms, let integration = try await database.integration(id: integrationID),
-            let connector = platforms.connectors[integration.platform]
+            integration.status == .connected, let connector = platforms.connectors[integration.platform]
         else { return nil }
         let call = await PlatformCall(
             integration: integration, connector: connector, tokens: platforms.tokens,
