@@ -28,6 +28,17 @@ public enum ConnectorError: Error, Hashable, Sendable {
     /// the beginning.
     case cursorExpired(message: String)
 
+    /// Whether the platform itself answered (with a refusal, a throttle, a server error, …), so it can be reached: not
+    /// when no connection was made, nor when the exchange broke or timed out before an answer came.
+    public var platformAnswered: Bool {
+        switch self {
+        case .unreachable: false
+        case .retryable(let code, _, _): !["uncertain", "network", "unanswered"].contains(code)
+        case .missingMapping: false
+        case .busy, .authentication, .credentialsRefused, .validation, .cursorExpired: true
+        }
+    }
+
     /// A short stable code for jobs, logs and metrics.
     public var code: String {
         switch self {

@@ -251,13 +251,7 @@ extension AppDatabase {
                     ]
                 )
                 // The platform answered: it is reachable again.
-                try db.execute(
-                    sql: """
-                        UPDATE integration_configs SET unreachable_since = NULL, unreachable_error_code = NULL,
-                            unreachable_error_message = NULL, next_check_at = NULL
-                        WHERE id = ? AND (unreachable_since IS NOT NULL OR next_check_at IS NOT NULL)
-                        """,
-                    arguments: [job.integrationID])
+                try Self.markReachable(integrationID: job.integrationID, db: db)
                 // The jobs that were waiting for this record to be in the books go now.
                 try db.execute(
                     sql: """
@@ -653,5 +647,23 @@ extension AppDatabase {
             db, at: now, tenantID: job.tenantID, integrationID: job.integrationID, recordID: job.recordID,
             actor: "worker:\(worker)", action: "job.\(status.rawValue)", entityType: job.recordType,
             entityID: job.localID, oldValue: nil, newValue: JSONValue.object(value).canonicalString)
+    }
+}
+
+extension AppDatabase {
+    /// Records that the integration's platform answered (whatever it said): the outage, if there was one, is over
+    /// and its jobs are claimed again at once.
+    public func markReachable(integrationID: String) async throws {
+        try await writer.write { db in try Self.markReachable(integrationID: integrationID, db: db) }
+    }
+
+    static func markReachable(integrationID: String, db: Database) throws {
+        try db.execute(
+            sql: """
+                UPDATE integration_configs SET unreachable_since = NULL, unreachable_error_code = NULL,
+                    unreachable_error_message = NULL, next_check_at = NULL
+                WHERE id = ? AND (unreachable_since IS NOT NULL OR next_check_at IS NOT NULL)
+                """,
+            arguments: [integrationID])
     }
 }

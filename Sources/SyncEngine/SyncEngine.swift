@@ -315,6 +315,10 @@ public struct SyncEngine: Sendable {
             }
             return .succeeded(remoteID: result.remoteID, remoteVersion: result.remoteVersion)
         } catch let error as ConnectorError {
+            if unreachableSince != nil, error.platformAnswered {
+                // It refused, throttled or failed, but it answered: the outage is over for every job of it.
+                try? await database.markReachable(integrationID: job.integrationID)
+            }
             return outcome(of: error, claimed: claimed, unreachableSince: unreachableSince)
         } catch {
             return outcome(

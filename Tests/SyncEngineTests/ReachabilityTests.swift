@@ -60,6 +60,24 @@ import Testing
         #expect(try await events(database, .syncFailed).isEmpty)
     }
 
+    /// The platform comes back but refuses the record (or throttles, or fails): it answered, so the outage is over.
+    /// A later outage starts its own count: it does not inherit the first one's start and dead-letter at once.
+    @Test func anyAnswerEndsTheOutageNotOnlyASuccess() async throws {
+        let (database, integrations) = try await setUp()
+        let refused = ConnectorError.unreachable(code: "unreachable", message: "QuickBooks could not be reached")
+        let rejected = ConnectorError.validation(code: "6000", message: "A business validation error has occurred")
+        let connector = ScriptedConnector(failing: [refused, rejected])
+        try await deliver(database, "msg_1", [invoice("inv_1")])
+        let engine = engine(database, connector)
+        #expect(try await engine.runDueJobs() == 1)
+        #expect(try await database.integration(id: integrations[0].id)?.unreachable != nil)
+        let job = try #require(try await database.jobs(page: PageRequest()).items.first)
+        clock.advance(by: .microseconds(job.nextAttemptAt.microsecondsSinceEpoch - clock.now().microsecondsSinceEpoch))
+        #expect(try await engine.runDueJobs() == 1)
+        #expect(try await database.job(id: job.id)?.status == .failed)
+        #expect(try await database.integration(id: integrations[0].id)?.unreachable == nil)
+    }
+
     /// Three days out of reach (a mistyped address, a platform gone): each failure counts as an attempt again, and
     /// the job ends dead, visible.
     @Test func anOutageLongerThanMaximumOutageDeadLettersTheJob() async throws {
