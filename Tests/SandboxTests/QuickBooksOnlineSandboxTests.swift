@@ -380,8 +380,8 @@ import Testing
             #expect(repeated.status == .badRequest && fault(repeated).code == "6000")
             #expect(await sandbox.count(realmID: realm, entity: "Customer") == 0)
             let fine = try await batch([
-                ["bId": "1", "operation": "create", "Customer": ["DisplayName": "A"]],
-                ["bId": "2", "operation": "create", "Customer": ["DisplayName": "B"]],
+                ["bId": "1", "operation": "create", "Customer": ["DisplayName": "C"]],
+                ["bId": "2", "operation": "create", "Customer": ["DisplayName": "D"]],
             ])
             #expect(fine.status == .ok && fine.json["BatchItemResponse"]?.arrayValue?.count == 2)
 
