@@ -26,6 +26,11 @@ struct SandboxCommand: AsyncParsableCommand {
         @Option(help: "The OAuth client id the emulator accepts.") var clientID = "sandbox-client"
         @Option(help: "The OAuth client secret the emulator accepts.") var clientSecret = "sandbox-secret"
         @Option(help: "The company (realm) authorizations connect to.") var realm = "9341453474484455"
+        @Option(
+            help: ArgumentHelp(
+                "A redirect URI registered for the client (repeatable); authorize requests must name one exactly.",
+                discussion: "Without any, loopback http redirect URIs (127.0.0.1, localhost, [::1]) are accepted."))
+        var redirectURI: [String] = []
         @Option(help: "Where to send change webhooks, as Intuit does (none are sent without it).")
         var webhookURL: String?
         @Option(help: "The verifier token webhooks are signed with (intuit-signature); needed with --webhook-url.")
@@ -53,7 +58,7 @@ struct SandboxCommand: AsyncParsableCommand {
 
         func run() async throws {
             let sandbox = QuickBooksOnlineSandbox()
-            await sandbox.registerClient(id: clientID, secret: clientSecret)
+            await sandbox.registerClient(id: clientID, secret: clientSecret, redirectURIs: redirectURI)
             await sandbox.setConsentRealm(realm)
             let logger = Logger(label: "ledgerwire.sandbox.quickbooks-online")
             let clientID = clientID

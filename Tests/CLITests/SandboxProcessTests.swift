@@ -112,6 +112,32 @@ import FoundationNetworking
             }
     }
 
+    /// `--redirect-uri` registers the client's redirect URIs: an authorize request must name one exactly, and is
+    /// refused, not redirected, otherwise (even to a loopback address, accepted only when none is registered).
+    @Test func redirectURIsGivenOnTheCommandLineAreTheOnlyOnesAccepted() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let receiver = Receiver()
+        try await Application(router: receiver.router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+            .test(.live) { client in
+                let registered = "http://127.0.0.1:\(client.port!)/callback"
+                let sandbox = try await ServerProcess(
+                    ["sandbox", "quickbooks-online", "--port", "0", "--redirect-uri", registered],
+                    announcing: "QuickBooks Online sandbox on ", directory: directory.url)
+                defer { sandbox.signal(SIGTERM) }
+                func authorize(_ redirect: String) async -> Int? {
+                    await sandbox.call(
+                        "GET",
+                        "/connect/oauth2?client_id=sandbox-client&response_type=code&state=s1"
+                            + "&scope=com.intuit.quickbooks.accounting&redirect_uri=\(redirect)")?.0
+                }
+                #expect(await authorize(registered + "/other") == 400)
+                #expect(receiver.callbacks.withLock { $0.isEmpty })
+                #expect(await authorize(registered) == 200)
+                #expect(receiver.callbacks.withLock { $0.first?["code"] } != nil)
+            }
+    }
+
     @Test func aWebhookURLWithoutAVerifierTokenIsRefused() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

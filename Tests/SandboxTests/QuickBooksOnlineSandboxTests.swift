@@ -23,7 +23,8 @@ import Testing
         _ sandbox: QuickBooksOnlineSandbox = QuickBooksOnlineSandbox(),
         _ body: @Sendable (QuickBooksOnlineSandbox, any TestClientProtocol, String) async throws -> Void
     ) async throws {
-        await sandbox.registerClient(id: "client-1", secret: "secret-1")
+        await sandbox.registerClient(
+            id: "client-1", secret: "secret-1", redirectURIs: ["https://ledgerwire.test/oauth/callback"])
         let (access, _) = await sandbox.issueTokens(clientID: "client-1", realmID: realm)
         let application = Application(router: sandbox.router())
         try await application.test(.router) { client in try await body(sandbox, client, access) }
@@ -150,7 +151,12 @@ import Testing
                 client, token, "invoice",
                 [
                     "CustomerRef": ["value": .string(customerID)],
-                    "Line": [["Amount": 10, "SalesItemLineDetail": ["ItemRef": ["value": "999"]]]],
+                    "Line": [
+                        [
+                            "Amount": 10, "DetailType": "SalesItemLineDetail",
+                            "SalesItemLineDetail": ["ItemRef": ["value": "999"]],
+                        ]
+                    ],
                 ])
             #expect(fault(unknownItem).code == "2500")
 
@@ -288,5 +294,248 @@ import Testing
             #expect(
                 try await call(client, .get, "/v3/company/\(realm)/item/7", token: token).status == .serviceUnavailable)
         }
+    }
+
+    // MARK: What QuickBooks refuses
+
+    @Test func aLineWithoutAmountOrDetailTypeIsRefused() async throws {
+        try await withSandbox { sandbox, client, token in
+            let customer = try await create(client, token, "customer", ["DisplayName": "Meera Iyer"])
+            let customerID = try #require(customer.json["Customer"]?["Id"]?.stringValue)
+            func invoice(_ line: JSONValue) -> JSONValue {
+                ["CustomerRef": ["value": .string(customerID)], "Line": [line]]
+            }
+            let noAmount = try await create(
+                client, token, "invoice",
+                invoice([
+                    "DetailType": "SalesItemLineDetail",
+                    "SalesItemLineDetail": ["ItemRef": ["value": "7"], "Qty": 1, "UnitPrice": 100],
+                ]))
+            #expect(noAmount.status == .badRequest && fault(noAmount).code == "2020")
+            #expect(noAmount.json["Fault"]?["Error"]?.arrayValue?.first?["element"] == "Line.Amount")
+            let noKind = try await create(
+                client, token, "invoice",
+                invoice(["Amount": 100, "SalesItemLineDetail": ["ItemRef": ["value": "7"]]]))
+            #expect(noKind.status == .badRequest && fault(noKind).code == "2020")
+            #expect(noKind.json["Fault"]?["Error"]?.arrayValue?.first?["element"] == "Line.DetailType")
+            #expect(await sandbox.count(realmID: realm, entity: "Invoice") == 0)
+        }
+    }
+
+    @Test func aPaymentAppliesOnlyToItsOwnCustomersInvoicesAndIsNeverNegative() async throws {
+        try await withSandbox { sandbox, client, token in
+            var customers: [String] = []
+            for name in ["Asha Rao", "Vikram Das"] {
+                let made = try await create(client, token, "customer", ["DisplayName": .string(name)])
+                customers.append(try #require(made.json["Customer"]?["Id"]?.stringValue))
+            }
+            let invoiceID = try #require(
+                try await create(client, token, "invoice", invoiceBody(customer: customers[0], docNumber: "INV-1"))
+                    .json["Invoice"]?["Id"]?.stringValue)
+            func payment(customer: String, total: String, linked: JSONValue) -> JSONValue {
+                [
+                    "CustomerRef": ["value": .string(customer)], "TotalAmt": .number(total),
+                    "Line": [["Amount": .number(total), "LinkedTxn": [linked]]],
+                ]
+            }
+            let invoiceLink: JSONValue = ["TxnId": .string(invoiceID), "TxnType": "Invoice"]
+            let stranger = try await create(
+                client, token, "payment", payment(customer: customers[1], total: "1000.00", linked: invoiceLink))
+            #expect(stranger.status == .badRequest && fault(stranger).code == "6000")
+            let notAnInvoice = try await create(
+                client, token, "payment",
+                payment(customer: customers[0], total: "1000.00", linked: ["TxnId": "1", "TxnType": "Deposit"]))
+            #expect(notAnInvoice.status == .badRequest && fault(notAnInvoice).code == "2500")
+            let negative = try await create(
+                client, token, "payment",
+                ["CustomerRef": ["value": .string(customers[0])], "TotalAmt": -500, "Line": []])
+            #expect(negative.status == .badRequest && fault(negative).code == "6000")
+            #expect(await sandbox.count(realmID: realm, entity: "Payment") == 0)
+            let invoice = await sandbox.objects(realmID: realm, entity: "Invoice").first
+            #expect(invoice?["Balance"] == .number("53100"))
+            // A line linking nothing is not applied: the payment keeps it unapplied.
+            let unlinked = try await create(
+                client, token, "payment",
+                ["CustomerRef": ["value": .string(customers[0])], "TotalAmt": 700, "Line": [["Amount": 700]]])
+            #expect(unlinked.status == .ok && unlinked.json["Payment"]?["UnappliedAmt"] == .number("700"))
+        }
+    }
+
+    @Test func aBatchNeedsItemsEachWithItsOwnBId() async throws {
+        try await withSandbox { sandbox, client, token in
+            func batch(_ items: [JSONValue]) async throws -> Answer {
+                try await call(
+                    client, .post, "/v3/company/\(realm)/batch?minorversion=75", token: token,
+                    json: ["BatchItemRequest": .array(items)])
+            }
+            let empty = try await batch([])
+            #expect(empty.status == .badRequest && fault(empty).code == "2020")
+            let missing = try await batch([["operation": "create", "Customer": ["DisplayName": "A"]]])
+            #expect(missing.status == .badRequest && fault(missing).code == "2020")
+            #expect(missing.json["Fault"]?["Error"]?.arrayValue?.first?["element"] == "bId")
+            let repeated = try await batch([
+                ["bId": "1", "operation": "create", "Customer": ["DisplayName": "A"]],
+                ["bId": "1", "operation": "create", "Customer": ["DisplayName": "B"]],
+            ])
+            #expect(repeated.status == .badRequest && fault(repeated).code == "6000")
+            #expect(await sandbox.count(realmID: realm, entity: "Customer") == 0)
+            let fine = try await batch([
+                ["bId": "1", "operation": "create", "Customer": ["DisplayName": "C"]],
+                ["bId": "2", "operation": "create", "Customer": ["DisplayName": "D"]],
+            ])
+            #expect(fine.status == .ok && fine.json["BatchItemResponse"]?.arrayValue?.count == 2)
+
+            // Items run independently: an invoice cannot use the customer the item before it creates.
+            let last = try #require(
+                fine.json["BatchItemResponse"]?.arrayValue?.last?["Customer"]?["Id"]?.stringValue.flatMap { Int($0) })
+            let next = String(last + 1)
+            let dependent = try await batch([
+                ["bId": "c", "operation": "create", "Customer": ["DisplayName": "Nila"]],
+                [
+                    "bId": "i", "operation": "create",
+                    "Invoice": [
+                        "CustomerRef": ["value": .string(next)],
+                        "Line": [
+                            [
+                                "Amount": 100, "DetailType": "SalesItemLineDetail",
+                                "SalesItemLineDetail": ["ItemRef": ["value": "7"]],
+                            ]
+                        ],
+                    ],
+                ],
+            ])
+            let answers = dependent.json["BatchItemResponse"]?.arrayValue ?? []
+            #expect(answers.first?["Customer"]?["Id"] == .string(next))
+            #expect(answers.last?["Fault"]?["Error"]?.arrayValue?.first?["code"] == "2500")
+            #expect(await sandbox.count(realmID: realm, entity: "Invoice") == 0)
+        }
+    }
+
+    @Test func aRequestIDIsAtMostFiftyCharactersThirtySixInABatchAndReplaysOnlyItsOwnOperation() async throws {
+        try await withSandbox { sandbox, client, token in
+            let long = String(repeating: "r", count: 51)
+            let refused = try await create(client, token, "customer", ["DisplayName": "Ravi"], requestID: long)
+            #expect(refused.status == .badRequest && fault(refused).code == "6000")
+            #expect(
+                refused.json["Fault"]?["Error"]?.arrayValue?.first?["Detail"]?.stringValue?.contains(
+                    "more than 50 characters")
+                    == true)
+            let fifty = String(repeating: "f", count: 50)
+            #expect(
+                try await create(client, token, "customer", ["DisplayName": "Ravi"], requestID: fifty).status == .ok)
+            let batch = try await call(
+                client, .post, "/v3/company/\(realm)/batch?requestid=\(String(repeating: "b", count: 37))",
+                token: token,
+                json: ["BatchItemRequest": [["bId": "1", "operation": "create", "Customer": ["DisplayName": "Anu"]]]])
+            #expect(batch.status == .badRequest && fault(batch).code == "6000")
+            #expect(await sandbox.count(realmID: realm, entity: "Customer") == 1)
+
+            // A read with the requestid of a stored create is read, not answered with the create.
+            let created = try await create(client, token, "customer", ["DisplayName": "Kiran"], requestID: "job_7")
+            let read = try await call(
+                client, .get, "/v3/company/\(realm)/account/1?requestid=job_7", token: token)
+            #expect(created.json["Customer"] != nil)
+            #expect(
+                read.status == .ok && read.json["Account"]?["Name"] == "Tuition Income" && read.json["Customer"] == nil)
+        }
+    }
+
+    @Test func aQueryNamesPropertiesItsEntityHasInQuickBooksClauseOrder() async throws {
+        try await withSandbox { _, client, token in
+            _ = try await create(client, token, "customer", ["DisplayName": "Parent 1"])
+            func query(_ text: String) async throws -> Answer {
+                let encoded = text.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? text
+                return try await call(client, .get, "/v3/company/\(realm)/query?query=\(encoded)", token: token)
+            }
+            let unknown = try await query("select * from Customer where Nickname = 'Parent 1'")
+            #expect(unknown.status == .badRequest && fault(unknown).code == "4001")
+            #expect(
+                unknown.json["Fault"]?["Error"]?.arrayValue?.first?["Detail"]
+                    == "QueryValidationError: Property Nickname not found for Entity Customer")
+            let unknownOrder = try await query("select * from Customer ORDERBY Nickname")
+            #expect(unknownOrder.status == .badRequest && fault(unknownOrder).code == "4001")
+            for text in [
+                "select * from Customer MAXRESULTS 10 STARTPOSITION 1",
+                "select * from Customer ORDERBY DisplayName WHERE DisplayName = 'Parent 1'",
+                "select * from Customer STARTPOSITION 1 ORDERBY DisplayName",
+                "select * from Customer AND DisplayName = 'Parent 1'",
+                "select * from Customer where Active = true WHERE DisplayName = 'Parent 1'",
+            ] {
+                let answer = try await query(text)
+                #expect(answer.status == .badRequest && fault(answer).code == "4000", "\(text)")
+            }
+            let email = try await query("select * from Customer where PrimaryEmailAddr = 'x@example.com'")
+            #expect(email.status == .ok)
+            let ordered = try await query(
+                "select * from Customer where Active = true ORDERBY DisplayName STARTPOSITION 1 MAXRESULTS 10")
+            #expect(ordered.json["QueryResponse"]?["Customer"]?.arrayValue?.count == 1)
+        }
+    }
+
+    @Test func changeDataCaptureNeedsEntities() async throws {
+        try await withSandbox { _, client, token in
+            let since = QBOCompany.time(Date().addingTimeInterval(-3600))
+            let missing = try await call(
+                client, .get, "/v3/company/\(realm)/cdc?changedSince=\(since)", token: token)
+            #expect(missing.status == .badRequest && fault(missing).code == "2020")
+            #expect(missing.json["Fault"]?["Error"]?.arrayValue?.first?["element"] == "entities")
+            let named = try await call(
+                client, .get, "/v3/company/\(realm)/cdc?entities=Customer&changedSince=\(since)", token: token)
+            #expect(named.status == .ok)
+        }
+    }
+
+    @Test func revokingNeedsTheClientsCredentials() async throws {
+        try await withSandbox { sandbox, client, token in
+            func revoke(_ credentials: String) async throws -> Answer {
+                try await call(
+                    client, .post, "/v2/oauth2/tokens/revoke", token: nil, json: ["token": .string(token)],
+                    headers: [.authorization: "Basic " + Data(credentials.utf8).base64EncodedString()])
+            }
+            let wrongSecret = try await revoke("client-1:wrong")
+            let wrongClient = try await revoke("someone:secret-1")
+            #expect(wrongSecret.status == .unauthorized && wrongClient.status == .unauthorized)
+            #expect(await sandbox.revocations == 0)
+            let revoked = try await revoke("client-1:secret-1")
+            #expect(revoked.status == .ok)
+            #expect(await sandbox.revocations == 1)
+        }
+    }
+
+    @Test func authorizeNeedsAKnownScopeAndARegisteredRedirectURI() async throws {
+        try await withSandbox { _, client, _ in
+            func authorize(scope: String?, redirect: String) async throws -> Answer {
+                var uri = "/connect/oauth2?client_id=client-1&response_type=code&state=s1&redirect_uri=\(redirect)"
+                if let scope { uri += "&scope=\(scope)" }
+                return try await call(client, .get, uri, token: nil)
+            }
+            func parameters(_ answer: Answer) -> [String: String] {
+                let location = answer.headers[.location].flatMap(URLComponents.init(string:))
+                return Dictionary((location?.queryItems ?? []).map { ($0.name, $0.value ?? "") }) { first, _ in first }
+            }
+            let registered = "https://ledgerwire.test/oauth/callback"
+            let unregistered = try await authorize(
+                scope: "com.intuit.quickbooks.accounting", redirect: "https://evil.test/oauth/callback")
+            #expect(unregistered.status == .badRequest && unregistered.headers[.location] == nil)
+            let loopback = try await authorize(
+                scope: "com.intuit.quickbooks.accounting", redirect: "http://127.0.0.1:9/callback")
+            #expect(loopback.status == .badRequest, "a client with registered URIs accepts only those")
+            let noScope = try await authorize(scope: nil, redirect: registered)
+            #expect(noScope.status == .found && parameters(noScope)["error"] == "invalid_request")
+            #expect(parameters(noScope)["code"] == nil && parameters(noScope)["state"] == "s1")
+            let wrongScope = try await authorize(scope: "com.intuit.quickbooks.everything", redirect: registered)
+            #expect(wrongScope.status == .found && parameters(wrongScope)["error"] == "invalid_scope")
+            let granted = try await authorize(scope: "com.intuit.quickbooks.accounting%20openid", redirect: registered)
+            #expect(granted.status == .found && parameters(granted)["code"] != nil)
+        }
+    }
+
+    @Test func aClientRegisteredWithoutRedirectURIsAcceptsLoopbackOnes() async throws {
+        let sandbox = QuickBooksOnlineSandbox()
+        await sandbox.registerClient(id: "cli", secret: "s")
+        #expect(await sandbox.redirectAllowed(clientID: "cli", uri: "http://127.0.0.1:8080/oauth/callback"))
+        #expect(await sandbox.redirectAllowed(clientID: "cli", uri: "http://localhost/look"))
+        #expect(await !sandbox.redirectAllowed(clientID: "cli", uri: "https://ledgerwire.test/oauth/callback"))
+        #expect(await !sandbox.redirectAllowed(clientID: "cli", uri: "http://127.0.0.1.evil.test/callback"))
     }
 }

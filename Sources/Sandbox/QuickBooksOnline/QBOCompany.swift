@@ -209,6 +209,14 @@ struct QBOCompany: Sendable {
             guard case .array(let lines) = object["Line"], !lines.isEmpty else { throw .requiredParameter("Line") }
             for line in lines {
                 guard case .object(let members) = line else { continue }
+                // Every line names its kind and its amount; QuickBooks fills in neither (the server's subtotal line
+                // aside, which it drops and adds again).
+                guard let kind = members["DetailType"]?.stringValue else {
+                    throw .requiredParameter("Line.DetailType")
+                }
+                guard kind == "SubTotalLineDetail" || Self.decimal(members["Amount"]) != nil else {
+                    throw .requiredParameter("Line.Amount")
+                }
                 if case .object(let detail) = members["SalesItemLineDetail"] {
                     if let item = detail["ItemRef"]?["value"]?.stringValue, !usable("Item", item) {
                         throw .invalidReference("ItemRef")
@@ -233,7 +241,29 @@ struct QBOCompany: Sendable {
             }
         case "Payment":
             try reference(object, "CustomerRef", to: "Customer")
-            guard Self.decimal(object["TotalAmt"]) != nil else { throw .requiredParameter("TotalAmt") }
+            guard let total = Self.decimal(object["TotalAmt"]) else { throw .requiredParameter("TotalAmt") }
+            guard total >= 0 else {
+                throw .businessRule(
+                    "Business Validation Error: The payment amount cannot be negative. TotalAmt=\(total)")
+            }
+            let customer = object["CustomerRef"]?["value"]?.stringValue
+            for line in object["Line"]?.arrayValue ?? [] {
+                guard Self.decimal(line["Amount"]) != nil else { throw .requiredParameter("Line.Amount") }
+                for linked in line["LinkedTxn"]?.arrayValue ?? [] {
+                    // The emulator's payments apply to invoices only; another type is not counted as applied.
+                    guard linked["TxnType"]?.stringValue == "Invoice" else {
+                        throw .invalidReference("Line.LinkedTxn.TxnType")
+                    }
+                    guard let id = linked["TxnId"]?.stringValue, let invoice = self.object("Invoice", id: id) else {
+                        throw .invalidReference("Line.LinkedTxn.TxnId")
+                    }
+                    guard invoice["CustomerRef"]?["value"]?.stringValue == customer else {
+                        throw .businessRule(
+                            "Business Validation Error: Invoice \(id) belongs to another customer; a payment applies "
+                                + "only to its own customer's transactions")
+                    }
+                }
+            }
             if object["DepositToAccountRef"] != nil { try reference(object, "DepositToAccountRef", to: "Account") }
         default:
             break
@@ -298,13 +328,7 @@ struct QBOCompany: Sendable {
             for line in object["Line"]?.arrayValue ?? [] {
                 guard case .object(var members) = line else { continue }
                 if members["DetailType"]?.stringValue == "SubTotalLineDetail" { continue }
-                if members["DetailType"] == nil { members["DetailType"] = "SalesItemLineDetail" }
-                var amount = Self.decimal(members["Amount"])
-                if amount == nil, case .object(let detail) = members["SalesItemLineDetail"],
-                    let quantity = Self.decimal(detail["Qty"]), let price = Self.decimal(detail["UnitPrice"])
-                {
-                    amount = quantity * price
-                }
+                let amount = Self.decimal(members["Amount"])
                 if let amount, case .object(let detail) = members["SalesItemLineDetail"],
                     let quantity = Self.decimal(detail["Qty"]), let price = Self.decimal(detail["UnitPrice"]),
                     abs(NSDecimalNumber(decimal: quantity * price - amount).doubleValue) >= 0.005
@@ -349,7 +373,8 @@ struct QBOCompany: Sendable {
             if let previous { try applyPayment(previous, sign: 1, now: now) }
             let total = Self.decimal(object["TotalAmt"]) ?? 0
             var applied = Decimal(0)
-            for line in object["Line"]?.arrayValue ?? [] {
+            // Applied: what lines linking a transaction carry; a line linking none is not applied to anything.
+            for line in object["Line"]?.arrayValue ?? [] where line["LinkedTxn"]?.arrayValue?.isEmpty == false {
                 applied += Self.decimal(line["Amount"]) ?? 0
             }
             guard applied <= total else {

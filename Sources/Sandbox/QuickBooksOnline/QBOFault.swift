@@ -94,6 +94,29 @@ struct QBOFault: Error, Sendable {
             detail: detail)
     }
 
+    /// A query naming a property its entity does not have (code, message and detail as the live sandbox answers
+    /// them, quoted in a public client's tests).
+    static func unknownProperty(_ property: String, entity: String) -> QBOFault {
+        QBOFault(
+            status: .badRequest, type: "ValidationFault", code: "4001", message: "Invalid query",
+            detail: "QueryValidationError: Property \(property) not found for Entity \(entity)")
+    }
+
+    /// A query whose words are not where QuickBooks' grammar expects them, in its parser's words.
+    static func unexpected(_ token: String, column: Int) -> QBOFault {
+        QBOFault(
+            status: .badRequest, type: "ValidationFault", code: "4000", message: "Error parsing query",
+            detail: "QueryParserError: Encountered \" <IDENTIFIER> \"\(token) \"\" at line 1, column \(column).")
+    }
+
+    /// A `requestid` over QuickBooks' limit: 50 characters, 36 on a batch (the detail as QuickBooks answers it,
+    /// quoted in `intuit/QuickBooks-V3-Java-SDK` issue #180).
+    static func requestIDTooLong(_ requestID: String, limit: Int) -> QBOFault {
+        businessRule(
+            "Business Validation Error: You cannot enter more than \(limit) characters in the request_id field. "
+                + "You tried entering \(requestID.prefix(10))..., which is \(requestID.count) characters.")
+    }
+
     static let throttled = QBOFault(
         status: .tooManyRequests, type: "SERVICE", code: "3001",
         message: "message=ThrottleExceeded; errorCode=003001; statusCode=429",

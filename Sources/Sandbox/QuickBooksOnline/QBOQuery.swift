@@ -25,9 +25,22 @@ struct QBOQuery {
 
     init(parsing text: String) throws(QBOFault) {
         var tokens = try Self.tokenize(text)
-        func next() -> String? { tokens.isEmpty ? nil : tokens.removeFirst() }
+        var column = 1
+        func next() -> String? {
+            guard !tokens.isEmpty else { return nil }
+            let (token, at) = tokens.removeFirst()
+            column = at
+            return token
+        }
         func expect(_ word: String) throws(QBOFault) {
             guard next()?.uppercased() == word else { throw .parse("expected \(word) in \"\(text)\"") }
+        }
+        /// Where the query has got to in QuickBooks' grammar: WHERE (then AND), ORDERBY, STARTPOSITION, MAXRESULTS,
+        /// each at most once and in that order.
+        var clause = 0
+        func enter(_ word: String, _ stage: Int) throws(QBOFault) {
+            guard stage > clause else { throw .unexpected(word, column: column) }
+            clause = stage
         }
         try expect("SELECT")
         switch next() {
@@ -41,6 +54,11 @@ struct QBOQuery {
         while let word = next() {
             switch word.uppercased() {
             case "WHERE", "AND":
+                if word.uppercased() == "WHERE" {
+                    try enter(word, 1)
+                } else if clause != 1 {
+                    throw .unexpected(word, column: column)
+                }
                 guard let field = next(), let opText = next() else { throw .parse("incomplete condition") }
                 guard let op = Operator(rawValue: opText.uppercased()) else {
                     throw .parse("unsupported operator \(opText)")
@@ -59,17 +77,20 @@ struct QBOQuery {
             case "OR":
                 throw .parse("OR is not supported")
             case "ORDERBY", "ORDER":
+                try enter(word, 2)
                 if word.uppercased() == "ORDER" { try expect("BY") }
                 guard let field = next() else { throw .parse("missing field after ORDERBY") }
                 var descending = false
-                if let direction = tokens.first?.uppercased(), direction == "ASC" || direction == "DESC" {
+                if let direction = tokens.first?.0.uppercased(), direction == "ASC" || direction == "DESC" {
                     descending = next()?.uppercased() == "DESC"
                 }
                 orderBy = (field, descending)
             case "STARTPOSITION":
+                try enter(word, 3)
                 guard let value = next().flatMap(Int.init), value >= 1 else { throw .parse("bad STARTPOSITION") }
                 startPosition = value
             case "MAXRESULTS":
+                try enter(word, 4)
                 guard let value = next().flatMap(Int.init), (1...1000).contains(value) else {
                     throw .parse("MAXRESULTS must be 1 to 1000")
                 }
@@ -79,6 +100,67 @@ struct QBOQuery {
             }
         }
     }
+
+    /// Refuses a condition or ORDERBY naming a property `entity` does not have (QuickBooks answers 4001 rather than
+    /// matching nothing); a dotted path is checked by its first name.
+    func checkProperties(of entity: String) throws(QBOFault) {
+        let known = Self.properties[entity] ?? []
+        for field in conditions.map(\.field) + [orderBy?.field].compactMap({ $0 }) {
+            let name = String(field.split(separator: ".").first ?? "")
+            guard known.contains(name) else { throw .unknownProperty(field, entity: entity) }
+        }
+    }
+
+    /// The properties of each entity the emulator serves (`Finance.xsd`, `IntuitBaseTypes.xsd`).
+    static let properties: [String: Set<String>] = {
+        let base: Set<String> = ["Id", "SyncToken", "MetaData", "domain", "sparse", "status", "CustomField"]
+        let transaction =
+            base.union([
+                "DocNumber", "TxnDate", "DepartmentRef", "CurrencyRef", "ExchangeRate", "PrivateNote", "TxnStatus",
+                "LinkedTxn", "Line", "TxnTaxDetail", "TxnSource", "TaxFormType", "TransactionLocationType",
+            ])
+        let sales = transaction.union([
+            "CustomerRef", "CustomerMemo", "BillAddr", "ShipAddr", "ClassRef", "SalesTermRef", "DueDate", "ShipDate",
+            "TrackingNum", "GlobalTaxCalculation", "TotalAmt", "HomeTotalAmt", "ApplyTaxAfterDiscount", "PrintStatus",
+            "EmailStatus", "BillEmail", "Balance", "HomeBalance", "DepositToAccountRef", "PaymentMethodRef",
+            "PaymentRefNum", "ARAccountRef",
+        ])
+        return [
+            "Customer": base.union([
+                "DisplayName", "Title", "GivenName", "MiddleName", "FamilyName", "Suffix", "CompanyName",
+                "PrintOnCheckName", "PrimaryEmailAddr", "PrimaryPhone", "AlternatePhone", "Mobile", "Fax", "WebAddr",
+                "BillAddr", "ShipAddr", "Notes", "Active", "Taxable", "DefaultTaxCodeRef", "SalesTermRef",
+                "PaymentMethodRef", "Balance", "BalanceWithJobs", "OpenBalanceDate", "CurrencyRef",
+                "PreferredDeliveryMethod", "ResaleNum", "Job", "BillWithParent", "ParentRef", "Level",
+                "FullyQualifiedName", "ARAccountRef",
+            ]),
+            "Item": base.union([
+                "Name", "Sku", "Description", "Active", "SubItem", "ParentRef", "Level", "FullyQualifiedName", "Type",
+                "UnitPrice", "PurchaseDesc", "PurchaseCost", "IncomeAccountRef", "ExpenseAccountRef",
+                "AssetAccountRef", "TrackQtyOnHand", "QtyOnHand", "InvStartDate", "Taxable", "SalesTaxCodeRef",
+                "PurchaseTaxCodeRef",
+            ]),
+            "Account": base.union([
+                "Name", "AcctNum", "Description", "Active", "SubAccount", "ParentRef", "FullyQualifiedName",
+                "Classification", "AccountType", "AccountSubType", "CurrentBalance", "CurrentBalanceWithSubAccounts",
+                "CurrencyRef", "TaxCodeRef",
+            ]),
+            "TaxCode": base.union([
+                "Name", "Description", "Active", "Hidden", "Taxable", "TaxGroup", "SalesTaxRateList",
+                "PurchaseTaxRateList",
+            ]),
+            "Invoice": sales.union([
+                "Deposit", "AllowOnlinePayment", "AllowOnlineCreditCardPayment", "AllowOnlineACHPayment",
+                "AutoDocNumber", "InvoiceLink",
+            ]),
+            "CreditMemo": sales.union(["RemainingCredit", "InvoiceRef"]),
+            "RefundReceipt": sales.union(["CheckPayment", "CreditCardPayment"]),
+            "Payment": transaction.union([
+                "CustomerRef", "TotalAmt", "PaymentRefNum", "PaymentMethodRef", "DepositToAccountRef",
+                "ARAccountRef", "UnappliedAmt", "ProcessPayment", "CreditCardPayment",
+            ]),
+        ]
+    }()
 
     /// Whether an entity object matches every condition.
     func matches(_ object: [String: JSONValue]) -> Bool {
@@ -144,10 +226,11 @@ struct QBOQuery {
     }
 
     /// Words, quoted strings (`\'` escapes a quote), operators and parentheses.
-    private static func tokenize(_ text: String) throws(QBOFault) -> [String] {
-        var tokens: [String] = []
+    private static func tokenize(_ text: String) throws(QBOFault) -> [(String, Int)] {
+        var tokens: [(String, Int)] = []
         var characters = Array(text)[...]
         while let first = characters.first {
+            let column = characters.startIndex + 1
             if first.isWhitespace {
                 characters = characters.dropFirst()
             } else if first == "'" {
@@ -167,12 +250,12 @@ struct QBOQuery {
                     }
                 }
                 guard closed else { throw .parse("unterminated string") }
-                tokens.append(token + "'")
+                tokens.append((token + "'", column))
             } else if String(characters.prefix(8)).lowercased() == "count(*)" {
-                tokens.append("count(*)")
+                tokens.append(("count(*)", column))
                 characters = characters.dropFirst(8)
             } else if "(),".contains(first) {
-                tokens.append(String(first))
+                tokens.append((String(first), column))
                 characters = characters.dropFirst()
             } else if "<>=".contains(first) {
                 var token = String(first)
@@ -181,14 +264,14 @@ struct QBOQuery {
                     token.append(second)
                     characters = characters.dropFirst()
                 }
-                tokens.append(token)
+                tokens.append((token, column))
             } else {
                 var token = ""
                 while let character = characters.first, !character.isWhitespace, !"<>=,'()".contains(character) {
                     token.append(character)
                     characters = characters.dropFirst()
                 }
-                tokens.append(token)
+                tokens.append((token, column))
             }
         }
         return tokens

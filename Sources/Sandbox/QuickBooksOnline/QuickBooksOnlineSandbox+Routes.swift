@@ -116,11 +116,15 @@ extension QuickBooksOnlineSandbox {
             break
         }
         let requestID = request.formValue("requestid")
+        // A stored answer is replayed to the same operation only: the method, the path and its `operation`.
+        let operation = "\(request.method) \(request.uri.path) \(request.formValue("operation") ?? "")"
         var (status, body): (Int, JSONValue)
-        if let stored = await reply(realmID: realm, requestID: requestID) {
+        if let stored = await reply(realmID: realm, requestID: requestID, operation: operation) {
             (status, body) = stored
         } else {
             do {
+                let limit = batch ? 36 : 50
+                if let requestID, requestID.count > limit { throw QBOFault.requestIDTooLong(requestID, limit: limit) }
                 (status, body) = try await handler(request)
                 if case .object(var members) = body {
                     members["time"] = .string(QBOCompany.time(await now))
@@ -133,7 +137,8 @@ extension QuickBooksOnlineSandbox {
                 (status, body) = (400, fault.body(time: QBOCompany.time(await now)))
             }
             if request.method == .post {
-                await remember(realmID: realm, requestID: requestID, status: status, body: body)
+                await remember(
+                    realmID: realm, requestID: requestID, operation: operation, status: status, body: body)
             }
         }
         let delay = await responseDelay
@@ -157,7 +162,19 @@ extension QuickBooksOnlineSandbox {
         guard items.count <= 30 else {
             throw .validation("1040", "Batch limit exceeded", "A batch request can have at most 30 items")
         }
+        // At least one item (`BatchItemRequest` minOccurs 1 in IntuitRestServiceDef.xsd), each with its own `bId`
+        // (required and unique in a batch, by Intuit's batch reference): the batch is refused whole otherwise.
+        guard !items.isEmpty else { throw .requiredParameter("BatchItemRequest") }
+        var seen: Set<String> = []
+        for item in items {
+            guard let bId = item["bId"]?.stringValue, !bId.isEmpty else { throw .requiredParameter("bId") }
+            guard seen.insert(bId).inserted else {
+                throw .businessRule("Business Validation Error: bId \(bId) is used by more than one item of the batch")
+            }
+        }
         var answers: [JSONValue] = []
+        // Items run independently: one cannot use what an earlier item of the same batch created.
+        var created: Set<String> = []
         for item in items {
             let bId = item["bId"] ?? .null
             do throws(QBOFault) {
@@ -171,6 +188,7 @@ extension QuickBooksOnlineSandbox {
                     case .object(let input) = value
                 else { throw .badRequest("A batch item names no entity") }
                 let entity = try Self.entity(key)
+                if let field = Self.referenceToAny(of: created, in: .object(input)) { throw .invalidReference(field) }
                 let operation = item["optionsData"]?.stringValue == "void" ? "void" : item["operation"]?.stringValue
                 let object = try perform(realmID: realm) { (company: inout QBOCompany, now) throws(QBOFault) in
                     switch operation {
@@ -182,6 +200,7 @@ extension QuickBooksOnlineSandbox {
                     default: throw .unsupported("Batch operation \(operation ?? "(none)") is not supported")
                     }
                 }
+                if operation == "create", let id = object["Id"]?.stringValue { created.insert(id) }
                 let answer: [String: JSONValue] = ["bId": bId, entity: .object(object)]
                 answers.append(.object(answer))
             } catch {
@@ -191,9 +210,29 @@ extension QuickBooksOnlineSandbox {
         return (200, ["BatchItemResponse": .array(answers)])
     }
 
+    /// The first reference (a `…Ref`'s `value`, a `LinkedTxn`'s `TxnId`) in `value` to one of `ids`, by its field.
+    static func referenceToAny(of ids: Set<String>, in value: JSONValue, path: String = "") -> String? {
+        guard !ids.isEmpty else { return nil }
+        switch value {
+        case .object(let members):
+            for (key, member) in members.sorted(by: { $0.key < $1.key }) {
+                let field = path.isEmpty ? key : "\(path).\(key)"
+                if key.hasSuffix("Ref"), let id = member["value"]?.stringValue, ids.contains(id) { return field }
+                if key == "TxnId", let id = member.stringValue, ids.contains(id) { return field }
+                if let found = referenceToAny(of: ids, in: member, path: field) { return found }
+            }
+            return nil
+        case .array(let elements):
+            return elements.lazy.compactMap { referenceToAny(of: ids, in: $0, path: path) }.first
+        default:
+            return nil
+        }
+    }
+
     /// `GET /cdc`: what changed since `changedSince` (at most 30 days ago), at most 1000 objects.
     func changeDataCapture(realm: String, entities: String, changedSince: String?) throws(QBOFault) -> (Int, JSONValue)
     {
+        guard !entities.trimmingCharacters(in: .whitespaces).isEmpty else { throw .requiredParameter("entities") }
         guard let changedSince, let since = QBOCompany.date(changedSince) else {
             throw .requiredParameter("changedSince")
         }
@@ -226,6 +265,7 @@ extension QuickBooksOnlineSandbox {
         guard let entity = QBOCompany.entityNames[query.entity.lowercased()] else {
             throw .parse("unknown entity \(query.entity)")
         }
+        try query.checkProperties(of: entity)
         guard let company = companies[realm] else { throw .notFound("Company", realm) }
         var matches = company.all(entity).filter(query.matches)
         if query.count {
@@ -256,6 +296,29 @@ extension QuickBooksOnlineSandbox {
         guard let clientID = request.formValue("client_id"), let redirectURI = request.formValue("redirect_uri"),
             request.formValue("response_type") == "code"
         else { return Self.json(400, ["error": "invalid_request"]) }
+        guard await knowsClient(clientID) else { return Self.json(400, ["error": "invalid_client"]) }
+        // An unregistered redirect URI is never redirected to (RFC 6749 §4.1.2.1): the error is shown here.
+        guard await redirectAllowed(clientID: clientID, uri: redirectURI) else {
+            return Self.json(
+                400,
+                [
+                    "error": "invalid_request",
+                    "error_description": .string(
+                        "The redirect_uri query parameter value is invalid. Make sure it is listed in the Redirect "
+                            + "URIs section on your app's keys tab and matches it exactly."),
+                ])
+        }
+        // A missing or unknown scope goes back to the app's redirect URI as an OAuth error, with its state.
+        let scopes = (request.formValue("scope") ?? "").split(separator: " ").map(String.init)
+        let scopeError: String? =
+            scopes.isEmpty ? "invalid_request" : scopes.allSatisfy(Self.scopes.contains) ? nil : "invalid_scope"
+        if let scopeError, var components = URLComponents(string: redirectURI) {
+            var items = components.queryItems ?? []
+            items.append(URLQueryItem(name: "error", value: scopeError))
+            if let state = request.formValue("state") { items.append(URLQueryItem(name: "state", value: state)) }
+            components.queryItems = items
+            return Response(status: .found, headers: [.location: components.string ?? redirectURI])
+        }
         guard
             let (code, realmID) = await authorize(
                 clientID: clientID, redirectURI: redirectURI, realmID: request.formValue("realm"))
@@ -298,7 +361,9 @@ extension QuickBooksOnlineSandbox {
     }
 
     private nonisolated func revokeRoute(_ request: Request) async throws -> Response {
-        guard Self.basicCredentials(request.headers[.authorization]) != nil else {
+        guard let (clientID, secret) = Self.basicCredentials(request.headers[.authorization]),
+            await clientAuthenticates(clientID: clientID, secret: secret)
+        else {
             return Self.json(401, ["error": "invalid_client"])
         }
         let body = try await request.body.collect(upTo: 64 * 1024)

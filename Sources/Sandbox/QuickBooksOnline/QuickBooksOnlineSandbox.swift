@@ -32,6 +32,8 @@ public actor QuickBooksOnlineSandbox {
     private var offset: TimeInterval = 0
     private(set) var companies: [String: QBOCompany] = [:]
     private var clients: [String: String] = [:]
+    /// Each app's registered redirect URIs; an app registered with none accepts loopback `http` ones.
+    private var redirectURIs: [String: [String]] = [:]
     private var codes: [String: Grant] = [:]
     private var accessTokens: [String: Token] = [:]
     private var refreshTokens: [String: Token] = [:]
@@ -101,8 +103,30 @@ public actor QuickBooksOnlineSandbox {
         return pendingNotifications
     }
 
-    /// An OAuth client (app) the emulator accepts.
-    public func registerClient(id: String, secret: String) { clients[id] = secret }
+    /// An OAuth client (app) the emulator accepts, with the redirect URIs listed on its keys tab: an authorize
+    /// request must name one of them exactly. With none listed, any loopback `http` URI is accepted
+    /// (`http://127.0.0.1…`, `http://localhost…`, `http://[::1]…`), as Intuit's development keys allow localhost.
+    public func registerClient(id: String, secret: String, redirectURIs: [String] = []) {
+        clients[id] = secret
+        self.redirectURIs[id] = redirectURIs
+    }
+
+    func knowsClient(_ clientID: String) -> Bool { clients[clientID] != nil }
+
+    /// Whether `uri` is registered for the app (or, for an app with none listed, is a loopback `http` URI).
+    func redirectAllowed(clientID: String, uri: String) -> Bool {
+        let listed = redirectURIs[clientID] ?? []
+        guard listed.isEmpty else { return listed.contains(uri) }
+        guard let components = URLComponents(string: uri), components.scheme == "http", components.fragment == nil
+        else { return false }
+        return ["127.0.0.1", "localhost", "::1", "[::1]"].contains(components.host ?? "")
+    }
+
+    /// The scopes an app may ask for (platforms.md §1.2, `intuitlib/enums.py`).
+    static let scopes: Set<String> = [
+        "com.intuit.quickbooks.accounting", "com.intuit.quickbooks.payment", "openid", "profile", "email", "phone",
+        "address",
+    ]
 
     /// Consents that name no company connect to `realmID` (created if new).
     public func setConsentRealm(_ realmID: String) {
@@ -195,6 +219,13 @@ public actor QuickBooksOnlineSandbox {
         refreshTokens.values.filter { $0.realmID == realmID && $0.expires > now }.count
     }
 
+    /// Whether an app's id and secret are the ones registered (the revocation endpoint authenticates the app, as
+    /// the token endpoint does).
+    func clientAuthenticates(clientID: String, secret: String) -> Bool {
+        guard let expected = clients[clientID] else { return false }
+        return Self.constantTimeEqual(expected, secret)
+    }
+
     /// Revoking either token disconnects the app from the company: both stop working.
     func revoke(token: String) {
         let realm = accessTokens[token]?.realmID ?? refreshTokens[token]?.realmID
@@ -270,15 +301,15 @@ public actor QuickBooksOnlineSandbox {
 
     func finish(realmID: String) { inFlight[realmID, default: 1] -= 1 }
 
-    /// The stored answer to an earlier request with the same `requestid`, if any.
-    func reply(realmID: String, requestID: String?) -> (status: Int, body: JSONValue)? {
+    /// The stored answer to an earlier request of the same operation with the same `requestid`, if any.
+    func reply(realmID: String, requestID: String?, operation: String) -> (status: Int, body: JSONValue)? {
         guard let requestID else { return nil }
-        return replies["\(realmID) \(requestID)"]
+        return replies["\(realmID) \(requestID) \(operation)"]
     }
 
-    func remember(realmID: String, requestID: String?, status: Int, body: JSONValue) {
+    func remember(realmID: String, requestID: String?, operation: String, status: Int, body: JSONValue) {
         guard let requestID else { return }
-        replies["\(realmID) \(requestID)"] = (status, body)
+        replies["\(realmID) \(requestID) \(operation)"] = (status, body)
     }
 
     /// Runs one operation on a company, returning its answer (a Fault for what QuickBooks refuses).
