@@ -91,13 +91,14 @@ import Testing
         let (database, _, connector, engine, _) = try await paidInTheBooks()
         // Billing's reference differs: another payment.
         try await deliver(database, "msg_2", [payment("pay_0", reference: "UTR 78")])
-        // The same payment twice in billing: the first takes the books' payment, the second is written.
+        // The same payment twice in billing: whichever runs first takes the books' payment, the other is written.
         try await deliver(database, "msg_3", [payment("pay_1")])
         try await deliver(database, "msg_4", [payment("pay_2")])
         try await drain(engine, database)
-        #expect(connector.pushes.filter { $0.recordType == .payment }.map(\.localID).sorted() == ["pay_0", "pay_2"])
-        #expect(try await link(database, "pay_1") == "P9")
-        #expect(try await link(database, "pay_2") != "P9")
+        let links = [try await link(database, "pay_1"), try await link(database, "pay_2")]
+        #expect(links.filter { $0 == "P9" }.count == 1 && links.allSatisfy { $0 != nil })
+        let written = links[0] == "P9" ? "pay_2" : "pay_1"
+        #expect(connector.pushes.filter { $0.recordType == .payment }.map(\.localID).sorted() == ["pay_0", written])
     }
 
     /// A payment (Ledgerwire's own, or the books') moves the invoice's balance and version in the books: billing's
