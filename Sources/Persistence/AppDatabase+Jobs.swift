@@ -234,22 +234,7 @@ extension AppDatabase {
                 try Self.settle(
                     job, status: .succeeded, nextAttemptAt: nil, error: nil, remoteID: remoteID, worker: worker,
                     at: now, db: db, audit: &audit)
-                try db.execute(
-                    sql: """
-                        INSERT INTO synchronized_records (id, record_id, integration_id, remote_id, remote_version, status,
-                            last_synced_at, local_version)
-                        VALUES (?, ?, ?, ?, ?, 'synced', ?, ?)
-                        ON CONFLICT (record_id, integration_id) DO UPDATE SET
-                            remote_id = COALESCE(excluded.remote_id, remote_id),
-                            remote_version = COALESCE(excluded.remote_version, remote_version), status = 'synced',
-                            last_synced_at = excluded.last_synced_at,
-                            local_version = MAX(COALESCE(local_version, 0), excluded.local_version)
-                        """,
-                    arguments: [
-                        Identifiers.make("lnk"), job.recordID, job.integrationID, remoteID, remoteVersion, now.rfc3339,
-                        job.version,
-                    ]
-                )
+                try Self.linkSynced(job, remoteID: remoteID, remoteVersion: remoteVersion, at: now, db: db)
                 // The platform answered: it is reachable again.
                 try Self.markReachable(integrationID: job.integrationID, db: db)
                 // The jobs that were waiting for this record to be in the books go now.
@@ -665,5 +650,29 @@ extension AppDatabase {
                 WHERE id = ? AND (unreachable_since IS NOT NULL OR next_check_at IS NOT NULL)
                 """,
             arguments: [integrationID])
+    }
+}
+
+extension AppDatabase {
+    /// Links the job's record to the platform's `remoteID` as synced at the job's version: after a push, or when the
+    /// books already held it. A `nil` id or version keeps the one the link had.
+    static func linkSynced(_ job: Job, remoteID: String?, remoteVersion: String?, at now: Timestamp, db: Database)
+        throws
+    {
+        try db.execute(
+            sql: """
+                INSERT INTO synchronized_records (id, record_id, integration_id, remote_id, remote_version, status,
+                    last_synced_at, local_version)
+                VALUES (?, ?, ?, ?, ?, 'synced', ?, ?)
+                ON CONFLICT (record_id, integration_id) DO UPDATE SET
+                    remote_id = COALESCE(excluded.remote_id, remote_id),
+                    remote_version = COALESCE(excluded.remote_version, remote_version), status = 'synced',
+                    last_synced_at = excluded.last_synced_at,
+                    local_version = MAX(COALESCE(local_version, 0), excluded.local_version)
+                """,
+            arguments: [
+                Identifiers.make("lnk"), job.recordID, job.integrationID, remoteID, remoteVersion, now.rfc3339,
+                job.version,
+            ])
     }
 }

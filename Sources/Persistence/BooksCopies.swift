@@ -104,20 +104,7 @@ extension AppDatabase {
             guard let match = candidates.first(where: { agrees($0, writtenFields: false) }) else { return nil }
             let remoteID: String = match["remote_id"]
             let remoteVersion: String = match["remote_version"]
-            try db.execute(
-                sql: """
-                    INSERT INTO synchronized_records (id, record_id, integration_id, remote_id, remote_version, status,
-                        last_synced_at, local_version)
-                    VALUES (?, ?, ?, ?, ?, 'synced', ?, ?)
-                    ON CONFLICT (record_id, integration_id) DO UPDATE SET
-                        remote_id = excluded.remote_id, remote_version = excluded.remote_version, status = 'synced',
-                        last_synced_at = excluded.last_synced_at,
-                        local_version = MAX(COALESCE(local_version, 0), excluded.local_version)
-                    """,
-                arguments: [
-                    Identifiers.make("lnk"), job.recordID, job.integrationID, remoteID, remoteVersion, now.rfc3339,
-                    job.version,
-                ])
+            try Self.linkSynced(job, remoteID: remoteID, remoteVersion: remoteVersion, at: now, db: db)
             try db.execute(
                 sql: """
                     UPDATE remote_changes SET record_id = ?
