@@ -51,6 +51,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "FuzzForms",
+            dependencies: ["CFuzzDriver", .product(name: "Accounting", package: "ledgerwire")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "FuzzDates",
             dependencies: [
                 "CFuzzDriver",

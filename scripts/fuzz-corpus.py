@@ -97,3 +97,10 @@ for name, text in {
     "leap-second": b"9999-12-31 23:59:60.999999z",
 }.items():
     seed("FuzzDates", name, text)
+
+for name, text in {
+    "query": b"minorversion=75&query=select+*+from+Invoice+where+DocNumber+%3D+%27GF%2F2026-27%2F0187%27",
+    "token": b"grant_type=authorization_code&code=AB11&redirect_uri=http%3A%2F%2F127.0.0.1%3A8080%2Foauth%2Fcallback",
+    "broken": b"a=%&b=%4&=%zz&&flag&c=%E2%82%B9%FF",
+}.items():
+    seed("FuzzForms", name, text)

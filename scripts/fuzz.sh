@@ -15,7 +15,7 @@ shift || true
 if [ "$#" -gt 0 ]; then
     targets=("$@")
 else
-    targets=(FuzzStandardWebhooks FuzzBillingEvent FuzzJSON FuzzQuickBooksWebhook FuzzNumbers FuzzDates)
+    targets=(FuzzStandardWebhooks FuzzBillingEvent FuzzJSON FuzzQuickBooksWebhook FuzzNumbers FuzzDates FuzzForms)
 fi
 
 build=(swift build --package-path Fuzz --scratch-path Fuzz/.build -c debug
