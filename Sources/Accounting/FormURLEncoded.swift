@@ -17,25 +17,20 @@ public enum FormURLEncoded {
     /// One name or value: `+` is a space and `%XX` a byte. A `%` not followed by two hex digits stays as written,
     /// and bytes that are not UTF-8 become U+FFFD, so no input is refused or dropped.
     public static func decode(_ component: some StringProtocol) -> String {
+        let input = Array(component.utf8)
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(component.utf8.count)
-        var input = component.utf8.makeIterator()
-        var pending: [UInt8] = []
-        while let byte = pending.isEmpty ? input.next() : pending.removeFirst() {
-            switch byte {
-            case UInt8(ascii: "+"):
-                bytes.append(UInt8(ascii: " "))
-            case UInt8(ascii: "%"):
-                let high = input.next()
-                let low = high == nil ? nil : input.next()
-                if let high, let low, let h = hexValue(high), let l = hexValue(low) {
-                    bytes.append(h << 4 | l)
-                } else {
-                    bytes.append(byte)
-                    pending = [high, low].compactMap { $0 }
-                }
-            default:
-                bytes.append(byte)
+        bytes.reserveCapacity(input.count)
+        var index = 0
+        while index < input.count {
+            let byte = input[index]
+            if byte == UInt8(ascii: "%"), index + 2 < input.count,
+                let high = hexValue(input[index + 1]), let low = hexValue(input[index + 2])
+            {
+                bytes.append(high << 4 | low)
+                index += 3
+            } else {
+                bytes.append(byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
+                index += 1
             }
         }
         return String(decoding: bytes, as: UTF8.self)

@@ -54,4 +54,13 @@ import Testing
         #expect(FormURLEncoded.decode("%4%41") == "%4A")
         #expect(FormURLEncoded.decode("%FF") == "\u{FFFD}")
     }
+
+    /// A run of `%` signs decodes left to right: each `%` that does not start an escape is one literal `%`, and the
+    /// escape after the run is still read in its place (the fuzzer found an older decoder that reordered them).
+    @Test func runsOfPercentSignsKeepTheirOrder() {
+        #expect(FormURLEncoded.decode("%%%26") == "%%&")
+        #expect(FormURLEncoded.decode("%%41%") == "%A%")
+        #expect(FormURLEncoded.decode("a%%%%%%%%e26-27") == "a%%%%%%%\u{FFFD}6-27")
+        #expect(FormURLEncoded.fields("gra%%%%%%%%e26-27%2F01").allSatisfy { !$0.name.contains("&") })
+    }
 }
