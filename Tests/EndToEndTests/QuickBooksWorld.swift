@@ -35,7 +35,8 @@ struct QuickBooksWorld: Sendable {
     static let loopback = DestinationPolicy(allowsInsecure: true, allowsPrivateNetworks: true)
 
     /// Runs `body` with both servers up. `limits` are the connector's; the emulator's limits are QuickBooks' own
-    /// unless `sandboxLimits` says otherwise.
+    /// unless `sandboxLimits` says otherwise. `findsUncertainWrites: false` leaves `requestid` alone to keep a resent
+    /// create from being made twice.
     static func run(
         limits: RateLimitPolicy = QuickBooksOnlineConnector.limits,
         sandboxLimits: QuickBooksOnlineSandbox.Limits = .init(),
@@ -43,6 +44,7 @@ struct QuickBooksWorld: Sendable {
         retry: RetryStrategy = RetryStrategy(
             base: .milliseconds(20), cap: .milliseconds(200), attemptDelays: [.milliseconds(20), .milliseconds(80)],
             unreachableBase: .milliseconds(20), unreachableCap: .milliseconds(200)),
+        findsUncertainWrites: Bool = true,
         _ body: @Sendable (QuickBooksWorld) async throws -> Void
     ) async throws {
         let sandbox = QuickBooksOnlineSandbox(limits: sandboxLimits)
@@ -57,7 +59,7 @@ struct QuickBooksWorld: Sendable {
             let components = Components(
                 configuration: configuration, database: try AppDatabase.inMemory(),
                 box: try SecretBox(masterKey: Array(repeating: 9, count: 32)),
-                connectors: [QuickBooksOnlineConnector(limits: limits)])
+                connectors: [QuickBooksOnlineConnector(limits: limits, findsUncertainWrites: findsUncertainWrites)])
             let app = buildApplication(
                 configuration: configuration, components: components, logger: Logger(label: "e2e"))
             var quiet = Logger(label: "e2e.sync")

@@ -30,9 +30,16 @@ public struct QuickBooksOnlineConnector: Connector {
         windows: [.init(limit: 500, period: .seconds(61)), .init(name: "batch", limit: 40, period: .seconds(61))],
         maxConcurrent: 10)
     public let capabilities: ConnectorCapabilities
+    /// Whether a create whose outcome is unknown is looked for in the books (by `DocNumber` or Ledgerwire's marker)
+    /// before it is sent again. Always on in service; tests turn it off to show that `requestid` alone keeps a
+    /// resent create from being made twice. Customers are adopted by name either way.
+    let findsUncertainWrites: Bool
 
-    /// - Parameter limits: QuickBooks' own unless testing against an emulator given other limits.
-    public init(limits: RateLimitPolicy = Self.limits) {
+    /// - Parameters:
+    ///   - limits: QuickBooks' own unless testing against an emulator given other limits.
+    ///   - findsUncertainWrites: `false` only in tests that prove `requestid` on its own.
+    public init(limits: RateLimitPolicy = Self.limits, findsUncertainWrites: Bool = true) {
+        self.findsUncertainWrites = findsUncertainWrites
         capabilities = ConnectorCapabilities(
             webhooks: true, maximumBatchSize: 30, changeFeed: true, rateLimit: limits,
             mappingKinds: Self.mappingKinds)
@@ -71,7 +78,7 @@ public struct QuickBooksOnlineConnector: Connector {
             return try await update(request, session: session)
         case .create, .update:
             let body = try QuickBooksOnlineMapping.body(for: request)
-            if request.recordType == .customer || request.attempt > 1,
+            if request.recordType == .customer || request.attempt > 1 && findsUncertainWrites,
                 let found = try await existing(request, body: body, session: session)
             {
                 return try written(found, for: request)
@@ -93,7 +100,7 @@ public struct QuickBooksOnlineConnector: Connector {
             // Already there (a duplicate name or number), or perhaps written (no answer): look before anything else.
             let code = QuickBooksOnlineSession.faultCode(error)
             let uncertain = QuickBooksOnlineSession.isUncertain(error)
-            guard code == "6240" || code == "6140" || uncertain else { throw error }
+            guard code == "6240" || code == "6140" || uncertain && findsUncertainWrites else { throw error }
             let found: JSONValue?
             do {
                 found = try await existing(request, body: body, session: session)
@@ -271,9 +278,10 @@ public struct QuickBooksOnlineConnector: Connector {
         }
         // What is already in the books, found with one query per entity: customers by name, documents by number.
         let creates = bodies.keys.filter { requests[$0].action == .create }
-        for (type, field) in [
-            (RecordType.customer, "DisplayName"), (.invoice, "DocNumber"), (.creditNote, "DocNumber"),
-        ] {
+        let lookups: [(RecordType, String)] =
+            [(.customer, "DisplayName")]
+            + (findsUncertainWrites ? [(.invoice, "DocNumber"), (.creditNote, "DocNumber")] : [])
+        for (type, field) in lookups {
             let indices = creates.filter { requests[$0].recordType == type }
             let values = Set(indices.compactMap { bodies[$0]?[field]?.stringValue })
             guard !values.isEmpty else { continue }
