@@ -98,16 +98,9 @@ extension AppDatabase {
             actor: "ledger:\(integration.id)", action: "conflict.detected", entityType: change.recordType,
             entityID: localID, oldValue: localData,
             newValue: JSONValue.object(conflict.json).canonicalString)
-        // Billing reads the books' side in its own terms (its ids, amounts in the currency's precision).
-        var event = conflict.json
-        if let recordType = RecordType(rawValue: change.recordType), case .object(var remote) = event["remote"] {
-            remote["data"] = try LedgerEventView(integrationID: integration.id, db: db).record(
-                recordType, remoteData, billingRecord: localID)
-            event["remote"] = .object(remote)
-        }
         try emit(
-            .conflictDetected, tenantID: integration.tenantID, integrationID: integration.id, data: event, at: now,
-            db: db)
+            .conflictDetected, tenantID: integration.tenantID, integrationID: integration.id,
+            data: try eventData(conflict, db: db), at: now, db: db)
         switch winner {
         case nil:
             try db.execute(
@@ -272,13 +265,25 @@ extension AppDatabase {
                 newValue: JSONValue.object(
                     ["resolution": .string(resolution.rawValue), "values": values ?? .null]
                 ).canonicalString)
-            var event = resolved.json
+            var event = try Self.eventData(resolved, db: db)
             if case .custom(_, let data, _) = decision { event["data"] = data }
             try Self.emit(
                 .conflictResolved, tenantID: conflict.tenantID, integrationID: conflict.integrationID, data: event,
                 at: now, db: db)
             return resolved
         }
+    }
+
+    /// A conflict as billing reads it in `conflict.*` events: the books' side in billing's terms (its ids,
+    /// `remote_…` for the platform's, amounts in the currency's precision).
+    private static func eventData(_ conflict: Conflict, db: Database) throws -> [String: JSONValue] {
+        var event = conflict.json
+        if let recordType = RecordType(rawValue: conflict.recordType), case .object(var remote) = event["remote"] {
+            remote["data"] = try LedgerEventView(integrationID: conflict.integrationID, db: db).record(
+                recordType, conflict.remote.data, billingRecord: conflict.localID)
+            event["remote"] = .object(remote)
+        }
+        return event
     }
 
     /// The books' version of the record as heard, so the next push names it (QuickBooks' `SyncToken`).

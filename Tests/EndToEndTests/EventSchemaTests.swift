@@ -1,5 +1,6 @@
 import Accounting
 import Foundation
+import Persistence
 import TestSupport
 import Testing
 
@@ -8,10 +9,8 @@ import Testing
 @Suite struct EventSchemaTests {
     typealias World = QuickBooksWorld
 
-    static let types = [
-        "ledger.payment.recorded", "ledger.invoice.changed", "ledger.credit_note.created", "sync.failed",
-        "sync.needs_mapping", "conflict.detected", "integration.disconnected",
-    ]
+    /// Every type Ledgerwire emits: a new one without a schema fails here.
+    static let types = EventType.allCases.map(\.rawValue)
 
     func schema(_ type: String) throws -> JSONSchema {
         try JSONSchema(contentsOf: World.eventSchemas.appendingPathComponent("\(type).schema.json"))

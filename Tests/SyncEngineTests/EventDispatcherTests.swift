@@ -205,6 +205,10 @@ final class Receiver: Sendable {
             let report = try JSONValue(parsing: try #require(reports.first).body)
             #expect(report["type"] == "subscription.disabled")
             #expect(report["data"]?["subscription_id"] == .string(failing.id))
+            let schema = try JSONSchema(
+                contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+                    .appendingPathComponent("../../docs/events/subscription.disabled.schema.json").standardized)
+            #expect(schema.violations(of: report).isEmpty, "\(schema.violations(of: report))")
             let audit = try await database.auditEntries(page: PageRequest(limit: 500)).items
             #expect(audit.contains { $0.action == "subscription.disabled" && $0.entityID == failing.id })
 
