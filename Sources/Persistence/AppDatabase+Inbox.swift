@@ -283,6 +283,9 @@ extension AppDatabase {
                 recordID, command.tenantID.rawValue, command.recordType.rawValue, command.localID, version,
                 command.action.rawValue, command.updatedAt.microsecondsSinceEpoch, now.text, now.text,
             ])
+            try wakeJobs(
+                waitingForUnsent: RecordReference(command.recordType, command.localID),
+                tenantID: command.tenantID.rawValue, at: now, db: db)
         }
         try db.cachedStatement(
             sql: """

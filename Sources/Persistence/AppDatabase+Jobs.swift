@@ -288,6 +288,14 @@ extension AppDatabase {
                                 + "(job \(latest["id"] as String)); retry that job")
                     default: break
                     }
+                } else if let waitingFor, case let parts = waitingFor.split(separator: ":", maxSplits: 2),
+                    parts.count == 3, parts[0] == "unsent",
+                    try Bool.fetchOne(
+                        db, sql: "SELECT 1 FROM records WHERE tenant_id = ? AND record_type = ? AND local_id = ?",
+                        arguments: [job.tenantID, String(parts[1]), String(parts[2])]) == true
+                {
+                    // Billing sent it while this attempt looked: look again now.
+                    until = now
                 }
                 // Not an attempt at the platform: nothing was sent, and no attempt is used up.
                 try db.execute(
@@ -345,6 +353,24 @@ extension AppDatabase {
             }
             return true
         }
+    }
+
+    /// What a job waiting for a record billing has not sent yet waits for (`jobs.waiting_for`, which otherwise holds
+    /// the awaited record's id): ingesting that record wakes it.
+    public static func waitKey(unsent reference: RecordReference) -> String {
+        "unsent:\(reference.recordType.rawValue):\(reference.localID)"
+    }
+
+    /// Billing sent a record that jobs of its tenant were waiting for: they go now.
+    static func wakeJobs(waitingForUnsent reference: RecordReference, tenantID: String, at now: Moment, db: Database)
+        throws
+    {
+        try db.cachedStatement(
+            sql: """
+                UPDATE jobs SET next_attempt_at = ?, waiting_for = NULL
+                WHERE waiting_for = ? AND tenant_id = ? AND status = 'pending'
+                """
+        ).execute(arguments: [now.timestamp.microsecondsSinceEpoch, waitKey(unsent: reference), tenantID])
     }
 
     /// Whether the records a job's record refers to are in the integration's books.

@@ -57,6 +57,11 @@ extension AppDatabase {
         migrator.registerMigration("0016 reachability and verified full syncs") { db in
             try db.execute(sql: reachabilityAndVerifiedFullSyncs)
         }
+        migrator.registerMigration("0017 jobs waiting for unsent records") { db in
+            // Ingesting a record wakes the jobs waiting for it by `waiting_for` alone (`unsent:<type>:<id>`): found
+            // through this index, not by scanning the tenant's jobs or every waiting job.
+            try db.execute(sql: "CREATE INDEX jobs_waiting_for ON jobs(waiting_for) WHERE waiting_for IS NOT NULL")
+        }
         return migrator
     }
 

@@ -276,10 +276,12 @@ public struct SyncEngine: Sendable {
             {
             case .ready(let resolved):
                 references = resolved
-            case .waiting(_, let recordID, let reason):
-                // Woken as soon as that record is synced; the wait is only a safety net.
+            case .waiting(let reference, let recordID, let reason):
+                // Woken as soon as that record is synced (or, one billing has not sent, as soon as billing sends it);
+                // the wait is only a safety net.
                 return .waiting(
-                    until: clock.now().adding(recordID == nil ? .seconds(300) : .seconds(900)), waitingFor: recordID,
+                    until: clock.now().adding(recordID == nil ? .seconds(300) : .seconds(900)),
+                    waitingFor: recordID ?? AppDatabase.waitKey(unsent: reference),
                     JobError(code: "waiting_for_dependency", message: reason))
             }
             let request = PushRequest(

@@ -79,3 +79,22 @@ import Testing
         #expect(try await database.jobAttempts(jobID: "job_1").map(\.outcome) == ["retry", "succeeded", "deferred"])
     }
 }
+
+@Suite struct QueryPlanTests {
+    /// Every new record billing sends wakes the jobs waiting for it: that look-up is one index search on
+    /// `waiting_for`, whatever the tenant's number of jobs, never a scan of them.
+    @Test func wakingJobsWaitingForANewRecordSearchesAnIndex() async throws {
+        let queue = try DatabaseQueue()
+        try AppDatabase.migrator(auditKey: .random()).migrate(queue)
+        let plan = try await queue.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    EXPLAIN QUERY PLAN UPDATE jobs SET next_attempt_at = 1, waiting_for = NULL
+                    WHERE waiting_for = 'unsent:invoice:inv_1' AND tenant_id = 'school' AND status = 'pending'
+                    """
+            ).map { $0["detail"] as String }
+        }
+        #expect(plan == ["SEARCH jobs USING INDEX jobs_waiting_for (waiting_for=?)"])
+    }
+}

@@ -60,6 +60,28 @@ import Testing
         #expect(try await database.jobs(status: .succeeded, page: PageRequest()).items.count == 6)
     }
 
+    /// A payment that came before its invoice and customer goes as soon as they are in the books, not when the wait
+    /// for records billing had not sent runs out: no clock moves here.
+    @Test func aJobWaitingForARecordBillingHadNotSentGoesAsSoonAsBillingSendsIt() async throws {
+        let (database, integrations) = try await setUp(integrations: 1, customerInTheBooks: false)
+        try await database.saveMappings(
+            integrationID: integrations[0].id,
+            CodeMappings(
+                accounts: ["4000-TUITION": "79"], taxCodes: ["GST18": "5"], depositAccounts: ["1100-BANK": "35"]),
+            actor: "test", at: clock.now())
+        let connector = ScriptedConnector()
+        let engine = engine(database, connector)
+        try await deliver(database, "msg_1", [payment("pay_1", allocatedTo: ["inv_1"])])
+        try await engine.runDueJobs()
+        let waiting = try #require(try await database.jobs(status: .pending, page: PageRequest()).items.first)
+        #expect(waiting.nextAttemptAt > clock.now().adding(.seconds(60)), "waits for what billing has not sent")
+
+        try await deliver(database, "msg_2", [customer("cus_1"), invoice("inv_1")])
+        for _ in 0..<6 { try await engine.runDueJobs() }
+        #expect(connector.pushes.map(\.localID) == ["cus_1", "inv_1", "pay_1"])
+        #expect(try await database.jobs(status: .succeeded, page: PageRequest()).items.count == 3)
+    }
+
     @Test func aCustomerNeverQueuedForAnIntegrationIsPushedOnDemand() async throws {
         let (database, _) = try await setUp(integrations: 1, customerInTheBooks: false)
         try await deliver(database, "msg_1", [customer("cus_1"), invoice("inv_1")])
