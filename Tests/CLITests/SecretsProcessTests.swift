@@ -53,6 +53,8 @@ import Testing
                 "the admin token": ServerProcess.adminToken, "the master key": ServerProcess.masterKey,
             ]
             for (index, token) in tokens.enumerated() { secrets["issued token #\(index + 1)"] = token }
+            // Base64 too, as a column or a JSON value might hold bytes.
+            for (name, secret) in secrets { secrets["\(name) (base64)"] = Data(secret.utf8).base64EncodedString() }
 
             let logs = [server.output, server.errorOutput]
             // While it runs (the write-ahead log holds the latest pages), and after it stopped.
