@@ -163,7 +163,11 @@ final class QuickBooksTap: Sendable {
         #expect(chart.status == 200, "\(chart.json)")
         var accounts: [String: JSONValue] = [:]
         for code in codes { accounts[code] = chart.json["suggested_mappings"]?["accounts"]?[code] ?? .null }
-        let taxCode = chart.json["tax_codes"]?.arrayValue?.first { $0["name"]?.stringValue?.contains("18") == true }
+        // The code QuickBooksWorld maps too: "GST 18%".
+        let taxCodes = chart.json["tax_codes"]?.arrayValue ?? []
+        let taxCode =
+            taxCodes.first { $0["name"] == "GST 18%" }
+            ?? taxCodes.first { $0["name"]?.stringValue?.contains("18") == true }
         let bank = chart.json["accounts"]?.arrayValue?.first { $0["name"] == "Checking" }
         let saved = try await Self.api(
             server, "PUT", "/integrations/\(id)/mappings",
