@@ -244,6 +244,7 @@ let package = Package(
                 // These run the `ledgerwire` executable that `swift build --build-tests` / `swift test` build beside them.
                 "Accounting",
                 "Connectors",
+                "Sandbox",
                 "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
