@@ -171,6 +171,25 @@ extension QuickBooksOnlineSandboxTests {
                 ])
             #expect(percent.json["Invoice"]?["TotalAmt"] == .number("850"), "\(percent.json)")
 
+            // A discount naming a tax code is taken off that code's taxable amount: 900 × 18 % = 162 of GST.
+            func discounted(taxCode: String) -> JSONValue {
+                [
+                    "CustomerRef": ["value": .string(customerID)],
+                    "Line": [
+                        line("1000.00", taxCode: "5"),
+                        [
+                            "Amount": 100, "DetailType": "DiscountLineDetail",
+                            "DiscountLineDetail": ["PercentBased": false, "TaxCodeRef": ["value": .string(taxCode)]],
+                        ],
+                    ],
+                ]
+            }
+            let taxed = try await create(client, token, "invoice", discounted(taxCode: "5"))
+            #expect(taxed.json["Invoice"]?["TxnTaxDetail"]?["TotalTax"] == .number("162"), "\(taxed.json)")
+            #expect(taxed.json["Invoice"]?["TotalAmt"] == .number("1062"))
+            let unknown = try await create(client, token, "invoice", discounted(taxCode: "999"))
+            #expect(fault(unknown).code == "2500")
+
             let paid = try await create(
                 client, token, "payment",
                 [

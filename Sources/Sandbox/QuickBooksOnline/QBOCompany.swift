@@ -253,6 +253,11 @@ struct QBOCompany: Sendable {
                 guard kind == "SubTotalLineDetail" || Self.decimal(members["Amount"]) != nil else {
                     throw .requiredParameter("Line.Amount")
                 }
+                if let code = members["DiscountLineDetail"]?["TaxCodeRef"]?["value"]?.stringValue,
+                    !["TAX", "NON"].contains(code), !usable("TaxCode", code)
+                {
+                    throw .invalidReference("TaxCodeRef")
+                }
                 if case .object(let detail) = members["SalesItemLineDetail"] {
                     if let item = detail["ItemRef"]?["value"]?.stringValue, !usable("Item", item) {
                         throw .invalidReference("ItemRef")
