@@ -38,8 +38,49 @@ struct SandboxCommand: AsyncParsableCommand {
         @Option(help: "Webhook format: legacy or cloudevents.") var webhookFormat = "legacy"
         @Option(help: "Seconds between webhook deliveries (changes made meanwhile go together).")
         var webhookEvery: Double = 5
+        @Option(
+            help: ArgumentHelp(
+                "The company's country: IN, GB or US.",
+                discussion: "Its home currency (INR, GBP, USD) and the tax codes and rates it starts with."))
+        var country = "IN"
+        @Flag(
+            help: ArgumentHelp(
+                "Turn on custom transaction numbers (Preferences.SalesFormsPrefs.CustomTxnNumbers).",
+                discussion:
+                    "A second invoice, credit memo or refund receipt with a DocNumber already used is then refused "
+                    + "with Fault 6140, as QuickBooks does; off (a new company's setting), duplicates are stored."))
+        var customTransactionNumbers = false
+        @Option(
+            help: ArgumentHelp(
+                "Turn multicurrency on and add a currency with its exchange rate, as CODE=RATE (repeatable).",
+                discussion:
+                    "The rate is home-currency units for one unit, e.g. GBP=110.25 in an INR company; a transaction "
+                    + "in that currency without ExchangeRate gets it."))
+        var currency: [String] = []
+
+        /// `--currency` as currency codes and rates.
+        var rates: [String: Decimal] {
+            get throws {
+                var rates: [String: Decimal] = [:]
+                for entry in currency {
+                    let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+                    guard parts.count == 2, parts[0].count == 3, parts[0].allSatisfy({ $0.isASCII && $0.isUppercase }),
+                        let rate = Decimal(string: parts[1], locale: Locale(identifier: "en_US_POSIX")), rate > 0
+                    else {
+                        throw ValidationError(
+                            "--currency must be an ISO 4217 code and a rate above zero, like GBP=110.25; not \(entry)")
+                    }
+                    rates[parts[0]] = rate
+                }
+                return rates
+            }
+        }
 
         func validate() throws {
+            guard QuickBooksCountry(rawValue: country) != nil else {
+                throw ValidationError("--country must be IN, GB or US")
+            }
+            _ = try rates
             guard QuickBooksWebhookSender.Format(rawValue: webhookFormat) != nil else {
                 throw ValidationError("--webhook-format must be legacy or cloudevents")
             }
@@ -59,7 +100,10 @@ struct SandboxCommand: AsyncParsableCommand {
         func run() async throws {
             let sandbox = QuickBooksOnlineSandbox()
             await sandbox.registerClient(id: clientID, secret: clientSecret, redirectURIs: redirectURI)
+            await sandbox.addCompany(realmID: realm, country: QuickBooksCountry(rawValue: country) ?? .india)
             await sandbox.setConsentRealm(realm)
+            await sandbox.setCustomTransactionNumbers(realmID: realm, customTransactionNumbers)
+            if !currency.isEmpty { await sandbox.enableMulticurrency(realmID: realm, rates: try rates) }
             let logger = Logger(label: "ledgerwire.sandbox.quickbooks-online")
             let clientID = clientID
             let realm = realm

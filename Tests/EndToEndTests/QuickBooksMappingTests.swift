@@ -88,7 +88,8 @@ import Testing
             }
             #expect(ids("accounts") == ["1", "2", "9"])
             #expect(ids("deposit_accounts") == ["3", "8"])
-            #expect(ids("tax_codes") == ["5", "6"])
+            // An Indian company's GST codes: 18 % and Exempt first, then 0/5/12/28 % and IGST 5/12/18/28 %.
+            #expect(ids("tax_codes") == ["5", "6", "14", "17", "20", "23", "26", "28", "30", "32"])
             #expect(ids("items") == ["7", "11"])
             for member in ["accounts", "tax_codes", "items", "deposit_accounts"] {
                 for (_, id) in suggested[member]?.objectValue ?? [:] {

@@ -123,7 +123,7 @@ import Testing
     }
 
     @Test func invoicesGetServerTotalsAndFaultsComeInQuickBooksShape() async throws {
-        try await withSandbox { _, client, token in
+        try await withSandbox { sandbox, client, token in
             let customer = try await create(client, token, "customer", ["DisplayName": "Priya Raghavan"])
             #expect(customer.status == .ok && customer.json["Customer"]?["SyncToken"] == "0")
             let customerID = try #require(customer.json["Customer"]?["Id"]?.stringValue)
@@ -141,6 +141,8 @@ import Testing
             #expect(created["Line"]?.arrayValue?.last?["Amount"] == .number("45000"))
             #expect(created["SyncToken"] == "0" && created["MetaData"]?["CreateTime"] != nil)
 
+            // With custom transaction numbers on, a DocNumber already used is refused.
+            await sandbox.setCustomTransactionNumbers(realmID: realm, true)
             let again = try await create(
                 client, token, "invoice", invoiceBody(customer: customerID, docNumber: "INV-1"))
             #expect(fault(again).code == "6140")

@@ -189,13 +189,17 @@ public struct QuickBooksOnlineConnector: Connector {
         let literal = QuickBooksOnlineSession.literal
         switch request.recordType {
         case .customer:
+            // Inactive customers too: QuickBooks leaves them out of a query that does not name `Active`, yet counts
+            // their names as taken (6240), and one made inactive in the books is still Ledgerwire's customer.
+            let everyone = " AND \(Self.activeOrNot)"
             if let name = body["DisplayName"]?.stringValue,
-                let found = try await session.query(entity, where: "DisplayName = \(literal(name))").first
+                let found = try await session.query(entity, where: "DisplayName = \(literal(name))" + everyone).first
             {
                 return found
             }
             if let email = body["PrimaryEmailAddr"]?["Address"]?.stringValue {
-                return try await session.query(entity, where: "PrimaryEmailAddr = \(literal(email))").first
+                return try await session.query(entity, where: "PrimaryEmailAddr = \(literal(email))" + everyone)
+                    .first
             }
             return nil
         case .invoice, .creditNote:
@@ -286,9 +290,10 @@ public struct QuickBooksOnlineConnector: Connector {
             let values = Set(indices.compactMap { bodies[$0]?[field]?.stringValue })
             guard !values.isEmpty else { continue }
             let entity = QuickBooksOnlineMapping.entity(type)
+            let list = values.sorted().map(QuickBooksOnlineSession.literal).joined(separator: ", ")
+            // Customers made inactive too (their names are taken all the same).
             let found = try await session.query(
-                entity,
-                where: "\(field) IN (\(values.sorted().map(QuickBooksOnlineSession.literal).joined(separator: ", ")))")
+                entity, where: "\(field) IN (\(list))" + (type == .customer ? " AND \(Self.activeOrNot)" : ""))
             var byValue: [String: JSONValue] = [:]
             for object in found {
                 if let value = object[field]?.stringValue { byValue[value.lowercased()] = object }
@@ -364,6 +369,9 @@ public struct QuickBooksOnlineConnector: Connector {
         }
     }
 
+    /// The condition that makes a query of a name list (customers) find inactive entries too.
+    static let activeOrNot = "Active IN (true, false)"
+
     /// Ids looked up `SELECT * FROM <Entity> WHERE Id IN (…)`, 200 at a time: the query goes in the URL, and 200 ids
     /// keep it well under the 8 KB that HTTP servers commonly accept (one page: QuickBooks answers up to 1000).
     public static let existenceQuerySize = 200
@@ -381,7 +389,9 @@ public struct QuickBooksOnlineConnector: Connector {
         for start in stride(from: 0, to: sorted.count, by: Self.existenceQuerySize) {
             let chunk = sorted[start..<min(start + Self.existenceQuerySize, sorted.count)]
             let list = chunk.map(QuickBooksOnlineSession.literal).joined(separator: ", ")
-            for object in try await session.query(entity, where: "Id IN (\(list))") {
+            // A customer made inactive is still in the books: asked for with inactive ones.
+            let condition = "Id IN (\(list))" + (recordType == .customer ? " AND \(Self.activeOrNot)" : "")
+            for object in try await session.query(entity, where: condition) {
                 if let id = object["Id"]?.stringValue, ids.contains(id) { found.insert(id) }
             }
         }

@@ -3,14 +3,18 @@ import Foundation
 
 /// One QuickBooks Online company (realm) as the emulator keeps it: its entities by type and `Id`, and a change log
 /// for CDC. The rules the real service enforces live here: required fields and references, unique `DisplayName`
-/// (6240) and `DocNumber` (6140), `SyncToken` optimistic locking (5010), server-computed totals and balances (a
-/// payment's `LinkedTxn` reduces its invoice's `Balance`; overpaying is refused), voids and deletes.
+/// (6240), `DocNumber` (6140, when the company uses custom transaction numbers), `SyncToken` optimistic locking
+/// (5010), currencies (a customer's transactions are in its currency; a foreign one needs multicurrency), and
+/// server-computed amounts: tax from the lines' tax codes and their rates, totals from the lines (discounts
+/// subtract), `HomeTotalAmt` from the exchange rate, and balances (a payment's `LinkedTxn` reduces its invoice's
+/// `Balance`; overpaying is refused), voids and deletes.
 struct QBOCompany: Sendable {
     typealias Object = [String: JSONValue]
 
     /// The entity types the emulator serves, by the lower-case name in their URL.
     static let entityNames: [String: String] = [
-        "customer": "Customer", "item": "Item", "account": "Account", "taxcode": "TaxCode", "invoice": "Invoice",
+        "customer": "Customer", "item": "Item", "account": "Account", "taxcode": "TaxCode", "taxrate": "TaxRate",
+        "invoice": "Invoice",
         "payment": "Payment", "creditmemo": "CreditMemo", "refundreceipt": "RefundReceipt",
     ]
     static let transactions: Set<String> = ["Invoice", "Payment", "CreditMemo", "RefundReceipt"]
@@ -28,17 +32,37 @@ struct QBOCompany: Sendable {
     private(set) var deleted: [String: [String: Object]] = [:]
     private(set) var changes: [Change] = []
     private var nextID = 1
-    /// The company's home currency (its country is India).
-    var homeCurrency = "INR"
-    /// Whether a second transaction with the same `DocNumber` is refused (QuickBooks' "warn on duplicate" setting).
-    var refusesDuplicateDocNumbers = true
+    /// The company's country: its home currency and the tax codes and rates it starts with.
+    let country: QuickBooksCountry
+    var homeCurrency: String { country.homeCurrency }
+    /// `Preferences.SalesFormsPrefs.CustomTxnNumbers`: off in a new company, when a `DocNumber` sent is stored as
+    /// sent, a duplicate too; on, a second sales form with the same `DocNumber` is refused (6140) unless the request
+    /// says `include=allowduplicatedocnum`.
+    var customTransactionNumbers = false
+    /// `Preferences.CurrencyPrefs.MultiCurrencyEnabled`: off in a new company (everything in the home currency).
+    var multicurrencyEnabled = false
+    /// The foreign currencies the company uses, each with the rate QuickBooks holds for it: home-currency units for
+    /// one unit of it (what a transaction without `ExchangeRate` gets).
+    var exchangeRates: [String: Decimal] = [:]
 
-    init(realmID: String, now: Date) {
+    init(realmID: String, country: QuickBooksCountry = .india, now: Date) {
         self.realmID = realmID
+        self.country = country
         seed(now: now)
     }
 
     func object(_ entity: String, id: String) -> Object? { entities[entity]?[id] }
+
+    /// The `Preferences` entity, in part: the sales forms' custom numbers and the currency settings.
+    var preferences: Object {
+        [
+            "Id": "1", "SyncToken": "0", "domain": "QBO", "sparse": false,
+            "SalesFormsPrefs": ["CustomTxnNumbers": .bool(customTransactionNumbers)],
+            "CurrencyPrefs": [
+                "HomeCurrency": ["value": .string(homeCurrency)], "MultiCurrencyEnabled": .bool(multicurrencyEnabled),
+            ],
+        ]
+    }
 
     func all(_ entity: String) -> [Object] {
         (entities[entity] ?? [:]).values.sorted {
@@ -48,11 +72,13 @@ struct QBOCompany: Sendable {
 
     // MARK: Writes
 
-    mutating func create(_ entity: String, _ input: Object, now: Date) throws(QBOFault) -> Object {
+    mutating func create(
+        _ entity: String, _ input: Object, now: Date, allowDuplicateDocNumber: Bool = false
+    ) throws(QBOFault) -> Object {
         var object = input
         object["Id"] = nil
         object["SyncToken"] = nil
-        try validate(entity, &object, replacing: nil)
+        try validate(entity, &object, replacing: nil, now: now, allowDuplicateDocNumber: allowDuplicateDocNumber)
         let id = String(nextID)
         nextID += 1
         object["Id"] = .string(id)
@@ -68,7 +94,9 @@ struct QBOCompany: Sendable {
     }
 
     /// A full update (omitted writable fields cleared) or a sparse one (only the fields sent).
-    mutating func update(_ entity: String, _ input: Object, sparse: Bool, now: Date) throws(QBOFault) -> Object {
+    mutating func update(
+        _ entity: String, _ input: Object, sparse: Bool, now: Date, allowDuplicateDocNumber: Bool = false
+    ) throws(QBOFault) -> Object {
         guard let id = input["Id"]?.stringValue else { throw .requiredParameter("Id") }
         guard let current = entities[entity]?[id] else { throw .notFound(entity, id) }
         guard let token = input["SyncToken"]?.stringValue else { throw .requiredParameter("SyncToken") }
@@ -84,7 +112,7 @@ struct QBOCompany: Sendable {
             object = input
             for key in ["Id", "domain", "MetaData"] { object[key] = current[key] }
         }
-        try validate(entity, &object, replacing: id)
+        try validate(entity, &object, replacing: id, now: now, allowDuplicateDocNumber: allowDuplicateDocNumber)
         object["SyncToken"] = .string(String((Int(token) ?? 0) + 1))
         object["sparse"] = false
         if case .object(var meta) = current["MetaData"] {
@@ -113,6 +141,11 @@ struct QBOCompany: Sendable {
         if entity == "Payment" { try applyPayment(object, sign: 1, now: now) }
         object["TotalAmt"] = 0
         object["Balance"] = 0
+        if entity == "Invoice" {
+            object["HomeTotalAmt"] = 0
+            object["HomeBalance"] = 0
+            object["TxnTaxDetail"] = ["TotalTax": 0]
+        }
         object["PrivateNote"] = "Voided"
         if case .array(let lines) = object["Line"] {
             object["Line"] = .array(
@@ -174,7 +207,9 @@ struct QBOCompany: Sendable {
 
     // MARK: Rules
 
-    private func validate(_ entity: String, _ object: inout Object, replacing id: String?) throws(QBOFault) {
+    private func validate(
+        _ entity: String, _ object: inout Object, replacing id: String?, now: Date, allowDuplicateDocNumber: Bool
+    ) throws(QBOFault) {
         switch entity {
         case "Customer":
             guard let name = object["DisplayName"]?.stringValue?.trimmingCharacters(in: .whitespaces), !name.isEmpty
@@ -186,6 +221,7 @@ struct QBOCompany: Sendable {
             }
             object["FullyQualifiedName"] = .string(name)
             if object["Active"] == nil { object["Active"] = true }
+            if let currency = object["CurrencyRef"]?["value"]?.stringValue { try usableCurrency(currency) }
         case "Item", "Account":
             guard let name = object["Name"]?.stringValue, !name.isEmpty else { throw .requiredParameter("Name") }
             if (entities[entity] ?? [:]).values.contains(where: {
@@ -202,8 +238,8 @@ struct QBOCompany: Sendable {
             } else if object["IncomeAccountRef"] != nil {
                 try reference(object, "IncomeAccountRef", to: "Account")
             }
-        case "TaxCode":
-            throw .unsupported("Operation create/update is not supported for TaxCode; use TaxService")
+        case "TaxCode", "TaxRate":
+            throw .unsupported("Operation create/update is not supported for \(entity); use TaxService")
         case "Invoice", "CreditMemo", "RefundReceipt":
             try reference(object, "CustomerRef", to: "Customer")
             guard case .array(let lines) = object["Line"], !lines.isEmpty else { throw .requiredParameter("Line") }
@@ -216,6 +252,11 @@ struct QBOCompany: Sendable {
                 }
                 guard kind == "SubTotalLineDetail" || Self.decimal(members["Amount"]) != nil else {
                     throw .requiredParameter("Line.Amount")
+                }
+                if let code = members["DiscountLineDetail"]?["TaxCodeRef"]?["value"]?.stringValue,
+                    !["TAX", "NON"].contains(code), !usable("TaxCode", code)
+                {
+                    throw .invalidReference("TaxCodeRef")
                 }
                 if case .object(let detail) = members["SalesItemLineDetail"] {
                     if let item = detail["ItemRef"]?["value"]?.stringValue, !usable("Item", item) {
@@ -232,7 +273,7 @@ struct QBOCompany: Sendable {
                 }
             }
             if entity == "RefundReceipt" { try reference(object, "DepositToAccountRef", to: "Account") }
-            if let number = object["DocNumber"]?.stringValue, refusesDuplicateDocNumbers,
+            if let number = object["DocNumber"]?.stringValue, customTransactionNumbers, !allowDuplicateDocNumber,
                 (entities[entity] ?? [:]).values.contains(where: {
                     $0["Id"]?.stringValue != id && $0["DocNumber"]?.stringValue == number
                 })
@@ -268,14 +309,43 @@ struct QBOCompany: Sendable {
         default:
             break
         }
+        // The company's date by the emulator's clock (its companies keep UTC), never the machine's.
         if object["TxnDate"] == nil, Self.transactions.contains(entity) {
-            object["TxnDate"] = .string(String(Self.time(Date()).prefix(10)))
+            object["TxnDate"] = .string(String(Self.time(now).prefix(10)))
         }
-        // QuickBooks answers every transaction with its currency: the customer's, else the company's home currency.
-        if object["CurrencyRef"] == nil, Self.transactions.contains(entity) {
-            let customer = object["CustomerRef"]?["value"]?.stringValue.flatMap { self.object("Customer", id: $0) }
-            object["CurrencyRef"] = ["value": customer?["CurrencyRef"]?["value"] ?? .string(homeCurrency)]
+        if Self.transactions.contains(entity) { try currency(of: &object) }
+    }
+
+    /// A transaction's currency and rate. It is its customer's currency (QuickBooks answers every transaction with
+    /// it; one naming another currency is refused); a foreign currency needs multicurrency and the currency in the
+    /// company's list; `ExchangeRate` (home-currency units for one unit) is the one sent, else the one the company
+    /// holds. With multicurrency on, a home-currency transaction answers `ExchangeRate` 1.
+    private func currency(of object: inout Object) throws(QBOFault) {
+        let customer = object["CustomerRef"]?["value"]?.stringValue.flatMap { self.object("Customer", id: $0) }
+        let customerCurrency = customer?["CurrencyRef"]?["value"]?.stringValue ?? homeCurrency
+        let currency = object["CurrencyRef"]?["value"]?.stringValue ?? customerCurrency
+        try usableCurrency(currency)
+        guard currency == customerCurrency else { throw .currencyMismatch(currency, customer: customerCurrency) }
+        var reference = object["CurrencyRef"]?.objectValue ?? [:]
+        reference["value"] = .string(currency)
+        object["CurrencyRef"] = .object(reference)
+        if currency == homeCurrency {
+            if multicurrencyEnabled { object["ExchangeRate"] = 1 }
+            return
         }
+        if let sent = object["ExchangeRate"], sent != .null {
+            guard let rate = Self.decimal(sent), rate > 0 else { throw .invalidExchangeRate(sent) }
+        } else if let held = exchangeRates[currency] {
+            object["ExchangeRate"] = .number(NSDecimalNumber(decimal: held).stringValue)
+        }
+    }
+
+    /// A currency a customer or transaction may name: the home currency, or, with multicurrency on, one in the
+    /// company's currency list.
+    private func usableCurrency(_ currency: String) throws(QBOFault) {
+        guard currency != homeCurrency else { return }
+        guard multicurrencyEnabled else { throw .multicurrencyOff(currency, home: homeCurrency) }
+        guard exchangeRates[currency] != nil else { throw .invalidReference("CurrencyRef") }
     }
 
     private func reference(_ object: Object, _ field: String, to entity: String) throws(QBOFault) {
@@ -315,43 +385,84 @@ struct QBOCompany: Sendable {
         account["Classification"] = classification.map(JSONValue.string)
     }
 
-    /// Server-side amounts: each sales line's `Amount` (from `Qty` × `UnitPrice` when absent), the
-    /// `SubTotalLineDetail` line, `TotalAmt` (+ `TxnTaxDetail.TotalTax`) and `Balance`; a payment's allocation.
+    /// Server-side amounts, in the transaction currency's minor unit: each line's `Amount` (a percent-based
+    /// discount's from the sales lines), the `SubTotalLineDetail` line, the tax (`TxnTaxDetail`: one `TaxLine` per
+    /// rate of the lines' tax codes, its taxable amount × the rate), `TotalAmt` (sales − discounts + tax),
+    /// `HomeTotalAmt` (× `ExchangeRate`, in the home currency's unit) and `Balance`; a payment's allocation.
     private mutating func computeTotals(
         _ entity: String, _ object: inout Object, previous: Object?, now: Date
     ) throws(QBOFault) {
+        let currency = object["CurrencyRef"]?["value"]?.stringValue ?? homeCurrency
+        let digits = Self.digits(currency)
         switch entity {
         case "Invoice", "CreditMemo", "RefundReceipt":
+            var sales = Decimal(0)
+            for line in object["Line"]?.arrayValue ?? [] where Self.isSale(line) {
+                sales += Self.rounded(Self.decimal(line["Amount"]) ?? 0, digits)
+            }
             var subtotal = Decimal(0)
+            var discounts = Decimal(0)
+            /// The taxable amount of each tax code the lines name.
+            var taxable: [String: Decimal] = [:]
             var lines: [JSONValue] = []
             var number = 1
             for line in object["Line"]?.arrayValue ?? [] {
                 guard case .object(var members) = line else { continue }
-                if members["DetailType"]?.stringValue == "SubTotalLineDetail" { continue }
-                let amount = Self.decimal(members["Amount"])
-                if let amount, case .object(let detail) = members["SalesItemLineDetail"],
-                    let quantity = Self.decimal(detail["Qty"]), let price = Self.decimal(detail["UnitPrice"]),
-                    abs(NSDecimalNumber(decimal: quantity * price - amount).doubleValue) >= 0.005
-                {
-                    throw .businessRule(
-                        "Amount calculation incorrect: Qty \(quantity) * UnitPrice \(price) != Amount \(amount)")
+                let kind = members["DetailType"]?.stringValue
+                if kind == "SubTotalLineDetail" { continue }
+                var amount = Self.rounded(Self.decimal(members["Amount"]) ?? 0, digits)
+                if kind == "DiscountLineDetail" {
+                    let detail = members["DiscountLineDetail"]
+                    if detail?["PercentBased"]?.boolValue == true,
+                        let percent = Self.decimal(detail?["DiscountPercent"])
+                    {
+                        amount = Self.rounded(sales * percent / 100, digits)
+                    }
+                    discounts += amount
+                    if let code = detail?["TaxCodeRef"]?["value"]?.stringValue, let id = taxCodeID(code, in: object) {
+                        taxable[id, default: 0] -= amount
+                    }
+                } else if kind != "DescriptionOnly" {
+                    if let quantity = Self.decimal(members["SalesItemLineDetail"]?["Qty"]),
+                        let price = Self.decimal(members["SalesItemLineDetail"]?["UnitPrice"]),
+                        abs(NSDecimalNumber(decimal: quantity * price - amount).doubleValue)
+                            >= 0.5 * pow(10, Double(-digits))
+                    {
+                        throw .businessRule(
+                            "Amount calculation incorrect: Qty \(quantity) * UnitPrice \(price) != Amount \(amount)")
+                    }
+                    subtotal += amount
+                    if let code = members["SalesItemLineDetail"]?["TaxCodeRef"]?["value"]?.stringValue,
+                        let id = taxCodeID(code, in: object)
+                    {
+                        taxable[id, default: 0] += amount
+                    }
                 }
-                members["Amount"] = Self.number(amount ?? 0)
+                members["Amount"] = Self.number(amount, digits: digits)
                 members["Id"] = .string(String(number))
                 members["LineNum"] = .number(String(number))
                 number += 1
-                subtotal += amount ?? 0
                 lines.append(.object(members))
             }
             lines.append(
-                ["Amount": Self.number(subtotal), "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": [:]])
+                [
+                    "Amount": Self.number(subtotal, digits: digits), "DetailType": "SubTotalLineDetail",
+                    "SubTotalLineDetail": [:],
+                ])
             object["Line"] = .array(lines)
-            let tax = Self.decimal(object["TxnTaxDetail"]?["TotalTax"]) ?? 0
-            var taxDetail = object["TxnTaxDetail"]?.objectValue ?? [:]
-            taxDetail["TotalTax"] = Self.number(tax)
+            let (tax, taxLines) = self.tax(taxable, digits: digits)
+            var taxDetail: Object = ["TotalTax": Self.number(tax, digits: digits)]
+            if let code = object["TxnTaxDetail"]?["TxnTaxCodeRef"], code != .null { taxDetail["TxnTaxCodeRef"] = code }
+            if !taxLines.isEmpty { taxDetail["TaxLine"] = .array(taxLines) }
             object["TxnTaxDetail"] = .object(taxDetail)
-            let total = subtotal + tax
-            object["TotalAmt"] = Self.number(total)
+            let total = subtotal - discounts + tax
+            guard total >= 0 else {
+                throw .businessRule("Business Validation Error: The transaction total cannot be negative")
+            }
+            object["TotalAmt"] = Self.number(total, digits: digits)
+            let rate = currency == homeCurrency ? 1 : Self.decimal(object["ExchangeRate"]) ?? 1
+            let homeDigits = Self.digits(homeCurrency)
+            object["HomeTotalAmt"] = Self.number(Self.rounded(total * rate, homeDigits), digits: homeDigits)
             switch entity {
             case "Invoice":
                 let paid =
@@ -361,21 +472,21 @@ struct QBOCompany: Sendable {
                 guard total >= paid else {
                     throw .businessRule("The invoice total cannot be less than the payments applied to it")
                 }
-                object["Balance"] = Self.number(total - paid)
+                object["Balance"] = Self.number(total - paid, digits: digits)
+                object["HomeBalance"] = Self.number(Self.rounded((total - paid) * rate, homeDigits), digits: homeDigits)
             case "CreditMemo":
-                object["RemainingCredit"] = Self.number(total)
-                object["Balance"] = Self.number(total)
+                object["RemainingCredit"] = Self.number(total, digits: digits)
+                object["Balance"] = Self.number(total, digits: digits)
             default:
                 object["Balance"] = 0
             }
-            object["HomeTotalAmt"] = object["TotalAmt"]
         case "Payment":
             if let previous { try applyPayment(previous, sign: 1, now: now) }
-            let total = Self.decimal(object["TotalAmt"]) ?? 0
+            let total = Self.rounded(Self.decimal(object["TotalAmt"]) ?? 0, digits)
             var applied = Decimal(0)
             // Applied: what lines linking a transaction carry; a line linking none is not applied to anything.
             for line in object["Line"]?.arrayValue ?? [] where line["LinkedTxn"]?.arrayValue?.isEmpty == false {
-                applied += Self.decimal(line["Amount"]) ?? 0
+                applied += Self.rounded(Self.decimal(line["Amount"]) ?? 0, digits)
             }
             guard applied <= total else {
                 if let previous { try? applyPayment(previous, sign: -1, now: now) }
@@ -387,11 +498,53 @@ struct QBOCompany: Sendable {
                 if let previous { try? applyPayment(previous, sign: -1, now: now) }
                 throw error
             }
-            object["UnappliedAmt"] = Self.number(total - applied)
-            object["TotalAmt"] = Self.number(total)
+            object["UnappliedAmt"] = Self.number(total - applied, digits: digits)
+            object["TotalAmt"] = Self.number(total, digits: digits)
         default:
             break
         }
+    }
+
+    /// A line that sells something (not a discount, subtotal or description).
+    private static func isSale(_ line: JSONValue) -> Bool {
+        !["SubTotalLineDetail", "DiscountLineDetail", "DescriptionOnly"].contains(line["DetailType"]?.stringValue)
+    }
+
+    /// The tax code a line's `TaxCodeRef` means: an id of the company's, or US `TAX` (the transaction's
+    /// `TxnTaxDetail.TxnTaxCodeRef`, else the company's sales tax code); `NON` is untaxed.
+    private func taxCodeID(_ code: String, in object: Object) -> String? {
+        switch code {
+        case "NON": nil
+        case "TAX": object["TxnTaxDetail"]?["TxnTaxCodeRef"]?["value"]?.stringValue ?? Self.salesTaxCodeID
+        default: code
+        }
+    }
+
+    /// The tax on each code's taxable amount: one `TaxLine` per rate of the codes (`SalesTaxRateList`), its
+    /// taxable amount × `RateValue` %, rounded to the currency's minor unit; and their total.
+    private func tax(_ taxable: [String: Decimal], digits: Int) -> (Decimal, [JSONValue]) {
+        var byRate: [String: Decimal] = [:]
+        for (code, amount) in taxable {
+            for detail in object("TaxCode", id: code)?["SalesTaxRateList"]?["TaxRateDetail"]?.arrayValue ?? [] {
+                if let rate = detail["TaxRateRef"]?["value"]?.stringValue { byRate[rate, default: 0] += amount }
+            }
+        }
+        var total = Decimal(0)
+        var lines: [JSONValue] = []
+        for (id, base) in byRate.sorted(by: { (Int($0.key) ?? 0) < (Int($1.key) ?? 0) }) {
+            guard let rate = object("TaxRate", id: id), let percent = Self.decimal(rate["RateValue"]) else { continue }
+            let amount = Self.rounded(base * percent / 100, digits)
+            total += amount
+            lines.append([
+                "Amount": Self.number(amount, digits: digits), "DetailType": "TaxLineDetail",
+                "TaxLineDetail": [
+                    "TaxRateRef": ["value": .string(id), "name": rate["Name"] ?? .null], "PercentBased": true,
+                    "TaxPercent": Self.number(percent, digits: 4),
+                    "NetAmountTaxable": Self.number(base, digits: digits),
+                ],
+            ])
+        }
+        return (total, lines)
     }
 
     /// Moves the `Balance` of the invoices a payment's lines link to: `sign` −1 applies the payment, +1 undoes it.
@@ -414,7 +567,15 @@ struct QBOCompany: Sendable {
             }
         }
         for (id, balance) in updates {
-            entities["Invoice"]?[id]?["Balance"] = Self.number(balance)
+            let invoice = entities["Invoice"]?[id] ?? [:]
+            let currency = invoice["CurrencyRef"]?["value"]?.stringValue ?? homeCurrency
+            entities["Invoice"]?[id]?["Balance"] = Self.number(balance, digits: Self.digits(currency))
+            if invoice["HomeBalance"] != nil {
+                let rate = currency == homeCurrency ? 1 : Self.decimal(invoice["ExchangeRate"]) ?? 1
+                let homeDigits = Self.digits(homeCurrency)
+                entities["Invoice"]?[id]?["HomeBalance"] = Self.number(
+                    Self.rounded(balance * rate, homeDigits), digits: homeDigits)
+            }
             let token = Int(entities["Invoice"]?[id]?["SyncToken"]?.stringValue ?? "0") ?? 0
             entities["Invoice"]?[id]?["SyncToken"] = .string(String(token + 1))
             if case .object(var meta) = entities["Invoice"]?[id]?["MetaData"] {
@@ -425,11 +586,15 @@ struct QBOCompany: Sendable {
         }
     }
 
+    /// The id of the company's sales tax code (what a US line's `TAX` means when the transaction names none).
+    static let salesTaxCodeID = "5"
+
     /// A company's starting chart: accounts of several types (income, bank, receivable, undeposited funds, other
-    /// income, expense), tax codes, and service items with their income accounts.
+    /// income, expense), service items with their income accounts, and its country's tax codes with their rates.
     private mutating func seed(now: Date) {
         let time = Self.time(now)
-        func add(_ entity: String, _ fields: Object) {
+        @discardableResult
+        func add(_ entity: String, _ fields: Object) -> String {
             var object = fields
             let id = String(nextID)
             nextID += 1
@@ -440,6 +605,7 @@ struct QBOCompany: Sendable {
             object["Active"] = true
             object["MetaData"] = ["CreateTime": .string(time), "LastUpdatedTime": .string(time)]
             entities[entity, default: [:]][id] = object
+            return id
         }
         func account(_ name: String, _ number: String, _ type: String, _ subType: String) -> Object {
             [
@@ -449,13 +615,39 @@ struct QBOCompany: Sendable {
                 "CurrentBalance": 0, "CurrentBalanceWithSubAccounts": 0,
             ]
         }
-        // Ids 1–7 are what tests and docs have always named (1 Tuition Income, 5 GST 18%, 7 Services).
+        func taxCode(_ name: String) -> Object {
+            [
+                "Name": .string(name), "Description": .string(name), "Taxable": true, "TaxGroup": true,
+                "Hidden": false, "SalesTaxRateList": ["TaxRateDetail": []],
+                "PurchaseTaxRateList": ["TaxRateDetail": []],
+            ]
+        }
+        /// A sales rate, listed on its tax code.
+        func rate(_ name: String, _ percent: String, on code: String) {
+            let id = add(
+                "TaxRate",
+                [
+                    "Name": .string(name), "Description": .string(name), "RateValue": .number(percent),
+                    "SpecialTaxType": "NONE", "DisplayType": "ReadOnly",
+                ])
+            var details = entities["TaxCode"]?[code]?["SalesTaxRateList"]?["TaxRateDetail"]?.arrayValue ?? []
+            details.append([
+                "TaxRateRef": ["value": .string(id), "name": .string(name)], "TaxTypeApplicable": "TaxOnAmount",
+                "TaxOrder": 0,
+            ])
+            entities["TaxCode"]?[code]?["SalesTaxRateList"] = ["TaxRateDetail": .array(details)]
+        }
+        // Ids 1–7 are what tests and docs have always named (1 Tuition Income, 5 the sales tax code — GST 18% in
+        // India —, 6 Exempt, 7 Services).
         add("Account", account("Tuition Income", "4000", "Income", "ServiceFeeIncome"))
         add("Account", account("Transport Income", "4100", "Income", "ServiceFeeIncome"))
         add("Account", account("Checking", "1100", "Bank", "Checking"))
         add("Account", account("Accounts Receivable (A/R)", "1200", "Accounts Receivable", "AccountsReceivable"))
-        add("TaxCode", ["Name": "GST 18%", "Description": "GST 18%", "Taxable": true])
-        add("TaxCode", ["Name": "Exempt", "Description": "Exempt", "Taxable": false])
+        let sales = add("TaxCode", taxCode(country.salesTaxCodeName))
+        var exempt = taxCode("Exempt")
+        exempt["Taxable"] = false
+        exempt["TaxGroup"] = false
+        add("TaxCode", exempt)
         add(
             "Item",
             [
@@ -471,6 +663,26 @@ struct QBOCompany: Sendable {
                 "Name": "Transport", "FullyQualifiedName": "Transport", "Type": "Service",
                 "IncomeAccountRef": ["value": "2", "name": "Transport Income"],
             ])
+        // Ids from 12: the country's rates, and its other tax codes.
+        switch country {
+        case .india:
+            // GST within a state: half as CGST, half as SGST; between states all as IGST.
+            for percent in ["18", "0", "5", "12", "28"] {
+                let code = percent == "18" ? sales : add("TaxCode", taxCode("GST \(percent)%"))
+                let half = NSDecimalNumber(decimal: (Decimal(string: percent) ?? 0) / 2).stringValue
+                rate("CGST \(half)%", half, on: code)
+                rate("SGST \(half)%", half, on: code)
+            }
+            for percent in ["5", "12", "18", "28"] {
+                rate("IGST \(percent)%", percent, on: add("TaxCode", taxCode("IGST \(percent)%")))
+            }
+        case .unitedKingdom:
+            rate("20.0% S", "20", on: sales)
+            rate("5.0% R", "5", on: add("TaxCode", taxCode("5.0% R")))
+            rate("0.0% Z", "0", on: add("TaxCode", taxCode("0.0% Z")))
+        case .unitedStates:
+            rate("California", "7.25", on: sales)
+        }
     }
 
     // MARK: Values
@@ -482,12 +694,21 @@ struct QBOCompany: Sendable {
         }
     }
 
-    static func number(_ value: Decimal) -> JSONValue {
-        var rounded = Decimal()
-        var source = value
-        NSDecimalRound(&rounded, &source, 2, .bankers)
-        return .number(NSDecimalNumber(decimal: rounded).stringValue)
+    /// An amount as QuickBooks answers it, to `digits` places (a currency's minor unit).
+    static func number(_ value: Decimal, digits: Int = 2) -> JSONValue {
+        .number(NSDecimalNumber(decimal: rounded(value, digits)).stringValue)
     }
+
+    /// Rounded half away from zero to `digits` places.
+    static func rounded(_ value: Decimal, _ digits: Int) -> Decimal {
+        var result = Decimal()
+        var source = value
+        NSDecimalRound(&result, &source, digits, .plain)
+        return result
+    }
+
+    /// The digits of a currency's minor unit (ISO 4217: JPY 0, INR 2, KWD 3); 2 for a code the table lacks.
+    static func digits(_ currency: String) -> Int { Currency(code: currency)?.minorUnitExponent ?? 2 }
 
     /// An instant a client sent (`changedSince`): ISO 8601, with or without fractional seconds.
     static func date(_ text: String) -> Date? {
@@ -504,5 +725,33 @@ struct QBOCompany: Sendable {
         formatter.formatOptions = [.withInternetDateTime]
         formatter.timeZone = TimeZone(secondsFromGMT: 0)
         return formatter.string(from: date).replacingOccurrences(of: "Z", with: "-00:00")
+    }
+}
+
+/// The countries whose companies the emulator starts: each one's home currency, and its tax codes and rates.
+public enum QuickBooksCountry: String, Sendable, CaseIterable {
+    /// GST: codes `GST 0%`, `GST 5%`, `GST 12%`, `GST 18%` and `GST 28%`, each with its CGST and SGST rates of half
+    /// the rate, and `IGST 5%` … `IGST 28%`; `Exempt`.
+    case india = "IN"
+    /// VAT: `20.0% S`, `5.0% R`, `0.0% Z`; `Exempt`.
+    case unitedKingdom = "GB"
+    /// Sales tax: `California` at 7.25 % (lines say `TAX` or `NON`); `Exempt`.
+    case unitedStates = "US"
+
+    public var homeCurrency: String {
+        switch self {
+        case .india: "INR"
+        case .unitedKingdom: "GBP"
+        case .unitedStates: "USD"
+        }
+    }
+
+    /// The name of tax code 5, the company's usual sales tax code.
+    var salesTaxCodeName: String {
+        switch self {
+        case .india: "GST 18%"
+        case .unitedKingdom: "20.0% S"
+        case .unitedStates: "California"
+        }
     }
 }

@@ -71,6 +71,32 @@ struct QBOFault: Error, Sendable {
                 + "used. DocNumber=\(number)")
     }
 
+    /// A foreign currency in a company without multicurrency (QuickBooks' 6000 business validation; the detail's
+    /// wording is the emulator's, Intuit's exact text not being published).
+    static func multicurrencyOff(_ currency: String, home: String) -> QBOFault {
+        var fault = businessRule(
+            "Business Validation Error: Multicurrency is not enabled for this company, so everything is in its home "
+                + "currency \(home); \(currency) needs Preferences.CurrencyPrefs.MultiCurrencyEnabled")
+        fault.element = "CurrencyRef"
+        return fault
+    }
+
+    /// A transaction in another currency than its customer's: QuickBooks keeps a customer's transactions in the
+    /// customer's currency (6000; the detail's wording is the emulator's).
+    static func currencyMismatch(_ currency: String, customer: String) -> QBOFault {
+        var fault = businessRule(
+            "Business Validation Error: The transaction's currency \(currency) is not its customer's currency "
+                + "\(customer); a customer's transactions are in the customer's currency")
+        fault.element = "CurrencyRef"
+        return fault
+    }
+
+    static func invalidExchangeRate(_ value: JSONValue) -> QBOFault {
+        var fault = badRequest("ExchangeRate must be a number greater than zero, not \(value.canonicalString)")
+        fault.element = "ExchangeRate"
+        return fault
+    }
+
     static func businessRule(_ detail: String) -> QBOFault {
         validation("6000", "A business validation error has occurred while processing your request", detail)
     }

@@ -149,6 +149,10 @@ struct QBOQuery {
                 "Name", "Description", "Active", "Hidden", "Taxable", "TaxGroup", "SalesTaxRateList",
                 "PurchaseTaxRateList",
             ]),
+            "TaxRate": base.union([
+                "Name", "Description", "Active", "RateValue", "AgencyRef", "TaxReturnLineRef", "SpecialTaxType",
+                "DisplayType", "EffectiveTaxRate", "OriginalTaxRate",
+            ]),
             "Invoice": sales.union([
                 "Deposit", "AllowOnlinePayment", "AllowOnlineCreditCardPayment", "AllowOnlineACHPayment",
                 "AutoDocNumber", "InvoiceLink",
@@ -161,6 +165,10 @@ struct QBOQuery {
             ]),
         ]
     }()
+
+    /// The name lists: entities made inactive rather than deleted, whose inactive entries a query leaves out
+    /// unless it names `Active`.
+    static let nameLists: Set<String> = ["Customer", "Vendor", "Employee", "Item", "Account", "TaxCode", "TaxRate"]
 
     /// Whether an entity object matches every condition.
     func matches(_ object: [String: JSONValue]) -> Bool {
@@ -206,7 +214,8 @@ struct QBOQuery {
         switch current {
         case .string(let text), .number(let text): return text
         case .bool(let flag): return flag ? "true" : "false"
-        case .object(let members): return members["value"]?.stringValue
+        // A reference (`CustomerRef`) by its `value`; an email address (`PrimaryEmailAddr`) by its `Address`.
+        case .object(let members): return (members["value"] ?? members["Address"])?.stringValue
         default: return nil
         }
     }

@@ -44,6 +44,15 @@ extension QuickBooksOnlineSandbox {
                     changedSince: request.formValue("changedSince"))
             }
         }
+        router.get("/v3/company/{realm}/preferences") { request, context in
+            let realm = try context.parameters.require("realm")
+            return await self.api(request, realm: realm, batch: false) { _ in
+                guard let preferences = await self.preferences(realmID: realm) else {
+                    throw QBOFault.notFound("Company", realm)
+                }
+                return (200, ["Preferences": .object(preferences)])
+            }
+        }
         router.get("/v3/company/{realm}/{entity}/{id}") { request, context in
             let realm = try context.parameters.require("realm")
             let entityPath = try context.parameters.require("entity")
@@ -57,7 +66,8 @@ extension QuickBooksOnlineSandbox {
                         [
                             "CompanyInfo": [
                                 "Id": .string(realm), "CompanyName": .string("Sandbox Company \(realm)"),
-                                "Country": "IN", "SyncToken": "0",
+                                "Country": .string(await self.country(realmID: realm)?.rawValue ?? "IN"),
+                                "SyncToken": "0",
                             ]
                         ]
                     )
@@ -80,6 +90,8 @@ extension QuickBooksOnlineSandbox {
                     throw QBOFault.badRequest("The request body is not a JSON object")
                 }
                 let operation = request.formValue("operation")
+                // `include=allowduplicatedocnum`: a duplicate DocNumber is taken even with custom numbers on.
+                let allowDuplicate = Self.allowsDuplicateDocNumber(request.formValue("include"))
                 let object = try await self.perform(realmID: realm) {
                     (company: inout QBOCompany, now) throws(QBOFault) in
                     switch operation {
@@ -88,9 +100,10 @@ extension QuickBooksOnlineSandbox {
                     case nil, "update":
                         if input["Id"] != nil {
                             return try company.update(
-                                entity, input, sparse: input["sparse"]?.boolValue == true, now: now)
+                                entity, input, sparse: input["sparse"]?.boolValue == true, now: now,
+                                allowDuplicateDocNumber: allowDuplicate)
                         }
-                        return try company.create(entity, input, now: now)
+                        return try company.create(entity, input, now: now, allowDuplicateDocNumber: allowDuplicate)
                     case let other?:
                         throw .unsupported("Operation \(other) is not supported")
                     }
@@ -99,6 +112,13 @@ extension QuickBooksOnlineSandbox {
             }
         }
         return router
+    }
+
+    /// Whether an `include` list (a query parameter, or a batch item's `optionsData`) names `allowduplicatedocnum`.
+    static func allowsDuplicateDocNumber(_ include: String?) -> Bool {
+        (include ?? "").split(separator: ",").contains {
+            $0.trimmingCharacters(in: .whitespaces).lowercased() == "allowduplicatedocnum"
+        }
     }
 
     /// Authenticates and limits an API call, replays a `requestid` seen before, and answers Faults in their shape.
@@ -189,12 +209,17 @@ extension QuickBooksOnlineSandbox {
                 else { throw .badRequest("A batch item names no entity") }
                 let entity = try Self.entity(key)
                 if let field = Self.referenceToAny(of: created, in: .object(input)) { throw .invalidReference(field) }
-                let operation = item["optionsData"]?.stringValue == "void" ? "void" : item["operation"]?.stringValue
+                let options = item["optionsData"]?.stringValue
+                let operation = options == "void" ? "void" : item["operation"]?.stringValue
+                let allowDuplicate = Self.allowsDuplicateDocNumber(options)
                 let object = try perform(realmID: realm) { (company: inout QBOCompany, now) throws(QBOFault) in
                     switch operation {
-                    case "create": return try company.create(entity, input, now: now)
+                    case "create":
+                        return try company.create(entity, input, now: now, allowDuplicateDocNumber: allowDuplicate)
                     case "update":
-                        return try company.update(entity, input, sparse: input["sparse"]?.boolValue == true, now: now)
+                        return try company.update(
+                            entity, input, sparse: input["sparse"]?.boolValue == true, now: now,
+                            allowDuplicateDocNumber: allowDuplicate)
                     case "delete": return try company.delete(entity, input, now: now)
                     case "void": return try company.void(entity, input, now: now)
                     default: throw .unsupported("Batch operation \(operation ?? "(none)") is not supported")
@@ -244,7 +269,9 @@ extension QuickBooksOnlineSandbox {
         var names: [String] = []
         for name in entities.split(separator: ",") {
             let entity = try Self.entity(name.trimmingCharacters(in: .whitespaces))
-            guard entity != "TaxCode" else { throw .unsupported("Change data capture does not support TaxCode") }
+            guard entity != "TaxCode", entity != "TaxRate" else {
+                throw .unsupported("Change data capture does not support \(entity)")
+            }
             names.append(entity)
         }
         guard let company = companies[realm] else { throw .notFound("Company", realm) }
@@ -268,6 +295,11 @@ extension QuickBooksOnlineSandbox {
         try query.checkProperties(of: entity)
         guard let company = companies[realm] else { throw .notFound("Company", realm) }
         var matches = company.all(entity).filter(query.matches)
+        // A name list's inactive entries are left out unless the query asks about `Active` itself
+        // (`Active = false`, `Active IN (true, false)`).
+        if QBOQuery.nameLists.contains(entity), !query.conditions.contains(where: { $0.field == "Active" }) {
+            matches = matches.filter { $0["Active"]?.boolValue ?? true }
+        }
         if query.count {
             return (200, ["QueryResponse": ["totalCount": .number(String(matches.count))]])
         }

@@ -134,20 +134,48 @@ public actor QuickBooksOnlineSandbox {
         consentRealmID = realmID
     }
 
-    /// A company, created with its starting chart of accounts, tax codes and an item.
+    /// A company of `country` (India unless said), created with its starting chart of accounts, items, and the
+    /// country's tax codes and rates; an existing company is left as it is.
     @discardableResult
-    public func addCompany(realmID: String) -> String {
-        if companies[realmID] == nil { companies[realmID] = QBOCompany(realmID: realmID, now: now) }
+    public func addCompany(realmID: String, country: QuickBooksCountry = .india) -> String {
+        if companies[realmID] == nil { companies[realmID] = QBOCompany(realmID: realmID, country: country, now: now) }
         return realmID
     }
 
     /// The company wiped and started again with its starting chart, as QuickBooks' "reset company" of a sandbox
-    /// company does: every transaction and customer gone, the connection (its tokens) kept. Answers stored for
-    /// `requestid`s go with it.
-    public func resetCompany(realmID: String) {
-        guard companies[realmID] != nil else { return }
-        companies[realmID] = QBOCompany(realmID: realmID, now: now)
+    /// company does: every transaction and customer gone, the connection (its tokens) kept, its preferences back
+    /// to a new company's. Answers stored for `requestid`s go with it. With `country`, the company is started
+    /// again as a company of that country (its home currency, tax codes and rates).
+    public func resetCompany(realmID: String, country: QuickBooksCountry? = nil) {
+        guard let company = companies[realmID] else { return }
+        companies[realmID] = QBOCompany(realmID: realmID, country: country ?? company.country, now: now)
         replies = replies.filter { !$0.key.hasPrefix("\(realmID) ") }
+    }
+
+    /// The company's country (`nil` for a company the emulator does not hold).
+    public func country(realmID: String) -> QuickBooksCountry? { companies[realmID]?.country }
+
+    /// Switches `Preferences.SalesFormsPrefs.CustomTxnNumbers` (off in a new company): on, a second invoice,
+    /// credit memo or refund receipt with a `DocNumber` already used is refused with Fault 6140 (unless the request
+    /// says `include=allowduplicatedocnum`); off, a `DocNumber` is stored as sent, a duplicate too.
+    public func setCustomTransactionNumbers(realmID: String, _ on: Bool) {
+        companies[realmID]?.customTransactionNumbers = on
+    }
+
+    /// Turns multicurrency on (`Preferences.CurrencyPrefs.MultiCurrencyEnabled`; QuickBooks cannot turn it off
+    /// again) and adds `rates`' currencies to the company's list, each with the rate QuickBooks holds for it: how
+    /// many home-currency units one unit is worth (GBP 110.25 in an INR company). A transaction in one of them
+    /// without `ExchangeRate` gets that rate.
+    public func enableMulticurrency(realmID: String, rates: [String: Decimal] = [:]) {
+        companies[realmID]?.multicurrencyEnabled = true
+        for (currency, rate) in rates where currency != companies[realmID]?.homeCurrency {
+            companies[realmID]?.exchangeRates[currency] = rate
+        }
+    }
+
+    /// The company's `Preferences`, as `GET /preferences` answers them.
+    public func preferences(realmID: String) -> [String: JSONValue]? {
+        companies[realmID]?.preferences
     }
 
     /// The company's objects of one type (for tests and the CLI's summary).
