@@ -18,6 +18,9 @@ import Testing
         try await World.run(findsUncertainWrites: findsUncertainWrites) { world in
             let integration = try await world.connect()
             _ = try await world.mapAccounts(integration)
+            let preferences = await world.sandbox.preferences(realmID: World.realm)
+            #expect(
+                preferences?["SalesFormsPrefs"]?["CustomTxnNumbers"] == false, "QuickBooks allows a DocNumber twice")
 
             /// Billing sends `data` twice, under two webhook ids; QuickBooks makes the first write and its answer
             /// is lost. Then the workers run until nothing is open.
