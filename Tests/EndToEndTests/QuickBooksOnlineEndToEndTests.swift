@@ -230,7 +230,8 @@ import Testing
             let integration = try await world.connect()
             _ = try await world.mapAccounts(integration)
             try await world.bill("customer.created", World.customer("cus_1", name: "Asha Rao"))
-            try await world.bill("invoice.issued", World.invoice("inv_1", number: "GF-0001", customer: "cus_1"))
+            try await world.bill(
+                "invoice.issued", World.invoice("inv_1", number: "GF-0001", customer: "cus_1", updated: World.billed))
             try await world.drain()
 
             // The bookkeeper edits the invoice in QuickBooks; billing's update comes before Ledgerwire hears of it.
@@ -243,7 +244,7 @@ import Testing
                 ])
             #expect(edited.status == 200)
             var updated = World.invoice(
-                "inv_1", number: "GF-0001", customer: "cus_1", updated: Timestamp.now().adding(.seconds(5)))
+                "inv_1", number: "GF-0001", customer: "cus_1", updated: World.billed.adding(.seconds(3600)))
             updated = updated.merging(["due_date": "2026-11-30"])
             try await world.bill("invoice.updated", updated)
             try await world.drain()
