@@ -192,8 +192,9 @@ import Testing
     /// QuickBooks throttles (the realm's limits spent elsewhere) and then goes into maintenance: the work finishes
     /// afterwards, once each, and Ledgerwire never went over the limits.
     @Test func throttlingAndMaintenanceDelayTheWorkWithoutDuplicates() async throws {
+        // The rate limiter's pause after a 429 is real time (it paces calls against QuickBooks' own clock): short here.
         let limits = RateLimitPolicy(
-            windows: QuickBooksOnlineConnector.limits.windows, maxConcurrent: 10, throttlePause: .milliseconds(300))
+            windows: QuickBooksOnlineConnector.limits.windows, maxConcurrent: 10, throttlePause: .milliseconds(50))
         try await World.run(limits: limits) { world in
             let integration = try await world.connect()
             _ = try await world.mapAccounts(integration)
