@@ -263,7 +263,7 @@ struct QuickBooksWorld: Sendable {
     func sender(_ format: QuickBooksWebhookSender.Format = .legacy) -> QuickBooksWebhookSender {
         QuickBooksWebhookSender(
             url: URL(string: ledgerwire + "/webhooks/quickbooks")!, verifierToken: Self.verifierToken, format: format,
-            retryDelays: [.milliseconds(100), .milliseconds(200)], budget: .seconds(60))
+            retryDelays: [.milliseconds(100), .milliseconds(200)], budget: .seconds(10))
     }
 
     /// A bookkeeper's call to the emulator's API.
