@@ -84,6 +84,12 @@ public struct SyncEngine: Sendable {
         return claimed.count
     }
 
+    /// When `runDueJobs` will next find a job due, if nothing else happens meanwhile (the engine's clock, see
+    /// `AppDatabase.nextJobDue(platforms:)`); `nil` when every open job waits for something other than time.
+    public func nextJobDue() async throws -> Timestamp? {
+        try await database.nextJobDue(platforms: Set(connectors.keys))
+    }
+
     /// Runs jobs for as long as the task runs: a slot is claimed again as soon as a job ends (or every
     /// `pollInterval` when nothing was due), so a job stuck on a slow platform holds only its own slot, and an
     /// integration at most `Limits.perIntegration` (its batch allowance for a batching platform) of them: the

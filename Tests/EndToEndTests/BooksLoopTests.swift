@@ -58,7 +58,8 @@ import Testing
     /// Billing's customer and invoice (57,820.00) in QuickBooks, with the accounts mapped.
     func invoiced(_ world: World) async throws -> (invoice: [String: JSONValue], customer: [String: JSONValue]) {
         try await world.bill("customer.created", World.customer("cus_1", name: "Priya Raghavan"))
-        try await world.bill("invoice.issued", World.invoice("inv_1", number: "GF-0001", customer: "cus_1"))
+        try await world.bill(
+            "invoice.issued", World.invoice("inv_1", number: "GF-0001", customer: "cus_1", updated: World.billed))
         let integration = try await world.connect()
         _ = try await world.mapAccounts(integration)
         try await world.fullSync(integration)
@@ -238,7 +239,7 @@ import Testing
             try await world.bill(
                 "invoice.updated",
                 World.invoice(
-                    "inv_1", number: "GF-0001", customer: "cus_1", updated: Timestamp.now().adding(.seconds(5))
+                    "inv_1", number: "GF-0001", customer: "cus_1", updated: World.billed.adding(.seconds(3600))
                 )
                 .merging(["due_date": "2026-12-01"]))
             try await world.drain()

@@ -5,7 +5,6 @@ import Foundation
 import Persistence
 import Sandbox
 import SyncEngine
-import Synchronization
 import TestSupport
 import Testing
 
@@ -16,9 +15,8 @@ import Testing
     /// Two minutes of connections refused in the middle of 100 invoices: every job waits it out without using an
     /// attempt, the integration shows as unreachable meanwhile, and afterwards the books hold each invoice once.
     @Test func anOutageOfTwoMinutesInTheMiddleOf100InvoicesKillsNothing() async throws {
-        let clock = OffsetClock()
         // The production waits: 30 s doubling while unreachable, 30 s and 2 min between failed attempts.
-        try await World.run(clock: clock, retry: RetryStrategy()) { world in
+        try await World.run(retry: RetryStrategy()) { world in
             let integration = try await world.connect()
             _ = try await world.mapAccounts(integration)
             try await world.bill("customer.created", World.customer("cus_1", name: "Priya Raghavan"))
@@ -27,7 +25,7 @@ import Testing
                     "invoice.issued",
                     World.invoice("inv_\(index)", number: String(format: "GF-%04d", index), customer: "cus_1"))
             }
-            try await run(world, clock: clock, for: .seconds(60))
+            try await run(world, for: .seconds(60))
             #expect(await world.objects("Invoice").count == 40)
 
             // QuickBooks goes away: nothing listens where it was.
@@ -40,7 +38,7 @@ import Testing
                     "invoice.issued",
                     World.invoice("inv_\(index)", number: String(format: "GF-%04d", index), customer: "cus_1"))
             }
-            try await run(world, clock: clock, for: .seconds(120))
+            try await run(world, for: .seconds(120))
             let down = try await world.api("GET", "/integrations/\(integration)")
             #expect(down.json["reachability"]?["status"] == "unreachable", "\(down.json)")
             #expect(down.json["reachability"]?["last_error"]?["code"] == "unreachable")
@@ -53,7 +51,7 @@ import Testing
             // It is back.
             _ = try await world.api(
                 "PATCH", "/integrations/\(integration)", ["settings": ["api_base_url": .string(world.emulator)]])
-            try await run(world, clock: clock, for: .seconds(600))
+            try await run(world, for: .seconds(600))
 
             let database = world.components.database
             #expect(try await database.jobs(status: .dead, page: PageRequest(limit: 10)).items.isEmpty)
@@ -115,26 +113,12 @@ import Testing
     }
 
     /// Runs the workers for `duration` of the engine's time, ten seconds a round.
-    private func run(_ world: World, clock: OffsetClock, for duration: Duration) async throws {
+    private func run(_ world: World, for duration: Duration) async throws {
         var elapsed = Duration.zero
         while elapsed < duration {
             try await world.engine.runDueJobs()
-            clock.advance(by: .seconds(10))
+            world.clock.advance(by: .seconds(10))
             elapsed += .seconds(10)
         }
     }
-}
-
-/// Wall-clock time moved on by hand: the engine's waits pass at once, and the instants stay close to those the
-/// ingestion (on the real clock) writes.
-final class OffsetClock: SyncClock {
-    private let offset = Mutex<Int64>(0)
-
-    func now() -> Timestamp {
-        Timestamp(microsecondsSinceEpoch: Timestamp.now().microsecondsSinceEpoch + offset.withLock { $0 })
-    }
-
-    func advance(by duration: Duration) { offset.withLock { $0 += duration.wholeMicroseconds } }
-
-    func sleep(for duration: Duration) async throws { advance(by: duration) }
 }

@@ -52,6 +52,8 @@ public struct QuickBooksWebhookSender: Sendable {
     public var retryDelays: [Duration]
     /// How long Intuit waits for the 200.
     public var budget: Duration
+    /// What times each attempt and waits between them (tests move one by hand).
+    public var clock: any Clock<Duration>
 
     public static let intuitRetryDelays: [Duration] = [
         .seconds(10), .seconds(20), .seconds(30), .seconds(300), .seconds(1200), .seconds(7200), .seconds(14_400),
@@ -60,13 +62,14 @@ public struct QuickBooksWebhookSender: Sendable {
 
     public init(
         url: URL, verifierToken: String, format: Format = .legacy, retryDelays: [Duration] = intuitRetryDelays,
-        budget: Duration = .seconds(3)
+        budget: Duration = .seconds(3), clock: any Clock<Duration> = ContinuousClock()
     ) {
         self.url = url
         self.verifierToken = verifierToken
         self.format = format
         self.retryDelays = retryDelays
         self.budget = budget
+        self.clock = clock
     }
 
     /// A notification's body: one realm's entities (legacy), or one CloudEvent each.
@@ -129,11 +132,11 @@ public struct QuickBooksWebhookSender: Sendable {
             Self.signature(body: body, verifierToken: verifierToken), forHTTPHeaderField: "intuit-signature")
         request.timeoutInterval = Double(budget.components.seconds) + 1
         for wait in [Duration.zero] + retryDelays {
-            if wait > .zero { try? await Task.sleep(for: wait) }
-            let clock = ContinuousClock()
-            let start = clock.now
-            let status = try? await (URLSession.shared.data(for: request).1 as? HTTPURLResponse)?.statusCode
-            report.attempts.append(.init(status: status, elapsed: clock.now - start))
+            if wait > .zero { try? await clock.sleep(for: wait) }
+            let (status, elapsed) = await clock.timing {
+                try? await (URLSession.shared.data(for: request).1 as? HTTPURLResponse)?.statusCode
+            }
+            report.attempts.append(.init(status: status, elapsed: elapsed))
             if report.delivered || Task.isCancelled { break }
         }
         return report
@@ -144,6 +147,15 @@ public struct QuickBooksWebhookSender: Sendable {
         formatter.formatOptions =
             fractional ? [.withInternetDateTime, .withFractionalSeconds] : [.withInternetDateTime]
         return formatter.string(from: date)
+    }
+}
+
+extension Clock where Duration == Swift.Duration {
+    /// What `body` answered, and how long it took on this clock.
+    fileprivate func timing(_ body: () async -> Int?) async -> (Int?, Duration) {
+        let start = now
+        let status = await body()
+        return (status, start.duration(to: now))
     }
 }
 
