@@ -73,7 +73,8 @@ import Testing
             let started = ContinuousClock.now
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
-            #expect(ContinuousClock.now - started < .seconds(3))
+            // Well short of the 50 s the delivery would hang for; loose enough for a loaded machine.
+            #expect(ContinuousClock.now - started < .seconds(20))
         }
     }
 }

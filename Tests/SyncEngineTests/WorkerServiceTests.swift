@@ -128,7 +128,8 @@ import Testing
             let started = ContinuousClock.now
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
-            #expect(ContinuousClock.now - started < .seconds(3))
+            // Far less than the hour the push would hang for; loose enough for a loaded machine.
+            #expect(ContinuousClock.now - started < .seconds(30))
         }
         #expect(try await database.jobs(status: .running, page: PageRequest()).items.count == 1)
         #expect(connector.written.isEmpty)
