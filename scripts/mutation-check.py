@@ -22,9 +22,15 @@ LEDGER_CHANGES = "Sources/Persistence/LedgerChanges.swift"
 # name: (what it breaks, [(file, exact text, replacement)], test filter)
 MUTATIONS = {
     "requestid": (
-        "every write carries a fresh requestid, so QuickBooks cannot replay a write it already made",
-        [(SESSION, "String(SHA256.hash(data: Data(key.utf8)).map { String(format: \"%02x\", $0) }.joined().prefix(36))",
-          "String(UUID().uuidString.prefix(36))")],
+        "writes carry no requestid, so QuickBooks cannot tell a write sent again from a new one",
+        [(CONNECTOR, 'query: [("requestid", QuickBooksOnlineSession.requestID(request.idempotencyKey))]', "query: []"),
+         (CONNECTOR, 'query: [("requestid", QuickBooksOnlineSession.requestID(key))]', "query: []")],
+        "EndToEndTests",
+    ),
+    "resend": (
+        "a write whose exchange broke is not sent again under its requestid; it waits for the job's next attempt",
+        [(SESSION, '} catch .failed(let message) where query.contains(where: { $0.0 == "requestid" }) {',
+          '} catch .failed(let message) where query.contains(where: { $0.0 == "requestid" }) && message.isEmpty {')],
         "EndToEndTests",
     ),
     "lookup": (
@@ -34,7 +40,8 @@ MUTATIONS = {
     ),
     "total-check": (
         "the connector accepts any total QuickBooks computed (a tax code mapped to the wrong rate goes unnoticed)",
-        [(CONNECTOR, "guard Self.sameAmount(billing, total) else {", "guard Self.sameAmount(billing, total) || !billing.isEmpty else {")],
+        [(CONNECTOR, "guard Self.sameAmount(billing, total) else {",
+          "guard Self.sameAmount(billing, total) || !billing.isEmpty else {")],
         "EndToEndTests",
     ),
     "echo-detection": (

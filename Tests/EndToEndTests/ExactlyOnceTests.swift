@@ -23,11 +23,12 @@ import Testing
                 preferences?["SalesFormsPrefs"]?["CustomTxnNumbers"] == false, "QuickBooks allows a DocNumber twice")
 
             /// Billing sends `data` twice, under two webhook ids; QuickBooks makes the first write and its answer
-            /// is lost. Then the workers run until nothing is open.
+            /// is lost, and so is the answer to the connector's resending of it: the job's next attempt must find
+            /// out. Then the workers run until nothing is open.
             func twiceWithTheAnswerLost(_ type: String, _ data: JSONValue) async throws {
                 try await world.bill(type, data)
                 try await world.bill(type, data)
-                await world.sandbox.dropAnswers(1)
+                await world.sandbox.dropAnswers(2)
                 try await world.drain()
                 #expect(await world.sandbox.droppedAnswers == 0, "no write of the \(type) lost its answer")
             }
@@ -82,6 +83,76 @@ import Testing
             #expect(await world.objects("Invoice").first?["Balance"] == .number("37820"))
             let jobs = try await world.components.database.jobs(page: try PageRequest(limit: 500)).items
             #expect(jobs.allSatisfy { $0.status == .succeeded }, "\(jobs.map { "\($0.localID) \($0.status)" })")
+        }
+    }
+
+    /// Two invoices go in one batch; its answer is lost, and so is the answer to its resending. Meanwhile a third
+    /// invoice comes, so their next attempt is another batch under another `requestid`: only the look-up before it
+    /// keeps the first two from being made again.
+    @Test func aBatchWhoseAnswersWereLostIsFoundWhenRetriedInAnotherBatch() async throws {
+        try await World.run { world in
+            let integration = try await world.connect()
+            _ = try await world.mapAccounts(integration)
+            try await world.bill("customer.created", World.customer("cus_1", name: "Priya Raghavan"))
+            try await world.drain()
+            for number in 1...2 {
+                try await world.bill(
+                    "invoice.issued", World.invoice("inv_\(number)", number: "GF-000\(number)", customer: "cus_1"))
+            }
+            await world.sandbox.dropAnswers(2)
+            try await world.engine.runDueJobs()
+            #expect(await world.sandbox.droppedAnswers == 0, "the batch and its resending lost their answers")
+            #expect(await world.objects("Invoice").count == 2)
+            let retried = try await world.components.database.jobs(status: .pending, page: PageRequest()).items
+            #expect(retried.count == 2 && retried.allSatisfy { $0.attempts == 1 })
+
+            try await world.bill("invoice.issued", World.invoice("inv_3", number: "GF-0003", customer: "cus_1"))
+            try await world.drain()
+            let invoices = await world.objects("Invoice")
+            #expect(invoices.compactMap { $0["DocNumber"]?.stringValue }.sorted() == ["GF-0001", "GF-0002", "GF-0003"])
+        }
+    }
+
+    /// A full sync of 600 invoices through a flaky network: five batches lose their answers, each once. With the
+    /// look-up switched off, only `requestid` — the batch sent again as it was — keeps each invoice single.
+    @Test func aFullSyncThroughLostAnswersMakesEachInvoiceOnceByRequestIDAlone() async throws {
+        var fast = QuickBooksOnlineSandbox.Limits()
+        fast.requestsPerMinute = 100_000
+        fast.batchesPerMinute = 100_000
+        let limits = RateLimitPolicy(
+            windows: [
+                .init(limit: 100_000, period: .seconds(60)), .init(name: "batch", limit: 100_000, period: .seconds(60)),
+            ],
+            maxConcurrent: 10)
+        try await World.run(limits: limits, sandboxLimits: fast, findsUncertainWrites: false) { world in
+            for customer in 1...20 {
+                try await world.bill("customer.created", World.customer("cus_\(customer)", name: "Family \(customer)"))
+            }
+            for index in 1...600 {
+                try await world.bill(
+                    "invoice.issued",
+                    World.invoice("inv_\(index)", number: "GF-\(index)", customer: "cus_\(index % 20 + 1)"))
+            }
+            let integration = try await world.connect()
+            _ = try await world.mapAccounts(integration)
+            let requested = try await world.api("POST", "/integrations/\(integration)/sync", ["mode": "full"])
+            #expect(requested.status < 300)
+            while try await world.runner.runDueOperation() {}
+            var lost = 0
+            for _ in 0..<5 {
+                await world.sandbox.dropAnswers(1)
+                try await world.engine.runDueJobs()
+                if await world.sandbox.droppedAnswers == 0 { lost += 1 }
+            }
+            #expect(lost == 5, "five writes lost their answers")
+            try await world.drain()
+            while try await world.runner.runDueOperation() {}
+            let invoices = await world.objects("Invoice")
+            #expect(invoices.count == 600)
+            #expect(Set(invoices.compactMap { $0["DocNumber"]?.stringValue }).count == 600)
+            #expect(await world.objects("Customer").count == 20)
+            let failed = try await world.components.database.jobs(status: .dead, page: PageRequest()).items
+            #expect(failed.isEmpty)
         }
     }
 }

@@ -1,6 +1,7 @@
 import Accounting
 import Crypto
 import Foundation
+import Logging
 
 /// One integration's calls to the Accounting API v3: the company's URLs (with `minorversion` on every call), the
 /// bearer token, and QuickBooks' answers turned into values or errors.
@@ -121,6 +122,18 @@ struct QuickBooksOnlineSession {
         let response: TransportResponse
         do {
             response = try await context.transport.send(request)
+        } catch .failed(let message) where query.contains(where: { $0.0 == "requestid" }) {
+            // The exchange broke after the write was sent: sent again as it was, under the same `requestid`,
+            // QuickBooks answers a write it made with its stored answer and makes one it did not. Once: a second
+            // break leaves the outcome to the job's next attempt (and its look-up).
+            context.logger.info(
+                "the exchange broke; sending the write again under the same requestid",
+                metadata: ["path": "\(path)", "error": "\(message)"])
+            do {
+                response = try await context.transport.send(request)
+            } catch {
+                throw Self.error(for: error)
+            }
         } catch {
             throw Self.error(for: error)
         }
