@@ -116,15 +116,9 @@ import Testing
     /// A full sync of 600 invoices through a flaky network: five batches lose their answers, each once. With the
     /// look-up switched off, only `requestid` — the batch sent again as it was — keeps each invoice single.
     @Test func aFullSyncThroughLostAnswersMakesEachInvoiceOnceByRequestIDAlone() async throws {
-        var fast = QuickBooksOnlineSandbox.Limits()
-        fast.requestsPerMinute = 100_000
-        fast.batchesPerMinute = 100_000
-        let limits = RateLimitPolicy(
-            windows: [
-                .init(limit: 100_000, period: .seconds(60)), .init(name: "batch", limit: 100_000, period: .seconds(60)),
-            ],
-            maxConcurrent: 10)
-        try await World.run(limits: limits, sandboxLimits: fast, findsUncertainWrites: false) { world in
+        try await World.run(
+            limits: World.unthrottled, sandboxLimits: World.unthrottledSandbox, findsUncertainWrites: false
+        ) { world in
             for customer in 1...20 {
                 try await world.bill("customer.created", World.customer("cus_\(customer)", name: "Family \(customer)"))
             }

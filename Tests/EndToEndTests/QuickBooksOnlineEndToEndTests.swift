@@ -270,16 +270,7 @@ import Testing
     /// 5,000 invoices in a full sync, with the network failing part way (answers lost after QuickBooks acted, then
     /// QuickBooks unreachable): it resumes and finishes with each invoice made exactly once.
     @Test func aFullSyncOf5000InvoicesSurvivesANetworkInterruption() async throws {
-        // Limits far above QuickBooks' on both sides: this is about resuming, not pacing (the benchmark paces).
-        var fast = QuickBooksOnlineSandbox.Limits()
-        fast.requestsPerMinute = 100_000
-        fast.batchesPerMinute = 100_000
-        let limits = RateLimitPolicy(
-            windows: [
-                .init(limit: 100_000, period: .seconds(60)), .init(name: "batch", limit: 100_000, period: .seconds(60)),
-            ],
-            maxConcurrent: 10)
-        try await World.run(limits: limits, sandboxLimits: fast) { world in
+        try await World.run(limits: World.unthrottled, sandboxLimits: World.unthrottledSandbox) { world in
             for customer in 1...50 {
                 try await world.bill("customer.created", World.customer("cus_\(customer)", name: "Family \(customer)"))
             }

@@ -37,6 +37,20 @@ struct QuickBooksWorld: Sendable {
     let transport = URLSessionTransport(policy: QuickBooksWorld.loopback)
     /// http to 127.0.0.1, which both servers are on: the tests opt in.
     static let loopback = DestinationPolicy(allowsInsecure: true, allowsPrivateNetworks: true)
+    /// Limits far above QuickBooks' on both sides, for tests about resuming and exactly-once rather than pacing (the
+    /// benchmark paces): the connector's…
+    static let unthrottled = RateLimitPolicy(
+        windows: [
+            .init(limit: 100_000, period: .seconds(60)), .init(name: "batch", limit: 100_000, period: .seconds(60)),
+        ],
+        maxConcurrent: 10)
+    /// …and the emulator's.
+    static var unthrottledSandbox: QuickBooksOnlineSandbox.Limits {
+        var limits = QuickBooksOnlineSandbox.Limits()
+        limits.requestsPerMinute = 100_000
+        limits.batchesPerMinute = 100_000
+        return limits
+    }
 
     /// Runs `body` with both servers up. `limits` are the connector's; the emulator's limits are QuickBooks' own
     /// unless `sandboxLimits` says otherwise. `findsUncertainWrites: false` leaves `requestid` alone to keep a resent
