@@ -136,11 +136,12 @@ struct QuickBooksWorld: Sendable {
 
     /// Posts a signed billing event.
     @discardableResult
-    func bill(_ type: String, _ data: JSONValue, id: String = "msg_" + UUID().uuidString.lowercased()) async throws
-        -> Answer
-    {
+    func bill(
+        _ type: String, _ data: JSONValue, tenant: String = Self.tenant,
+        id: String = "msg_" + UUID().uuidString.lowercased()
+    ) async throws -> Answer {
         let body: JSONValue = [
-            "type": .string(type), "timestamp": .string(Timestamp.now().rfc3339), "tenant_id": .string(Self.tenant),
+            "type": .string(type), "timestamp": .string(Timestamp.now().rfc3339), "tenant_id": .string(tenant),
             "data": data,
         ]
         let bytes = body.canonicalBytes
@@ -153,14 +154,15 @@ struct QuickBooksWorld: Sendable {
 
     // MARK: Setting up
 
-    /// An integration pointed at the emulator, and OAuth through it.
-    func connect() async throws -> String {
+    /// An integration of `tenant` pointed at the emulator, connected through OAuth to its company `realm`.
+    func connect(
+        tenant: String = Self.tenant, realm: String = Self.realm, conflictPolicy: String = "last_modified_wins"
+    ) async throws -> String {
         await sandbox.registerClient(id: "lw-client", secret: "lw-secret")
-        _ = await sandbox.addCompany(realmID: Self.realm)
         let created = try await api(
             "POST", "/integrations",
             [
-                "tenant_id": .string(Self.tenant), "platform": "quickbooks_online", "name": "Greenfield books",
+                "tenant_id": .string(tenant), "platform": "quickbooks_online", "name": .string("\(tenant) books"),
                 "settings": [
                     "client_id": "lw-client", "client_secret": "lw-secret",
                     "redirect_uri": .string(ledgerwire + "/oauth/callback"), "environment": "sandbox",
@@ -168,21 +170,23 @@ struct QuickBooksWorld: Sendable {
                     "oauth_token_url": .string(emulator + "/oauth2/v1/tokens/bearer"),
                     "oauth_revoke_url": .string(emulator + "/v2/oauth2/tokens/revoke"),
                 ],
-                "sync": ["interval_seconds": 3600, "conflict_policy": "last_modified_wins"],
+                "sync": ["interval_seconds": 3600, "conflict_policy": .string(conflictPolicy)],
             ])
         let id = try #require(created.json["id"]?.stringValue, "\(created.json)")
-        try await authorize(id)
+        try await authorize(id, realm: realm)
         return id
     }
 
-    /// The consent dance: Ledgerwire → emulator's authorize → back to Ledgerwire's callback with code and realmId.
-    func authorize(_ integrationID: String) async throws {
+    /// The consent dance: Ledgerwire → emulator's authorize (the person consenting picks `realm`) → back to
+    /// Ledgerwire's callback with code and realmId.
+    func authorize(_ integrationID: String, realm: String = Self.realm) async throws {
+        await sandbox.setConsentRealm(realm)
         let connect = try await api("GET", "/integrations/\(integrationID)/connect")
         #expect(connect.status == 302)
         let consent = try await call("GET", try #require(connect.headers["location"]), token: nil)
         #expect(consent.status == 302)
         let back = try #require(consent.headers["location"])
-        #expect(back.hasPrefix(ledgerwire + "/oauth/callback?") && back.contains("realmId=\(Self.realm)"))
+        #expect(back.hasPrefix(ledgerwire + "/oauth/callback?") && back.contains("realmId=\(realm)"))
         let callback = try await call("GET", back, token: nil)
         #expect(callback.status == 200 && callback.json["status"] == "connected", "\(callback.json)")
     }
@@ -283,9 +287,11 @@ struct QuickBooksWorld: Sendable {
     }
 
     /// A bookkeeper's call to the emulator's API.
-    func bookkeeper(_ method: String, _ path: String, _ json: JSONValue? = nil) async throws -> Answer {
-        let (access, _) = await sandbox.issueTokens(clientID: "lw-client", realmID: Self.realm)
-        return try await call(method, emulator + "/v3/company/\(Self.realm)/\(path)", token: access, json: json)
+    func bookkeeper(_ method: String, _ path: String, _ json: JSONValue? = nil, realm: String = Self.realm)
+        async throws -> Answer
+    {
+        let (access, _) = await sandbox.issueTokens(clientID: "lw-client", realmID: realm)
+        return try await call(method, emulator + "/v3/company/\(realm)/\(path)", token: access, json: json)
     }
 
     func objects(_ entity: String) async -> [[String: JSONValue]] {

@@ -52,7 +52,7 @@ import Testing
             // School B: billing and the bookkeeper both change the invoice; B's policy holds the conflict.
             try await world.bill(
                 "invoice.updated",
-                World.invoice("inv_b", number: "B-0001", customer: "cus_b").setting("due_date", to: "2026-11-30"),
+                World.invoice("inv_b", number: "B-0001", customer: "cus_b").merging(["due_date": "2026-11-30"]),
                 tenant: Self.schoolB)
             let invoiceB = try #require(await world.sandbox.objects(realmID: Self.realmB, entity: "Invoice").first)
             let edited = try await world.bookkeeper(

@@ -37,7 +37,7 @@ import Testing
             try await world.bill(
                 "invoice.updated",
                 World.invoice("inv_1", number: "GF-0001", customer: "cus_1", updated: updatedAt)
-                    .setting("due_date", to: "2026-11-24"))
+                    .merging(["due_date": "2026-11-24"]))
             try await world.drain()
             let pushed = try #require(await world.objects("Invoice").first)
             #expect(pushed["DueDate"] == "2026-11-24", "the update never reached the books: \(pushed)")
