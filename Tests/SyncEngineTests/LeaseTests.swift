@@ -21,12 +21,12 @@ struct RunningClock: SyncClock {
     @Test func aPushSlowerThanTheLeaseKeepsItByHeartbeatAndIsNotTakenOver() async throws {
         let (database, _) = try await setUp()
         try await deliver(database, "msg_1", [invoice("inv_1")])
-        let connector = ScriptedConnector(latency: .seconds(6))
+        let connector = ScriptedConnector(latency: .seconds(12))
         let running = RunningClock(origin: clock.now())
         func engine(_ worker: String) -> SyncEngine {
             SyncEngine(
                 database: database, connectors: [connector], tokens: tokens(database, connector), workerID: worker,
-                limits: .init(concurrency: 4, perIntegration: 4, lease: .seconds(3)), clock: running,
+                limits: .init(concurrency: 4, perIntegration: 4, lease: .seconds(8)), clock: running,
                 logger: quietLogger)
         }
         let slow = engine("w1")
@@ -37,7 +37,7 @@ struct RunningClock: SyncClock {
                 // Another worker keeps looking for jobs whose lease ran out, for as long as the push takes.
                 try await Task.sleep(for: .milliseconds(50))
                 var claimed = 0
-                for _ in 0..<65 {
+                for _ in 0..<130 {
                     claimed += try await other.runDueJobs()
                     try await Task.sleep(for: .milliseconds(100))
                 }
