@@ -60,7 +60,7 @@ import Testing
             transport: TokenAuthority(now: clock.now), connectors: [connector], clock: clock)
         let engine = SyncEngine(
             database: database, connectors: [connector], tokens: tokens, workerID: "w1",
-            limits: .init(concurrency: 8, perIntegration: 8), clock: clock)
+            limits: .init(concurrency: 8, perIntegration: 8, shutdownGrace: .seconds(30)), clock: clock)
         let customers = (1...8).map { index in
             SyncCommand(
                 tenantID: Tenant.ID("school"), recordType: .customer, localID: "cus_\(index)", action: .upsert,
