@@ -21,6 +21,17 @@ public protocol Connector: Sendable {
         PushResult, ConnectorError
     >]
 
+    /// For each create in `requests`, the records already in the books it could be, best first: one made by hand
+    /// before Ledgerwire (a customer of the same name), or this create's own write from an earlier attempt whose
+    /// outcome is unknown (an invoice with billing's number, a payment with Ledgerwire's marker). One list per
+    /// request, in order, found with as few calls as the platform allows.
+    ///
+    /// The engine asks before a create of a type in `capabilities.adoptsExisting`, and before any create that is
+    /// not its first attempt; it adopts the first match not linked to another billing record (`Adoption`), and
+    /// names the others in `PushRequest.notAdoptable`. The default finds nothing: for a platform whose own
+    /// idempotency keys make a resent create safe.
+    func find(matching requests: [PushRequest], context: ConnectorContext) async throws -> [[RemoteMatch]]
+
     /// The platform's current copy of one record, or `nil` when it no longer exists.
     func pull(recordType: RecordType, remoteID: String, context: ConnectorContext) async throws -> RemoteRecord?
 
@@ -62,6 +73,10 @@ public struct FixedCredentials: CredentialProvider {
 }
 
 extension Connector {
+    public func find(matching requests: [PushRequest], context: ConnectorContext) async throws -> [[RemoteMatch]] {
+        Array(repeating: [], count: requests.count)
+    }
+
     /// One read per record, for a platform that cannot look up several at once.
     public func existing(recordType: RecordType, remoteIDs: [String], context: ConnectorContext) async throws
         -> Set<String>
@@ -107,16 +122,20 @@ public struct ConnectorCapabilities: Sendable, Hashable {
     /// The kinds of billing code its records need mapped before a push (`CodeMappings.requiredCodes`): the engine
     /// parks a job naming every one of them that is not mapped.
     public var mappingKinds: Set<CodeMappings.Kind>
+    /// The record types whose every create first looks for a match already in the books (`Connector.find`): a
+    /// customer the school kept by hand before Ledgerwire is adopted, not duplicated.
+    public var adoptsExisting: Set<RecordType>
 
     public init(
         webhooks: Bool, maximumBatchSize: Int, changeFeed: Bool, rateLimit: RateLimitPolicy? = nil,
-        mappingKinds: Set<CodeMappings.Kind> = CodeMappings.commonKinds
+        mappingKinds: Set<CodeMappings.Kind> = CodeMappings.commonKinds, adoptsExisting: Set<RecordType> = []
     ) {
         self.webhooks = webhooks
         self.maximumBatchSize = maximumBatchSize
         self.changeFeed = changeFeed
         self.rateLimit = rateLimit
         self.mappingKinds = mappingKinds
+        self.adoptsExisting = adoptsExisting
     }
 }
 
@@ -150,6 +169,10 @@ public struct PushRequest: Sendable, Hashable {
     /// The platform's ids of the records this one refers to (its customer, the invoices a payment is allocated
     /// to, …): every dependency is in the books before the record is pushed.
     public var references: [RecordReference: String]
+    /// Records in the books that matched this create (`Connector.find`) but are linked to other billing records:
+    /// never adopted, and a create must not collide with them (a customer whose name one of them holds is made
+    /// under a distinct name).
+    public var notAdoptable: [RemoteMatch]
 
     public init(
         integrationID: String,
@@ -164,7 +187,8 @@ public struct PushRequest: Sendable, Hashable {
         idempotencyKey: String,
         attempt: Int = 1,
         mappings: CodeMappings,
-        references: [RecordReference: String] = [:]
+        references: [RecordReference: String] = [:],
+        notAdoptable: [RemoteMatch] = []
     ) {
         self.integrationID = integrationID
         self.tenantID = tenantID
@@ -179,6 +203,23 @@ public struct PushRequest: Sendable, Hashable {
         self.attempt = attempt
         self.mappings = mappings
         self.references = references
+        self.notAdoptable = notAdoptable
+    }
+}
+
+/// A record in the books that a create could be (`Connector.find`).
+public struct RemoteMatch: Sendable, Hashable {
+    public var remoteID: String
+    /// The field that matched, in the platform's words: `DisplayName`, `PrimaryEmailAddr`, `DocNumber`, …
+    public var matchedBy: String
+    /// Adopting it as the create's result: the record's id and version, or why it cannot be billing's record (its
+    /// total differs from billing's, …).
+    public var adoption: Result<PushResult, ConnectorError>
+
+    public init(remoteID: String, matchedBy: String, adoption: Result<PushResult, ConnectorError>) {
+        self.remoteID = remoteID
+        self.matchedBy = matchedBy
+        self.adoption = adoption
     }
 }
 

@@ -154,3 +154,31 @@ extension AppDatabase {
             arguments: [integrationID, remoteID, type.rawValue])
     }
 }
+
+extension AppDatabase {
+    /// Billing's id of the record each of `remoteIDs` (records of one type in an integration's books) is linked to,
+    /// for those linked to one: what a create may not adopt (`Adoption`).
+    public func billingRecords(
+        linkedTo remoteIDs: Set<String>, recordType: RecordType, integrationID: String
+    ) async throws -> [String: String] {
+        guard !remoteIDs.isEmpty else { return [:] }
+        return try await writer.read { db in
+            var linked: [String: String] = [:]
+            let ids = remoteIDs.sorted()
+            // Within SQLite's bound-parameter limit, a chunk at a time.
+            for start in stride(from: 0, to: ids.count, by: 500) {
+                let chunk = Array(ids[start..<min(start + 500, ids.count)])
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT s.remote_id, r.local_id FROM synchronized_records s JOIN records r ON r.id = s.record_id
+                        WHERE s.integration_id = ? AND r.record_type = ?
+                            AND s.remote_id IN (\(databaseQuestionMarks(count: chunk.count)))
+                        """,
+                    arguments: StatementArguments([integrationID, recordType.rawValue] + chunk))
+                for row in rows { linked[row[0]] = row[1] }
+            }
+            return linked
+        }
+    }
+}

@@ -313,7 +313,7 @@ public struct SyncEngine: Sendable {
             let result: PushResult
             switch await batch?.submit(jobID: job.id, request) {
             case nil:
-                result = try await call.run { try await connector.push(request, context: $0) }
+                result = try await push([request], connector: connector, call: call)[0].get()
             case .result(let answered):
                 result = try answered.get()
             case .lead(let chunk, let requests):
@@ -336,17 +336,59 @@ public struct SyncEngine: Sendable {
     }
 
     /// A chunk of pushes in one platform call (a single push when it is one), each with its own result.
+    ///
+    /// Creates that may already be in the books (a type the platform adopts, or a later attempt of a create whose
+    /// outcome is unknown) are first looked for, all in one `find`; a match is adopted by the one rule of `Adoption`.
     private func push(_ requests: [PushRequest], connector: any Connector, call: PlatformCall) async -> [Result<
         PushResult, any Error
     >] {
+        var requests = requests
+        var results = [Result<PushResult, any Error>?](repeating: nil, count: requests.count)
         do {
-            if requests.count == 1 {
-                return [.success(try await call.run { try await connector.push(requests[0], context: $0) })]
+            let looked = requests.indices.filter {
+                requests[$0].action == .create && requests[$0].remoteID == nil
+                    && (requests[$0].attempt > 1
+                        || connector.capabilities.adoptsExisting.contains(requests[$0].recordType))
             }
-            return try await call.run { try await connector.push(batch: requests, context: $0) }
-                .map { $0.mapError { $0 as any Error } }
+            if !looked.isEmpty {
+                let found = try await call.run {
+                    try await connector.find(matching: looked.map { requests[$0] }, context: $0)
+                }
+                var linked: [RecordType: [String: String]] = [:]
+                for (type, indices) in Dictionary(grouping: zip(looked, found), by: { requests[$0.0].recordType }) {
+                    linked[type] = try await database.billingRecords(
+                        linkedTo: Set(indices.flatMap { $0.1.map(\.remoteID) }), recordType: type,
+                        integrationID: call.context.integrationID)
+                }
+                for (index, matches) in zip(looked, found) {
+                    let request = requests[index]
+                    switch Adoption.decide(
+                        matches: matches, linked: linked[request.recordType] ?? [:], localID: request.localID)
+                    {
+                    case .adopt(let match):
+                        results[index] = match.adoption.mapError { $0 as any Error }
+                        // Taken by this create: no other create of the chunk may have it too.
+                        linked[request.recordType, default: [:]][match.remoteID] = request.localID
+                    case .create(let notAdoptable):
+                        requests[index].notAdoptable = notAdoptable
+                    }
+                }
+            }
+            let remaining = requests.indices.filter { results[$0] == nil }
+            if remaining.count == 1 {
+                let request = requests[remaining[0]]
+                results[remaining[0]] = .success(try await call.run { try await connector.push(request, context: $0) })
+            } else if !remaining.isEmpty {
+                let answers = try await call.run {
+                    try await connector.push(batch: remaining.map { requests[$0] }, context: $0)
+                }
+                for (index, answer) in zip(remaining, answers) { results[index] = answer.mapError { $0 as any Error } }
+            }
         } catch {
-            return Array(repeating: .failure(error), count: requests.count)
+            for index in results.indices where results[index] == nil { results[index] = .failure(error) }
+        }
+        return results.map {
+            $0 ?? .failure(ConnectorError.retryable(code: "unanswered", message: "no answer", retryAfter: nil))
         }
     }
 

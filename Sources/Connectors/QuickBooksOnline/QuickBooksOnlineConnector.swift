@@ -4,10 +4,11 @@ import Logging
 
 /// QuickBooks Online (Accounting API v3).
 ///
-/// Writes: customers are adopted when one with the same `DisplayName` or email is in the books; invoices and credit
-/// memos carry billing's number as `DocNumber`. Creates carry a `requestid` derived from the job's idempotency key;
-/// a create whose outcome is unknown (no answer after sending, or a later attempt) is first looked for in the books
-/// — by `DocNumber`, `DisplayName`, or Ledgerwire's marker in `PrivateNote` — so nothing is written twice. Updates
+/// Writes: customers are found by `DisplayName` or email (`find`), and adopted by the engine unless linked to
+/// another billing customer, in which case the new customer's `DisplayName` is billing's name followed by billing's
+/// id; invoices and credit memos carry billing's number as `DocNumber`. Creates carry a `requestid` derived from the
+/// job's idempotency key; a create whose outcome is unknown (a later attempt) is found first — by `DocNumber`,
+/// `DisplayName`, or Ledgerwire's marker in `PrivateNote` — so nothing is written twice. Updates
 /// carry the `SyncToken` last known; a stale one (Fault 5010) is re-read and the update made once more. Bulk work
 /// goes through `batch`, 30 operations a call.
 ///
@@ -32,7 +33,7 @@ public struct QuickBooksOnlineConnector: Connector {
     public let capabilities: ConnectorCapabilities
     /// Whether a create whose outcome is unknown is looked for in the books (by `DocNumber` or Ledgerwire's marker)
     /// before it is sent again. Always on in service; tests turn it off to show that `requestid` alone keeps a
-    /// resent create from being made twice. Customers are adopted by name either way.
+    /// resent create from being made twice. Customers are found by name either way.
     let findsUncertainWrites: Bool
 
     /// - Parameters:
@@ -42,7 +43,7 @@ public struct QuickBooksOnlineConnector: Connector {
         self.findsUncertainWrites = findsUncertainWrites
         capabilities = ConnectorCapabilities(
             webhooks: true, maximumBatchSize: 30, changeFeed: true, rateLimit: limits,
-            mappingKinds: Self.mappingKinds)
+            mappingKinds: Self.mappingKinds, adoptsExisting: [.customer])
     }
 
     /// `api_base_url` from the settings, else the documented host of the `environment` (production by default).
@@ -77,15 +78,25 @@ public struct QuickBooksOnlineConnector: Connector {
         case .update where request.remoteID != nil:
             return try await update(request, session: session)
         case .create, .update:
-            let body = try QuickBooksOnlineMapping.body(for: request)
-            if request.recordType == .customer || request.attempt > 1 && findsUncertainWrites,
-                let found = try await existing(request, body: body, session: session)
-            {
-                return try written(found, for: request)
-            }
-            return try await create(request, body: body, session: session)
+            return try await create(request, body: Self.body(for: request), session: session)
         }
     }
+
+    /// The entity billing's record becomes; a customer whose name a customer of another billing record holds is
+    /// named apart (`distinctName`).
+    static func body(for request: PushRequest) throws(ConnectorError) -> QuickBooksOnlineMapping.Object {
+        var body = try QuickBooksOnlineMapping.body(for: request)
+        if request.recordType == .customer, request.notAdoptable.contains(where: { $0.matchedBy == "DisplayName" }),
+            let name = body["DisplayName"]?.stringValue
+        {
+            body["DisplayName"] = .string(distinctName(name, localID: request.localID))
+        }
+        return body
+    }
+
+    /// The `DisplayName` of a customer whose name is already another billing customer's in the books (QuickBooks
+    /// takes a display name once across customers, vendors and employees): the name, then billing's id.
+    static func distinctName(_ name: String, localID: String) -> String { "\(name) (\(localID))" }
 
     private func create(_ request: PushRequest, body: QuickBooksOnlineMapping.Object, session: QuickBooksOnlineSession)
         async throws(ConnectorError) -> PushResult
@@ -97,21 +108,20 @@ public struct QuickBooksOnlineConnector: Connector {
                 body: .object(body))
             return try written(answer[entity], for: request)
         } catch {
-            // Already there (a duplicate name or number), or perhaps written (no answer): look before anything else.
-            let code = QuickBooksOnlineSession.faultCode(error)
-            let uncertain = QuickBooksOnlineSession.isUncertain(error)
-            guard code == "6240" || code == "6140" || uncertain && findsUncertainWrites else { throw error }
-            let found: JSONValue?
-            do {
-                found = try await existing(request, body: body, session: session)
-            } catch let lookup {
-                // A write whose outcome is unknown stays unknown (an attempt used, the next one looks first), even
-                // when the look-up could not reach QuickBooks.
-                throw uncertain ? error : lookup
-            }
-            if let found { return try written(found, for: request) }
-            throw error
+            throw Self.alreadyInBooks(error, request: request) ?? error
         }
+    }
+
+    /// A create refused because the name or number is taken (6240, 6140): made while this job looked, or this very
+    /// create's write whose answer was lost. The next attempt finds it (`find`) and adopts it if it is no other billing
+    /// record's.
+    static func alreadyInBooks(_ error: ConnectorError, request: PushRequest) -> ConnectorError? {
+        guard let code = QuickBooksOnlineSession.faultCode(error), code == "6240" || code == "6140" else { return nil }
+        return .retryable(
+            code: "already_in_books",
+            message: "QuickBooks already has a \(QuickBooksOnlineMapping.entity(request.recordType)) with this "
+                + (code == "6240" ? "name" : "number") + " (fault \(code)); the next attempt looks for it first",
+            retryAfter: nil)
     }
 
     /// A sparse update with the `SyncToken` last known (read first when none is); a stale one is read again and the
@@ -121,18 +131,28 @@ public struct QuickBooksOnlineConnector: Connector {
     {
         let entity = QuickBooksOnlineMapping.entity(request.recordType)
         guard let id = request.remoteID else { throw .validation(code: "no_remote_id", message: "nothing to update") }
-        var body = try QuickBooksOnlineMapping.body(for: request)
+        var body = try Self.body(for: request)
         body["Id"] = .string(id)
         body["sparse"] = true
         var token = request.remoteVersion
-        for attempt in 0..<2 {
+        var (named, reread) = (false, false)
+        for _ in 0..<3 {
             if token == nil { token = try await current(entity, id: id, session: session)["SyncToken"]?.stringValue }
             body["SyncToken"] = token.map(JSONValue.string) ?? .null
             do {
                 let answer = try await session.post(entity.lowercased(), body: .object(body))
                 return try written(answer[entity], for: request)
             } catch {
-                guard QuickBooksOnlineSession.faultCode(error) == "5010", attempt == 0 else { throw error }
+                // A customer named apart keeps its distinct name when billing's name is another customer's.
+                if request.recordType == .customer, !named, QuickBooksOnlineSession.faultCode(error) == "6240",
+                    let name = body["DisplayName"]?.stringValue
+                {
+                    body["DisplayName"] = .string(Self.distinctName(name, localID: request.localID))
+                    named = true
+                    continue
+                }
+                guard QuickBooksOnlineSession.faultCode(error) == "5010", !reread else { throw error }
+                reread = true
                 session.context.logger.info(
                     "stale SyncToken; reading the current one",
                     metadata: ["integration.id": "\(request.integrationID)", "remote.id": "\(id)"])
@@ -180,40 +200,78 @@ public struct QuickBooksOnlineConnector: Connector {
         return object
     }
 
-    /// The record already in the books that this push is: the customer with the same `DisplayName` (or email),
-    /// the invoice or credit memo with the same `DocNumber`, the payment or refund with Ledgerwire's marker.
-    private func existing(
-        _ request: PushRequest, body: QuickBooksOnlineMapping.Object, session: QuickBooksOnlineSession
-    ) async throws(ConnectorError) -> JSONValue? {
-        let entity = QuickBooksOnlineMapping.entity(request.recordType)
+    /// For each create, what is already in the books that it could be: customers by `DisplayName` (billing's name, and
+    /// the distinct name it would have been given) and, for a single customer not found by name, by email; on a later
+    /// attempt (`findsUncertainWrites`) invoices and credit memos by `DocNumber`, payments and refunds by Ledgerwire's
+    /// marker. One query per entity for the names and numbers of the whole chunk.
+    public func find(matching requests: [PushRequest], context: ConnectorContext) async throws -> [[RemoteMatch]] {
+        let session = try await QuickBooksOnlineSession(context: context)
+        var matches = [[RemoteMatch]](repeating: [], count: requests.count)
+        var bodies: [Int: QuickBooksOnlineMapping.Object] = [:]
+        for (index, request) in requests.enumerated()
+        where request.recordType == .customer || findsUncertainWrites {
+            // A body that cannot be made (a mapping missing) finds nothing: the push says what is wrong.
+            bodies[index] = try? QuickBooksOnlineMapping.body(for: request)
+        }
+        func match(_ object: JSONValue, by field: String, _ request: PushRequest) -> RemoteMatch? {
+            guard let id = object["Id"]?.stringValue else { return nil }
+            return RemoteMatch(
+                remoteID: id, matchedBy: field,
+                adoption: Result { () throws(ConnectorError) in try written(object, for: request) })
+        }
         let literal = QuickBooksOnlineSession.literal
-        switch request.recordType {
-        case .customer:
-            // Inactive customers too: QuickBooks leaves them out of a query that does not name `Active`, yet counts
-            // their names as taken (6240), and one made inactive in the books is still Ledgerwire's customer.
-            let everyone = " AND \(Self.activeOrNot)"
-            if let name = body["DisplayName"]?.stringValue,
-                let found = try await session.query(entity, where: "DisplayName = \(literal(name))" + everyone).first
-            {
-                return found
+        for (type, field) in [
+            (RecordType.customer, "DisplayName"), (.invoice, "DocNumber"), (.creditNote, "DocNumber"),
+        ] {
+            let indices = bodies.keys.sorted().filter { requests[$0].recordType == type }
+            var wanted: [Int: [String]] = [:]
+            for index in indices {
+                guard let value = bodies[index]?[field]?.stringValue else { continue }
+                wanted[index] =
+                    type == .customer
+                    ? [value, Self.distinctName(value, localID: requests[index].localID)] : [value]
             }
-            if let email = body["PrimaryEmailAddr"]?["Address"]?.stringValue {
-                return try await session.query(entity, where: "PrimaryEmailAddr = \(literal(email))" + everyone)
-                    .first
+            let values = Set(wanted.values.joined())
+            guard !values.isEmpty else { continue }
+            let list = values.sorted().map(literal).joined(separator: ", ")
+            // Customers made inactive too: QuickBooks leaves them out of a query that does not name `Active`, yet
+            // counts their names as taken (6240), and one made inactive in the books is still Ledgerwire's customer.
+            let found = try await session.query(
+                QuickBooksOnlineMapping.entity(type),
+                where: "\(field) IN (\(list))" + (type == .customer ? " AND \(Self.activeOrNot)" : ""))
+            var byValue: [String: [JSONValue]] = [:]
+            for object in found {
+                if let value = object[field]?.stringValue { byValue[value.lowercased(), default: []].append(object) }
             }
-            return nil
-        case .invoice, .creditNote:
-            guard let number = body["DocNumber"]?.stringValue else { return nil }
-            return try await session.query(entity, where: "DocNumber = \(literal(number))").first
-        case .payment, .refund:
-            guard let customer = body["CustomerRef"]?["value"]?.stringValue else { return nil }
-            var condition = "CustomerRef = \(literal(customer))"
-            if let date = body["TxnDate"]?.stringValue { condition += " AND TxnDate = \(literal(date))" }
-            let marker = QuickBooksOnlineMapping.marker(request)
-            return try await session.query(entity, where: condition).first {
-                $0["PrivateNote"]?.stringValue == marker
+            for (index, values) in wanted {
+                matches[index] = values.flatMap { byValue[$0.lowercased()] ?? [] }.compactMap {
+                    match($0, by: field, requests[index])
+                }
             }
         }
+        for (index, request) in requests.enumerated() {
+            guard let body = bodies[index] else { continue }
+            switch request.recordType {
+            case .customer where requests.count == 1 && matches[index].isEmpty:
+                guard let email = body["PrimaryEmailAddr"]?["Address"]?.stringValue else { continue }
+                matches[index] = try await session.query(
+                    "Customer", where: "PrimaryEmailAddr = \(literal(email)) AND \(Self.activeOrNot)"
+                ).compactMap { match($0, by: "PrimaryEmailAddr", request) }
+            case .payment, .refund:
+                guard let customer = body["CustomerRef"]?["value"]?.stringValue else { continue }
+                var condition = "CustomerRef = \(literal(customer))"
+                if let date = body["TxnDate"]?.stringValue { condition += " AND TxnDate = \(literal(date))" }
+                let marker = QuickBooksOnlineMapping.marker(request)
+                matches[index] = try await session.query(
+                    QuickBooksOnlineMapping.entity(request.recordType), where: condition
+                )
+                .filter { $0["PrivateNote"]?.stringValue == marker }
+                .compactMap { match($0, by: "PrivateNote", request) }
+            default:
+                continue
+            }
+        }
+        return matches
     }
 
     /// The result of a write, once QuickBooks' amounts are checked against billing's: an invoice or credit memo
@@ -269,7 +327,7 @@ public struct QuickBooksOnlineConnector: Connector {
                 continue
             }
             do {
-                var body = try QuickBooksOnlineMapping.body(for: request)
+                var body = try Self.body(for: request)
                 if request.action == .update {
                     body["Id"] = .string(request.remoteID!)
                     body["SyncToken"] = .string(request.remoteVersion!)
@@ -278,32 +336,6 @@ public struct QuickBooksOnlineConnector: Connector {
                 bodies[index] = body
             } catch {
                 results[index] = .failure(error)
-            }
-        }
-        // What is already in the books, found with one query per entity: customers by name, documents by number.
-        let creates = bodies.keys.filter { requests[$0].action == .create }
-        let lookups: [(RecordType, String)] =
-            [(.customer, "DisplayName")]
-            + (findsUncertainWrites ? [(.invoice, "DocNumber"), (.creditNote, "DocNumber")] : [])
-        for (type, field) in lookups {
-            let indices = creates.filter { requests[$0].recordType == type }
-            let values = Set(indices.compactMap { bodies[$0]?[field]?.stringValue })
-            guard !values.isEmpty else { continue }
-            let entity = QuickBooksOnlineMapping.entity(type)
-            let list = values.sorted().map(QuickBooksOnlineSession.literal).joined(separator: ", ")
-            // Customers made inactive too (their names are taken all the same).
-            let found = try await session.query(
-                entity, where: "\(field) IN (\(list))" + (type == .customer ? " AND \(Self.activeOrNot)" : ""))
-            var byValue: [String: JSONValue] = [:]
-            for object in found {
-                if let value = object[field]?.stringValue { byValue[value.lowercased()] = object }
-            }
-            for index in indices {
-                guard let value = bodies[index]?[field]?.stringValue, let object = byValue[value.lowercased()] else {
-                    continue
-                }
-                results[index] = Result { () throws(ConnectorError) in try written(object, for: requests[index]) }
-                bodies[index] = nil
             }
         }
         let batched = bodies.keys.sorted()
@@ -332,11 +364,13 @@ public struct QuickBooksOnlineConnector: Connector {
                     continue
                 }
                 if let fault = QuickBooksOnlineSession.Fault(item["Fault"]) {
-                    // A duplicate is adopted, a stale SyncToken re-read: both as a single push.
-                    if ["6240", "6140", "5010"].contains(fault.code) {
+                    // A stale SyncToken is re-read, a renamed customer's name taken is named apart: both as a single
+                    // push. A create's name or number taken is found on the next attempt.
+                    if fault.code == "5010" || fault.code == "6240" && request.action == .update {
                         singles.append(index)
                     } else {
-                        results[index] = .failure(fault.connectorError)
+                        results[index] = .failure(
+                            Self.alreadyInBooks(fault.connectorError, request: request) ?? fault.connectorError)
                     }
                     continue
                 }
