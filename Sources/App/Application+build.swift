@@ -27,6 +27,8 @@ public struct Components: Sendable {
     public let tokens: TokenStore
     /// Every integration's rate limits, shared by pushes and change-feed reads.
     public let rateLimiters = RateLimiters()
+    /// Told of every committed batch of deliveries, so the workers claim what it queued at once.
+    public let workSignal: WorkSignal
     public let now: @Sendable () -> Timestamp
 
     public init(
@@ -42,8 +44,11 @@ public struct Components: Sendable {
         self.box = box
         self.metrics = metrics
         self.secrets = WebhookSecretStore(database: database, box: box, now: now)
+        let workSignal = WorkSignal()
+        self.workSignal = workSignal
         self.inbox = Inbox(database: database, maximumBatchSize: configuration.commitBatchSize) { size in
             metrics.recordBatch(size: size)
+            workSignal.signal()
         }
         self.billing = BillingInbox(
             inbox: inbox,
@@ -185,7 +190,7 @@ public func buildApplication(
         WorkerService(
             engine: SyncEngine(
                 database: components.database, connectors: components.connectors, tokens: components.tokens,
-                rateLimiters: components.rateLimiters, workerID: workerID)),
+                rateLimiters: components.rateLimiters, workerID: workerID, signal: components.workSignal)),
         SchedulerService(
             runner: SyncOperationRunner(
                 database: components.database, workerID: workerID,

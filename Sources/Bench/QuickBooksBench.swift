@@ -41,58 +41,10 @@ struct QuickBooksBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "ledgerwire-bench-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-
-        var logger = Logger(label: "ledgerwire.bench")
-        logger.logLevel = .error
-        var configuration = ServerConfiguration()
-        configuration.port = 0
-        configuration.databasePath = directory.appendingPathComponent("ledgerwire.sqlite").path
-        configuration.adminToken = "bench-" + UUID().uuidString
-        configuration.masterKey = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
-        // The emulator is on 127.0.0.1 over http.
-        configuration.destinationPolicy = DestinationPolicy(allowsInsecure: true, allowsPrivateNetworks: true)
-        let components = try Components.open(configuration: configuration, logger: logger)
-        let sandbox = QuickBooksOnlineSandbox()
-        await sandbox.registerClient(id: "bench-client", secret: "bench-secret")
-        await sandbox.addCompany(realmID: Self.realm)
-
-        let (listening, announce) = AsyncStream.makeStream(of: (server: String, port: Int).self)
-        let emulator = Application(
-            router: sandbox.router(),
-            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "quickbooks-online-sandbox"),
-            onServerRunning: { channel in announce.yield(("emulator", channel.localAddress?.port ?? 0)) },
-            logger: logger)
-        let ledgerwire = buildApplication(configuration: configuration, components: components, logger: logger) {
-            _, port in announce.yield(("ledgerwire", port))
-        }
-        let services = ServiceGroup(configuration: .init(services: [emulator, ledgerwire], logger: logger))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await services.run() }
-            var ports: [String: Int] = [:]
-            for await (server, port) in listening {
-                ports[server] = port
-                if ports.count == 2 { break }
-            }
-            let world = World(
-                ledgerwire: "http://127.0.0.1:\(ports["ledgerwire"] ?? 0)",
-                emulator: "http://127.0.0.1:\(ports["emulator"] ?? 0)",
-                adminToken: configuration.adminToken ?? "", sandbox: sandbox)
-            do {
-                try await measure(in: world)
-            } catch {
-                await services.triggerGracefulShutdown()
-                throw error
-            }
-            await services.triggerGracefulShutdown()
-            try await group.waitForAll()
-        }
+        try await BenchServers.run { world in try await measure(in: world) }
     }
 
-    private func measure(in world: World) async throws {
+    private func measure(in world: BenchWorld) async throws {
         say(
             "ledgerwire-bench quickbooks: \(invoices) invoices of \(customers) customers, emulator at QuickBooks' limits"
                 + " (500 requests, 40 batches a minute, 10 at once)")
@@ -181,8 +133,65 @@ struct QuickBooksBench: AsyncParsableCommand {
     }
 }
 
+/// Ledgerwire as `serve` builds it (SQLite file, its own workers and scheduler at their default settings, the
+/// connector at its default limits) and the QuickBooks Online emulator at QuickBooks' limits, both on loopback in
+/// this process, for as long as `body` runs.
+enum BenchServers {
+    static func run(_ body: (BenchWorld) async throws -> Void) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "ledgerwire-bench-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+
+        var logger = Logger(label: "ledgerwire.bench")
+        logger.logLevel = .error
+        var configuration = ServerConfiguration()
+        configuration.port = 0
+        configuration.databasePath = directory.appendingPathComponent("ledgerwire.sqlite").path
+        configuration.adminToken = "bench-" + UUID().uuidString
+        configuration.masterKey = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        // The emulator is on 127.0.0.1 over http.
+        configuration.destinationPolicy = DestinationPolicy(allowsInsecure: true, allowsPrivateNetworks: true)
+        let components = try Components.open(configuration: configuration, logger: logger)
+        let sandbox = QuickBooksOnlineSandbox()
+        await sandbox.registerClient(id: "bench-client", secret: "bench-secret")
+        await sandbox.addCompany(realmID: QuickBooksBench.realm)
+
+        let (listening, announce) = AsyncStream.makeStream(of: (server: String, port: Int).self)
+        let emulator = Application(
+            router: sandbox.router(),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "quickbooks-online-sandbox"),
+            onServerRunning: { channel in announce.yield(("emulator", channel.localAddress?.port ?? 0)) },
+            logger: logger)
+        let ledgerwire = buildApplication(configuration: configuration, components: components, logger: logger) {
+            _, port in announce.yield(("ledgerwire", port))
+        }
+        let services = ServiceGroup(configuration: .init(services: [emulator, ledgerwire], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await services.run() }
+            var ports: [String: Int] = [:]
+            for await (server, port) in listening {
+                ports[server] = port
+                if ports.count == 2 { break }
+            }
+            let world = BenchWorld(
+                ledgerwire: "http://127.0.0.1:\(ports["ledgerwire"] ?? 0)",
+                emulator: "http://127.0.0.1:\(ports["emulator"] ?? 0)",
+                adminToken: configuration.adminToken ?? "", sandbox: sandbox)
+            do {
+                try await body(world)
+            } catch {
+                await services.triggerGracefulShutdown()
+                throw error
+            }
+            await services.triggerGracefulShutdown()
+            try await group.waitForAll()
+        }
+    }
+}
+
 /// The bench's view of both servers: billing's side and the admin API over HTTP, the books through the emulator.
-private struct World: Sendable {
+struct BenchWorld: Sendable {
     let ledgerwire: String
     let emulator: String
     let adminToken: String
@@ -230,9 +239,7 @@ private struct World: Sendable {
 
     /// Billing's history: each customer, then each invoice, as signed webhooks from `lanes` senders at once.
     func bill(invoices: Int, customers: Int, lanes: Int) async throws {
-        let created = try await api("POST", "/webhook-sources", ["source": "billing"])
-        guard let secret = created["secret"]?.stringValue else { throw Failure(description: "no billing secret") }
-        let key = try StandardWebhooks.keyBytes(fromSecret: secret)
+        let key = try await billingKey()
         let now = ISO8601DateFormatter().string(from: Date())
         try await send(count: customers, lanes: lanes, key: key) { Self.customer($0, at: now) }
         try await send(count: invoices, lanes: lanes, key: key) {
@@ -256,7 +263,15 @@ private struct World: Sendable {
         }
     }
 
-    private func send(_ event: JSONValue, key: [UInt8]) async throws {
+    /// A billing secret, registered for the bench's events.
+    func billingKey() async throws -> [UInt8] {
+        let created = try await api("POST", "/webhook-sources", ["source": "billing"])
+        guard let secret = created["secret"]?.stringValue else { throw Failure(description: "no billing secret") }
+        return try StandardWebhooks.keyBytes(fromSecret: secret)
+    }
+
+    /// One billing event, signed; returns once Ledgerwire has acknowledged it.
+    func send(_ event: JSONValue, key: [UInt8]) async throws {
         let body = event.canonicalBytes
         let id = "msg_" + UUID().uuidString.lowercased()
         let timestamp = Int64(Date().timeIntervalSince1970)

@@ -35,7 +35,7 @@ public struct RateLimitPolicy: Sendable, Hashable {
 /// and, fed by the platform's answers, a pause for everyone after a 429 or `X-RateLimit-Remaining: 0` (one
 /// throttled request stops the others instead of each finding out for itself: no retry storm).
 public actor RateLimiter {
-    public let policy: RateLimitPolicy
+    public nonisolated let policy: RateLimitPolicy
     private let clock = ContinuousClock()
     /// The start of each request counted in each window, oldest first (from `heads[name]` on).
     private var starts: [String: [ContinuousClock.Instant]] = [:]
@@ -86,6 +86,18 @@ public actor RateLimiter {
             }
             return
         }
+    }
+
+    /// Whether a request would be let through at once with `reserving` requests of the `requests` window still to
+    /// spare: a lone push goes now only while the window has room for the batches that gather the rest.
+    public func hasRoom(reserving: Int) -> Bool {
+        let now = clock.now
+        if let pausedUntil, pausedUntil > now { return false }
+        guard inFlight < policy.maxConcurrent else { return false }
+        for window in policy.windows where window.name == "requests" {
+            if count(window, at: now).count >= window.limit - reserving { return false }
+        }
+        return true
     }
 
     /// Ends a request counted by `acquire`, learning from the platform's answer (`nil`: none came).

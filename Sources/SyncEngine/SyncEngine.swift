@@ -46,6 +46,8 @@ public struct SyncEngine: Sendable {
     private let retry: RetryStrategy
     private let limits: Limits
     private let clock: any SyncClock
+    private let signal: WorkSignal?
+    private let lanes = PushLanes()
     private let logger: Logger
 
     public init(
@@ -57,6 +59,7 @@ public struct SyncEngine: Sendable {
         retry: RetryStrategy = RetryStrategy(),
         limits: Limits = Limits(),
         clock: any SyncClock = SystemSyncClock(),
+        signal: WorkSignal? = nil,
         logger: Logger = Logger(label: "ledgerwire.sync")
     ) {
         self.database = database
@@ -67,6 +70,7 @@ public struct SyncEngine: Sendable {
         self.retry = retry
         self.limits = limits
         self.clock = clock
+        self.signal = signal
         self.logger = logger
     }
 
@@ -90,8 +94,8 @@ public struct SyncEngine: Sendable {
         try await database.nextJobDue(platforms: Set(connectors.keys))
     }
 
-    /// Runs jobs for as long as the task runs: a slot is claimed again as soon as a job ends (or every
-    /// `pollInterval` when nothing was due), so a job stuck on a slow platform holds only its own slot, and an
+    /// Runs jobs for as long as the task runs: a slot is claimed again as soon as a job ends, as soon as `signal`
+    /// says work was queued, and every `pollInterval` (the work other processes queued, jobs come due), so a job stuck on a slow platform holds only its own slot, and an
     /// integration at most `Limits.perIntegration` (its batch allowance for a batching platform) of them: the
     /// other integrations' jobs go on.
     ///
@@ -129,8 +133,15 @@ public struct SyncEngine: Sendable {
                 tick = false
                 if !ticking {
                     ticking = true
-                    group.addTask {
-                        try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pollInterval) }
+                    group.addTask { [signal] in
+                        await withTaskGroup(of: Void.self) { waits in
+                            waits.addTask {
+                                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pollInterval) }
+                            }
+                            if let signal { waits.addTask { await signal.wait() } }
+                            await waits.next()
+                            waits.cancelAll()
+                        }
                         return .tick
                     }
                 }
@@ -313,7 +324,7 @@ public struct SyncEngine: Sendable {
             let result: PushResult
             switch await batch?.submit(jobID: job.id, request) {
             case nil:
-                result = try await push([request], connector: connector, call: call)[0].get()
+                result = try await pushAlone(request, connector: connector, call: call)
             case .result(let answered):
                 result = try answered.get()
             case .lead(let chunk, let requests):
@@ -332,6 +343,28 @@ public struct SyncEngine: Sendable {
             return outcome(
                 of: .retryable(code: "network", message: String(describing: error), retryAfter: nil), claimed: claimed,
                 unreachableSince: unreachableSince)
+        }
+    }
+
+    /// A push claimed on its own: for a platform that takes batches, through the integration's `PushLane`, which
+    /// sends it at once while the platform's limits have room and gathers it into a batch when they have not.
+    private func pushAlone(_ request: PushRequest, connector: any Connector, call: PlatformCall) async throws
+        -> PushResult
+    {
+        guard connector.capabilities.maximumBatchSize > 1, let limiter = call.context.rateLimiter else {
+            return try await push([request], connector: connector, call: call)[0].get()
+        }
+        let lane = await lanes.lane(
+            integrationID: request.integrationID, size: connector.capabilities.maximumBatchSize, limiter: limiter)
+        switch await lane.submit(request) {
+        case .alone:
+            return try await push([request], connector: connector, call: call)[0].get()
+        case .result(let answered):
+            return try answered.get()
+        case .lead(let chunk, let requests):
+            let results = await push(requests, connector: connector, call: call)
+            await lane.deliver(chunk: chunk, results)
+            return try results[0].get()
         }
     }
 

@@ -168,19 +168,12 @@ import Testing
         }
     }
 
-    /// A customer's create timed out (QuickBooks may have made it) and the look-up that follows found QuickBooks
-    /// gone: the outcome stays uncertain, so the next attempt looks before it writes.
-    @Test func anUncertainWriteStaysUncertainWhenItsLookUpCannotConnect() async throws {
-        let transport = ScriptedTransport([
-            .success(TransportResponse(status: 200, headers: [:], body: Data(#"{"QueryResponse":{}}"#.utf8))),
-            .failure(.timedOut), .failure(.cannotConnect("connection refused")),
-        ])
-        let request = PushRequest(
-            integrationID: "int_1", tenantID: tenant, recordType: .customer, localID: "cus_1", version: 1,
-            action: .create, data: ["id": "cus_1", "name": "Asha Rao"], remoteID: nil, idempotencyKey: "job_1",
-            mappings: CodeMappings())
+    /// A customer's create timed out (QuickBooks may have made it): the outcome is uncertain, and the push looks no
+    /// further (the engine's next attempt finds it first, `find`).
+    @Test func anUncertainWriteIsLeftToTheNextAttemptsLookUp() async throws {
+        let transport = ScriptedTransport([.failure(.timedOut)])
         do {
-            _ = try await QuickBooksOnlineConnector().push(request, context: context(transport))
+            _ = try await QuickBooksOnlineConnector().push(Self.customer(attempt: 1), context: context(transport))
             Issue.record("the push succeeded")
         } catch let error as ConnectorError {
             guard case .retryable("uncertain", _, _) = error else {
@@ -188,7 +181,31 @@ import Testing
                 return
             }
         }
-        #expect(transport.methods == ["GET", "POST", "GET"])
+        #expect(transport.methods == ["POST"])
+    }
+
+    /// The next attempt's look-up finds QuickBooks gone: nothing was sent, so the platform is unreachable (the job
+    /// waits without using an attempt) and the write stays uncertain for the attempt after.
+    @Test func aLookUpThatCannotConnectIsUnreachable() async throws {
+        let transport = ScriptedTransport([.failure(.cannotConnect("connection refused"))])
+        do {
+            _ = try await QuickBooksOnlineConnector().find(
+                matching: [Self.customer(attempt: 2)], context: context(transport))
+            Issue.record("the look-up succeeded")
+        } catch let error as ConnectorError {
+            guard case .unreachable = error else {
+                Issue.record("thrown: \(error)")
+                return
+            }
+        }
+        #expect(transport.methods == ["GET"])
+    }
+
+    static func customer(attempt: Int) -> PushRequest {
+        PushRequest(
+            integrationID: "int_1", tenantID: "school", recordType: .customer, localID: "cus_1", version: 1,
+            action: .create, data: ["id": "cus_1", "name": "Asha Rao"], remoteID: nil, idempotencyKey: "job_1",
+            attempt: attempt, mappings: CodeMappings())
     }
 
     /// `URLSessionTransport` to a port nobody listens on: the connection is refused before anything is sent.

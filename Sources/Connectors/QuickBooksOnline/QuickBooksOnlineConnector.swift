@@ -43,7 +43,7 @@ public struct QuickBooksOnlineConnector: Connector {
         self.findsUncertainWrites = findsUncertainWrites
         capabilities = ConnectorCapabilities(
             webhooks: true, maximumBatchSize: 30, changeFeed: true, rateLimit: limits,
-            mappingKinds: Self.mappingKinds, adoptsExisting: [.customer])
+            mappingKinds: Self.mappingKinds, adoptsExisting: [.customer, .invoice, .creditNote])
     }
 
     /// `api_base_url` from the settings, else the documented host of the `environment` (production by default).
@@ -201,15 +201,16 @@ public struct QuickBooksOnlineConnector: Connector {
     }
 
     /// For each create, what is already in the books that it could be: customers by `DisplayName` (billing's name, and
-    /// the distinct name it would have been given) and, for a single customer not found by name, by email; on a later
-    /// attempt (`findsUncertainWrites`) invoices and credit memos by `DocNumber`, payments and refunds by Ledgerwire's
-    /// marker. One query per entity for the names and numbers of the whole chunk.
+    /// the distinct name it would have been given) and, for a single customer not found by name, by email; invoices
+    /// and credit memos by `DocNumber`, payments and refunds by Ledgerwire's marker (see `looksUp`). One query per
+    /// entity for the names and numbers of the whole chunk.
     public func find(matching requests: [PushRequest], context: ConnectorContext) async throws -> [[RemoteMatch]] {
         let session = try await QuickBooksOnlineSession(context: context)
         var matches = [[RemoteMatch]](repeating: [], count: requests.count)
         var bodies: [Int: QuickBooksOnlineMapping.Object] = [:]
         for (index, request) in requests.enumerated()
-        where request.recordType == .customer || findsUncertainWrites {
+        where Self.looksUp(request, among: requests.count) && (request.recordType == .customer || findsUncertainWrites)
+        {
             // A body that cannot be made (a mapping missing) finds nothing: the push says what is wrong.
             bodies[index] = try? QuickBooksOnlineMapping.body(for: request)
         }
@@ -272,6 +273,18 @@ public struct QuickBooksOnlineConnector: Connector {
             }
         }
         return matches
+    }
+
+    /// Whether `find` looks for a create in the books: a customer always (one kept by hand is adopted); a document
+    /// in a batch (a history the school typed in by hand is adopted, for one query per batch) or on a later attempt
+    /// (its earlier write's outcome unknown); a lone document on its first attempt is billing's new one, not looked for
+    /// (a query for each would double the calls of a steady stream). Documents only when `findsUncertainWrites`.
+    static func looksUp(_ request: PushRequest, among count: Int) -> Bool {
+        switch request.recordType {
+        case .customer: true
+        case .invoice, .creditNote: request.attempt > 1 || count > 1
+        case .payment, .refund: request.attempt > 1
+        }
     }
 
     /// The result of a write, once QuickBooks' amounts are checked against billing's: an invoice or credit memo
