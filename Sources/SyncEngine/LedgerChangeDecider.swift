@@ -1,4 +1,4 @@
-public import Accounting
+import Accounting
 public import Persistence
 
 /// What a change heard from the books (by change feed or webhook) is: for a record linked to billing's, Ledgerwire's
