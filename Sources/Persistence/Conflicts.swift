@@ -53,13 +53,11 @@ public enum ConflictDecision: Sendable, Hashable {
 }
 
 extension AppDatabase {
-    /// Stores a conflict with both versions and lets the integration's policy decide it: the newer side
-    /// (`last_modified_wins`, billing on a tie), always billing (`billing_wins`), always the books (`ledger_wins`),
-    /// or nobody (`manual`: held, with the record's pending pushes to this integration). `conflict.detected` tells
-    /// the subscriptions either way.
+    /// Stores a conflict with both versions, decided by the integration's policy as `plan` says (a `nil` resolution:
+    /// held for a person), and applies the plan. `conflict.detected` tells the subscriptions either way.
     static func detectConflict(
-        _ change: PendingLedgerChange, recordID: String, localID: String, localVersion: Int, localUpdatedAt: Int64,
-        integration: Integration, at now: Timestamp, db: Database, audit: inout AuditLog
+        _ change: PendingLedgerChange, plan: ConflictPlan, recordID: String, localID: String, localVersion: Int,
+        localUpdatedAt: Int64, integration: Integration, at now: Timestamp, db: Database, audit: inout AuditLog
     ) throws -> String {
         let id = Identifiers.make("cfl")
         let localData =
@@ -72,13 +70,7 @@ extension AppDatabase {
             remoteData = .object(members)
         }
         let policy = integration.sync.conflictPolicy
-        let winner: Conflict.Resolution? =
-            switch policy {
-            case .manual: nil
-            case .billingWins: .useLocal
-            case .ledgerWins: .useRemote
-            case .lastModifiedWins: change.remoteUpdatedAt > localUpdatedAt ? .useRemote : .useLocal
-            }
+        let winner = plan.resolution
         try db.execute(
             sql: """
                 INSERT INTO conflicts (id, tenant_id, integration_id, record_id, record_type, local_id, remote_id,
@@ -101,32 +93,96 @@ extension AppDatabase {
         try emit(
             .conflictDetected, tenantID: integration.tenantID, integrationID: integration.id,
             data: try eventData(conflict, db: db), at: now, db: db)
-        switch winner {
-        case nil:
-            try db.execute(
-                sql: """
-                    UPDATE jobs SET status = 'held', last_error_code = 'conflict', last_error_message = ?,
-                        updated_at = ?
-                    WHERE integration_id = ? AND record_id = ? AND status = 'pending'
-                    """,
-                arguments: [
-                    "held until conflict \(id) is resolved: the books changed this record too", now.rfc3339,
-                    integration.id, recordID,
-                ])
-        case .useLocal:
-            // Billing's version goes on to the books, over the version just heard (which the push must name).
-            try rememberRemoteVersion(
-                change.remoteVersion, updatedAt: change.remoteUpdatedAt, recordID: recordID,
-                integrationID: integration.id, db: db)
-        case .useRemote, .custom:
-            try supersedeOpenJobs(
-                integrationID: integration.id, recordID: recordID, upToVersion: localVersion, conflictID: id, at: now,
-                db: db)
-            try takeLedgerVersion(
-                change, recordID: recordID, localID: localID, integration: integration, settlesVersion: localVersion,
-                actor: "policy:\(policy.rawValue)", at: now, db: db, audit: &audit)
-        }
+        try apply(
+            plan.steps, to: conflict, change: change, integration: integration, actor: "policy:\(policy.rawValue)",
+            at: now, db: db, audit: &audit)
         return id
+    }
+
+    /// Applies a conflict's plan, step by step.
+    ///
+    /// - Parameter written: a person's values for `writeVersion` (the record's data with them applied), and the
+    ///   record's data they replace.
+    private static func apply(
+        _ steps: [ConflictStep], to conflict: Conflict, change: PendingLedgerChange, integration: Integration,
+        written: (data: JSONValue, previous: String?)? = nil, actor: String, at now: Timestamp, db: Database,
+        audit: inout AuditLog
+    ) throws {
+        for step in steps {
+            switch step {
+            case .holdPendingPushes:
+                try db.execute(
+                    sql: """
+                        UPDATE jobs SET status = 'held', last_error_code = 'conflict', last_error_message = ?,
+                            updated_at = ?
+                        WHERE integration_id = ? AND record_id = ? AND status = 'pending'
+                        """,
+                    arguments: [
+                        "held until conflict \(conflict.id) is resolved: the books changed this record too",
+                        now.rfc3339, conflict.integrationID, conflict.recordID,
+                    ])
+            case .rememberBooksVersion:
+                try rememberRemoteVersion(
+                    change.remoteVersion, updatedAt: change.remoteUpdatedAt, recordID: conflict.recordID,
+                    integrationID: conflict.integrationID, db: db)
+            case .releaseHeldPushes:
+                try db.execute(
+                    sql: """
+                        UPDATE jobs SET status = 'pending', next_attempt_at = ?, last_error_code = NULL,
+                            last_error_message = NULL, updated_at = ?
+                        WHERE integration_id = ? AND record_id = ? AND status = 'held'
+                        """,
+                    arguments: [
+                        now.microsecondsSinceEpoch, now.rfc3339, conflict.integrationID, conflict.recordID,
+                    ])
+            case .pushIfNoneOpen(let version):
+                let open =
+                    try Bool.fetchOne(
+                        db,
+                        sql: """
+                            SELECT 1 FROM jobs WHERE integration_id = ? AND record_id = ?
+                                AND status IN ('pending', 'running', 'needs_mapping')
+                            """,
+                        arguments: [conflict.integrationID, conflict.recordID]) ?? false
+                guard !open else { continue }
+                try enqueuePushJobs(
+                    to: [pushTarget(integrationID: conflict.integrationID, db: db)],
+                    tenantID: conflict.tenantID, recordID: conflict.recordID, recordType: conflict.recordType,
+                    localID: conflict.localID, version: version, at: Moment(now), db: db)
+            case .supersedePushes(let upToVersion):
+                try supersedeOpenJobs(
+                    integrationID: conflict.integrationID, recordID: conflict.recordID, upToVersion: upToVersion,
+                    conflictID: conflict.id, at: now, db: db)
+            case .takeBooksVersion(let settlingVersion):
+                try takeLedgerVersion(
+                    change, recordID: conflict.recordID, localID: conflict.localID, integration: integration,
+                    settlesVersion: settlingVersion, actor: actor, at: now, db: db, audit: &audit)
+            case .writeVersion(let newVersion):
+                guard let written else { continue }
+                let text = written.data.canonicalString
+                try db.execute(
+                    sql: """
+                        UPDATE records SET version = ?, action = 'upsert', source_updated_at = ?, updated_at = ?
+                        WHERE id = ?
+                        """,
+                    arguments: [newVersion, now.microsecondsSinceEpoch, now.rfc3339, conflict.recordID])
+                try db.execute(
+                    sql: """
+                        INSERT INTO record_versions (record_id, version, action, source_updated_at, data, created_at)
+                        VALUES (?, ?, 'upsert', ?, ?, ?)
+                        """,
+                    arguments: [conflict.recordID, newVersion, now.microsecondsSinceEpoch, text, now.rfc3339])
+                try enqueuePushJobs(
+                    to: pushTargets(tenantID: conflict.tenantID, db: db), tenantID: conflict.tenantID,
+                    recordID: conflict.recordID, recordType: conflict.recordType, localID: conflict.localID,
+                    version: newVersion, at: Moment(now), db: db)
+                try audit.append(
+                    db, at: now, tenantID: conflict.tenantID, integrationID: conflict.integrationID,
+                    recordID: conflict.recordID, actor: actor, action: "record.updated",
+                    entityType: conflict.recordType, entityID: conflict.localID, oldValue: written.previous,
+                    newValue: text)
+            }
+        }
     }
 
     /// Conflicts, oldest first, filtered by status, integration and tenant.
@@ -147,116 +203,47 @@ extension AppDatabase {
         try await writer.read { db in try Self.fetchConflict(id: id, tenantID: tenantID, db: db) }
     }
 
-    /// A person's resolution of a held conflict, audited and sent to the subscriptions as `conflict.resolved`.
+    /// A person's resolution of a held conflict, decided by `decide` (the engine's `ConflictDecision.outcome`) and
+    /// applied in one transaction, audited and sent to the subscriptions as `conflict.resolved`.
     ///
-    /// - `useLocal`: the held pushes go (one is queued if none is left), naming the books' version they overwrite.
-    /// - `useRemote`: the held pushes are superseded and billing is told the books' version.
-    /// - `custom`: the values become a new version of the record, pushed to every integration of its tenant.
     /// - Returns: the resolved conflict, or `nil` when there is no such conflict (of `tenantID`, when given).
-    /// - Throws: `PersistenceError.conflict` when it is not open, or billing changed the record since the values
-    ///   were based on it.
+    /// - Throws: `PersistenceError.conflict` when the resolution is refused (the conflict is not open, or billing
+    ///   changed the record since the values were based on it).
     public func resolveConflict(
-        id: String, tenantID: String?, decision: ConflictDecision, actor: String, at now: Timestamp
+        id: String, tenantID: String?, decision: ConflictDecision, actor: String, at now: Timestamp,
+        decide: @escaping @Sendable (ConflictResolutionFacts) -> ConflictResolutionOutcome
     ) async throws -> Conflict? {
         try await writer.write { db in
             guard let conflict = try Self.fetchConflict(id: id, tenantID: tenantID, db: db) else { return nil }
-            guard conflict.status == .open else {
-                throw PersistenceError.conflict(
-                    "conflict \(id) is already resolved (\(conflict.resolution?.rawValue ?? ""))")
+            let integration = try Self.fetchIntegration(id: conflict.integrationID, tenantID: nil, db: db)
+            let record = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT r.version, v.data FROM records r
+                    JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
+                    WHERE r.id = ?
+                    """,
+                arguments: [conflict.recordID])
+            if conflict.status == .open, integration == nil || record == nil { return nil }
+            let facts = ConflictResolutionFacts(
+                conflict: conflict, decision: decision, version: record?["version"] ?? Int(conflict.local.version) ?? 0)
+            let plan: ConflictPlan
+            switch decide(facts) {
+            case .refused(let reason): throw PersistenceError.conflict(reason)
+            case .resolved(let resolved): plan = resolved
             }
-            guard let integration = try Self.fetchIntegration(id: conflict.integrationID, tenantID: nil, db: db) else {
-                return nil
-            }
-            guard
-                let record = try Row.fetchOne(
-                    db,
-                    sql: """
-                        SELECT r.version, r.record_type, r.local_id, v.data FROM records r
-                        JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
-                        WHERE r.id = ?
-                        """,
-                    arguments: [conflict.recordID])
-            else { return nil }
-            let version: Int = record["version"]
-            let resolution: Conflict.Resolution
+            guard let integration, let resolution = plan.resolution else { return nil }
             var values: JSONValue?
-            var audit = try AuditLog(db, key: auditKey)
-            try Self.rememberRemoteVersion(
-                conflict.remote.version, updatedAt: conflict.remote.updatedAt.microsecondsSinceEpoch,
-                recordID: conflict.recordID, integrationID: conflict.integrationID, db: db)
-            switch decision {
-            case .useLocal:
-                resolution = .useLocal
-                try Self.markResolved(conflict, resolution, values: nil, actor: actor, at: now, db: db)
-                try db.execute(
-                    sql: """
-                        UPDATE jobs SET status = 'pending', next_attempt_at = ?, last_error_code = NULL,
-                            last_error_message = NULL, updated_at = ?
-                        WHERE integration_id = ? AND record_id = ? AND status = 'held'
-                        """,
-                    arguments: [
-                        now.microsecondsSinceEpoch, now.rfc3339, conflict.integrationID, conflict.recordID,
-                    ])
-                let open =
-                    try Bool.fetchOne(
-                        db,
-                        sql: """
-                            SELECT 1 FROM jobs WHERE integration_id = ? AND record_id = ?
-                                AND status IN ('pending', 'running', 'needs_mapping')
-                            """,
-                        arguments: [conflict.integrationID, conflict.recordID]) ?? false
-                if !open {
-                    try Self.enqueuePushJobs(
-                        to: [Self.pushTarget(integrationID: conflict.integrationID, db: db)],
-                        tenantID: conflict.tenantID, recordID: conflict.recordID, recordType: conflict.recordType,
-                        localID: conflict.localID, version: version, at: Moment(now), db: db)
-                }
-            case .useRemote:
-                resolution = .useRemote
-                try Self.markResolved(conflict, resolution, values: nil, actor: actor, at: now, db: db)
-                try Self.supersedeOpenJobs(
-                    integrationID: conflict.integrationID, recordID: conflict.recordID, upToVersion: version,
-                    conflictID: id, at: now, db: db)
-                let change = PendingLedgerChange(conflict: conflict)
-                try Self.takeLedgerVersion(
-                    change, recordID: conflict.recordID, localID: conflict.localID, integration: integration,
-                    settlesVersion: version, actor: actor, at: now, db: db, audit: &audit)
-            case .custom(let custom, let data, let baseVersion):
-                guard baseVersion == version else {
-                    throw PersistenceError.conflict(
-                        "billing changed \(conflict.recordType) \(conflict.localID) meanwhile (version \(version)); "
-                            + "base the values on it and resolve again")
-                }
-                resolution = .custom
+            var written: (data: JSONValue, previous: String?)?
+            if case .custom(let custom, let data, _) = decision {
                 values = custom
-                try Self.markResolved(conflict, resolution, values: custom, actor: actor, at: now, db: db)
-                try Self.supersedeOpenJobs(
-                    integrationID: conflict.integrationID, recordID: conflict.recordID, upToVersion: version,
-                    conflictID: id, at: now, db: db)
-                let newVersion = version + 1
-                let text = data.canonicalString
-                try db.execute(
-                    sql: """
-                        UPDATE records SET version = ?, action = 'upsert', source_updated_at = ?, updated_at = ?
-                        WHERE id = ?
-                        """,
-                    arguments: [newVersion, now.microsecondsSinceEpoch, now.rfc3339, conflict.recordID])
-                try db.execute(
-                    sql: """
-                        INSERT INTO record_versions (record_id, version, action, source_updated_at, data, created_at)
-                        VALUES (?, ?, 'upsert', ?, ?, ?)
-                        """,
-                    arguments: [conflict.recordID, newVersion, now.microsecondsSinceEpoch, text, now.rfc3339])
-                try Self.enqueuePushJobs(
-                    to: Self.pushTargets(tenantID: conflict.tenantID, db: db), tenantID: conflict.tenantID,
-                    recordID: conflict.recordID, recordType: conflict.recordType, localID: conflict.localID,
-                    version: newVersion, at: Moment(now), db: db)
-                try audit.append(
-                    db, at: now, tenantID: conflict.tenantID, integrationID: conflict.integrationID,
-                    recordID: conflict.recordID, actor: actor, action: "record.updated",
-                    entityType: conflict.recordType, entityID: conflict.localID, oldValue: record["data"],
-                    newValue: text)
+                written = (data, record?["data"])
             }
+            var audit = try AuditLog(db, key: auditKey)
+            try Self.markResolved(conflict, resolution, values: values, actor: actor, at: now, db: db)
+            try Self.apply(
+                plan.steps, to: conflict, change: PendingLedgerChange(conflict: conflict), integration: integration,
+                written: written, actor: actor, at: now, db: db, audit: &audit)
             let resolved = try Self.fetchConflict(id: id, tenantID: nil, db: db)!
             try audit.append(
                 db, at: now, tenantID: conflict.tenantID, integrationID: conflict.integrationID,
@@ -287,7 +274,7 @@ extension AppDatabase {
     }
 
     /// The books' version of the record as heard, so the next push names it (QuickBooks' `SyncToken`).
-    private static func rememberRemoteVersion(
+    static func rememberRemoteVersion(
         _ version: String, updatedAt: Int64, recordID: String, integrationID: String, db: Database
     ) throws {
         try db.execute(

@@ -92,17 +92,18 @@ extension AppDatabase {
         }
     }
 
-    /// Handles the changes heard from the books and not yet handled, oldest first, up to `limit` of them.
+    /// Handles the changes heard from the books and not yet handled, oldest first, up to `limit` of them: for each,
+    /// the facts are read, `decide` says what the change is (the engine's `LedgerChangeDecider`), and the decision is
+    /// applied, all in one transaction.
     ///
-    /// For a record linked to billing's: the version Ledgerwire wrote is an echo and ignored; one older than what
-    /// is known is stale; otherwise, if billing changed the record since its last sync too, it is a conflict the
-    /// integration's policy decides (`manual`: held for a person), else the books' version is taken and billing
-    /// told (`ledger.invoice.changed`). For a record billing does not know: a payment allocated to synced invoices
-    /// becomes `ledger.payment.recorded`, a credit note for a synced customer or invoice
-    /// `ledger.credit_note.created`. A change to a record whose push is in flight waits for the push's outcome.
+    /// An echo or a stale change is ignored; a version billing agrees with is remembered; the books' version taken is
+    /// remembered and billing told (`ledger.invoice.changed`); a conflict is stored and its plan applied; a record
+    /// billing does not know is reported (`ledger.payment.recorded`, `ledger.credit_note.created`). A change that
+    /// waits (a push of its record is in flight) keeps the record's later changes waiting too.
     @discardableResult
     public func processLedgerChanges(
-        integrationID: String? = nil, limit: Int = 500, at now: Timestamp
+        integrationID: String? = nil, limit: Int = 500, at now: Timestamp,
+        decide: @escaping @Sendable (LedgerChangeFacts) -> LedgerChangeDecision
     ) async throws -> LedgerChangeSummary {
         try await writer.write { db in
             var filter = SQLFilter()
@@ -129,7 +130,8 @@ extension AppDatabase {
                         id: change.integrationID, tenantID: nil, db: db)
                 }
                 guard let integration = integrations[change.integrationID] else { continue }
-                let outcome = try Self.handle(change, integration: integration, at: now, db: db, audit: &audit)
+                let outcome = try Self.handle(
+                    change, integration: integration, decide: decide, at: now, db: db, audit: &audit)
                 switch outcome.status {
                 case nil:
                     blocked.insert(key)
@@ -161,80 +163,103 @@ extension AppDatabase {
         }
     }
 
+    /// Reads the facts of one change, has them decided, and applies the decision.
     private static func handle(
-        _ change: PendingLedgerChange, integration: Integration, at now: Timestamp, db: Database,
-        audit: inout AuditLog
+        _ change: PendingLedgerChange, integration: Integration,
+        decide: (LedgerChangeFacts) -> LedgerChangeDecision, at now: Timestamp, db: Database, audit: inout AuditLog
     ) throws -> (status: PendingLedgerChange.Status?, recordID: String?, conflictID: String?) {
-        guard
-            let link = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT s.record_id, s.remote_version, s.remote_updated_at, s.last_synced_at,
-                        COALESCE(s.local_version, r.version) AS local_version, r.version, r.local_id,
-                        r.source_updated_at
-                    FROM synchronized_records s JOIN records r ON r.id = s.record_id
-                    WHERE s.integration_id = ? AND s.remote_id = ? AND r.record_type = ?
-                    """,
-                arguments: [change.integrationID, change.remoteID, change.recordType])
-        else {
-            return (try reportUnlinked(change, integration: integration, at: now, db: db), nil, nil)
+        var facts = LedgerChangeFacts(
+            recordType: change.recordType, remoteVersion: change.remoteVersion,
+            remoteUpdatedAt: Timestamp(microsecondsSinceEpoch: change.remoteUpdatedAt), deleted: change.deleted,
+            data: change.data, link: nil, pushInFlight: false, conflictPolicy: integration.sync.conflictPolicy)
+        var invoices: [(remote: JSONValue, billing: String, amount: JSONValue?)] = []
+        if let link = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT s.record_id, s.remote_version, s.remote_updated_at, s.last_synced_at,
+                    COALESCE(s.local_version, r.version) AS local_version, r.version, r.local_id,
+                    r.source_updated_at
+                FROM synchronized_records s JOIN records r ON r.id = s.record_id
+                WHERE s.integration_id = ? AND s.remote_id = ? AND r.record_type = ?
+                """,
+            arguments: [change.integrationID, change.remoteID, change.recordType])
+        {
+            let recordID: String = link["record_id"]
+            facts.link = LedgerChangeFacts.Link(
+                recordID: recordID, localID: link["local_id"], remoteVersion: link["remote_version"],
+                remoteUpdatedAt: (link["remote_updated_at"] as Int64?).map(Timestamp.init(microsecondsSinceEpoch:)),
+                lastSyncedAt: (link["last_synced_at"] as String?).flatMap(Timestamp.init(rfc3339:)),
+                syncedVersion: link["local_version"], version: link["version"],
+                updatedAt: Timestamp(microsecondsSinceEpoch: link["source_updated_at"]))
+            facts.pushInFlight =
+                try Bool.fetchOne(
+                    db,
+                    sql: """
+                        SELECT 1 FROM jobs WHERE status IN ('pending', 'running') AND status = 'running'
+                            AND integration_id = ? AND record_id = ?
+                        """,
+                    arguments: [change.integrationID, recordID]) ?? false
+        } else {
+            (facts.unlinked, invoices) = try unlinkedFacts(change, integration: integration, db: db)
         }
-        let recordID: String = link["record_id"]
-        let pushInFlight =
-            try Bool.fetchOne(
-                db,
-                sql: """
-                    SELECT 1 FROM jobs WHERE status IN ('pending', 'running') AND status = 'running'
-                        AND integration_id = ? AND record_id = ?
-                    """,
-                arguments: [change.integrationID, recordID]) ?? false
-        if pushInFlight { return (nil, recordID, nil) }
-        if let known: String = link["remote_version"], known == change.remoteVersion {
+        var decision = decide(facts)
+        if case .compare(let versions) = decision, let link = facts.link {
+            facts.billingVersions = try billingVersions(
+                versions, recordID: link.recordID, recordType: change.recordType, integration: integration, db: db)
+            decision = decide(facts)
+        }
+        let recordID = facts.link?.recordID
+        switch decision {
+        case .wait, .compare:
+            return (nil, recordID, nil)
+        case .echo:
             return (.echo, recordID, nil)
-        }
-        if let knownAt: Int64 = link["remote_updated_at"], change.remoteUpdatedAt < knownAt {
+        case .stale:
             return (.stale, recordID, nil)
-        }
-        if change.remoteVersion.hasPrefix("at:"), let lastSynced = (link["last_synced_at"] as String?),
-            let syncedAt = Timestamp(rfc3339: lastSynced),
-            link["remote_version"] as String? == nil,
-            change.remoteUpdatedAt <= syncedAt.microsecondsSinceEpoch
-        {
-            // A platform without versions: a change no newer than Ledgerwire's own last write is that write.
+        case .agrees:
+            guard let link = facts.link else { return (.unmatched, nil, nil) }
+            try rememberRemoteVersion(
+                change.remoteVersion, updatedAt: change.remoteUpdatedAt, recordID: link.recordID,
+                integrationID: integration.id, db: db)
+            try audit.append(
+                db, at: now, tenantID: integration.tenantID, integrationID: integration.id, recordID: link.recordID,
+                actor: "ledger:\(integration.id)", action: "ledger.\(change.recordType).agrees",
+                entityType: change.recordType, entityID: link.localID, oldValue: nil,
+                newValue: change.data.canonicalString)
             return (.echo, recordID, nil)
-        }
-        let version: Int = link["version"]
-        let localVersion: Int = link["local_version"]
-        if try agreesWithBilling(
-            change, recordID: recordID, localID: link["local_id"], versions: [localVersion, version],
-            integration: integration, at: now, db: db, audit: &audit)
-        {
-            return (.echo, recordID, nil)
-        }
-        guard version > localVersion else {
+        case .take:
+            guard let link = facts.link else { return (.unmatched, nil, nil) }
             try takeLedgerVersion(
-                change, recordID: recordID, localID: link["local_id"], integration: integration,
+                change, recordID: link.recordID, localID: link.localID, integration: integration,
                 settlesVersion: nil, actor: "ledger:\(integration.id)", at: now, db: db, audit: &audit)
             return (.applied, recordID, nil)
+        case .conflict(let plan):
+            guard let link = facts.link else { return (.unmatched, nil, nil) }
+            let conflictID = try detectConflict(
+                change, plan: plan, recordID: link.recordID, localID: link.localID, localVersion: link.version,
+                localUpdatedAt: link.updatedAt.microsecondsSinceEpoch, integration: integration, at: now, db: db,
+                audit: &audit)
+            return (.conflict, recordID, conflictID)
+        case .report(let event, let what):
+            if let event {
+                try reportUnlinked(
+                    change, event: event, change: what, unlinked: facts.unlinked ?? .init(heardBefore: false),
+                    invoices: invoices, integration: integration, at: now, db: db)
+            }
+            return (.applied, nil, nil)
+        case .unmatched:
+            return (.unmatched, nil, nil)
         }
-        let conflictID = try detectConflict(
-            change, recordID: recordID, localID: link["local_id"], localVersion: version,
-            localUpdatedAt: link["source_updated_at"], integration: integration, at: now, db: db, audit: &audit)
-        return (.conflict, recordID, conflictID)
     }
 
-    /// Whether the books' version says nothing billing's record does not (billing's version as last synced, or its
-    /// newest): a payment moved an invoice's balance, or the books already hold what billing sent. The link remembers
-    /// the version and nobody is told: not billing (its own state, or a balance it derives from its payments), not a
-    /// conflict.
-    private static func agreesWithBilling(
-        _ change: PendingLedgerChange, recordID: String, localID: String, versions: [Int], integration: Integration,
-        at now: Timestamp, db: Database, audit: inout AuditLog
-    ) throws -> Bool {
-        guard !change.deleted, let recordType = RecordType(rawValue: change.recordType),
-            RecordMatch.compares(recordType)
-        else { return false }
-        for version in Set(versions).sorted() {
+    /// Billing's `versions` of a record, with its ids and codes in the integration's terms, for the books' version to
+    /// be compared with (a version that cannot be read is left out).
+    private static func billingVersions(
+        _ versions: [Int], recordID: String, recordType: String, integration: Integration, db: Database
+    ) throws -> [LedgerChangeFacts.BillingVersion] {
+        guard let recordType = RecordType(rawValue: recordType) else { return [] }
+        var billingVersions: [LedgerChangeFacts.BillingVersion] = []
+        for version in versions {
             guard
                 let text = try String.fetchOne(
                     db, sql: "SELECT data FROM record_versions WHERE record_id = ? AND version = ?",
@@ -244,24 +269,9 @@ extension AppDatabase {
             let terms = try Self.translation(
                 of: billing, recordType: recordType, integrationID: integration.id, tenantID: integration.tenantID,
                 db: db)
-            guard
-                RecordMatch.agrees(
-                    recordType, billing: billing, books: change.data, translation: terms, writtenFields: true)
-            else { continue }
-            try db.execute(
-                sql: """
-                    UPDATE synchronized_records SET remote_version = ?, remote_updated_at = ?
-                    WHERE record_id = ? AND integration_id = ?
-                    """,
-                arguments: [change.remoteVersion, change.remoteUpdatedAt, recordID, integration.id])
-            try audit.append(
-                db, at: now, tenantID: integration.tenantID, integrationID: integration.id, recordID: recordID,
-                actor: "ledger:\(integration.id)", action: "ledger.\(change.recordType).agrees",
-                entityType: change.recordType, entityID: localID, oldValue: nil,
-                newValue: change.data.canonicalString)
-            return true
+            billingVersions.append(.init(version: version, data: billing, translation: terms))
         }
-        return false
+        return billingVersions
     }
 
     /// The books' version is the record's newest state in this integration: the link remembers it, and billing is
@@ -303,11 +313,11 @@ extension AppDatabase {
             at: now, db: db)
     }
 
-    /// A record billing does not know. Reported when it concerns billing's records: a payment allocated to
-    /// synced invoices, a credit note of a synced customer or invoice.
-    private static func reportUnlinked(
-        _ change: PendingLedgerChange, integration: Integration, at now: Timestamp, db: Database
-    ) throws -> PendingLedgerChange.Status {
+    /// What of billing's a record billing has no link to refers to: for a payment, the invoices it is allocated to
+    /// (with the books' id and amount of each allocation); for a credit note, its invoice and customer.
+    private static func unlinkedFacts(
+        _ change: PendingLedgerChange, integration: Integration, db: Database
+    ) throws -> (LedgerChangeFacts.Unlinked, [(remote: JSONValue, billing: String, amount: JSONValue?)]) {
         let view = LedgerEventView(integrationID: integration.id, db: db)
         let heardBefore =
             try Bool.fetchOne(
@@ -317,20 +327,41 @@ extension AppDatabase {
                     WHERE integration_id = ? AND record_type = ? AND remote_id = ? AND seq < ? AND status = 'applied'
                     """,
                 arguments: [integration.id, change.recordType, change.remoteID, change.seq]) ?? false
-        let what = change.deleted ? "deleted" : heardBefore ? "updated" : "created"
+        var unlinked = LedgerChangeFacts.Unlinked(heardBefore: heardBefore)
+        var invoices: [(remote: JSONValue, billing: String, amount: JSONValue?)] = []
+        let books = change.data
+        switch RecordType(rawValue: change.recordType) {
+        case .payment:
+            for allocation in books["allocations"]?.arrayValue ?? [] {
+                guard let invoice = try view.billingID(allocation["invoice_id"], .invoice).stringValue else { continue }
+                invoices.append((allocation["invoice_id"] ?? .null, invoice, allocation["amount"]))
+            }
+            unlinked.invoiceIDs = invoices.map(\.billing)
+        case .creditNote:
+            unlinked.invoiceID = try view.billingID(books["invoice_id"], .invoice).stringValue
+            unlinked.customerID = try view.billingID(books["customer_id"], .customer).stringValue
+        default:
+            break
+        }
+        return (unlinked, invoices)
+    }
+
+    /// Tells billing of a record it does not know that concerns its records: a payment allocated to synced
+    /// invoices (`invoices`), a credit note of a synced customer or invoice.
+    private static func reportUnlinked(
+        _ change: PendingLedgerChange, event: EventType, change what: String,
+        unlinked: LedgerChangeFacts.Unlinked, invoices: [(remote: JSONValue, billing: String, amount: JSONValue?)],
+        integration: Integration, at now: Timestamp, db: Database
+    ) throws {
+        let view = LedgerEventView(integrationID: integration.id, db: db)
         var data: [String: JSONValue] = [
             "integration_id": .string(integration.id), "platform": .string(integration.platform.rawValue),
             "remote_version": .string(change.remoteVersion), "change": .string(what),
         ]
         let books = change.data
-        switch RecordType(rawValue: change.recordType) {
-        case .payment:
-            var invoices: [(remote: JSONValue, billing: String, amount: JSONValue?)] = []
-            for allocation in books["allocations"]?.arrayValue ?? [] {
-                guard let invoice = try view.billingID(allocation["invoice_id"], .invoice).stringValue else { continue }
-                invoices.append((allocation["invoice_id"] ?? .null, invoice, allocation["amount"]))
-            }
-            guard let first = invoices.first else { return .unmatched }
+        switch event {
+        case .paymentRecorded:
+            guard let first = invoices.first else { return }
             let currency = try view.currency(
                 of: books, billingRecords: invoices.map { (RecordType.invoice, Optional($0.billing)) })
             var customer = try view.billingID(books["customer_id"], .customer)
@@ -352,14 +383,9 @@ extension AppDatabase {
                         "amount": LedgerEventView.amount(invoice.amount, currency),
                     ]
                 })
-            try emit(
-                .paymentRecorded, tenantID: integration.tenantID, integrationID: integration.id, data: data,
-                at: now, db: db)
-            return .applied
-        case .creditNote:
-            let invoice = try view.billingID(books["invoice_id"], .invoice)
-            let customer = try view.billingID(books["customer_id"], .customer)
-            guard invoice != .null || customer != .null else { return .unmatched }
+        case .creditNoteCreated:
+            let invoice = unlinked.invoiceID.map(JSONValue.string) ?? .null
+            let customer = unlinked.customerID.map(JSONValue.string) ?? .null
             let currency = try view.currency(
                 of: books, billingRecords: [(.invoice, invoice.stringValue), (.customer, customer.stringValue)])
             var document = try view.document(books, currency: currency)
@@ -370,15 +396,10 @@ extension AppDatabase {
             document["balance"] = nil
             for (key, value) in document { data[key] = value }
             data["remote_credit_note_id"] = .string(change.remoteID)
-            if !heardBefore {
-                try emit(
-                    .creditNoteCreated, tenantID: integration.tenantID, integrationID: integration.id,
-                    data: data, at: now, db: db)
-            }
-            return .applied
         default:
-            return .unmatched
+            return
         }
+        try emit(event, tenantID: integration.tenantID, integrationID: integration.id, data: data, at: now, db: db)
     }
 
     /// The customer of one of billing's invoices (billing's id).

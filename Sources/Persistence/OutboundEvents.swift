@@ -317,14 +317,15 @@ extension AppDatabase {
         var delivered: Bool { responseStatus.map { (200..<300).contains($0) } ?? false }
     }
 
-    /// Records an attempt and settles the delivery. A subscription with no delivered attempt for `disableAfter`
-    /// is disabled, which is audited and itself sent as `subscription.disabled` to the other subscriptions.
+    /// Records an attempt and settles the delivery. After a failed attempt, `decide` (the engine's
+    /// `SubscriptionDisabling`) says whether the subscription is disabled, which is audited and itself sent as
+    /// `subscription.disabled` to the other subscriptions.
     /// - Returns: whether the subscription was disabled by this attempt.
     @discardableResult
     public func recordEventAttempt(
         _ delivery: PendingEventDelivery,
         result: EventAttemptResult,
-        disableAfter: Duration
+        decide: @escaping @Sendable (SubscriptionFailureFacts) -> SubscriptionFailureDecision
     ) async throws -> Bool {
         try await writer.write { db in
             let now = result.attemptedAt
@@ -362,11 +363,12 @@ extension AppDatabase {
                 let subscription = try Row.fetchOne(
                     db, sql: "SELECT * FROM webhook_subscriptions WHERE id = ?", arguments: [delivery.subscriptionID]
                 ).map(WebhookSubscription.init(row:)),
-                subscription.status == .active, let failingSince = subscription.failingSince,
-                now.microsecondsSinceEpoch - failingSince.microsecondsSinceEpoch >= disableAfter.wholeMicroseconds
+                let failingSince = subscription.failingSince,
+                case .disable(let reason) = decide(
+                    SubscriptionFailureFacts(
+                        status: subscription.status, failingSince: failingSince, attemptedAt: now,
+                        responseStatus: result.responseStatus, error: result.error))
             else { return false }
-            let reason =
-                "no event delivered since \(failingSince.rfc3339); last attempt: \(result.error ?? "HTTP \(result.responseStatus ?? 0)")"
             try db.execute(
                 sql:
                     "UPDATE webhook_subscriptions SET status = 'disabled', disabled_reason = ?, updated_at = ? WHERE id = ?",

@@ -279,14 +279,14 @@ extension AppDatabase {
     }
 
     /// Queues the next page (up to `limit` records) of a claimed operation and moves its checkpoint past them, in
-    /// one transaction, renewing the lease. Records the books already hold at their current version, or that a job
-    /// is already queued for, are skipped. A record in `lost` (billing's id → the platform's id the books no longer
-    /// hold, as `syncPageLinks` and the platform found) has its link dropped and is pushed again as new (a void is
-    /// not: there is nothing left to void); `verified` linked records were found in the books.
+    /// one transaction, renewing the lease. `decide` (the engine's `FullSyncDecider`) says which records are pushed
+    /// and which links are dropped. `lost` is billing's id → the platform's id the books no longer hold, as
+    /// `syncPageLinks` and the platform found; `verified` linked records were found in the books.
     /// - Returns: whether records remain to be examined; `false` once the last page is done (the lease is let go).
     public func queueSyncPage(
         operationID: String, worker: String, limit: Int, now: Timestamp, lease: Duration,
-        lost: [String: String] = [:], verified: Int = 0
+        lost: [String: String] = [:], verified: Int = 0,
+        decide: @escaping @Sendable (SyncPageRecordFacts) -> SyncPageRecordDecision
     ) async throws -> Bool {
         try await writer.write { db in
             let operation = try Self.heldSyncOperation(operationID, worker: worker, db: db)
@@ -298,32 +298,35 @@ extension AppDatabase {
             var (skipped, repushed) = (0, 0)
             var audit: AuditLog?
             for (recordType, row) in rows {
+                let recordID: String = row["id"]
                 let version: Int = row["version"]
                 let remoteID: String? = row["remote_id"]
-                var dropped = false
-                if let gone = remoteID, lost[row["id"]] == gone {
-                    // The books no longer hold it: the dead link goes, and the record is written as new.
+                let decision = decide(
+                    SyncPageRecordFacts(
+                        recordID: recordID, recordType: recordType, version: version,
+                        syncedVersion: row["local_version"], remoteID: remoteID,
+                        isVoid: (row["action"] as String) == "void", queued: row["queued"],
+                        lostRemoteID: lost[recordID]))
+                if decision.dropLink, let gone = remoteID {
+                    // The books no longer hold it: the dead link goes.
                     try db.execute(
                         sql: "DELETE FROM synchronized_records WHERE record_id = ? AND integration_id = ?",
-                        arguments: [row["id"], integrationID])
+                        arguments: [recordID, integrationID])
                     if audit == nil { audit = try AuditLog(db, key: auditKey) }
                     try audit!.append(
-                        db, at: now, tenantID: tenantID, integrationID: integrationID, recordID: row["id"],
+                        db, at: now, tenantID: tenantID, integrationID: integrationID, recordID: recordID,
                         actor: "sync:\(operationID)", action: "link.dropped", entityType: recordType.rawValue,
                         entityID: row["local_id"],
                         oldValue: JSONValue.object(["remote_id": .string(gone)]).canonicalString,
                         newValue: JSONValue.object(["reason": "not found in the books"]).canonicalString)
-                    dropped = true
                 }
-                let synced = !dropped && ((row["local_version"] as Int?).map { $0 >= version } ?? false)
-                let neverSyncedVoid = (row["action"] as String) == "void" && (remoteID == nil || dropped)
-                if synced || neverSyncedVoid || (row["queued"] as Bool) {
-                    skipped += 1
-                } else {
+                if decision.push {
                     try Self.enqueuePushJobs(
-                        to: [target], tenantID: tenantID, recordID: row["id"], recordType: recordType.rawValue,
+                        to: [target], tenantID: tenantID, recordID: recordID, recordType: recordType.rawValue,
                         localID: row["local_id"], version: version, operationID: operationID, at: moment, db: db)
-                    if dropped { repushed += 1 }
+                    if decision.dropLink { repushed += 1 }
+                } else {
+                    skipped += 1
                 }
             }
             let more = checkpoint.typeIndex < SyncCheckpoint.order.count

@@ -153,8 +153,10 @@ public struct EventDispatcher: Sendable {
             attemptedAt: attemptedAt, duration: ContinuousClock.now - started, responseStatus: responseStatus,
             error: failure, nextAttemptAt: nextAttemptAt)
         do {
-            let disabled = try await database.recordEventAttempt(
-                delivery, result: result, disableAfter: policy.disableAfter)
+            let disableAfter = policy.disableAfter
+            let disabled = try await database.recordEventAttempt(delivery, result: result) {
+                SubscriptionDisabling.decide($0, disableAfter: disableAfter)
+            }
             if let failure {
                 logger.warning(
                     "event not delivered",

@@ -133,7 +133,7 @@ public struct SyncOperationRunner: Sendable {
                 }
                 let more = try await database.queueSyncPage(
                     operationID: claimed.id, worker: workerID, limit: pageSize, now: clock.now(), lease: lease,
-                    lost: lost, verified: verified)
+                    lost: lost, verified: verified, decide: FullSyncDecider.decide)
                 if !more { break }
             }
             try await database.completeFinishedSyncOperations(at: clock.now())

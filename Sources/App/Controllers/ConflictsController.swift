@@ -2,6 +2,7 @@ import Accounting
 import Hummingbird
 import Ingestion
 import Persistence
+import SyncEngine
 
 /// `/api/v1/conflicts`: records billing and the books both changed, with both versions, and a person's resolution
 /// (manual override): `use_local`, `use_remote`, or `custom` values, which must make a valid billing record.
@@ -67,7 +68,8 @@ struct ConflictsController {
         }
         guard
             let resolved = try await database.resolveConflict(
-                id: id, tenantID: principal.tenantID, decision: decision, actor: principal.actor, at: .now())
+                id: id, tenantID: principal.tenantID, decision: decision, actor: principal.actor, at: .now(),
+                decide: ConflictDecision.outcome)
         else { throw Problem.notFound("no conflict \(id)") }
         return JSONResponse(.object(resolved.json))
     }
