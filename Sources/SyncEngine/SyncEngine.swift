@@ -185,7 +185,8 @@ public struct SyncEngine: Sendable {
             limit: singles,
             perIntegration: limits.perIntegration,
             batching: batching,
-            batchedLimit: batching.isEmpty ? 0 : batched
+            batchedLimit: batching.isEmpty ? 0 : batched,
+            takeover: JobStateMachine.takeover(of:)
         )
     }
 
@@ -222,7 +223,8 @@ public struct SyncEngine: Sendable {
         // Cut short by a shutdown: its lease expires and another attempt takes it over.
         if Task.isCancelled { return }
         do {
-            try await database.finishJob(claimed, worker: workerID, outcome: outcome, at: clock.now())
+            try await database.finishJob(
+                claimed, worker: workerID, outcome: outcome, at: clock.now(), decide: JobStateMachine.transition(for:))
         } catch {
             // The lease will expire and another attempt will follow; the platform write, if any, is idempotent.
             logger.error(
