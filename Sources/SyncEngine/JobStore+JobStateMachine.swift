@@ -1,7 +1,7 @@
 import Accounting
 import Persistence
 
-extension AppDatabase {
+extension JobStore {
     /// Claims runnable jobs as `claimJobs(…, takeover:)` does, a job whose worker died going by
     /// `JobStateMachine.takeover(of:)`.
     public func claimJobs(
@@ -36,7 +36,7 @@ extension AppDatabase {
     /// `JobStateMachine.readiness(of:)` says.
     public func resolveDependencies(
         of claimed: ClaimedJob, references: [RecordReference], at now: Timestamp
-    ) async throws -> DependencyResolution {
+    ) async throws -> AppDatabase.DependencyResolution {
         try await resolveDependencies(
             of: claimed, references: references, at: now, readiness: JobStateMachine.readiness(of:))
     }
