@@ -64,10 +64,10 @@ extension AppDatabase {
 
     /// Claims up to `limit` runnable jobs for `worker` until `now + lease`.
     ///
-    /// Runnable: pending and due, or running under an expired lease (its worker died: the lost attempt is recorded
-    /// as `abandoned` and counts), of a connected integration on one of `platforms` (those the worker has a
-    /// connector for), with no earlier job of the same (integration, record) still open, and within
-    /// `perIntegration` running jobs of one integration. An integration whose platform takes writes in batches
+    /// Runnable: pending and due, or running under an expired lease (its worker died: `takeover` says what becomes of
+    /// it, applied here; those it leaves `running` are claimed), of a connected integration on one of `platforms`
+    /// (those the worker has a connector for), with no earlier job of the same (integration, record) still open, and
+    /// within `perIntegration` running jobs of one integration. An integration whose platform takes writes in batches
     /// (`batching`: its jobs at once per integration) may have that many running, and they are counted apart from
     /// `limit`, up to `batchedLimit` in all.
     public func claimJobs(
@@ -78,7 +78,8 @@ extension AppDatabase {
         limit: Int,
         perIntegration: Int,
         batching: [Platform: Int] = [:],
-        batchedLimit: Int = 0
+        batchedLimit: Int = 0,
+        takeover: @escaping @Sendable (Job) -> JobTransition
     ) async throws -> [ClaimedJob] {
         let leaseMicros = lease.wholeMicroseconds
         guard !platforms.isEmpty else { return [] }
@@ -151,17 +152,18 @@ extension AppDatabase {
                     guard batched < batchedLimit, running[job.integrationID, default: 0] < batchSize! else { continue }
                 }
                 if job.status == .running {
-                    try Self.recordAttempt(
-                        of: job, outcome: "abandoned",
-                        error: JobError(code: "lease_expired", message: "worker \(job.leaseOwner ?? "?") stopped"),
-                        startedAt: job.updatedAt, at: now, db: db)
-                    if job.attempts >= job.maxAttempts {
-                        if audit == nil { audit = try AuditLog(db, key: auditKey) }
-                        try Self.settle(
-                            job, status: .dead, nextAttemptAt: nil,
-                            error: JobError(code: "lease_expired", message: "its worker stopped on the last attempt"),
-                            remoteID: nil, worker: worker, at: now, db: db, audit: &audit!)
+                    // Its worker died: what becomes of the job is `takeover`'s to say; `running` is claimed again.
+                    let transition = takeover(job)
+                    guard transition.status == .running else {
+                        try Self.apply(
+                            transition, to: job, startedAt: job.updatedAt, worker: worker, at: now,
+                            auditKey: auditKey, db: db, audit: &audit)
                         continue
+                    }
+                    if let attempt = transition.attempt {
+                        try Self.recordAttempt(
+                            of: job, outcome: attempt.outcome, error: attempt.error, startedAt: job.updatedAt, at: now,
+                            db: db)
                     }
                 }
                 job.status = .running
@@ -208,16 +210,16 @@ extension AppDatabase {
         }
     }
 
-    /// Records how `worker`'s attempt of a claimed job ended. Returns `false`, changing nothing, when the worker no
-    /// longer holds the job's lease (another worker took it over).
-    ///
-    /// A retry after the last attempt makes the job dead instead.
+    /// Records how `worker`'s attempt of a claimed job ended, as `decide` (the engine's job state machine) says from
+    /// the job as it is now, the outcome and, for a job waiting for a record, where that record stands. Returns
+    /// `false`, changing nothing, when the worker no longer holds the job's lease (another worker took it over).
     @discardableResult
     public func finishJob(
         _ claimed: ClaimedJob,
         worker: String,
         outcome: JobOutcome,
-        at now: Timestamp
+        at now: Timestamp,
+        decide: @escaping @Sendable (FinishedAttempt) -> JobTransition
     ) async throws -> Bool {
         try await writer.write { db in
             guard
@@ -226,132 +228,113 @@ extension AppDatabase {
                     arguments: [claimed.job.id, worker])
             else { return false }
             let job = Job(row: row)
-            var audit = try AuditLog(db, key: auditKey)
-            switch outcome {
-            case .succeeded(let remoteID, let remoteVersion):
-                try Self.recordAttempt(
-                    of: job, outcome: "succeeded", error: nil, startedAt: claimed.startedAt, at: now, db: db)
-                try Self.settle(
-                    job, status: .succeeded, nextAttemptAt: nil, error: nil, remoteID: remoteID, worker: worker,
-                    at: now, db: db, audit: &audit)
-                try Self.linkSynced(job, remoteID: remoteID, remoteVersion: remoteVersion, at: now, db: db)
-                // The platform answered: it is reachable again.
-                try Self.markReachable(integrationID: job.integrationID, db: db)
-                // The jobs that were waiting for this record to be in the books go now.
-                try db.execute(
-                    sql: """
-                        UPDATE jobs SET next_attempt_at = ?, waiting_for = NULL
-                        WHERE integration_id = ? AND waiting_for = ? AND status = 'pending'
-                        """,
-                    arguments: [now.microsecondsSinceEpoch, job.integrationID, job.recordID])
-            case .retry(let at, let error) where job.attempts >= job.maxAttempts:
-                _ = at
-                try Self.recordAttempt(
-                    of: job, outcome: "dead", error: error, startedAt: claimed.startedAt, at: now, db: db)
-                try Self.settle(
-                    job, status: .dead, nextAttemptAt: nil, error: error, remoteID: nil, worker: worker, at: now,
-                    db: db,
-                    audit: &audit)
-                try Self.emitJobEvent(.syncFailed, job: job, status: .dead, error: error, at: now, db: db)
-                try Self.tellWaitingJobs(about: job, at: now, db: db)
-            case .retry(let at, let error):
-                try Self.recordAttempt(
-                    of: job, outcome: "retry", error: error, startedAt: claimed.startedAt, at: now, db: db)
-                try Self.settle(
-                    job, status: .pending, nextAttemptAt: at, error: error, remoteID: nil, worker: worker, at: now,
-                    db: db, audit: &audit)
-            case .failed(let error):
-                try Self.recordAttempt(
-                    of: job, outcome: "failed", error: error, startedAt: claimed.startedAt, at: now, db: db)
-                try Self.settle(
-                    job, status: .failed, nextAttemptAt: nil, error: error, remoteID: nil, worker: worker, at: now,
-                    db: db, audit: &audit)
-                try Self.emitJobEvent(.syncFailed, job: job, status: .failed, error: error, at: now, db: db)
-                try Self.tellWaitingJobs(about: job, at: now, db: db)
-            case .waiting(var until, let waitingFor, var error):
-                // The record waited for may have settled while this attempt looked: synced (go now), or failed.
-                if let waitingFor,
-                    let latest = try Row.fetchOne(
-                        db,
-                        sql: """
-                            SELECT id, status, record_type, local_id FROM jobs
-                            WHERE integration_id = ? AND record_id = ? ORDER BY seq DESC LIMIT 1
-                            """,
-                        arguments: [job.integrationID, waitingFor])
-                {
-                    switch Job.Status(rawValue: latest["status"]) {
-                    case .succeeded: until = now
-                    case .failed, .dead:
-                        error = JobError(
-                            code: error.code,
-                            message: "\(latest["record_type"] as String) \(latest["local_id"] as String) did not sync "
-                                + "(job \(latest["id"] as String)); retry that job")
-                    default: break
-                    }
-                } else if let waitingFor, case let parts = waitingFor.split(separator: ":", maxSplits: 2),
-                    parts.count == 3, parts[0] == "unsent",
-                    try Bool.fetchOne(
-                        db, sql: "SELECT 1 FROM records WHERE tenant_id = ? AND record_type = ? AND local_id = ?",
-                        arguments: [job.tenantID, String(parts[1]), String(parts[2])]) == true
-                {
-                    // Billing sent it while this attempt looked: look again now.
-                    until = now
-                }
-                // Not an attempt at the platform: nothing was sent, and no attempt is used up.
-                try db.execute(
-                    sql: """
-                        UPDATE jobs SET status = 'pending', attempts = attempts - 1, next_attempt_at = ?, waiting_for = ?,
-                            lease_owner = NULL, lease_expires_at = NULL, last_error_code = ?, last_error_message = ?,
-                            updated_at = ?
-                        WHERE id = ?
-                        """,
-                    arguments: [
-                        until.microsecondsSinceEpoch, waitingFor, error.code, error.message, now.rfc3339, job.id,
-                    ])
-            case .deferred(let at, let error), .unreachable(let at, let error):
-                try Self.recordAttempt(
-                    of: job, outcome: "deferred", error: error, startedAt: claimed.startedAt, at: now, db: db)
-                try db.execute(
-                    sql: "UPDATE jobs SET attempts = attempts - 1, deferrals = deferrals + 1 WHERE id = ?",
-                    arguments: [job.id])
-                try Self.settle(
-                    job, status: .pending, nextAttemptAt: at, error: error, remoteID: nil, worker: worker, at: now,
-                    db: db, audit: &audit)
-                guard case .unreachable = outcome else { break }
-                // Its jobs are not claimed before the next check: the first of the waits any of them was given.
-                try db.execute(
-                    sql: """
-                        UPDATE integration_configs SET unreachable_since = COALESCE(unreachable_since, :now),
-                            unreachable_error_code = :code, unreachable_error_message = :message,
-                            next_check_at = CASE WHEN next_check_at > :now THEN MIN(next_check_at, :at) ELSE :at END
-                        WHERE id = :id
-                        """,
-                    arguments: [
-                        "now": now.microsecondsSinceEpoch, "code": error.code, "message": error.message,
-                        "at": at.microsecondsSinceEpoch, "id": job.integrationID,
-                    ])
-            case .awaitingConnection(let error):
-                try Self.recordAttempt(
-                    of: job, outcome: "retry", error: error, startedAt: claimed.startedAt, at: now, db: db)
-                try db.execute(sql: "UPDATE jobs SET attempts = attempts - 1 WHERE id = ?", arguments: [job.id])
-                // Not claimed while the integration is disconnected; the minute is a floor should it not be.
-                try Self.settle(
-                    job, status: .pending, nextAttemptAt: now.adding(.seconds(60)), error: error, remoteID: nil,
-                    worker: worker, at: now, db: db, audit: &audit)
-            case .needsMapping(let error):
-                try Self.recordAttempt(
-                    of: job, outcome: "needs_mapping", error: error, startedAt: claimed.startedAt, at: now, db: db)
-                // Parking is not a failed attempt: it does not use up the job's attempts.
-                try db.execute(sql: "UPDATE jobs SET attempts = attempts - 1 WHERE id = ?", arguments: [job.id])
-                try Self.settle(
-                    job, status: .needsMapping, nextAttemptAt: nil, error: error, remoteID: nil, worker: worker,
-                    at: now, db: db, audit: &audit)
-                try db.execute(
-                    sql: "UPDATE jobs SET last_error_missing = ? WHERE id = ?",
-                    arguments: [JSONValue.array(error.missing.map(\.json)).canonicalString, job.id])
-                try Self.emitJobEvent(.syncNeedsMapping, job: job, status: .needsMapping, error: error, at: now, db: db)
+            var awaited: AwaitedRecord?
+            if case .waiting(_, let waitingFor?, _) = outcome {
+                awaited = try Self.awaitedRecord(waitingFor, of: job, db: db)
             }
+            var audit: AuditLog?
+            try Self.apply(
+                decide(FinishedAttempt(job: job, outcome: outcome, now: now, awaited: awaited)), to: job,
+                startedAt: claimed.startedAt, worker: worker, at: now, auditKey: auditKey, db: db, audit: &audit)
             return true
+        }
+    }
+
+    /// Where the record a job waits for (`waitingFor`: its id, or `waitKey(unsent:)`) stands now: its latest job
+    /// for the job's integration, or, one billing had not sent, whether billing has sent it since.
+    private static func awaitedRecord(_ waitingFor: String, of job: Job, db: Database) throws -> AwaitedRecord? {
+        if let latest = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT id, status, record_type, local_id FROM jobs
+                WHERE integration_id = ? AND record_id = ? ORDER BY seq DESC LIMIT 1
+                """,
+            arguments: [job.integrationID, waitingFor])
+        {
+            return Job.Status(rawValue: latest["status"]).map {
+                .latestJob(id: latest["id"], status: $0, recordType: latest["record_type"], localID: latest["local_id"])
+            }
+        }
+        guard case let parts = waitingFor.split(separator: ":", maxSplits: 2), parts.count == 3, parts[0] == "unsent",
+            try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM records WHERE tenant_id = ? AND record_type = ? AND local_id = ?",
+                arguments: [job.tenantID, String(parts[1]), String(parts[2])]) == true
+        else { return nil }
+        return .sentByBilling
+    }
+
+    /// Applies `transition` to `job` (as read in this transaction): its attempt record, its row, its audit entry,
+    /// its record's link, its integration's reachability, its event, and the jobs waiting for its record.
+    private static func apply(
+        _ transition: JobTransition,
+        to job: Job,
+        startedAt: Timestamp,
+        worker: String,
+        at now: Timestamp,
+        auditKey: AuditKey,
+        db: Database,
+        audit: inout AuditLog?
+    ) throws {
+        if let attempt = transition.attempt {
+            try recordAttempt(
+                of: job, outcome: attempt.outcome, error: attempt.error, startedAt: startedAt, at: now, db: db)
+        }
+        if transition.givesBackAttempt || transition.isDeferral {
+            try db.execute(
+                sql: "UPDATE jobs SET attempts = attempts - ?, deferrals = deferrals + ? WHERE id = ?",
+                arguments: [transition.givesBackAttempt ? 1 : 0, transition.isDeferral ? 1 : 0, job.id])
+        }
+        try settle(
+            job, status: transition.status, nextAttemptAt: transition.nextAttemptAt,
+            waitingFor: transition.waitingFor, error: transition.error, remoteID: transition.synced?.remoteID,
+            worker: worker, at: now, auditKey: auditKey, db: db, audit: &audit)
+        if transition.status == .needsMapping {
+            try db.execute(
+                sql: "UPDATE jobs SET last_error_missing = ? WHERE id = ?",
+                arguments: [JSONValue.array((transition.error?.missing ?? []).map(\.json)).canonicalString, job.id])
+        }
+        if let synced = transition.synced {
+            try linkSynced(job, remoteID: synced.remoteID, remoteVersion: synced.remoteVersion, at: now, db: db)
+        }
+        switch transition.reachability {
+        case .reachable:
+            try markReachable(integrationID: job.integrationID, db: db)
+        case .unreachable(let nextCheckAt, let error):
+            // Its jobs are not claimed before the next check: the first of the waits any of them was given.
+            try db.execute(
+                sql: """
+                    UPDATE integration_configs SET unreachable_since = COALESCE(unreachable_since, :now),
+                        unreachable_error_code = :code, unreachable_error_message = :message,
+                        next_check_at = CASE WHEN next_check_at > :now THEN MIN(next_check_at, :at) ELSE :at END
+                    WHERE id = :id
+                    """,
+                arguments: [
+                    "now": now.microsecondsSinceEpoch, "code": error.code, "message": error.message,
+                    "at": nextCheckAt.microsecondsSinceEpoch, "id": job.integrationID,
+                ])
+        case nil:
+            break
+        }
+        if let event = transition.event {
+            try emitJobEvent(event, job: job, status: transition.status, error: transition.error, at: now, db: db)
+        }
+        switch transition.waitingJobs {
+        case .wake:
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET next_attempt_at = ?, waiting_for = NULL
+                    WHERE integration_id = ? AND waiting_for = ? AND status = 'pending'
+                    """,
+                arguments: [now.microsecondsSinceEpoch, job.integrationID, job.recordID])
+        case .tell(let error):
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET last_error_code = ?, last_error_message = ?, updated_at = ?
+                    WHERE integration_id = ? AND waiting_for = ? AND status = 'pending'
+                    """,
+                arguments: [error.code, error.message, now.rfc3339, job.integrationID, job.recordID])
+        case nil:
+            break
         }
     }
 
@@ -382,14 +365,20 @@ extension AppDatabase {
     }
 
     /// Checks that every record in `references` is in the integration's books before the claimed job's record is
-    /// pushed. A referenced record billing has sent but that was never queued for this integration (the integration
-    /// came later) is queued now. Only that case writes; the usual answers are a read.
+    /// pushed, as `readiness` (the engine's rule) says of each from where it stands. A referenced record billing has
+    /// sent but that was never queued for this integration (the integration came later) is queued now. Only that
+    /// case writes; the usual answers are a read.
     public func resolveDependencies(
-        of claimed: ClaimedJob, references: [RecordReference], at now: Timestamp
+        of claimed: ClaimedJob,
+        references: [RecordReference],
+        at now: Timestamp,
+        readiness: @escaping @Sendable (DependencyFacts) -> DependencyReadiness
     ) async throws -> DependencyResolution {
         guard !references.isEmpty else { return .ready([:]) }
         let job = claimed.job
-        switch try await writer.read({ db in try Self.dependencyState(of: job, references: references, db: db) }) {
+        switch try await writer.read({ db in
+            try Self.dependencyState(of: job, references: references, readiness: readiness, db: db)
+        }) {
         case .resolved(let resolution):
             return resolution
         case .unqueued(let reference, let recordID):
@@ -397,7 +386,7 @@ extension AppDatabase {
                 // Read again under the writer: another worker may have queued it meanwhile.
                 guard
                     case .unqueued(let reference, let recordID) = try Self.dependencyState(
-                        of: job, references: references, db: db)
+                        of: job, references: references, readiness: readiness, db: db)
                 else {
                     return .waiting(for: reference, recordID: recordID, reason: "\(reference) is pushed first")
                 }
@@ -419,50 +408,56 @@ extension AppDatabase {
         case unqueued(RecordReference, recordID: String)
     }
 
+    /// Where the first of `references` not in the integration's books stands, by `readiness`; or all their platform
+    /// ids.
     private static func dependencyState(
-        of job: Job, references: [RecordReference], db: Database
+        of job: Job,
+        references: [RecordReference],
+        readiness: (DependencyFacts) -> DependencyReadiness,
+        db: Database
     ) throws -> DependencyState {
         var resolved: [RecordReference: String] = [:]
         for reference in references {
-            guard
-                let row = try Row.fetchOne(
-                    db,
-                    sql: """
-                        SELECT r.id, l.remote_id FROM records r
-                        LEFT JOIN synchronized_records l ON l.record_id = r.id AND l.integration_id = ?
-                        WHERE r.tenant_id = ? AND r.record_type = ? AND r.local_id = ?
-                        """,
-                    arguments: [job.integrationID, job.tenantID, reference.recordType.rawValue, reference.localID])
-            else {
-                return .resolved(
-                    .waiting(for: reference, recordID: nil, reason: "billing has not sent \(reference) yet"))
-            }
-            if let remoteID = row["remote_id"] as String? {
+            let facts = try dependencyFacts(of: reference, for: job, db: db)
+            switch readiness(facts) {
+            case .ready(let remoteID):
                 resolved[reference] = remoteID
-                continue
-            }
-            let recordID: String = row["id"]
-            let latest = try Row.fetchOne(
-                db,
-                sql: "SELECT id, status FROM jobs WHERE integration_id = ? AND record_id = ? ORDER BY seq DESC LIMIT 1",
-                arguments: [job.integrationID, recordID])
-            let reason: String
-            switch (latest?["status"] as String?).flatMap(Job.Status.init(rawValue:)) {
-            case nil, .succeeded, .superseded:
+            case .waiting(let reason):
+                return .resolved(.waiting(for: reference, recordID: facts.recordID, reason: reason))
+            case .unqueued(let recordID):
                 return .unqueued(reference, recordID: recordID)
-            case .held:
-                reason = "\(reference) is held until a conflict is resolved"
-            case .pending, .running:
-                reason = "\(reference) is pushed first"
-            case .needsMapping:
-                reason = "\(reference) is waiting for a mapping"
-            case .failed, .dead:
-                let dependencyJob: String = latest?["id"] ?? ""
-                reason = "\(reference) did not sync (job \(dependencyJob)); retry that job"
             }
-            return .resolved(.waiting(for: reference, recordID: recordID, reason: reason))
         }
         return .resolved(.ready(resolved))
+    }
+
+    /// Billing's record of `reference`, its link in the job's integration and the latest job putting it there, in
+    /// one read.
+    private static func dependencyFacts(of reference: RecordReference, for job: Job, db: Database) throws
+        -> DependencyFacts
+    {
+        guard
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT r.id, l.remote_id, j.id AS job_id, j.status AS job_status FROM records r
+                    LEFT JOIN synchronized_records l ON l.record_id = r.id AND l.integration_id = :integration
+                    LEFT JOIN jobs j ON j.seq = (
+                        SELECT MAX(seq) FROM jobs WHERE integration_id = :integration AND record_id = r.id)
+                    WHERE r.tenant_id = :tenant AND r.record_type = :type AND r.local_id = :local
+                    """,
+                arguments: [
+                    "integration": job.integrationID, "tenant": job.tenantID,
+                    "type": reference.recordType.rawValue, "local": reference.localID,
+                ])
+        else { return DependencyFacts(reference: reference, recordID: nil) }
+        let latestJob = (row["job_id"] as String?).flatMap { id in
+            (row["job_status"] as String?).flatMap(Job.Status.init(rawValue:)).map {
+                DependencyFacts.LatestJob(id: id, status: $0)
+            }
+        }
+        return DependencyFacts(
+            reference: reference, recordID: row["id"], remoteID: row["remote_id"], latestJob: latestJob)
     }
 
     /// Extends a running job's lease to `until` while its worker still holds it.
@@ -575,22 +570,9 @@ extension AppDatabase {
         }
     }
 
-    /// The jobs waiting for a record whose job just failed or died say so, and which job a person should retry.
-    private static func tellWaitingJobs(about job: Job, at now: Timestamp, db: Database) throws {
-        try db.execute(
-            sql: """
-                UPDATE jobs SET last_error_code = 'waiting_for_dependency', last_error_message = ?, updated_at = ?
-                WHERE integration_id = ? AND waiting_for = ? AND status = 'pending'
-                """,
-            arguments: [
-                "\(job.recordType) \(job.localID) did not sync (job \(job.id)); retry that job", now.rfc3339,
-                job.integrationID, job.recordID,
-            ])
-    }
-
     /// `sync.failed` / `sync.needs_mapping`: which record, where, and the platform's (or the mapping's) reason.
     private static func emitJobEvent(
-        _ type: EventType, job: Job, status: Job.Status, error: JobError, at now: Timestamp, db: Database
+        _ type: EventType, job: Job, status: Job.Status, error: JobError?, at now: Timestamp, db: Database
     ) throws {
         try emit(
             type, tenantID: job.tenantID, integrationID: job.integrationID,
@@ -599,7 +581,7 @@ extension AppDatabase {
                 "record_type": .string(job.recordType), "local_id": .string(job.localID),
                 "version": .number(String(job.version)), "status": .string(status.rawValue),
                 "attempts": .number(String(job.attempts)),
-                "error": error.json,
+                "error": error?.json ?? .null,
             ],
             at: now, db: db)
     }
@@ -629,23 +611,25 @@ extension AppDatabase {
         _ job: Job,
         status: Job.Status,
         nextAttemptAt: Timestamp?,
+        waitingFor: String?,
         error: JobError?,
         remoteID: String?,
         worker: String,
         at now: Timestamp,
+        auditKey: AuditKey,
         db: Database,
-        audit: inout AuditLog
+        audit: inout AuditLog?
     ) throws {
         try db.execute(
             sql: """
-                UPDATE jobs SET status = ?, next_attempt_at = COALESCE(?, next_attempt_at), lease_owner = NULL,
-                    lease_expires_at = NULL, last_error_code = ?, last_error_message = ?,
+                UPDATE jobs SET status = ?, next_attempt_at = COALESCE(?, next_attempt_at), waiting_for = ?,
+                    lease_owner = NULL, lease_expires_at = NULL, last_error_code = ?, last_error_message = ?,
                     remote_id = COALESCE(?, remote_id), updated_at = ?
                 WHERE id = ?
                 """,
             arguments: [
-                status.rawValue, nextAttemptAt?.microsecondsSinceEpoch, error?.code, error?.message, remoteID,
-                now.rfc3339, job.id,
+                status.rawValue, nextAttemptAt?.microsecondsSinceEpoch, waitingFor, error?.code, error?.message,
+                remoteID, now.rfc3339, job.id,
             ]
         )
         guard status != .pending else { return }
@@ -654,7 +638,8 @@ extension AppDatabase {
         ]
         if let error { value["error"] = .object(["code": .string(error.code), "message": .string(error.message)]) }
         if let remoteID { value["remote_id"] = .string(remoteID) }
-        try audit.append(
+        if audit == nil { audit = try AuditLog(db, key: auditKey) }
+        try audit?.append(
             db, at: now, tenantID: job.tenantID, integrationID: job.integrationID, recordID: job.recordID,
             actor: "worker:\(worker)", action: "job.\(status.rawValue)", entityType: job.recordType,
             entityID: job.localID, oldValue: nil, newValue: JSONValue.object(value).canonicalString)

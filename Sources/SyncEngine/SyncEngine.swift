@@ -39,6 +39,8 @@ public struct SyncEngine: Sendable {
     }
 
     public let database: AppDatabase
+    /// The job queue: claims, outcomes and leases go through it, with the engine's `JobStateMachine`.
+    private let jobs: any JobStore
     public let workerID: String
     private let connectors: [Platform: any Connector]
     private let tokens: TokenStore
@@ -63,6 +65,7 @@ public struct SyncEngine: Sendable {
         logger: Logger = Logger(label: "ledgerwire.sync")
     ) {
         self.database = database
+        self.jobs = database
         self.connectors = Dictionary(connectors.map { ($0.platform, $0) }, uniquingKeysWith: { first, _ in first })
         self.tokens = tokens
         self.rateLimiters = rateLimiters
@@ -91,7 +94,7 @@ public struct SyncEngine: Sendable {
     /// When `runDueJobs` will next find a job due, if nothing else happens meanwhile (the engine's clock, see
     /// `AppDatabase.nextJobDue(platforms:)`); `nil` when every open job waits for something other than time.
     public func nextJobDue() async throws -> Timestamp? {
-        try await database.nextJobDue(platforms: Set(connectors.keys))
+        try await jobs.nextJobDue(platforms: Set(connectors.keys))
     }
 
     /// Runs jobs for as long as the task runs: a slot is claimed again as soon as a job ends, as soon as `signal`
@@ -188,7 +191,7 @@ public struct SyncEngine: Sendable {
         for (platform, connector) in connectors where connector.capabilities.maximumBatchSize > 1 {
             batching[platform] = connector.capabilities.maximumBatchSize * 4
         }
-        return try await database.claimJobs(
+        return try await jobs.claimJobs(
             worker: workerID,
             platforms: Set(connectors.keys),
             now: clock.now(),
@@ -196,7 +199,8 @@ public struct SyncEngine: Sendable {
             limit: singles,
             perIntegration: limits.perIntegration,
             batching: batching,
-            batchedLimit: batching.isEmpty ? 0 : batched
+            batchedLimit: batching.isEmpty ? 0 : batched,
+            takeover: JobStateMachine.takeover(of:)
         )
     }
 
@@ -233,7 +237,8 @@ public struct SyncEngine: Sendable {
         // Cut short by a shutdown: its lease expires and another attempt takes it over.
         if Task.isCancelled { return }
         do {
-            try await database.finishJob(claimed, worker: workerID, outcome: outcome, at: clock.now())
+            try await jobs.finishJob(
+                claimed, worker: workerID, outcome: outcome, at: clock.now(), decide: JobStateMachine.transition(for:))
         } catch {
             // The lease will expire and another attempt will follow; the platform write, if any, is idempotent.
             logger.error(
@@ -249,7 +254,7 @@ public struct SyncEngine: Sendable {
         while !Task.isCancelled {
             do {
                 try await Task.sleep(for: interval)
-                let held = try await database.renewJobLease(
+                let held = try await jobs.renewJobLease(
                     claimed.job.id, worker: workerID, until: clock.now().adding(limits.lease))
                 if !held { return }
             } catch {
