@@ -162,7 +162,7 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
     api.addRoutes(SyncOperationsController(database: components.database).endpoints)
     api.addRoutes(ConflictsController(database: components.database).endpoints)
     let platforms = PlatformAccess(
-        connectors: components.connectors, tokens: components.tokens, rateLimiters: components.rateLimiters)
+        registry: components.registry, tokens: components.tokens, rateLimiters: components.rateLimiters)
     api.addRoutes(RemoteAccountsController(database: components.database, platforms: platforms).endpoints)
     api.addRoutes(MappingsController(database: components.database, platforms: platforms).endpoints)
     let oauth = OAuthController(
@@ -210,14 +210,13 @@ public func buildApplication(
     application.addServices(
         WorkerService(
             engine: SyncEngine(
-                database: components.database, connectors: components.connectors, tokens: components.tokens,
+                database: components.database, registry: components.registry, tokens: components.tokens,
                 rateLimiters: components.rateLimiters, workerID: workerID)),
         SchedulerService(
             runner: SyncOperationRunner(
                 database: components.database, workerID: workerID,
                 platforms: PlatformAccess(
-                    connectors: components.connectors, tokens: components.tokens,
-                    rateLimiters: components.rateLimiters)),
+                    registry: components.registry, tokens: components.tokens, rateLimiters: components.rateLimiters)),
             retention: .days(configuration.retentionDays), shortRetention: .days(configuration.shortRetentionDays)),
         EventDeliveryService(
             dispatcher: EventDispatcher(
