@@ -1,10 +1,14 @@
 import Accounting
+import App
 import Connectors
 import Crypto
 import Foundation
+import GRDB
 import HTTPTypes
-import Persistence
+import Synchronization
 import Testing
+
+@testable import Persistence
 
 /// Platforms' webhooks come in through one door, `POST /webhooks/{source}`, and the same group commit as billing's
 /// (issue 14, item 4).
@@ -66,10 +70,18 @@ import Testing
                 ).status == .created)
             try await Self.connect(client, tenant: "greenfield", realm: "4620816365")
             let burst = 200
+            // The writer is busy (a long transaction) while the burst arrives, as it is under load: deliveries that
+            // arrive meanwhile queue, and share the transactions that follow.
+            let started = Arrivals()
+            async let busy: Void = app.components.database.writer.write { _ in
+                while started.count.load(ordering: .relaxed) < burst { usleep(1_000) }
+                usleep(500_000)
+            }
             let statuses = try await withThrowingTaskGroup(of: String.self) { group in
                 for invoice in 1...burst {
                     group.addTask {
                         let delivery = Self.quickBooksDelivery(realm: "4620816365", invoice: invoice)
+                        started.count.add(1, ordering: .relaxed)
                         let answer = try await client.call(
                             .post, "/webhooks/quickbooks", token: nil,
                             headers: ["intuit-signature": delivery.signature], body: delivery.body)
@@ -78,6 +90,7 @@ import Testing
                 }
                 return try await group.reduce(into: [String]()) { $0.append($1) }
             }
+            try await busy
             #expect(statuses == Array(repeating: "200 accepted", count: burst))
             let kept = try await client.call(.get, "/api/v1/deliveries?source=quickbooks&status=accepted&limit=500")
             #expect(kept.json["items"]?.arrayValue?.count == burst)
@@ -120,6 +133,11 @@ import Testing
                 try await client.call(.post, "/webhooks/sage", token: nil, body: body).status == .notFound)
         }
     }
+}
+
+/// How many of a burst's requests have been sent.
+final class Arrivals: Sendable {
+    let count = Atomic<Int>(0)
 }
 
 /// A platform whose webhooks carry the secret itself in `x-echo-signature` and name one contact of one Xero
