@@ -61,8 +61,8 @@ let package = Package(
             dependencies: [
                 "Accounting",
                 "Persistence",
-                // Only for the `Database` type the inbox's group committer is parameterized with.
-                .product(name: "GRDB", package: "GRDB.swift"),
+                // For the platforms' webhook intakes (`PlatformWebhooks`) in the connector registry.
+                "Connectors",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -125,6 +125,7 @@ let package = Package(
             name: "CLI",
             dependencies: [
                 "App",
+                "Connectors",
                 "Sandbox",
                 "Ingestion",
                 "Persistence",
@@ -205,6 +206,8 @@ let package = Package(
                 "Persistence",
                 "SyncEngine",
                 "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -17,14 +17,13 @@ public struct AppMetrics: Sendable {
     private let ackLatency: [String: DurationHistogram]
     private let batchSizes: ValueHistogram
 
-    public static let sources = ["billing", "quickbooks", "xero"]
-
-    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+    /// - Parameter sources: the webhook sources counted (the connector registry's).
+    public init(sources: [String], registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
         var received: [String: Counter] = [:]
         var outcomes: [String: [Outcome: Counter]] = [:]
         var ackLatency: [String: DurationHistogram] = [:]
-        for source in Self.sources {
+        for source in sources {
             received[source] = registry.makeCounter(
                 descriptor: .init(
                     namespace: "ledgerwire",

@@ -17,13 +17,17 @@ public struct Components: Sendable {
     public let secrets: WebhookSecretStore
     public let inbox: Inbox
     public let billing: BillingInbox
+    /// The platforms' webhooks (`POST /webhooks/{source}`), through the same inbox as billing's.
+    public let platformInbox: PlatformInbox
     public let readiness: Readiness
     /// Outbound HTTP: platform calls and event deliveries.
     public let transport: any HTTPTransport
     /// Where outbound URLs may point; checked when they are saved (the transport checks again when it sends).
     public let destinationPolicy: DestinationPolicy
-    /// One per platform Ledgerwire syncs with.
-    public let connectors: [any Connector]
+    /// The platforms Ledgerwire speaks: their connectors and webhook sources, the one list of them.
+    public let registry: ConnectorRegistry
+    /// One per platform Ledgerwire syncs with (the registry's).
+    public var connectors: [any Connector] { registry.connectors }
     public let tokens: TokenStore
     /// Every integration's rate limits, shared by pushes and change-feed reads.
     public let rateLimiters = RateLimiters()
@@ -31,15 +35,30 @@ public struct Components: Sendable {
     public let workSignal: WorkSignal
     public let now: @Sendable () -> Timestamp
 
+    /// - Parameter connectors: the connectors to sync with in place of the registry's (a test's scripted platform);
+    ///   the registry's webhook sources stay.
     public init(
         configuration: ServerConfiguration,
         database: AppDatabase,
         box: SecretBox,
         transport: (any HTTPTransport)? = nil,
-        connectors: [any Connector] = [],
+        connectors: [any Connector],
         now: @escaping @Sendable () -> Timestamp = Timestamp.now
     ) {
-        let metrics = AppMetrics()
+        self.init(
+            configuration: configuration, database: database, box: box, transport: transport,
+            registry: ConnectorRegistry.standard.with(connectors: connectors), now: now)
+    }
+
+    public init(
+        configuration: ServerConfiguration,
+        database: AppDatabase,
+        box: SecretBox,
+        transport: (any HTTPTransport)? = nil,
+        registry: ConnectorRegistry = .standard,
+        now: @escaping @Sendable () -> Timestamp = Timestamp.now
+    ) {
+        let metrics = AppMetrics(sources: registry.webhookSources)
         self.database = database
         self.box = box
         self.metrics = metrics
@@ -56,6 +75,7 @@ public struct Components: Sendable {
             toleranceSeconds: configuration.timestampToleranceSeconds,
             now: now
         )
+        self.platformInbox = PlatformInbox(inbox: inbox, secrets: secrets, registry: registry, now: now)
         self.readiness = Readiness()
         self.now = now
         let transport =
@@ -64,17 +84,19 @@ public struct Components: Sendable {
                 policy: configuration.destinationPolicy, maximumResponseBytes: configuration.maximumResponseBytes)
         self.transport = transport
         self.destinationPolicy = configuration.destinationPolicy
-        self.connectors = connectors
-        self.tokens = TokenStore(database: database, box: box, transport: transport, connectors: connectors)
+        self.registry = registry
+        self.tokens = TokenStore(database: database, box: box, transport: transport, connectors: registry.connectors)
     }
 
-    /// Opens the master key and the database file (migrating it), as `ledgerwire serve` does.
-    public static func open(configuration: ServerConfiguration, logger: Logger) throws -> Components {
+    /// Opens the master key and the database file (migrating it), as `ledgerwire serve` does, for the platforms of
+    /// `registry`.
+    public static func open(
+        configuration: ServerConfiguration, registry: ConnectorRegistry, logger: Logger
+    ) throws -> Components {
         try configuration.validate()
         let box = try configuration.loadMasterKey(creating: true, logger: logger)
         let database = try AppDatabase.open(path: configuration.databasePath, auditKey: box.auditKey)
-        return Components(
-            configuration: configuration, database: database, box: box, connectors: [QuickBooksOnlineConnector()])
+        return Components(configuration: configuration, database: database, box: box, registry: registry)
     }
 }
 
@@ -112,19 +134,24 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
         ).endpoints
     )
     router.addRoutes(
-        QuickBooksWebhookController(
-            database: components.database, secrets: components.secrets, metrics: components.metrics,
-            maximumBodyBytes: configuration.maximumBodyBytes, now: components.now
+        PlatformWebhookController(
+            inbox: components.platformInbox, sources: components.registry.webhooks.map(\.source),
+            metrics: components.metrics, maximumBodyBytes: configuration.maximumBodyBytes
         ).endpoints
     )
     let api = router.group("api/v1")
         .add(middleware: authentication)
     api.addRoutes(APIKeysController(database: components.database).endpoints)
     api.addRoutes(
-        WebhookSourcesController(database: components.database, box: components.box, secrets: components.secrets)
-            .endpoints
+        WebhookSourcesController(
+            database: components.database, box: components.box, secrets: components.secrets,
+            sources: components.registry.webhookSources
+        ).endpoints
     )
-    api.addRoutes(DeliveriesController(database: components.database, billing: components.billing).endpoints)
+    api.addRoutes(
+        DeliveriesController(
+            database: components.database, billing: components.billing, platforms: components.platformInbox
+        ).endpoints)
     api.addRoutes(RecordsController(database: components.database).endpoints)
     api.addRoutes(AuditController(database: components.database).endpoints)
     api.addRoutes(
@@ -140,13 +167,12 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
     api.addRoutes(SyncOperationsController(database: components.database).endpoints)
     api.addRoutes(ConflictsController(database: components.database).endpoints)
     let platforms = PlatformAccess(
-        connectors: components.connectors, tokens: components.tokens, rateLimiters: components.rateLimiters)
+        registry: components.registry, tokens: components.tokens, rateLimiters: components.rateLimiters)
     api.addRoutes(RemoteAccountsController(database: components.database, platforms: platforms).endpoints)
     api.addRoutes(MappingsController(database: components.database, platforms: platforms).endpoints)
     let oauth = OAuthController(
         database: components.database, box: components.box,
-        connectors: Dictionary(
-            components.connectors.map { ($0.platform, $0) }, uniquingKeysWith: { first, _ in first }),
+        connectors: components.registry.byPlatform,
         transport: components.transport)
     api.addRoutes(oauth.endpoints)
     router.addRoutes(oauth.callbackEndpoints)
@@ -189,14 +215,13 @@ public func buildApplication(
     application.addServices(
         WorkerService(
             engine: SyncEngine(
-                database: components.database, connectors: components.connectors, tokens: components.tokens,
+                database: components.database, registry: components.registry, tokens: components.tokens,
                 rateLimiters: components.rateLimiters, workerID: workerID, signal: components.workSignal)),
         SchedulerService(
             runner: SyncOperationRunner(
                 database: components.database, workerID: workerID,
                 platforms: PlatformAccess(
-                    connectors: components.connectors, tokens: components.tokens,
-                    rateLimiters: components.rateLimiters)),
+                    registry: components.registry, tokens: components.tokens, rateLimiters: components.rateLimiters)),
             retention: .days(configuration.retentionDays), shortRetention: .days(configuration.shortRetentionDays)),
         EventDeliveryService(
             dispatcher: EventDispatcher(

@@ -92,7 +92,7 @@ extension Problem {
                 self = .notFound("no \(entity) \(id)")
             case .conflict(let detail):
                 self.init(status: .conflict, title: "Conflict", detail: detail)
-            case .invalidMasterKey, .secretUnreadable, .commitIncomplete, .fileSystem:
+            case .invalidMasterKey, .secretUnreadable, .commitIncomplete, .fileSystem, .unknownPlatform:
                 self.init(
                     status: .internalServerError, title: "Internal Server Error",
                     detail: "the request could not be completed")

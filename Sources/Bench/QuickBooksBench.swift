@@ -152,7 +152,7 @@ enum BenchServers {
         configuration.masterKey = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         // The emulator is on 127.0.0.1 over http.
         configuration.destinationPolicy = DestinationPolicy(allowsInsecure: true, allowsPrivateNetworks: true)
-        let components = try Components.open(configuration: configuration, logger: logger)
+        let components = try Components.open(configuration: configuration, registry: .standard, logger: logger)
         let sandbox = QuickBooksOnlineSandbox()
         await sandbox.registerClient(id: "bench-client", secret: "bench-secret")
         await sandbox.addCompany(realmID: QuickBooksBench.realm)

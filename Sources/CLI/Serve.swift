@@ -1,6 +1,7 @@
 import App
 import ArgumentParser
 import Configuration
+import Connectors
 import Foundation
 import Hummingbird
 import Logging
@@ -32,7 +33,9 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "ledgerwire")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let database = DatabaseFile(path: configuration.databasePath)
-        let components = try database.opening { try Components.open(configuration: configuration, logger: logger) }
+        let components = try database.opening {
+            try Components.open(configuration: configuration, registry: ConnectorRegistry.standard, logger: logger)
+        }
         database.announce(logger: logger)
         let needsFirstKey = configuration.adminToken == nil
         let firstRunLogger = logger

@@ -95,6 +95,10 @@ extension AppDatabase {
             case .unroutable(let reason):
                 status = .unroutable
                 errors = [FieldError(field: "", message: reason)]
+            case .notifications(let notifications, let unroutable):
+                let added = try Self.keep(notifications, deliveryID: id, at: now, db: db)
+                status = notifications.isEmpty ? .unroutable : added == 0 ? .duplicate : .accepted
+                errors = unroutable
             }
             if let correctedBody {
                 try Self.keepReplacedBody(deliveryID: id, actor: actor, at: now, db: db)

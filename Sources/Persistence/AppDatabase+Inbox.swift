@@ -118,6 +118,16 @@ extension AppDatabase {
                 isRedelivery: true
             )
         }
+        if case .notifications(let notifications, _) = delivery.content {
+            // A notification known already by its idempotency key is not kept twice; nothing new is a duplicate.
+            let added = try keep(notifications, deliveryID: prepared.id, at: delivery.receivedAt, db: db)
+            if prepared.status == .accepted, added == 0, !notifications.isEmpty {
+                try db.cachedStatement(sql: "UPDATE deliveries SET status = 'duplicate' WHERE id = ?")
+                    .execute(arguments: [prepared.id])
+                return DeliveryOutcome(deliveryID: prepared.id, status: .duplicate, errors: prepared.errors)
+            }
+            return DeliveryOutcome(deliveryID: prepared.id, status: prepared.status, errors: prepared.errors)
+        }
         guard case .commands = delivery.content else {
             return DeliveryOutcome(deliveryID: prepared.id, status: prepared.status, errors: prepared.errors)
         }

@@ -25,6 +25,9 @@ public struct IncomingDelivery: Sendable {
         case commands([SyncCommand])
         case rejected([FieldError])
         case unroutable(String)
+        /// A platform's notifications, routed to integrations, and the errors of those routed nowhere (an unknown
+        /// company). With none routed and some not, the delivery is `unroutable`.
+        case notifications([LedgerNotification], unroutable: [FieldError])
     }
 
     public let source: String
@@ -83,6 +86,9 @@ struct PreparedDelivery: Sendable {
             (status, self.errors, commands) = (.rejected, errors, [])
         case .unroutable(let reason):
             (status, errors, commands) = (.unroutable, [FieldError(field: "", message: reason)], [])
+        case .notifications(let notifications, let unroutable):
+            let status: DeliveryStatus = notifications.isEmpty && !unroutable.isEmpty ? .unroutable : .accepted
+            (self.status, errors, commands) = (status, unroutable, [])
         }
         errorsJSON = FieldErrorCoding.encode(errors)
     }

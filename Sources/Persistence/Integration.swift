@@ -351,14 +351,20 @@ extension AppDatabase {
 }
 
 extension Integration {
-    init(row: Row) {
+    /// - Throws: `PersistenceError.unknownPlatform` for a row of a platform this build does not know: it is never
+    ///   read as another platform's.
+    init(row: Row) throws {
+        let platformName: String = row["platform"]
+        guard let platform = Platform(rawValue: platformName) else {
+            throw PersistenceError.unknownPlatform(integrationID: row["id"], platform: platformName)
+        }
         func json(_ column: String) -> JSONValue {
             (try? JSONValue(parsing: Array((row[column] as String? ?? "{}").utf8))) ?? .object([:])
         }
         self.init(
             id: row["id"],
             tenantID: row["tenant_id"],
-            platform: Platform(rawValue: row["platform"]) ?? .quickBooksOnline,
+            platform: platform,
             name: row["name"],
             status: Status(rawValue: row["status"]) ?? .pending,
             settings: json("settings"),

@@ -42,7 +42,8 @@ public struct LedgerNotification: Sendable, Hashable {
 }
 
 extension AppDatabase {
-    /// Keeps a platform's verified webhook delivery and the notifications routed from it, in one transaction.
+    /// Keeps a platform's verified webhook delivery and the notifications routed from it, in one transaction: the
+    /// inbox's write (`Inbox` group-commits the same), for a caller without an inbox.
     ///
     /// The same body again is the same delivery (`isRedelivery`); a notification already known by its idempotency
     /// key is not kept twice, and a delivery that brought nothing new is a `duplicate`. With nothing routed (an
@@ -51,37 +52,12 @@ extension AppDatabase {
         source: String, webhookID: String, receivedAt: Timestamp, tenantID: String?, eventType: String?,
         headers: [String: String], body: [UInt8], notifications: [LedgerNotification], unroutable: [FieldError]
     ) async throws -> DeliveryOutcome {
-        let deliveryID = Identifiers.make("dlv")
-        let headersJSON = JSONValue.object(headers.mapValues(JSONValue.string)).canonicalString
-        return try await writer.write { db in
-            let status: DeliveryStatus = notifications.isEmpty && !unroutable.isEmpty ? .unroutable : .accepted
-            try db.execute(
-                sql: """
-                    INSERT INTO deliveries (id, source, webhook_id, status, tenant_id, event_type, received_at, headers,
-                        body, errors)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (source, webhook_id) DO NOTHING
-                    """,
-                arguments: [
-                    deliveryID, source, webhookID, status.rawValue, tenantID, eventType, receivedAt.rfc3339,
-                    headersJSON, Data(body), FieldErrorCoding.encode(unroutable),
-                ])
-            if db.changesCount == 0 {
-                let existing = try Row.fetchOne(
-                    db, sql: "SELECT id, status, errors FROM deliveries WHERE source = ? AND webhook_id = ?",
-                    arguments: [source, webhookID])
-                guard let existing else { throw PersistenceError.commitIncomplete }
-                return DeliveryOutcome(
-                    deliveryID: existing["id"], status: DeliveryStatus(rawValue: existing["status"]) ?? .accepted,
-                    errors: FieldErrorCoding.decode(existing["errors"]), isRedelivery: true)
-            }
-            let added = try Self.keep(notifications, deliveryID: deliveryID, at: receivedAt, db: db)
-            if status == .accepted, added == 0, !notifications.isEmpty {
-                try db.execute(sql: "UPDATE deliveries SET status = 'duplicate' WHERE id = ?", arguments: [deliveryID])
-                return DeliveryOutcome(deliveryID: deliveryID, status: .duplicate, errors: unroutable)
-            }
-            return DeliveryOutcome(deliveryID: deliveryID, status: status, errors: unroutable)
-        }
+        try await record([
+            IncomingDelivery(
+                source: source, webhookID: webhookID, receivedAt: receivedAt, tenantID: tenantID.map(Tenant.ID.init),
+                eventType: eventType, headers: headers, body: body,
+                content: .notifications(notifications, unroutable: unroutable))
+        ])[0].get()
     }
 
     /// Keeps `notifications` for the workers, each once (by its idempotency key); returns how many were new.
@@ -90,13 +66,14 @@ extension AppDatabase {
     ) throws -> Int {
         var added = 0
         for notification in notifications {
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO ledger_notifications (id, delivery_id, integration_id, idempotency_key, record_type,
                         remote_id, operation, occurred_at, status, next_attempt_at, created_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
                     ON CONFLICT (idempotency_key) DO NOTHING
-                    """,
+                    """
+            ).execute(
                 arguments: [
                     notification.id, deliveryID, notification.integrationID, notification.idempotencyKey,
                     notification.recordType.rawValue, notification.remoteID, notification.operation,

@@ -14,6 +14,9 @@ public enum PersistenceError: Error, Hashable, Sendable {
     case conflict(String)
     /// A file or directory of the store could not be created.
     case fileSystem(String)
+    /// A stored integration names a platform this build does not know (a newer version wrote it, or the row was
+    /// edited): it is not read as any other platform's.
+    case unknownPlatform(integrationID: String, platform: String)
 
     public var code: String {
         switch self {
@@ -24,6 +27,7 @@ public enum PersistenceError: Error, Hashable, Sendable {
         case .notFound: "not_found"
         case .conflict: "conflict"
         case .fileSystem: "file_system"
+        case .unknownPlatform: "unknown_platform"
         }
     }
 }
@@ -37,6 +41,8 @@ extension PersistenceError: CustomStringConvertible {
         case .secretUnreadable: "a sealed secret did not open: wrong master key, or the row was tampered with"
         case .commitIncomplete: "a group commit did not answer every item"
         case .notFound(let entity, let id): "no \(entity) \(id)"
+        case .unknownPlatform(let integrationID, let platform):
+            "integration \(integrationID) names platform \(platform), which this build does not know"
         }
     }
 }

@@ -20,7 +20,7 @@ struct TestApp {
     let components: Components
 
     init(
-        databasePath: String? = nil, connectors: [any Connector] = [],
+        databasePath: String? = nil, connectors: [any Connector] = [], registry: ConnectorRegistry? = nil,
         transport: any HTTPTransport = URLSessionTransport(policy: TestApp.loopback),
         destinations: DestinationPolicy = TestApp.loopback
     ) throws {
@@ -37,7 +37,7 @@ struct TestApp {
             database: database,
             box: try AppDatabase.testBox(),
             transport: transport,
-            connectors: connectors
+            registry: registry ?? ConnectorRegistry.standard.with(connectors: connectors)
         )
     }
 

@@ -8,6 +8,8 @@ import Persistence
 struct DeliveriesController {
     let database: AppDatabase
     let billing: BillingInbox
+    /// The platforms' deliveries are replayed through it.
+    let platforms: PlatformInbox
 
     var endpoints: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
@@ -65,14 +67,13 @@ struct DeliveriesController {
             throw Problem.notFound("no delivery \(id)")
         }
         let outcome: DeliveryOutcome
-        if stored.source == QuickBooksWebhookController.source {
+        if platforms.takes(source: stored.source) {
             guard corrected == nil else {
                 throw Problem(
                     status: .unprocessableContent, title: "Unprocessable Content",
                     detail: "a platform's delivery is replayed as it came: its body is what the platform signed")
             }
-            outcome = try await QuickBooksWebhookController.replay(
-                stored, tenantID: principal.tenantID, actor: principal.actor, database: database, at: .now())
+            outcome = try await platforms.replay(stored, tenantID: principal.tenantID, actor: principal.actor)
         } else {
             outcome = try await billing.replay(
                 deliveryID: id,

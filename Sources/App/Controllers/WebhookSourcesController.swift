@@ -10,8 +10,8 @@ struct WebhookSourcesController {
     let database: AppDatabase
     let box: SecretBox
     let secrets: WebhookSecretStore
-
-    static let sources = ["billing", "quickbooks", "xero"]
+    /// The connector registry's webhook sources: billing's and each platform's.
+    let sources: [String]
 
     var endpoints: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
@@ -36,8 +36,8 @@ struct WebhookSourcesController {
         var request = request
         let body = FieldReader(try await request.jsonObject(context: context), path: "", diagnostics: Diagnostics())
         var source = body.string("source")
-        if let name = source, !Self.sources.contains(name) {
-            body.diagnostics.add("source", "must be one of \(Self.sources.joined(separator: ", "))")
+        if let name = source, !sources.contains(name) {
+            body.diagnostics.add("source", "must be one of \(sources.joined(separator: ", "))")
             source = nil
         }
         var secret = body.optionalString("secret")
@@ -47,7 +47,7 @@ struct WebhookSourcesController {
             body.diagnostics.add("secret", "must be whsec_ followed by base64, as Standard Webhooks secrets are")
         }
         if source != nil, source != "billing", secret == nil {
-            body.diagnostics.add("secret", "is required: the verifier token (QuickBooks) or webhook key (Xero)")
+            body.diagnostics.add("secret", "is required: the platform's webhook secret (QuickBooks' verifier token)")
         }
         guard body.diagnostics.errors.isEmpty, let source, let secret else {
             throw Problem.invalid(body.diagnostics.errors)

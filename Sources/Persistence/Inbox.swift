@@ -1,9 +1,9 @@
 import Accounting
 import GRDB
-import Persistence
 
-/// The front door of the store for every webhook source: deliveries are group-committed, so concurrent
-/// requests share one transaction and one fsync, and each caller returns only once its delivery is durable.
+/// The front door of the store for every webhook source (billing's events and the platforms' notifications alike):
+/// deliveries are group-committed, so concurrent requests share one transaction and one fsync, and each caller
+/// returns only once its delivery is durable.
 public struct Inbox: Sendable {
     public let database: AppDatabase
     private let committer: GroupCommitter<Database, IncomingDelivery, DeliveryOutcome>

@@ -1,0 +1,31 @@
+import Accounting
+import GRDB
+import TestSupport
+import Testing
+
+@testable import Persistence
+
+/// A stored integration names a platform this build does not know: it is never read as QuickBooks (issue 14).
+@Suite struct UnknownPlatformTests {
+    @Test func anIntegrationOfAnUnknownPlatformIsAnErrorNeverQuickBooks() async throws {
+        let database = try AppDatabase.inMemory()
+        let known = try await database.createIntegration(
+            tenantID: "greenfield", platform: .quickBooksOnline, name: "Books", actor: "test")
+        try await database.writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO integration_configs (id, tenant_id, platform, name, status, created_at, updated_at)
+                    VALUES ('int_future', 'greenfield', 'freshbooks', 'Future', 'connected', '2026-11-01T00:00:00Z',
+                        '2026-11-01T00:00:00Z')
+                    """)
+        }
+        do {
+            let read = try await database.integration(id: "int_future")?.platform
+            Issue.record("an unknown platform was read as \(String(describing: read))")
+        } catch let error as Persistence.PersistenceError {
+            #expect(error == .unknownPlatform(integrationID: "int_future", platform: "freshbooks"))
+        }
+        // The known one still reads.
+        #expect(try await database.integration(id: known.id)?.platform == .quickBooksOnline)
+    }
+}
