@@ -9,6 +9,16 @@ public enum Platform: String, Sendable, Hashable, CaseIterable {
 }
 
 extension Platform {
+    /// The webhook source of its change notifications (`/webhooks/{source}`, `/webhook-sources`), for a platform that
+    /// sends them: its secret may be stored before its intake is served.
+    public var webhookSource: String? {
+        switch self {
+        case .quickBooksOnline: "quickbooks"
+        case .xero: "xero"
+        case .quickBooksDesktop, .sageBusinessCloud, .sage50, .tally: nil
+        }
+    }
+
     /// What the platform calls the company an integration connects to, as a JSON key (`realm_id` for QuickBooks
     /// Online's realm), or `nil` for a platform reached without choosing one.
     public var remoteTenantName: String? {

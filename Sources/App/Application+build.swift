@@ -145,7 +145,8 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
     api.addRoutes(
         WebhookSourcesController(
             database: components.database, box: components.box, secrets: components.secrets,
-            sources: components.registry.webhookSources
+            // The contract's sources: a platform's secret may be stored before its webhooks are served.
+            sources: [ConnectorRegistry.billingSource] + Platform.allCases.compactMap(\.webhookSource)
         ).endpoints
     )
     api.addRoutes(

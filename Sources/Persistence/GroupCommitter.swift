@@ -53,6 +53,9 @@ public final class GroupCommitter<Context, Input: Sendable, Output: Sendable>: S
         self.commit = commit
     }
 
+    /// How many submitted items wait for a transaction now.
+    public var waiting: Int { state.withLock { $0.waiting.count } }
+
     /// Commits `input` with whatever else is being submitted now; returns once it is durable.
     public func submit(_ input: Input) async throws -> Output {
         let result = await withCheckedContinuation { continuation in

@@ -18,6 +18,9 @@ public struct Inbox: Sendable {
         self.committer = database.makeInboxCommitter(maximumBatchSize: maximumBatchSize, onBatch: onBatch)
     }
 
+    /// How many deliveries wait for a transaction now.
+    public var waiting: Int { committer.waiting }
+
     /// Records a delivery (with any others arriving now); returns once it is on disk.
     public func record(_ delivery: IncomingDelivery) async throws -> DeliveryOutcome {
         try await committer.submit(delivery)

@@ -10,7 +10,7 @@ struct WebhookSourcesController {
     let database: AppDatabase
     let box: SecretBox
     let secrets: WebhookSecretStore
-    /// The connector registry's webhook sources: billing's and each platform's.
+    /// The sources whose secrets may be stored: billing's and each platform's in the contract.
     let sources: [String]
 
     var endpoints: RouteCollection<AppRequestContext> {
