@@ -179,3 +179,32 @@ extension AppDatabase {
         }
     }
 }
+
+/// What the engine needs of an integration for a round of its jobs, read once for all of them.
+public struct IntegrationSnapshot: Sendable {
+    public var integration: Integration
+    public var mappings: CodeMappings
+    /// The generation of its stored credentials (`StoredCredentials.generation`), `nil` when it has none: the
+    /// credentials opened for an earlier round serve this one while it is unchanged.
+    public var credentialsGeneration: Int?
+}
+
+extension AppDatabase {
+    /// Each of `ids`' integration, mappings and credentials generation, in one read; an id with no integration is left
+    /// out.
+    public func integrationSnapshots(ids: Set<String>) async throws -> [String: IntegrationSnapshot] {
+        guard !ids.isEmpty else { return [:] }
+        return try await writer.read { db in
+            var snapshots: [String: IntegrationSnapshot] = [:]
+            for id in ids.sorted() {
+                guard let integration = try Self.fetchIntegration(id: id, tenantID: nil, db: db) else { continue }
+                let generation = try Int.fetchOne(
+                    db, sql: "SELECT generation FROM integration_credentials WHERE integration_id = ?", arguments: [id])
+                snapshots[id] = IntegrationSnapshot(
+                    integration: integration, mappings: try Self.fetchMappings(integrationID: id, db: db),
+                    credentialsGeneration: generation)
+            }
+            return snapshots
+        }
+    }
+}

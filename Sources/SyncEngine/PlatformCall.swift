@@ -9,11 +9,13 @@ struct PlatformCall {
     let context: ConnectorContext
     private let credentials: AttemptCredentials
 
+    /// - Parameter credentialsGeneration: the stored credentials' generation as just read, so the credentials opened
+    ///   before serve while unchanged.
     init(
         integration: Integration, connector: any Connector, tokens: TokenStore, rateLimiters: RateLimiters,
-        clock: any SyncClock, logger: Logger
+        clock: any SyncClock, logger: Logger, credentialsGeneration: Int? = nil
     ) async {
-        credentials = AttemptCredentials(store: tokens, integration: integration)
+        credentials = AttemptCredentials(store: tokens, integration: integration, generation: credentialsGeneration)
         var transport = tokens.transport
         var limiter: RateLimiter?
         if let policy = connector.capabilities.rateLimit {

@@ -82,10 +82,14 @@ public struct SyncEngine: Sendable {
     @discardableResult
     public func runDueJobs() async throws -> Int {
         let claimed = try await claim(singles: limits.concurrency, batched: limits.batchedJobs)
-        let batches = try await batches(for: claimed)
+        let snapshots = try await snapshots(of: claimed)
+        let batches = batches(for: claimed, snapshots: snapshots)
         await withTaskGroup(of: Void.self) { group in
             for job in claimed {
-                group.addTask { await self.run(job, batch: batches[job.job.integrationID]) }
+                let integrationID = job.job.integrationID
+                group.addTask {
+                    await self.run(job, batch: batches[integrationID], snapshot: snapshots[integrationID])
+                }
             }
         }
         return claimed.count
@@ -120,14 +124,16 @@ public struct SyncEngine: Sendable {
                     let claimed = try? await claim(singles: max(0, freeSingles), batched: max(0, freeBatched)),
                     !claimed.isEmpty
                 {
-                    let batches = (try? await batches(for: claimed)) ?? [:]
-                    let batching = await batchingIntegrations(in: claimed)
+                    // Read once for the round's jobs; a job whose integration could not be read reads it itself.
+                    let snapshots = (try? await snapshots(of: claimed)) ?? [:]
+                    let batches = batches(for: claimed, snapshots: snapshots)
                     for job in claimed {
-                        let isBatched = batching.contains(job.job.integrationID)
+                        let integrationID = job.job.integrationID
+                        let isBatched = isBatching(snapshots[integrationID])
                         if isBatched { batched += 1 } else { singles += 1 }
                         group.addTask {
                             await Self.withShutdownGrace(grace) {
-                                await self.run(job, batch: batches[job.job.integrationID])
+                                await self.run(job, batch: batches[integrationID], snapshot: snapshots[integrationID])
                             }
                             return .job(batched: isBatched)
                         }
@@ -157,16 +163,15 @@ public struct SyncEngine: Sendable {
         }
     }
 
-    /// The integrations among `claimed` whose platform takes batches: their jobs count against `batchedJobs`.
-    private func batchingIntegrations(in claimed: [ClaimedJob]) async -> Set<String> {
-        var batching: Set<String> = []
-        for integrationID in Set(claimed.map(\.job.integrationID)) {
-            guard let integration = try? await database.integration(id: integrationID),
-                let size = connectors[integration.platform]?.capabilities.maximumBatchSize, size > 1
-            else { continue }
-            batching.insert(integrationID)
-        }
-        return batching
+    /// Whether the integration's platform takes batches: its jobs count against `batchedJobs`.
+    private func isBatching(_ snapshot: IntegrationSnapshot?) -> Bool {
+        guard let snapshot else { return false }
+        return (connectors[snapshot.integration.platform]?.capabilities.maximumBatchSize ?? 1) > 1
+    }
+
+    /// The integrations of the claimed jobs, their mappings and credentials generations, in one read for the round.
+    private func snapshots(of claimed: [ClaimedJob]) async throws -> [String: IntegrationSnapshot] {
+        try await database.integrationSnapshots(ids: Set(claimed.map(\.job.integrationID)))
     }
 
     /// Runs `operation` until it ends, or until `grace` after a graceful shutdown begins, when it is cancelled.
@@ -205,10 +210,10 @@ public struct SyncEngine: Sendable {
     }
 
     /// A batch for each integration of a batching platform with more than one job claimed.
-    private func batches(for claimed: [ClaimedJob]) async throws -> [String: PushBatch] {
+    private func batches(for claimed: [ClaimedJob], snapshots: [String: IntegrationSnapshot]) -> [String: PushBatch] {
         var batches: [String: PushBatch] = [:]
         for (integrationID, jobs) in Dictionary(grouping: claimed, by: \.job.integrationID) where jobs.count > 1 {
-            guard let integration = try await database.integration(id: integrationID),
+            guard let integration = snapshots[integrationID]?.integration,
                 let size = connectors[integration.platform]?.capabilities.maximumBatchSize, size > 1
             else { continue }
             batches[integrationID] = PushBatch(jobs: jobs.map(\.job.id), size: size)
@@ -218,10 +223,10 @@ public struct SyncEngine: Sendable {
 
     /// Runs one claimed job and records its outcome (unless its lease was lost meanwhile). While the job runs its
     /// lease is renewed every third of the lease, so a slow platform call is not taken for a dead worker.
-    func run(_ claimed: ClaimedJob, batch: PushBatch? = nil) async {
+    func run(_ claimed: ClaimedJob, batch: PushBatch? = nil, snapshot: IntegrationSnapshot? = nil) async {
         let outcome = await withTaskGroup(of: JobOutcome?.self) { group in
             group.addTask {
-                let outcome = await self.attempt(claimed, batch: batch)
+                let outcome = await self.attempt(claimed, batch: batch, snapshot: snapshot)
                 await batch?.finished(jobID: claimed.job.id)
                 return outcome
             }
@@ -266,14 +271,23 @@ public struct SyncEngine: Sendable {
         }
     }
 
-    private func attempt(_ claimed: ClaimedJob, batch: PushBatch?) async -> JobOutcome {
+    /// - Parameter snapshot: the integration, its mappings and credentials generation as the round read them; read
+    ///   here when the round could not.
+    private func attempt(_ claimed: ClaimedJob, batch: PushBatch?, snapshot: IntegrationSnapshot?) async -> JobOutcome {
         let job = claimed.job
         var unreachableSince: Timestamp?
         do {
-            guard let integration = try await database.integration(id: job.integrationID) else {
+            let read: IntegrationSnapshot?
+            if let snapshot {
+                read = snapshot
+            } else {
+                read = try await database.integrationSnapshots(ids: [job.integrationID])[job.integrationID]
+            }
+            guard let snapshot = read else {
                 return .failed(
                     JobError(code: "integration_missing", message: "integration \(job.integrationID) is gone"))
             }
+            let integration = snapshot.integration
             guard let connector = connectors[integration.platform] else {
                 return .failed(
                     JobError(code: "no_connector", message: "no connector for \(integration.platform.rawValue)"))
@@ -286,7 +300,7 @@ public struct SyncEngine: Sendable {
             if let copy = try await database.linkToBooksCopy(of: claimed, at: clock.now()) {
                 return .succeeded(remoteID: copy.remoteID, remoteVersion: copy.remoteVersion)
             }
-            let mappings = try await database.mappings(integrationID: integration.id)
+            let mappings = snapshot.mappings
             // Every code not mapped is named at once: one round of mapping resumes the job.
             let missing = mappings.missing(
                 recordType: recordType, data: claimed.data, kinds: connector.capabilities.mappingKinds)
@@ -323,7 +337,7 @@ public struct SyncEngine: Sendable {
             )
             let call = await PlatformCall(
                 integration: integration, connector: connector, tokens: tokens, rateLimiters: rateLimiters,
-                clock: clock, logger: logger)
+                clock: clock, logger: logger, credentialsGeneration: snapshot.credentialsGeneration)
             // A refused access token is refreshed once and the push made again; a second refusal is retried later
             // like any failure.
             let result: PushResult

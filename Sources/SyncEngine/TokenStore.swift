@@ -30,8 +30,13 @@ public actor TokenStore {
     private let margin: Duration
 
     private var waiting: [String: [CheckedContinuation<StoredCredentials, any Error>]] = [:]
+    /// The credentials last read or refreshed, per integration: served again, with no read and no AES-GCM open, to a
+    /// caller that knows the stored generation is still theirs.
+    private var opened: [String: StoredCredentials] = [:]
     /// Refreshes made (for metrics and tests).
     public private(set) var refreshes = 0
+    /// Times the stored credentials were read and opened (for tests: a round of jobs opens them once at most).
+    public private(set) var opens = 0
 
     public init(
         database: AppDatabase,
@@ -52,8 +57,17 @@ public actor TokenStore {
     }
 
     /// Valid credentials for `integration`, refreshed first when the access token expires within the margin.
-    public func credentials(for integration: Integration) async throws(ConnectorError) -> StoredCredentials {
-        let stored = try await load(integration)
+    /// - Parameter generation: the stored generation, when the caller has just read it (`IntegrationSnapshot`): the
+    ///   credentials opened before are used while they are of that generation.
+    public func credentials(for integration: Integration, generation: Int? = nil) async throws(ConnectorError)
+        -> StoredCredentials
+    {
+        let stored: StoredCredentials
+        if let generation, let cached = opened[integration.id], cached.generation == generation {
+            stored = cached
+        } else {
+            stored = try await load(integration)
+        }
         let deadline = clock.now().microsecondsSinceEpoch + margin.wholeMicroseconds
         guard stored.tokens.accessTokenExpiresAt.microsecondsSinceEpoch <= deadline else { return stored }
         return try await refresh(integration, from: stored)
@@ -72,15 +86,18 @@ public actor TokenStore {
     private func load(_ integration: Integration) async throws(ConnectorError) -> StoredCredentials {
         let stored: StoredCredentials?
         do {
+            opens += 1
             stored = try await database.credentials(integrationID: integration.id, box: box)
         } catch {
             throw .retryable(code: "credentials_unreadable", message: "\(error)", retryAfter: nil)
         }
         guard let stored else {
+            opened[integration.id] = nil
             let reason = "integration \(integration.id) has no credentials: connect it first"
             try await disconnect(integration, reason: reason)
             throw .credentialsRefused(message: reason)
         }
+        opened[integration.id] = stored
         return stored
     }
 
@@ -108,6 +125,7 @@ public actor TokenStore {
         } catch {
             result = .failure(error)
         }
+        if case .success(let fresh) = result { opened[integration.id] = fresh }
         for waiter in waiting.removeValue(forKey: integration.id) ?? [] {
             waiter.resume(with: result.mapError { $0 as any Error })
         }
@@ -239,22 +257,28 @@ public actor TokenStore {
 final class AttemptCredentials: CredentialProvider {
     private let store: TokenStore
     private let integration: Integration
+    /// The stored generation as the round read it, if it did.
+    private let generation: Int?
     private let handedOut = Mutex<Int?>(nil)
 
-    init(store: TokenStore, integration: Integration) {
+    init(store: TokenStore, integration: Integration, generation: Int? = nil) {
         self.store = store
         self.integration = integration
+        self.generation = generation
     }
 
     func accessToken() async throws(ConnectorError) -> String {
-        let credentials = try await store.credentials(for: integration)
+        let credentials = try await store.credentials(for: integration, generation: current)
         handedOut.withLock { $0 = credentials.generation }
         return credentials.tokens.accessToken
     }
 
     func remoteTenantID() async throws(ConnectorError) -> String? {
-        try await store.credentials(for: integration).tokens.remoteTenantID
+        try await store.credentials(for: integration, generation: current).tokens.remoteTenantID
     }
+
+    /// The generation to ask for: the one handed out last in this attempt (after a refresh), else the round's.
+    private var current: Int? { handedOut.withLock { $0 } ?? generation }
 
     /// After a 401: new credentials, refreshed once for every attempt that was refused the same token.
     func refreshAfterRejection() async throws(ConnectorError) {

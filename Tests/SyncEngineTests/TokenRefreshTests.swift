@@ -45,6 +45,31 @@ import Testing
         #expect(stored.tokens.remoteTenantID == "9130", "refreshing keeps the realm")
     }
 
+    /// The credentials are read and opened (AES-GCM) once, not for every job and every call: rounds after the first
+    /// use them again while their stored generation is unchanged, and a refresh's result serves the rounds after it.
+    @Test func roundsOfJobsOpenTheStoredCredentialsOnce() async throws {
+        let authority = TokenAuthority(now: clock.now)
+        let (database, _, _) = try await connected(authority, lifetime: 3600)
+        let connector = ScriptedConnector(authority: authority)
+        let tokens = tokens(database, connector, authority: authority)
+        let engine = engine(database, connector, concurrency: 20, perIntegration: 20, tokens: tokens)
+        try await deliver(database, "msg_1", invoices(20))
+        #expect(try await engine.runDueJobs() == 20)
+        #expect(await tokens.opens == 1)
+        try await deliver(database, "msg_2", (21...40).map { invoice("inv_\($0)") })
+        #expect(try await engine.runDueJobs() == 20)
+        #expect(await tokens.opens == 1, "the second round read no credentials")
+        clock.advance(by: .seconds(3601))
+        try await deliver(database, "msg_3", (41...60).map { invoice("inv_\($0)") })
+        #expect(try await engine.runDueJobs() == 20)
+        #expect(authority.refreshes == 1)
+        let opened = await tokens.opens
+        try await deliver(database, "msg_4", (61...80).map { invoice("inv_\($0)") })
+        #expect(try await engine.runDueJobs() == 20)
+        #expect(await tokens.opens == opened, "the refreshed credentials serve the next round")
+        #expect(connector.written.count == 80)
+    }
+
     @Test func aRefusedAccessTokenIsRefreshedOnceAndTheSameAttemptCarriesOn() async throws {
         let authority = TokenAuthority(now: clock.now)
         let (database, _, _) = try await connected(authority, lifetime: 3600)
