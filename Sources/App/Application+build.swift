@@ -31,7 +31,7 @@ public struct Components: Sendable {
     public let tokens: TokenStore
     /// Every integration's rate limits, shared by pushes and change-feed reads.
     public let rateLimiters = RateLimiters()
-    /// Told of every committed batch of deliveries, so the workers claim what it queued at once.
+    /// Told after a committed batch of deliveries queued jobs, so the workers claim them at once.
     public let workSignal: WorkSignal
     public let now: @Sendable () -> Timestamp
 
@@ -65,10 +65,9 @@ public struct Components: Sendable {
         self.secrets = WebhookSecretStore(database: database, box: box, now: now)
         let workSignal = WorkSignal()
         self.workSignal = workSignal
-        self.inbox = Inbox(database: database, maximumBatchSize: configuration.commitBatchSize) { size in
-            metrics.recordBatch(size: size)
-            workSignal.signal()
-        }
+        self.inbox = Inbox(
+            database: database, maximumBatchSize: configuration.commitBatchSize,
+            onBatch: { size in metrics.recordBatch(size: size) }, onJobsQueued: { workSignal.signal() })
         self.billing = BillingInbox(
             inbox: inbox,
             secrets: secrets,

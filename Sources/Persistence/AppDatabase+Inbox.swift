@@ -15,7 +15,8 @@ extension AppDatabase {
     public func makeInboxCommitter(
         maximumBatchSize: Int,
         idleCheckpointAfter deliveries: Int = 16,
-        onBatch: @escaping @Sendable (Int) -> Void
+        onBatch: @escaping @Sendable (Int) -> Void,
+        onJobsQueued: @escaping @Sendable () -> Void = {}
     ) -> GroupCommitter<Database, IncomingDelivery, DeliveryOutcome> {
         let writer = self.writer
         let auditKey = auditKey
@@ -27,7 +28,10 @@ extension AppDatabase {
             schedule: { body in writer.asyncWriteWithoutTransaction { db in body(db) } },
             commit: { db, batch in
                 checkpoints.written(batch.count)
-                return Self.record(batch, auditKey: auditKey, db: db)
+                let results = Self.record(batch, auditKey: auditKey, db: db)
+                // Committed: the workers may claim what it queued.
+                if results.contains(where: { (try? $0.get())?.queuedJobs == true }) { onJobsQueued() }
+                return results
             }
         )
     }
@@ -143,7 +147,8 @@ extension AppDatabase {
             try db.cachedStatement(sql: "UPDATE deliveries SET status = ? WHERE id = ?")
                 .execute(arguments: [status.rawValue, prepared.id])
         }
-        return DeliveryOutcome(deliveryID: prepared.id, status: status, changes: changes)
+        return DeliveryOutcome(
+            deliveryID: prepared.id, status: status, changes: changes, queuedJobs: state.queuedJobs)
     }
 
     /// What one write transaction of the inbox carries from delivery to delivery: the audit chain's position, and
@@ -151,6 +156,8 @@ extension AppDatabase {
     struct WriteState {
         var audit: AuditLog
         private var targets: [String: [PushTarget]] = [:]
+        /// Some command of the transaction queued jobs.
+        var queuedJobs = false
 
         init(_ db: Database, auditKey: AuditKey) throws {
             audit = try AuditLog(db, key: auditKey)
@@ -160,6 +167,13 @@ extension AppDatabase {
             if let known = targets[tenantID] { return known }
             let found = try AppDatabase.pushTargets(tenantID: tenantID, db: db)
             targets[tenantID] = found
+            return found
+        }
+
+        /// The push targets of a command's tenant, marking that jobs are queued for them.
+        mutating func queueing(tenantID: String, db: Database) throws -> [PushTarget] {
+            let found = try pushTargets(tenantID: tenantID, db: db)
+            if !found.isEmpty { queuedJobs = true }
             return found
         }
     }
@@ -307,7 +321,7 @@ extension AppDatabase {
             now.text,
         ])
         try enqueuePushJobs(
-            to: state.pushTargets(tenantID: command.tenantID.rawValue, db: db),
+            to: state.queueing(tenantID: command.tenantID.rawValue, db: db),
             tenantID: command.tenantID.rawValue,
             recordID: recordID,
             recordType: command.recordType.rawValue,

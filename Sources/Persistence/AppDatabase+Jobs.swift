@@ -84,6 +84,22 @@ extension AppDatabase {
         let leaseMicros = lease.wholeMicroseconds
         guard !platforms.isEmpty else { return [] }
         let platformList = platforms.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
+        // Nothing due (the usual answer to the nudge of every commit of billing's events): found on a reader, so the
+        // writer's queue is not taken from the inbox's commits.
+        let due = try await writer.read { db in
+            try Bool.fetchOne(
+                db,
+                sql: """
+                    SELECT EXISTS (
+                        SELECT 1 FROM jobs WHERE status IN ('pending', 'running') AND status = 'pending'
+                            AND next_attempt_at <= :now)
+                    OR EXISTS (
+                        SELECT 1 FROM jobs WHERE status IN ('pending', 'running') AND status = 'running'
+                            AND lease_expires_at <= :now)
+                    """,
+                arguments: ["now": now.microsecondsSinceEpoch]) ?? true
+        }
+        guard due else { return [] }
         return try await writer.write { db in
             // Two index searches on `jobs_open` (the repeated `status IN (…)` term lets SQLite use that partial
             // index; `seq` is the rowid, so the order comes from the index, with no sort of the whole backlog):

@@ -116,19 +116,23 @@ public struct DeliveryOutcome: Sendable, Hashable {
     public var isRedelivery: Bool
     /// The records this delivery created or changed.
     public var changes: [RecordChange]
+    /// Jobs were queued in its transaction (for the workers to be told).
+    public var queuedJobs: Bool
 
     public init(
         deliveryID: String,
         status: DeliveryStatus,
         errors: [FieldError] = [],
         isRedelivery: Bool = false,
-        changes: [RecordChange] = []
+        changes: [RecordChange] = [],
+        queuedJobs: Bool = false
     ) {
         self.deliveryID = deliveryID
         self.status = status
         self.errors = errors
         self.isRedelivery = isRedelivery
         self.changes = changes
+        self.queuedJobs = queuedJobs
     }
 }
 

@@ -11,11 +11,14 @@ public struct Inbox: Sendable {
     /// - Parameters:
     ///   - maximumBatchSize: the most deliveries one transaction takes.
     ///   - onBatch: told the size of every committed batch (a metric).
+    ///   - onJobsQueued: told after a committed batch queued jobs (the workers' `WorkSignal`).
     public init(
-        database: AppDatabase, maximumBatchSize: Int = 512, onBatch: @escaping @Sendable (Int) -> Void = { _ in }
+        database: AppDatabase, maximumBatchSize: Int = 512, onBatch: @escaping @Sendable (Int) -> Void = { _ in },
+        onJobsQueued: @escaping @Sendable () -> Void = {}
     ) {
         self.database = database
-        self.committer = database.makeInboxCommitter(maximumBatchSize: maximumBatchSize, onBatch: onBatch)
+        self.committer = database.makeInboxCommitter(
+            maximumBatchSize: maximumBatchSize, onBatch: onBatch, onJobsQueued: onJobsQueued)
     }
 
     /// How many deliveries wait for a transaction now.
