@@ -51,6 +51,8 @@ public struct SyncEngine: Sendable {
     private let signal: WorkSignal?
     private let lanes = PushLanes()
     private let logger: Logger
+    /// What the lease heartbeat waits on between renewals.
+    private let heartbeatClock: any Clock<Duration>
 
     public init(
         database: AppDatabase,
@@ -62,7 +64,8 @@ public struct SyncEngine: Sendable {
         limits: Limits = Limits(),
         clock: any SyncClock = SystemSyncClock(),
         signal: WorkSignal? = nil,
-        logger: Logger = Logger(label: "ledgerwire.sync")
+        logger: Logger = Logger(label: "ledgerwire.sync"),
+        heartbeatClock: any Clock<Duration> = ContinuousClock()
     ) {
         self.database = database
         self.jobs = database
@@ -75,6 +78,7 @@ public struct SyncEngine: Sendable {
         self.clock = clock
         self.signal = signal
         self.logger = logger
+        self.heartbeatClock = heartbeatClock
     }
 
     /// Claims the jobs due now (up to the concurrency limit) and runs them to their outcome.
@@ -247,13 +251,14 @@ public struct SyncEngine: Sendable {
         }
     }
 
-    /// Renews the job's lease until cancelled (or until the lease turns out lost to another worker). It waits in
-    /// real time whatever the engine's clock: the lease guards against real stalls.
+    /// Renews the job's lease until cancelled (or until the lease turns out lost to another worker). It waits on
+    /// `heartbeatClock` (real time unless a test moves it), whatever the engine's clock: the lease guards against
+    /// real stalls.
     private func heartbeat(_ claimed: ClaimedJob) async {
         let interval = limits.lease / 3
         while !Task.isCancelled {
             do {
-                try await Task.sleep(for: interval)
+                try await heartbeatClock.sleep(for: interval)
                 let held = try await jobs.renewJobLease(
                     claimed.job.id, worker: workerID, until: clock.now().adding(limits.lease))
                 if !held { return }
