@@ -121,10 +121,13 @@ public struct SyncEngine: Sendable {
                 // batches), and on every tick whatever is free.
                 if freeSingles > 0 || freeBatched > 0,
                     tick || freeSingles * 2 >= limits.concurrency || freeBatched * 2 >= limits.batchedJobs,
-                    let claimed = try? await claim(singles: max(0, freeSingles), batched: max(0, freeBatched)),
+                    let claimed = await logger.loopStep(
+                        "jobs", "claim", { try await claim(singles: max(0, freeSingles), batched: max(0, freeBatched)) }
+                    ),
                     !claimed.isEmpty
                 {
-                    let batches = (try? await batches(for: claimed)) ?? [:]
+                    let batches =
+                        await logger.loopStep("jobs", "batches", { try await self.batches(for: claimed) }) ?? [:]
                     let batching = await batchingIntegrations(in: claimed)
                     for job in claimed {
                         let isBatched = batching.contains(job.job.integrationID)
@@ -165,7 +168,9 @@ public struct SyncEngine: Sendable {
     private func batchingIntegrations(in claimed: [ClaimedJob]) async -> Set<String> {
         var batching: Set<String> = []
         for integrationID in Set(claimed.map(\.job.integrationID)) {
-            guard let integration = try? await database.integration(id: integrationID),
+            guard
+                let integration = await logger.loopStep(
+                    "jobs", "integration", { try await database.integration(id: integrationID) }) ?? nil,
                 let size = connectors[integration.platform]?.capabilities.maximumBatchSize, size > 1
             else { continue }
             batching.insert(integrationID)
