@@ -26,7 +26,7 @@ public struct Components: Sendable {
     public let connectors: [any Connector]
     public let tokens: TokenStore
     /// Every integration's rate limits, shared by pushes and change-feed reads.
-    public let rateLimiters = RateLimiters()
+    public let rateLimiters: RateLimiters
     /// Told of every committed batch of deliveries, so the workers claim what it queued at once.
     public let workSignal: WorkSignal
     public let now: @Sendable () -> Timestamp
@@ -43,6 +43,7 @@ public struct Components: Sendable {
         self.database = database
         self.box = box
         self.metrics = metrics
+        self.rateLimiters = RateLimiters(onWait: { metrics.engine.waitedForRateLimit($0) })
         self.secrets = WebhookSecretStore(database: database, box: box, now: now)
         let workSignal = WorkSignal()
         self.workSignal = workSignal
@@ -190,7 +191,8 @@ public func buildApplication(
         WorkerService(
             engine: SyncEngine(
                 database: components.database, connectors: components.connectors, tokens: components.tokens,
-                rateLimiters: components.rateLimiters, workerID: workerID, signal: components.workSignal)),
+                rateLimiters: components.rateLimiters, workerID: workerID, signal: components.workSignal,
+                metrics: components.metrics.engine)),
         SchedulerService(
             runner: SyncOperationRunner(
                 database: components.database, workerID: workerID,

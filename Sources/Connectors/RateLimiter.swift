@@ -49,11 +49,19 @@ public actor RateLimiter {
     /// The time requests spent in `acquire` waiting for a window or a pause (not for a free slot).
     public private(set) var waited = Duration.zero
 
-    /// - Parameter clock: what the windows and pauses are measured and waited out in (tests pass one they move by
-    ///   hand).
-    public init(policy: RateLimitPolicy, clock: any Clock<Duration> = ContinuousClock()) {
+    /// Told of each wait for a window or a pause (the engine's metrics).
+    private let onWait: (@Sendable (Duration) -> Void)?
+
+    /// - Parameters:
+    ///   - clock: what the windows and pauses are measured and waited out in (tests pass one they move by hand).
+    ///   - onWait: told of each wait for a window or a pause, once it is over.
+    public init(
+        policy: RateLimitPolicy, clock: any Clock<Duration> = ContinuousClock(),
+        onWait: (@Sendable (Duration) -> Void)? = nil
+    ) {
         self.policy = policy
         self.clock = LimiterClock(clock)
+        self.onWait = onWait
     }
 
     /// How long new requests still wait because the platform asked for a pause, or `nil` when none is in force.
@@ -83,6 +91,7 @@ public actor RateLimiter {
             if wait > .zero {
                 try await clock.sleep(wait)
                 waited += wait
+                onWait?(wait)
                 continue
             }
             inFlight += 1
@@ -159,13 +168,17 @@ private struct LimiterClock: Sendable {
 /// The rate limiters of every integration, one each, shared by everything that calls its platform.
 public actor RateLimiters {
     private var limiters: [String: RateLimiter] = [:]
+    private let onWait: (@Sendable (Duration) -> Void)?
 
-    public init() {}
+    /// - Parameter onWait: told of every wait of every limiter for a window or a pause (the engine's metrics).
+    public init(onWait: (@Sendable (Duration) -> Void)? = nil) {
+        self.onWait = onWait
+    }
 
     /// The integration's limiter (created with `policy` the first time).
     public func limiter(integrationID: String, policy: RateLimitPolicy) -> RateLimiter {
         if let limiter = limiters[integrationID], limiter.policy == policy { return limiter }
-        let limiter = RateLimiter(policy: policy)
+        let limiter = RateLimiter(policy: policy, onWait: onWait)
         limiters[integrationID] = limiter
         return limiter
     }

@@ -53,6 +53,7 @@ public struct SyncEngine: Sendable {
     private let logger: Logger
     /// What the lease heartbeat waits on between renewals.
     private let heartbeatClock: any Clock<Duration>
+    private let metrics: SyncEngineMetrics
 
     public init(
         database: AppDatabase,
@@ -65,7 +66,8 @@ public struct SyncEngine: Sendable {
         clock: any SyncClock = SystemSyncClock(),
         signal: WorkSignal? = nil,
         logger: Logger = Logger(label: "ledgerwire.sync"),
-        heartbeatClock: any Clock<Duration> = ContinuousClock()
+        heartbeatClock: any Clock<Duration> = ContinuousClock(),
+        metrics: SyncEngineMetrics = SyncEngineMetrics()
     ) {
         self.database = database
         self.jobs = database
@@ -79,6 +81,7 @@ public struct SyncEngine: Sendable {
         self.signal = signal
         self.logger = logger
         self.heartbeatClock = heartbeatClock
+        self.metrics = metrics
     }
 
     /// Claims the jobs due now (up to the concurrency limit) and runs them to their outcome.
@@ -139,6 +142,12 @@ public struct SyncEngine: Sendable {
                             return .job(batched: isBatched)
                         }
                     }
+                }
+                if tick,
+                    let due = await logger.loopStep(
+                        "jobs", "count-due", { try await database.dueJobCount(at: clock.now()) })
+                {
+                    metrics.jobsDue(due)
                 }
                 tick = false
                 if !ticking {
@@ -228,6 +237,7 @@ public struct SyncEngine: Sendable {
     /// Runs one claimed job and records its outcome (unless its lease was lost meanwhile). While the job runs its
     /// lease is renewed every third of the lease, so a slow platform call is not taken for a dead worker.
     func run(_ claimed: ClaimedJob, batch: PushBatch? = nil) async {
+        let started = ContinuousClock.now
         let outcome = await withTaskGroup(of: JobOutcome?.self) { group in
             group.addTask {
                 let outcome = await self.attempt(claimed, batch: batch)
@@ -245,15 +255,29 @@ public struct SyncEngine: Sendable {
         }
         // Cut short by a shutdown: its lease expires and another attempt takes it over.
         if Task.isCancelled { return }
+        let duration = ContinuousClock.now - started
+        let decided = AttemptOutcome()
         do {
-            try await jobs.finishJob(
-                claimed, worker: workerID, outcome: outcome, at: clock.now(), decide: JobStateMachine.transition(for:))
+            let held = try await jobs.finishJob(
+                claimed, worker: workerID, outcome: outcome, at: clock.now(), decide: { decided.transition(for: $0) })
+            if held, let ended = decided.value, let platform = await platform(of: claimed.job.integrationID) {
+                metrics.attemptEnded(platform: platform, outcome: ended, duration: duration)
+            }
         } catch {
             // The lease will expire and another attempt will follow; the platform write, if any, is idempotent.
             logger.error(
                 "job outcome not recorded",
                 metadata: ["job.id": "\(claimed.job.id)", "error": "\(String(describing: error))"])
         }
+    }
+
+    /// The platform of an integration whose job ran: the only connector's (no other can be claimed), or the
+    /// integration's as stored.
+    private func platform(of integrationID: String) async -> Platform? {
+        if connectors.count == 1 { return connectors.keys.first }
+        let integration = await logger.loopStep(
+            "jobs", "integration", { try await database.integration(id: integrationID) })
+        return (integration ?? nil)?.platform
     }
 
     /// Renews the job's lease until cancelled (or until the lease turns out lost to another worker). It waits on
