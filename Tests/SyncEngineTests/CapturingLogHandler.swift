@@ -22,10 +22,10 @@ final class LogCapture: Sendable {
 
     fileprivate func append(_ entry: Entry) { captured.withLock { $0.append(entry) } }
 
-    /// Waits (a second at most, in real time) until an entry satisfies `matching`.
+    /// Waits (ten seconds at most, in real time) until an entry satisfies `matching`.
     func waitFor(_ matching: (Entry) -> Bool) async -> Bool {
         let start = ContinuousClock.now
-        while ContinuousClock.now - start < .seconds(1) {
+        while ContinuousClock.now - start < .seconds(10) {
             if entries.contains(where: matching) { return true }
             try? await Task.sleep(for: .milliseconds(2))
         }

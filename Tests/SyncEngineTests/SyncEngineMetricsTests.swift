@@ -58,7 +58,7 @@ import Testing
             clock: clock, logger: quietLogger, metrics: SyncEngineMetrics(factory: metrics))
         let worker = Task { await engine.work(pollInterval: .milliseconds(5)) }
         var due: Double?
-        for _ in 0..<200 where due == nil {
+        for _ in 0..<2000 where due == nil {
             due = (try? metrics.expectGauge("ledgerwire_jobs_due"))?.lastValue
             try await Task.sleep(for: .milliseconds(5))
         }
