@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import Persistence
 import Prometheus
+import SyncEngine
 
 /// The server's Prometheus metrics. Labels are bounded sets: source and outcome, never tenants or ids.
 public struct AppMetrics: Sendable {
@@ -16,10 +17,13 @@ public struct AppMetrics: Sendable {
     private let outcomes: [String: [Outcome: Counter]]
     private let ackLatency: [String: DurationHistogram]
     private let batchSizes: ValueHistogram
+    /// The sync engine's metrics (`SyncEngineMetrics`), into the same registry.
+    public let engine: SyncEngineMetrics
 
     /// - Parameter sources: the webhook sources counted (the connector registry's).
     public init(sources: [String], registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
+        self.engine = SyncEngineMetrics(factory: PrometheusMetricsFactory(registry: registry))
         var received: [String: Counter] = [:]
         var outcomes: [String: [Outcome: Counter]] = [:]
         var ackLatency: [String: DurationHistogram] = [:]

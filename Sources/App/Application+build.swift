@@ -30,7 +30,7 @@ public struct Components: Sendable {
     public var connectors: [any Connector] { registry.connectors }
     public let tokens: TokenStore
     /// Every integration's rate limits, shared by pushes and change-feed reads.
-    public let rateLimiters = RateLimiters()
+    public let rateLimiters: RateLimiters
     /// Told after a committed batch of deliveries queued jobs, so the workers claim them at once.
     public let workSignal: WorkSignal
     public let now: @Sendable () -> Timestamp
@@ -62,6 +62,7 @@ public struct Components: Sendable {
         self.database = database
         self.box = box
         self.metrics = metrics
+        self.rateLimiters = RateLimiters(onWait: { metrics.engine.waitedForRateLimit($0) })
         self.secrets = WebhookSecretStore(database: database, box: box, now: now)
         let workSignal = WorkSignal()
         self.workSignal = workSignal
@@ -216,7 +217,8 @@ public func buildApplication(
         WorkerService(
             engine: SyncEngine(
                 database: components.database, registry: components.registry, tokens: components.tokens,
-                rateLimiters: components.rateLimiters, workerID: workerID, signal: components.workSignal)),
+                rateLimiters: components.rateLimiters, workerID: workerID, signal: components.workSignal,
+                metrics: components.metrics.engine)),
         SchedulerService(
             runner: SyncOperationRunner(
                 database: components.database, workerID: workerID,

@@ -36,25 +36,38 @@ public struct RateLimitPolicy: Sendable, Hashable {
 /// throttled request stops the others instead of each finding out for itself: no retry storm).
 public actor RateLimiter {
     public nonisolated let policy: RateLimitPolicy
-    private let clock = ContinuousClock()
+    private let clock: LimiterClock
     /// The start of each request counted in each window, oldest first (from `heads[name]` on).
-    private var starts: [String: [ContinuousClock.Instant]] = [:]
+    private var starts: [String: [Duration]] = [:]
     private var heads: [String: Int] = [:]
     private var inFlight = 0
     private var slotWaiters: [CheckedContinuation<Void, Never>] = []
-    private var pausedUntil: ContinuousClock.Instant?
+    private var pausedUntil: Duration?
     /// Requests let through, and the times the platform said to slow down.
     public private(set) var requests = 0
     public private(set) var throttles = 0
+    /// The time requests spent in `acquire` waiting for a window or a pause (not for a free slot).
+    public private(set) var waited = Duration.zero
 
-    public init(policy: RateLimitPolicy) {
+    /// Told of each wait for a window or a pause (the engine's metrics).
+    private let onWait: (@Sendable (Duration) -> Void)?
+
+    /// - Parameters:
+    ///   - clock: what the windows and pauses are measured and waited out in (tests pass one they move by hand).
+    ///   - onWait: told of each wait for a window or a pause, once it is over.
+    public init(
+        policy: RateLimitPolicy, clock: any Clock<Duration> = ContinuousClock(),
+        onWait: (@Sendable (Duration) -> Void)? = nil
+    ) {
         self.policy = policy
+        self.clock = LimiterClock(clock)
+        self.onWait = onWait
     }
 
     /// How long new requests still wait because the platform asked for a pause, or `nil` when none is in force.
     public var remainingPause: Duration? {
         guard let pausedUntil else { return nil }
-        let left = pausedUntil - clock.now
+        let left = pausedUntil - clock.now()
         return left > .zero ? left : nil
     }
 
@@ -66,7 +79,7 @@ public actor RateLimiter {
                 await withCheckedContinuation { slotWaiters.append($0) }
                 continue
             }
-            let now = clock.now
+            let now = clock.now()
             var wait = Duration.zero
             if let pausedUntil, pausedUntil > now { wait = pausedUntil - now }
             for window in policy.windows where window.name == "requests" || windows.contains(window.name) {
@@ -76,7 +89,9 @@ public actor RateLimiter {
                 }
             }
             if wait > .zero {
-                try await clock.sleep(for: wait)
+                try await clock.sleep(wait)
+                waited += wait
+                onWait?(wait)
                 continue
             }
             inFlight += 1
@@ -91,7 +106,7 @@ public actor RateLimiter {
     /// Whether a request would be let through at once with `reserving` requests of the `requests` window still to
     /// spare: a lone push goes now only while the window has room for the batches that gather the rest.
     public func hasRoom(reserving: Int) -> Bool {
-        let now = clock.now
+        let now = clock.now()
         if let pausedUntil, pausedUntil > now { return false }
         guard inFlight < policy.maxConcurrent else { return false }
         for window in policy.windows where window.name == "requests" {
@@ -115,14 +130,12 @@ public actor RateLimiter {
             pause = PlatformNumbers.waitSeconds(headers["x-ratelimit-reset"])
         }
         if let pause {
-            let until = clock.now + pause
+            let until = clock.now() + pause
             pausedUntil = max(pausedUntil ?? until, until)
         }
     }
 
-    private func count(_ window: RateLimitPolicy.Window, at now: ContinuousClock.Instant) -> (
-        count: Int, oldest: ContinuousClock.Instant?
-    ) {
+    private func count(_ window: RateLimitPolicy.Window, at now: Duration) -> (count: Int, oldest: Duration?) {
         guard var list = starts[window.name] else { return (0, nil) }
         var head = heads[window.name, default: 0]
         while head < list.count, list[head] + window.period <= now { head += 1 }
@@ -140,16 +153,32 @@ public actor RateLimiter {
     }
 }
 
+/// A limiter's time: how long since it was made, by the clock it was given, and waiting on that clock.
+private struct LimiterClock: Sendable {
+    let now: @Sendable () -> Duration
+    let sleep: @Sendable (Duration) async throws -> Void
+
+    init<C: Clock<Duration>>(_ clock: C) {
+        let start = clock.now
+        now = { start.duration(to: clock.now) }
+        sleep = { try await clock.sleep(for: $0) }
+    }
+}
+
 /// The rate limiters of every integration, one each, shared by everything that calls its platform.
 public actor RateLimiters {
     private var limiters: [String: RateLimiter] = [:]
+    private let onWait: (@Sendable (Duration) -> Void)?
 
-    public init() {}
+    /// - Parameter onWait: told of every wait of every limiter for a window or a pause (the engine's metrics).
+    public init(onWait: (@Sendable (Duration) -> Void)? = nil) {
+        self.onWait = onWait
+    }
 
     /// The integration's limiter (created with `policy` the first time).
     public func limiter(integrationID: String, policy: RateLimitPolicy) -> RateLimiter {
         if let limiter = limiters[integrationID], limiter.policy == policy { return limiter }
-        let limiter = RateLimiter(policy: policy)
+        let limiter = RateLimiter(policy: policy, onWait: onWait)
         limiters[integrationID] = limiter
         return limiter
     }

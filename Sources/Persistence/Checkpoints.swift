@@ -1,4 +1,5 @@
 import GRDB
+import Logging
 import Synchronization
 
 /// Copies the write-ahead log back into the database file on a connection of its own, off the writer's path.
@@ -12,6 +13,7 @@ public final class WALCheckpointer: Sendable {
     private let connection: DatabaseQueue
     private let requests: AsyncStream<Void>
     private let continuation: AsyncStream<Void>.Continuation
+    private let logger = Logger(label: "ledgerwire.checkpointer")
 
     init(path: String) throws {
         var configuration = Configuration()
@@ -30,7 +32,14 @@ public final class WALCheckpointer: Sendable {
     public func run() async {
         for await _ in requests {
             // Passive: copies what no reader still needs, never waits for the writer or readers.
-            _ = try? await connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+            do {
+                _ = try await connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+            } catch {
+                // The writer's automatic checkpoint stays as the backstop; the next request tries again.
+                logger.warning(
+                    "service loop step failed",
+                    metadata: ["loop": "checkpointer", "step": "checkpoint", "error": "\(String(describing: error))"])
+            }
         }
     }
 

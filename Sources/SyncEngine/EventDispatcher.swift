@@ -99,7 +99,9 @@ public struct EventDispatcher: Sendable {
             while !Task.isShuttingDownGracefully, !Task.isCancelled {
                 let free = policy.concurrency - inFlight
                 // Refilled once half the slots are free (one claim for several attempts), and on every tick.
-                if free > 0, tick || free * 2 >= policy.concurrency, let due = try? await claim(limit: free) {
+                if free > 0, tick || free * 2 >= policy.concurrency,
+                    let due = await logger.loopStep("event-deliveries", "claim", { try await claim(limit: free) })
+                {
                     for delivery in due {
                         inFlight += 1
                         group.addTask {

@@ -15,11 +15,14 @@ extension SyncEngine {
         limits: Limits = Limits(),
         clock: any SyncClock = SystemSyncClock(),
         signal: WorkSignal? = nil,
-        logger: Logger = Logger(label: "ledgerwire.sync")
+        logger: Logger = Logger(label: "ledgerwire.sync"),
+        heartbeatClock: any Clock<Duration> = ContinuousClock(),
+        metrics: SyncEngineMetrics = SyncEngineMetrics()
     ) {
         self.init(
             database: database, connectors: registry.connectors, tokens: tokens, rateLimiters: rateLimiters,
-            workerID: workerID, retry: retry, limits: limits, clock: clock, signal: signal, logger: logger)
+            workerID: workerID, retry: retry, limits: limits, clock: clock, signal: signal, logger: logger,
+            heartbeatClock: heartbeatClock, metrics: metrics)
     }
 }
 

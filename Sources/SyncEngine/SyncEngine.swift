@@ -51,6 +51,9 @@ public struct SyncEngine: Sendable {
     private let signal: WorkSignal?
     private let lanes = PushLanes()
     private let logger: Logger
+    /// What the lease heartbeat waits on between renewals.
+    private let heartbeatClock: any Clock<Duration>
+    private let metrics: SyncEngineMetrics
 
     public init(
         database: AppDatabase,
@@ -62,7 +65,9 @@ public struct SyncEngine: Sendable {
         limits: Limits = Limits(),
         clock: any SyncClock = SystemSyncClock(),
         signal: WorkSignal? = nil,
-        logger: Logger = Logger(label: "ledgerwire.sync")
+        logger: Logger = Logger(label: "ledgerwire.sync"),
+        heartbeatClock: any Clock<Duration> = ContinuousClock(),
+        metrics: SyncEngineMetrics = SyncEngineMetrics()
     ) {
         self.database = database
         self.jobs = database
@@ -75,6 +80,8 @@ public struct SyncEngine: Sendable {
         self.clock = clock
         self.signal = signal
         self.logger = logger
+        self.heartbeatClock = heartbeatClock
+        self.metrics = metrics
     }
 
     /// Claims the jobs due now (up to the concurrency limit) and runs them to their outcome.
@@ -121,11 +128,14 @@ public struct SyncEngine: Sendable {
                 // batches), and on every tick whatever is free.
                 if freeSingles > 0 || freeBatched > 0,
                     tick || freeSingles * 2 >= limits.concurrency || freeBatched * 2 >= limits.batchedJobs,
-                    let claimed = try? await claim(singles: max(0, freeSingles), batched: max(0, freeBatched)),
+                    let claimed = await logger.loopStep(
+                        "jobs", "claim", { try await claim(singles: max(0, freeSingles), batched: max(0, freeBatched)) }
+                    ),
                     !claimed.isEmpty
                 {
                     // Read once for the round's jobs; a job whose integration could not be read reads it itself.
-                    let snapshots = (try? await snapshots(of: claimed)) ?? [:]
+                    let snapshots =
+                        await logger.loopStep("jobs", "snapshots", { try await self.snapshots(of: claimed) }) ?? [:]
                     let batches = batches(for: claimed, snapshots: snapshots)
                     for job in claimed {
                         let integrationID = job.job.integrationID
@@ -138,6 +148,12 @@ public struct SyncEngine: Sendable {
                             return .job(batched: isBatched)
                         }
                     }
+                }
+                if tick,
+                    let due = await logger.loopStep(
+                        "jobs", "count-due", { try await database.dueJobCount(at: clock.now()) })
+                {
+                    metrics.jobsDue(due)
                 }
                 tick = false
                 if !ticking {
@@ -224,6 +240,7 @@ public struct SyncEngine: Sendable {
     /// Runs one claimed job and records its outcome (unless its lease was lost meanwhile). While the job runs its
     /// lease is renewed every third of the lease, so a slow platform call is not taken for a dead worker.
     func run(_ claimed: ClaimedJob, batch: PushBatch? = nil, snapshot: IntegrationSnapshot? = nil) async {
+        let started = ContinuousClock.now
         let outcome = await withTaskGroup(of: JobOutcome?.self) { group in
             group.addTask {
                 let outcome = await self.attempt(claimed, batch: batch, snapshot: snapshot)
@@ -241,9 +258,16 @@ public struct SyncEngine: Sendable {
         }
         // Cut short by a shutdown: its lease expires and another attempt takes it over.
         if Task.isCancelled { return }
+        let duration = ContinuousClock.now - started
+        let decided = AttemptOutcome()
         do {
-            try await jobs.finishJob(
-                claimed, worker: workerID, outcome: outcome, at: clock.now(), decide: JobStateMachine.transition(for:))
+            let held = try await jobs.finishJob(
+                claimed, worker: workerID, outcome: outcome, at: clock.now(), decide: { decided.transition(for: $0) })
+            if held, let ended = decided.value,
+                let platform = await platform(of: claimed.job.integrationID, snapshot: snapshot)
+            {
+                metrics.attemptEnded(platform: platform, outcome: ended, duration: duration)
+            }
         } catch {
             // The lease will expire and another attempt will follow; the platform write, if any, is idempotent.
             logger.error(
@@ -252,13 +276,24 @@ public struct SyncEngine: Sendable {
         }
     }
 
-    /// Renews the job's lease until cancelled (or until the lease turns out lost to another worker). It waits in
-    /// real time whatever the engine's clock: the lease guards against real stalls.
+    /// The platform of an integration whose job ran: as the round read it, the only connector's (no other can be
+    /// claimed), or the integration's as stored.
+    private func platform(of integrationID: String, snapshot: IntegrationSnapshot?) async -> Platform? {
+        if let snapshot { return snapshot.integration.platform }
+        if connectors.count == 1 { return connectors.keys.first }
+        let integration = await logger.loopStep(
+            "jobs", "integration", { try await database.integration(id: integrationID) })
+        return (integration ?? nil)?.platform
+    }
+
+    /// Renews the job's lease until cancelled (or until the lease turns out lost to another worker). It waits on
+    /// `heartbeatClock` (real time unless a test moves it), whatever the engine's clock: the lease guards against
+    /// real stalls.
     private func heartbeat(_ claimed: ClaimedJob) async {
         let interval = limits.lease / 3
         while !Task.isCancelled {
             do {
-                try await Task.sleep(for: interval)
+                try await heartbeatClock.sleep(for: interval)
                 let held = try await jobs.renewJobLease(
                     claimed.job.id, worker: workerID, until: clock.now().adding(limits.lease))
                 if !held { return }

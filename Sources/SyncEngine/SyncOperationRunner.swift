@@ -24,7 +24,7 @@ public struct SyncOperationRunner: Sendable {
     private let pageSize: Int
     private let lease: Duration
     private let retry: RetryStrategy
-    private let logger: Logger
+    let logger: Logger
 
     public init(
         database: AppDatabase, workerID: String, platforms: PlatformAccess? = nil,
@@ -70,12 +70,19 @@ public struct SyncOperationRunner: Sendable {
             var ticking = false
             while !Task.isShuttingDownGracefully, !Task.isCancelled {
                 while inFlight < concurrency,
-                    let claimed = try? await database.claimSyncOperation(
-                        worker: workerID, modes: modes, now: clock.now(), lease: lease)
+                    let claimed = await logger.loopStep(
+                        "sync-operations", "claim",
+                        {
+                            try await database.claimSyncOperation(
+                                worker: workerID, modes: modes, now: clock.now(), lease: lease)
+                        }
+                    ) ?? nil
                 {
                     inFlight += 1
                     group.addTask {
-                        try? await cancelWhenGracefulShutdown { try await self.perform(claimed, maximumPages: .max) }
+                        _ = await logger.loopStep("sync-operations", "perform") {
+                            try await cancelWhenGracefulShutdown { try await self.perform(claimed, maximumPages: .max) }
+                        }
                         return .operation
                     }
                 }
@@ -296,16 +303,24 @@ public struct SyncOperationRunner: Sendable {
             var ticking = false
             while !Task.isShuttingDownGracefully, !Task.isCancelled {
                 if inFlight.count < concurrency,
-                    let due = try? await database.dueLedgerNotifications(
-                        limit: limit, at: clock.now(), excluding: inFlight)
+                    let due = await logger.loopStep(
+                        "ledger-notifications", "claim",
+                        {
+                            try await database.dueLedgerNotifications(
+                                limit: limit, at: clock.now(), excluding: inFlight)
+                        }
+                    )
                 {
                     let byIntegration = Dictionary(grouping: due, by: \.integrationID)
                     for (integrationID, notifications) in byIntegration.sorted(by: { $0.key < $1.key })
                     where inFlight.count < concurrency {
                         inFlight.insert(integrationID)
                         group.addTask {
-                            try? await cancelWhenGracefulShutdown {
-                                try await self.fetch(notifications, integrationID: integrationID, platforms: platforms)
+                            _ = await logger.loopStep("ledger-notifications", "fetch") {
+                                try await cancelWhenGracefulShutdown {
+                                    try await self.fetch(
+                                        notifications, integrationID: integrationID, platforms: platforms)
+                                }
                             }
                             return integrationID
                         }
@@ -469,11 +484,20 @@ public struct SchedulerService: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             if ContinuousClock.now >= nextPrune {
                 nextPrune = ContinuousClock.now + pruneInterval
-                _ = try? await runner.pruneHistory(olderThan: retention, shortRetention: shortRetention)
+                _ = await runner.logger.loopStep("housekeeping", "prune") {
+                    try await runner.pruneHistory(olderThan: retention, shortRetention: shortRetention)
+                }
             }
-            _ = try? await runner.scheduleIncrementalSyncs()
-            _ = try? await runner.completeFinishedOperations()
-            let handled = (try? await runner.processLedgerChanges()) ?? 0
+            _ = await runner.logger.loopStep("housekeeping", "schedule-incremental-syncs") {
+                try await runner.scheduleIncrementalSyncs()
+            }
+            _ = await runner.logger.loopStep("housekeeping", "complete-operations") {
+                try await runner.completeFinishedOperations()
+            }
+            let handled =
+                await runner.logger.loopStep("housekeeping", "ledger-changes") {
+                    try await runner.processLedgerChanges()
+                } ?? 0
             if handled == 0 {
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pollInterval) }
             }

@@ -1,4 +1,6 @@
 import Accounting
+import App
+import Connectors
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -200,6 +202,22 @@ import Testing
             #expect(metrics.contains(#"ledgerwire_webhooks_total{source="billing",outcome="accepted"} 1"#))
             #expect(metrics.contains("ledgerwire_commit_batch_size_count 1"))
             #expect(metrics.contains("ledgerwire_webhook_ack_seconds_bucket"))
+        }
+    }
+
+    @Test func rateLimitWaitsShowInMetrics() async throws {
+        let app = try TestApp()
+        let limiter = await app.components.rateLimiters.limiter(
+            integrationID: "int_1",
+            policy: RateLimitPolicy(windows: [.init(limit: 1, period: .milliseconds(20))], maxConcurrent: 1))
+        try await limiter.acquire()
+        await limiter.release(status: 200)
+        // The second request in the window waits for it (20 ms).
+        try await limiter.acquire()
+        await limiter.release(status: 200)
+        try await app.test { client in
+            let metrics = try await client.call(.get, "/metrics", token: nil).json.stringValue ?? ""
+            #expect(metrics.contains("ledgerwire_rate_limit_wait_seconds_count 1"))
         }
     }
 

@@ -11,28 +11,11 @@ import Testing
         try await World.run { world in
             let integration = try await world.connect()
             _ = try await world.mapAccounts(integration)
-            try await world.bill(
-                "customer.created", World.customer("cus_1", name: "Priya Sharma", email: "sharma.a@example.org"))
-            try await world.bill("invoice.issued", World.invoice("inv_1", number: "GF-0001", customer: "cus_1"))
-            try await world.drain()
-            try await world.bill(
-                "customer.created", World.customer("cus_2", name: "Priya Sharma", email: "sharma.b@example.org"))
-            try await world.bill("invoice.issued", World.invoice("inv_2", number: "GF-0002", customer: "cus_2"))
-            try await world.drain()
+            try await billOneFamilyAfterTheOther(world)
 
-            let customers = await world.objects("Customer")
-            #expect(customers.count == 2, "\(customers.map { $0["DisplayName"] ?? .null })")
-            let first = try await world.api("GET", "/records?type=customer&local_id=cus_1")
-            let second = try await world.api("GET", "/records?type=customer&local_id=cus_2")
-            let firstID = first.json["items"]?[0]?["links"]?[0]?["remote_id"]
-            let secondID = second.json["items"]?[0]?["links"]?[0]?["remote_id"]
-            #expect(firstID != nil && secondID != nil && firstID != secondID)
-            let invoices = await world.objects("Invoice")
-            let onFirst = invoices.first { $0["DocNumber"] == "GF-0001" }?["CustomerRef"]?["value"]
-            let onSecond = invoices.first { $0["DocNumber"] == "GF-0002" }?["CustomerRef"]?["value"]
-            #expect(onFirst == firstID && onSecond == secondID, "each invoice on its own family's account")
+            try await expectEachFamilyOnItsOwnAccount(world)
             // QuickBooks takes a display name once: the second family is named apart, by billing's id.
-            let names = Set(customers.compactMap { $0["DisplayName"]?.stringValue })
+            let names = Set(await world.objects("Customer").compactMap { $0["DisplayName"]?.stringValue })
             #expect(names == ["Priya Sharma", "Priya Sharma (cus_2)"])
         }
     }
@@ -61,18 +44,23 @@ import Testing
             let handMade = try #require(made.json["Customer"]?["Id"])
             let integration = try await world.connect()
             _ = try await world.mapAccounts(integration)
-            try await world.bill(
-                "customer.created", World.customer("cus_1", name: "Priya Sharma", email: "sharma.a@example.org"))
-            try await world.bill("invoice.issued", World.invoice("inv_1", number: "GF-0001", customer: "cus_1"))
-            try await world.drain()
-            try await world.bill(
-                "customer.created", World.customer("cus_2", name: "Priya Sharma", email: "sharma.b@example.org"))
-            try await world.bill("invoice.issued", World.invoice("inv_2", number: "GF-0002", customer: "cus_2"))
-            try await world.drain()
+            try await billOneFamilyAfterTheOther(world)
 
             let first = try await world.api("GET", "/records?type=customer&local_id=cus_1")
             #expect(first.json["items"]?[0]?["links"]?[0]?["remote_id"] == handMade, "the hand-made one is adopted")
             try await expectEachFamilyOnItsOwnAccount(world)
+        }
+    }
+
+    /// Billing's first Priya Sharma and her invoice, synced; then the second family's.
+    private func billOneFamilyAfterTheOther(_ world: World) async throws {
+        for (number, (id, email)) in [
+            ("0001", ("cus_1", "sharma.a@example.org")), ("0002", ("cus_2", "sharma.b@example.org")),
+        ] {
+            try await world.bill("customer.created", World.customer(id, name: "Priya Sharma", email: email))
+            try await world.bill(
+                "invoice.issued", World.invoice("inv_\(id.suffix(1))", number: "GF-\(number)", customer: id))
+            try await world.drain()
         }
     }
 

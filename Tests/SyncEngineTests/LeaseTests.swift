@@ -2,16 +2,65 @@ import Accounting
 import Connectors
 import Persistence
 import SyncEngine
+import Synchronization
 import TestSupport
 import Testing
 
-/// Real time from a given instant on: leases and heartbeats run against it.
-struct RunningClock: SyncClock {
+/// The engine's time as a `TestClock` moves it, from a given instant on: leases and heartbeats run against it.
+struct SteppedClock: SyncClock {
     let origin: Timestamp
-    let started = ContinuousClock.now
+    let time: TestClock
 
-    func now() -> Timestamp { origin.adding(ContinuousClock.now - started) }
-    func sleep(for duration: Duration) async throws { try await Task.sleep(for: duration) }
+    func now() -> Timestamp { origin.adding(time.now.offset) }
+    func sleep(for duration: Duration) async throws { try await time.sleep(for: duration) }
+}
+
+/// Holds the first push until `release`; later pushes go at once.
+final class HeldPush: Sendable {
+    private struct State {
+        var started = false
+        var released = false
+        var holding: CheckedContinuation<Void, Never>?
+        var watching: CheckedContinuation<Void, Never>?
+    }
+
+    private let state = Mutex(State())
+
+    /// The connector's `inspect`: the first push waits here.
+    func hold() async {
+        await withCheckedContinuation { continuation in
+            let (go, watcher): (Bool, CheckedContinuation<Void, Never>?) = state.withLock { state in
+                if state.started || state.released { return (true, nil) }
+                state.started = true
+                state.holding = continuation
+                defer { state.watching = nil }
+                return (false, state.watching)
+            }
+            watcher?.resume()
+            if go { continuation.resume() }
+        }
+    }
+
+    /// Waits until the first push is being held.
+    func started() async {
+        await withCheckedContinuation { continuation in
+            let now = state.withLock { state in
+                if state.started { return true }
+                state.watching = continuation
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    func release() {
+        let holding = state.withLock { state in
+            state.released = true
+            defer { state.holding = nil }
+            return state.holding
+        }
+        holding?.resume()
+    }
 }
 
 @Suite struct LeaseTests: SyncScenario {
@@ -21,30 +70,31 @@ struct RunningClock: SyncClock {
     @Test func aPushSlowerThanTheLeaseKeepsItByHeartbeatAndIsNotTakenOver() async throws {
         let (database, _) = try await setUp()
         try await deliver(database, "msg_1", [invoice("inv_1")])
-        let connector = ScriptedConnector(latency: .seconds(12))
-        let running = RunningClock(origin: clock.now())
+        let held = HeldPush()
+        let connector = ScriptedConnector(inspect: { _, _ in await held.hold() })
+        let time = TestClock()
+        let stepped = SteppedClock(origin: clock.now(), time: time)
         func engine(_ worker: String) -> SyncEngine {
             SyncEngine(
                 database: database, connectors: [connector], tokens: tokens(database, connector), workerID: worker,
-                limits: .init(concurrency: 4, perIntegration: 4, lease: .seconds(8)), clock: running,
-                logger: quietLogger)
+                limits: .init(concurrency: 4, perIntegration: 4, lease: .seconds(8)), clock: stepped,
+                logger: quietLogger, heartbeatClock: time)
         }
         let slow = engine("w1")
         let other = engine("w2")
-        let takenOver = try await withThrowingTaskGroup(of: Int.self) { group in
-            group.addTask { try await slow.runDueJobs() - 1 }
-            group.addTask {
-                // Another worker keeps looking for jobs whose lease ran out, for as long as the push takes.
-                try await Task.sleep(for: .milliseconds(50))
-                var claimed = 0
-                for _ in 0..<130 {
-                    claimed += try await other.runDueJobs()
-                    try await Task.sleep(for: .milliseconds(100))
-                }
-                return claimed
-            }
-            return try await group.reduce(0, +)
+        let running = Task { try await slow.runDueJobs() }
+        await held.started()
+        // The push takes 15 s, nearly two leases; another worker keeps looking for jobs whose lease ran out.
+        var takenOver = 0
+        for _ in 0..<15 {
+            // The heartbeat waits on the test's clock: it has renewed the lease, if it was due, and waits again.
+            #expect(await time.waitForSleepers())
+            time.advance(by: .seconds(1))
+            #expect(await time.waitForSleepers())
+            takenOver += try await other.runDueJobs()
         }
+        held.release()
+        #expect(try await running.value == 1)
         #expect(takenOver == 0)
         #expect(connector.pushes.count == 1)
         let job = try #require(try await database.jobs(page: PageRequest()).items.first)

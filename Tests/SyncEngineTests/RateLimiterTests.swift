@@ -1,37 +1,42 @@
 import Connectors
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
-/// A platform double that notes when each request arrived and how many were in flight, answering from a script.
+/// A platform double that notes when each request arrived (by the test's clock) and how many were in flight,
+/// answering from a script.
 final class CountingTransport: HTTPTransport {
     private struct State {
-        var arrivals: [ContinuousClock.Instant] = []
+        var arrivals: [Duration] = []
         var inFlight = 0
         var mostInFlight = 0
         var answers: [TransportResponse] = []
     }
 
     private let state = Mutex(State())
+    let clock: TestClock
     let latency: Duration
 
-    init(latency: Duration, answers: [TransportResponse] = []) {
+    init(clock: TestClock, latency: Duration, answers: [TransportResponse] = []) {
+        self.clock = clock
         self.latency = latency
         state.withLock { $0.answers = answers }
     }
 
-    var arrivals: [ContinuousClock.Instant] { state.withLock { $0.arrivals } }
+    /// When each request arrived: the time since the clock started.
+    var arrivals: [Duration] { state.withLock { $0.arrivals } }
     var mostInFlight: Int { state.withLock { $0.mostInFlight } }
 
     func send(_ request: TransportRequest) async throws(TransportError) -> TransportResponse {
         let answer = state.withLock { state in
-            state.arrivals.append(.now)
+            state.arrivals.append(clock.now.offset)
             state.inFlight += 1
             state.mostInFlight = max(state.mostInFlight, state.inFlight)
             return state.answers.isEmpty
                 ? TransportResponse(status: 200, headers: [:], body: Data()) : state.answers.removeFirst()
         }
-        try? await Task.sleep(for: latency)
+        if latency > .zero { try? await clock.sleep(for: latency) }
         state.withLock { $0.inFlight -= 1 }
         return answer
     }
@@ -39,27 +44,31 @@ final class CountingTransport: HTTPTransport {
 
 @Suite struct RateLimiterTests {
     let request = TransportRequest(method: "GET", url: URL(string: "http://127.0.0.1:9/v3/company/1/query")!)
+    let clock = TestClock()
 
-    /// Sends `count` requests at once through a limiter with `policy`.
+    /// Sends `count` requests at once through a limiter with `policy`, the clock moving on 10 ms at a time while
+    /// they wait.
     func burst(
         _ count: Int, policy: RateLimitPolicy, base: CountingTransport, windows: Set<String> = []
     ) async throws -> RateLimiter {
-        let limiter = RateLimiter(policy: policy)
+        let limiter = RateLimiter(policy: policy, clock: clock)
         let transport = RateLimitedTransport(base: base, limiter: limiter)
         var named = request
         named.rateLimitWindows = windows
         let sent = named
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<count {
-                group.addTask { _ = try await transport.send(sent) }
+        try await clock.run(step: .milliseconds(10)) {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<count {
+                    group.addTask { _ = try await transport.send(sent) }
+                }
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
         }
         return limiter
     }
 
     @Test func noWindowIsEverExceededAndNoMoreThanTheLimitRunAtOnce() async throws {
-        let base = CountingTransport(latency: .milliseconds(20))
+        let base = CountingTransport(clock: clock, latency: .milliseconds(20))
         let policy = RateLimitPolicy(
             windows: [.init(limit: 5, period: .milliseconds(200))], maxConcurrent: 2)
         let limiter = try await burst(16, policy: policy, base: base)
@@ -70,17 +79,21 @@ final class CountingTransport: HTTPTransport {
         for index in 5..<arrivals.count {
             #expect(arrivals[index] - arrivals[index - 5] >= .milliseconds(200))
         }
+        // 16 requests at 5 per 200 ms: the last three windows' worth waited.
+        #expect(arrivals.last! >= .milliseconds(600))
         #expect(await limiter.requests == 16)
+        #expect(await limiter.waited > .zero)
     }
 
     @Test func aNamedWindowCountsOnlyTheRequestsNamingIt() async throws {
-        let base = CountingTransport(latency: .zero)
+        let base = CountingTransport(clock: clock, latency: .zero)
         let limiter = RateLimiter(
             policy: RateLimitPolicy(
                 windows: [
                     .init(limit: 100, period: .seconds(60)), .init(name: "batch", limit: 2, period: .seconds(60)),
                 ],
-                maxConcurrent: 10))
+                maxConcurrent: 10),
+            clock: clock)
         let transport = RateLimitedTransport(base: base, limiter: limiter)
         for _ in 0..<10 { _ = try await transport.send(request) }
         var batch = request
@@ -89,33 +102,61 @@ final class CountingTransport: HTTPTransport {
         _ = try await transport.send(batch)
         _ = try await transport.send(batch)
         #expect(base.arrivals.count == 12)
-        // A third batch waits for the minute to pass.
+        // A third batch waits for the minute to pass, and goes once it has.
         let third = batch
         let waiting = Task { try await transport.send(third) }
-        try await Task.sleep(for: .milliseconds(300))
+        #expect(await clock.waitForSleepers())
+        clock.advance(by: .seconds(59))
+        #expect(await clock.waitForSleepers())
         #expect(base.arrivals.count == 12)
+        clock.advance(by: .seconds(1))
+        _ = try await waiting.value
+        #expect(base.arrivals == Array(repeating: .zero, count: 12) + [.seconds(60)])
+        #expect(await limiter.requests == 13)
+        #expect(await limiter.waited == .seconds(60))
+    }
+
+    @Test func aRequestWaitingForItsWindowIsCancelled() async throws {
+        let base = CountingTransport(clock: clock, latency: .zero)
+        let limiter = RateLimiter(
+            policy: RateLimitPolicy(windows: [.init(limit: 1, period: .seconds(60))], maxConcurrent: 10),
+            clock: clock)
+        let transport = RateLimitedTransport(base: base, limiter: limiter)
+        _ = try await transport.send(request)
+        let sent = request
+        let waiting = Task { try await transport.send(sent) }
+        #expect(await clock.waitForSleepers())
         waiting.cancel()
         await #expect(throws: TransportError.self) { try await waiting.value }
-        #expect(await limiter.requests == 12)
+        #expect(base.arrivals.count == 1)
+        #expect(await limiter.requests == 1)
     }
 
     @Test func aThrottledAnswerPausesEveryRequestForItsRetryAfter() async throws {
         let base = CountingTransport(
-            latency: .zero,
+            clock: clock, latency: .zero,
             answers: [TransportResponse(status: 429, headers: ["Retry-After": "1"], body: Data())])
         let limiter = RateLimiter(
-            policy: RateLimitPolicy(windows: [.init(limit: 100, period: .seconds(60))], maxConcurrent: 1))
+            policy: RateLimitPolicy(windows: [.init(limit: 100, period: .seconds(60))], maxConcurrent: 1),
+            clock: clock)
         let transport = RateLimitedTransport(base: base, limiter: limiter)
         let throttled = try await transport.send(request)
         #expect(throttled.status == 429)
         // The others wait out the platform's pause instead of each being refused in turn.
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<3 { group.addTask { _ = try await transport.send(request) } }
-            try await group.waitForAll()
+        let sent = request
+        let others = Task {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<3 { group.addTask { _ = try await transport.send(sent) } }
+                try await group.waitForAll()
+            }
         }
-        let arrivals = base.arrivals
-        #expect(arrivals.count == 4)
-        #expect(arrivals[1] - arrivals[0] >= .seconds(1))
+        #expect(await clock.waitForSleepers(3))
+        clock.advance(by: .milliseconds(999))
+        #expect(await clock.waitForSleepers(3))
+        #expect(base.arrivals.count == 1)
+        clock.advance(by: .milliseconds(1))
+        try await others.value
+        #expect(base.arrivals == [.zero, .seconds(1), .seconds(1), .seconds(1)])
         #expect(await limiter.throttles == 1)
     }
 }
