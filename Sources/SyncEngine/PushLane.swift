@@ -23,7 +23,9 @@ actor PushLane {
 
     private let size: Int
     private let limiter: RateLimiter
-    /// Requests of the window kept for batches and reads: a lone push goes only while more than this is left.
+    /// Requests of the window kept for batches and reads: a lone push goes only while more than this is left. A batch
+    /// may cost two requests (the connector's look-up of what is already in the books, then the batch), so twice the
+    /// batch window's limit, and 10 for reads.
     private let reserve: Int
     /// Between two batches: the batch window's period over its limit, so batches are spread over the window
     /// instead of spending it in a burst of small ones.
@@ -41,7 +43,7 @@ actor PushLane {
         self.size = max(1, size)
         self.limiter = limiter
         let batchWindow = limiter.policy.windows.first { $0.name == "batch" }
-        self.reserve = (batchWindow?.limit ?? 0) + 10
+        self.reserve = 2 * (batchWindow?.limit ?? 0) + 10
         self.pace = batchWindow.map { $0.period / max(1, $0.limit) } ?? .zero
     }
 
