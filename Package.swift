@@ -115,6 +115,8 @@ let package = Package(
             name: "Sandbox",
             dependencies: [
                 "Accounting",
+                // For the test platform on the mailbox channel (`MailboxBooksConnector`).
+                "Connectors",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -1,11 +1,45 @@
-/// An accounting platform Ledgerwire keeps in agreement with billing.
-public enum Platform: String, Sendable, Hashable, CaseIterable {
-    case quickBooksOnline = "quickbooks_online"
-    case quickBooksDesktop = "quickbooks_desktop"
-    case xero
-    case sageBusinessCloud = "sage_business_cloud"
-    case sage50 = "sage_50"
-    case tally
+/// An accounting platform Ledgerwire keeps in agreement with billing, named as the contract names it
+/// (`quickbooks_online`, `xero`, …).
+///
+/// An open set: the contract's platforms are named here, and a connector may bring another (a test platform in the
+/// sandbox); which platforms a server speaks is its `ConnectorRegistry`'s business, not this type's.
+public struct Platform: RawRepresentable, Sendable, Hashable, Comparable, CustomStringConvertible {
+    public let rawValue: String
+
+    /// A platform name: a lower-case letter, then up to 39 lower-case letters, digits and underscores; `nil` for
+    /// anything else.
+    public init?(rawValue: String) {
+        let bytes = Array(rawValue.utf8)
+        guard let first = bytes.first, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first), bytes.count <= 40,
+            bytes.allSatisfy({
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0)
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+                    || $0 == UInt8(ascii: "_")
+            })
+        else { return nil }
+        self.rawValue = rawValue
+    }
+
+    private init(known rawValue: String) {
+        self.rawValue = rawValue
+    }
+
+    public static let quickBooksOnline = Platform(known: "quickbooks_online")
+    public static let quickBooksDesktop = Platform(known: "quickbooks_desktop")
+    public static let xero = Platform(known: "xero")
+    public static let sageBusinessCloud = Platform(known: "sage_business_cloud")
+    public static let sage50 = Platform(known: "sage_50")
+    public static let tally = Platform(known: "tally")
+
+    /// The platforms of the public contract (API.md), in its order: an integration may be made for any of them,
+    /// served or not yet.
+    public static let contract: [Platform] = [
+        .quickBooksOnline, .quickBooksDesktop, .xero, .sageBusinessCloud, .sage50, .tally,
+    ]
+
+    public var description: String { rawValue }
+
+    public static func < (lhs: Platform, rhs: Platform) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
 extension Platform {
@@ -15,7 +49,7 @@ extension Platform {
         switch self {
         case .quickBooksOnline: "quickbooks"
         case .xero: "xero"
-        case .quickBooksDesktop, .sageBusinessCloud, .sage50, .tally: nil
+        default: nil
         }
     }
 
@@ -26,7 +60,7 @@ extension Platform {
         case .quickBooksOnline: "realm_id"
         case .xero: "xero_tenant_id"
         case .sageBusinessCloud: "business_id"
-        case .quickBooksDesktop, .sage50, .tally: nil
+        default: nil
         }
     }
 }

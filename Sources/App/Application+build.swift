@@ -146,7 +146,7 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
         WebhookSourcesController(
             database: components.database, box: components.box, secrets: components.secrets,
             // The contract's sources: a platform's secret may be stored before its webhooks are served.
-            sources: [ConnectorRegistry.billingSource] + Platform.allCases.compactMap(\.webhookSource)
+            sources: [ConnectorRegistry.billingSource] + Platform.contract.compactMap(\.webhookSource)
         ).endpoints
     )
     api.addRoutes(
@@ -158,7 +158,8 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
     api.addRoutes(
         IntegrationsController(
             database: components.database, box: components.box, tokens: components.tokens,
-            destinations: components.destinationPolicy
+            destinations: components.destinationPolicy,
+            platforms: Platform.contract + components.registry.platforms.subtracting(Platform.contract).sorted()
         ).endpoints)
     api.addRoutes(JobsController(database: components.database).endpoints)
     api.addRoutes(
@@ -171,6 +172,8 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
         registry: components.registry, tokens: components.tokens, rateLimiters: components.rateLimiters)
     api.addRoutes(RemoteAccountsController(database: components.database, platforms: platforms).endpoints)
     api.addRoutes(MappingsController(database: components.database, platforms: platforms).endpoints)
+    api.addRoutes(
+        MailboxController(database: components.database, platforms: platforms, signal: components.workSignal).endpoints)
     let oauth = OAuthController(
         database: components.database, box: components.box,
         connectors: components.registry.byPlatform,

@@ -17,7 +17,7 @@ enum IntegrationSettingsKeys {
     static func known(for platform: Platform) -> [String]? {
         switch platform {
         case .quickBooksOnline: oauth
-        case .quickBooksDesktop, .xero, .sageBusinessCloud, .sage50, .tally: nil
+        default: nil
         }
     }
 

@@ -125,10 +125,13 @@ public struct ConnectorCapabilities: Sendable, Hashable {
     /// The record types whose every create first looks for a match already in the books (`Connector.find`): a
     /// customer the school kept by hand before Ledgerwire is adopted, not duplicated.
     public var adoptsExisting: Set<RecordType>
+    /// How its calls reach it: over HTTP within the call, or through the job's mailbox (`ConnectorContext.mailbox`).
+    public var channel: ExchangeChannel
 
     public init(
         webhooks: Bool, maximumBatchSize: Int, changeFeed: Bool, rateLimit: RateLimitPolicy? = nil,
-        mappingKinds: Set<CodeMappings.Kind> = CodeMappings.commonKinds, adoptsExisting: Set<RecordType> = []
+        mappingKinds: Set<CodeMappings.Kind> = CodeMappings.commonKinds, adoptsExisting: Set<RecordType> = [],
+        channel: ExchangeChannel = .direct
     ) {
         self.webhooks = webhooks
         self.maximumBatchSize = maximumBatchSize
@@ -136,6 +139,7 @@ public struct ConnectorCapabilities: Sendable, Hashable {
         self.rateLimit = rateLimit
         self.mappingKinds = mappingKinds
         self.adoptsExisting = adoptsExisting
+        self.channel = channel
     }
 }
 
@@ -319,13 +323,16 @@ public struct ConnectorContext: Sendable {
     /// What time it is, as the engine sees it (tests move it by hand).
     public var now: @Sendable () -> Timestamp
     public var logger: Logger
+    /// For a push of a platform on the mailbox channel (`ConnectorCapabilities.channel`): the job's conversation with
+    /// it. Every exchange with the platform goes through it; `nil` on the direct channel.
+    public var mailbox: PlatformMailbox?
 
     public init(
         integrationID: String, tenantID: String, settings: JSONValue, credentials: any CredentialProvider,
         transport: any HTTPTransport, rateLimiter: RateLimiter? = nil,
         now: @escaping @Sendable () -> Timestamp = {
             Timestamp(microsecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()))
-        }, logger: Logger
+        }, logger: Logger, mailbox: PlatformMailbox? = nil
     ) {
         self.integrationID = integrationID
         self.tenantID = tenantID
@@ -335,5 +342,6 @@ public struct ConnectorContext: Sendable {
         self.rateLimiter = rateLimiter
         self.now = now
         self.logger = logger
+        self.mailbox = mailbox
     }
 }

@@ -111,7 +111,7 @@ extension AppDatabase {
                 AND NOT EXISTS (
                     SELECT 1 FROM jobs e
                     WHERE e.integration_id = j.integration_id AND e.record_id = j.record_id AND e.seq < j.seq
-                        AND e.status IN ('pending', 'running', 'needs_mapping', 'held'))
+                        AND e.status IN ('pending', 'running', 'needs_mapping', 'held', 'awaiting_platform'))
                 """
             let arguments: StatementArguments = [
                 "now": now.microsecondsSinceEpoch, "scan": (limit + batchedLimit) * 2,
@@ -304,6 +304,12 @@ extension AppDatabase {
             job, status: transition.status, nextAttemptAt: transition.nextAttemptAt,
             waitingFor: transition.waitingFor, error: transition.error, remoteID: transition.synced?.remoteID,
             worker: worker, at: now, auditKey: auditKey, db: db, audit: &audit)
+        if transition.status == .awaitingPlatform {
+            if let message = transition.message { try journal(message, of: job, at: now, db: db) }
+        } else {
+            // The job moved on: its conversation with a mailbox platform, if it had one, is over.
+            try closeConversation(ofJob: job.id, db: db)
+        }
         if transition.status == .needsMapping {
             try db.execute(
                 sql: "UPDATE jobs SET last_error_missing = ? WHERE id = ?",

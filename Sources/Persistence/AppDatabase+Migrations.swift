@@ -62,6 +62,9 @@ extension AppDatabase {
             // through this index, not by scanning the tenant's jobs or every waiting job.
             try db.execute(sql: "CREATE INDEX jobs_waiting_for ON jobs(waiting_for) WHERE waiting_for IS NOT NULL")
         }
+        migrator.registerMigration("0018 platform mailbox") { db in
+            try db.execute(sql: platformMailbox)
+        }
         return migrator
     }
 
@@ -630,5 +633,81 @@ extension AppDatabase {
         ALTER TABLE integration_configs ADD COLUMN next_check_at INTEGER;
         ALTER TABLE sync_operations ADD COLUMN records_verified INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE sync_operations ADD COLUMN records_repushed INTEGER NOT NULL DEFAULT 0;
+        """
+
+    /// The mailbox channel, for platforms that call Ledgerwire or exchange files instead of answering requests.
+    ///
+    /// - `jobs` is rebuilt for one more status, `awaiting_platform`: its message is in the platform's mailbox, and it
+    ///   holds no lease and uses no attempt until the reply wakes it.
+    /// - `platform_messages`: the journal. Each message a connector sends a job's platform, in order within the job's
+    ///   open conversation (`closed` once the job moves on), with the platform's reply once it is in, so the job's
+    ///   next run replays the conversation from it and completes the same way whatever restarted in between.
+    private static let platformMailbox = """
+        CREATE TABLE jobs_0018 (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            integration_id TEXT NOT NULL REFERENCES integration_configs(id) ON DELETE CASCADE,
+            tenant_id TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('push')),
+            record_id TEXT NOT NULL REFERENCES records(id),
+            record_type TEXT NOT NULL,
+            local_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            status TEXT NOT NULL
+                CHECK (status IN ('pending', 'running', 'succeeded', 'failed', 'needs_mapping', 'dead', 'held',
+                    'superseded', 'awaiting_platform')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            max_attempts INTEGER NOT NULL,
+            next_attempt_at INTEGER NOT NULL,
+            lease_owner TEXT,
+            lease_expires_at INTEGER,
+            last_error_code TEXT,
+            last_error_message TEXT,
+            remote_id TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            waiting_for TEXT,
+            operation_id TEXT,
+            deferrals INTEGER NOT NULL DEFAULT 0,
+            last_error_missing TEXT
+        );
+        INSERT INTO jobs_0018 (seq, id, integration_id, tenant_id, kind, record_id, record_type, local_id, version,
+            status, attempts, max_attempts, next_attempt_at, lease_owner, lease_expires_at, last_error_code,
+            last_error_message, remote_id, created_at, updated_at, waiting_for, operation_id, deferrals,
+            last_error_missing)
+        SELECT seq, id, integration_id, tenant_id, kind, record_id, record_type, local_id, version,
+            status, attempts, max_attempts, next_attempt_at, lease_owner, lease_expires_at, last_error_code,
+            last_error_message, remote_id, created_at, updated_at, waiting_for, operation_id, deferrals,
+            last_error_missing
+        FROM jobs;
+        DROP TABLE jobs;
+        ALTER TABLE jobs_0018 RENAME TO jobs;
+        CREATE INDEX jobs_open ON jobs(status, next_attempt_at) WHERE status IN ('pending', 'running');
+        CREATE INDEX jobs_record ON jobs(integration_id, record_id, seq);
+        CREATE INDEX jobs_status ON jobs(status, seq);
+        CREATE INDEX jobs_tenant ON jobs(tenant_id, seq);
+        CREATE INDEX jobs_waiting ON jobs(integration_id, waiting_for) WHERE waiting_for IS NOT NULL;
+        CREATE INDEX jobs_operation ON jobs(operation_id, status) WHERE operation_id IS NOT NULL;
+        CREATE INDEX jobs_waiting_for ON jobs(waiting_for) WHERE waiting_for IS NOT NULL;
+
+        CREATE TABLE platform_messages (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+            integration_id TEXT NOT NULL REFERENCES integration_configs(id) ON DELETE CASCADE,
+            tenant_id TEXT NOT NULL,
+            -- Its place in the job's open conversation, from 1.
+            sequence INTEGER NOT NULL,
+            content_type TEXT NOT NULL,
+            body TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            reply_content_type TEXT,
+            reply TEXT,
+            replied_at TEXT,
+            closed INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE UNIQUE INDEX platform_messages_conversation ON platform_messages(job_id, sequence) WHERE closed = 0;
+        CREATE INDEX platform_messages_outbox ON platform_messages(integration_id, seq)
+            WHERE reply IS NULL AND closed = 0;
         """
 }

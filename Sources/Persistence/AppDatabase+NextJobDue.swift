@@ -24,7 +24,7 @@ extension AppDatabase {
                         AND NOT EXISTS (
                             SELECT 1 FROM jobs e
                             WHERE e.integration_id = j.integration_id AND e.record_id = j.record_id AND e.seq < j.seq
-                                AND e.status IN ('pending', 'running', 'needs_mapping', 'held'))
+                                AND e.status IN ('pending', 'running', 'needs_mapping', 'held', 'awaiting_platform'))
                     """,
                 arguments: StatementArguments(platforms.map(\.rawValue).sorted()))
         }

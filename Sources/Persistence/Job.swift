@@ -17,6 +17,9 @@ public struct Job: Sendable, Hashable {
         case held
         /// A conflict was decided for the books' version: this version of billing's record is not pushed.
         case superseded
+        /// Its message is in the platform's mailbox (a platform that calls Ledgerwire, or a file to exchange): it
+        /// holds no lease and uses no attempt until the platform's reply wakes it.
+        case awaitingPlatform = "awaiting_platform"
     }
 
     public var id: String
@@ -102,6 +105,9 @@ public enum JobOutcome: Sendable, Hashable {
     /// The integration's credentials were refused: pending again without using up an attempt, claimed once the
     /// integration is connected again.
     case awaitingConnection(JobError)
+    /// The connector's conversation with a mailbox platform waits for the platform's reply: `message` goes into the
+    /// job's journal (`nil`: the message is already there, unanswered). Not an attempt; no lease is held.
+    case awaitingPlatform(PlatformMessage?)
 }
 
 /// One attempt of a job, as recorded.

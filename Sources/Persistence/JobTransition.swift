@@ -79,6 +79,9 @@ public struct JobTransition: Sendable, Hashable {
     public var event: EventType?
     public var waitingJobs: WaitingJobs?
     public var reachability: Reachability?
+    /// For a job awaiting its platform: the message journalled for the platform to fetch (`nil`: none new). Any other
+    /// status ends the job's conversation: its journalled messages are closed.
+    public var message: PlatformMessage?
 
     public init(
         status: Job.Status,
@@ -91,7 +94,8 @@ public struct JobTransition: Sendable, Hashable {
         synced: RemoteRecordVersion? = nil,
         event: EventType? = nil,
         waitingJobs: WaitingJobs? = nil,
-        reachability: Reachability? = nil
+        reachability: Reachability? = nil,
+        message: PlatformMessage? = nil
     ) {
         self.status = status
         self.attempt = attempt
@@ -104,6 +108,7 @@ public struct JobTransition: Sendable, Hashable {
         self.event = event
         self.waitingJobs = waitingJobs
         self.reachability = reachability
+        self.message = message
     }
 }
 

@@ -195,10 +195,15 @@ extension AppDatabase {
                 try Bool.fetchOne(
                     db,
                     sql: """
-                        SELECT 1 FROM jobs WHERE status IN ('pending', 'running') AND status = 'running'
-                            AND integration_id = ? AND record_id = ?
+                        SELECT EXISTS (
+                            SELECT 1 FROM jobs WHERE status IN ('pending', 'running') AND status = 'running'
+                                AND integration_id = :integration AND record_id = :record)
+                        -- A write in a mailbox platform's hands is in flight too.
+                        OR EXISTS (
+                            SELECT 1 FROM jobs WHERE integration_id = :integration AND record_id = :record
+                                AND status = 'awaiting_platform')
                         """,
-                    arguments: [change.integrationID, recordID]) ?? false
+                    arguments: ["integration": change.integrationID, "record": recordID]) ?? false
         } else {
             (facts.unlinked, invoices) = try unlinkedFacts(change, integration: integration, db: db)
         }

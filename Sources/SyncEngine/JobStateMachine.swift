@@ -63,6 +63,11 @@ public enum JobStateMachine {
             return JobTransition(
                 status: .pending, attempt: .init(outcome: "retry", error: error), givesBackAttempt: true,
                 nextAttemptAt: ended.now.adding(.seconds(60)), error: error)
+        case .awaitingPlatform(let message):
+            // The platform answers when it next calls (or its file comes back): no lease is held meanwhile, and
+            // nothing counts as an attempt until the reply is in.
+            return JobTransition(
+                status: .awaitingPlatform, attempt: nil, givesBackAttempt: true, error: nil, message: message)
         case .needsMapping(let error):
             // Parking is not a failed attempt: it does not use up the job's attempts.
             return JobTransition(
@@ -101,6 +106,8 @@ public enum JobStateMachine {
             return .waiting(reason: "\(reference) is held until a conflict is resolved")
         case .pending, .running:
             return .waiting(reason: "\(reference) is pushed first")
+        case .awaitingPlatform:
+            return .waiting(reason: "\(reference) is waiting for the platform's reply")
         case .needsMapping:
             return .waiting(reason: "\(reference) is waiting for a mapping")
         case .failed, .dead:

@@ -11,9 +11,10 @@ struct PlatformCall {
 
     /// - Parameter credentialsGeneration: the stored credentials' generation as just read, so the credentials opened
     ///   before serve while unchanged.
+    ///   `mailbox`: the job's conversation, for a platform on the mailbox channel.
     init(
         integration: Integration, connector: any Connector, tokens: TokenStore, rateLimiters: RateLimiters,
-        clock: any SyncClock, logger: Logger, credentialsGeneration: Int? = nil
+        clock: any SyncClock, logger: Logger, credentialsGeneration: Int? = nil, mailbox: PlatformMailbox? = nil
     ) async {
         credentials = AttemptCredentials(store: tokens, integration: integration, generation: credentialsGeneration)
         var transport = tokens.transport
@@ -31,7 +32,8 @@ struct PlatformCall {
             transport: transport,
             rateLimiter: limiter,
             now: { clock.now() },
-            logger: logger
+            logger: logger,
+            mailbox: mailbox
         )
     }
 

@@ -6,6 +6,10 @@ import ServiceLifecycle
 
 /// Runs jobs: claim with a lease → check mappings → push through the platform's connector → record the outcome.
 ///
+/// A platform on the mailbox channel answers later: the push's message is journalled and the job waits as
+/// `awaiting_platform` (no lease, no attempt) until the platform's reply wakes it; its next run replays the
+/// conversation from the journal and completes from the reply.
+///
 /// Failures are classified by `ConnectorError`: retryable (5xx, an exchange broken after sending) waits by
 /// `RetryStrategy`, honoring `Retry-After`, until the job's last attempt makes it dead; a busy platform (429, 503) or
 /// one out of reach (nothing sent) defers the job without using an attempt; validation fails at once with the
@@ -370,9 +374,17 @@ public struct SyncEngine: Sendable {
                 mappings: mappings,
                 references: references
             )
+            // A mailbox platform's conversation so far: this run replays it from the journal.
+            var mailbox: PlatformMailbox?
+            if connector.capabilities.channel == .mailbox {
+                mailbox = PlatformMailbox(
+                    journal: try await database.conversation(ofJob: job.id).map {
+                        PlatformMailbox.Exchange(message: $0.message, reply: $0.reply)
+                    })
+            }
             let call = await PlatformCall(
                 integration: integration, connector: connector, tokens: tokens, rateLimiters: rateLimiters,
-                clock: clock, logger: logger, credentialsGeneration: snapshot.credentialsGeneration)
+                clock: clock, logger: logger, credentialsGeneration: snapshot.credentialsGeneration, mailbox: mailbox)
             // A refused access token is refreshed once and the push made again; a second refusal is retried later
             // like any failure.
             let result: PushResult
@@ -387,6 +399,8 @@ public struct SyncEngine: Sendable {
                 result = try results[0].get()
             }
             return .succeeded(remoteID: result.remoteID, remoteVersion: result.remoteVersion)
+        } catch let awaiting as AwaitingPlatform {
+            return .awaitingPlatform(awaiting.message)
         } catch let error as ConnectorError {
             if unreachableSince != nil, error.platformAnswered {
                 // It refused, throttled or failed, but it answered: the outage is over for every job of it.

@@ -7,8 +7,9 @@ import Synchronization
 /// Labels are bounded sets: platform and outcome, never tenants, integrations or ids.
 ///
 /// - `ledgerwire_job_attempts_total{platform, outcome}`: jobs run to an end of their attempt, by how it ended
-///   (`succeeded`, `retry`, `dead`, `failed`, `deferred`, `needs_mapping`, `waiting`: the outcome its attempt record
-///   keeps, `waiting` when it waited for a dependency and recorded none);
+///   (`succeeded`, `retry`, `dead`, `failed`, `deferred`, `needs_mapping`, `waiting`, `awaiting_platform`: the outcome
+///   its attempt record keeps; `waiting` when it waited for a dependency and recorded none, `awaiting_platform` when
+///   its message went to a mailbox platform);
 /// - `ledgerwire_job_attempt_duration_seconds{platform}`: how long a job's attempt took, from its claim to its
 ///   outcome (the platform call(s) and the engine's checks around them);
 /// - `ledgerwire_jobs_due`: pending jobs due now (the queue's depth), sampled on each of the worker's timed claim
@@ -63,10 +64,12 @@ final class AttemptOutcome: Sendable {
 
     var value: String? { decided.withLock { $0 } }
 
-    /// `JobStateMachine.transition(for:)`, noting the outcome its attempt record keeps (`waiting` when none).
+    /// `JobStateMachine.transition(for:)`, noting the outcome its attempt record keeps (when none: `awaiting_platform`
+    /// or `waiting`).
     func transition(for ended: FinishedAttempt) -> JobTransition {
         let transition = JobStateMachine.transition(for: ended)
-        decided.withLock { $0 = transition.attempt?.outcome ?? "waiting" }
+        let unrecorded = transition.status == .awaitingPlatform ? Job.Status.awaitingPlatform.rawValue : "waiting"
+        decided.withLock { $0 = transition.attempt?.outcome ?? unrecorded }
         return transition
     }
 }

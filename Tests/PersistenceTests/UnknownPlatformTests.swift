@@ -5,7 +5,8 @@ import Testing
 
 @testable import Persistence
 
-/// A stored integration names a platform this build does not know: it is never read as QuickBooks (issue 14).
+/// A stored integration names a platform this build has no connector for, or a name no platform can have: it is
+/// never read as QuickBooks (issue 14).
 @Suite struct UnknownPlatformTests {
     @Test func anIntegrationOfAnUnknownPlatformIsAnErrorNeverQuickBooks() async throws {
         let database = try AppDatabase.inMemory()
@@ -16,14 +17,18 @@ import Testing
                 sql: """
                     INSERT INTO integration_configs (id, tenant_id, platform, name, status, created_at, updated_at)
                     VALUES ('int_future', 'greenfield', 'freshbooks', 'Future', 'connected', '2026-11-01T00:00:00Z',
+                        '2026-11-01T00:00:00Z'),
+                    ('int_garbled', 'greenfield', 'Quick Books!', 'Garbled', 'connected', '2026-11-01T00:00:00Z',
                         '2026-11-01T00:00:00Z')
                     """)
         }
+        // A platform of another build (no connector here: its jobs are never claimed) reads as itself.
+        #expect(try await database.integration(id: "int_future")?.platform.rawValue == "freshbooks")
         do {
-            let read = try await database.integration(id: "int_future")?.platform
-            Issue.record("an unknown platform was read as \(String(describing: read))")
+            let read = try await database.integration(id: "int_garbled")?.platform
+            Issue.record("a garbled platform was read as \(String(describing: read))")
         } catch let error as Persistence.PersistenceError {
-            #expect(error == .unknownPlatform(integrationID: "int_future", platform: "freshbooks"))
+            #expect(error == .unknownPlatform(integrationID: "int_garbled", platform: "Quick Books!"))
         }
         // The known one still reads.
         #expect(try await database.integration(id: known.id)?.platform == .quickBooksOnline)

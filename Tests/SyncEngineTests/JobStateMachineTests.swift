@@ -150,6 +150,18 @@ import Testing
         #expect(change.givesBackAttempt && change.event == .syncNeedsMapping && change.waitingJobs == nil)
     }
 
+    @Test func aMessageToAMailboxPlatformAwaitsItsReplyWithoutAnAttemptOrALease() {
+        let message = PlatformMessage(contentType: "application/json", body: #"{"op":"add_customer"}"#)
+        let change = transition(.awaitingPlatform(message), attempts: 3)
+        #expect(change.status == .awaitingPlatform && change.message == message)
+        // Not an attempt (none recorded, the claim's given back), and not dead on the last one.
+        #expect(change.attempt == nil && change.givesBackAttempt && !change.isDeferral)
+        #expect(change.error == nil && change.event == nil && change.waitingJobs == nil && change.synced == nil)
+        // Waiting again on a message already in the mailbox journals nothing new.
+        #expect(transition(.awaitingPlatform(nil)).message == nil)
+        #expect(transition(.awaitingPlatform(nil)).status == .awaitingPlatform)
+    }
+
     @Test func anExpiredLeaseRecordsTheLostAttemptAndClaimsTheJobAgain() {
         let change = JobStateMachine.takeover(of: job(attempts: 2))
         #expect(change.status == .running)
@@ -177,6 +189,7 @@ import Testing
         (.dead, .waiting(reason: "customer cus_1 did not sync (job job_c); retry that job")),
         (.held, .waiting(reason: "customer cus_1 is held until a conflict is resolved")),
         (.superseded, .unqueued(recordID: "rec_cus")),
+        (.awaitingPlatform, .waiting(reason: "customer cus_1 is waiting for the platform's reply")),
     ]
 
     @Test func readinessCoversEveryJobStatus() {

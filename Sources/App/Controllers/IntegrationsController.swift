@@ -15,6 +15,8 @@ struct IntegrationsController {
     let tokens: TokenStore
     /// Where the platform URLs in settings may point: checked when they are saved.
     let destinations: DestinationPolicy
+    /// The platforms an integration may be made for: the contract's, and any other the server has a connector for.
+    let platforms: [Platform]
 
     var endpoints: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
@@ -32,10 +34,9 @@ struct IntegrationsController {
         let object = try await request.jsonObject(context: context)
         let body = FieldReader(object, path: "", diagnostics: Diagnostics())
         let platformText = body.string("platform")
-        let platform = platformText.flatMap(Platform.init(rawValue:))
+        let platform = platformText.flatMap(Platform.init(rawValue:)).flatMap { platforms.contains($0) ? $0 : nil }
         if platformText != nil, platform == nil {
-            body.diagnostics.add(
-                "platform", "must be one of \(Platform.allCases.map(\.rawValue).joined(separator: ", "))")
+            body.diagnostics.add("platform", "must be one of \(platforms.map(\.rawValue).joined(separator: ", "))")
         }
         let name = body.string("name")
         var tenantID = body.optionalString("tenant_id") ?? principal.tenantID ?? "default"
