@@ -29,10 +29,12 @@ public struct LedgerNotification: Sendable, Hashable {
         self.attempts = 0
     }
 
-    init(row: Row) {
+    /// `nil` for a row of a record type this build does not know: it is never read as another type's.
+    init?(row: Row) {
+        guard let recordType = RecordType(rawValue: row["record_type"]) else { return nil }
         id = row["id"]
         integrationID = row["integration_id"]
-        recordType = RecordType(rawValue: row["record_type"]) ?? .invoice
+        self.recordType = recordType
         remoteID = row["remote_id"]
         operation = row["operation"]
         occurredAt = Timestamp(microsecondsSinceEpoch: row["occurred_at"])
@@ -129,7 +131,8 @@ extension AppDatabase {
     }
 
     /// Notifications due for fetching, oldest change first, of connected integrations (but those `excluding` names:
-    /// their fetches are already in flight).
+    /// their fetches are already in flight). One of a record type this build does not know (a newer version heard
+    /// it) waits for a build that does.
     public func dueLedgerNotifications(
         limit: Int, at now: Timestamp, excluding integrationIDs: Set<String> = []
     ) async throws -> [LedgerNotification] {
@@ -148,13 +151,17 @@ extension AppDatabase {
                     SELECT n.* FROM ledger_notifications n
                     WHERE n.status = 'pending' AND n.next_attempt_at <= ?
                         AND n.integration_id IN (SELECT id FROM integration_configs WHERE status = 'connected')
+                        AND n.record_type IN (\(Self.knownRecordTypes))
                         \(exclusion)
                     ORDER BY n.occurred_at, n.rowid LIMIT ?
                     """,
                 arguments: arguments
-            ).map(LedgerNotification.init(row:))
+            ).compactMap(LedgerNotification.init(row:))
         }
     }
+
+    /// The record types this build knows, as an SQL list.
+    private static let knownRecordTypes = RecordType.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
 
     /// The notifications are fetched: what the platform holds now is among the changes heard.
     public func markLedgerNotificationsFetched(ids: [String]) async throws {

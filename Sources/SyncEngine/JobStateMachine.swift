@@ -77,7 +77,8 @@ public enum JobStateMachine {
     }
 
     /// What becomes of a running job whose lease expired (its worker died): the lost attempt is recorded as
-    /// `abandoned` and counts; the job is claimed again (`running`), or, when that was its last attempt, is dead.
+    /// `abandoned` and counts; the job is claimed again (`running`), or, when that was its last attempt, is dead,
+    /// reported in `sync.failed` and named to the jobs waiting for its record, as any dead job.
     public static func takeover(of job: Job) -> JobTransition {
         let abandoned = JobTransition.AttemptRecord(
             outcome: "abandoned",
@@ -85,7 +86,8 @@ public enum JobStateMachine {
         guard job.attempts < job.maxAttempts else {
             return JobTransition(
                 status: .dead, attempt: abandoned,
-                error: JobError(code: "lease_expired", message: "its worker stopped on the last attempt"))
+                error: JobError(code: "lease_expired", message: "its worker stopped on the last attempt"),
+                event: .syncFailed, waitingJobs: .tell(didNotSync(job)))
         }
         return JobTransition(status: .running, attempt: abandoned)
     }

@@ -33,4 +33,26 @@ import Testing
         // The known one still reads.
         #expect(try await database.integration(id: known.id)?.platform == .quickBooksOnline)
     }
+
+    @Test func aNotificationOfAnUnknownRecordTypeIsNeverReadAsAnInvoice() async throws {
+        let database = try AppDatabase.inMemory()
+        let integration = try await database.createIntegration(
+            tenantID: "greenfield", platform: .quickBooksOnline, name: "Books", actor: "test")
+        try await database.writer.write { db in
+            try db.execute(
+                sql: "UPDATE integration_configs SET status = 'connected' WHERE id = ?", arguments: [integration.id])
+            for (id, type) in [("ntf_1", "expense"), ("ntf_2", "invoice")] {
+                try db.execute(
+                    sql: """
+                        INSERT INTO ledger_notifications (id, delivery_id, integration_id, idempotency_key, record_type,
+                            remote_id, operation, occurred_at, status, next_attempt_at, created_at)
+                        VALUES (?, 'dlv_1', ?, ?, ?, '130', 'Update', 1, 'pending', 0, '2026-11-01T00:00:00Z')
+                        """,
+                    arguments: [id, integration.id, "key-\(id)", type])
+            }
+        }
+        let due = try await database.dueLedgerNotifications(limit: 10, at: .now())
+        #expect(due.map(\.id) == ["ntf_2"])
+        #expect(due.map(\.recordType) == [.invoice])
+    }
 }

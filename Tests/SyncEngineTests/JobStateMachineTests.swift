@@ -171,13 +171,21 @@ import Testing
         #expect(!change.givesBackAttempt && change.event == nil)
     }
 
-    @Test func anExpiredLeaseOnTheLastAttemptMakesTheJobDead() {
+    @Test func anExpiredLeaseOnTheLastAttemptMakesTheJobDeadReportedAndNamedToItsWaiters() {
         let change = JobStateMachine.takeover(of: job(attempts: 3))
         #expect(change.status == .dead)
         #expect(
             change.attempt
                 == .init(outcome: "abandoned", error: JobError(code: "lease_expired", message: "worker w1 stopped")))
         #expect(change.error == JobError(code: "lease_expired", message: "its worker stopped on the last attempt"))
+        // Dead like any other: reported, and named to the jobs waiting for its record.
+        #expect(change.event == .syncFailed)
+        #expect(
+            change.waitingJobs
+                == .tell(
+                    JobError(
+                        code: "waiting_for_dependency",
+                        message: "invoice inv_1 did not sync (job job_1); retry that job")))
     }
 
     static let readiness: [(Job.Status, DependencyReadiness)] = [
