@@ -150,6 +150,8 @@ let package = Package(
                 "App",
                 "Connectors",
                 "Ingestion",
+                // For counting the database's statements (`AppDatabase.statements`).
+                "Persistence",
                 "Sandbox",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

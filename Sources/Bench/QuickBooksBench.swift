@@ -6,6 +6,7 @@ import Foundation
 import Hummingbird
 import Ingestion
 import Logging
+import Persistence
 import Sandbox
 import ServiceLifecycle
 
@@ -28,6 +29,8 @@ struct QuickBooksBench: AsyncParsableCommand {
     @Option(help: "Concurrent senders of billing's events.") var lanes = 8
     @Option(help: "Seconds between progress lines.") var progressEvery = 60
     @Option(help: "Seconds without progress before giving up.") var stallTimeout = 300
+    @Flag(help: "Count the database statements of the full sync (reads and writes per job); costs a little speed.")
+    var countStatements = false
 
     static let realm = "9341453474484455"
     static let tenant = "bench-school"
@@ -41,6 +44,7 @@ struct QuickBooksBench: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if countStatements { AppDatabase.statements.enable() }
         try await BenchServers.run { world in try await measure(in: world) }
     }
 
@@ -56,6 +60,7 @@ struct QuickBooksBench: AsyncParsableCommand {
         let integration = try await world.connect()
         try await world.mapAccounts(integration)
         started = clock.now
+        AppDatabase.statements.reset()
         try await world.requestFullSync(integration)
 
         var firstWrite: ContinuousClock.Instant?
@@ -88,6 +93,7 @@ struct QuickBooksBench: AsyncParsableCommand {
         }
         let finished = clock.now
         try await world.awaitCompletedSync(integration)
+        let statements = AppDatabase.statements.counts
         let stats = await world.stats()
         let checked = try await world.verify(invoices: invoices, customers: customers)
 
@@ -113,6 +119,15 @@ struct QuickBooksBench: AsyncParsableCommand {
                 stats.requests, stats.batches, operations / Double(max(stats.batches, 1)), stats.violations,
                 stats.refreshGrants))
         say("checked in the books: \(checked)")
+        if countStatements {
+            let jobs = Double(invoices + customers)
+            say(
+                String(
+                    format: "database statements of the full sync, per job: %.2f reads, %.2f writes, %.2f other"
+                        + " (%d, %d, %d in all)",
+                    Double(statements.reads) / jobs, Double(statements.writes) / jobs, Double(statements.other) / jobs,
+                    statements.reads, statements.writes, statements.other))
+        }
     }
 
     /// A line on standard output at once (progress reaches a pipe while the run goes on).

@@ -74,6 +74,7 @@ public struct AppDatabase: Sendable {
             // Checkpoint every ~16 MiB of WAL rather than 4 MiB: hot pages are copied back once, not four times.
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 4000")
             try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
+            AppDatabase.statements.observe(db)
         }
         return configuration
     }
