@@ -245,12 +245,28 @@ extension AppDatabase {
             else { return false }
             let job = Job(row: row)
             var awaited: AwaitedRecord?
-            if case .waiting(_, let waitingFor?, _) = outcome {
+            var linkedElsewhere: String?
+            switch outcome {
+            case .waiting(_, let waitingFor?, _):
                 awaited = try Self.awaitedRecord(waitingFor, of: job, db: db)
+            case .succeeded(let remoteID?, _):
+                linkedElsewhere = try String.fetchOne(
+                    db,
+                    sql: """
+                        SELECT r.local_id FROM synchronized_records l JOIN records r ON r.id = l.record_id
+                        WHERE l.integration_id = ? AND l.remote_id = ? AND l.record_id != ? AND r.record_type = ?
+                        LIMIT 1
+                        """,
+                    arguments: [job.integrationID, remoteID, job.recordID, job.recordType])
+            default:
+                break
             }
             var audit: AuditLog?
             try Self.apply(
-                decide(FinishedAttempt(job: job, outcome: outcome, now: now, awaited: awaited)), to: job,
+                decide(
+                    FinishedAttempt(
+                        job: job, outcome: outcome, now: now, awaited: awaited, linkedElsewhere: linkedElsewhere)),
+                to: job,
                 startedAt: claimed.startedAt, worker: worker, at: now, auditKey: auditKey, db: db, audit: &audit)
             return true
         }

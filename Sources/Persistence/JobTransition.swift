@@ -10,12 +10,18 @@ public struct FinishedAttempt: Sendable, Hashable {
     public var now: Timestamp
     /// For a `waiting` outcome: where the record waited for stands now (`nil` when nothing is known of it).
     public var awaited: AwaitedRecord?
+    /// For a success: billing's id of another record of the job's type already linked to the same record in the
+    /// integration's books (two creates adopted one record at once), or `nil`.
+    public var linkedElsewhere: String?
 
-    public init(job: Job, outcome: JobOutcome, now: Timestamp, awaited: AwaitedRecord? = nil) {
+    public init(
+        job: Job, outcome: JobOutcome, now: Timestamp, awaited: AwaitedRecord? = nil, linkedElsewhere: String? = nil
+    ) {
         self.job = job
         self.outcome = outcome
         self.now = now
         self.awaited = awaited
+        self.linkedElsewhere = linkedElsewhere
     }
 }
 

@@ -9,11 +9,22 @@ public enum JobStateMachine {
     ///
     /// Only an attempt at the platform uses up one of the job's attempts: waiting for a dependency, being turned
     /// away (busy, out of reach), awaiting a connection and parking for a mapping give the claim's attempt back. A
-    /// retry after the last attempt makes the job dead. A job that will not sync without a person (failed, dead)
+    /// retry after the last attempt makes the job dead. A success whose record in the books is already another
+    /// billing record's (two creates adopted it at once) is retried: a record of the books is never linked twice. A job that will not sync without a person (failed, dead)
     /// says so in `sync.failed`, and the jobs waiting for its record name it; a success wakes them.
     public static func transition(for ended: FinishedAttempt) -> JobTransition {
         let job = ended.job
         switch ended.outcome {
+        case .succeeded(let remoteID?, _) where ended.linkedElsewhere != nil:
+            // Two creates adopted one record of the books at once (concurrent chunks): it stays the first one's, and
+            // this one tries again, when its look-up sees the record taken and makes one of its own.
+            let taken = JobError(
+                code: "already_linked",
+                message: "the books' record \(remoteID) is \(job.recordType) \(ended.linkedElsewhere ?? "?")'s;"
+                    + " this one is made anew")
+            return transition(
+                for: FinishedAttempt(
+                    job: job, outcome: .retry(at: ended.now, taken), now: ended.now, awaited: ended.awaited))
         case .succeeded(let remoteID, let remoteVersion):
             // The platform answered: it is reachable again, and the jobs waiting for this record go now.
             return JobTransition(

@@ -33,6 +33,24 @@ import Testing
         #expect(change.waitingJobs == .wake && change.reachability == .reachable && change.event == nil)
     }
 
+    @Test func aSuccessOnARecordAnotherBillingRecordHoldsIsRetriedNotLinked() {
+        let change = JobStateMachine.transition(
+            for: FinishedAttempt(
+                job: job(attempts: 1), outcome: .succeeded(remoteID: "58", remoteVersion: "0"), now: now,
+                linkedElsewhere: "inv_2"))
+        let taken = JobError(
+            code: "already_linked", message: "the books' record 58 is invoice inv_2's; this one is made anew")
+        #expect(change.status == .pending && change.nextAttemptAt == now && change.error == taken)
+        #expect(change.synced == nil && change.waitingJobs == nil)
+        #expect(change.attempt == .init(outcome: "retry", error: taken))
+        // On the last attempt it is dead, as any retry would be.
+        let last = JobStateMachine.transition(
+            for: FinishedAttempt(
+                job: job(attempts: 3), outcome: .succeeded(remoteID: "58", remoteVersion: "0"), now: now,
+                linkedElsewhere: "inv_2"))
+        #expect(last.status == .dead && last.synced == nil)
+    }
+
     @Test func aRetryBeforeTheLastAttemptIsPendingAtItsTimeAndUsesTheAttempt() {
         let change = transition(.retry(at: later, busy), attempts: 2)
         #expect(change.status == .pending && change.nextAttemptAt == later && change.error == busy)

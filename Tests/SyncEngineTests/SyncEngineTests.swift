@@ -185,6 +185,28 @@ import Testing
         #expect(try await database.job(id: job.id)?.status == .succeeded)
     }
 
+    @Test func twoCustomersAdoptingOneRecordOfTheBooksAtOnceLinkItOnce() async throws {
+        let (database, _) = try await setUp(customerInTheBooks: false)
+        try await deliver(database, "msg_1", [customer("cus_a"), customer("cus_b")])
+        let claimed = try await database.claimJobs(
+            worker: "w", platforms: [.quickBooksOnline], now: clock.now(), lease: .seconds(30), limit: 2,
+            perIntegration: 4)
+        #expect(claimed.count == 2)
+        // Two chunks each found the same customer of the books unlinked, and each adopted it.
+        for job in claimed {
+            #expect(
+                try await database.finishJob(
+                    job, worker: "w", outcome: .succeeded(remoteID: "C9", remoteVersion: "0"), at: clock.now()))
+        }
+        let first = try #require(try await database.job(id: claimed[0].job.id))
+        let second = try #require(try await database.job(id: claimed[1].job.id))
+        #expect(first.status == .succeeded)
+        #expect(second.status == .pending && second.lastError?.code == "already_linked")
+        let linked = try await database.billingRecords(
+            linkedTo: ["C9"], recordType: .customer, integrationID: first.integrationID)
+        #expect(linked == ["C9": first.localID])
+    }
+
     @Test func versionsOfOneRecordArePushedInOrder() async throws {
         let (database, _) = try await setUp()
         try await deliver(database, "msg_1", [invoice("inv_1", total: "53100.00", at: 1_795_000_000)])
