@@ -8,6 +8,10 @@ var swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     // https://github.com/swiftlang/swift-evolution/blob/main/proposals/0444-member-import-visibility.md
     .enableUpcomingFeature("MemberImportVisibility"),
+    // https://github.com/swiftlang/swift-evolution/blob/main/proposals/0409-access-level-on-imports.md
+    // An import is internal unless written `public import`: a module's public API shows only what it means to.
+    // Persistence never imports GRDB publicly, so no GRDB type can appear in a public signature.
+    .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 // CI builds treat every warning as an error; local builds stay forgiving while you work.
 if Context.environment["CI"] != nil {

@@ -1,9 +1,9 @@
 import Accounting
 import Hummingbird
 import Logging
-import Persistence
-import Prometheus
-import SyncEngine
+public import Persistence
+public import Prometheus
+public import SyncEngine
 
 /// The server's Prometheus metrics. Labels are bounded sets: source and outcome, never tenants or ids.
 public struct AppMetrics: Sendable {

@@ -1,8 +1,8 @@
 import Accounting
-import Hummingbird
+public import Hummingbird
 import Logging
 import NIOCore
-import Persistence
+public import Persistence
 
 /// Who is calling the admin API.
 public struct Principal: Sendable, Hashable {

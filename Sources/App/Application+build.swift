@@ -1,13 +1,13 @@
-import Accounting
-import Connectors
+public import Accounting
+public import Connectors
 import Foundation
-import Hummingbird
+public import Hummingbird
 import HummingbirdCore
-import Ingestion
-import Logging
+public import Ingestion
+public import Logging
 import NIOCore
-import Persistence
-import SyncEngine
+public import Persistence
+public import SyncEngine
 
 /// Everything a running server is made of, built once.
 public struct Components: Sendable {

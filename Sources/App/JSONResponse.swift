@@ -1,8 +1,8 @@
-import Accounting
-import Hummingbird
+public import Accounting
+public import Hummingbird
 import Logging
 import NIOCore
-import Persistence
+public import Persistence
 
 /// A JSON answer built from a ``JSONValue``: exact numbers, keys in a stable order.
 public struct JSONResponse: ResponseGenerator, Sendable {

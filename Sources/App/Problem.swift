@@ -1,7 +1,7 @@
-import Accounting
+public import Accounting
 import Foundation
-import HTTPTypes
-import Hummingbird
+public import HTTPTypes
+public import Hummingbird
 import Ingestion
 import Logging
 import NIOCore

@@ -1,6 +1,6 @@
 import Accounting
-import Configuration
-import Connectors
+public import Configuration
+public import Connectors
 import Hummingbird
 import Ingestion
 import Logging

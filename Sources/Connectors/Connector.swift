@@ -1,6 +1,6 @@
-import Accounting
-import Foundation
-import Logging
+public import Accounting
+public import Foundation
+public import Logging
 
 /// A platform adapter: everything the sync engine asks of an accounting platform.
 ///

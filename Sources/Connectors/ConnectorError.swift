@@ -1,4 +1,4 @@
-import Accounting
+public import Accounting
 
 /// How a platform call failed, in the terms the sync engine acts on.
 public enum ConnectorError: Error, Hashable, Sendable {

@@ -1,4 +1,4 @@
-import Accounting
+public import Accounting
 
 /// The platforms Ledgerwire speaks: their connectors and their webhook intakes. The one list of them: the server,
 /// its routes, the engine and the CLI take it, so adding a platform is adding it here.

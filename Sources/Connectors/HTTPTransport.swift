@@ -1,5 +1,5 @@
 import Accounting
-import Foundation
+public import Foundation
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking

@@ -1,6 +1,6 @@
-import Accounting
+public import Accounting
 import Crypto
-import Foundation
+public import Foundation
 
 /// Where a platform's OAuth 2.0 authorization server is, and how it is used.
 public struct OAuthEndpoints: Sendable, Hashable {

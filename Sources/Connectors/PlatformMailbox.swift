@@ -1,4 +1,4 @@
-import Accounting
+public import Accounting
 import Synchronization
 
 /// How a connector reaches its platform.

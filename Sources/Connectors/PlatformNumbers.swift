@@ -1,4 +1,4 @@
-import Accounting
+public import Accounting
 
 /// Numbers a platform sends in headers and token answers, read with bounds.
 ///

@@ -1,4 +1,4 @@
-import Accounting
+public import Accounting
 
 /// How a platform's webhooks are taken in: which headers prove them, and how a body reads into notifications.
 ///

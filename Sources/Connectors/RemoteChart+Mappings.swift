@@ -1,4 +1,4 @@
-import Accounting
+public import Accounting
 
 extension RemoteChart {
     /// The list a mapping of `kind` picks from: the accounts for revenue and deposit accounts, else the tax codes or

@@ -1,4 +1,4 @@
-import Accounting
+public import Accounting
 
 /// A Cognify billing event, normalized: what it is, whose it is, and the commands it asks for.
 public struct BillingEvent: Sendable {

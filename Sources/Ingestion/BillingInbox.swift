@@ -1,5 +1,5 @@
-import Accounting
-import Persistence
+public import Accounting
+public import Persistence
 
 /// `POST /webhooks/billing`, without HTTP: verify → record → normalize → dedup → resolve, durably.
 public struct BillingInbox: Sendable {

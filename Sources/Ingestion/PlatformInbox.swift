@@ -1,6 +1,6 @@
-import Accounting
-import Connectors
-import Persistence
+public import Accounting
+public import Connectors
+public import Persistence
 
 /// `POST /webhooks/{source}` of a platform, without HTTP: verify → read → route by company → record, durably.
 ///

@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+public import Foundation
 
 /// Standard Webhooks signatures (https://www.standardwebhooks.com/, spec "Verifying webhooks"):
 /// `webhook-signature: v1,<base64 HMAC-SHA256("{webhook-id}.{webhook-timestamp}.{body}")>`, a space-separated

@@ -1,5 +1,5 @@
-import Accounting
-import Persistence
+public import Accounting
+public import Persistence
 import Synchronization
 
 /// The opened secrets of each webhook source, cached briefly so verification costs no database read.

@@ -12,7 +12,7 @@ extension AppDatabase {
     }
 
     /// A group committer whose drain runs on the writer connection, checkpointing the log when it is idle.
-    public func makeInboxCommitter(
+    func makeInboxCommitter(
         maximumBatchSize: Int,
         idleCheckpointAfter deliveries: Int = 16,
         onBatch: @escaping @Sendable (Int) -> Void,

@@ -1,4 +1,4 @@
-import Accounting
+public import Accounting
 import GRDB
 
 extension AppDatabase {
@@ -87,56 +87,18 @@ extension AppDatabase {
         // Nothing due (the usual answer to the nudge of every commit of billing's events): found on a reader, so the
         // writer's queue is not taken from the inbox's commits.
         let due = try await writer.read { db in
-            try Bool.fetchOne(
-                db,
-                sql: """
-                    SELECT EXISTS (
-                        SELECT 1 FROM jobs WHERE status IN ('pending', 'running') AND status = 'pending'
-                            AND next_attempt_at <= :now)
-                    OR EXISTS (
-                        SELECT 1 FROM jobs WHERE status IN ('pending', 'running') AND status = 'running'
-                            AND lease_expires_at <= :now)
-                    """,
-                arguments: ["now": now.microsecondsSinceEpoch]) ?? true
+            try Bool.fetchOne(db, sql: ClaimSQL.anyDue, arguments: ["now": now.microsecondsSinceEpoch]) ?? true
         }
         guard due else { return [] }
         return try await writer.write { db in
-            // Two index searches on `jobs_open` (the repeated `status IN (…)` term lets SQLite use that partial
-            // index; `seq` is the rowid, so the order comes from the index, with no sort of the whole backlog):
-            // jobs whose worker died, then jobs due.
-            let eligible = """
-                j.integration_id IN (
-                    SELECT id FROM integration_configs WHERE status = 'connected' AND platform IN (\(platformList))
-                        AND (next_check_at IS NULL OR next_check_at <= :now))
-                AND NOT EXISTS (
-                    SELECT 1 FROM jobs e
-                    WHERE e.integration_id = j.integration_id AND e.record_id = j.record_id AND e.seq < j.seq
-                        AND e.status IN ('pending', 'running', 'needs_mapping', 'held', 'awaiting_platform'))
-                """
             let arguments: StatementArguments = [
                 "now": now.microsecondsSinceEpoch, "scan": (limit + batchedLimit) * 2,
             ]
             let candidates =
-                try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT j.* FROM jobs j
-                        WHERE j.status IN ('pending', 'running') AND j.status = 'running'
-                            AND j.lease_expires_at <= :now AND \(eligible)
-                        ORDER BY j.seq LIMIT :scan
-                        """,
-                    arguments: arguments
-                ).map(Job.init(row:))
-                + Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT j.* FROM jobs j
-                        WHERE j.status IN ('pending', 'running') AND j.status = 'pending'
-                            AND j.next_attempt_at <= :now AND \(eligible)
-                        ORDER BY j.next_attempt_at, j.seq LIMIT :scan
-                        """,
-                    arguments: arguments
-                ).map(Job.init(row:))
+                try Row.fetchAll(db, sql: ClaimSQL.leaseExpired(platforms: platformList), arguments: arguments)
+                .map(Job.init(row:))
+                + Row.fetchAll(db, sql: ClaimSQL.due(platforms: platformList), arguments: arguments)
+                .map(Job.init(row:))
             guard !candidates.isEmpty else { return [] }
             var running = try Dictionary(
                 uniqueKeysWithValues: Row.fetchAll(
@@ -723,5 +685,53 @@ extension AppDatabase {
                 Identifiers.make("lnk"), job.recordID, job.integrationID, remoteID, remoteVersion, now.rfc3339,
                 job.version,
             ])
+    }
+}
+
+/// The claim's look-ups, each an index search with no sort of the backlog (guarded by `QueryPlanTests`): jobs due on
+/// `jobs_open` (the repeated `status IN (…)` term lets SQLite use that partial index), expired leases among the
+/// running jobs in `seq` order.
+enum ClaimSQL {
+    /// Whether anything is due or has a lease expired, asked on a reader before the writer is taken.
+    static let anyDue = """
+        SELECT EXISTS (
+            SELECT 1 FROM jobs WHERE status IN ('pending', 'running') AND status = 'pending' AND next_attempt_at <= :now)
+        OR EXISTS (
+            SELECT 1 FROM jobs WHERE status IN ('pending', 'running') AND status = 'running'
+                AND lease_expires_at <= :now)
+        """
+
+    /// Jobs whose worker died (their lease expired), oldest first.
+    static func leaseExpired(platforms: String) -> String {
+        """
+        SELECT j.* FROM jobs j
+        WHERE j.status IN ('pending', 'running') AND j.status = 'running'
+            AND j.lease_expires_at <= :now AND \(eligible(platforms: platforms))
+        ORDER BY j.seq LIMIT :scan
+        """
+    }
+
+    /// Jobs due, the longest due first.
+    static func due(platforms: String) -> String {
+        """
+        SELECT j.* FROM jobs j
+        WHERE j.status IN ('pending', 'running') AND j.status = 'pending'
+            AND j.next_attempt_at <= :now AND \(eligible(platforms: platforms))
+        ORDER BY j.next_attempt_at, j.seq LIMIT :scan
+        """
+    }
+
+    /// Of a connected integration of one of `platforms` (a quoted list) due a check, with no earlier job of the same
+    /// (integration, record) still open.
+    private static func eligible(platforms: String) -> String {
+        """
+        j.integration_id IN (
+            SELECT id FROM integration_configs WHERE status = 'connected' AND platform IN (\(platforms))
+                AND (next_check_at IS NULL OR next_check_at <= :now))
+        AND NOT EXISTS (
+            SELECT 1 FROM jobs e
+            WHERE e.integration_id = j.integration_id AND e.record_id = j.record_id AND e.seq < j.seq
+                AND e.status IN ('pending', 'running', 'needs_mapping', 'held', 'awaiting_platform'))
+        """
     }
 }

@@ -1,4 +1,4 @@
-import Accounting
+public import Accounting
 import GRDB
 
 /// A canonical record at its newest version, with its links to each integration's copy.

@@ -1,4 +1,4 @@
-import Accounting
+public import Accounting
 import Crypto
 
 /// One line of the append-only audit log: who or what changed which entity, from what to what.

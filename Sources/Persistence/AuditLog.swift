@@ -1,4 +1,4 @@
-import Accounting
+public import Accounting
 import GRDB
 
 /// Appends signed, chained entries inside a write transaction, and keeps the signed checkpoint of the chain's ends.

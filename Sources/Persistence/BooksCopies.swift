@@ -1,4 +1,4 @@
-import Accounting
+public import Accounting
 import GRDB
 
 /// The books' record a push of billing's record turned out to be already: linked, not written.

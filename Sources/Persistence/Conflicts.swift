@@ -1,4 +1,4 @@
-import Accounting
+public import Accounting
 import GRDB
 
 /// A record that billing and the books both changed since its last sync, with both versions as they were.

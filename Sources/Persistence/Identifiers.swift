@@ -1,5 +1,5 @@
-import Accounting
-import Foundation
+public import Accounting
+public import Foundation
 
 /// Ledgerwire's own ids: a type prefix, then 13 hex digits of microseconds since 1970 and 16 random hex digits,
 /// `dlv_0640a3c1f2e4b7c9e02f41d6a8b35f`.

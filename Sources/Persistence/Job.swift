@@ -1,4 +1,4 @@
-import Accounting
+public import Accounting
 import GRDB
 
 /// One record version to push to one integration, as the sync engine's queue holds it.

@@ -1,4 +1,4 @@
-import Accounting
+public import Accounting
 
 /// The job queue as the sync engine uses it: what a store (SQLite's `AppDatabase` today, PostgreSQL later)
 /// implements. The rules (what an outcome, an expired lease or a dependency's latest job mean) are passed in by the

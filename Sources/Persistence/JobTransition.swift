@@ -1,4 +1,4 @@
-import Accounting
+public import Accounting
 
 /// What is known when a job's attempt ends: the job as it is in the queue (still running, under its worker's lease),
 /// how the attempt ended, and, when it ended waiting for a record, where that record stands now. Read by

@@ -1,4 +1,4 @@
-import Accounting
+public import Accounting
 import GRDB
 
 /// One message of a job's conversation with a mailbox platform, as the journal keeps it, with the platform's reply

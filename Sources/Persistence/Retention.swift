@@ -1,4 +1,4 @@
-import Accounting
+public import Accounting
 import GRDB
 
 /// What one retention run deleted, per kind.

@@ -1,4 +1,4 @@
-import Accounting
+public import Accounting
 import GRDB
 
 /// A sync of one integration.

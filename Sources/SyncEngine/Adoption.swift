@@ -1,4 +1,4 @@
-import Connectors
+public import Connectors
 
 /// The one rule, for every platform, for taking a record already in the books as a create's result instead of
 /// writing it: the first match (`Connector.find`, best first) that is not linked to another billing record.

@@ -1,10 +1,10 @@
 import Accounting
-import Connectors
+public import Connectors
 import Foundation
 import Ingestion
-import Logging
-import Persistence
-import ServiceLifecycle
+public import Logging
+public import Persistence
+public import ServiceLifecycle
 
 /// Sends Ledgerwire's events to webhook subscriptions, signed the Standard Webhooks way with each subscription's
 /// secret: `webhook-id` is the event id (the same on every retry, so a receiver can drop a repeat),

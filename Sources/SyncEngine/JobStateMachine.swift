@@ -1,5 +1,5 @@
 import Accounting
-import Persistence
+public import Persistence
 
 /// The rules of a job's life: what each way an attempt ends does to the job, what becomes of a job whose worker's
 /// lease ran out, and when a record a job refers to is ready in the books. Plain decisions over facts;

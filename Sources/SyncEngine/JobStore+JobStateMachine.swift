@@ -1,5 +1,5 @@
-import Accounting
-import Persistence
+public import Accounting
+public import Persistence
 
 extension JobStore {
     /// Claims runnable jobs as `claimJobs(…, takeover:)` does, a job whose worker died going by

@@ -1,7 +1,7 @@
-import Accounting
-import Connectors
-import Logging
-import Persistence
+public import Accounting
+public import Connectors
+public import Logging
+public import Persistence
 
 /// One call (or a few) to an integration's platform: the connector's context, with the integration's credentials
 /// and its rate limits, and the one refresh a refused access token earns.

@@ -1,4 +1,4 @@
-import Accounting
+public import Accounting
 import Persistence
 
 /// The engine's view of time: what time it is, and waiting. Tests drive it by hand.

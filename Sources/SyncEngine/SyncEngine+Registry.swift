@@ -1,6 +1,6 @@
-import Connectors
-import Logging
-import Persistence
+public import Connectors
+public import Logging
+public import Persistence
 
 extension SyncEngine {
     /// An engine for the platforms of `registry` (`ConnectorRegistry.standard` in the server): it claims jobs only of

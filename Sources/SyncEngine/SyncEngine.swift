@@ -1,7 +1,7 @@
-import Accounting
-import Connectors
-import Logging
-import Persistence
+public import Accounting
+public import Connectors
+public import Logging
+public import Persistence
 import ServiceLifecycle
 
 /// Runs jobs: claim with a lease → check mappings → push through the platform's connector → record the outcome.

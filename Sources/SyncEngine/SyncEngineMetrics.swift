@@ -1,5 +1,5 @@
 import Accounting
-import CoreMetrics
+public import CoreMetrics
 import Persistence
 import Synchronization
 

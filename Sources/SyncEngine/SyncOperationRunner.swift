@@ -1,8 +1,8 @@
 import Accounting
 import Connectors
-import Logging
-import Persistence
-import ServiceLifecycle
+public import Logging
+public import Persistence
+public import ServiceLifecycle
 
 /// Runs sync operations.
 ///

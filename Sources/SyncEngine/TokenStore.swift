@@ -1,8 +1,8 @@
 import Accounting
-import Connectors
+public import Connectors
 import Foundation
-import Logging
-import Persistence
+public import Logging
+public import Persistence
 import Synchronization
 
 /// Every integration's access tokens: read from the database, refreshed when expired, and refreshed once only

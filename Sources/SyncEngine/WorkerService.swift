@@ -1,4 +1,4 @@
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// Runs the engine's due jobs for as long as the server runs (`SyncEngine.work(pollInterval:)`): a slot freed is
 /// claimed again at once, so one integration's slow platform cannot hold the others' jobs up.

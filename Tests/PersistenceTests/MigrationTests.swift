@@ -97,4 +97,29 @@ import Testing
         }
         #expect(plan == ["SEARCH jobs USING INDEX jobs_waiting_for (waiting_for=?)"])
     }
+
+    /// A worker's claim searches an index for what is due (`jobs_open`) and for expired leases, whatever the backlog:
+    /// never a scan of the jobs, never a sort of them.
+    @Test func theClaimSearchesTheOpenJobsIndex() async throws {
+        let queue = try DatabaseQueue()
+        try AppDatabase.migrator(auditKey: .random()).migrate(queue)
+        func plan(_ sql: String) throws -> [String] {
+            try queue.read { db in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: ["now": 1, "scan": 10])
+                    .map { $0["detail"] as String }
+            }
+        }
+        let anyDue = try plan(ClaimSQL.anyDue)
+        #expect(anyDue.filter { $0.hasPrefix("SEARCH jobs USING") }.count == 2, "\(anyDue)")
+        #expect(anyDue.allSatisfy { !$0.hasPrefix("SCAN jobs") && !$0.contains("TEMP B-TREE") }, "\(anyDue)")
+        let due = try plan(ClaimSQL.due(platforms: "'quickbooks_online'"))
+        #expect(
+            due.first?.hasPrefix("SEARCH j USING INDEX jobs_open (status=? AND next_attempt_at<?)") == true, "\(due)")
+        // Jobs whose lease expired are among the running ones only, in `seq` order from `jobs_status`.
+        let expired = try plan(ClaimSQL.leaseExpired(platforms: "'quickbooks_online'"))
+        #expect(expired.first?.hasPrefix("SEARCH j USING INDEX") == true, "\(expired)")
+        for steps in [due, expired] {
+            #expect(steps.allSatisfy { !$0.hasPrefix("SCAN j") && !$0.contains("TEMP B-TREE") }, "\(steps)")
+        }
+    }
 }

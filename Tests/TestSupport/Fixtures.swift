@@ -1,5 +1,5 @@
-import Accounting
-import Foundation
+public import Accounting
+public import Foundation
 
 /// The repository's `webhooks/` fixtures.
 public enum Fixtures {

@@ -1,5 +1,5 @@
-import Accounting
-import Foundation
+public import Accounting
+public import Foundation
 
 /// A JSON Schema (draft 2020-12), as far as Ledgerwire's event schemas (docs/events/) use it: `type` (a name or a
 /// list), `required`, `properties`, `additionalProperties` (`false` or a schema), `enum`, `const`, `pattern`,

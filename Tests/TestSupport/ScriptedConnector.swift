@@ -1,5 +1,5 @@
-import Accounting
-import Connectors
+public import Accounting
+public import Connectors
 import Foundation
 import Synchronization
 

@@ -1,5 +1,5 @@
-import Foundation
-import Ingestion
+public import Foundation
+public import Ingestion
 
 /// Signs bodies as Cognify billing does (Standard Webhooks), for tests and benchmarks.
 public struct Signer: Sendable {

@@ -1,4 +1,4 @@
-import Persistence
+public import Persistence
 
 extension AppDatabase {
     /// The master key tests sign audit chains with: 32 bytes of 42.

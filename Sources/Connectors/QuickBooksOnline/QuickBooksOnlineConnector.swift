@@ -1,5 +1,5 @@
-import Accounting
-import Foundation
+public import Accounting
+public import Foundation
 import Logging
 
 /// QuickBooks Online (Accounting API v3).

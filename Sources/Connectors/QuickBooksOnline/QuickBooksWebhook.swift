@@ -1,4 +1,4 @@
-import Accounting
+public import Accounting
 import Crypto
 import Foundation
 

@@ -1,4 +1,4 @@
-import Accounting
+public import Accounting
 
 /// A test platform reached only through Ledgerwire's mailbox channel, as QuickBooks Desktop (through the Web
 /// Connector), a Tally agent or a Sage 50 file exchange will be: nothing calls it, its agent (`MailboxAgent`) fetches

@@ -1,5 +1,5 @@
-import Accounting
-import Connectors
+public import Accounting
+public import Connectors
 
 extension Platform {
     /// `MailboxBooks`, the sandbox's test platform on the mailbox channel (no server serves it unless a test

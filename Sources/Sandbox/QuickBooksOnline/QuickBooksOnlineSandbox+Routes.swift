@@ -1,7 +1,7 @@
 import Accounting
 import Foundation
 import HTTPTypes
-import Hummingbird
+public import Hummingbird
 import NIOCore
 
 extension QuickBooksOnlineSandbox {

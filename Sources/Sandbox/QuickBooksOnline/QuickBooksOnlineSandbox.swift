@@ -1,5 +1,5 @@
-import Accounting
-import Foundation
+public import Accounting
+public import Foundation
 
 /// The QuickBooks Online emulator's state: companies, OAuth clients and tokens, `requestid` replies, and the
 /// per-realm limits with a count of every request refused for going over them.

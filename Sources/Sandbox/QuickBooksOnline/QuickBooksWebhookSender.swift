@@ -1,6 +1,6 @@
 import Accounting
 import Crypto
-import Foundation
+public import Foundation
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
