@@ -125,10 +125,14 @@ public struct ConnectorCapabilities: Sendable, Hashable {
     /// The record types whose every create first looks for a match already in the books (`Connector.find`): a
     /// customer the school kept by hand before Ledgerwire is adopted, not duplicated.
     public var adoptsExisting: Set<RecordType>
+    /// The record types it keeps in the books: a record of another type queues no push job for its integrations
+    /// (`ConnectorRegistry.recordTypes`).
+    public var recordTypes: Set<RecordType>
 
     public init(
         webhooks: Bool, maximumBatchSize: Int, changeFeed: Bool, rateLimit: RateLimitPolicy? = nil,
-        mappingKinds: Set<CodeMappings.Kind> = CodeMappings.commonKinds, adoptsExisting: Set<RecordType> = []
+        mappingKinds: Set<CodeMappings.Kind> = CodeMappings.commonKinds, adoptsExisting: Set<RecordType> = [],
+        recordTypes: Set<RecordType> = Set(RecordType.allCases)
     ) {
         self.webhooks = webhooks
         self.maximumBatchSize = maximumBatchSize
@@ -136,6 +140,7 @@ public struct ConnectorCapabilities: Sendable, Hashable {
         self.rateLimit = rateLimit
         self.mappingKinds = mappingKinds
         self.adoptsExisting = adoptsExisting
+        self.recordTypes = recordTypes
     }
 }
 

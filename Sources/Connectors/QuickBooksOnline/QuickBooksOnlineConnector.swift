@@ -43,7 +43,8 @@ public struct QuickBooksOnlineConnector: Connector {
         self.findsUncertainWrites = findsUncertainWrites
         capabilities = ConnectorCapabilities(
             webhooks: true, maximumBatchSize: 30, changeFeed: true, rateLimit: limits,
-            mappingKinds: Self.mappingKinds, adoptsExisting: [.customer, .invoice, .creditNote])
+            mappingKinds: Self.mappingKinds, adoptsExisting: [.customer, .invoice, .creditNote],
+            recordTypes: [.customer, .invoice, .payment, .creditNote, .refund])
     }
 
     /// `api_base_url` from the settings, else the documented host of the `environment` (production by default).
