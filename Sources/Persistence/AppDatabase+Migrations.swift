@@ -62,6 +62,11 @@ extension AppDatabase {
             // through this index, not by scanning the tenant's jobs or every waiting job.
             try db.execute(sql: "CREATE INDEX jobs_waiting_for ON jobs(waiting_for) WHERE waiting_for IS NOT NULL")
         }
+        migrator.registerMigration("0018 open mapping kinds") { db in
+            // A mapping's kind is the connector's to validate (each platform declares its own: Tally's ledgers, …):
+            // the table is rebuilt without its CHECK, keeping every row.
+            try db.execute(sql: openMappingKinds)
+        }
         return migrator
     }
 
@@ -630,5 +635,20 @@ extension AppDatabase {
         ALTER TABLE integration_configs ADD COLUMN next_check_at INTEGER;
         ALTER TABLE sync_operations ADD COLUMN records_verified INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE sync_operations ADD COLUMN records_repushed INTEGER NOT NULL DEFAULT 0;
+        """
+
+    private static let openMappingKinds = """
+        CREATE TABLE field_mappings_0018 (
+            integration_id TEXT NOT NULL REFERENCES integration_configs(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            local_code TEXT NOT NULL,
+            remote_id TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (integration_id, kind, local_code)
+        ) WITHOUT ROWID;
+        INSERT INTO field_mappings_0018 (integration_id, kind, local_code, remote_id, updated_at)
+            SELECT integration_id, kind, local_code, remote_id, updated_at FROM field_mappings;
+        DROP TABLE field_mappings;
+        ALTER TABLE field_mappings_0018 RENAME TO field_mappings;
         """
 }
