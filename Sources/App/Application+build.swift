@@ -59,6 +59,8 @@ public struct Components: Sendable {
         now: @escaping @Sendable () -> Timestamp = Timestamp.now
     ) {
         let metrics = AppMetrics(sources: registry.webhookSources)
+        // Records are queued only for the integrations whose connector keeps their type.
+        let database = database.pushing(registry.recordTypes)
         self.database = database
         self.box = box
         self.metrics = metrics

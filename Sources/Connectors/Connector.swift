@@ -127,11 +127,15 @@ public struct ConnectorCapabilities: Sendable, Hashable {
     public var adoptsExisting: Set<RecordType>
     /// How its calls reach it: over HTTP within the call, or through the job's mailbox (`ConnectorContext.mailbox`).
     public var channel: ExchangeChannel
+    /// The record types it keeps in the books: a record of another type queues no push job for its integrations
+    /// (`ConnectorRegistry.recordTypes`).
+    public var recordTypes: Set<RecordType>
 
     public init(
         webhooks: Bool, maximumBatchSize: Int, changeFeed: Bool, rateLimit: RateLimitPolicy? = nil,
         mappingKinds: Set<CodeMappings.Kind> = CodeMappings.commonKinds, adoptsExisting: Set<RecordType> = [],
-        channel: ExchangeChannel = .direct
+        channel: ExchangeChannel = .direct,
+        recordTypes: Set<RecordType> = Set(RecordType.allCases)
     ) {
         self.webhooks = webhooks
         self.maximumBatchSize = maximumBatchSize
@@ -140,6 +144,7 @@ public struct ConnectorCapabilities: Sendable, Hashable {
         self.mappingKinds = mappingKinds
         self.adoptsExisting = adoptsExisting
         self.channel = channel
+        self.recordTypes = recordTypes
     }
 }
 
@@ -151,13 +156,12 @@ public struct PushRequest: Sendable, Hashable {
 
     public var integrationID: String
     public var tenantID: String
-    public var recordType: RecordType
     /// Billing's id of the record.
     public var localID: String
     public var version: Int
     public var action: Action
-    /// The canonical record (for a void: the record, marked void).
-    public var data: JSONValue
+    /// The canonical record, decoded once when its job was claimed (for a void: the record as it stood).
+    public var record: CanonicalRecord
     /// The platform's id of the record, once it has one.
     public var remoteID: String?
     /// The platform's version of the record as last known (QuickBooks `SyncToken`, …): written by Ledgerwire, or
@@ -168,11 +172,15 @@ public struct PushRequest: Sendable, Hashable {
     /// Which attempt this is, from 1. A later attempt may follow one whose outcome is unknown (a timeout after the
     /// request was sent, a worker that died): the record may already be in the books.
     public var attempt: Int
-    /// Billing's codes mapped to the platform's ids (the integration's whole mapping, with its defaults).
+    /// Billing's codes mapped to the platform's ids (the integration's whole mapping, with its defaults). Every code
+    /// the record needs (`CodeMappings.requiredCodes`) is mapped: the engine parks the job until it is.
     public var mappings: CodeMappings
     /// The platform's ids of the records this one refers to (its customer, the invoices a payment is allocated
-    /// to, …): every dependency is in the books before the record is pushed.
+    /// to, …): every dependency (`CanonicalRecord.dependencies`) is in the books, and here, before the record is
+    /// pushed.
     public var references: [RecordReference: String]
+    /// The record's type.
+    public var recordType: RecordType { record.recordType }
     /// Records in the books that matched this create (`Connector.find`) but are linked to other billing records:
     /// never adopted, and a create must not collide with them (a customer whose name one of them holds is made
     /// under a distinct name).
@@ -181,11 +189,10 @@ public struct PushRequest: Sendable, Hashable {
     public init(
         integrationID: String,
         tenantID: String,
-        recordType: RecordType,
         localID: String,
         version: Int,
         action: Action,
-        data: JSONValue,
+        record: CanonicalRecord,
         remoteID: String?,
         remoteVersion: String? = nil,
         idempotencyKey: String,
@@ -196,11 +203,10 @@ public struct PushRequest: Sendable, Hashable {
     ) {
         self.integrationID = integrationID
         self.tenantID = tenantID
-        self.recordType = recordType
         self.localID = localID
         self.version = version
         self.action = action
-        self.data = data
+        self.record = record
         self.remoteID = remoteID
         self.remoteVersion = remoteVersion
         self.idempotencyKey = idempotencyKey

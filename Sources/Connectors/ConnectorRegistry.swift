@@ -41,6 +41,12 @@ public struct ConnectorRegistry: Sendable {
         Dictionary(connectors.map { ($0.platform, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// The record types each platform's connector keeps in the books (`ConnectorCapabilities.recordTypes`): the
+    /// store's fan-out queues a push job for an integration only for a record of one of its platform's types.
+    public var recordTypes: [Platform: Set<RecordType>] {
+        byPlatform.mapValues(\.capabilities.recordTypes)
+    }
+
     /// The platforms with a connector.
     public var platforms: Set<Platform> { Set(connectors.map(\.platform)) }
 

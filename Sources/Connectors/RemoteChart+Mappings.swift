@@ -2,12 +2,13 @@ public import Accounting
 
 extension RemoteChart {
     /// The list a mapping of `kind` picks from: the accounts for revenue and deposit accounts, else the tax codes or
-    /// the items.
+    /// the items; for a platform's own kind, every entry the platform says it can be (`Entry.uses`).
     public func entries(for kind: CodeMappings.Kind) -> [Entry] {
         switch kind {
         case .account, .depositAccount: accounts
         case .taxCode: taxCodes
         case .item: items
+        default: (accounts + taxCodes + items).filter { $0.uses.contains(kind) }
         }
     }
 
@@ -49,6 +50,7 @@ extension RemoteChart {
         case .account, .depositAccount: "account"
         case .taxCode: "tax code"
         case .item: "item"
+        default: String(kind.rawValue.map { $0 == "_" ? " " : $0 })
         }
     }
 
@@ -58,6 +60,7 @@ extension RemoteChart {
         case .depositAccount: "a bank or other current asset account (where payments are deposited)"
         case .taxCode: "a tax code"
         case .item: "a service or non-inventory item"
+        default: "\(article(noun(kind))) \(noun(kind))"
         }
     }
 

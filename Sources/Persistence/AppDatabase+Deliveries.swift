@@ -75,7 +75,7 @@ extension AppDatabase {
                     "only a rejected delivery's body may be corrected; this one is \(stored.status.rawValue): replay it as it is"
                 )
             }
-            var state = try WriteState(db, auditKey: auditKey)
+            var state = try WriteState(db, auditKey: auditKey, pushed: pushedRecordTypes)
             var status: DeliveryStatus
             var errors: [FieldError] = []
             var changes: [RecordChange] = []

@@ -7,8 +7,10 @@ extension AppDatabase {
     /// item's failure does not undo the others: inbox row, dedup by webhook id and by idempotency key,
     /// version resolution, canonical record, version and audit entry.
     public func record(_ batch: [IncomingDelivery]) async throws -> [Result<DeliveryOutcome, any Error>] {
-        let auditKey = auditKey
-        return try await writer.writeWithoutTransaction { db in Self.record(batch, auditKey: auditKey, db: db) }
+        let (auditKey, pushed) = (auditKey, pushedRecordTypes)
+        return try await writer.writeWithoutTransaction { db in
+            Self.record(batch, auditKey: auditKey, pushed: pushed, db: db)
+        }
     }
 
     /// A group committer whose drain runs on the writer connection, checkpointing the log when it is idle.
@@ -19,7 +21,7 @@ extension AppDatabase {
         onJobsQueued: @escaping @Sendable () -> Void = {}
     ) -> GroupCommitter<Database, IncomingDelivery, DeliveryOutcome> {
         let writer = self.writer
-        let auditKey = auditKey
+        let (auditKey, pushed) = (auditKey, pushedRecordTypes)
         let checkpoints = CheckpointPolicy(idleThreshold: deliveries, background: checkpointer)
         return GroupCommitter(
             maximumBatchSize: maximumBatchSize,
@@ -28,7 +30,7 @@ extension AppDatabase {
             schedule: { body in writer.asyncWriteWithoutTransaction { db in body(db) } },
             commit: { db, batch in
                 checkpoints.written(batch.count)
-                let results = Self.record(batch, auditKey: auditKey, db: db)
+                let results = Self.record(batch, auditKey: auditKey, pushed: pushed, db: db)
                 // Committed: the workers may claim what it queued.
                 if results.contains(where: { (try? $0.get())?.queuedJobs == true }) { onJobsQueued() }
                 return results
@@ -42,32 +44,33 @@ extension AppDatabase {
     /// almost never needed, so the batch is first written without them; only if that fails is it written again,
     /// each delivery in its own savepoint. If the transaction cannot commit, every item fails.
     static func record(
-        _ batch: [IncomingDelivery], auditKey: AuditKey, db: Database
+        _ batch: [IncomingDelivery], auditKey: AuditKey, pushed: [Platform: Set<RecordType>] = [:], db: Database
     ) -> [Result<DeliveryOutcome, any Error>] {
         do {
             var results: [Result<DeliveryOutcome, any Error>] = []
             results.reserveCapacity(batch.count)
             try db.inTransaction(.immediate) {
-                var state = try WriteState(db, auditKey: auditKey)
+                var state = try WriteState(db, auditKey: auditKey, pushed: pushed)
                 for delivery in batch { results.append(.success(try insert(delivery, db: db, state: &state))) }
                 return .commit
             }
             return results
         } catch {
-            return recordEachInASavepoint(batch, auditKey: auditKey, db: db)
+            return recordEachInASavepoint(batch, auditKey: auditKey, pushed: pushed, db: db)
         }
     }
 
     private static func recordEachInASavepoint(
         _ batch: [IncomingDelivery],
         auditKey: AuditKey,
+        pushed: [Platform: Set<RecordType>],
         db: Database
     ) -> [Result<DeliveryOutcome, any Error>] {
         var results: [Result<DeliveryOutcome, any Error>] = []
         results.reserveCapacity(batch.count)
         do {
             try db.inTransaction(.immediate) {
-                var state = try WriteState(db, auditKey: auditKey)
+                var state = try WriteState(db, auditKey: auditKey, pushed: pushed)
                 for delivery in batch {
                     let chainMark = state.audit.position
                     do {
@@ -156,11 +159,14 @@ extension AppDatabase {
     struct WriteState {
         var audit: AuditLog
         private var targets: [String: [PushTarget]] = [:]
+        /// The record types each platform takes (`AppDatabase.pushing(_:)`).
+        private let pushed: [Platform: Set<RecordType>]
         /// Some command of the transaction queued jobs.
         var queuedJobs = false
 
-        init(_ db: Database, auditKey: AuditKey) throws {
+        init(_ db: Database, auditKey: AuditKey, pushed: [Platform: Set<RecordType>] = [:]) throws {
             audit = try AuditLog(db, key: auditKey)
+            self.pushed = pushed
         }
 
         mutating func pushTargets(tenantID: String, db: Database) throws -> [PushTarget] {
@@ -170,9 +176,11 @@ extension AppDatabase {
             return found
         }
 
-        /// The push targets of a command's tenant, marking that jobs are queued for them.
-        mutating func queueing(tenantID: String, db: Database) throws -> [PushTarget] {
-            let found = try pushTargets(tenantID: tenantID, db: db)
+        /// The push targets of a command's tenant whose platform takes its record type, marking that jobs are queued
+        /// for them.
+        mutating func queueing(tenantID: String, recordType: RecordType, db: Database) throws -> [PushTarget] {
+            let pushed = pushed
+            let found = try pushTargets(tenantID: tenantID, db: db).filter { $0.takes(recordType, pushed) }
             if !found.isEmpty { queuedJobs = true }
             return found
         }
@@ -321,7 +329,7 @@ extension AppDatabase {
             now.text,
         ])
         try enqueuePushJobs(
-            to: state.queueing(tenantID: command.tenantID.rawValue, db: db),
+            to: state.queueing(tenantID: command.tenantID.rawValue, recordType: command.recordType, db: db),
             tenantID: command.tenantID.rawValue,
             recordID: recordID,
             recordType: command.recordType.rawValue,

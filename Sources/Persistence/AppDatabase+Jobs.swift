@@ -6,6 +6,15 @@ extension AppDatabase {
     struct PushTarget {
         let integrationID: String
         let maxAttempts: Int
+        /// The integration's platform, as stored.
+        var platform: String = ""
+
+        /// Whether its platform's connector keeps records of `recordType` (`pushed`: the types by platform, from the
+        /// connector registry); a platform not named there takes every type.
+        func takes(_ recordType: RecordType, _ pushed: [Platform: Set<RecordType>]) -> Bool {
+            guard let platform = Platform(rawValue: platform), let types = pushed[platform] else { return true }
+            return types.contains(recordType)
+        }
     }
 
     /// The enabled integrations of a tenant (not disabled, sync enabled). Jobs of those not connected wait until
@@ -14,12 +23,12 @@ extension AppDatabase {
         try Row.fetchAll(
             db.cachedStatement(
                 sql: """
-                    SELECT id, COALESCE(json_extract(sync, '$.max_attempts'), 3) FROM integration_configs
+                    SELECT id, COALESCE(json_extract(sync, '$.max_attempts'), 3), platform FROM integration_configs
                     WHERE tenant_id = ? AND status <> 'disabled' AND COALESCE(json_extract(sync, '$.enabled'), 1)
                     """
             ),
             arguments: [tenantID]
-        ).map { PushTarget(integrationID: $0[0], maxAttempts: max(1, $0[1])) }
+        ).map { PushTarget(integrationID: $0[0], maxAttempts: max(1, $0[1]), platform: $0[2]) }
     }
 
     /// One integration as a push target (for jobs queued outside the fan-out: dependencies, full syncs).

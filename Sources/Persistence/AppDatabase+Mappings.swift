@@ -69,7 +69,7 @@ extension AppDatabase {
             let old = try Self.fetchMappings(integrationID: integrationID, db: db)
             let mappings = change(old)
             try db.execute(sql: "DELETE FROM field_mappings WHERE integration_id = ?", arguments: [integrationID])
-            for kind in CodeMappings.Kind.allCases {
+            for kind in mappings.kinds {
                 for (code, remoteID) in mappings[kind] {
                     try db.execute(
                         sql: """
@@ -102,21 +102,21 @@ extension AppDatabase {
             db, sql: "SELECT kind, local_code, remote_id FROM field_mappings WHERE integration_id = ?",
             arguments: [integrationID])
         {
-            guard let kind = CodeMappings.Kind(rawValue: row[0]) else { continue }
-            mappings[kind][row[1]] = row[2]
+            mappings[CodeMappings.Kind(rawValue: row[0])][row[1]] = row[2]
         }
         return mappings
     }
 }
 
 extension CodeMappings {
-    /// As the admin API shows them: `{accounts{code: remote_id}, tax_codes{…}, items{…}, deposit_accounts{…}}`.
+    /// As the admin API shows them: `{accounts{code: remote_id}, tax_codes{…}, items{…}, deposit_accounts{…}}`, and
+    /// a member for each other kind mapped (`ledgers{…}`).
     public var json: JSONValue {
-        func object(_ map: [String: String]) -> JSONValue { .object(map.mapValues(JSONValue.string)) }
-        return .object([
-            "accounts": object(accounts), "tax_codes": object(taxCodes), "items": object(items),
-            "deposit_accounts": object(depositAccounts),
-        ])
+        var members: [String: JSONValue] = [:]
+        for kind in Set(Kind.wellKnown + kinds) {
+            members[kind.member] = .object(self[kind].mapValues(JSONValue.string))
+        }
+        return .object(members)
     }
 }
 

@@ -65,6 +65,11 @@ extension AppDatabase {
         migrator.registerMigration("0018 platform mailbox") { db in
             try db.execute(sql: platformMailbox)
         }
+        migrator.registerMigration("0019 open mapping kinds") { db in
+            // A mapping's kind is the connector's to validate (each platform declares its own: Tally's ledgers, …):
+            // the table is rebuilt without its CHECK, keeping every row.
+            try db.execute(sql: openMappingKinds)
+        }
         return migrator
     }
 
@@ -709,5 +714,20 @@ extension AppDatabase {
         CREATE UNIQUE INDEX platform_messages_conversation ON platform_messages(job_id, sequence) WHERE closed = 0;
         CREATE INDEX platform_messages_outbox ON platform_messages(integration_id, seq)
             WHERE reply IS NULL AND closed = 0;
+        """
+
+    private static let openMappingKinds = """
+        CREATE TABLE field_mappings_0019 (
+            integration_id TEXT NOT NULL REFERENCES integration_configs(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            local_code TEXT NOT NULL,
+            remote_id TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (integration_id, kind, local_code)
+        ) WITHOUT ROWID;
+        INSERT INTO field_mappings_0019 (integration_id, kind, local_code, remote_id, updated_at)
+            SELECT integration_id, kind, local_code, remote_id, updated_at FROM field_mappings;
+        DROP TABLE field_mappings;
+        ALTER TABLE field_mappings_0019 RENAME TO field_mappings;
         """
 }

@@ -1,3 +1,4 @@
+public import Accounting
 import Foundation
 import GRDB
 
@@ -12,6 +13,9 @@ public struct AppDatabase: Sendable {
     public let checkpointer: WALCheckpointer?
     /// Signs the audit chain and its checkpoint.
     let auditKey: AuditKey
+    /// The record types each platform's integrations are pushed (`pushing(_:)`); a platform not named takes every
+    /// type.
+    var pushedRecordTypes: [Platform: Set<RecordType>] = [:]
 
     init(
         _ writer: any DatabaseWriter, auditKey: AuditKey = .random(), checkpointer: WALCheckpointer? = nil,
@@ -23,6 +27,14 @@ public struct AppDatabase: Sendable {
         if migrates {
             try Self.migrator(auditKey: auditKey).migrate(writer)
         }
+    }
+
+    /// This store, queueing a record's push jobs only for the integrations whose platform takes its type: the
+    /// connectors' declared record types (`ConnectorRegistry.recordTypes`). A platform not named takes every type.
+    public func pushing(_ recordTypes: [Platform: Set<RecordType>]) -> AppDatabase {
+        var database = self
+        database.pushedRecordTypes = recordTypes
+        return database
     }
 
     /// Opens (creating directories and file as needed) and migrates the database at `path`.

@@ -1,5 +1,6 @@
 public import Accounting
 public import Connectors
+import Ingestion
 public import Logging
 public import Persistence
 import ServiceLifecycle
@@ -339,15 +340,20 @@ public struct SyncEngine: Sendable {
             if let copy = try await database.linkToBooksCopy(of: claimed, at: clock.now()) {
                 return .succeeded(remoteID: copy.remoteID, remoteVersion: copy.remoteVersion)
             }
+            // Decoded once, here: the connector maps typed values. A stored record that does not read as its type
+            // (never one billing sent: Ingestion decodes every record the same way) fails its job, saying why.
+            let record: CanonicalRecord
+            do {
+                record = try CanonicalRecord(recordType: recordType, json: claimed.data)
+            } catch {
+                return .failed(JobError(code: "unreadable_record", message: error.description))
+            }
             let mappings = snapshot.mappings
             // Every code not mapped is named at once: one round of mapping resumes the job.
-            let missing = mappings.missing(
-                recordType: recordType, data: claimed.data, kinds: connector.capabilities.mappingKinds)
+            let missing = mappings.missing(for: record, kinds: connector.capabilities.mappingKinds)
             if !missing.isEmpty { return .needsMapping(Self.jobError(.missingMapping(missing))) }
             let references: [RecordReference: String]
-            switch try await database.resolveDependencies(
-                of: claimed, references: RecordReference.dependencies(of: recordType, data: claimed.data),
-                at: clock.now())
+            switch try await database.resolveDependencies(of: claimed, references: record.dependencies, at: clock.now())
             {
             case .ready(let resolved):
                 references = resolved
@@ -362,11 +368,10 @@ public struct SyncEngine: Sendable {
             let request = PushRequest(
                 integrationID: integration.id,
                 tenantID: integration.tenantID,
-                recordType: recordType,
                 localID: job.localID,
                 version: job.version,
                 action: claimed.action == .void ? .void : claimed.remoteID == nil ? .create : .update,
-                data: claimed.data,
+                record: record,
                 remoteID: claimed.remoteID,
                 remoteVersion: claimed.remoteVersion,
                 idempotencyKey: job.idempotencyKey,

@@ -1,4 +1,5 @@
 import Accounting
+import Connectors
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -91,6 +92,41 @@ import Testing
             #expect(patch.status == .unprocessableContent)
             #expect(patch.json["errors"]?.arrayValue?.first?["field"] == "mappings.tax_codes.GST18")
             #expect(try await client.call(.get, "/api/v1/integrations/\(id)/mappings").json["accounts"] == [:])
+        }
+    }
+
+    /// The kinds of mapping are the platform's: one that keeps ledgers takes them, and refuses the items it does not
+    /// use, naming the member.
+    @Test func aPlatformTakesTheKindsOfMappingItUsesAndRefusesTheOthers() async throws {
+        let ledger = CodeMappings.Kind(rawValue: "ledger")
+        let connector = ScriptedConnector(
+            platform: .tally,
+            capabilities: ConnectorCapabilities(
+                webhooks: false, maximumBatchSize: 1, changeFeed: false,
+                mappingKinds: CodeMappings.commonKinds.union([ledger])))
+        try await TestApp(connectors: [connector]).test { client in
+            let created = try await client.call(
+                .post, "/api/v1/integrations", json: ["tenant_id": "greenfield", "platform": "tally", "name": "Tally"])
+            let id = try #require(created.json["id"]?.stringValue, "\(created.json)")
+            let put = try await client.call(
+                .put, "/api/v1/integrations/\(id)/mappings",
+                json: [
+                    "accounts": ["4000-TUITION": "1"], "tax_codes": [:], "items": [:], "deposit_accounts": [:],
+                    "ledgers": ["4000-TUITION": "Tuition Fees"],
+                ])
+            #expect(put.status == .ok, "\(put.json)")
+            let shown = try await client.call(.get, "/api/v1/integrations/\(id)/mappings").json
+            #expect(shown["ledgers"] == ["4000-TUITION": "Tuition Fees"])
+            #expect(shown["accounts"] == ["4000-TUITION": "1"])
+
+            let items = try await client.call(
+                .patch, "/api/v1/integrations/\(id)/mappings", json: ["items": ["*": "7"]])
+            #expect(items.status == .unprocessableContent)
+            #expect(items.headers[.contentType] == "application/problem+json")
+            let error = try #require(items.json["errors"]?.arrayValue?.first)
+            #expect(error["field"] == "mappings.items")
+            #expect(error["message"]?.stringValue?.contains("ledgers") == true, "\(error)")
+            #expect(try await client.call(.get, "/api/v1/integrations/\(id)/mappings").json["items"] == [:])
         }
     }
 }

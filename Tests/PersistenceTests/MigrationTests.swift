@@ -78,6 +78,46 @@ import Testing
         }
         #expect(try await database.jobAttempts(jobID: "job_1").map(\.outcome) == ["retry", "succeeded", "deferred"])
     }
+
+    /// A database written before "0019 open mapping kinds" keeps every mapping, and then takes a kind of mapping
+    /// only a newer platform uses (the old table refused it).
+    @Test func openMappingKindsMigrationKeepsEveryMapping() async throws {
+        let queue = try DatabaseQueue()
+        try AppDatabase.migrator(auditKey: .random()).migrate(queue, upTo: "0017 jobs waiting for unsent records")
+        try await queue.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO integration_configs (id, tenant_id, platform, name, created_at, updated_at)
+                    VALUES ('int_1', 'school', 'quickbooks_online', 'Books', '2026-11-01T00:00:00Z',
+                        '2026-11-01T00:00:00Z');
+                    INSERT INTO field_mappings (integration_id, kind, local_code, remote_id, updated_at)
+                    VALUES ('int_1', 'account', '4000-TUITION', '79', '2026-11-01T00:00:00Z'),
+                        ('int_1', 'tax_code', 'GST18', '5', '2026-11-01T00:00:00Z'),
+                        ('int_1', 'item', '*', '1', '2026-11-01T00:00:00Z'),
+                        ('int_1', 'deposit_account', '1100-BANK', '35', '2026-11-01T00:00:00Z');
+                    """
+            )
+        }
+        let database = try AppDatabase(queue)
+        #expect(try await database.appliedMigrations().contains("0019 open mapping kinds"))
+        var mappings = try await database.mappings(integrationID: "int_1")
+        #expect(
+            mappings
+                == CodeMappings(
+                    accounts: ["4000-TUITION": "79"], taxCodes: ["GST18": "5"], items: ["*": "1"],
+                    depositAccounts: ["1100-BANK": "35"]))
+        let ledger = CodeMappings.Kind(rawValue: "ledger")
+        mappings[ledger] = ["4000-TUITION": "Tuition Fees"]
+        try await database.saveMappings(integrationID: "int_1", mappings, actor: "test")
+        #expect(try await database.mappings(integrationID: "int_1") == mappings)
+        #expect(try await database.mappings(integrationID: "int_1")[ledger] == ["4000-TUITION": "Tuition Fees"])
+        // Deleting the integration still takes its mappings with it.
+        let left = try await queue.write { db in
+            try db.execute(sql: "DELETE FROM integration_configs WHERE id = 'int_1'")
+            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM field_mappings") ?? -1
+        }
+        #expect(left == 0)
+    }
 }
 
 @Suite struct QueryPlanTests {

@@ -116,7 +116,13 @@ import Testing
             .invoice, remoteID: remote, updatedAt: Timestamp(secondsSinceEpoch: 1_795_000_200),
             data: [
                 "number": "INV-1", "customer_id": "C1", "currency": "INR", "total": "53100", "tax_total": "8100",
-                "balance": "0", "lines": [["amount": "45000", "account_id": "79", "tax_code_id": "5"]],
+                "balance": "0",
+                "lines": [
+                    [
+                        "amount": "45000", "quantity": 1, "unit_amount": "45000", "account_id": "79",
+                        "tax_code_id": "5",
+                    ]
+                ],
             ])
         try await poll(runner(database, connector), database, integrations[0])
         #expect(try await events(database, .invoiceChanged).isEmpty)

@@ -16,7 +16,8 @@ import Testing
             updatedAt: Timestamp(secondsSinceEpoch: 1_795_000_100),
             data: [
                 "id": .string(id), "customer_id": "cus_1", "currency": "INR", "amount": "53100.00",
-                "deposit_account": "1100-BANK",
+                "received_at": "2026-11-20T10:00:00Z", "method": "upi", "deposit_account": "1100-BANK",
+                "updated_at": "2026-11-20T10:00:00Z",
                 "allocations": .array(invoices.map { ["invoice_id": .string($0), "amount": "53100.00"] }),
             ])
     }

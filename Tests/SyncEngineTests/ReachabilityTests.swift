@@ -203,9 +203,10 @@ import Testing
 
     static func customer(attempt: Int) -> PushRequest {
         PushRequest(
-            integrationID: "int_1", tenantID: "school", recordType: .customer, localID: "cus_1", version: 1,
-            action: .create, data: ["id": "cus_1", "name": "Asha Rao"], remoteID: nil, idempotencyKey: "job_1",
-            attempt: attempt, mappings: CodeMappings())
+            integrationID: "int_1", tenantID: "school", localID: "cus_1", version: 1, action: .create,
+            record: .customer(
+                Customer(id: .init("cus_1"), name: "Asha Rao", updatedAt: Timestamp(secondsSinceEpoch: 1_795_000_000))),
+            remoteID: nil, idempotencyKey: "job_1", attempt: attempt, mappings: CodeMappings())
     }
 
     /// `URLSessionTransport` to a port nobody listens on: the connection is refused before anything is sent.

@@ -61,7 +61,11 @@ extension SyncScenario {
     func customer(_ id: String, at seconds: Int64 = 1_795_000_000) -> SyncCommand {
         SyncCommand(
             tenantID: Tenant.ID(tenant), recordType: .customer, localID: id, action: .upsert,
-            updatedAt: Timestamp(secondsSinceEpoch: seconds), data: ["id": .string(id), "name": "Asha Rao"])
+            updatedAt: Timestamp(secondsSinceEpoch: seconds),
+            data: [
+                "id": .string(id), "name": "Asha Rao",
+                "updated_at": .string(Timestamp(secondsSinceEpoch: seconds).rfc3339),
+            ])
     }
 
     func invoice(_ id: String, total: String = "53100.00", at seconds: Int64 = 1_795_000_000) -> SyncCommand {
@@ -70,8 +74,15 @@ extension SyncScenario {
             updatedAt: Timestamp(secondsSinceEpoch: seconds),
             data: [
                 "id": .string(id), "number": "INV-1", "customer_id": "cus_1", "currency": "INR",
-                "lines": [["revenue_account": "4000-TUITION", "tax_code": "GST18", "amount": "45000.00"]],
+                "issue_date": "2026-11-20",
+                "lines": [
+                    [
+                        "id": "line_1", "description": "Tuition", "quantity": 1, "unit_amount": "45000.00",
+                        "revenue_account": "4000-TUITION", "tax_code": "GST18", "amount": "45000.00",
+                    ]
+                ],
                 "subtotal": "45000.00", "tax_total": "8100.00", "total": .string(total),
+                "updated_at": .string(Timestamp(secondsSinceEpoch: seconds).rfc3339),
             ]
         )
     }

@@ -27,7 +27,7 @@ import Testing
             tasks.addTask { try await group.run() }
             let customer = SyncCommand(
                 tenantID: Tenant.ID("school"), recordType: .customer, localID: "cus_1", action: .upsert,
-                updatedAt: clock.now(), data: ["id": "cus_1", "name": "Asha"])
+                updatedAt: clock.now(), data: ["id": "cus_1", "name": "Asha", "updated_at": "2026-11-20T10:00:00Z"])
             _ = try await database.record([
                 IncomingDelivery(
                     source: "billing", webhookID: "msg_1", receivedAt: clock.now(), tenantID: Tenant.ID("school"),
@@ -64,7 +64,11 @@ import Testing
         let customers = (1...8).map { index in
             SyncCommand(
                 tenantID: Tenant.ID("school"), recordType: .customer, localID: "cus_\(index)", action: .upsert,
-                updatedAt: clock.now(), data: ["id": .string("cus_\(index)"), "name": .string("Student \(index)")])
+                updatedAt: clock.now(),
+                data: [
+                    "id": .string("cus_\(index)"), "name": .string("Student \(index)"),
+                    "updated_at": "2026-11-20T10:00:00Z",
+                ])
         }
         _ = try await database.record([
             IncomingDelivery(
@@ -108,7 +112,7 @@ import Testing
             limits: .init(shutdownGrace: .milliseconds(300)), clock: clock)
         let customer = SyncCommand(
             tenantID: Tenant.ID("school"), recordType: .customer, localID: "cus_1", action: .upsert,
-            updatedAt: clock.now(), data: ["id": "cus_1", "name": "Asha"])
+            updatedAt: clock.now(), data: ["id": "cus_1", "name": "Asha", "updated_at": "2026-11-20T10:00:00Z"])
         _ = try await database.record([
             IncomingDelivery(
                 source: "billing", webhookID: "msg_1", receivedAt: clock.now(), tenantID: Tenant.ID("school"),

@@ -19,8 +19,8 @@ public final class ScriptedConnector: Connector {
         public var remoteVersion: String?
     }
 
-    public let platform: Platform = .quickBooksOnline
-    public let capabilities = ConnectorCapabilities(webhooks: true, maximumBatchSize: 30, changeFeed: true)
+    public let platform: Platform
+    public let capabilities: ConnectorCapabilities
     private struct State {
         var script: [ConnectorError] = []
         var pushes: [Push] = []
@@ -50,8 +50,13 @@ public final class ScriptedConnector: Connector {
 
     public init(
         failing script: [ConnectorError] = [], authority: TokenAuthority? = nil, latency: Duration = .zero,
-        feedPageSize: Int = 2, inspect: (@Sendable (PushRequest, String?) async -> Void)? = nil
+        feedPageSize: Int = 2, platform: Platform = .quickBooksOnline,
+        capabilities: ConnectorCapabilities = ConnectorCapabilities(
+            webhooks: true, maximumBatchSize: 30, changeFeed: true),
+        inspect: (@Sendable (PushRequest, String?) async -> Void)? = nil
     ) {
+        self.platform = platform
+        self.capabilities = capabilities
         self.authority = authority
         self.inspect = inspect
         self.latency = latency

@@ -36,7 +36,8 @@ struct MappingsController {
         let principal = try context.require(.operator)
         let integration = try await database.integration(from: context, role: .operator)
         var request = request
-        let changes = try Self.changes(try await request.jsonObject(context: context), removals: false)
+        let changes = try Self.changes(
+            try await request.jsonObject(context: context), removals: false, kinds: kinds(of: integration))
         var mappings = CodeMappings()
         for (kind, codes) in changes {
             for (code, remoteID) in codes { mappings[kind][code] = remoteID }
@@ -44,7 +45,7 @@ struct MappingsController {
         let validation = try await validate(changes, of: integration, logger: context.logger)
         let saved = try await database.replaceMappings(integrationID: integration.id, mappings, actor: principal.actor)
         var removed = CodeMappings()
-        for kind in CodeMappings.Kind.allCases {
+        for kind in saved.before.kinds {
             removed[kind] = saved.before[kind].filter { saved.after[kind][$0.key] == nil }
         }
         return JSONResponse(Self.answer(saved, validation: validation, removed: removed))
@@ -54,19 +55,37 @@ struct MappingsController {
         let principal = try context.require(.operator)
         let integration = try await database.integration(from: context, role: .operator)
         var request = request
-        let changes = try Self.changes(try await request.jsonObject(context: context), removals: true)
+        let changes = try Self.changes(
+            try await request.jsonObject(context: context), removals: true, kinds: kinds(of: integration))
         let validation = try await validate(changes, of: integration, logger: context.logger)
         let saved = try await database.changeMappings(integrationID: integration.id, changes, actor: principal.actor)
         return JSONResponse(Self.answer(saved, validation: validation, removed: nil))
     }
 
-    /// The body's mappings by kind; `null` (no longer mapped) only where `removals` are taken.
-    static func changes(_ object: [String: JSONValue], removals: Bool) throws -> [CodeMappings.Kind: [String: String?]]
-    {
+    /// The kinds of mapping the integration's platform uses (`ConnectorCapabilities.mappingKinds`); the well-known
+    /// ones for a platform this server has no connector for.
+    private func kinds(of integration: Integration) -> Set<CodeMappings.Kind> {
+        platforms.connectors[integration.platform]?.capabilities.mappingKinds ?? Set(CodeMappings.Kind.wellKnown)
+    }
+
+    /// The body's mappings by kind; `null` (no longer mapped) only where `removals` are taken. A member of a kind the
+    /// platform does not use (`kinds`) is refused unless it is empty (the four members of the documented shape may
+    /// always be sent).
+    static func changes(
+        _ object: [String: JSONValue], removals: Bool, kinds: Set<CodeMappings.Kind>
+    ) throws -> [CodeMappings.Kind: [String: String?]] {
         let diagnostics = Diagnostics()
         var changes: [CodeMappings.Kind: [String: String?]] = [:]
-        for kind in CodeMappings.Kind.allCases {
-            guard let value = object[kind.member] else { continue }
+        let used = kinds.sorted().map(\.member).joined(separator: ", ")
+        for member in object.keys.sorted() {
+            let value = object[member] ?? .null
+            guard let kind = CodeMappings.Kind(member: member),
+                kinds.contains(kind) || (CodeMappings.Kind.wellKnown.contains(kind) && value == .object([:]))
+            else {
+                diagnostics.add(
+                    "mappings.\(member)", "is not a kind of mapping this integration's platform uses (\(used))")
+                continue
+            }
             guard case .object(let entries) = value else {
                 diagnostics.add("mappings.\(kind.member)", "must be an object of billing code to platform id")
                 continue
@@ -91,10 +110,6 @@ struct MappingsController {
                 }
             }
             changes[kind] = codes
-        }
-        let kinds = CodeMappings.Kind.allCases.map(\.member)
-        for key in object.keys.sorted() where !kinds.contains(key) {
-            diagnostics.add("mappings.\(key)", "is not a kind of mapping (\(kinds.joined(separator: ", ")))")
         }
         guard diagnostics.errors.isEmpty else { throw Problem.invalid(diagnostics.errors) }
         return changes

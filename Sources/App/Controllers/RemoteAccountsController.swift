@@ -38,14 +38,14 @@ struct RemoteAccountsController {
             codes[kind, default: []].formUnion(parked)
         }
         for code in (request.uri.queryParameters.get("codes") ?? "").split(separator: ",") {
-            for kind in CodeMappings.Kind.allCases { codes[kind, default: []].insert(String(code)) }
+            for kind in CodeMappings.Kind.wellKnown { codes[kind, default: []].insert(String(code)) }
         }
         let kinds = platforms.connectors[integration.platform]?.capabilities.mappingKinds ?? CodeMappings.commonKinds
         if kinds.contains(.item) { codes[.item, default: []].insert(CodeMappings.fallbackCode) }
         let current = try await database.mappings(integrationID: integration.id)
         let (suggested, details) = Self.suggestions(codes: codes, current: current, chart: chart)
         var choices: [String: JSONValue] = [:]
-        for kind in CodeMappings.Kind.allCases {
+        for kind in CodeMappings.Kind.wellKnown {
             choices[kind.member] = .array(chart.choices(for: kind).map(\.json))
         }
         return JSONResponse([
@@ -132,7 +132,7 @@ extension RemoteChart.Entry {
             "classification": classification.map(JSONValue.string) ?? .null,
             "sub_type": subType.map(JSONValue.string) ?? .null,
             "income_account_id": incomeAccountID.map(JSONValue.string) ?? .null,
-            "mappable_as": .array(CodeMappings.Kind.allCases.filter(uses.contains).map { .string($0.member) }),
+            "mappable_as": .array(uses.sorted().map { .string($0.member) }),
         ]
     }
 }

@@ -43,7 +43,8 @@ public struct QuickBooksOnlineConnector: Connector {
         self.findsUncertainWrites = findsUncertainWrites
         capabilities = ConnectorCapabilities(
             webhooks: true, maximumBatchSize: 30, changeFeed: true, rateLimit: limits,
-            mappingKinds: Self.mappingKinds, adoptsExisting: [.customer, .invoice, .creditNote])
+            mappingKinds: Self.mappingKinds, adoptsExisting: [.customer, .invoice, .creditNote],
+            recordTypes: [.customer, .invoice, .payment, .creditNote, .refund])
     }
 
     /// `api_base_url` from the settings, else the documented host of the `environment` (production by default).
@@ -294,9 +295,11 @@ public struct QuickBooksOnlineConnector: Connector {
             throw .retryable(code: "unexpected_answer", message: "QuickBooks' answer has no entity", retryAfter: nil)
         }
         let billing: String?
-        switch request.recordType {
-        case .invoice, .creditNote: billing = request.data["total"]?.stringValue
-        case .payment, .refund: billing = request.data["amount"]?.stringValue
+        switch request.record {
+        case .invoice(let invoice): billing = invoice.total.decimalString
+        case .creditNote(let note): billing = note.total.decimalString
+        case .payment(let payment): billing = payment.amount.decimalString
+        case .refund(let refund): billing = refund.amount.decimalString
         case .customer: billing = nil
         }
         if let billing, request.action != .void {

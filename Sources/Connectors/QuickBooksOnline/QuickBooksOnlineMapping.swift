@@ -36,100 +36,108 @@ enum QuickBooksOnlineMapping {
     // MARK: Billing → QuickBooks
 
     /// The entity's body for a create (an update adds `Id`, `SyncToken` and `sparse`).
+    ///
+    /// Every code the record needs is mapped and every record it refers to is in the books: the engine parks the job
+    /// (`needs_mapping`) or holds it (waiting for a dependency) until they are, so they are looked up here, not
+    /// checked again.
     static func body(for request: PushRequest) throws(ConnectorError) -> Object {
-        let data = request.data
-        // Every code not mapped at once, so that one round of mapping is enough.
-        let missing = request.mappings.missing(
-            recordType: request.recordType, data: data, kinds: QuickBooksOnlineConnector.mappingKinds)
-        guard missing.isEmpty else { throw .missingMapping(missing) }
-        switch request.recordType {
-        case .customer:
-            return customer(data)
-        case .invoice, .creditNote:
-            var object = try document(request)
-            if request.recordType == .creditNote, let invoice = data["invoice_id"]?.stringValue,
-                let remote = request.references[RecordReference(.invoice, invoice)]
-            {
-                object["InvoiceRef"] = ["value": .string(remote)]
+        switch request.record {
+        case .customer(let customer):
+            return self.customer(customer)
+        case .invoice(let invoice):
+            return try document(
+                request,
+                Document(
+                    customerID: invoice.customerID, number: invoice.number, currency: invoice.currency,
+                    exchangeRate: invoice.exchangeRate, issueDate: invoice.issueDate, dueDate: invoice.dueDate,
+                    lines: invoice.lines, taxTotal: invoice.taxTotal))
+        case .creditNote(let note):
+            var object = try document(
+                request,
+                Document(
+                    customerID: note.customerID, number: note.number, currency: note.currency, exchangeRate: nil,
+                    issueDate: note.issueDate, dueDate: nil, lines: note.lines, taxTotal: note.taxTotal))
+            if let invoice = note.invoiceID {
+                object["InvoiceRef"] = ["value": .string(try reference(request, .invoice, invoice.rawValue))]
             }
             return object
-        case .payment:
-            return try payment(request)
-        case .refund:
-            return try refund(request)
+        case .payment(let payment):
+            return try self.payment(payment, request)
+        case .refund(let refund):
+            return try self.refund(refund, request)
         }
     }
 
-    static func customer(_ data: JSONValue) -> Object {
-        var object: Object = ["DisplayName": data["name"] ?? .null]
-        if let email = data["email"]?.stringValue { object["PrimaryEmailAddr"] = ["Address": .string(email)] }
-        if let phone = data["phone"]?.stringValue { object["PrimaryPhone"] = ["FreeFormNumber": .string(phone)] }
-        if let currency = data["currency"]?.stringValue { object["CurrencyRef"] = ["value": .string(currency)] }
-        if case .object(let address) = data["billing_address"] {
-            var bill: Object = [:]
-            for (from, to) in [
-                ("line1", "Line1"), ("line2", "Line2"), ("city", "City"), ("region", "CountrySubDivisionCode"),
-                ("postal_code", "PostalCode"), ("country", "Country"),
-            ] {
-                if let value = address[from]?.stringValue { bill[to] = .string(value) }
-            }
+    static func customer(_ customer: Customer) -> Object {
+        var object: Object = ["DisplayName": .string(customer.name)]
+        if let email = customer.email { object["PrimaryEmailAddr"] = ["Address": .string(email)] }
+        if let phone = customer.phone { object["PrimaryPhone"] = ["FreeFormNumber": .string(phone)] }
+        if let currency = customer.currency { object["CurrencyRef"] = ["value": .string(currency.code)] }
+        if let address = customer.billingAddress {
+            var bill: Object = [
+                "Line1": .string(address.line1), "City": .string(address.city), "Country": .string(address.country),
+            ]
+            if let line2 = address.line2 { bill["Line2"] = .string(line2) }
+            if let region = address.region { bill["CountrySubDivisionCode"] = .string(region) }
+            if let postalCode = address.postalCode { bill["PostalCode"] = .string(postalCode) }
             object["BillAddr"] = .object(bill)
         }
         return object
     }
 
+    /// What an invoice and a credit memo share.
+    private struct Document {
+        var customerID: Customer.ID
+        var number: String
+        var currency: Currency
+        var exchangeRate: ScaledDecimal?
+        var issueDate: LocalDate
+        var dueDate: LocalDate?
+        var lines: [DocumentLine]
+        var taxTotal: Money
+    }
+
     /// An invoice or credit memo: the customer, `DocNumber`, dates, currency, one sales line per billing line with
     /// its mapped item, income account and tax code, and the tax total.
-    private static func document(_ request: PushRequest) throws(ConnectorError) -> Object {
-        let data = request.data
+    private static func document(_ request: PushRequest, _ document: Document) throws(ConnectorError) -> Object {
         var object: Object = [
-            "CustomerRef": ["value": .string(try reference(request, .customer, data["customer_id"]))],
-            "DocNumber": data["number"] ?? .null,
+            "CustomerRef": ["value": .string(try reference(request, .customer, document.customerID.rawValue))],
+            "DocNumber": .string(document.number),
             "PrivateNote": .string(marker(request)),
             "GlobalTaxCalculation": "TaxExcluded",
+            "TxnDate": .string(document.issueDate.description),
+            "CurrencyRef": ["value": .string(document.currency.code)],
         ]
-        if let date = data["issue_date"]?.stringValue { object["TxnDate"] = .string(date) }
-        if let due = data["due_date"]?.stringValue { object["DueDate"] = .string(due) }
-        if let currency = data["currency"]?.stringValue { object["CurrencyRef"] = ["value": .string(currency)] }
-        if let rate = data["exchange_rate"]?.stringValue { object["ExchangeRate"] = .number(rate) }
+        if let due = document.dueDate { object["DueDate"] = .string(due.description) }
+        if let rate = document.exchangeRate { object["ExchangeRate"] = .number(rate.description) }
         var lines: [JSONValue] = []
-        for line in data["lines"]?.arrayValue ?? [] {
+        for line in document.lines {
             lines.append(.object(try salesLine(line, mappings: request.mappings)))
         }
         object["Line"] = .array(lines)
-        if let tax = data["tax_total"]?.stringValue { object["TxnTaxDetail"] = ["TotalTax": .number(tax)] }
+        object["TxnTaxDetail"] = ["TotalTax": .number(document.taxTotal.decimalString)]
         return object
     }
 
     /// One sales line. A discounted line goes as one unit at its net amount (QuickBooks checks that `Amount` is
     /// `Qty` × `UnitPrice`), with the quantity, price and discount in its description, so the amount is exact.
-    private static func salesLine(_ line: JSONValue, mappings: CodeMappings) throws(ConnectorError) -> Object {
-        let course = line["course_id"]?.stringValue ?? CodeMappings.fallbackCode
-        guard let item = mappings.remoteID(.item, for: course) else {
-            throw .missingMapping([CodeMappings.Missing(.item, course)])
-        }
-        let account = line["revenue_account"]?.stringValue ?? ""
-        guard let income = mappings.remoteID(.account, for: account) else {
-            throw .missingMapping([CodeMappings.Missing(.account, account)])
-        }
-        let amount = line["amount"]?.stringValue ?? "0"
-        var description = line["description"]?.stringValue ?? ""
+    private static func salesLine(_ line: DocumentLine, mappings: CodeMappings) throws(ConnectorError) -> Object {
+        let item = try mapped(.item, line.courseID ?? CodeMappings.fallbackCode, in: mappings)
+        let income = try mapped(.account, line.revenueAccount, in: mappings)
+        let amount = line.amount.decimalString
+        var description = line.description
         var detail: Object = ["ItemRef": ["value": .string(item)], "ItemAccountRef": ["value": .string(income)]]
-        if let discount = line["discount_amount"]?.stringValue, let quantity = line["quantity"].map(text),
-            let unit = line["unit_amount"]?.stringValue
-        {
-            description += " (\(quantity) × \(unit) less \(discount) discount)"
+        if let discount = line.discountAmount {
+            description +=
+                " (\(line.quantity.description) × \(line.unitAmount.decimalString) less \(discount.decimalString) discount)"
             detail["Qty"] = 1
             detail["UnitPrice"] = .number(amount)
         } else {
-            if let quantity = line["quantity"] { detail["Qty"] = .number(text(quantity)) }
-            if let unit = line["unit_amount"]?.stringValue { detail["UnitPrice"] = .number(unit) }
+            detail["Qty"] = .number(line.quantity.description)
+            detail["UnitPrice"] = .number(line.unitAmount.decimalString)
         }
-        if let tax = line["tax_code"]?.stringValue {
-            guard let code = mappings.remoteID(.taxCode, for: tax) else {
-                throw .missingMapping([CodeMappings.Missing(.taxCode, tax)])
-            }
-            detail["TaxCodeRef"] = ["value": .string(code)]
+        if let tax = line.taxCode {
+            detail["TaxCodeRef"] = ["value": .string(try mapped(.taxCode, tax, in: mappings))]
         }
         return [
             "Description": .string(description), "Amount": .number(amount), "DetailType": "SalesItemLineDetail",
@@ -137,24 +145,23 @@ enum QuickBooksOnlineMapping {
         ]
     }
 
-    private static func payment(_ request: PushRequest) throws(ConnectorError) -> Object {
-        let data = request.data
+    private static func payment(_ payment: Payment, _ request: PushRequest) throws(ConnectorError) -> Object {
         var object: Object = [
-            "CustomerRef": ["value": .string(try reference(request, .customer, data["customer_id"]))],
-            "TotalAmt": .number(data["amount"]?.stringValue ?? "0"),
+            "CustomerRef": ["value": .string(try reference(request, .customer, payment.customerID.rawValue))],
+            "TotalAmt": .number(payment.amount.decimalString),
             "PrivateNote": .string(marker(request)),
+            "TxnDate": .string(String(payment.receivedAt.rfc3339.prefix(10))),
+            "CurrencyRef": ["value": .string(payment.currency.code)],
+            "DepositToAccountRef": [
+                "value": .string(try mapped(.depositAccount, payment.depositAccount, in: request.mappings))
+            ],
         ]
-        if let at = data["received_at"]?.stringValue { object["TxnDate"] = .string(String(at.prefix(10))) }
-        if let reference = data["reference"]?.stringValue {
-            object["PaymentRefNum"] = .string(String(reference.prefix(21)))
-        }
-        if let currency = data["currency"]?.stringValue { object["CurrencyRef"] = ["value": .string(currency)] }
-        object["DepositToAccountRef"] = ["value": .string(try deposit(request))]
+        if let reference = payment.reference { object["PaymentRefNum"] = .string(String(reference.prefix(21))) }
         var lines: [JSONValue] = []
-        for allocation in data["allocations"]?.arrayValue ?? [] {
-            let invoice = try reference(request, .invoice, allocation["invoice_id"])
+        for allocation in payment.allocations {
+            let invoice = try reference(request, .invoice, allocation.invoiceID.rawValue)
             lines.append([
-                "Amount": .number(allocation["amount"]?.stringValue ?? "0"),
+                "Amount": .number(allocation.amount.decimalString),
                 "LinkedTxn": [["TxnId": .string(invoice), "TxnType": "Invoice"]],
             ])
         }
@@ -163,51 +170,49 @@ enum QuickBooksOnlineMapping {
     }
 
     /// A refund receipt: one line of the refunded amount (the default item), paid from the mapped account.
-    private static func refund(_ request: PushRequest) throws(ConnectorError) -> Object {
-        let data = request.data
-        guard let item = request.mappings.remoteID(.item, for: CodeMappings.fallbackCode) else {
-            throw .missingMapping([CodeMappings.Missing(.item, CodeMappings.fallbackCode)])
-        }
-        let amount = data["amount"]?.stringValue ?? "0"
+    private static func refund(_ refund: Refund, _ request: PushRequest) throws(ConnectorError) -> Object {
+        let item = try mapped(.item, CodeMappings.fallbackCode, in: request.mappings)
+        let amount = refund.amount.decimalString
         var object: Object = [
-            "CustomerRef": ["value": .string(try reference(request, .customer, data["customer_id"]))],
-            "DepositToAccountRef": ["value": .string(try deposit(request))],
+            "CustomerRef": ["value": .string(try reference(request, .customer, refund.customerID.rawValue))],
+            "DepositToAccountRef": [
+                "value": .string(try mapped(.depositAccount, refund.depositAccount, in: request.mappings))
+            ],
             "PrivateNote": .string(marker(request)),
             "Line": [
                 [
-                    "Description": .string("Refund (\(data["method"]?.stringValue ?? "refund"))"),
+                    "Description": .string("Refund (\(refund.method))"),
                     "Amount": .number(amount), "DetailType": "SalesItemLineDetail",
                     "SalesItemLineDetail": [
                         "ItemRef": ["value": .string(item)], "Qty": 1, "UnitPrice": .number(amount),
                     ],
                 ]
             ],
+            "TxnDate": .string(String(refund.refundedAt.rfc3339.prefix(10))),
+            "CurrencyRef": ["value": .string(refund.currency.code)],
         ]
-        if let at = data["refunded_at"]?.stringValue { object["TxnDate"] = .string(String(at.prefix(10))) }
-        if let reference = data["reference"]?.stringValue {
-            object["PaymentRefNum"] = .string(String(reference.prefix(21)))
-        }
-        if let currency = data["currency"]?.stringValue { object["CurrencyRef"] = ["value": .string(currency)] }
+        if let reference = refund.reference { object["PaymentRefNum"] = .string(String(reference.prefix(21))) }
         return object
     }
 
-    private static func reference(_ request: PushRequest, _ type: RecordType, _ id: JSONValue?)
-        throws(ConnectorError) -> String
+    /// The platform id of a record this one refers to, which the engine put in `references` before the push.
+    private static func reference(_ request: PushRequest, _ type: RecordType, _ id: String) throws(ConnectorError)
+        -> String
     {
-        guard let id = id?.stringValue, let remote = request.references[RecordReference(type, id)] else {
-            throw .validation(
-                code: "missing_reference",
-                message: "the \(type.rawValue) \(id?.stringValue ?? "(none)") is not in QuickBooks yet")
+        guard let remote = request.references[RecordReference(type, id)] else {
+            throw .validation(code: "missing_reference", message: "the \(type.rawValue) \(id) is not in QuickBooks yet")
         }
         return remote
     }
 
-    private static func deposit(_ request: PushRequest) throws(ConnectorError) -> String {
-        let code = request.data["deposit_account"]?.stringValue ?? ""
-        guard let account = request.mappings.remoteID(.depositAccount, for: code) else {
-            throw .missingMapping([CodeMappings.Missing(.depositAccount, code)])
+    /// The platform id a code is mapped to, which the engine made sure of before the push.
+    private static func mapped(_ kind: CodeMappings.Kind, _ code: String, in mappings: CodeMappings)
+        throws(ConnectorError) -> String
+    {
+        guard let remoteID = mappings.remoteID(kind, for: code) else {
+            throw .missingMapping([CodeMappings.Missing(kind, code)])
         }
-        return account
+        return remoteID
     }
 
     private static func text(_ value: JSONValue) -> String {

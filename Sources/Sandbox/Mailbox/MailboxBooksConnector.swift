@@ -21,10 +21,11 @@ public struct MailboxBooksConnector: Connector {
     public func find(matching requests: [PushRequest], context: ConnectorContext) async throws -> [[RemoteMatch]] {
         var found: [[RemoteMatch]] = []
         for request in requests {
-            guard request.recordType == .customer, let name = request.data["name"]?.stringValue else {
+            guard case .customer(let customer) = request.record else {
                 found.append([])
                 continue
             }
+            let name = customer.name
             let answer = try ask(["op": "find_customers", "name": .string(name)], context: context)
             found.append(
                 (answer["matches"]?.arrayValue ?? []).compactMap { match in
@@ -44,33 +45,32 @@ public struct MailboxBooksConnector: Connector {
                 code: "unsupported", message: "the sandbox books take new customers and invoices only")
         }
         let message: JSONValue
-        switch request.recordType {
-        case .customer:
-            let name = request.data["name"]?.stringValue ?? request.localID
+        let total: Money?
+        switch request.record {
+        case .customer(let customer):
             // A record of that name is another billing record's: this one is made under a name of its own.
             let taken = request.notAdoptable.contains { $0.matchedBy == "name" }
             message = [
                 "op": "add_customer", "key": .string(request.idempotencyKey),
-                "name": .string(taken ? "\(name) (\(request.localID))" : name),
-                "email": request.data["email"] ?? .null,
+                "name": .string(taken ? "\(customer.name) (\(request.localID))" : customer.name),
+                "email": customer.email.map(JSONValue.string) ?? .null,
             ]
-        case .invoice:
-            guard let customerID = request.data["customer_id"]?.stringValue,
-                let customer = request.references[RecordReference(.customer, customerID)]
-            else {
-                throw ConnectorError.validation(code: "no_customer", message: "the invoice names no customer")
+            total = nil
+        case .invoice(let invoice):
+            guard let customer = request.references[RecordReference(.customer, invoice.customerID.rawValue)] else {
+                throw ConnectorError.validation(code: "no_customer", message: "the invoice's customer is not linked")
             }
-            let lines: [JSONValue] = (request.data["lines"]?.arrayValue ?? []).map {
+            let lines: [JSONValue] = invoice.lines.map {
                 [
-                    "description": $0["description"] ?? "", "amount": $0["amount"] ?? .null,
-                    "tax": $0["tax_amount"] ?? "0",
+                    "description": .string($0.description), "amount": .string($0.amount.decimalString),
+                    "tax": .string(($0.taxAmount ?? .zero(invoice.currency)).decimalString),
                 ]
             }
             message = [
-                "op": "add_invoice", "key": .string(request.idempotencyKey),
-                "number": request.data["number"] ?? .null, "customer_id": .string(customer),
-                "currency": request.data["currency"] ?? .null, "lines": .array(lines),
+                "op": "add_invoice", "key": .string(request.idempotencyKey), "number": .string(invoice.number),
+                "customer_id": .string(customer), "currency": .string(invoice.currency.code), "lines": .array(lines),
             ]
+            total = invoice.total
         default:
             throw ConnectorError.validation(
                 code: "unsupported", message: "the sandbox books take customers and invoices only")
@@ -79,12 +79,11 @@ public struct MailboxBooksConnector: Connector {
         guard let id = answer["id"]?.stringValue else {
             throw ConnectorError.validation(code: "unanswered", message: "the books' answer has no id")
         }
-        if request.recordType == .invoice, let total = request.data["total"]?.stringValue,
-            answer["total"]?.stringValue != total
-        {
+        if let total, answer["total"]?.stringValue != total.decimalString {
             throw ConnectorError.validation(
                 code: "total_mismatch",
-                message: "the books total invoice \(id) at \(answer["total"]?.stringValue ?? "?"), billing at \(total)")
+                message: "the books total invoice \(id) at \(answer["total"]?.stringValue ?? "?"), billing at "
+                    + total.decimalString)
         }
         return PushResult(remoteID: id, remoteVersion: answer["version"]?.stringValue)
     }
