@@ -171,6 +171,7 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
         registry: components.registry, tokens: components.tokens, rateLimiters: components.rateLimiters)
     api.addRoutes(RemoteAccountsController(database: components.database, platforms: platforms).endpoints)
     api.addRoutes(MappingsController(database: components.database, platforms: platforms).endpoints)
+    api.addRoutes(ConnectCheckController(database: components.database, platforms: platforms).endpoints)
     let oauth = OAuthController(
         database: components.database, box: components.box,
         connectors: components.registry.byPlatform,

@@ -62,6 +62,9 @@ extension AppDatabase {
             // through this index, not by scanning the tenant's jobs or every waiting job.
             try db.execute(sql: "CREATE INDEX jobs_waiting_for ON jobs(waiting_for) WHERE waiting_for IS NOT NULL")
         }
+        migrator.registerMigration("0018 connections") { db in
+            try db.execute(sql: connections)
+        }
         return migrator
     }
 
