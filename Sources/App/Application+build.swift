@@ -176,6 +176,7 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
     api.addRoutes(MappingsController(database: components.database, platforms: platforms).endpoints)
     api.addRoutes(
         MailboxController(database: components.database, platforms: platforms, signal: components.workSignal).endpoints)
+    api.addRoutes(ConnectCheckController(database: components.database, platforms: platforms).endpoints)
     let oauth = OAuthController(
         database: components.database, box: components.box,
         connectors: components.registry.byPlatform,

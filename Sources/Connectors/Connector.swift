@@ -47,9 +47,18 @@ public protocol Connector: Sendable {
     /// The platform's chart of accounts, tax codes and items, for mapping billing's codes.
     func remoteChart(context: ConnectorContext) async throws -> RemoteChart
 
-    /// The platform's OAuth 2.0 endpoints for an integration with these settings (its documented URLs for the
-    /// chosen `environment`, with the overrides applied), or `nil` for a platform connected some other way.
-    func oauthEndpoints(settings: JSONValue) -> OAuthEndpoints?
+    /// How an integration with these settings is connected: OAuth 2.0 at the platform's endpoints (its documented
+    /// URLs for the chosen `environment`, with the overrides applied), or another scheme with its own connect step.
+    func authentication(settings: JSONValue) -> AuthenticationScheme
+
+    /// Whether the platform answers for the integration now (`POST …/connect-check`): `.disconnected` with the
+    /// reason in plain words when it does not (nothing at the address, the company not loaded). Thrown errors are
+    /// failures to ask (a network error), not an answer: they leave the integration's status as it was.
+    ///
+    /// The default, for a platform whose tokens are the connection (OAuth): the credentials in `context` give an
+    /// access token (refreshed first when expired; refused: `.disconnected`), and when they name a company, the
+    /// platform confirms they open it (`confirmsAccess`, one cheap authenticated call).
+    func checkConnection(context: ConnectorContext) async throws(ConnectorError) -> ConnectionCheck
 
     /// Whether the credentials in `context` open the platform company `remoteTenantID` (a QuickBooks realm, a Xero
     /// organisation). Asked before a company is claimed for an integration, so nobody claims a company their tokens
@@ -73,6 +82,19 @@ public struct FixedCredentials: CredentialProvider {
 }
 
 extension Connector {
+    public func checkConnection(context: ConnectorContext) async throws(ConnectorError) -> ConnectionCheck {
+        let company: String?
+        do {
+            _ = try await context.credentials.accessToken()
+            company = try await context.credentials.remoteTenantID()
+        } catch .credentialsRefused(let message) {
+            return .disconnected(reason: message)
+        }
+        guard let company else { return .connected }
+        return try await confirmsAccess(to: company, context: context)
+            ? .connected : .disconnected(reason: "the credentials do not open company \(company)")
+    }
+
     public func find(matching requests: [PushRequest], context: ConnectorContext) async throws -> [[RemoteMatch]] {
         Array(repeating: [], count: requests.count)
     }

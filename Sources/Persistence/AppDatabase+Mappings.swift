@@ -198,8 +198,9 @@ extension AppDatabase {
             var snapshots: [String: IntegrationSnapshot] = [:]
             for id in ids.sorted() {
                 guard let integration = try Self.fetchIntegration(id: id, tenantID: nil, db: db) else { continue }
-                let generation = try Int.fetchOne(
-                    db, sql: "SELECT generation FROM integration_credentials WHERE integration_id = ?", arguments: [id])
+                let generation = try integration.connectionID.flatMap {
+                    try Int.fetchOne(db, sql: "SELECT generation FROM connections WHERE id = ?", arguments: [$0])
+                }
                 snapshots[id] = IntegrationSnapshot(
                     integration: integration, mappings: try Self.fetchMappings(integrationID: id, db: db),
                     credentialsGeneration: generation)

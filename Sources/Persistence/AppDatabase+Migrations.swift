@@ -70,6 +70,9 @@ extension AppDatabase {
             // the table is rebuilt without its CHECK, keeping every row.
             try db.execute(sql: openMappingKinds)
         }
+        migrator.registerMigration("0020 connections") { db in
+            try db.execute(sql: connections)
+        }
         return migrator
     }
 

@@ -3,7 +3,7 @@ import Crypto
 import Foundation
 import GRDB
 
-/// An integration's OAuth tokens as stored: sealed under the master key, never logged, audited or returned.
+/// A connection's OAuth tokens as stored: sealed under the master key, never logged, audited or returned.
 public struct OAuthTokens: Sendable, Hashable {
     public var accessToken: String
     public var refreshToken: String?
@@ -28,10 +28,13 @@ public struct OAuthTokens: Sendable, Hashable {
 public struct StoredCredentials: Sendable, Hashable {
     public var tokens: OAuthTokens
     public var generation: Int
+    /// The connection they are stored under, which every integration sharing them reads.
+    public var connectionID: String?
 
-    public init(tokens: OAuthTokens, generation: Int) {
+    public init(tokens: OAuthTokens, generation: Int, connectionID: String? = nil) {
         self.tokens = tokens
         self.generation = generation
+        self.connectionID = connectionID
     }
 }
 
@@ -53,15 +56,20 @@ public struct OAuthAuthorization: Sendable {
 }
 
 extension AppDatabase {
-    /// The integration's stored tokens, or `nil` when it has none.
+    /// The tokens of the integration's connection, or `nil` when it has none.
     public func credentials(integrationID: String, box: SecretBox) async throws -> StoredCredentials? {
         try await writer.read { db in
             guard
                 let row = try Row.fetchOne(
-                    db, sql: "SELECT * FROM integration_credentials WHERE integration_id = ?",
+                    db,
+                    sql: """
+                        SELECT c.* FROM connections c JOIN integration_configs i ON i.connection_id = c.id
+                        WHERE i.id = ?
+                        """,
                     arguments: [integrationID])
             else { return nil }
-            let sealed = try box.open(row["sealed_tokens"], context: "credentials:\(integrationID)")
+            let connectionID: String = row["id"]
+            let sealed = try box.open(row["sealed_tokens"], context: "credentials:\(connectionID)")
             let secrets = try JSONValue(parsing: Array(sealed))
             return StoredCredentials(
                 tokens: OAuthTokens(
@@ -71,11 +79,12 @@ extension AppDatabase {
                     refreshTokenExpiresAt: (row["refresh_expires_at"] as Int64?).map(
                         Timestamp.init(microsecondsSinceEpoch:)),
                     remoteTenantID: row["remote_tenant_id"]),
-                generation: row["generation"])
+                generation: row["generation"], connectionID: connectionID)
         }
     }
 
-    /// Saves tokens sealed under the master key.
+    /// Saves tokens sealed under the master key, as the credentials of the integration's connection (every
+    /// integration sharing it then uses them); an integration without one gets a connection of its own.
     ///
     /// - Parameters:
     ///   - expectedGeneration: save only if the stored generation is still this one (a refresh saving over the
@@ -93,15 +102,17 @@ extension AppDatabase {
     ) async throws -> Int? {
         var secrets: [String: JSONValue] = ["access_token": .string(tokens.accessToken)]
         if let refreshToken = tokens.refreshToken { secrets["refresh_token"] = .string(refreshToken) }
-        let sealed = try box.seal(JSONValue.object(secrets).canonicalBytes, context: "credentials:\(integrationID)")
+        let plain = JSONValue.object(secrets).canonicalBytes
+        let newConnectionID = Identifiers.make("con")
         return try await writer.write { db in
             guard let integration = try Self.fetchIntegration(id: integrationID, tenantID: nil, db: db) else {
                 return nil
             }
+            let connectionID = integration.connectionID ?? newConnectionID
             let stored = try Int.fetchOne(
-                db, sql: "SELECT generation FROM integration_credentials WHERE integration_id = ?",
-                arguments: [integrationID])
+                db, sql: "SELECT generation FROM connections WHERE id = ?", arguments: [connectionID])
             if let expectedGeneration, stored != expectedGeneration { return nil }
+            let sealed = try box.seal(plain, context: "credentials:\(connectionID)")
             // A person connecting a company claims it; a refresh keeps what the integration has.
             if source != .refreshed, let remoteTenantID = tokens.remoteTenantID {
                 try Self.claimRemoteTenant(remoteTenantID, for: integration, db: db)
@@ -109,23 +120,29 @@ extension AppDatabase {
             let generation = (stored ?? 0) + 1
             try db.execute(
                 sql: """
-                    INSERT INTO integration_credentials (integration_id, sealed_tokens, access_expires_at,
-                        refresh_expires_at, remote_tenant_id, generation, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (integration_id) DO UPDATE SET sealed_tokens = excluded.sealed_tokens,
+                    INSERT INTO connections (id, tenant_id, platform, sealed_tokens, access_expires_at,
+                        refresh_expires_at, remote_tenant_id, generation, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (id) DO UPDATE SET sealed_tokens = excluded.sealed_tokens,
                         access_expires_at = excluded.access_expires_at,
                         refresh_expires_at = excluded.refresh_expires_at,
                         remote_tenant_id = COALESCE(excluded.remote_tenant_id, remote_tenant_id),
                         generation = excluded.generation, updated_at = excluded.updated_at
                     """,
                 arguments: [
-                    integrationID, sealed, tokens.accessTokenExpiresAt.microsecondsSinceEpoch,
+                    connectionID, integration.tenantID, integration.platform.rawValue, sealed,
+                    tokens.accessTokenExpiresAt.microsecondsSinceEpoch,
                     tokens.refreshTokenExpiresAt?.microsecondsSinceEpoch, tokens.remoteTenantID, generation,
-                    now.rfc3339,
+                    now.rfc3339, now.rfc3339,
                 ])
+            if integration.connectionID == nil {
+                try db.execute(
+                    sql: "UPDATE integration_configs SET connection_id = ? WHERE id = ?",
+                    arguments: [connectionID, integrationID])
+            }
             var audit = try AuditLog(db, key: auditKey)
             var value: [String: JSONValue] = [
-                "generation": .number(String(generation)),
+                "generation": .number(String(generation)), "connection_id": .string(connectionID),
                 "access_token_expires_at": .string(tokens.accessTokenExpiresAt.rfc3339),
             ]
             if let remoteTenantID = tokens.remoteTenantID { value["remote_tenant_id"] = .string(remoteTenantID) }
@@ -133,25 +150,7 @@ extension AppDatabase {
                 db, at: now, tenantID: integration.tenantID, integrationID: integrationID, recordID: nil,
                 actor: actor, action: "credentials.\(source.rawValue)", entityType: "integration",
                 entityID: integrationID, oldValue: nil, newValue: JSONValue.object(value).canonicalString)
-            if source != .refreshed, integration.status == .pending || integration.status == .disconnected {
-                try db.execute(
-                    sql: "UPDATE integration_configs SET status = 'connected', updated_at = ? WHERE id = ?",
-                    arguments: [now.rfc3339, integrationID])
-                // The work that waited for the connection resumes now.
-                try db.execute(
-                    sql: """
-                        UPDATE jobs SET next_attempt_at = ?
-                        WHERE status IN ('pending', 'running') AND status = 'pending' AND integration_id = ?
-                            AND next_attempt_at > ?
-                        """,
-                    arguments: [now.microsecondsSinceEpoch, integrationID, now.microsecondsSinceEpoch])
-                try audit.append(
-                    db, at: now, tenantID: integration.tenantID, integrationID: integrationID, recordID: nil,
-                    actor: actor, action: "integration.status_changed", entityType: "integration",
-                    entityID: integrationID,
-                    oldValue: JSONValue.object(["status": .string(integration.status.rawValue)]).canonicalString,
-                    newValue: JSONValue.object(["status": "connected"]).canonicalString)
-            }
+            if source != .refreshed { try self.connect(integration, actor: actor, at: now, db: db) }
             return generation
         }
     }

@@ -62,6 +62,11 @@ public struct Integration: Sendable, Hashable {
     /// Set while its platform cannot be reached (connections refused, its host unknown); cleared by the next call
     /// that gets an answer.
     public var unreachable: Unreachability? = nil
+    /// The connection whose credentials its calls use (shared with other integrations of one consent), once it has
+    /// credentials.
+    public var connectionID: String? = nil
+    /// Why it is `disconnected`, in plain words naming the company or the address; `nil` otherwise.
+    public var statusReason: String? = nil
 }
 
 /// An integration's platform out of reach, as the sync engine found it.
@@ -178,12 +183,19 @@ extension AppDatabase {
     ) async throws -> Bool {
         try await writer.write { db in
             guard let current = try Self.fetchIntegration(id: id, tenantID: nil, db: db) else { return false }
-            guard current.status != status else { return true }
+            guard current.status != status else {
+                // Still disconnected, for a reason found since: the newest reason is the one shown.
+                if status == .disconnected, let reason, reason != current.statusReason {
+                    try db.execute(
+                        sql: "UPDATE integration_configs SET status_reason = ? WHERE id = ?", arguments: [reason, id])
+                }
+                return true
+            }
             // Leaving `disabled` takes the company back, unless another integration connected it meanwhile.
             try Self.refusingSharedRemoteTenant(current.platform, try Self.remoteTenantID(of: id, db: db)) {
                 try db.execute(
-                    sql: "UPDATE integration_configs SET status = ?, updated_at = ? WHERE id = ?",
-                    arguments: [status.rawValue, now.rfc3339, id]
+                    sql: "UPDATE integration_configs SET status = ?, status_reason = ?, updated_at = ? WHERE id = ?",
+                    arguments: [status.rawValue, status == .disconnected ? reason : nil, now.rfc3339, id]
                 )
             }
             var audit = try AuditLog(db, key: auditKey)
@@ -317,6 +329,7 @@ extension AppDatabase {
             try db.execute(sql: "DELETE FROM field_mappings WHERE integration_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM sync_operations WHERE integration_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM integration_configs WHERE id = ?", arguments: [id])
+            if let connectionID = current.connectionID { try Self.deleteConnectionIfUnused(connectionID, db: db) }
             var audit = try AuditLog(db, key: auditKey)
             try audit.append(
                 db, at: now, tenantID: current.tenantID, integrationID: id, recordID: nil, actor: actor,
@@ -382,7 +395,9 @@ extension Integration {
                         code: row["unreachable_error_code"] ?? "unreachable",
                         message: row["unreachable_error_message"] ?? ""),
                     nextCheckAt: (row["next_check_at"] as Int64?).map(Timestamp.init(microsecondsSinceEpoch:)))
-            }
+            },
+            connectionID: row["connection_id"],
+            statusReason: row["status_reason"]
         )
     }
 }

@@ -74,6 +74,26 @@ public struct PlatformAccess: Sendable {
         return try await call.run { try await connector.remoteChart(context: $0) }
     }
 
+    /// Whether the integration's platform answers for it now (`Connector.checkConnection`), with its stored
+    /// credentials where it has any: credentials the platform refuses are an answer (`.disconnected`, with the
+    /// platform's words), a network failure is thrown.
+    public func checkConnection(of integration: Integration, logger: Logger) async throws -> ConnectionCheck {
+        guard let connector = connectors[integration.platform] else {
+            throw ConnectorError.validation(
+                code: "no_connector", message: "no connector for \(integration.platform.rawValue)")
+        }
+        let call = await PlatformCall(
+            integration: integration, connector: connector, tokens: tokens, rateLimiters: rateLimiters,
+            clock: SystemSyncClock(), logger: logger)
+        do {
+            return try await call.run { try await connector.checkConnection(context: $0) }
+        } catch ConnectorError.credentialsRefused(let message) {
+            return .disconnected(reason: message)
+        } catch ConnectorError.authentication(let message) {
+            return .disconnected(reason: "the platform refused the credentials: \(message)")
+        }
+    }
+
     /// The platforms whose connectors list changes since a cursor.
     public var changeFeedPlatforms: Set<Platform> {
         Set(connectors.values.filter(\.capabilities.changeFeed).map(\.platform))

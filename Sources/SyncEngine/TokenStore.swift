@@ -9,6 +9,10 @@ import Synchronization
 /// however many workers need a new token at the same time (single flight: the first caller refreshes, the others
 /// wait for its result).
 ///
+/// Tokens belong to a connection, which several integrations may share (one consent, several organisations): they
+/// are cached and refreshed per connection, so two integrations whose jobs run at once refresh once, and the second
+/// uses the first's new tokens instead of spending the refresh token again.
+///
 /// Crash safety: a refresh saves the new tokens — the rotated refresh token above all, since the old one stops
 /// working — and commits before the new access token is handed to anyone. If that save fails, the new tokens are
 /// not used: the caller gets a retryable error and the stored (old) refresh token is tried again later, which the
@@ -29,8 +33,9 @@ public actor TokenStore {
     /// Refresh when the access token has less than this left.
     private let margin: Duration
 
+    /// The callers waiting for a refresh, per connection.
     private var waiting: [String: [CheckedContinuation<StoredCredentials, any Error>]] = [:]
-    /// The credentials last read or refreshed, per integration: served again, with no read and no AES-GCM open, to a
+    /// The credentials last read or refreshed, per connection: served again, with no read and no AES-GCM open, to a
     /// caller that knows the stored generation is still theirs.
     private var opened: [String: StoredCredentials] = [:]
     /// Refreshes made (for metrics and tests).
@@ -63,7 +68,9 @@ public actor TokenStore {
         -> StoredCredentials
     {
         let stored: StoredCredentials
-        if let generation, let cached = opened[integration.id], cached.generation == generation {
+        if let generation, let connectionID = integration.connectionID, let cached = opened[connectionID],
+            cached.generation == generation
+        {
             stored = cached
         } else {
             stored = try await load(integration)
@@ -92,29 +99,36 @@ public actor TokenStore {
             throw .retryable(code: "credentials_unreadable", message: "\(error)", retryAfter: nil)
         }
         guard let stored else {
-            opened[integration.id] = nil
+            if let connectionID = integration.connectionID { opened[connectionID] = nil }
             let reason = "integration \(integration.id) has no credentials: connect it first"
             try await disconnect(integration, reason: reason)
             throw .credentialsRefused(message: reason)
         }
-        opened[integration.id] = stored
+        opened[Self.key(of: stored, integration)] = stored
         return stored
+    }
+
+    /// What caches and refreshes are keyed by: the connection (an integration's own id while none is known).
+    private static func key(of stored: StoredCredentials, _ integration: Integration) -> String {
+        stored.connectionID ?? integration.connectionID ?? integration.id
     }
 
     private func refresh(_ integration: Integration, from stored: StoredCredentials) async throws(ConnectorError)
         -> StoredCredentials
     {
-        if waiting[integration.id] != nil {
-            // One refresh is already on its way: wait for its outcome.
+        let key = Self.key(of: stored, integration)
+        if waiting[key] != nil {
+            // One refresh of the connection is already on its way (for this integration or another sharing it):
+            // wait for its outcome.
             do {
-                return try await withCheckedThrowingContinuation { waiting[integration.id, default: []].append($0) }
+                return try await withCheckedThrowingContinuation { waiting[key, default: []].append($0) }
             } catch let error as ConnectorError {
                 throw error
             } catch {
                 throw .retryable(code: "refresh_failed", message: "\(error)", retryAfter: nil)
             }
         }
-        waiting[integration.id] = []
+        waiting[key] = []
         let result: Result<StoredCredentials, ConnectorError>
         do {
             // What the caller read may be stale by now: a refresh that finished meanwhile has already spent the
@@ -125,8 +139,8 @@ public actor TokenStore {
         } catch {
             result = .failure(error)
         }
-        if case .success(let fresh) = result { opened[integration.id] = fresh }
-        for waiter in waiting.removeValue(forKey: integration.id) ?? [] {
+        if case .success(let fresh) = result { opened[key] = fresh }
+        for waiter in waiting.removeValue(forKey: key) ?? [] {
             waiter.resume(with: result.mapError { $0 as any Error })
         }
         return try result.get()
@@ -176,7 +190,7 @@ public actor TokenStore {
             return try await load(integration)
         }
         logger.info("access token refreshed", metadata: ["integration.id": "\(integration.id)"])
-        return StoredCredentials(tokens: tokens, generation: generation)
+        return StoredCredentials(tokens: tokens, generation: generation, connectionID: stored.connectionID)
     }
 
     private func oauthClient(for integration: Integration) async throws(ConnectorError) -> OAuthClient {
@@ -197,7 +211,10 @@ public actor TokenStore {
     private func makeClient(for integration: Integration) async throws(ConnectorError) -> Result<
         OAuthClient, ClientUnavailable
     > {
-        guard let endpoints = connectors[integration.platform]?.oauthEndpoints(settings: integration.settings) else {
+        guard
+            let endpoints = connectors[integration.platform]?.authentication(settings: integration.settings)
+                .oauthEndpoints
+        else {
             return .failure(ClientUnavailable(reason: "\(integration.platform.rawValue) has no OAuth endpoints"))
         }
         let secrets: [String: String]
@@ -219,11 +236,20 @@ public actor TokenStore {
     }
 
     /// Revokes the integration's grant at the platform (its refresh token, else its access token) before the
-    /// integration is deleted, so no working grant outlives it. Best effort: says whether the platform confirmed,
-    /// and logs why not; deleting goes on either way.
+    /// integration is deleted, so no working grant outlives it — unless another integration still uses its
+    /// connection, whose grant it is too. Best effort: says whether the platform confirmed, and logs why not;
+    /// deleting goes on either way.
     public func revoke(_ integration: Integration) async -> Bool {
         do {
             guard let stored = try await database.credentials(integrationID: integration.id, box: box) else {
+                return false
+            }
+            if let connectionID = stored.connectionID,
+                try await database.integrationIDs(connectionID: connectionID) != [integration.id]
+            {
+                logger.info(
+                    "grant kept: other integrations use its connection",
+                    metadata: ["integration.id": "\(integration.id)", "connection.id": "\(connectionID)"])
                 return false
             }
             guard case .success(let client) = try await makeClient(for: integration),

@@ -108,7 +108,7 @@ import Testing
         try await database.writer.write { db in
             try db.execute(
                 sql: """
-                    CREATE TRIGGER full_disk BEFORE UPDATE ON integration_credentials
+                    CREATE TRIGGER full_disk BEFORE UPDATE ON connections
                     BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END
                     """)
         }

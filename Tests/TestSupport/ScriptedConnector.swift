@@ -197,11 +197,12 @@ public final class ScriptedConnector: Connector {
         !(context.settings["unreachable_companies"]?.arrayValue ?? []).contains(.string(remoteTenantID))
     }
 
-    public func oauthEndpoints(settings: JSONValue) -> OAuthEndpoints? {
-        OAuthEndpoints(
-            authorizeURL: URL(string: "https://appcenter.books.test/connect/oauth2")!,
-            tokenURL: URL(string: "https://oauth.books.test/tokens/bearer")!, revokeURL: nil,
-            scopes: ["com.intuit.quickbooks.accounting"], usesPKCE: true
-        ).overridden(by: settings)
+    public func authentication(settings: JSONValue) -> AuthenticationScheme {
+        .oauth2(
+            OAuthEndpoints(
+                authorizeURL: URL(string: "https://appcenter.books.test/connect/oauth2")!,
+                tokenURL: URL(string: "https://oauth.books.test/tokens/bearer")!, revokeURL: nil,
+                scopes: ["com.intuit.quickbooks.accounting"], usesPKCE: true
+            ).overridden(by: settings))
     }
 }

@@ -184,6 +184,7 @@ extension Integration {
             ],
             "last_sync_at": lastSyncAt?.json ?? .null, "created_at": createdAt.json, "updated_at": updatedAt.json,
             "remote_tenant_id": remoteTenantID.map(JSONValue.string) ?? .null,
+            "status_reason": status == .disconnected ? statusReason.map(JSONValue.string) ?? .null : .null,
             "reachability": reachabilityJSON,
         ]
         // The company under the platform's own name for it, as its documentation and its people call it.

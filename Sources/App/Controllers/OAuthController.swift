@@ -138,6 +138,11 @@ struct OAuthController {
         guard body.diagnostics.errors.isEmpty, let accessToken, let expiresAt else {
             throw Problem.invalid(body.diagnostics.errors)
         }
+        // Tokens are for a platform connected by OAuth (or one without a connector here, kept as given).
+        if let connector = connectors[integration.platform] {
+            let scheme = connector.authentication(settings: integration.settings)
+            if scheme.oauthEndpoints == nil { throw Self.notOAuth(integration, scheme) }
+        }
         try await confirm(
             realmID ?? xeroTenantID, field: realmID != nil ? "realm_id" : "xero_tenant_id", accessToken: accessToken,
             integration: integration)
@@ -181,12 +186,28 @@ struct OAuthController {
         !text.isEmpty && text.count <= 32 && text.allSatisfy { $0.isASCII && $0.isNumber }
     }
 
-    private func oauthClient(for integration: Integration) async throws -> OAuthClient {
-        guard let endpoints = connectors[integration.platform]?.oauthEndpoints(settings: integration.settings) else {
+    /// The platform's OAuth endpoints; a 409 saying how the platform connects when it is not by OAuth.
+    private func oauthEndpoints(for integration: Integration) throws -> OAuthEndpoints {
+        guard let connector = connectors[integration.platform] else {
             throw Problem(
                 status: .conflict, title: "Conflict",
                 detail: "\(integration.platform.rawValue) is not connected by OAuth here; import its credentials")
         }
+        let scheme = connector.authentication(settings: integration.settings)
+        guard let endpoints = scheme.oauthEndpoints else { throw Self.notOAuth(integration, scheme) }
+        return endpoints
+    }
+
+    /// A 409 saying how the integration's platform connects, for a request that only OAuth platforms take.
+    private static func notOAuth(_ integration: Integration, _ scheme: AuthenticationScheme) -> Problem {
+        Problem(
+            status: .conflict, title: "Conflict",
+            detail: "\(integration.platform.rawValue) does not connect by OAuth: "
+                + scheme.howToConnect.replacing("{id}", with: integration.id))
+    }
+
+    private func oauthClient(for integration: Integration) async throws -> OAuthClient {
+        let endpoints = try oauthEndpoints(for: integration)
         let secrets = try await database.integrationSecrets(id: integration.id, box: box)
         var missing: [FieldError] = []
         for key in ["client_id", "redirect_uri"] where integration.settings[key]?.stringValue == nil {

@@ -53,14 +53,15 @@ public struct QuickBooksOnlineConnector: Connector {
         return settings["environment"]?.stringValue == "sandbox" ? sandboxAPI : productionAPI
     }
 
-    public func oauthEndpoints(settings: JSONValue) -> OAuthEndpoints? {
-        OAuthEndpoints(
-            authorizeURL: URL(string: "https://appcenter.intuit.com/connect/oauth2")!,
-            tokenURL: URL(string: "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer")!,
-            revokeURL: URL(string: "https://developer.api.intuit.com/v2/oauth2/tokens/revoke")!,
-            // Intuit documents no PKCE for its confidential (server) clients; the client secret authenticates us.
-            scopes: [Self.scope], usesPKCE: false, revocationBody: .json
-        ).overridden(by: settings)
+    public func authentication(settings: JSONValue) -> AuthenticationScheme {
+        .oauth2(
+            OAuthEndpoints(
+                authorizeURL: URL(string: "https://appcenter.intuit.com/connect/oauth2")!,
+                tokenURL: URL(string: "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer")!,
+                revokeURL: URL(string: "https://developer.api.intuit.com/v2/oauth2/tokens/revoke")!,
+                // Intuit documents no PKCE for its confidential (server) clients; the client secret authenticates us.
+                scopes: [Self.scope], usesPKCE: false, revocationBody: .json
+            ).overridden(by: settings))
     }
 
     // MARK: Writes

@@ -101,7 +101,8 @@ public struct MailboxBooksConnector: Connector {
         RemoteChart(accounts: [], taxCodes: [], items: [], books: "sandbox books")
     }
 
-    public func oauthEndpoints(settings: JSONValue) -> OAuthEndpoints? { nil }
+    /// Its agent calls Ledgerwire; nothing here calls it.
+    public func authentication(settings: JSONValue) -> AuthenticationScheme { .agent }
 
     public func confirmsAccess(to remoteTenantID: String, context: ConnectorContext) async throws(ConnectorError)
         -> Bool
