@@ -134,7 +134,8 @@ public struct SyncEngine: Sendable {
                 if freeSingles > 0 || freeBatched > 0,
                     tick || freeSingles * 2 >= limits.concurrency || freeBatched * 2 >= limits.batchedJobs,
                     let claimed = await logger.loopStep(
-                        "jobs", "claim", { try await claim(singles: max(0, freeSingles), batched: max(0, freeBatched)) }
+                        "jobs", "claim",
+                        { try await claim(singles: max(0, freeSingles), batched: wholeBatches(freeBatched)) }
                     ),
                     !claimed.isEmpty
                 {
@@ -182,6 +183,15 @@ public struct SyncEngine: Sendable {
                 }
             }
         }
+    }
+
+    /// Free batched slots, in whole batches of the largest batching platform: a chunk cut short by the claim is a batch
+    /// call wasted, and once one is, the slots it frees stop coming in whole batches. Everything free when the limit
+    /// is below one batch.
+    func wholeBatches(_ free: Int) -> Int {
+        let unit = connectors.values.map(\.capabilities.maximumBatchSize).max() ?? 1
+        guard unit > 1, limits.batchedJobs >= unit else { return max(0, free) }
+        return max(0, free) / unit * unit
     }
 
     /// Whether the integration's platform takes batches: its jobs count against `batchedJobs`.
