@@ -9,7 +9,7 @@ public struct Principal: Sendable, Hashable {
     public var role: APIKey.Role
     /// When set, the caller sees and changes only this tenant's data.
     public var tenantID: String?
-    /// For the audit log: `api-key:key_…` or `admin-token`.
+    /// For the audit log: `api-key:key_…`, `admin-token`, or `user:usr_…` (a person signed in to the dashboard).
     public var actor: String
 }
 
@@ -17,12 +17,17 @@ public struct Principal: Sendable, Hashable {
 public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var principal: Principal?
+    /// The person signed in to the dashboard, on its pages.
+    public var signedIn: SignedIn?
+    /// The fields of a dashboard form, read (and its form token checked) before the route runs.
+    public var form: [(name: String, value: String)] = []
     /// The peer's IP address (without port), for throttling failed authentication; `nil` in in-process tests.
     public let remoteIP: String?
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
         self.principal = nil
+        self.signedIn = nil
         self.remoteIP = source.channel.remoteAddress?.ipAddress
     }
 
@@ -38,4 +43,15 @@ public struct AppRequestContext: RequestContext {
         }
         return principal
     }
+}
+
+/// Who is signed in to the dashboard, as its pages need them.
+public struct SignedIn: Sendable {
+    public var userID: String
+    public var name: String
+    public var email: String
+    /// The role as people read it: `admin`, `finance manager`, `viewer`.
+    public var roleLabel: String
+    /// The token every form of this session carries (`_csrf`).
+    public var csrfToken: String
 }

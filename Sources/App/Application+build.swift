@@ -121,6 +121,7 @@ extension ServerConfiguration {
 public func buildRouter(configuration: ServerConfiguration, components: Components) -> Router<AppRequestContext> {
     // Routes go through a table of each path's methods, so a wrong method is answered 405 with `Allow`.
     let router = RouteTable(Router(context: AppRequestContext.self))
+    router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ProblemMiddleware())
     let authentication = AuthenticationMiddleware(database: components.database, adminToken: configuration.adminToken)
     router.addRoutes(
@@ -183,6 +184,7 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
         transport: components.transport)
     api.addRoutes(oauth.endpoints)
     router.addRoutes(oauth.callbackEndpoints)
+    router.addRoutes(AssetsController().endpoints)
     return router.finish()
 }
 

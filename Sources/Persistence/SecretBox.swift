@@ -35,6 +35,9 @@ public struct SecretBox: Sendable {
     /// The key the audit chain is signed with, derived from the master key (HKDF).
     public var auditKey: AuditKey { AuditKey(masterKey: key) }
 
+    /// The key the dashboard's form tokens are made with, derived from the master key (HKDF).
+    public var formTokenKey: FormTokenKey { FormTokenKey(masterKey: key) }
+
     /// A new random 32-byte key, base64-encoded.
     public static func generateMasterKey() -> String {
         SymmetricKey(size: .bits256).withUnsafeBytes { Data($0).base64EncodedString() }
