@@ -11,6 +11,9 @@ public struct Principal: Sendable, Hashable {
     public var tenantID: String?
     /// For the audit log: `api-key:key_…`, `admin-token`, or `user:usr_…` (a person signed in to the dashboard).
     public var actor: String
+
+    /// The start of a signed-in person's `actor`.
+    public static let userActorPrefix = "user:"
 }
 
 /// The request context of every route: Hummingbird's core, plus the authenticated caller.

@@ -115,6 +115,15 @@ public actor RateLimiter {
         return true
     }
 
+    /// What is left of the `requests` window now (`nil` when the policy has none), and whether a pause is in force.
+    public func budget() -> RateLimitBudget? {
+        guard let window = policy.windows.first(where: { $0.name == "requests" }) else { return nil }
+        let used = count(window, at: clock.now()).count
+        return RateLimitBudget(
+            remaining: max(0, window.limit - used), limit: window.limit, period: window.period,
+            paused: remainingPause != nil)
+    }
+
     /// Ends a request counted by `acquire`, learning from the platform's answer (`nil`: none came).
     public func release(status: Int?, headers: [String: String] = [:]) {
         inFlight -= 1
@@ -165,6 +174,15 @@ private struct LimiterClock: Sendable {
     }
 }
 
+/// What an integration may still send in its platform's request window.
+public struct RateLimitBudget: Sendable, Hashable {
+    public var remaining: Int
+    public var limit: Int
+    public var period: Duration
+    /// Whether the platform asked for a pause that is still in force.
+    public var paused: Bool
+}
+
 /// The rate limiters of every integration, one each, shared by everything that calls its platform.
 public actor RateLimiters {
     private var limiters: [String: RateLimiter] = [:]
@@ -174,6 +192,9 @@ public actor RateLimiters {
     public init(onWait: (@Sendable (Duration) -> Void)? = nil) {
         self.onWait = onWait
     }
+
+    /// The integration's limiter, if anything has called its platform since the server started.
+    public func existing(integrationID: String) -> RateLimiter? { limiters[integrationID] }
 
     /// The integration's limiter (created with `policy` the first time).
     public func limiter(integrationID: String, policy: RateLimitPolicy) -> RateLimiter {

@@ -11,14 +11,21 @@ public struct APIKey: Sendable, Hashable {
         case viewer
         /// Also replays deliveries, retries jobs, runs syncs, resolves conflicts.
         case `operator`
-        /// Also manages keys, webhook sources, integrations and subscriptions.
+        /// Also makes, connects, changes and removes integrations: a person's role in the dashboard (`users`), not
+        /// an API key's.
+        case financeManager = "finance_manager"
+        /// Also manages keys, users, webhook sources and subscriptions.
         case admin
+
+        /// The roles an API key may have.
+        public static let keyRoles: [Role] = [.admin, .operator, .viewer]
 
         private var rank: Int {
             switch self {
             case .viewer: 0
             case .operator: 1
-            case .admin: 2
+            case .financeManager: 2
+            case .admin: 3
             }
         }
 

@@ -514,22 +514,53 @@ extension AppDatabase {
                 throw PersistenceError.conflict(
                     "job \(id) is \(job.status.rawValue); only dead or failed jobs are retried")
             }
-            try db.execute(
-                sql: """
-                    UPDATE jobs SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_owner = NULL,
-                        lease_expires_at = NULL, updated_at = ?
-                    WHERE id = ?
-                    """,
-                arguments: [now.microsecondsSinceEpoch, now.rfc3339, id]
-            )
             var audit = try AuditLog(db, key: auditKey)
-            try audit.append(
-                db, at: now, tenantID: job.tenantID, integrationID: job.integrationID, recordID: job.recordID,
-                actor: actor, action: "job.retried", entityType: "job", entityID: id,
-                oldValue: JSONValue.object(["status": .string(job.status.rawValue)]).canonicalString,
-                newValue: JSONValue.object(["status": "pending"]).canonicalString)
+            try retry(job, actor: actor, at: now, audit: &audit, db: db)
             return try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]).map(Job.init(row:))
         }
+    }
+
+    /// A person's retry of every dead (or failed) job of a kind, at most `limit` of them, oldest first: each pending
+    /// now with a fresh set of attempts, and audited as a single retry is.
+    /// - Returns: how many were retried.
+    public func retryJobs(
+        status: Job.Status, integrationID: String?, recordType: String?, tenantID: String?, limit: Int = 1_000,
+        actor: String, at now: Timestamp
+    ) async throws -> Int {
+        guard status == .dead || status == .failed else {
+            throw PersistenceError.conflict("only dead or failed jobs are retried, not \(status.rawValue) ones")
+        }
+        return try await writer.write { db in
+            var filter = SQLFilter()
+            filter.add("status = ?", status.rawValue)
+            filter.add("integration_id = ?", integrationID)
+            filter.add("record_type = ?", recordType)
+            filter.add("tenant_id = ?", tenantID)
+            let jobs = try Row.fetchAll(
+                db, sql: "SELECT * FROM jobs \(filter.whereClause) ORDER BY seq LIMIT ?",
+                arguments: filter.arguments + [max(1, min(limit, 10_000))]
+            ).map(Job.init(row:))
+            var audit = try AuditLog(db, key: auditKey)
+            for job in jobs { try retry(job, actor: actor, at: now, audit: &audit, db: db) }
+            return jobs.count
+        }
+    }
+
+    /// Makes `job` pending now with a fresh set of attempts, audited as `job.retried` by `actor`.
+    private func retry(_ job: Job, actor: String, at now: Timestamp, audit: inout AuditLog, db: Database) throws {
+        try db.execute(
+            sql: """
+                UPDATE jobs SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_owner = NULL,
+                    lease_expires_at = NULL, updated_at = ?
+                WHERE id = ?
+                """,
+            arguments: [now.microsecondsSinceEpoch, now.rfc3339, job.id]
+        )
+        try audit.append(
+            db, at: now, tenantID: job.tenantID, integrationID: job.integrationID, recordID: job.recordID,
+            actor: actor, action: "job.retried", entityType: "job", entityID: job.id,
+            oldValue: JSONValue.object(["status": .string(job.status.rawValue)]).canonicalString,
+            newValue: JSONValue.object(["status": "pending"]).canonicalString)
     }
 
     /// Jobs, oldest first, filtered by status, integration and tenant.

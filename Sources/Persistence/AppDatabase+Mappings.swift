@@ -163,8 +163,13 @@ extension AppDatabase {
 extension AppDatabase {
     /// The codes an integration's parked (`needs_mapping`) jobs wait for, by kind.
     public func parkedCodes(integrationID: String) async throws -> [CodeMappings.Kind: Set<String>] {
+        try await parkedCodeCounts(integrationID: integrationID).mapValues { Set($0.keys) }
+    }
+
+    /// How many of an integration's parked (`needs_mapping`) jobs wait for each code, by kind.
+    public func parkedCodeCounts(integrationID: String) async throws -> [CodeMappings.Kind: [String: Int]] {
         try await writer.read { db in
-            var codes: [CodeMappings.Kind: Set<String>] = [:]
+            var counts: [CodeMappings.Kind: [String: Int]] = [:]
             for text in try String.fetchAll(
                 db,
                 sql: """
@@ -173,9 +178,9 @@ extension AppDatabase {
                     """,
                 arguments: [integrationID])
             {
-                for missing in Job.missing(text) { codes[missing.kind, default: []].insert(missing.code) }
+                for missing in Job.missing(text) { counts[missing.kind, default: [:]][missing.code, default: 0] += 1 }
             }
-            return codes
+            return counts
         }
     }
 }

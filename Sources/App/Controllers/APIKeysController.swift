@@ -21,7 +21,9 @@ struct APIKeysController {
         let body = FieldReader(try await request.jsonObject(context: context), path: "", diagnostics: Diagnostics())
         let name = body.string("name")
         let roleText = body.string("role")
-        let role = roleText.flatMap(APIKey.Role.init(rawValue:))
+        let role = roleText.flatMap(APIKey.Role.init(rawValue:)).flatMap {
+            APIKey.Role.keyRoles.contains($0) ? $0 : nil
+        }
         if roleText != nil, role == nil {
             body.diagnostics.add("role", "must be one of admin, operator, viewer")
         }

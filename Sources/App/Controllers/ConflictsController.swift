@@ -38,7 +38,7 @@ struct ConflictsController {
     @Sendable func resolve(request: Request, context: AppRequestContext) async throws -> JSONResponse {
         let principal = try context.require(.operator)
         let id = try context.parameters.require("id")
-        guard let conflict = try await database.conflict(id: id, tenantID: principal.tenantID) else {
+        guard try await database.conflict(id: id, tenantID: principal.tenantID) != nil else {
             throw Problem.notFound("no conflict \(id)")
         }
         var request = request
@@ -50,6 +50,28 @@ struct ConflictsController {
         guard let resolution = Conflict.Resolution(rawValue: text) else {
             throw Problem.invalid([FieldError(field: "resolution", message: "must be one of \(allowed)")])
         }
+        var values: [String: JSONValue]?
+        if resolution == .custom {
+            guard case .object(let given)? = body["values"], !given.isEmpty else {
+                throw Problem.invalid([
+                    FieldError(
+                        field: "values",
+                        message: "is required for a custom resolution: an object of the record's fields to set")
+                ])
+            }
+            values = given
+        }
+        return JSONResponse(.object(try await resolve(id: id, resolution, values: values, by: principal).json))
+    }
+
+    /// Resolves conflict `id` as `principal` decided (`values`: the fields a custom resolution sets), for the
+    /// dashboard too. Audited.
+    func resolve(
+        id: String, _ resolution: Conflict.Resolution, values: [String: JSONValue]?, by principal: Principal
+    ) async throws -> Conflict {
+        guard let conflict = try await database.conflict(id: id, tenantID: principal.tenantID) else {
+            throw Problem.notFound("no conflict \(id)")
+        }
         let decision: ConflictDecision
         switch resolution {
         case .useLocal:
@@ -57,21 +79,14 @@ struct ConflictsController {
         case .useRemote:
             decision = .useRemote
         case .custom:
-            guard case .object(let values)? = body["values"], !values.isEmpty else {
-                throw Problem.invalid([
-                    FieldError(
-                        field: "values",
-                        message: "is required for a custom resolution: an object of the record's fields to set")
-                ])
-            }
-            decision = try await customDecision(for: conflict, values: values)
+            decision = try await customDecision(for: conflict, values: values ?? [:])
         }
         guard
             let resolved = try await database.resolveConflict(
                 id: id, tenantID: principal.tenantID, decision: decision, actor: principal.actor, at: .now(),
                 decide: ConflictDecision.outcome)
         else { throw Problem.notFound("no conflict \(id)") }
-        return JSONResponse(.object(resolved.json))
+        return resolved
     }
 
     /// Billing's current record with `values` set, checked as billing's own event for it would be.

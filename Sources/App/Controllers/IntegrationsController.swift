@@ -29,9 +29,15 @@ struct IntegrationsController {
     }
 
     @Sendable func create(request: Request, context: AppRequestContext) async throws -> JSONResponse {
-        let principal = try context.require(.admin)
+        let principal = try context.require(.financeManager)
         var request = request
-        let object = try await request.jsonObject(context: context)
+        let integration = try await create(try await request.jsonObject(context: context), by: principal)
+        return JSONResponse(integration.json, status: .created)
+    }
+
+    /// Makes the integration `object` describes (`POST /integrations`' body), for the dashboard's form too.
+    /// - Throws: a 422 naming every field that is wrong.
+    func create(_ object: [String: JSONValue], by principal: Principal) async throws -> Integration {
         let body = FieldReader(object, path: "", diagnostics: Diagnostics())
         let platformText = body.string("platform")
         let platform = platformText.flatMap(Platform.init(rawValue:)).flatMap { platforms.contains($0) ? $0 : nil }
@@ -56,10 +62,9 @@ struct IntegrationsController {
         guard body.diagnostics.errors.isEmpty, let platform, let name else {
             throw Problem.invalid(body.diagnostics.errors)
         }
-        let integration = try await database.createIntegration(
+        return try await database.createIntegration(
             tenantID: tenantID, platform: platform, name: name, settings: .object(settings ?? [:]), sync: sync,
             box: box, actor: principal.actor)
-        return JSONResponse(integration.json, status: .created)
     }
 
     @Sendable func list(request: Request, context: AppRequestContext) async throws -> JSONResponse {
@@ -74,10 +79,18 @@ struct IntegrationsController {
     }
 
     @Sendable func update(request: Request, context: AppRequestContext) async throws -> JSONResponse {
-        let principal = try context.require(.admin)
-        let current = try await database.integration(from: context, role: .admin)
+        let principal = try context.require(.financeManager)
+        let current = try await database.integration(from: context, role: .financeManager)
         var request = request
-        let object = try await request.jsonObject(context: context)
+        return JSONResponse(
+            try await update(current, with: try await request.jsonObject(context: context), by: principal).json)
+    }
+
+    /// Changes `current` as `object` says (`PATCH /integrations/{id}`' body), for the dashboard's form too.
+    /// - Throws: a 422 naming every field that is wrong.
+    func update(
+        _ current: Integration, with object: [String: JSONValue], by principal: Principal
+    ) async throws -> Integration {
         let body = FieldReader(object, path: "", diagnostics: Diagnostics())
         var change = AppDatabase.IntegrationChange()
         if object["name"] != nil { change.name = body.string("name") }
@@ -102,11 +115,11 @@ struct IntegrationsController {
             let updated = try await database.updateIntegration(
                 id: current.id, tenantID: principal.tenantID, change, box: box, actor: principal.actor)
         else { throw Problem.notFound("no integration \(current.id)") }
-        return JSONResponse(updated.json)
+        return updated
     }
 
     @Sendable func delete(request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try context.require(.admin)
+        let principal = try context.require(.financeManager)
         let id = try context.parameters.require("id")
         // The grant is revoked first, while its tokens are still stored; a platform that cannot be reached does not
         // keep the integration from being deleted.

@@ -64,7 +64,7 @@ struct MappingsController {
 
     /// The kinds of mapping the integration's platform uses (`ConnectorCapabilities.mappingKinds`); the well-known
     /// ones for a platform this server has no connector for.
-    private func kinds(of integration: Integration) -> Set<CodeMappings.Kind> {
+    func kinds(of integration: Integration) -> Set<CodeMappings.Kind> {
         platforms.connectors[integration.platform]?.capabilities.mappingKinds ?? Set(CodeMappings.Kind.wellKnown)
     }
 
@@ -123,7 +123,7 @@ struct MappingsController {
 
     /// Checks every id given against the platform's chart, throwing a 422 that names each wrong one. An integration
     /// that is not connected cannot be asked: its ids are taken unchecked.
-    private func validate(
+    func validate(
         _ changes: [CodeMappings.Kind: [String: String?]], of integration: Integration, logger: Logger
     ) async throws -> Validation {
         let given: [(CodeMappings.Kind, String, String)] = changes.flatMap { kind, codes in

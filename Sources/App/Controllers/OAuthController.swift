@@ -35,8 +35,14 @@ struct OAuthController {
     }
 
     @Sendable func connect(request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try context.require(.admin)
-        let integration = try await database.integration(from: context, role: .admin)
+        let principal = try context.require(.financeManager)
+        let integration = try await database.integration(from: context, role: .financeManager)
+        let url = try await authorizationURL(for: integration, by: principal)
+        return Response(status: .found, headers: [.location: url.absoluteString, .cacheControl: "no-store"])
+    }
+
+    /// Begins an authorization of `integration` by `principal`: the platform's consent page to send the person to.
+    func authorizationURL(for integration: Integration, by principal: Principal) async throws -> URL {
         let client = try await oauthClient(for: integration)
         let state = PKCE.randomToken()
         let verifier = client.endpoints.usesPKCE ? PKCE.makeVerifier() : nil
@@ -49,7 +55,7 @@ struct OAuthController {
         } catch {
             throw Problem.invalid([FieldError(field: "settings.oauth_authorize_url", message: error.message)])
         }
-        return Response(status: .found, headers: [.location: url.absoluteString, .cacheControl: "no-store"])
+        return url
     }
 
     /// An OAuth error code as RFC 6749 §4.1.2.1 defines them: lower-case letters and underscores, briefly.
@@ -58,7 +64,7 @@ struct OAuthController {
             && text.utf8.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || $0 == UInt8(ascii: "_") }
     }
 
-    @Sendable func callback(request: Request, context: AppRequestContext) async throws -> JSONResponse {
+    @Sendable func callback(request: Request, context: AppRequestContext) async throws -> Response {
         if let error = request.query("error") {
             // Whoever follows a crafted link controls these: only an RFC 6749 error code (`access_denied`) is
             // repeated, and the description not at all.
@@ -111,13 +117,18 @@ struct OAuthController {
             try? await client.revoke(token: grant.refreshToken ?? grant.accessToken)
             throw error
         }
+        // A person who began in the dashboard goes back to the integration's page there.
+        if authorization.actor.hasPrefix(Principal.userActorPrefix) {
+            return Response(
+                status: .seeOther, headers: [.location: "/integrations/\(integration.id)?connected=1"])
+        }
         let connected = try await database.integration(id: integration.id) ?? integration
-        return JSONResponse(connected.json)
+        return try JSONResponse(connected.json).response(from: request, context: context)
     }
 
     @Sendable func importCredentials(request: Request, context: AppRequestContext) async throws -> JSONResponse {
-        let principal = try context.require(.admin)
-        let integration = try await database.integration(from: context, role: .admin)
+        let principal = try context.require(.financeManager)
+        let integration = try await database.integration(from: context, role: .financeManager)
         var request = request
         let body = FieldReader(try await request.jsonObject(context: context), path: "", diagnostics: Diagnostics())
         let accessToken = body.string("access_token")

@@ -33,17 +33,13 @@ struct RemoteAccountsController {
                 status: .badGateway, title: "Bad Gateway",
                 detail: "\(integration.platform.rawValue) could not be read: \(error.message)")
         }
-        var codes = try await database.billingCodes(tenantID: integration.tenantID)
-        for (kind, parked) in try await database.parkedCodes(integrationID: integration.id) {
-            codes[kind, default: []].formUnion(parked)
-        }
+        var codes = try await codesInUse(by: integration)
         for code in (request.uri.queryParameters.get("codes") ?? "").split(separator: ",") {
             for kind in CodeMappings.Kind.wellKnown { codes[kind, default: []].insert(String(code)) }
         }
-        let kinds = platforms.connectors[integration.platform]?.capabilities.mappingKinds ?? CodeMappings.commonKinds
-        if kinds.contains(.item) { codes[.item, default: []].insert(CodeMappings.fallbackCode) }
         let current = try await database.mappings(integrationID: integration.id)
         let (suggested, details) = Self.suggestions(codes: codes, current: current, chart: chart)
+        let explained = details.mapValues { suggestions in JSONValue.object(suggestions.mapValues(\.json)) }
         var choices: [String: JSONValue] = [:]
         for kind in CodeMappings.Kind.wellKnown {
             choices[kind.member] = .array(chart.choices(for: kind).map(\.json))
@@ -51,22 +47,51 @@ struct RemoteAccountsController {
         return JSONResponse([
             "integration_id": .string(integration.id), "accounts": .array(chart.accounts.map(\.json)),
             "tax_codes": .array(chart.taxCodes.map(\.json)), "items": .array(chart.items.map(\.json)),
-            "choices": .object(choices), "suggested_mappings": suggested.json, "suggestion_details": details,
+            "choices": .object(choices), "suggested_mappings": suggested.json,
+            "suggestion_details": .object(
+                Dictionary(uniqueKeysWithValues: CodeMappings.Kind.wellKnown.map { ($0.member, explained[$0] ?? [:]) })),
         ])
     }
 
-    /// A mapping for every code it can place, in `PUT`'s shape, and why each was proposed
-    /// (`{accounts{code: {remote_id, name, by, mapped_to}}, …}`; `by`: `mapped`, `number`, `name`,
-    /// `income_account`, `only_choice`).
+    /// The codes billing uses with `integration`, by kind: its records' current versions', the codes its parked jobs
+    /// wait for, and the default item where the platform needs items.
+    func codesInUse(by integration: Integration) async throws -> [CodeMappings.Kind: Set<String>] {
+        var codes = try await database.billingCodes(tenantID: integration.tenantID)
+        for (kind, parked) in try await database.parkedCodes(integrationID: integration.id) {
+            codes[kind, default: []].formUnion(parked)
+        }
+        let kinds = platforms.connectors[integration.platform]?.capabilities.mappingKinds ?? CodeMappings.commonKinds
+        if kinds.contains(.item) { codes[.item, default: []].insert(CodeMappings.fallbackCode) }
+        return codes
+    }
+
+    /// Why an entry was proposed for a code.
+    struct Suggestion: Sendable {
+        var entry: RemoteChart.Entry
+        /// `mapped` (already mapped to it), `number`, `name`, `income_account`, `only_choice`.
+        var basis: String
+        /// What the code is mapped to now, if anything.
+        var mappedTo: String?
+
+        /// `{remote_id, name, by, mapped_to}`.
+        var json: JSONValue {
+            [
+                "remote_id": .string(entry.id), "name": .string(entry.name), "by": .string(basis),
+                "mapped_to": mappedTo.map(JSONValue.string) ?? .null,
+            ]
+        }
+    }
+
+    /// A mapping for every code it can place, in `PUT`'s shape, and why each was proposed, by kind and code.
     static func suggestions(
         codes: [CodeMappings.Kind: Set<String>], current: CodeMappings, chart: RemoteChart
-    ) -> (CodeMappings, JSONValue) {
+    ) -> (CodeMappings, [CodeMappings.Kind: [String: Suggestion]]) {
         var suggested = CodeMappings()
-        var details: [String: JSONValue] = [:]
+        var details: [CodeMappings.Kind: [String: Suggestion]] = [:]
         // Items last: the default item follows the revenue accounts proposed.
         for kind in [CodeMappings.Kind.account, .taxCode, .depositAccount, .item] {
             let choices = chart.choices(for: kind)
-            var explained: [String: JSONValue] = [:]
+            var explained: [String: Suggestion] = [:]
             for code in (codes[kind] ?? []).union(current[kind].keys).sorted() {
                 let mapped = current[kind][code]
                 let found: (RemoteChart.Entry, String)?
@@ -79,14 +104,11 @@ struct RemoteAccountsController {
                 }
                 guard let (entry, basis) = found else { continue }
                 suggested[kind][code] = entry.id
-                explained[code] = [
-                    "remote_id": .string(entry.id), "name": .string(entry.name), "by": .string(basis),
-                    "mapped_to": mapped.map(JSONValue.string) ?? .null,
-                ]
+                explained[code] = Suggestion(entry: entry, basis: basis, mappedTo: mapped)
             }
-            details[kind.member] = .object(explained)
+            details[kind] = explained
         }
-        return (suggested, .object(details))
+        return (suggested, details)
     }
 
     /// The item for lines without a course of their own: one whose income account is a revenue account proposed

@@ -57,7 +57,6 @@ struct ErrorView: Sendable {
     var heading: String
     var detail: String
     var fields: [FieldErrorView]
-    var hasFields: Bool { !fields.isEmpty }
     var back = "/"
     var backLabel = "Back to the overview"
 }

@@ -1,0 +1,233 @@
+import Accounting
+import Foundation
+import Hummingbird
+import Persistence
+
+/// Connecting an integration as a finance manager would: `/integrations/new` (choose the platform, fill its own
+/// settings form), `/integrations/{id}` (its status, connect through the platform's consent page, its sync schedule,
+/// conflict policy, on/off), and the "Sync now" / "Full sync" buttons. Every form goes through the API's own code
+/// (`IntegrationsController`, `OAuthController`, `SyncOperationsController`), so it checks and audits the same.
+struct IntegrationPages {
+    let database: AppDatabase
+    let renderer: DashboardRenderer
+    let integrations: IntegrationsController
+    let oauth: OAuthController
+
+    var endpoints: RouteCollection<AppRequestContext> {
+        let routes = RouteCollection(context: AppRequestContext.self)
+        routes.get("/integrations/new", use: new)
+        routes.post("/integrations", use: create)
+        routes.get("/integrations/{id}", use: show)
+        routes.post("/integrations/{id}", use: update)
+        routes.post("/integrations/{id}/connect", use: connect)
+        routes.post("/integrations/{id}/sync", use: sync)
+        return routes
+    }
+
+    // MARK: New
+
+    struct NewView: Sendable {
+        var platforms: [PlatformChoice]
+        /// The chosen platform's form, once one is chosen.
+        var form: PlatformForm?
+        var tenantFixed: String?
+    }
+
+    struct PlatformChoice: Sendable {
+        var value: String
+        var label: String
+        var chosen: Bool
+    }
+
+    struct PlatformForm: Sendable {
+        var platform: String
+        var label: String
+        var fields: [SettingField]
+        var hasOAuth: Bool
+        var policies: [PlatformChoice]
+    }
+
+    struct SettingField: Sendable {
+        var key: String
+        var label: String
+        var hint: String?
+        var secret: Bool
+        var required: Bool
+        /// Whether the setting takes one of `choices` rather than any text.
+        var isChoice: Bool
+        var choices: [PlatformChoice]
+    }
+
+    @Sendable func new(request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.require(.financeManager)
+        let chosen = request.uri.queryParameters.get("platform").flatMap(Platform.init(rawValue:))
+            .flatMap { integrations.platforms.contains($0) ? $0 : nil }
+        let view = NewView(
+            platforms: integrations.platforms.map {
+                PlatformChoice(value: $0.rawValue, label: $0.displayName, chosen: $0 == chosen)
+            },
+            form: chosen.map(Self.form(for:)), tenantFixed: principal.tenantID)
+        return try renderer.response(
+            Screen("integration-new", title: "Connect an integration", section: .overview, context: context, page: view)
+        )
+    }
+
+    @Sendable func create(request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.require(.financeManager)
+        var object: [String: JSONValue] = [:]
+        var settings: [String: JSONValue] = [:]
+        var sync: [String: JSONValue] = [:]
+        for (name, value) in context.form {
+            switch name {
+            case "platform", "name", "tenant_id":
+                if !value.isEmpty { object[name] = .string(value) }
+            case "interval_minutes":
+                sync["interval_seconds"] = Self.seconds(minutes: value)
+            case "conflict_policy":
+                sync["conflict_policy"] = .string(value)
+            default:
+                if name.hasPrefix("settings."), !value.isEmpty { settings[String(name.dropFirst(9))] = .string(value) }
+            }
+        }
+        object["settings"] = .object(settings)
+        object["sync"] = .object(sync)
+        let integration = try await integrations.create(object, by: principal)
+        return Response(status: .seeOther, headers: [.location: "/integrations/\(integration.id)?created=1"])
+    }
+
+    /// Each platform's own settings: the OAuth keys (and where its endpoints are, for a sandbox), or nothing yet for a
+    /// platform this server has no connector for.
+    static func form(for platform: Platform) -> PlatformForm {
+        let keys = IntegrationSettingsKeys.known(for: platform) ?? []
+        let fields = keys.map { key in
+            let choices = IntegrationSettingsKeys.allowedValues(of: key, for: platform) ?? []
+            return SettingField(
+                key: key, label: settingLabels[key] ?? key, hint: settingHints[key],
+                secret: key.hasSuffix("secret"), required: key == "client_id" || key == "client_secret",
+                isChoice: !choices.isEmpty,
+                choices: choices.map { PlatformChoice(value: $0, label: $0.capitalized, chosen: false) })
+        }
+        return PlatformForm(
+            platform: platform.rawValue, label: platform.displayName, fields: fields,
+            hasOAuth: keys.contains("client_id"), policies: policyChoices(.init()))
+    }
+
+    static let settingLabels = [
+        "client_id": "Client ID", "client_secret": "Client secret", "redirect_uri": "Redirect URI",
+        "environment": "Environment", "api_base_url": "API base URL", "oauth_authorize_url": "Authorization URL",
+        "oauth_token_url": "Token URL", "oauth_revoke_url": "Revocation URL",
+    ]
+
+    static let settingHints = [
+        "client_id": "From your app's Keys & credentials page at the platform.",
+        "client_secret": "Stored encrypted; never shown again.",
+        "redirect_uri": "Leave empty to use this server's /oauth/callback.",
+        "api_base_url": "Only for a sandbox or emulator; leave empty for the platform's own.",
+        "oauth_authorize_url": "Only for a sandbox or emulator.", "oauth_token_url": "Only for a sandbox or emulator.",
+        "oauth_revoke_url": "Only for a sandbox or emulator.",
+    ]
+
+    static func policyChoices(_ sync: Integration.SyncSettings) -> [PlatformChoice] {
+        Integration.ConflictPolicy.allCases.map {
+            PlatformChoice(
+                value: $0.rawValue, label: policyLabels[$0] ?? $0.rawValue, chosen: $0 == sync.conflictPolicy)
+        }
+    }
+
+    static let policyLabels: [Integration.ConflictPolicy: String] = [
+        .lastModifiedWins: "The side changed last wins", .billingWins: "Billing wins",
+        .ledgerWins: "The books win", .manual: "Hold for me to decide",
+    ]
+
+    /// Minutes from a form as JSON seconds, or the text as given so the API's check names the field.
+    static func seconds(minutes text: String) -> JSONValue {
+        guard let minutes = Int(text.trimmingCharacters(in: .whitespaces)), (1...525_600).contains(minutes) else {
+            return .string(text)
+        }
+        return .number(String(minutes * 60))
+    }
+
+    // MARK: Show and change
+
+    struct IntegrationView: Sendable {
+        var id: String
+        var name: String
+        var platform: String
+        var tenant: String
+        var status: String
+        var statusReason: String?
+        var connected: Bool
+        var canConnect: Bool
+        var disabled: Bool
+        var intervalMinutes: Int
+        var policies: [PlatformChoice]
+        var lastSync: String?
+    }
+
+    @Sendable func show(request: Request, context: AppRequestContext) async throws -> Response {
+        let integration = try await database.integration(from: context, role: .viewer)
+        let query = request.uri.queryParameters
+        let notice: String? =
+            if query.get("connected") != nil {
+                "Connected to \(integration.platform.displayName)."
+            } else if query.get("created") != nil {
+                "Integration created. Connect it to \(integration.platform.displayName) next."
+            } else if query.get("saved") != nil {
+                "Settings saved."
+            } else if let mode = query.get("sync") {
+                mode == "full" ? "A full sync was started." : "A sync was started."
+            } else { nil }
+        let view = IntegrationView(
+            id: integration.id, name: integration.name, platform: integration.platform.displayName,
+            tenant: integration.tenantID, status: integration.status.rawValue, statusReason: integration.statusReason,
+            connected: integration.status == .connected,
+            canConnect: integration.status != .disabled
+                && IntegrationSettingsKeys.known(for: integration.platform) != nil,
+            disabled: integration.status == .disabled, intervalMinutes: integration.sync.intervalSeconds / 60,
+            policies: Self.policyChoices(integration.sync), lastSync: integration.lastSyncAt?.rfc3339)
+        return try renderer.response(
+            Screen(
+                "integration", title: integration.name, section: .overview, context: context, notice: notice, page: view
+            ))
+    }
+
+    @Sendable func update(request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.require(.financeManager)
+        let current = try await database.integration(from: context, role: .financeManager)
+        var object: [String: JSONValue] = [:]
+        var sync: [String: JSONValue] = [:]
+        for (name, value) in context.form {
+            switch name {
+            case "name": object["name"] = .string(value)
+            case "interval_minutes": sync["interval_seconds"] = Self.seconds(minutes: value)
+            case "conflict_policy": sync["conflict_policy"] = .string(value)
+            case "status": object["status"] = .string(value)
+            default: break
+            }
+        }
+        if !sync.isEmpty { object["sync"] = .object(sync) }
+        _ = try await integrations.update(current, with: object, by: principal)
+        return Response(status: .seeOther, headers: [.location: "/integrations/\(current.id)?saved=1"])
+    }
+
+    @Sendable func connect(request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.require(.financeManager)
+        let integration = try await database.integration(from: context, role: .financeManager)
+        let url = try await oauth.authorizationURL(for: integration, by: principal)
+        return Response(status: .seeOther, headers: [.location: url.absoluteString])
+    }
+
+    @Sendable func sync(request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.require(.operator)
+        let integration = try await database.integration(from: context, role: .operator)
+        let mode = SyncOperation.Mode(rawValue: context.form.first { $0.name == "mode" }?.value ?? "") ?? .incremental
+        try SyncOperationsController.requireConnected(integration)
+        guard
+            try await database.requestSync(
+                integrationID: integration.id, tenantID: principal.tenantID, mode: mode, actor: principal.actor) != nil
+        else { throw Problem.notFound("no integration \(integration.id)") }
+        let back = context.form.first { $0.name == "back" }?.value ?? ""
+        let location = back == "activity" ? "/activity" : "/integrations/\(integration.id)?sync=\(mode.rawValue)"
+        return Response(status: .seeOther, headers: [.location: location])
+    }
+}
