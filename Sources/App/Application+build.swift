@@ -33,6 +33,8 @@ public struct Components: Sendable {
     public let rateLimiters: RateLimiters
     /// Told after a committed batch of deliveries queued jobs, so the workers claim them at once.
     public let workSignal: WorkSignal
+    /// Counts the commits the dashboard shows live (`GET /live`).
+    public let changes: DashboardChanges
     public let now: @Sendable () -> Timestamp
 
     /// - Parameter connectors: the connectors to sync with in place of the registry's (a test's scripted platform);
@@ -88,6 +90,8 @@ public struct Components: Sendable {
         self.destinationPolicy = configuration.destinationPolicy
         self.registry = registry
         self.tokens = TokenStore(database: database, box: box, transport: transport, connectors: registry.connectors)
+        self.changes = DashboardChanges()
+        changes.observe(database)
     }
 
     /// Opens the master key and the database file (migrating it), as `ledgerwire serve` does, for the platforms of
