@@ -57,6 +57,8 @@ let package = Package(
                 "Accounting",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                // For scrypt (`KDF.Scrypt`): the dashboard's users' passwords (`PasswordHasher`).
+                .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -261,6 +263,8 @@ let package = Package(
                 // These run the `ledgerwire` executable that `swift build --build-tests` / `swift test` build beside them.
                 "Accounting",
                 "Connectors",
+                // To sign in as a user `ledgerwire users add` made, through the store.
+                "Persistence",
                 "Sandbox",
                 "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -149,6 +149,7 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
     let api = router.group("api/v1")
         .add(middleware: authentication)
     api.addRoutes(APIKeysController(database: components.database).endpoints)
+    api.addRoutes(UsersController(database: components.database).endpoints)
     api.addRoutes(
         WebhookSourcesController(
             database: components.database, box: components.box, secrets: components.secrets,

@@ -92,7 +92,14 @@ extension Problem {
                 self = .notFound("no \(entity) \(id)")
             case .conflict(let detail):
                 self.init(status: .conflict, title: "Conflict", detail: detail)
-            case .invalidMasterKey, .secretUnreadable, .commitIncomplete, .fileSystem, .unknownPlatform:
+            case .invalid(let errors):
+                self = .invalid(errors)
+            case .emailInUse:
+                self.init(
+                    status: .conflict, title: "Conflict", detail: "another user already signs in with this email",
+                    errors: [FieldError(field: "email", message: "is already used by another user")])
+            case .invalidMasterKey, .secretUnreadable, .commitIncomplete, .fileSystem, .unknownPlatform,
+                .unreadableRow:
                 self.init(
                     status: .internalServerError, title: "Internal Server Error",
                     detail: "the request could not be completed")

@@ -16,6 +16,8 @@ public struct AppDatabase: Sendable {
     /// The record types each platform's integrations are pushed (`pushing(_:)`); a platform not named takes every
     /// type.
     var pushedRecordTypes: [Platform: Set<RecordType>] = [:]
+    /// Hashes the dashboard users' new passwords (`hashingPasswords(with:)`).
+    var passwordHasher = PasswordHasher()
 
     init(
         _ writer: any DatabaseWriter, auditKey: AuditKey = .random(), checkpointer: WALCheckpointer? = nil,

@@ -1,3 +1,5 @@
+public import Accounting
+
 /// What the store refuses, with a bounded `code` for logs and metrics.
 public enum PersistenceError: Error, Hashable, Sendable {
     /// A list cursor that this API did not hand out.
@@ -17,6 +19,13 @@ public enum PersistenceError: Error, Hashable, Sendable {
     /// A stored integration names a platform this build does not know (a newer version wrote it, or the row was
     /// edited): it is not read as any other platform's.
     case unknownPlatform(integrationID: String, platform: String)
+    /// An input the store checks itself (a user's email, name or password), each error naming its field.
+    case invalid([FieldError])
+    /// Another user already signs in with this email (a 409).
+    case emailInUse(String)
+    /// A stored row holds a value this build does not read (a newer version wrote it, or it was edited): it is not
+    /// given a default.
+    case unreadableRow(String)
 
     public var code: String {
         switch self {
@@ -28,6 +37,9 @@ public enum PersistenceError: Error, Hashable, Sendable {
         case .conflict: "conflict"
         case .fileSystem: "file_system"
         case .unknownPlatform: "unknown_platform"
+        case .invalid: "invalid"
+        case .emailInUse: "email_in_use"
+        case .unreadableRow: "unreadable_row"
         }
     }
 }
@@ -37,12 +49,16 @@ extension PersistenceError: CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidCursor: "the cursor is not one this API handed out"
-        case .invalidMasterKey(let message), .conflict(let message), .fileSystem(let message): message
+        case .invalidMasterKey(let message), .conflict(let message), .fileSystem(let message),
+            .unreadableRow(let message):
+            message
         case .secretUnreadable: "a sealed secret did not open: wrong master key, or the row was tampered with"
         case .commitIncomplete: "a group commit did not answer every item"
         case .notFound(let entity, let id): "no \(entity) \(id)"
         case .unknownPlatform(let integrationID, let platform):
             "integration \(integrationID) names platform \(platform), which this build does not know"
+        case .invalid(let errors): errors.map { "\($0.field) \($0.message)" }.joined(separator: "; ")
+        case .emailInUse(let email): "another user already has the email \(email)"
         }
     }
 }

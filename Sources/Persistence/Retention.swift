@@ -12,11 +12,14 @@ public struct PruneSummary: Sendable, Hashable {
     public var auditEntries = 0
     /// Platforms' change notifications already fetched.
     public var notifications = 0
+    /// Dashboard sessions that had ended (idle or too old).
+    public var sessions = 0
 
     public init() {}
 
     public var total: Int {
         jobs + syncOperations + ledgerChanges + conflicts + events + deliveries + auditEntries + notifications
+            + sessions
     }
 }
 
@@ -34,12 +37,16 @@ extension AppDatabase {
     /// What is only worth keeping briefly goes at `shortLivedCutoff` instead: platforms' change notifications once
     /// fetched (the change itself is kept as a ledger change), and deliveries that could not be routed to any
     /// integration (an unknown company, kept for a while in case it is connected and they are replayed).
+    ///
+    /// Given `now`, the dashboard's sessions that have ended by then go too (`pruneEndedSessions(now:)`).
     @discardableResult
     public func pruneHistory(
-        before cutoff: Timestamp, shortLivedBefore shortLivedCutoff: Timestamp? = nil, batchSize: Int = 2000
+        before cutoff: Timestamp, shortLivedBefore shortLivedCutoff: Timestamp? = nil, now: Timestamp? = nil,
+        batchSize: Int = 2000
     ) async throws -> PruneSummary {
         let before = cutoff.rfc3339
         var summary = PruneSummary()
+        if let now { summary.sessions = try await pruneEndedSessions(now: now) }
         let shortLived = max(shortLivedCutoff ?? cutoff, cutoff).rfc3339
         summary.notifications = try await deleteInBatches(
             "ledger_notifications", key: "rowid", where: "status = 'fetched' AND created_at < ?", shortLived,

@@ -359,14 +359,14 @@ public struct SyncOperationRunner: Sendable {
     {
         let now = clock.now()
         let summary = try await database.pruneHistory(
-            before: now.adding(.zero - retention), shortLivedBefore: now.adding(.zero - shortRetention))
+            before: now.adding(.zero - retention), shortLivedBefore: now.adding(.zero - shortRetention), now: now)
         if summary.total > 0 {
             logger.info(
                 "history pruned",
                 metadata: [
                     "jobs": "\(summary.jobs)", "audit_entries": "\(summary.auditEntries)",
                     "deliveries": "\(summary.deliveries)", "events": "\(summary.events)",
-                    "notifications": "\(summary.notifications)",
+                    "notifications": "\(summary.notifications)", "sessions": "\(summary.sessions)",
                 ])
         }
         return summary

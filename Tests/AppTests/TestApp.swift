@@ -31,7 +31,9 @@ struct TestApp {
         configuration.port = 0
         configuration.runsWorkers = false  // tests drive the engine themselves; background workers would race them
         self.configuration = configuration
-        let database = try databasePath.map(AppDatabase.openForTests(path:)) ?? AppDatabase.inMemory()
+        // Passwords hashed at the cheapest cost: tests add users and sign them in often (servers use the standard).
+        let database = try (databasePath.map(AppDatabase.openForTests(path:)) ?? AppDatabase.inMemory())
+            .hashingPasswords(with: PasswordHasher(cost: .minimum))
         components = Components(
             configuration: configuration,
             database: database,
