@@ -73,6 +73,9 @@ extension AppDatabase {
         migrator.registerMigration("0020 connections") { db in
             try db.execute(sql: connections)
         }
+        migrator.registerMigration("0021 dashboard indexes") { db in
+            try db.execute(sql: dashboardIndexes)
+        }
         return migrator
     }
 
