@@ -163,12 +163,11 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
         ).endpoints)
     api.addRoutes(RecordsController(database: components.database).endpoints)
     api.addRoutes(AuditController(database: components.database).endpoints)
-    api.addRoutes(
-        IntegrationsController(
-            database: components.database, box: components.box, tokens: components.tokens,
-            destinations: components.destinationPolicy,
-            platforms: Platform.contract + components.registry.platforms.subtracting(Platform.contract).sorted()
-        ).endpoints)
+    let integrations = IntegrationsController(
+        database: components.database, box: components.box, tokens: components.tokens,
+        destinations: components.destinationPolicy,
+        platforms: Platform.contract + components.registry.platforms.subtracting(Platform.contract).sorted())
+    api.addRoutes(integrations.endpoints)
     api.addRoutes(JobsController(database: components.database).endpoints)
     api.addRoutes(
         WebhookSubscriptionsController(
@@ -190,7 +189,51 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
     api.addRoutes(oauth.endpoints)
     router.addRoutes(oauth.callbackEndpoints)
     router.addRoutes(AssetsController().endpoints)
+    addDashboard(to: router, components: components, integrations: integrations, oauth: oauth, platforms: platforms)
     return router.finish()
+}
+
+/// The finance manager's dashboard at `/`: the sign-in page, and behind a session every page and form, with errors
+/// as pages. Without its templates (a packaging mistake) every page answers 500 saying so.
+private func addDashboard(
+    to router: RouteTable, components: Components, integrations: IntegrationsController, oauth: OAuthController,
+    platforms: PlatformAccess
+) {
+    let database = components.database
+    let signIn = SignInController(database: database, now: components.now)
+    let open = router.group().add(middleware: DashboardErrorMiddleware())
+    open.addRoutes(signIn.endpoints)
+    let pages = router.group().add(middleware: DashboardErrorMiddleware())
+        .add(
+            middleware: WebSessionMiddleware(
+                database: database, formTokens: components.box.formTokenKey, now: components.now))
+    pages.addRoutes(signIn.sessionEndpoints)
+    pages.addRoutes(LiveController(changes: components.changes).endpoints)
+    let renderer: DashboardRenderer
+    switch DashboardRenderer.bundled {
+    case .success(let bundled):
+        renderer = bundled
+    case .failure(let error):
+        pages.get("/") { _, _ -> Response in throw error }
+        return
+    }
+    pages.addRoutes(
+        OverviewPage(
+            database: database, renderer: renderer, rateLimiters: components.rateLimiters,
+            changeFeedPlatforms: Set(components.connectors.filter(\.capabilities.changeFeed).map(\.platform)),
+            now: components.now
+        ).endpoints)
+    pages.addRoutes(ActivityPage(database: database, renderer: renderer, platforms: integrations.platforms).endpoints)
+    pages.addRoutes(
+        IntegrationPages(database: database, renderer: renderer, integrations: integrations, oauth: oauth).endpoints)
+    let accounts = RemoteAccountsController(database: database, platforms: platforms)
+    pages.addRoutes(
+        MappingsPage(
+            database: database, renderer: renderer, api: MappingsController(database: database, platforms: platforms),
+            accounts: accounts
+        ).endpoints)
+    pages.addRoutes(
+        ConflictsPage(database: database, renderer: renderer, api: ConflictsController(database: database)).endpoints)
 }
 
 /// The Hummingbird application. `onListening` is told the bound host and port (useful with port 0).

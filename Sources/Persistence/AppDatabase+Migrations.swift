@@ -76,6 +76,9 @@ extension AppDatabase {
         migrator.registerMigration("0021 users and web sessions") { db in
             try db.execute(sql: usersAndWebSessions)
         }
+        migrator.registerMigration("0022 dashboard indexes") { db in
+            try db.execute(sql: dashboardIndexes)
+        }
         return migrator
     }
 

@@ -57,6 +57,11 @@ struct SQLFilter {
         conditions.append(condition)
     }
 
+    /// Adds the arguments of the `?` of conditions added without them, in order.
+    mutating func append(_ more: StatementArguments) {
+        arguments += more
+    }
+
     var whereClause: String {
         conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
     }

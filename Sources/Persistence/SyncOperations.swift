@@ -493,7 +493,7 @@ extension AppDatabase {
         return try syncOperation(row: row, db: db)
     }
 
-    private static func syncOperation(row: Row, db: Database) throws -> SyncOperation {
+    static func syncOperation(row: Row, db: Database) throws -> SyncOperation {
         let id: String = row["id"]
         let counts = try Row.fetchOne(
             db,

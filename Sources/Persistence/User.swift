@@ -8,7 +8,7 @@ public struct User: Sendable, Hashable {
     public enum Role: String, Sendable, Hashable, CaseIterable {
         /// Everything, users and keys included.
         case admin
-        /// Everything about integrations, mappings, conflicts and replays: the API's `operator`.
+        /// Everything about integrations (making, connecting, changing them), mappings, conflicts and replays.
         case financeManager = "finance_manager"
         /// Reads what they can see.
         case viewer
@@ -17,7 +17,7 @@ public struct User: Sendable, Hashable {
         public var access: APIKey.Role {
             switch self {
             case .admin: .admin
-            case .financeManager: .operator
+            case .financeManager: .financeManager
             case .viewer: .viewer
             }
         }

@@ -1,0 +1,16 @@
+extension AppDatabase {
+    /// What the dashboard's overview and activity pages read, each a range search of an index whatever the tables
+    /// hold (docs/performance.md, "Dashboard queries"):
+    ///
+    /// - `jobs_integration_status`: an integration's jobs by status and when they last changed. The overview's
+    ///   backlog, needs-mapping and held counts (one range per integration and status, read from the index alone),
+    ///   its last 24 hours of finished jobs by hour (a range of `updated_at`), the newest succeeded job, and the
+    ///   activity page's counts by status within a scope (with `record_type` in the index, so a record-type filter
+    ///   reads no table row either).
+    /// - `sync_operations_mode`: an integration's newest incremental sync, which its next scheduled one follows
+    ///   (the scheduler asks the same).
+    static let dashboardIndexes = """
+        CREATE INDEX jobs_integration_status ON jobs(integration_id, status, updated_at, record_type);
+        CREATE INDEX sync_operations_mode ON sync_operations(integration_id, mode, created_at);
+        """
+}
