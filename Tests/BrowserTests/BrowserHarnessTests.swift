@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -33,6 +34,26 @@ struct BrowserHarnessTests {
         }
         #expect(
             !([driver] + chromium).contains(where: Self.isRunning), "\(([driver] + chromium).filter(Self.isRunning))")
+    }
+
+    @Test func aTestThatThrowsStillClosesItsBrowser() async throws {
+        struct Stop: Error {}
+        let family = Mutex<[pid_t]>([])
+        await #expect(throws: Stop.self) {
+            try await Browser.run { browser in
+                try await browser.open("data:text/html,<p>about to fail")
+                let driver = browser.driver.process.processIdentifier
+                family.withLock { $0 = [driver] + ChromeDriver.descendants(of: driver) }
+                throw Stop()
+            }
+        }
+        let pids = family.withLock { $0 }
+        #expect(pids.count > 1, "chromedriver and Chromium ran")
+        let deadline = ContinuousClock.now + .seconds(3)
+        while pids.contains(where: Self.isRunning), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(!pids.contains(where: Self.isRunning), "\(pids.filter(Self.isRunning))")
     }
 
     /// Whether `pid` is a process that has not ended (a zombie has).
