@@ -274,5 +274,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "BrowserTests",
+            dependencies: [
+                // Headless Chromium driven over WebDriver (Debian's chromium and chromium-driver) against the
+                // `ledgerwire` executable built beside them, as CLITests run it.
+                "Accounting",
+                "Connectors",
+                "TestSupport",
+            ],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

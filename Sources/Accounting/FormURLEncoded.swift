@@ -14,6 +14,30 @@ public enum FormURLEncoded {
         fields(text).first { $0.name == name }?.value
     }
 
+    /// `fields` as a form body: each name and value with `+` for a space and `%XX` for every byte but the
+    /// unreserved ones (`A–Z a–z 0–9 - . _ ~`), as browsers submit a form.
+    public static func encode(_ fields: [(name: String, value: String)]) -> String {
+        fields.map { encode(component: $0.name) + "=" + encode(component: $0.value) }.joined(separator: "&")
+    }
+
+    private static func encode(component: String) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var bytes: [UInt8] = []
+        for byte in component.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "~"):
+                bytes.append(byte)
+            case UInt8(ascii: " "):
+                bytes.append(UInt8(ascii: "+"))
+            default:
+                bytes += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// One name or value: `+` is a space and `%XX` a byte. A `%` not followed by two hex digits stays as written,
     /// and bytes that are not UTF-8 become U+FFFD, so no input is refused or dropped.
     public static func decode(_ component: some StringProtocol) -> String {

@@ -360,7 +360,13 @@ struct BenchWorld: Sendable {
         guard let consent = connect.headers["location"] ?? connect.headers["Location"] else {
             throw Failure(description: "connect did not redirect: \(connect.status) \(connect.json)")
         }
-        let authorized = try await call("GET", consent)
+        // The consent page, then its form as the person pressing Connect submits it.
+        let page = try await call("GET", consent)
+        guard page.status == 200, let form = QuickBooksConsent(authorizeURL: consent) else {
+            throw Failure(description: "the emulator's consent page did not open: \(page.status)")
+        }
+        let authorized = try await call(
+            "POST", form.action, headers: ["Content-Type": QuickBooksConsent.contentType], body: Array(form.body.utf8))
         guard let callback = authorized.headers["location"] ?? authorized.headers["Location"] else {
             throw Failure(description: "the emulator's consent did not redirect: \(authorized.status)")
         }

@@ -25,7 +25,11 @@ struct SandboxCommand: AsyncParsableCommand {
         @Option(help: "Port to listen on (0 picks a free one).") var port = 8090
         @Option(help: "The OAuth client id the emulator accepts.") var clientID = "sandbox-client"
         @Option(help: "The OAuth client secret the emulator accepts.") var clientSecret = "sandbox-secret"
-        @Option(help: "The company (realm) authorizations connect to.") var realm = "9341453474484455"
+        @Option(help: "The company (realm) authorizations connect to; the consent page offers it first.")
+        var realm = "9341453474484455"
+        @Option(help: "Another company (realm id) the consent page offers to choose (repeatable).")
+        var company: [String] = []
+        @Option(help: "The app's name on the consent page.") var appName = "Ledgerwire"
         @Option(
             help: ArgumentHelp(
                 "A redirect URI registered for the client (repeatable); authorize requests must name one exactly.",
@@ -99,8 +103,10 @@ struct SandboxCommand: AsyncParsableCommand {
 
         func run() async throws {
             let sandbox = QuickBooksOnlineSandbox()
-            await sandbox.registerClient(id: clientID, secret: clientSecret, redirectURIs: redirectURI)
-            await sandbox.addCompany(realmID: realm, country: QuickBooksCountry(rawValue: country) ?? .india)
+            await sandbox.registerClient(id: clientID, secret: clientSecret, redirectURIs: redirectURI, name: appName)
+            for realm in [realm] + company {
+                await sandbox.addCompany(realmID: realm, country: QuickBooksCountry(rawValue: country) ?? .india)
+            }
             await sandbox.setConsentRealm(realm)
             await sandbox.setCustomTransactionNumbers(realmID: realm, customTransactionNumbers)
             if !currency.isEmpty { await sandbox.enableMulticurrency(realmID: realm, rates: try rates) }

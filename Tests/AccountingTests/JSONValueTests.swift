@@ -48,6 +48,18 @@ import Testing
         #expect(FormURLEncoded.fields("flag&x=").map(\.name) == ["flag", "x"])
     }
 
+    @Test func encodedFieldsDecodeToWhatWasEncoded() {
+        let fields: [(name: String, value: String)] = [
+            ("redirect_uri", "http://127.0.0.1:8080/oauth/callback?x=1&y=2"), ("scope", "openid a+b ₹"),
+        ]
+        let body = FormURLEncoded.encode(fields)
+        let expected =
+            "redirect_uri=http%3A%2F%2F127.0.0.1%3A8080%2Foauth%2Fcallback%3Fx%3D1%26y%3D2"
+            + "&scope=openid+a%2Bb+%E2%82%B9"
+        #expect(body == expected)
+        #expect(FormURLEncoded.fields(body).map { [$0.name, $0.value] } == fields.map { [$0.name, $0.value] })
+    }
+
     @Test func brokenEscapesAreKeptAsWritten() {
         #expect(FormURLEncoded.decode("100%") == "100%")
         #expect(FormURLEncoded.decode("%zz%4") == "%zz%4")

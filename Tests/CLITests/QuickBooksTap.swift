@@ -153,7 +153,13 @@ final class QuickBooksTap: Sendable {
         let connect = try await Self.call(
             "GET", server.baseURL + "/api/v1/integrations/\(id)/connect",
             token: ServerProcess.adminToken)
-        let consent = try await Self.call("GET", try #require(connect.header("location")))
+        let authorize = try #require(connect.header("location"))
+        #expect(try await Self.call("GET", authorize).status == 200, "the consent page")
+        let form = try #require(QuickBooksConsent(authorizeURL: authorize))
+        let consent = try await Self.transport.send(
+            TransportRequest(
+                method: "POST", url: try #require(URL(string: form.action)),
+                headers: [("Content-Type", QuickBooksConsent.contentType)], body: Data(form.body.utf8)))
         let callback = try await Self.call("GET", try #require(consent.header("location")))
         #expect(callback.status == 200, "\(String(decoding: callback.body, as: UTF8.self))")
 

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Synchronization
+import TestSupport
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -28,8 +29,7 @@ import FoundationNetworking
                     ],
                     announcing: "QuickBooks Online sandbox on ", directory: directory.url)
                 defer { sandbox.signal(SIGTERM) }
-                _ = await sandbox.call(
-                    "GET",
+                _ = await sandbox.consent(
                     "/connect/oauth2?client_id=sandbox-client&response_type=code&state=s1"
                         + "&scope=com.intuit.quickbooks.accounting&redirect_uri=\(redirect)")
                 let code = try #require(receiver.callbacks.withLock { $0.first?["code"] })

@@ -4,7 +4,9 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Sandbox
 import Synchronization
+import TestSupport
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -59,11 +61,10 @@ import FoundationNetworking
 
                 // Consent: the redirect lands on the receiver with a code for the sandbox's company.
                 let redirect = receiverURL + "/callback"
-                let consent = await sandbox.call(
-                    "GET",
+                let consent = await sandbox.consent(
                     "/connect/oauth2?client_id=sandbox-client&response_type=code&state=s1"
                         + "&scope=com.intuit.quickbooks.accounting&redirect_uri=\(redirect)")
-                #expect(consent?.0 == 200)
+                #expect(consent == 200)
                 let callback = try #require(receiver.callbacks.withLock { $0.first })
                 #expect(callback["realmId"] == Self.realm && callback["state"] == "s1")
                 let code = try #require(callback["code"])
@@ -126,10 +127,9 @@ import FoundationNetworking
                     announcing: "QuickBooks Online sandbox on ", directory: directory.url)
                 defer { sandbox.signal(SIGTERM) }
                 func authorize(_ redirect: String) async -> Int? {
-                    await sandbox.call(
-                        "GET",
+                    await sandbox.consent(
                         "/connect/oauth2?client_id=sandbox-client&response_type=code&state=s1"
-                            + "&scope=com.intuit.quickbooks.accounting&redirect_uri=\(redirect)")?.0
+                            + "&scope=com.intuit.quickbooks.accounting&redirect_uri=\(redirect)")
                 }
                 #expect(await authorize(registered + "/other") == 400)
                 #expect(receiver.callbacks.withLock { $0.isEmpty })
@@ -145,5 +145,18 @@ import FoundationNetworking
             ["sandbox", "quickbooks-online", "--port", "0", "--webhook-url", "http://127.0.0.1:9/hooks"],
             in: directory.url)
         #expect(status == 64)  // EX_USAGE, with the reason on standard error
+    }
+}
+
+extension ServerProcess {
+    /// The emulator's consent at `authorizePath`: its page opened, then its form submitted as a person pressing
+    /// Connect would, following the redirect. The status of the page when it did not open (a refused request),
+    /// else of the redirect's target.
+    func consent(_ authorizePath: String) async -> Int? {
+        let page = await call("GET", authorizePath)
+        guard page?.0 == 200, let form = QuickBooksConsent(authorizeURL: authorizePath) else { return page?.0 }
+        return await call(
+            "POST", form.action, headers: ["content-type": QuickBooksConsent.contentType],
+            body: Array(form.body.utf8))?.0
     }
 }

@@ -183,7 +183,12 @@ struct QuickBooksWorld: Sendable {
         await sandbox.setConsentRealm(realm)
         let connect = try await api("GET", "/integrations/\(integrationID)/connect")
         #expect(connect.status == 302)
-        let consent = try await call("GET", try #require(connect.headers["location"]), token: nil)
+        let authorize = try #require(connect.headers["location"])
+        #expect(try await call("GET", authorize, token: nil).status == 200, "the consent page")
+        let form = try #require(QuickBooksConsent(authorizeURL: authorize))
+        let consent = try await call(
+            "POST", form.action, token: nil, headers: ["Content-Type": QuickBooksConsent.contentType],
+            body: Array(form.body.utf8))
         #expect(consent.status == 302)
         let back = try #require(consent.headers["location"])
         #expect(back.hasPrefix(ledgerwire + "/oauth/callback?") && back.contains("realmId=\(realm)"))

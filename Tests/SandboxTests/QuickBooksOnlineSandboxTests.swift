@@ -16,6 +16,8 @@ import Testing
         let status: HTTPResponse.Status
         let json: JSONValue
         let headers: HTTPFields
+        /// The body as text (the consent page's HTML).
+        var text = ""
     }
 
     /// Runs `body` against a sandbox whose app `client-1` holds a token for the realm.
@@ -40,7 +42,8 @@ import Testing
         return try await client.execute(uri: uri, method: method, headers: headers, body: body) { response in
             let bytes = Array(response.body.readableBytesView)
             return Answer(
-                status: response.status, json: (try? JSONValue(parsing: bytes)) ?? .null, headers: response.headers)
+                status: response.status, json: (try? JSONValue(parsing: bytes)) ?? .null, headers: response.headers,
+                text: String(decoding: bytes, as: UTF8.self))
         }
     }
 
@@ -67,6 +70,20 @@ import Testing
         ]
     }
 
+    /// Opens the consent page of `authorizeURI`, then submits its form as the person would (Connect, the company
+    /// `realmID` or the first one offered).
+    func consent(
+        _ client: any TestClientProtocol, _ authorizeURI: String, realmID: String? = nil,
+        decision: QuickBooksConsent.Decision = .connect
+    ) async throws -> Answer {
+        let page = try await call(client, .get, authorizeURI, token: nil)
+        #expect(page.status == .ok && page.headers[.contentType] == "text/html; charset=utf-8", "\(page.json)")
+        let form = try #require(QuickBooksConsent(authorizeURL: authorizeURI, realmID: realmID, decision: decision))
+        return try await call(
+            client, .post, form.action, token: nil, text: form.body,
+            headers: [.contentType: QuickBooksConsent.contentType])
+    }
+
     func fault(_ answer: Answer) -> (code: String?, message: String?, type: String?) {
         let error = answer.json["Fault"]?["Error"]?.arrayValue?.first
         return (error?["code"]?.stringValue, error?["Message"]?.stringValue, answer.json["Fault"]?["type"]?.stringValue)
@@ -74,11 +91,10 @@ import Testing
 
     @Test func oauthIssuesRotatesAndRefusesReusedAndExpiredTokens() async throws {
         try await withSandbox { sandbox, client, _ in
-            let authorize = try await call(
-                client, .get,
+            let authorize = try await consent(
+                client,
                 "/connect/oauth2?client_id=client-1&response_type=code&scope=com.intuit.quickbooks.accounting"
-                    + "&redirect_uri=https://ledgerwire.test/oauth/callback&state=s1",
-                token: nil)
+                    + "&redirect_uri=https://ledgerwire.test/oauth/callback&state=s1")
             #expect(authorize.status == .found)
             let location = try #require(authorize.headers[.location].flatMap(URLComponents.init(string:)))
             let items = Dictionary(uniqueKeysWithValues: (location.queryItems ?? []).map { ($0.name, $0.value ?? "") })
@@ -527,7 +543,12 @@ import Testing
             #expect(parameters(noScope)["code"] == nil && parameters(noScope)["state"] == "s1")
             let wrongScope = try await authorize(scope: "com.intuit.quickbooks.everything", redirect: registered)
             #expect(wrongScope.status == .found && parameters(wrongScope)["error"] == "invalid_scope")
-            let granted = try await authorize(scope: "com.intuit.quickbooks.accounting%20openid", redirect: registered)
+            let page = try await authorize(scope: "com.intuit.quickbooks.accounting%20openid", redirect: registered)
+            #expect(page.status == .ok && page.headers[.location] == nil, "a valid request shows the consent page")
+            let granted = try await consent(
+                client,
+                "/connect/oauth2?client_id=client-1&response_type=code&state=s1&redirect_uri=\(registered)"
+                    + "&scope=com.intuit.quickbooks.accounting%20openid")
             #expect(granted.status == .found && parameters(granted)["code"] != nil)
         }
     }

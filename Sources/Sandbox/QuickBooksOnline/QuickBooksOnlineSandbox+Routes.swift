@@ -5,11 +5,12 @@ public import Hummingbird
 import NIOCore
 
 extension QuickBooksOnlineSandbox {
-    /// The emulator's HTTP surface: Intuit's OAuth endpoints (authorize consents at once) and the Accounting API
-    /// v3 under `/v3/company/{realmId}`.
+    /// The emulator's HTTP surface: Intuit's OAuth endpoints (authorize shows a consent page whose form posts back
+    /// to it) and the Accounting API v3 under `/v3/company/{realmId}`.
     public nonisolated func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.get("/connect/oauth2") { request, _ in try await self.authorizeRoute(request) }
+        router.get("/connect/oauth2") { request, _ in await self.consentPageRoute(request) }
+        router.post("/connect/oauth2") { request, _ in try await self.consentRoute(request) }
         router.post("/oauth2/v1/tokens/bearer") { request, _ in try await self.tokenRoute(request) }
         router.post("/v2/oauth2/tokens/revoke") { request, _ in try await self.revokeRoute(request) }
         router.get("/v3/company/{realm}/query") { request, context in
@@ -65,7 +66,7 @@ extension QuickBooksOnlineSandbox {
                         200,
                         [
                             "CompanyInfo": [
-                                "Id": .string(realm), "CompanyName": .string("Sandbox Company \(realm)"),
+                                "Id": .string(realm), "CompanyName": .string(QuickBooksConsentPage.companyName(realm)),
                                 "Country": .string(await self.country(realmID: realm)?.rawValue ?? "IN"),
                                 "SyncToken": "0",
                             ]
@@ -324,50 +325,6 @@ extension QuickBooksOnlineSandbox {
         )
     }
 
-    private nonisolated func authorizeRoute(_ request: Request) async throws -> Response {
-        guard let clientID = request.formValue("client_id"), let redirectURI = request.formValue("redirect_uri"),
-            request.formValue("response_type") == "code"
-        else { return Self.json(400, ["error": "invalid_request"]) }
-        guard await knowsClient(clientID) else { return Self.json(400, ["error": "invalid_client"]) }
-        // An unregistered redirect URI is never redirected to (RFC 6749 §4.1.2.1): the error is shown here.
-        guard await redirectAllowed(clientID: clientID, uri: redirectURI) else {
-            return Self.json(
-                400,
-                [
-                    "error": "invalid_request",
-                    "error_description": .string(
-                        "The redirect_uri query parameter value is invalid. Make sure it is listed in the Redirect "
-                            + "URIs section on your app's keys tab and matches it exactly."),
-                ])
-        }
-        // A missing or unknown scope goes back to the app's redirect URI as an OAuth error, with its state.
-        let scopes = (request.formValue("scope") ?? "").split(separator: " ").map(String.init)
-        let scopeError: String? =
-            scopes.isEmpty ? "invalid_request" : scopes.allSatisfy(Self.scopes.contains) ? nil : "invalid_scope"
-        if let scopeError, var components = URLComponents(string: redirectURI) {
-            var items = components.queryItems ?? []
-            items.append(URLQueryItem(name: "error", value: scopeError))
-            if let state = request.formValue("state") { items.append(URLQueryItem(name: "state", value: state)) }
-            components.queryItems = items
-            return Response(status: .found, headers: [.location: components.string ?? redirectURI])
-        }
-        guard
-            let (code, realmID) = await authorize(
-                clientID: clientID, redirectURI: redirectURI, realmID: request.formValue("realm"))
-        else {
-            return Self.json(400, ["error": "invalid_client"])
-        }
-        guard var components = URLComponents(string: redirectURI) else {
-            return Self.json(400, ["error": "invalid_request"])
-        }
-        var items = components.queryItems ?? []
-        items.append(URLQueryItem(name: "code", value: code))
-        if let state = request.formValue("state") { items.append(URLQueryItem(name: "state", value: state)) }
-        items.append(URLQueryItem(name: "realmId", value: realmID))
-        components.queryItems = items
-        return Response(status: .found, headers: [.location: components.string ?? redirectURI])
-    }
-
     private nonisolated func tokenRoute(_ request: Request) async throws -> Response {
         guard let (clientID, secret) = Self.basicCredentials(request.headers[.authorization]) else {
             return Self.json(401, ["error": "invalid_client"])
@@ -430,7 +387,7 @@ extension QuickBooksOnlineSandbox {
 
 extension Request {
     /// A query parameter decoded as a form field (`+` is a space), as QuickBooks reads `curl -G --data-urlencode`.
-    fileprivate func formValue(_ name: String) -> String? {
+    func formValue(_ name: String) -> String? {
         uri.query.flatMap { FormURLEncoded.value(of: name, in: $0) }
     }
 }

@@ -32,6 +32,8 @@ public actor QuickBooksOnlineSandbox {
     private var offset: TimeInterval = 0
     private(set) var companies: [String: QBOCompany] = [:]
     private var clients: [String: String] = [:]
+    /// Each app's name, as its consent page shows it.
+    private var appNames: [String: String] = [:]
     /// Each app's registered redirect URIs; an app registered with none accepts loopback `http` ones.
     private var redirectURIs: [String: [String]] = [:]
     private var codes: [String: Grant] = [:]
@@ -58,7 +60,7 @@ public actor QuickBooksOnlineSandbox {
     public private(set) var injectedThrottles = 0
     /// Refresh-token grants answered with new tokens.
     public private(set) var refreshGrants = 0
-    /// The company a consent connects to when the authorize request names none (the one the user would pick).
+    /// The company the consent page offers first, and a consent that names none connects to.
     public private(set) var consentRealmID = "9341453474484455"
     /// Webhook notifications not yet sent, by realm, oldest first.
     var pendingNotifications: [String: [QuickBooksWebhookSender.Notification]] = [:]
@@ -106,12 +108,23 @@ public actor QuickBooksOnlineSandbox {
     /// An OAuth client (app) the emulator accepts, with the redirect URIs listed on its keys tab: an authorize
     /// request must name one of them exactly. With none listed, any loopback `http` URI is accepted
     /// (`http://127.0.0.1…`, `http://localhost…`, `http://[::1]…`), as Intuit's development keys allow localhost.
-    public func registerClient(id: String, secret: String, redirectURIs: [String] = []) {
+    /// `name` is the app's name on its consent page (its client id when `nil`).
+    public func registerClient(id: String, secret: String, redirectURIs: [String] = [], name: String? = nil) {
         clients[id] = secret
         self.redirectURIs[id] = redirectURIs
+        appNames[id] = name
     }
 
     func knowsClient(_ clientID: String) -> Bool { clients[clientID] != nil }
+
+    /// The app's name as its consent page shows it.
+    func appName(clientID: String) -> String { appNames[clientID] ?? clientID }
+
+    /// The companies the person consenting may connect, the consent realm first, then by realm id: every company
+    /// the emulator holds (the sandbox's user is in all of them).
+    func consentCompanies() -> [String] {
+        [consentRealmID] + companies.keys.filter { $0 != consentRealmID }.sorted()
+    }
 
     /// Whether `uri` is registered for the app (or, for an app with none listed, is a loopback `http` URI).
     func redirectAllowed(clientID: String, uri: String) -> Bool {
@@ -128,7 +141,7 @@ public actor QuickBooksOnlineSandbox {
         "address",
     ]
 
-    /// Consents that name no company connect to `realmID` (created if new).
+    /// The consent page offers `realmID` first (created if new), and consents that name no company connect to it.
     public func setConsentRealm(_ realmID: String) {
         addCompany(realmID: realmID)
         consentRealmID = realmID
@@ -196,7 +209,8 @@ public actor QuickBooksOnlineSandbox {
 
     // MARK: OAuth
 
-    /// A consent to `chosen` (or the consent realm): its authorization code and the company it connects.
+    /// A consent to `chosen` (or the consent realm), created if new: its authorization code and the company it
+    /// connects.
     func authorize(clientID: String, redirectURI: String, realmID chosen: String?) -> (code: String, realmID: String)? {
         guard clients[clientID] != nil else { return nil }
         let realmID = chosen ?? consentRealmID

@@ -5,12 +5,13 @@ import Glibc
 #endif
 
 /// A plain TCP connection to 127.0.0.1, for sending what no HTTP client would: half a request, a header a byte at a
-/// time, bytes that are not HTTP at all.
-final class RawConnection {
+/// time, bytes that are not HTTP at all; and for talking to a server whose answers Foundation's client refuses
+/// (BrowserTests' chromedriver). Its calls block: run them off the concurrency pool.
+public final class RawConnection {
     private let descriptor: Int32
 
     /// Connects, or throws when the connection is refused.
-    init(port: Int) throws {
+    public init(port: Int) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw CLIFailure("socket() failed: \(errno)") }
         var address = sockaddr_in()
@@ -32,17 +33,17 @@ final class RawConnection {
 
     /// Sends `bytes`; `false` when the server already closed the connection.
     @discardableResult
-    func send(_ bytes: [UInt8]) -> Bool {
+    public func send(_ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBytes { buffer in
             Glibc.send(descriptor, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL)) == buffer.count
         }
     }
 
     @discardableResult
-    func send(_ text: String) -> Bool { send(Array(text.utf8)) }
+    public func send(_ text: String) -> Bool { send(Array(text.utf8)) }
 
     /// Reads until `enough` says so, the server closes the connection, or `timeout` passes.
-    func receive(
+    public func receive(
         timeout: Duration, until enough: ([UInt8]) -> Bool = { _ in false }
     ) -> (bytes: [UInt8], closed: Bool) {
         var received: [UInt8] = []
@@ -59,7 +60,7 @@ final class RawConnection {
     }
 
     /// The HTTP status of the answer that arrives within `timeout`, or `nil` when none does.
-    func status(timeout: Duration = .seconds(10)) -> Int? {
+    public func status(timeout: Duration = .seconds(10)) -> Int? {
         let (bytes, _) = receive(timeout: timeout) { $0.contains(UInt8(ascii: "\n")) }
         let text = String(decoding: bytes.prefix(64), as: UTF8.self)
         guard text.hasPrefix("HTTP/1.1 ") else { return nil }

@@ -1,6 +1,4 @@
-import Foundation
-import Synchronization
-import TestSupport
+public import Foundation
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -9,33 +7,33 @@ import FoundationNetworking
 /// A real `ledgerwire` process, as an operator would run it.
 /// `@unchecked Sendable`: `Process` is not marked Sendable, but this type only reads its immutable identity and
 /// `isRunning`/`terminationStatus`, which Foundation guards internally, and sends signals by pid.
-final class ServerProcess: @unchecked Sendable {
-    static let adminToken = "cli-test-admin-token-0123456789-abcdefgh"
-    static let masterKey = Data(repeating: 7, count: 32).base64EncodedString()
+public final class ServerProcess: @unchecked Sendable {
+    public static let adminToken = "cli-test-admin-token-0123456789-abcdefgh"
+    public static let masterKey = Data(repeating: 7, count: 32).base64EncodedString()
 
     /// `.build/<configuration>/ledgerwire`, beside the test bundle.
-    static var executable: URL {
+    public static var executable: URL {
         let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
             .appendingPathComponent("ledgerwire")
         if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
         return Fixtures.root.appendingPathComponent(".build/debug/ledgerwire")
     }
 
-    let process: Process
-    let output: URL
+    public let process: Process
+    public let output: URL
     /// Where its standard error goes.
-    let errorOutput: URL
-    let port: Int
+    public let errorOutput: URL
+    public let port: Int
 
     /// What it wrote to standard error so far.
-    var standardError: String { (try? String(contentsOf: errorOutput, encoding: .utf8)) ?? "" }
+    public var standardError: String { (try? String(contentsOf: errorOutput, encoding: .utf8)) ?? "" }
 
-    var baseURL: String { "http://127.0.0.1:\(port)" }
-    var pid: Int32 { process.processIdentifier }
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    public var pid: Int32 { process.processIdentifier }
 
     /// Starts `ledgerwire serve --port 0` on `database` and waits until it says where it listens.
     /// - Parameter environment: extra `LEDGERWIRE_*` settings (`LEDGERWIRE_HTTP_MAX_CONNECTIONS`, …).
-    convenience init(database: String, directory: URL, environment: [String: String] = [:]) async throws {
+    public convenience init(database: String, directory: URL, environment: [String: String] = [:]) async throws {
         try await self.init(
             ["serve", "--port", "0", "--database", database, "--log-level", "warning"],
             announcing: "ledgerwire listening on ", directory: directory, environment: environment)
@@ -46,7 +44,7 @@ final class ServerProcess: @unchecked Sendable {
     /// - Parameters:
     ///   - adminToken: `LEDGERWIRE_ADMIN_TOKEN`; `nil` leaves it unset.
     ///   - workingDirectory: where it runs (relative paths such as the default database are relative to it).
-    init(
+    public init(
         _ arguments: [String], announcing announcement: String, directory: URL, environment: [String: String] = [:],
         adminToken: String? = adminToken, workingDirectory: URL? = nil
     ) async throws {
@@ -80,7 +78,7 @@ final class ServerProcess: @unchecked Sendable {
     ///   - extra: more environment variables (`LEDGERWIRE_HTTP_MAX_CONNECTIONS`, …).
     ///   - adminToken: `LEDGERWIRE_ADMIN_TOKEN`; `nil` leaves it unset.
     ///   - workingDirectory: where it runs; the tests' own when `nil`.
-    static func launch(
+    public static func launch(
         _ arguments: [String], stdout: URL, stderr: URL? = nil, masterKey: String? = masterKey,
         adminToken: String? = adminToken, workingDirectory: URL? = nil, environment extra: [String: String] = [:]
     ) throws -> Process {
@@ -104,7 +102,7 @@ final class ServerProcess: @unchecked Sendable {
 
     /// Runs a `ledgerwire` command to completion; returns its exit status and standard output (and standard error
     /// after it).
-    static func run(
+    public static func run(
         _ arguments: [String], in directory: URL, masterKey: String? = masterKey, environment: [String: String] = [:]
     ) async throws -> (Int32, String) {
         let output = directory.appendingPathComponent("run-\(UUID()).txt")
@@ -118,7 +116,7 @@ final class ServerProcess: @unchecked Sendable {
         return (status, text + ((try? String(contentsOf: errors, encoding: .utf8)) ?? ""))
     }
 
-    static func waitForExit(_ process: Process, within limit: Duration) async throws -> Int32 {
+    public static func waitForExit(_ process: Process, within limit: Duration) async throws -> Int32 {
         let deadline = ContinuousClock.now + limit
         while process.isRunning {
             guard ContinuousClock.now < deadline else {
@@ -130,17 +128,17 @@ final class ServerProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
-    func signal(_ number: Int32) {
+    public func signal(_ number: Int32) {
         kill(process.processIdentifier, number)
     }
 
-    func waitForExit(within limit: Duration = .seconds(30)) async throws -> (status: Int32, signaled: Bool) {
+    public func waitForExit(within limit: Duration = .seconds(30)) async throws -> (status: Int32, signaled: Bool) {
         let status = try await Self.waitForExit(process, within: limit)
         return (status, process.terminationReason == .uncaughtSignal)
     }
 
     /// An HTTP call; `nil` when the connection failed (the server is down).
-    func call(_ method: String, _ path: String, headers: [String: String] = [:], body: [UInt8]? = nil) async -> (
+    public func call(_ method: String, _ path: String, headers: [String: String] = [:], body: [UInt8]? = nil) async -> (
         Int, Data
     )? {
         var request = URLRequest(url: URL(string: baseURL + path)!)
@@ -155,7 +153,7 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// Registers a billing secret through the admin API.
-    func addBillingSecret(_ secret: String) async throws {
+    public func addBillingSecret(_ secret: String) async throws {
         let body = Array(#"{"source":"billing","secret":"\#(secret)"}"#.utf8)
         let answer = await call(
             "POST",
@@ -169,30 +167,20 @@ final class ServerProcess: @unchecked Sendable {
     }
 }
 
-/// Shared state of concurrent test clients.
-final class Tally: Sendable {
-    let acknowledged = Mutex<[String]>([])
-    let statuses = Mutex<[Int]>([])
-    let stopped = Atomic<Bool>(false)
-
-    var acknowledgedCount: Int { acknowledged.withLock { $0.count } }
-    var statusCount: Int { statuses.withLock { $0.count } }
-}
-
-struct CLIFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct CLIFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// A fresh directory under the system's temporary directory, removed by `remove()`.
-struct TemporaryDirectory {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("ledgerwire-cli-\(UUID())")
+public struct TemporaryDirectory: Sendable {
+    public let url = FileManager.default.temporaryDirectory.appendingPathComponent("ledgerwire-cli-\(UUID())")
 
-    init() throws {
+    public init() throws {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 
-    var database: String { url.appendingPathComponent("ledgerwire.sqlite").path }
+    public var database: String { url.appendingPathComponent("ledgerwire.sqlite").path }
 
-    func remove() { try? FileManager.default.removeItem(at: url) }
+    public func remove() { try? FileManager.default.removeItem(at: url) }
 }
