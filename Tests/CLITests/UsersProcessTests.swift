@@ -1,6 +1,7 @@
 import Accounting
 import Foundation
 import Persistence
+import TestSupport
 import Testing
 
 /// `ledgerwire users …` as an operator runs it: the password on standard input, never on the command line (issue 15,

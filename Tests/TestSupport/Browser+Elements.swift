@@ -1,74 +1,74 @@
-import Accounting
+public import Accounting
 import Foundation
 
 /// An element of the page, as WebDriver refers to it until the page replaces it.
-struct Element: Sendable {
+public struct Element: Sendable {
     /// WebDriver's key for an element reference (https://www.w3.org/TR/webdriver2/#elements).
-    static let referenceKey = "element-6066-11e4-a52e-4f735466cecf"
+    public static let referenceKey = "element-6066-11e4-a52e-4f735466cecf"
 
-    let browser: Browser
-    let id: String
+    public let browser: Browser
+    public let id: String
     /// The CSS selector it was found by (for messages).
-    let selector: String
+    public let selector: String
 
     private func command(_ method: String, _ path: String, _ body: JSONValue? = nil) async throws -> JSONValue {
         try await browser.command(method, "element/\(id)/\(path)", body)
     }
 
-    func click() async throws { _ = try await command("POST", "click") }
+    public func click() async throws { _ = try await command("POST", "click") }
 
     /// Empties an input or a text area.
-    func clear() async throws { _ = try await command("POST", "clear") }
+    public func clear() async throws { _ = try await command("POST", "clear") }
 
     /// Types `text` into it, as keystrokes (`Key.enter`, `Key.tab` … are keys).
-    func type(_ text: String) async throws { _ = try await command("POST", "value", ["text": .string(text)]) }
+    public func type(_ text: String) async throws { _ = try await command("POST", "value", ["text": .string(text)]) }
 
     /// Its rendered text, as a person reads it.
-    var text: String {
+    public var text: String {
         get async throws { try await command("GET", "text").stringValue ?? "" }
     }
 
     /// An HTML attribute as written (`nil` when absent).
-    func attribute(_ name: String) async throws -> String? {
+    public func attribute(_ name: String) async throws -> String? {
         try await command("GET", "attribute/\(name)").stringValue
     }
 
     /// A DOM property (`value`, `checked`, `disabled`, …).
-    func property(_ name: String) async throws -> JSONValue {
+    public func property(_ name: String) async throws -> JSONValue {
         try await command("GET", "property/\(name)")
     }
 
-    var isDisplayed: Bool {
+    public var isDisplayed: Bool {
         get async throws { try await command("GET", "displayed").boolValue ?? false }
     }
 
-    var isEnabled: Bool {
+    public var isEnabled: Bool {
         get async throws { try await command("GET", "enabled").boolValue ?? false }
     }
 
     /// Elements inside it matching `selector`.
-    func findAll(_ selector: String) async throws -> [Element] {
+    public func findAll(_ selector: String) async throws -> [Element] {
         let found = try await command("POST", "elements", ["using": "css selector", "value": .string(selector)])
         return (found.arrayValue ?? []).compactMap { browser.element($0, selector: "\(self.selector) \(selector)") }
     }
 }
 
 /// Keys for `type(_:)` and `press(_:)`, as WebDriver codes them.
-enum Key {
-    static let tab = "\u{E004}"
-    static let enter = "\u{E007}"
-    static let escape = "\u{E00C}"
-    static let space = "\u{E00D}"
-    static let arrowDown = "\u{E015}"
+public enum Key {
+    public static let tab = "\u{E004}"
+    public static let enter = "\u{E007}"
+    public static let escape = "\u{E00C}"
+    public static let space = "\u{E00D}"
+    public static let arrowDown = "\u{E015}"
 }
 
 extension Browser {
-    func element(_ reference: JSONValue, selector: String) -> Element? {
+    public func element(_ reference: JSONValue, selector: String) -> Element? {
         reference[Element.referenceKey]?.stringValue.map { Element(browser: self, id: $0, selector: selector) }
     }
 
     /// The first element matching `selector` now, or `nil`.
-    func find(_ selector: String) async throws -> Element? {
+    public func find(_ selector: String) async throws -> Element? {
         do {
             let found = try await command("POST", "element", ["using": "css selector", "value": .string(selector)])
             return element(found, selector: selector)
@@ -78,23 +78,23 @@ extension Browser {
     }
 
     /// Every element matching `selector` now.
-    func findAll(_ selector: String) async throws -> [Element] {
+    public func findAll(_ selector: String) async throws -> [Element] {
         let found = try await command("POST", "elements", ["using": "css selector", "value": .string(selector)])
         return (found.arrayValue ?? []).compactMap { element($0, selector: selector) }
     }
 
     /// Whether an element matches `selector` now.
-    func exists(_ selector: String) async throws -> Bool { try await find(selector) != nil }
+    public func exists(_ selector: String) async throws -> Bool { try await find(selector) != nil }
 
     /// The first element matching `selector`, waiting for it to appear.
     @discardableResult
-    func waitFor(_ selector: String, timeout: Duration? = nil) async throws -> Element {
+    public func waitFor(_ selector: String, timeout: Duration? = nil) async throws -> Element {
         try await on(selector, timeout: timeout) { $0 }
     }
 
     /// Runs `action` on the element matching `selector`, waiting for it, and trying again while the page replaces
     /// or covers it (a page updating itself).
-    func on<T>(_ selector: String, timeout: Duration? = nil, _ action: (Element) async throws -> T) async throws -> T {
+    public func on<T>(_ selector: String, timeout: Duration? = nil, _ action: (Element) async throws -> T) async throws -> T {
         var result: T?
         try await waitUntil("\(selector) can be used", timeout: timeout) {
             guard let element = try await find(selector) else { return false }
@@ -110,14 +110,14 @@ extension Browser {
     }
 
     /// WebDriver errors that a moment later may be gone.
-    static let passing: Set<String> = [
+    public static let passing: Set<String> = [
         "stale element reference", "element not interactable", "element click intercepted",
     ]
 
-    func click(_ selector: String) async throws { try await on(selector) { try await $0.click() } }
+    public func click(_ selector: String) async throws { try await on(selector) { try await $0.click() } }
 
     /// Replaces what the field `selector` holds with `text`.
-    func fill(_ selector: String, with text: String) async throws {
+    public func fill(_ selector: String, with text: String) async throws {
         try await on(selector) { field in
             try await field.clear()
             try await field.type(text)
@@ -125,12 +125,12 @@ extension Browser {
     }
 
     /// Picks the `<option>` of the `<select>` `selector` whose value is `value`.
-    func select(_ selector: String, value: String) async throws {
+    public func select(_ selector: String, value: String) async throws {
         try await choose(selector, "value \(value)") { try await $0.property("value") == .string(value) }
     }
 
     /// Picks the `<option>` of the `<select>` `selector` whose text is `label`.
-    func select(_ selector: String, label: String) async throws {
+    public func select(_ selector: String, label: String) async throws {
         try await choose(selector, "label \(label)") { try await $0.text == label }
     }
 
@@ -147,20 +147,20 @@ extension Browser {
     }
 
     /// The text of the element `selector`, waiting for it.
-    func text(_ selector: String) async throws -> String { try await on(selector) { try await $0.text } }
+    public func text(_ selector: String) async throws -> String { try await on(selector) { try await $0.text } }
 
     /// An attribute of the element `selector`, waiting for it.
-    func attribute(_ name: String, of selector: String) async throws -> String? {
+    public func attribute(_ name: String, of selector: String) async throws -> String? {
         try await on(selector) { try await $0.attribute(name) }
     }
 
     /// A DOM property of the element `selector`, waiting for it.
-    func property(_ name: String, of selector: String) async throws -> JSONValue {
+    public func property(_ name: String, of selector: String) async throws -> JSONValue {
         try await on(selector) { try await $0.property(name) }
     }
 
     /// Types `keys` where the focus is (`Key.tab` moves it, as a keyboard user does).
-    func press(_ keys: String) async throws {
+    public func press(_ keys: String) async throws {
         let active = try await command("GET", "element/active")
         guard let focused = element(active, selector: ":focus") else { throw BrowserFailure("nothing has the focus") }
         try await focused.type(keys)

@@ -1,6 +1,5 @@
-import Accounting
+public import Accounting
 import Foundation
-import TestSupport
 
 /// The W3C WebDriver protocol (https://www.w3.org/TR/webdriver2/), JSON over HTTP/1.1 to a local `chromedriver`: one
 /// command a call, its answer's `value`, or a `CommandError` naming the WebDriver error.
@@ -9,20 +8,20 @@ import TestSupport
 /// after the colon (`Content-Length:252`), which is valid HTTP but which this toolchain's FoundationNetworking
 /// refuses ("Failed writing header"; fixed upstream by swift-corelibs-foundation#5527). Each exchange runs on a
 /// thread of its own, so a slow navigation never holds one of the concurrency pool's few threads.
-struct WebDriverClient: Sendable {
+public struct WebDriverClient: Sendable {
     /// Where chromedriver listens on 127.0.0.1.
-    let port: Int
+    public let port: Int
 
     /// A WebDriver error answer: its `error` code (`no such element`, `stale element reference`, …) and message.
-    struct CommandError: Error, CustomStringConvertible {
-        let code: String
-        let message: String
-        let command: String
-        var description: String { "\(command): \(code): \(message)" }
+    public struct CommandError: Error, CustomStringConvertible {
+        public let code: String
+        public let message: String
+        public let command: String
+        public var description: String { "\(command): \(code): \(message)" }
     }
 
     /// Sends `method path` (`session`, `status`, `session/{id}/url`, …) with `body` as JSON when it is a POST.
-    func send(_ method: String, _ path: String, _ body: JSONValue? = nil, timeout: Duration = .seconds(30))
+    public func send(_ method: String, _ path: String, _ body: JSONValue? = nil, timeout: Duration = .seconds(30))
         async throws -> JSONValue
     {
         let payload = method == "POST" ? (body ?? [:]).canonicalBytes : []
@@ -48,7 +47,7 @@ struct WebDriverClient: Sendable {
     }
 
     /// One request and its whole answer (status and body), blocking.
-    static func exchange(_ request: [UInt8], port: Int, timeout: Duration) throws -> (Int, [UInt8]) {
+    public static func exchange(_ request: [UInt8], port: Int, timeout: Duration) throws -> (Int, [UInt8]) {
         let connection = try RawConnection(port: port)
         guard connection.send(request) else { throw BrowserFailure("chromedriver closed the connection") }
         let (bytes, _) = connection.receive(timeout: timeout) { answer($0) != nil }
@@ -59,7 +58,7 @@ struct WebDriverClient: Sendable {
     }
 
     /// The status and body of a whole HTTP/1.1 answer (its `Content-Length` bytes arrived), else `nil`.
-    static func answer(_ bytes: [UInt8]) -> (Int, [UInt8])? {
+    public static func answer(_ bytes: [UInt8]) -> (Int, [UInt8])? {
         let separator = Array("\r\n\r\n".utf8)
         guard let end = bytes.indices.first(where: { bytes[$0...].starts(with: separator) }) else { return nil }
         let lines = String(decoding: bytes[..<end], as: UTF8.self).split(separator: "\r\n")
@@ -80,7 +79,7 @@ struct WebDriverClient: Sendable {
 }
 
 /// What went wrong driving the browser, in words a reader of a failed test understands.
-struct BrowserFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct BrowserFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

@@ -1,7 +1,6 @@
-import Accounting
-import Foundation
+public import Accounting
+public import Foundation
 import Synchronization
-import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -12,17 +11,17 @@ import Glibc
 ///
 /// `@unchecked Sendable`: `Process` is not marked Sendable; this type only reads its pid and `isRunning`, which
 /// Foundation guards, and keeps its own state in a `Mutex`.
-final class ChromeDriver: @unchecked Sendable {
+public final class ChromeDriver: @unchecked Sendable {
     /// Where Chromium and ChromeDriver are.
-    struct Binaries: Sendable {
-        let chromium: String
-        let chromedriver: String
+    public struct Binaries: Sendable {
+        public let chromium: String
+        public let chromedriver: String
 
-        static let installHint = "install chromium and chromium-driver: apt-get install chromium chromium-driver"
+        public static let installHint = "install chromium and chromium-driver: apt-get install chromium chromium-driver"
 
         /// Found on `path` (the `PATH`), else at Debian's places.
         /// - Throws: `BrowserFailure` saying what is missing and how to install it.
-        static func find(
+        public static func find(
             path: String? = ProcessInfo.processInfo.environment["PATH"],
             chromiumCandidates: [String] = ["/usr/bin/chromium"],
             chromedriverCandidates: [String] = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
@@ -40,17 +39,17 @@ final class ChromeDriver: @unchecked Sendable {
             return Binaries(chromium: chromium, chromedriver: chromedriver)
         }
 
-        static func locate(_ names: [String], path: String?, candidates: [String]) -> String? {
+        public static func locate(_ names: [String], path: String?, candidates: [String]) -> String? {
             let directories = (path ?? "").split(separator: ":").map(String.init)
             let onPath = names.lazy.flatMap { name in directories.lazy.map { "\($0)/\(name)" } }
             return (Array(onPath) + candidates).first { FileManager.default.isExecutableFile(atPath: $0) }
         }
     }
 
-    let process: Process
-    let port: Int
-    let log: URL
-    let client: WebDriverClient
+    public let process: Process
+    public let port: Int
+    public let log: URL
+    public let client: WebDriverClient
 
     private init(process: Process, port: Int, log: URL) {
         self.process = process
@@ -60,7 +59,7 @@ final class ChromeDriver: @unchecked Sendable {
     }
 
     /// Starts chromedriver and waits until it is ready (a port taken meanwhile by another process: tried again).
-    static func start(_ binaries: Binaries, logs: URL) async throws -> ChromeDriver {
+    public static func start(_ binaries: Binaries, logs: URL) async throws -> ChromeDriver {
         var lastLog = ""
         for _ in 0..<3 {
             let port = try LoopbackSocket.freePort()
@@ -103,7 +102,7 @@ final class ChromeDriver: @unchecked Sendable {
     deinit { stop() }
 
     /// Ends chromedriver and every process it started (Chromium's), at once.
-    func stop() {
+    public func stop() {
         let pid = process.processIdentifier
         guard Self.live.withLock({ $0.remove(pid) }) != nil else { return }
         Self.terminate(pid)
@@ -126,7 +125,7 @@ final class ChromeDriver: @unchecked Sendable {
     }
 
     /// Every process whose chain of parents leads to `root`, from `/proc/<pid>/stat`.
-    static func descendants(of root: pid_t) -> [pid_t] {
+    public static func descendants(of root: pid_t) -> [pid_t] {
         var children: [pid_t: [pid_t]] = [:]
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         for entry in entries {

@@ -1,5 +1,5 @@
-import Accounting
-import Foundation
+public import Accounting
+public import Foundation
 
 /// A headless Chromium driven over WebDriver, for tests that use the product as a person does.
 ///
@@ -21,19 +21,19 @@ import Foundation
 /// - `screenshot(_:)` saves a PNG named for the page into `$LEDGERWIRE_SCREENSHOTS` when that names a folder (the
 ///   README's pictures in docs/screenshots/ are made so), else into a temporary folder.
 /// - Chromium and ChromeDriver missing is a failure that says how to install them, never a skip.
-final class Browser: Sendable {
+public final class Browser: Sendable {
     /// The window's size.
-    enum Window: Sendable {
+    public enum Window: Sendable {
         /// 1,280 × 900: a laptop's.
         case desktop
         /// A 390 × 844 viewport (an iPhone's), as a phone's browser lays pages out: mobile, touch.
         case phone
     }
 
-    let driver: ChromeDriver
-    let session: String
+    public let driver: ChromeDriver
+    public let session: String
     /// How long selector commands wait for their element.
-    let timeout: Duration
+    public let timeout: Duration
 
     private init(driver: ChromeDriver, session: String, timeout: Duration) {
         self.driver = driver
@@ -42,7 +42,7 @@ final class Browser: Sendable {
     }
 
     /// A new browser; `close()` it when done (or use `run`).
-    static func start(window: Window = .desktop, timeout: Duration = .seconds(5)) async throws -> Browser {
+    public static func start(window: Window = .desktop, timeout: Duration = .seconds(5)) async throws -> Browser {
         let binaries = try ChromeDriver.Binaries.find()
         let logs = FileManager.default.temporaryDirectory.appendingPathComponent("ledgerwire-browser")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
@@ -61,7 +61,7 @@ final class Browser: Sendable {
     }
 
     /// Runs `body` with a new browser and closes it however `body` ends.
-    static func run<T>(
+    public static func run<T>(
         window: Window = .desktop, timeout: Duration = .seconds(5), _ body: (Browser) async throws -> T
     ) async throws -> T {
         let browser = try await start(window: window, timeout: timeout)
@@ -75,7 +75,7 @@ final class Browser: Sendable {
         }
     }
 
-    static func capabilities(_ binaries: ChromeDriver.Binaries, _ window: Window) -> JSONValue {
+    public static func capabilities(_ binaries: ChromeDriver.Binaries, _ window: Window) -> JSONValue {
         var arguments: [JSONValue] = [
             "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--no-first-run",
             "--no-default-browser-check", "--disable-extensions", "--disable-background-networking",
@@ -100,46 +100,46 @@ final class Browser: Sendable {
     }
 
     /// Ends the session (Chromium quits), then chromedriver; never throws, so teardown always finishes.
-    func close() async {
+    public func close() async {
         _ = try? await driver.client.send("DELETE", "session/\(session)", timeout: .seconds(5))
         driver.stop()
     }
 
     /// One command of this session: `path` after `/session/{id}/`.
     @discardableResult
-    func command(_ method: String, _ path: String, _ body: JSONValue? = nil) async throws -> JSONValue {
+    public func command(_ method: String, _ path: String, _ body: JSONValue? = nil) async throws -> JSONValue {
         try await driver.client.send(method, "session/\(session)/\(path)", body)
     }
 
     // MARK: Pages
 
     /// Goes to `url` and waits for the page to load.
-    func open(_ url: String) async throws {
+    public func open(_ url: String) async throws {
         try await command("POST", "url", ["url": .string(url)])
     }
 
     /// The address of the page shown now.
-    var url: String {
+    public var url: String {
         get async throws { try await command("GET", "url").stringValue ?? "" }
     }
 
     /// The page's `<title>`.
-    var title: String {
+    public var title: String {
         get async throws { try await command("GET", "title").stringValue ?? "" }
     }
 
-    func back() async throws { try await command("POST", "back") }
+    public func back() async throws { try await command("POST", "back") }
 
-    func refresh() async throws { try await command("POST", "refresh") }
+    public func refresh() async throws { try await command("POST", "refresh") }
 
     /// Runs `script` (a function body; `arguments[0]`… are `arguments`) in the page and gives back what it returns.
     @discardableResult
-    func execute(_ script: String, _ arguments: [JSONValue] = []) async throws -> JSONValue {
+    public func execute(_ script: String, _ arguments: [JSONValue] = []) async throws -> JSONValue {
         try await command("POST", "execute/sync", ["script": .string(script), "args": .array(arguments)])
     }
 
     /// The page's cookie `name` (`value`, `httpOnly`, `sameSite`, `secure`, …), or `nil`.
-    func cookie(_ name: String) async throws -> JSONValue? {
+    public func cookie(_ name: String) async throws -> JSONValue? {
         do {
             return try await command("GET", "cookie/\(name)")
         } catch let error as WebDriverClient.CommandError where error.code == "no such cookie" {
@@ -150,7 +150,7 @@ final class Browser: Sendable {
     // MARK: Waiting
 
     /// Waits until `condition` holds, asking every 50 ms; fails after `timeout` naming `what` and the page.
-    func waitUntil(
+    public func waitUntil(
         _ what: String, timeout: Duration? = nil, _ condition: () async throws -> Bool
     ) async throws {
         let deadline = ContinuousClock.now + (timeout ?? self.timeout)
@@ -174,7 +174,7 @@ final class Browser: Sendable {
     // MARK: Screenshots
 
     /// Where screenshots go: `$LEDGERWIRE_SCREENSHOTS`, else a temporary folder.
-    static var screenshotDirectory: URL {
+    public static var screenshotDirectory: URL {
         if let folder = ProcessInfo.processInfo.environment["LEDGERWIRE_SCREENSHOTS"], !folder.isEmpty {
             return URL(fileURLWithPath: folder)
         }
@@ -183,7 +183,7 @@ final class Browser: Sendable {
 
     /// Saves what the window shows as `<name>.png` in `screenshotDirectory` (or at `path`); returns where.
     @discardableResult
-    func screenshot(_ name: String, to path: URL? = nil) async throws -> URL {
+    public func screenshot(_ name: String, to path: URL? = nil) async throws -> URL {
         let encoded = try await command("GET", "screenshot").stringValue ?? ""
         guard let png = Data(base64Encoded: encoded), png.starts(with: [0x89, 0x50, 0x4E, 0x47]) else {
             throw BrowserFailure("the screenshot of \(name) is not a PNG")
