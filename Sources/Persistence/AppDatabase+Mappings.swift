@@ -163,13 +163,13 @@ extension AppDatabase {
 extension AppDatabase {
     /// The codes an integration's parked (`needs_mapping`) jobs wait for, by kind.
     public func parkedCodes(integrationID: String) async throws -> [CodeMappings.Kind: Set<String>] {
-        try await parkedCodeCounts(integrationID: integrationID).mapValues { Set($0.keys) }
+        try await parkedCodeCounts(integrationID: integrationID).codes.mapValues { Set($0.keys) }
     }
 
     /// How many of an integration's parked (`needs_mapping`) jobs wait for each code, by kind.
-    public func parkedCodeCounts(integrationID: String) async throws -> [CodeMappings.Kind: [String: Int]] {
+    public func parkedCodeCounts(integrationID: String) async throws -> ParkedCodes {
         try await writer.read { db in
-            var counts: [CodeMappings.Kind: [String: Int]] = [:]
+            var parked = ParkedCodes()
             for text in try String.fetchAll(
                 db,
                 sql: """
@@ -178,11 +178,20 @@ extension AppDatabase {
                     """,
                 arguments: [integrationID])
             {
-                for missing in Job.missing(text) { counts[missing.kind, default: [:]][missing.code, default: 0] += 1 }
+                parked.jobs += 1
+                for missing in Job.missing(text) {
+                    parked.codes[missing.kind, default: [:]][missing.code, default: 0] += 1
+                }
             }
-            return counts
+            return parked
         }
     }
+}
+
+/// An integration's jobs parked for a mapping: how many, and how many wait for each code, by kind.
+public struct ParkedCodes: Sendable, Hashable {
+    public var jobs = 0
+    public var codes: [CodeMappings.Kind: [String: Int]] = [:]
 }
 
 /// What the engine needs of an integration for a round of its jobs, read once for all of them.

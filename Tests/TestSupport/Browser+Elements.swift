@@ -94,7 +94,9 @@ extension Browser {
 
     /// Runs `action` on the element matching `selector`, waiting for it, and trying again while the page replaces
     /// or covers it (a page updating itself).
-    public func on<T>(_ selector: String, timeout: Duration? = nil, _ action: (Element) async throws -> T) async throws -> T {
+    public func on<T>(_ selector: String, timeout: Duration? = nil, _ action: (Element) async throws -> T) async throws
+        -> T
+    {
         var result: T?
         try await waitUntil("\(selector) can be used", timeout: timeout) {
             guard let element = try await find(selector) else { return false }

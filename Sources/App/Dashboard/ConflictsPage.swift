@@ -131,8 +131,37 @@ struct ConflictsPage {
         return Set(local.keys).union(remote.keys).sorted().map { name in
             Field(
                 name: name, local: local[name].map(text) ?? "—", remote: remote[name].map(text) ?? "—",
-                differs: local[name] != remote[name])
+                differs: differ(local[name], remote[name], name: name))
         }
+    }
+
+    /// Whether a field says something different on each side: both have it, it is not an id (each side names
+    /// records its own way), and the values differ — amounts compared as numbers (`8820` is `8820.00`). Lines and
+    /// other nested values are shown, not flagged: each side writes them in its own shape.
+    static func differ(_ local: JSONValue?, _ remote: JSONValue?, name: String) -> Bool {
+        guard let local, let remote, local != .null, remote != .null, name != "id", !name.hasSuffix("_id") else {
+            return false
+        }
+        switch (local, remote) {
+        case (.object, _), (_, .object), (.array, _), (_, .array):
+            return false
+        default:
+            let (left, right) = (text(local), text(remote))
+            if isAmount(left), isAmount(right), let leftAmount = Decimal(string: left),
+                let rightAmount = Decimal(string: right)
+            {
+                return leftAmount != rightAmount
+            }
+            return left != right
+        }
+    }
+
+    /// Whether `text` is a plain decimal number: an optional minus, digits, and at most one point among them.
+    static func isAmount(_ text: String) -> Bool {
+        let digits = text.hasPrefix("-") ? text.dropFirst() : Substring(text)
+        return !digits.isEmpty && digits.filter { $0 == "." }.count <= 1
+            && digits.allSatisfy { $0.isNumber || $0 == "." }
+            && digits.first != "." && digits.last != "."
     }
 
     static func isScalar(_ conflict: Conflict, _ name: String) -> Bool {

@@ -19,7 +19,7 @@ struct IntegrationPages {
         routes.post("/integrations", use: create)
         routes.get("/integrations/{id}", use: show)
         routes.post("/integrations/{id}", use: update)
-        routes.post("/integrations/{id}/connect", use: connect)
+        routes.get("/integrations/{id}/connect", use: connect)
         routes.post("/integrations/{id}/sync", use: sync)
         return routes
     }
@@ -210,8 +210,14 @@ struct IntegrationPages {
         return Response(status: .seeOther, headers: [.location: "/integrations/\(current.id)?saved=1"])
     }
 
+    /// A link, not a form: the browser follows its redirect to the platform's consent page, which a form's
+    /// `form-action 'self'` would stop. It carries the session's form token all the same.
     @Sendable func connect(request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.require(.financeManager)
+        guard let signedIn = context.signedIn,
+            let given = request.uri.queryParameters.get(WebSessionMiddleware.formTokenField),
+            AuthenticationMiddleware.constantTimeEqual(Array(given.utf8), Array(signedIn.csrfToken.utf8))
+        else { throw WebSessionMiddleware.forgedForm }
         let integration = try await database.integration(from: context, role: .financeManager)
         let url = try await oauth.authorizationURL(for: integration, by: principal)
         return Response(status: .seeOther, headers: [.location: url.absoluteString])

@@ -31,6 +31,7 @@ struct MappingsPage {
         var kinds: [KindView]
         /// How many of the integration's jobs are held for a mapping; `nil` when none are.
         var held: Int?
+        var heldOne: Bool
     }
 
     struct KindView: Sendable {
@@ -91,7 +92,8 @@ struct MappingsPage {
     private func view(of integration: Integration, context: AppRequestContext) async throws -> View {
         let current = try await database.mappings(integrationID: integration.id)
         let codes = try await accounts.codesInUse(by: integration)
-        let held = try await database.parkedCodeCounts(integrationID: integration.id)
+        let parked = try await database.parkedCodeCounts(integrationID: integration.id)
+        let held = parked.codes
         var chart: RemoteChart?
         var chartProblem: String?
         if integration.status == .connected {
@@ -140,7 +142,7 @@ struct MappingsPage {
         return View(
             integrationID: integration.id, integrationName: integration.name,
             platform: integration.platform.displayName, chartProblem: chartProblem, kinds: kindViews,
-            held: held.values.reduce(0) { $0 + $1.values.reduce(0, +) }.nonZero)
+            held: parked.jobs.nonZero, heldOne: parked.jobs == 1)
     }
 
     /// Why the preselected entry was proposed, in words; nothing when the code is already mapped to it.
