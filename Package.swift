@@ -163,6 +163,8 @@ let package = Package(
                 // For counting the database's statements (`AppDatabase.statements`).
                 "Persistence",
                 "Sandbox",
+                // For `dashboard-seed`'s bulk SQL on the file the store created.
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

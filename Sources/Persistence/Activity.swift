@@ -128,6 +128,14 @@ extension AppDatabase {
         return Page(rows: rows, limit: page.limit, cursor: { $0["seq"] }, item: Job.init(row:))
     }
 
+    /// Statuses few jobs are in at any time: a page of them is found through `jobs_status` or
+    /// `jobs_integration_status` and sorted. Others (`succeeded`, `pending` during a full sync) are walked newest first
+    /// per integration.
+    static let fewJobsStatuses: Set<Job.Status> = [.running, .failed, .needsMapping, .dead, .held, .awaitingPlatform]
+
+    /// The page's statement. Within integrations (a platform, a school, one integration) and statuses that many
+    /// jobs are in, each integration's jobs are walked newest first along `jobs_integration`, each walk stopping at
+    /// the page's length, and the walks are merged: never a sort of every job of those integrations.
     static func recentJobsStatement(_ filter: ActivityFilter, scope: Scope, after: Int64?, limit: Int) -> (
         String, StatementArguments
     ) {
@@ -138,6 +146,17 @@ extension AppDatabase {
         sql.add("tenant_id = ?", filter.tenantID)
         if !filter.statuses.isEmpty {
             sql.add("status IN (\(filter.statuses.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")))")
+        }
+        if let ids = scope.integrationIDs, !ids.isEmpty,
+            filter.statuses.isEmpty || !filter.statuses.isSubset(of: fewJobsStatuses)
+        {
+            var branch = sql
+            branch.add("integration_id = ?")
+            let walk = "SELECT * FROM jobs INDEXED BY jobs_integration \(branch.whereClause) ORDER BY seq DESC LIMIT ?"
+            var arguments = StatementArguments()
+            for id in ids { arguments += sql.arguments + [id, limit] }
+            let walks = Array(repeating: "SELECT * FROM (\(walk))", count: ids.count).joined(separator: " UNION ALL ")
+            return ("SELECT * FROM (\(walks)) ORDER BY seq DESC LIMIT ?", arguments + [limit])
         }
         scope.restrict(&sql)
         return ("SELECT * FROM jobs \(sql.whereClause) ORDER BY seq DESC LIMIT ?", sql.arguments + [limit])

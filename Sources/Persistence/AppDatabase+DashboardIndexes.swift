@@ -7,10 +7,13 @@ extension AppDatabase {
     ///   its last 24 hours of finished jobs by hour (a range of `updated_at`), the newest succeeded job, and the
     ///   activity page's counts by status within a scope (with `record_type` in the index, so a record-type filter
     ///   reads no table row either).
+    /// - `jobs_integration`: an integration's jobs newest first, for the activity page's jobs of some integrations (a
+    ///   platform's, a school's): each walked until the page is full, instead of sorting all of theirs.
     /// - `sync_operations_mode`: an integration's newest incremental sync, which its next scheduled one follows
     ///   (the scheduler asks the same).
     static let dashboardIndexes = """
         CREATE INDEX jobs_integration_status ON jobs(integration_id, status, updated_at, record_type);
+        CREATE INDEX jobs_integration ON jobs(integration_id, seq);
         CREATE INDEX sync_operations_mode ON sync_operations(integration_id, mode, created_at);
         """
 }

@@ -70,6 +70,7 @@ extension AppDatabase {
         scope tenantID: String?, now: Timestamp, changeFeedPlatforms: Set<Platform>? = nil
     ) async throws -> [IntegrationOverview] {
         let window = Self.dayWindow(endingAt: now)
+        let keys = window.map(Self.hourKey)
         return try await writer.read { db in
             var filter = SQLFilter()
             filter.add("i.tenant_id = ?", tenantID)
@@ -91,7 +92,7 @@ extension AppDatabase {
                     (row["last_incremental"] as String?).flatMap(Timestamp.init(rfc3339:))
                     .map { $0.adding(.seconds(max(1, integration.sync.intervalSeconds))) } ?? now
                 // Only the window's hours: a job stamped after `now` (another node's clock) is in none.
-                let inWindow = window.map { hourly[Self.hourKey($0)] ?? HourCounts() }
+                let inWindow = keys.map { hourly[$0] ?? HourCounts() }
                 let hours = zip(window, inWindow).map { start, counts in
                     IntegrationOverview.Hour(start: start, synced: counts.synced, errors: counts.errors)
                 }
