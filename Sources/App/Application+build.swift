@@ -203,7 +203,7 @@ private func addDashboard(
     let signIn = SignInController(database: database, now: components.now)
     let open = router.group().add(middleware: DashboardErrorMiddleware())
     open.addRoutes(signIn.endpoints)
-    let pages = router.group().add(middleware: DashboardErrorMiddleware())
+    let pages = router.group().add(middleware: ServerTimingMiddleware()).add(middleware: DashboardErrorMiddleware())
         .add(
             middleware: WebSessionMiddleware(
                 database: database, formTokens: components.box.formTokenKey, now: components.now))

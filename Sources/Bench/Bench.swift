@@ -13,7 +13,7 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledgerwire-bench",
         abstract: "Ledgerwire's benchmarks.",
-        subcommands: [Ingest.self, QuickBooksBench.self, LatencyBench.self, DashboardSeed.self, DashboardQueries.self],
+        subcommands: [Ingest.self, QuickBooksBench.self, LatencyBench.self, DashboardSeed.self, DashboardQueries.self, DashboardPages.self],
         defaultSubcommand: Ingest.self
     )
 }

@@ -1,0 +1,116 @@
+import Accounting
+import App
+import ArgumentParser
+import Connectors
+import Foundation
+import Hummingbird
+import Logging
+import Persistence
+import ServiceLifecycle
+
+/// `ledgerwire-bench dashboard-pages`: serves a database `dashboard-seed` filled (1,000,000 records, 100,000 jobs)
+/// as `serve` would, signs a person in, asks for each dashboard page over HTTP on loopback, and prints p50/p99 of
+/// the server's time per page (its `Server-Timing`) and of the whole exchange.
+struct DashboardPages: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dashboard-pages",
+        abstract: "Times every dashboard page over HTTP on a seeded database (p50/p99 per page)."
+    )
+
+    @Option(help: "A database filled by dashboard-seed (its master key beside it, PATH.master-key).")
+    var database: String
+    @Option(help: "Timed requests of each page, after 5 unmeasured ones.") var runs = 100
+
+    func run() async throws {
+        var logger = Logger(label: "ledgerwire.bench")
+        logger.logLevel = .error
+        var configuration = ServerConfiguration()
+        configuration.port = 0
+        configuration.host = "127.0.0.1"
+        configuration.databasePath = database
+        configuration.masterKey = try MasterKeyFile.load(at: database + ".master-key")
+        configuration.runsWorkers = false  // the pages, not the queue, are measured
+        configuration.adminToken = "bench-" + UUID().uuidString
+        let components = try Components.open(configuration: configuration, registry: .standard, logger: logger)
+        let store = components.database
+        let email = "bench-\(UUID().uuidString.prefix(8).lowercased())@school.test"
+        let password = "bench password " + UUID().uuidString
+        _ = try await store.addUser(
+            email: email, name: "Bench Manager", role: .financeManager, tenantID: nil, password: password,
+            actor: "bench")
+        guard let (_, token) = try await store.signIn(email: email, password: password, now: .now()) else {
+            throw ValidationError("could not sign the bench's user in")
+        }
+        let integrations = try await store.integrations(tenantID: nil, page: PageRequest(limit: 500)).items
+        guard let first = integrations.first else {
+            throw ValidationError("\(database) holds no integration: fill it with dashboard-seed first")
+        }
+        let conflict = try await store.conflicts(
+            status: nil, integrationID: nil, tenantID: nil, page: PageRequest(limit: 1)
+        ).items.first
+        var pages = [
+            ("overview", "/"), ("activity", "/activity"), ("activity, dead", "/activity?status=dead"),
+            ("activity, Xero invoices", "/activity?platform=xero&record=invoice"),
+            ("activity, one integration", "/activity?integration=\(first.id)"),
+            ("integration", "/integrations/\(first.id)"), ("conflicts", "/conflicts"),
+            ("new integration", "/integrations/new?platform=quickbooks_online"),
+        ]
+        if let conflict { pages.append(("conflict", "/conflicts/\(conflict.id)")) }
+
+        let (listening, announce) = AsyncStream.makeStream(of: Int.self)
+        let server = buildApplication(configuration: configuration, components: components, logger: logger) {
+            _, port in announce.yield(port)
+        }
+        let services = ServiceGroup(configuration: .init(services: [server], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await services.run() }
+            var base = ""
+            for await port in listening {
+                base = "http://127.0.0.1:\(port)"
+                break
+            }
+            let transport = URLSessionTransport(
+                policy: DestinationPolicy(allowsInsecure: true, allowsPrivateNetworks: true))
+            print("ledgerwire-bench dashboard-pages: \(runs) requests of each page on \(database)")
+            print(
+                "page".padding(toLength: 30, withPad: " ", startingAt: 0)
+                    + "  server p50  server p99    HTTP p50    HTTP p99   bytes")
+            for (name, path) in pages {
+                var server: [Double] = []
+                var whole: [Double] = []
+                var bytes = 0
+                for run in 0..<(runs + 5) {
+                    let start = ContinuousClock.now
+                    let answer = try await transport.send(
+                        TransportRequest(
+                            method: "GET", url: URL(string: base + path)!,
+                            headers: [("Cookie", "lw_session=\(token)")], body: nil))
+                    let elapsed = (ContinuousClock.now - start).components
+                    guard answer.status == 200 else {
+                        throw ValidationError("\(path) answered \(answer.status)")
+                    }
+                    guard run >= 5 else { continue }
+                    bytes = answer.body.count
+                    whole.append(Double(elapsed.seconds) * 1e3 + Double(elapsed.attoseconds) / 1e15)
+                    let timing = answer.headers.first { $0.key.lowercased() == "server-timing" }?.value ?? ""
+                    server.append(Double(timing.split(separator: "=").last ?? "") ?? .nan)
+                }
+                print(
+                    name.padding(toLength: 30, withPad: " ", startingAt: 0)
+                        + String(
+                            format: " %8.2f ms %8.2f ms %8.2f ms %8.2f ms %7d", Self.percentile(server, 0.5),
+                            Self.percentile(server, 0.99), Self.percentile(whole, 0.5), Self.percentile(whole, 0.99),
+                            bytes))
+            }
+            await services.triggerGracefulShutdown()
+            try await group.waitForAll()
+        }
+        _ = try await store.removeUser(id: try await store.user(email: email)?.id ?? "", actor: "bench")
+    }
+
+    static func percentile(_ values: [Double], _ fraction: Double) -> Double {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return .nan }
+        return sorted[min(sorted.count - 1, max(0, Int((Double(sorted.count) * fraction).rounded(.up)) - 1))]
+    }
+}
