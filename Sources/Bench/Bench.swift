@@ -13,7 +13,10 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledgerwire-bench",
         abstract: "Ledgerwire's benchmarks.",
-        subcommands: [Ingest.self, QuickBooksBench.self, LatencyBench.self, DashboardSeed.self, DashboardQueries.self, DashboardPages.self],
+        subcommands: [
+            Ingest.self, QuickBooksBench.self, LatencyBench.self, DashboardSeed.self, DashboardQueries.self,
+            DashboardPages.self,
+        ],
         defaultSubcommand: Ingest.self
     )
 }
