@@ -222,7 +222,8 @@ import Testing
 
     @Test func rolesMapToTheAPIKeyRoleOfTheSameLevel() {
         #expect(User.Role.admin.access == .admin)
-        #expect(User.Role.financeManager.access == .operator)
+        #expect(User.Role.financeManager.access == .financeManager)
+        #expect(APIKey.Role.operator < .financeManager && APIKey.Role.financeManager < .admin)
         #expect(User.Role.viewer.access == .viewer)
         #expect(User.Role(rawValue: "finance_manager") == .financeManager)
     }
