@@ -1,4 +1,4 @@
-public import Accounting
+import Accounting
 public import Foundation
 import Synchronization
 

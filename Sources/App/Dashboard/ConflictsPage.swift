@@ -128,12 +128,27 @@ struct ConflictsPage {
     static func fields(_ conflict: Conflict) -> [Field] {
         let local = conflict.local.data.objectValue ?? [:]
         let remote = conflict.remote.data.objectValue ?? [:]
+        let currency = (local["currency"] ?? remote["currency"])?.stringValue.flatMap(Currency.init(code:))
+        func shown(_ value: JSONValue?, _ name: String) -> String {
+            guard let value else { return "—" }
+            if amountFields.contains(name), let currency,
+                let money = try? Money(parsing: text(value), currency: currency)
+            {
+                return money.displayed
+            }
+            return text(value)
+        }
         return Set(local.keys).union(remote.keys).sorted().map { name in
             Field(
-                name: name, local: local[name].map(text) ?? "—", remote: remote[name].map(text) ?? "—",
+                name: name, local: shown(local[name], name), remote: shown(remote[name], name),
                 differs: differ(local[name], remote[name], name: name))
         }
     }
+
+    /// The fields of billing's records that are amounts in the record's currency.
+    static let amountFields: Set<String> = [
+        "amount", "balance", "subtotal", "tax_total", "total", "amount_paid", "discount_total", "unapplied_amount",
+    ]
 
     /// Whether a field says something different on each side: both have it, it is not an id (each side names
     /// records its own way), and the values differ — amounts compared as numbers (`8820` is `8820.00`). Lines and

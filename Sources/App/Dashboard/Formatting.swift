@@ -56,3 +56,52 @@ enum DashboardTime {
         String(format: "%02d:00", parts(timestamp).hour ?? 0)
     }
 }
+
+extension Money {
+    /// The amount as people who use the currency write it: its symbol, the currency's own fraction digits, and its
+    /// grouping — `₹1,18,000.00` (lakhs and crores), `£1,180.00`, `¥500`, `-$12.50`; a currency without a
+    /// well-known symbol is written with its code, `CHF 10.00`.
+    var displayed: String {
+        let units = minorUnits.magnitude
+        let perMajor = UInt64(currency.minorUnitsPerMajorUnit)
+        let whole = String(units / perMajor)
+        var text = currency.code == "INR" ? Self.groupedIndian(whole) : Self.grouped(whole)
+        if currency.minorUnitExponent > 0 {
+            let fraction = String(units % perMajor)
+            text += "." + String(repeating: "0", count: currency.minorUnitExponent - fraction.count) + fraction
+        }
+        let symbol = Self.symbols[currency.code]
+        return (isNegative ? "-" : "") + (symbol ?? currency.code + " ") + text
+    }
+
+    static let symbols = [
+        "INR": "₹", "GBP": "£", "USD": "$", "EUR": "€", "JPY": "¥", "AUD": "A$", "CAD": "CA$", "NZD": "NZ$",
+        "SGD": "S$", "HKD": "HK$", "ZAR": "R", "KES": "KSh", "NGN": "₦", "AED": "AED ",
+    ]
+
+    /// Digits in threes: `1180000` → `1,180,000`.
+    static func grouped(_ digits: String) -> String {
+        var groups: [Substring] = []
+        var end = digits.endIndex
+        while end > digits.startIndex {
+            let start = digits.index(end, offsetBy: -3, limitedBy: digits.startIndex) ?? digits.startIndex
+            groups.insert(digits[start..<end], at: 0)
+            end = start
+        }
+        return groups.joined(separator: ",")
+    }
+
+    /// The Indian way: the last three digits, then twos: `118000` → `1,18,000`, `12345678` → `1,23,45,678`.
+    static func groupedIndian(_ digits: String) -> String {
+        guard digits.count > 3 else { return digits }
+        let head = digits.dropLast(3)
+        var groups: [Substring] = []
+        var end = head.endIndex
+        while end > head.startIndex {
+            let start = head.index(end, offsetBy: -2, limitedBy: head.startIndex) ?? head.startIndex
+            groups.insert(head[start..<end], at: 0)
+            end = start
+        }
+        return groups.joined(separator: ",") + "," + digits.suffix(3)
+    }
+}
