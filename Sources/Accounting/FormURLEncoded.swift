@@ -2,10 +2,14 @@
 /// `&`, each `name=value`, with `+` for a space and `%XX` for any other byte.
 public enum FormURLEncoded {
     /// The fields of `text`, in order; a name may come more than once.
+    ///
+    /// Split on the bytes `&` and `=`, not on characters: an `&` that a neighbour joins into one character (U+0600
+    /// before it, a combining mark after it) still ends its field, as it does for every server that reads bytes.
     public static func fields(_ text: some StringProtocol) -> [(name: String, value: String)] {
-        text.split(separator: "&", omittingEmptySubsequences: true).map { field in
-            guard let equals = field.firstIndex(of: "=") else { return (decode(field), "") }
-            return (decode(field[..<equals]), decode(field[field.index(after: equals)...]))
+        let bytes = Array(text.utf8)
+        return bytes.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true).map { field in
+            guard let equals = field.firstIndex(of: UInt8(ascii: "=")) else { return (decode(bytes: field), "") }
+            return (decode(bytes: field[..<equals]), decode(bytes: field[(equals + 1)...]))
         }
     }
 
@@ -41,7 +45,12 @@ public enum FormURLEncoded {
     /// One name or value: `+` is a space and `%XX` a byte. A `%` not followed by two hex digits stays as written,
     /// and bytes that are not UTF-8 become U+FFFD, so no input is refused or dropped.
     public static func decode(_ component: some StringProtocol) -> String {
-        let input = Array(component.utf8)
+        decode(bytes: ArraySlice(component.utf8))
+    }
+
+    /// `decode(_:)` of a component's UTF-8 bytes.
+    static func decode(bytes component: ArraySlice<UInt8>) -> String {
+        let input = Array(component)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(input.count)
         var index = 0
