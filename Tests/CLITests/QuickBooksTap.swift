@@ -203,7 +203,8 @@ final class QuickBooksTap: Sendable {
     /// answers the HTTP statuses.
     func announce(to server: ServerProcess) async -> [Int?] {
         let sender = QuickBooksWebhookSender(
-            url: URL(string: server.baseURL + "/webhooks/quickbooks")!, verifierToken: verifierToken, retryDelays: [])
+            url: URL(string: server.baseURL + "/webhooks/quickbooks")!, verifierToken: verifierToken, retryDelays: [],
+            patience: .seconds(30))
         var statuses: [Int?] = []
         for (realm, notifications) in await sandbox.takeNotifications() {
             let report = await sender.send(QuickBooksWebhookSender.body(realmID: realm, notifications, format: .legacy))

@@ -18,7 +18,7 @@ extension QuickBooksWorld {
     {
         let sender = QuickBooksWebhookSender(
             url: URL(string: ledgerwire + "/webhooks/quickbooks")!, verifierToken: Self.verifierToken, format: format,
-            retryDelays: [])
+            retryDelays: [], patience: .seconds(30))
         var announced: [QuickBooksWebhookSender.Notification] = []
         for (realm, notifications) in await sandbox.takeNotifications() {
             let report = await sender.send(QuickBooksWebhookSender.body(realmID: realm, notifications, format: format))
