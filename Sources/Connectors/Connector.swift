@@ -35,6 +35,12 @@ public protocol Connector: Sendable {
     /// The platform's current copy of one record, or `nil` when it no longer exists.
     func pull(recordType: RecordType, remoteID: String, context: ConnectorContext) async throws -> RemoteRecord?
 
+    /// Records of `recordType` in the books that a person's `text` names — the platform's id, a document number, a
+    /// customer's name — for linking billing's record to one by hand: at most `limit`, best first, deleted ones left
+    /// out. The default reads `text` as the platform's id (`pull`).
+    func search(recordType: RecordType, for text: String, limit: Int, context: ConnectorContext) async throws
+        -> [RemoteRecord]
+
     /// Which of `remoteIDs` (records of one type) the platform still holds: a full sync checks its links with it, and
     /// pushes again what the books lost (a company reset, records deleted there). Asked with at most a sync page of
     /// ids at a time; a connector makes as few calls as its platform allows (QuickBooks: one query per 200 ids). The
@@ -97,6 +103,16 @@ extension Connector {
 
     public func find(matching requests: [PushRequest], context: ConnectorContext) async throws -> [[RemoteMatch]] {
         Array(repeating: [], count: requests.count)
+    }
+
+    /// The record whose platform id `text` is, if there is one.
+    public func search(recordType: RecordType, for text: String, limit: Int, context: ConnectorContext) async throws
+        -> [RemoteRecord]
+    {
+        guard limit > 0, let record = try await pull(recordType: recordType, remoteID: text, context: context),
+            !record.deleted
+        else { return [] }
+        return [record]
     }
 
     /// One read per record, for a platform that cannot look up several at once.

@@ -16,4 +16,14 @@ extension AppDatabase {
         CREATE INDEX jobs_integration ON jobs(integration_id, seq);
         CREATE INDEX sync_operations_mode ON sync_operations(integration_id, mode, created_at);
         """
+
+    /// What a person searching records (`searchRecords`) looks them up by, each an index: billing's id alone (the
+    /// unique key starts with the tenant and type), and in every version, its number, its customer's billing id, and
+    /// a customer's name in lower case (prefix ranges).
+    static let recordSearchIndexes = """
+        CREATE INDEX records_local_id ON records(local_id);
+        CREATE INDEX record_versions_number ON record_versions(json_extract(data, '$.number'));
+        CREATE INDEX record_versions_customer ON record_versions(json_extract(data, '$.customer_id'));
+        CREATE INDEX record_versions_name ON record_versions(lower(json_extract(data, '$.name')));
+        """
 }

@@ -40,7 +40,10 @@ extension AppDatabase {
         return PushTarget(integrationID: integrationID, maxAttempts: max(1, maxAttempts ?? 3))
     }
 
-    /// Fan-out, inside the transaction that stored a record's new version: one push job per target.
+    /// Fan-out, inside the transaction that stored a record's new version: one push job per target, except where a
+    /// person excluded the record from that integration's sync (`setRecordExcluded`).
+    /// - Returns: how many jobs were queued.
+    @discardableResult
     static func enqueuePushJobs(
         to targets: [PushTarget],
         tenantID: String,
@@ -51,24 +54,30 @@ extension AppDatabase {
         operationID: String? = nil,
         at now: AppDatabase.Moment,
         db: Database
-    ) throws {
+    ) throws -> Int {
+        var queued = 0
         for target in targets {
             try db.cachedStatement(
                 sql: """
                     INSERT INTO jobs (id, integration_id, tenant_id, kind, record_id, record_type, local_id, version,
                         status, max_attempts, next_attempt_at, created_at, updated_at, operation_id)
-                    VALUES (?, ?, ?, 'push', ?, ?, ?, ?,
+                    SELECT ?, ?, ?, 'push', ?, ?, ?, ?,
                         CASE WHEN EXISTS (
                             SELECT 1 FROM conflicts WHERE integration_id = ? AND record_id = ? AND status = 'open')
                         THEN 'held' ELSE 'pending' END,
-                        ?, ?, ?, ?, ?)
+                        ?, ?, ?, ?, ?
+                    WHERE NOT EXISTS (
+                        SELECT 1 FROM synchronized_records
+                        WHERE record_id = ? AND integration_id = ? AND status = 'excluded')
                     """
             ).execute(arguments: [
                 Identifiers.make("job"), target.integrationID, tenantID, recordID, recordType, localID, version,
                 target.integrationID, recordID, target.maxAttempts, now.timestamp.microsecondsSinceEpoch, now.text,
-                now.text, operationID,
+                now.text, operationID, recordID, target.integrationID,
             ])
+            queued += db.changesCount
         }
+        return queued
     }
 
     /// Claims up to `limit` runnable jobs for `worker` until `now + lease`.
@@ -717,7 +726,8 @@ extension AppDatabase {
                 VALUES (?, ?, ?, ?, ?, 'synced', ?, ?)
                 ON CONFLICT (record_id, integration_id) DO UPDATE SET
                     remote_id = COALESCE(excluded.remote_id, remote_id),
-                    remote_version = COALESCE(excluded.remote_version, remote_version), status = 'synced',
+                    remote_version = COALESCE(excluded.remote_version, remote_version),
+                    status = CASE WHEN status = 'excluded' THEN 'excluded' ELSE 'synced' END,
                     last_synced_at = excluded.last_synced_at,
                     local_version = MAX(COALESCE(local_version, 0), excluded.local_version)
                 """,

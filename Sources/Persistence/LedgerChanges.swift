@@ -290,7 +290,7 @@ extension AppDatabase {
         try db.execute(
             sql: """
                 UPDATE synchronized_records SET remote_version = ?, remote_updated_at = ?,
-                    status = CASE WHEN ? THEN 'deleted' ELSE 'synced' END,
+                    status = CASE WHEN status = 'excluded' THEN 'excluded' WHEN ? THEN 'deleted' ELSE 'synced' END,
                     local_version = MAX(COALESCE(local_version, 0), COALESCE(?, 0))
                 WHERE record_id = ? AND integration_id = ?
                 """,

@@ -308,10 +308,15 @@ extension AppDatabase {
                         isVoid: (row["action"] as String) == "void", queued: row["queued"],
                         lostRemoteID: lost[recordID]))
                 if decision.dropLink, let gone = remoteID {
-                    // The books no longer hold it: the dead link goes.
+                    // The books no longer hold it: the dead link goes (a person's exclusion stays).
                     try db.execute(
-                        sql: "DELETE FROM synchronized_records WHERE record_id = ? AND integration_id = ?",
-                        arguments: [recordID, integrationID])
+                        sql: """
+                            DELETE FROM synchronized_records
+                            WHERE record_id = :record AND integration_id = :integration AND status <> 'excluded';
+                            UPDATE synchronized_records SET remote_id = NULL, remote_version = NULL
+                            WHERE record_id = :record AND integration_id = :integration
+                            """,
+                        arguments: ["record": recordID, "integration": integrationID])
                     if audit == nil { audit = try AuditLog(db, key: auditKey) }
                     try audit!.append(
                         db, at: now, tenantID: tenantID, integrationID: integrationID, recordID: recordID,
@@ -320,10 +325,12 @@ extension AppDatabase {
                         oldValue: JSONValue.object(["remote_id": .string(gone)]).canonicalString,
                         newValue: JSONValue.object(["reason": "not found in the books"]).canonicalString)
                 }
-                if decision.push {
+                // A record a person excluded from this integration's sync is skipped: no job is queued for it.
+                if decision.push,
                     try Self.enqueuePushJobs(
                         to: [target], tenantID: tenantID, recordID: recordID, recordType: recordType.rawValue,
-                        localID: row["local_id"], version: version, operationID: operationID, at: moment, db: db)
+                        localID: row["local_id"], version: version, operationID: operationID, at: moment, db: db) > 0
+                {
                     if decision.dropLink { repushed += 1 }
                 } else {
                     skipped += 1

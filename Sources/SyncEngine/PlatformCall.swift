@@ -94,6 +94,35 @@ public struct PlatformAccess: Sendable {
         }
     }
 
+    /// Records of the integration's books that `text` names (`Connector.search`), for a person linking a record.
+    public func search(
+        _ recordType: RecordType, for text: String, limit: Int, in integration: Integration, logger: Logger
+    ) async throws -> [RemoteRecord] {
+        let (connector, call) = try await calling(integration, logger: logger)
+        return try await call.run {
+            try await connector.search(recordType: recordType, for: text, limit: limit, context: $0)
+        }
+    }
+
+    /// The books' record `remoteID` as the platform holds it now, `nil` when it is not there.
+    public func pull(_ recordType: RecordType, remoteID: String, in integration: Integration, logger: Logger)
+        async throws -> RemoteRecord?
+    {
+        let (connector, call) = try await calling(integration, logger: logger)
+        return try await call.run { try await connector.pull(recordType: recordType, remoteID: remoteID, context: $0) }
+    }
+
+    private func calling(_ integration: Integration, logger: Logger) async throws -> (any Connector, PlatformCall) {
+        guard let connector = connectors[integration.platform] else {
+            throw ConnectorError.validation(
+                code: "no_connector", message: "no connector for \(integration.platform.rawValue)")
+        }
+        let call = await PlatformCall(
+            integration: integration, connector: connector, tokens: tokens, rateLimiters: rateLimiters,
+            clock: SystemSyncClock(), logger: logger)
+        return (connector, call)
+    }
+
     /// The platforms whose connectors list changes since a cursor.
     public var changeFeedPlatforms: Set<Platform> {
         Set(connectors.values.filter(\.capabilities.changeFeed).map(\.platform))

@@ -74,12 +74,12 @@ public final class TestClock: Clock, Sendable {
         for sleeper in woken { sleeper.continuation.resume() }
     }
 
-    /// Waits (yielding, in real time, ten seconds at most) until `count` tasks sleep on the clock: the tasks a test
-    /// drives have done all they do at this instant. Whether they did.
+    /// Waits (yielding, in real time, a minute at most: a loaded machine may starve the tasks for seconds) until `count`
+    /// tasks sleep on the clock: the tasks a test drives have done all they do at this instant. Whether they did.
     @discardableResult
     public func waitForSleepers(_ count: Int = 1) async -> Bool {
         let start = ContinuousClock.now
-        while sleeping < count, ContinuousClock.now - start < .seconds(10) {
+        while sleeping < count, ContinuousClock.now - start < .seconds(60) {
             try? await Task.sleep(for: .milliseconds(1))
         }
         return sleeping >= count

@@ -423,6 +423,36 @@ public struct QuickBooksOnlineConnector: Connector {
     /// The condition that makes a query of a name list (customers) find inactive entries too.
     static let activeOrNot = "Active IN (true, false)"
 
+    /// Records a person looks for, by QuickBooks' id (digits), and by what the entity is known by: a customer's
+    /// `DisplayName` containing the text (any case, inactive ones too), a transaction's `DocNumber`. One query each
+    /// (QuickBooks has no `OR`); a `%` typed is not a wildcard.
+    public func search(recordType: RecordType, for text: String, limit: Int, context: ConnectorContext) async throws
+        -> [RemoteRecord]
+    {
+        let term = text.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "%", with: "")
+        guard limit > 0, !term.isEmpty, term.count <= 100 else { return [] }
+        let session = try await QuickBooksOnlineSession(context: context)
+        let entity = QuickBooksOnlineMapping.entity(recordType)
+        let literal = QuickBooksOnlineSession.literal
+        var conditions: [String] = []
+        if term.count <= 20, term.allSatisfy({ $0.isASCII && $0.isNumber }) {
+            conditions.append("Id = \(literal(term))")
+        }
+        conditions.append(
+            recordType == .customer ? "DisplayName LIKE \(literal("%\(term)%"))" : "DocNumber = \(literal(term))")
+        var found: [RemoteRecord] = []
+        for condition in conditions where found.count < limit {
+            let objects = try await session.query(
+                entity, where: condition + (recordType == .customer ? " AND \(Self.activeOrNot)" : ""),
+                maximum: limit)
+            for record in objects.compactMap({ QuickBooksOnlineMapping.remoteRecord(recordType, $0) })
+            where !record.deleted && !found.contains(where: { $0.remoteID == record.remoteID }) {
+                found.append(record)
+            }
+        }
+        return Array(found.prefix(limit))
+    }
+
     /// Ids looked up `SELECT * FROM <Entity> WHERE Id IN (…)`, 200 at a time: the query goes in the URL, and 200 ids
     /// keep it well under the 8 KB that HTTP servers commonly accept (one page: QuickBooks answers up to 1000).
     public static let existenceQuerySize = 200

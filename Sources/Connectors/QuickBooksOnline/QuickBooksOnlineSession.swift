@@ -64,10 +64,13 @@ struct QuickBooksOnlineSession {
     }
 
     /// The entities a query finds, every page of them.
-    func query(_ entity: String, where condition: String? = nil) async throws(ConnectorError) -> [JSONValue] {
+    /// - Parameter maximum: at most this many, in one page (up to QuickBooks' 1000); `nil`: every one, page by page.
+    func query(_ entity: String, where condition: String? = nil, maximum: Int? = nil) async throws(ConnectorError)
+        -> [JSONValue]
+    {
         var found: [JSONValue] = []
         var start = 1
-        let pageSize = 1000
+        let pageSize = min(max(maximum ?? 1000, 1), 1000)
         while true {
             var sql = "SELECT * FROM \(entity)"
             if let condition { sql += " WHERE \(condition)" }
@@ -75,7 +78,7 @@ struct QuickBooksOnlineSession {
             let answer = try await get("query", query: [("query", sql)])
             let page = answer["QueryResponse"]?[entity]?.arrayValue ?? []
             found += page
-            if page.count < pageSize { return found }
+            if page.count < pageSize || maximum != nil { return found }
             start += pageSize
         }
     }
