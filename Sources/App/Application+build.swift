@@ -161,8 +161,8 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
         DeliveriesController(
             database: components.database, billing: components.billing, platforms: components.platformInbox
         ).endpoints)
-    api.addRoutes(RecordsController(database: components.database).endpoints)
     api.addRoutes(AuditController(database: components.database).endpoints)
+    api.addRoutes(SchoolsController(database: components.database).endpoints)
     let integrations = IntegrationsController(
         database: components.database, box: components.box, tokens: components.tokens,
         destinations: components.destinationPolicy,
@@ -178,6 +178,7 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
     let platforms = PlatformAccess(
         registry: components.registry, tokens: components.tokens, rateLimiters: components.rateLimiters)
     api.addRoutes(RemoteAccountsController(database: components.database, platforms: platforms).endpoints)
+    api.addRoutes(RecordsController(database: components.database, platforms: platforms).endpoints)
     api.addRoutes(MappingsController(database: components.database, platforms: platforms).endpoints)
     api.addRoutes(
         MailboxController(database: components.database, platforms: platforms, signal: components.workSignal).endpoints)
@@ -234,6 +235,12 @@ private func addDashboard(
         ).endpoints)
     pages.addRoutes(
         ConflictsPage(database: database, renderer: renderer, api: ConflictsController(database: database)).endpoints)
+    pages.addRoutes(
+        SchoolPage(database: database, renderer: renderer, api: SchoolsController(database: database)).endpoints)
+    pages.addRoutes(
+        RecordsPage(
+            database: database, renderer: renderer, api: RecordsController(database: database, platforms: platforms)
+        ).endpoints)
 }
 
 /// The Hummingbird application. `onListening` is told the bound host and port (useful with port 0).

@@ -79,6 +79,12 @@ extension AppDatabase {
         migrator.registerMigration("0022 dashboard indexes") { db in
             try db.execute(sql: dashboardIndexes)
         }
+        migrator.registerMigration("0023 record search") { db in
+            try db.execute(sql: recordSearchIndexes)
+        }
+        migrator.registerMigration("0024 school settings") { db in
+            try db.execute(sql: schoolSettings)
+        }
         return migrator
     }
 

@@ -155,6 +155,97 @@ import Testing
         #expect(try await server.waitForExit().status == 0)
     }
 
+    /// One request on its own connection, as bytes go on the wire: the answer's status and its header lines.
+    static func exchange(_ server: ServerProcess, _ request: String) throws -> (status: Int?, head: String) {
+        let connection = try RawConnection(port: server.port)
+        connection.send(request)
+        let (bytes, _) = connection.receive(timeout: .seconds(10)) {
+            $0.count > 12 && $0.contains(UInt8(ascii: "\n")) && String(decoding: $0, as: UTF8.self).contains("\r\n\r\n")
+        }
+        let text = String(decoding: bytes, as: UTF8.self)
+        let head = String(text.prefix { $0 != "\u{0}" }.components(separatedBy: "\r\n\r\n")[0])
+        return (head.hasPrefix("HTTP/1.1 ") ? Int(head.dropFirst(9).prefix(3)) : nil, head)
+    }
+
+    /// The value `Set-Cookie` gives `name` in `head`.
+    static func cookie(_ name: String, in head: String) -> String? {
+        for line in head.components(separatedBy: "\r\n") where line.lowercased().hasPrefix("set-cookie: \(name)=") {
+            return String(line.dropFirst("set-cookie: \(name)=".count).prefix { $0 != ";" })
+        }
+        return nil
+    }
+
+    /// The dashboard's cookies, forms and queries, as an attacker shapes them: refused or bounded, never a trap, and
+    /// the server answers after each.
+    @Test func dashboardCookiesFormsAndQueriesFromOutsideNeverTrap() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let server = try await ServerProcess(database: directory.database, directory: directory.url)
+        let password = "correct horse battery staple"
+        let user = Array(
+            #"{"email":"fm@school.test","name":"Fiona","role":"finance_manager","tenant_id":"school-1","password":"\#(password)"}"#
+                .utf8)
+        #expect(await server.call("POST", "/api/v1/users", headers: Self.admin, body: user)?.0 == 201)
+
+        // Cookies that are not a session: the sign-in page, or a refusal of the header, never a page or a trap.
+        for cookie in [
+            "lw_session=" + String(repeating: "a", count: 20_000), "lw_session=%FF%00%0D", "lw_session=\u{FF}\u{FE}",
+            (0..<800).map { "c\($0)=v" }.joined(separator: "; "), "lw_session", "=; ;=;lw_session==",
+        ] {
+            let (status, _) = try Self.exchange(server, "GET /records HTTP/1.1\r\nHost: x\r\nCookie: \(cookie)\r\n\r\n")
+            #expect([303, 400, 431].contains(status ?? 0), "\(cookie.prefix(40)): \(String(describing: status))")
+        }
+
+        // The sign-in form: too big, shredded, badly encoded, or without its token — refused plainly.
+        let (_, formPage) = try Self.exchange(server, "GET /sign-in HTTP/1.1\r\nHost: x\r\n\r\n")
+        let formCookie = try #require(Self.cookie("lw_sign_in", in: formPage))
+        for body in [
+            String(repeating: "a", count: 2 << 20), String(repeating: "&", count: 200_000),
+            "_form=\(formCookie)&email=%FF%FE%&password=%%%", "email=fm%40school.test&password=x",
+            String(repeating: "email=a&", count: 50_000),
+        ] {
+            let (status, _) = try Self.exchange(
+                server,
+                "POST /sign-in HTTP/1.1\r\nHost: x\r\nCookie: lw_sign_in=\(formCookie)\r\n"
+                    + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            )
+            #expect([401, 403, 413].contains(status ?? 0), "\(body.prefix(40)): \(String(describing: status))")
+        }
+        await Self.expectAlive(server)
+
+        // Signed in, the pages' queries and forms out of bounds: a plain refusal, never a 500.
+        let signIn = "_form=\(formCookie)&next=%2F&email=fm%40school.test&password=correct+horse+battery+staple"
+        let (signedIn, head) = try Self.exchange(
+            server,
+            "POST /sign-in HTTP/1.1\r\nHost: x\r\nCookie: lw_sign_in=\(formCookie)\r\n"
+                + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: \(signIn.utf8.count)\r\n\r\n\(signIn)"
+        )
+        #expect(signedIn == 303, "\(head)")
+        let session = try #require(Self.cookie("lw_session", in: head))
+        let asUser = "Host: x\r\nCookie: lw_session=\(session)\r\n"
+        for path in [
+            "/records?q=" + String(repeating: "x", count: 300), "/records?cursor=-1",
+            "/records?cursor=99999999999999999999999", "/records?q=%00%FF&type=%FF", "/records/%00",
+            "/activity?status=%FF&platform=" + String(repeating: "p", count: 5_000), "/conflicts?cursor=abc",
+            "/records/rec_x/links/int_y/find?q=" + String(repeating: "q", count: 200),
+            "/settings/school?tenant=" + String(repeating: "t", count: 5_000),
+        ] {
+            let (status, _) = try Self.exchange(server, "GET \(path) HTTP/1.1\r\n\(asUser)\r\n")
+            #expect([200, 400, 404, 422].contains(status ?? 0), "\(path.prefix(60)): \(String(describing: status))")
+        }
+        for body in ["", String(repeating: "_csrf=x&", count: 100_000), String(repeating: "z", count: 2 << 20)] {
+            let (status, _) = try Self.exchange(
+                server,
+                "POST /records/rec_x/links/int_y/exclude HTTP/1.1\r\n\(asUser)"
+                    + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            )
+            #expect([403, 413].contains(status ?? 0), "\(body.prefix(40)): \(String(describing: status))")
+        }
+        await Self.expectAlive(server)
+        server.signal(SIGTERM)
+        #expect(try await server.waitForExit().status == 0)
+    }
+
     @Test func everyWayAroundTheBearerKeyIsRefused() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

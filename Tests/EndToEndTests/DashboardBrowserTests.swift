@@ -56,6 +56,13 @@ struct DashboardBrowserTests {
                 try await browser.select("#conflict_policy", value: "manual")
                 try await browser.screenshot("connect")
                 try await browser.click("#create-integration")
+                // Cancel on the consent page comes back to the integration's page, which says what happened.
+                try await browser.click("#connect")
+                try await browser.waitUntil("on the consent page") { try await browser.url.hasPrefix(world.emulator) }
+                try await browser.click("#cancel")
+                let refused = try await browser.waitFor("#connect-refused")
+                #expect(try await refused.text.contains("did not grant access (access_denied)"))
+                #expect(try await browser.text("#status") != "connected")
                 try await browser.click("#connect")
                 try await browser.waitUntil("on the consent page") { try await browser.url.hasPrefix(world.emulator) }
                 try await browser.click("#connect")
@@ -156,6 +163,38 @@ struct DashboardBrowserTests {
                 try await browser.waitUntil("retried") { try await browser.text(".notice") == "1 job was retried." }
                 try await world.drain()
                 #expect(await world.objects("Invoice").filter { $0["DocNumber"] == "GF-0002" }.count == 1)
+
+                // The invoice found by its number; its page shows each version's change and where it stands in
+                // the books, and the manual override finds the books' copy and excludes it from the sync.
+                try await browser.open(world.ledgerwire + "/records")
+                try await browser.fill("#search-q", with: "GF-0001")
+                try await browser.click("#search")
+                #expect(try await browser.text("#record-list tbody").contains("₹57,820.00"))
+                try await browser.screenshot("records")
+                try await browser.click("#record-list tbody a")
+                let versions = try await browser.text("#record-versions")
+                #expect(versions.contains("due_date") && versions.contains("2026-11-30"), "\(versions)")
+                #expect(
+                    try await browser.text("#record-books").contains(
+                        "in the books as \(invoice["Id"]?.stringValue ?? "?")"))
+                try await browser.click("#find-\(integration.id)")
+                let candidates = try await browser.text("#candidates")
+                #expect(
+                    candidates.contains("GF-0001") && candidates.contains("linked to billing's inv_1"), "\(candidates)")
+                try await browser.open(world.ledgerwire + "/records")
+                try await browser.fill("#search-q", with: "GF-0001")
+                try await browser.click("#search")
+                try await browser.click("#record-list tbody a")
+                try await browser.click("#exclude-\(integration.id)")
+                try await browser.waitUntil("excluded") {
+                    try await browser.text("#record-books").contains("excluded from the sync")
+                }
+                #expect(try await browser.text("#record-audit").contains("record.excluded"))
+                try await browser.screenshot("record")
+                try await browser.click("#include-\(integration.id)")
+                try await browser.waitUntil("included") {
+                    try await browser.text("#record-books").contains("in the books as")
+                }
 
                 try await browser.open(world.ledgerwire + "/")
                 #expect(try await browser.text("#integrations").contains("Greenfield books"))

@@ -69,6 +69,17 @@ struct OAuthController {
             // Whoever follows a crafted link controls these: only an RFC 6749 error code (`access_denied`) is
             // repeated, and the description not at all.
             let code = Self.isErrorCode(error) ? error : "an error"
+            // A person who began in the dashboard (the state is theirs, and now spent) goes back to the integration's
+            // page there, which says so.
+            if let state = request.query("state"),
+                let authorization = try await database.takeAuthorization(state: state, box: box),
+                authorization.actor.hasPrefix(Principal.userActorPrefix)
+            {
+                let refused = Self.isErrorCode(error) ? error : "error"
+                return Response(
+                    status: .seeOther,
+                    headers: [.location: "/integrations/\(authorization.integrationID)?refused=\(refused)"])
+            }
             throw Problem(
                 status: .badRequest, title: "Authorization refused",
                 detail: "the platform answered \(code): access was not granted")

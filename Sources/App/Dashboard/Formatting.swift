@@ -30,30 +30,46 @@ extension CodeMappings.Kind {
     }
 }
 
-/// Times as the dashboard shows them: to the minute, in UTC, said so.
+/// Times as the dashboard shows them: to the minute, in the zone of the school of the person looking (`zone`, set
+/// for each request by the session middleware), said so.
 enum DashboardTime {
-    private static let calendar: Calendar = {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC") ?? .current
-        return calendar
-    }()
+    /// A time zone and the calendar that reads instants in it.
+    struct Zone: Sendable {
+        let calendar: Calendar
+        /// How a time says its zone: `UTC`, `GMT+5:30`.
+        let label: String
+
+        /// The zone of `identifier` (IANA), UTC when it is `nil` or unknown.
+        init(identifier: String?) {
+            let zone = identifier.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC") ?? .current
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = zone
+            self.calendar = calendar
+            self.label = zone.identifier == "UTC" || zone.identifier == "GMT" ? "UTC" : zone.identifier
+        }
+
+        static let utc = Zone(identifier: nil)
+    }
+
+    @TaskLocal static var zone = Zone.utc
 
     private static func parts(_ timestamp: Timestamp) -> DateComponents {
         let date = Date(timeIntervalSince1970: Double(timestamp.microsecondsSinceEpoch) / 1_000_000)
-        return calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        return zone.calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
     }
 
-    /// `2026-12-01 14:05 UTC`.
+    /// `2026-12-01 14:05 UTC`, `2026-12-01 19:35 Asia/Kolkata`.
     static func format(_ timestamp: Timestamp) -> String {
         let parts = parts(timestamp)
         return String(
-            format: "%04d-%02d-%02d %02d:%02d UTC", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0, parts.hour ?? 0,
-            parts.minute ?? 0)
+            format: "%04d-%02d-%02d %02d:%02d ", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0, parts.hour ?? 0,
+            parts.minute ?? 0) + zone.label
     }
 
-    /// `14:00`.
+    /// The hour an hour of the chart starts at: `14:00` (`19:30` in a zone half an hour off UTC's hours).
     static func hour(_ timestamp: Timestamp) -> String {
-        String(format: "%02d:00", parts(timestamp).hour ?? 0)
+        let parts = parts(timestamp)
+        return String(format: "%02d:%02d", parts.hour ?? 0, parts.minute ?? 0)
     }
 }
 

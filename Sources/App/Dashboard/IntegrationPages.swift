@@ -162,6 +162,8 @@ struct IntegrationPages {
         var intervalMinutes: Int
         var policies: [PlatformChoice]
         var lastSync: String?
+        /// Why the last connect came back without access, in plain words.
+        var refused: String?
     }
 
     @Sendable func show(request: Request, context: AppRequestContext) async throws -> Response {
@@ -184,7 +186,11 @@ struct IntegrationPages {
             canConnect: integration.status != .disabled
                 && IntegrationSettingsKeys.known(for: integration.platform) != nil,
             disabled: integration.status == .disabled, intervalMinutes: integration.sync.intervalSeconds / 60,
-            policies: Self.policyChoices(integration.sync), lastSync: integration.lastSyncAt?.rfc3339)
+            policies: Self.policyChoices(integration.sync), lastSync: integration.lastSyncAt?.rfc3339,
+            refused: query.get("refused").map { code in
+                "\(integration.platform.displayName) did not grant access (\(OAuthController.isErrorCode(String(code)) ? String(code) : "an error")): "
+                    + "nothing changed. Press Connect to try again, and choose Connect on the consent page."
+            })
         return try renderer.response(
             Screen(
                 "integration", title: integration.name, section: .overview, context: context, notice: notice, page: view

@@ -41,12 +41,26 @@ struct WebSessionMiddleware: RouterMiddleware {
             userID: user.id, name: user.name, email: user.email,
             roleLabel: user.role.rawValue.replacingOccurrences(of: "_", with: " "),
             csrfToken: formTokens.token(forSession: token))
+        // Times as the user's school keeps them; UTC for those of no one school, or when the school set no zone.
+        var zone: String?
+        if let tenantID = user.tenantID { zone = try await database.schoolTimeZone(tenantID: tenantID) }
+        return try await DashboardTime.$zone.withValue(DashboardTime.Zone(identifier: zone)) {
+            try await Self.checkingForms(request, context: context, token: token, next: next, formTokens: formTokens)
+        }
+    }
+
+    /// Passes a page on; a change only when it came from one of this dashboard's forms.
+    private static func checkingForms(
+        _ request: Request, context: Context, token: String, next: (Request, Context) async throws -> Response,
+        formTokens: FormTokenKey
+    ) async throws -> Response {
         guard request.method != .get, request.method != .head else { return try await next(request, context) }
         // A change must come from one of this dashboard's own forms: same site, carrying the session's form token.
         if let site = request.headers[.secFetchSite], site != "same-origin" {
             throw Self.forgedForm
         }
         var request = request
+        var context = context
         let body = try await request.collectBody(upTo: context.maxUploadSize)
         let form = FormURLEncoded.fields(String(buffer: body))
         guard let given = form.first(where: { $0.name == Self.formTokenField })?.value,
