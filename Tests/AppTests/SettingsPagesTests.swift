@@ -381,4 +381,31 @@ import Testing
                 try await app.components.database.webhookSecrets(source: "billing", box: app.components.box).isEmpty)
         }
     }
+
+    @Test func aLongListIsShownAPageAtATime() async throws {
+        try await withSettings { app, client in
+            let database = app.components.database
+            for number in 1...120 {
+                _ = try await database.createAPIKey(
+                    name: "Key number \(number).", role: .viewer, tenantID: nil, actor: "test")
+            }
+            var session = try await signedIn("admin@school.test", client)
+            var seen = 0
+            var path: String? = "/settings/api-keys"
+            var pages = 0
+            while let next = path {
+                let page = try await session.get(next)
+                #expect(page.status == .ok)
+                seen += page.text.components(separatedBy: "class=\"danger revoke\"").count - 1
+                pages += 1
+                path = page.text.range(of: "<p class=\"pager\"><a href=\"").map { start in
+                    String(page.text[start.upperBound...].prefix { $0 != "\"" }).replacingOccurrences(
+                        of: "&amp;", with: "&")
+                }
+            }
+            #expect(pages == 3 && seen == 120, "\(pages) pages, \(seen) keys")
+            let first = try await session.get("/settings/api-keys")
+            #expect(first.text.contains("Key number 1.") && !first.text.contains("Key number 51."))
+        }
+    }
 }
