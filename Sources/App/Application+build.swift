@@ -154,7 +154,7 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
         WebhookSourcesController(
             database: components.database, box: components.box, secrets: components.secrets,
             // The contract's sources: a platform's secret may be stored before its webhooks are served.
-            sources: [ConnectorRegistry.billingSource] + Platform.contract.compactMap(\.webhookSource)
+            sources: WebhookSourcesController.contractSources
         ).endpoints
     )
     api.addRoutes(
@@ -241,6 +241,32 @@ private func addDashboard(
         RecordsPage(
             database: database, renderer: renderer, api: RecordsController(database: database, platforms: platforms)
         ).endpoints)
+    addSettings(to: pages, components: components, renderer: renderer)
+}
+
+/// The settings pages (`/settings/…`), each through its API controller's own code.
+private func addSettings(
+    to pages: RouterGroup<AppRequestContext>, components: Components, renderer: DashboardRenderer
+) {
+    let database = components.database
+    pages.addRoutes(SettingsPage(renderer: renderer).endpoints)
+    pages.addRoutes(
+        WebhookSourcesPage(
+            database: database, renderer: renderer,
+            api: WebhookSourcesController(
+                database: database, box: components.box, secrets: components.secrets,
+                sources: WebhookSourcesController.contractSources)
+        ).endpoints)
+    pages.addRoutes(
+        SubscriptionsPage(
+            database: database, renderer: renderer,
+            api: WebhookSubscriptionsController(
+                database: database, box: components.box, destinations: components.destinationPolicy)
+        ).endpoints)
+    pages.addRoutes(
+        APIKeysPage(database: database, renderer: renderer, api: APIKeysController(database: database)).endpoints)
+    pages.addRoutes(
+        UsersPage(database: database, renderer: renderer, api: UsersController(database: database)).endpoints)
 }
 
 /// The Hummingbird application. `onListening` is told the bound host and port (useful with port 0).

@@ -35,9 +35,9 @@ struct DashboardPages: AsyncParsableCommand {
         let store = components.database
         let email = "bench-\(UUID().uuidString.prefix(8).lowercased())@school.test"
         let password = "bench password " + UUID().uuidString
+        // An admin, who sees every page, settings included.
         _ = try await store.addUser(
-            email: email, name: "Bench Manager", role: .financeManager, tenantID: nil, password: password,
-            actor: "bench")
+            email: email, name: "Bench Admin", role: .admin, tenantID: nil, password: password, actor: "bench")
         guard let (_, token) = try await store.signIn(email: email, password: password, now: .now()) else {
             throw ValidationError("could not sign the bench's user in")
         }
@@ -56,6 +56,16 @@ struct DashboardPages: AsyncParsableCommand {
             ("new integration", "/integrations/new?platform=quickbooks_online"),
         ]
         if let conflict { pages.append(("conflict", "/conflicts/\(conflict.id)")) }
+        pages += [
+            ("settings", "/settings"), ("settings, webhook sources", "/settings/webhook-sources"),
+            ("settings, subscriptions", "/settings/subscriptions"), ("settings, API keys", "/settings/api-keys"),
+            ("settings, users", "/settings/users"),
+        ]
+        if let subscription = try await store.webhookSubscriptions(tenantID: nil, page: PageRequest(limit: 1)).items
+            .first
+        {
+            pages.append(("settings, subscription attempts", "/settings/subscriptions/\(subscription.id)"))
+        }
 
         let (listening, announce) = AsyncStream.makeStream(of: Int.self)
         let server = buildApplication(configuration: configuration, components: components, logger: logger) {

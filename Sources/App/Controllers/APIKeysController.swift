@@ -18,7 +18,20 @@ struct APIKeysController {
     @Sendable func create(request: Request, context: AppRequestContext) async throws -> JSONResponse {
         let principal = try context.require(.admin)
         var request = request
-        let body = FieldReader(try await request.jsonObject(context: context), path: "", diagnostics: Diagnostics())
+        let (key, token) = try await create(try await request.jsonObject(context: context), by: principal)
+        var json = key.json
+        if case .object(var members) = json {
+            members["token"] = .string(token)
+            json = .object(members)
+        }
+        return JSONResponse(json, status: .created)
+    }
+
+    /// Makes the key `object` describes (`POST /api-keys`' body), for the dashboard's form too: the key and its
+    /// token, which is not stored and cannot be shown again.
+    /// - Throws: a 422 naming every field that is wrong.
+    func create(_ object: [String: JSONValue], by principal: Principal) async throws -> (APIKey, String) {
+        let body = FieldReader(object, path: "", diagnostics: Diagnostics())
         let name = body.string("name")
         let roleText = body.string("role")
         let role = roleText.flatMap(APIKey.Role.init(rawValue:)).flatMap {
@@ -37,14 +50,7 @@ struct APIKeysController {
         guard body.diagnostics.errors.isEmpty, let name, let role else {
             throw Problem.invalid(body.diagnostics.errors)
         }
-        let (key, token) = try await database.createAPIKey(
-            name: name, role: role, tenantID: tenantID, actor: principal.actor)
-        var json = key.json
-        if case .object(var members) = json {
-            members["token"] = .string(token)
-            json = .object(members)
-        }
-        return JSONResponse(json, status: .created)
+        return try await database.createAPIKey(name: name, role: role, tenantID: tenantID, actor: principal.actor)
     }
 
     @Sendable func list(request: Request, context: AppRequestContext) async throws -> JSONResponse {
@@ -55,11 +61,16 @@ struct APIKeysController {
 
     @Sendable func delete(request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.require(.admin)
-        let id = try context.parameters.require("id")
+        try await delete(id: try context.parameters.require("id"), by: principal)
+        return Response(status: .noContent)
+    }
+
+    /// Deletes (revokes) the key `id` of the principal's tenant, audited.
+    /// - Throws: 404 when there is no such key the principal may see.
+    func delete(id: String, by principal: Principal) async throws {
         guard try await database.deleteAPIKey(id: id, tenantID: principal.tenantID, actor: principal.actor) else {
             throw Problem.notFound("no API key \(id)")
         }
-        return Response(status: .noContent)
     }
 }
 

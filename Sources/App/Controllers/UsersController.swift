@@ -21,7 +21,14 @@ struct UsersController {
     @Sendable func create(request: Request, context: AppRequestContext) async throws -> JSONResponse {
         let principal = try context.require(.admin)
         var request = request
-        let body = FieldReader(try await request.jsonObject(context: context), path: "", diagnostics: Diagnostics())
+        let user = try await create(try await request.jsonObject(context: context), by: principal)
+        return JSONResponse(user.json, status: .created)
+    }
+
+    /// Adds the user `object` describes (`POST /users`' body), for the dashboard's form too; audited.
+    /// - Throws: a 422 naming every field that is wrong; a 409 when the email is taken.
+    func create(_ object: [String: JSONValue], by principal: Principal) async throws -> User {
+        let body = FieldReader(object, path: "", diagnostics: Diagnostics())
         let email = body.string("email")
         let name = body.string("name")
         let password = body.string("password")
@@ -46,9 +53,8 @@ struct UsersController {
         guard body.diagnostics.errors.isEmpty, let email, let name, let password, let role else {
             throw Problem.invalid(body.diagnostics.errors)
         }
-        let user = try await database.addUser(
+        return try await database.addUser(
             email: email, name: name, role: role, tenantID: tenantID, password: password, actor: principal.actor)
-        return JSONResponse(user.json, status: .created)
     }
 
     @Sendable func list(request: Request, context: AppRequestContext) async throws -> JSONResponse {
@@ -68,18 +74,31 @@ struct UsersController {
 
     @Sendable func delete(request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.require(.admin)
-        let id = try context.parameters.require("id")
+        try await remove(id: try context.parameters.require("id"), by: principal)
+        return Response(status: .noContent)
+    }
+
+    /// Removes the user `id` of the principal's tenant and ends their sessions; audited.
+    /// - Throws: 404 when there is no such user the principal may see.
+    func remove(id: String, by principal: Principal) async throws {
         guard try await database.removeUser(id: id, tenantID: principal.tenantID, actor: principal.actor) else {
             throw Problem.notFound("no user \(id)")
         }
-        return Response(status: .noContent)
     }
 
     @Sendable func resetPassword(request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.require(.admin)
         let id = try context.parameters.require("id")
         var request = request
-        let body = FieldReader(try await request.jsonObject(context: context), path: "", diagnostics: Diagnostics())
+        try await resetPassword(id: id, with: try await request.jsonObject(context: context), by: principal)
+        return Response(status: .noContent)
+    }
+
+    /// Sets the password `object` gives (`POST /users/{id}/password`' body) for the user `id` of the principal's
+    /// tenant and ends their sessions, for the dashboard's form too; audited.
+    /// - Throws: a 422 naming the password when it breaks a rule; 404 when there is no such user.
+    func resetPassword(id: String, with object: [String: JSONValue], by principal: Principal) async throws {
+        let body = FieldReader(object, path: "", diagnostics: Diagnostics())
         let password = body.string("password")
         if let password, let problem = PasswordHasher.problem(password: password) {
             body.diagnostics.add(problem.field, problem.message)
@@ -89,7 +108,6 @@ struct UsersController {
             try await database.resetPassword(
                 id: id, tenantID: principal.tenantID, password: password, actor: principal.actor)
         else { throw Problem.notFound("no user \(id)") }
-        return Response(status: .noContent)
     }
 }
 

@@ -1,4 +1,5 @@
 import Accounting
+import Connectors
 import Hummingbird
 import Ingestion
 import Logging
@@ -21,8 +22,13 @@ struct WebhookSourcesController {
         return routes
     }
 
+    /// The sources of the contract: billing's and each platform's that has webhooks.
+    static let contractSources = [ConnectorRegistry.billingSource] + Platform.contract.compactMap(\.webhookSource)
+
+    /// The caller, who must be an admin of no one tenant: webhook sources are global.
+    /// - Throws: 401 or 403 as `require(_:)`; 403 for a tenant's admin.
     @discardableResult
-    private func requireGlobalAdmin(_ context: AppRequestContext) throws -> Principal {
+    static func requireGlobalAdmin(_ context: AppRequestContext) throws -> Principal {
         let principal = try context.require(.admin)
         guard principal.tenantID == nil else {
             throw Problem(
@@ -32,9 +38,24 @@ struct WebhookSourcesController {
     }
 
     @Sendable func create(request: Request, context: AppRequestContext) async throws -> JSONResponse {
-        let principal = try requireGlobalAdmin(context)
+        let principal = try Self.requireGlobalAdmin(context)
         var request = request
-        let body = FieldReader(try await request.jsonObject(context: context), path: "", diagnostics: Diagnostics())
+        let (created, generated) = try await create(try await request.jsonObject(context: context), by: principal)
+        var json = created.json
+        if let generated, case .object(var members) = json {
+            members["secret"] = .string(generated)
+            json = .object(members)
+        }
+        return JSONResponse(json, status: .created)
+    }
+
+    /// Stores the secret `object` gives (`POST /webhook-sources`' body), for the dashboard's form too; audited
+    /// without the secret. A billing source given no secret gets a generated one, returned here once.
+    /// - Throws: a 422 naming every field that is wrong.
+    func create(
+        _ object: [String: JSONValue], by principal: Principal
+    ) async throws -> (source: WebhookSource, generatedSecret: String?) {
+        let body = FieldReader(object, path: "", diagnostics: Diagnostics())
         var source = body.string("source")
         if let name = source, !sources.contains(name) {
             body.diagnostics.add("source", "must be one of \(sources.joined(separator: ", "))")
@@ -55,27 +76,27 @@ struct WebhookSourcesController {
         let created = try await database.createWebhookSource(
             source: source, secret: secret, box: box, actor: principal.actor)
         secrets.invalidate()
-        var json = created.json
-        if generated, case .object(var members) = json {
-            members["secret"] = .string(secret)
-            json = .object(members)
-        }
-        return JSONResponse(json, status: .created)
+        return (created, generated ? secret : nil)
     }
 
     @Sendable func list(request: Request, context: AppRequestContext) async throws -> JSONResponse {
-        try requireGlobalAdmin(context)
+        try Self.requireGlobalAdmin(context)
         return .page(try await database.webhookSources(page: request.pageRequest()), \.json)
     }
 
     @Sendable func delete(request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try requireGlobalAdmin(context)
-        let id = try context.parameters.require("id")
+        let principal = try Self.requireGlobalAdmin(context)
+        try await delete(id: try context.parameters.require("id"), by: principal)
+        return Response(status: .noContent)
+    }
+
+    /// Deletes a source's secret, audited; its webhooks are no longer verified with it.
+    /// - Throws: 404 when there is no such source.
+    func delete(id: String, by principal: Principal) async throws {
         guard try await database.deleteWebhookSource(id: id, actor: principal.actor) else {
             throw Problem.notFound("no webhook source \(id)")
         }
         secrets.invalidate()
-        return Response(status: .noContent)
     }
 }
 

@@ -28,7 +28,18 @@ struct WebhookSubscriptionsController {
     @Sendable func create(request: Request, context: AppRequestContext) async throws -> JSONResponse {
         let principal = try context.require(.admin)
         var request = request
-        let object = try await request.jsonObject(context: context)
+        let (subscription, secret) = try await create(try await request.jsonObject(context: context), by: principal)
+        var json = subscription.json.objectValue ?? [:]
+        json["secret"] = .string(secret)
+        return JSONResponse(.object(json), status: .created)
+    }
+
+    /// Subscribes as `object` says (`POST /webhook-subscriptions`' body), for the dashboard's form too; audited. Gives
+    /// the subscription and its signing secret, which is sealed at rest and cannot be shown again.
+    /// - Throws: a 422 naming every field that is wrong.
+    func create(
+        _ object: [String: JSONValue], by principal: Principal
+    ) async throws -> (subscription: WebhookSubscription, secret: String) {
         let body = FieldReader(object, path: "", diagnostics: Diagnostics())
         let url = body.string("url")
         if let url, let problem = destinations.problem(withURL: url) {
@@ -65,9 +76,7 @@ struct WebhookSubscriptionsController {
         let subscription = try await database.createWebhookSubscription(
             tenantID: tenantID, url: url, eventTypes: eventTypes, description: description, secret: secret, box: box,
             actor: principal.actor)
-        var json = subscription.json.objectValue ?? [:]
-        json["secret"] = .string(secret)
-        return JSONResponse(.object(json), status: .created)
+        return (subscription, secret)
     }
 
     @Sendable func list(request: Request, context: AppRequestContext) async throws -> JSONResponse {
@@ -82,20 +91,30 @@ struct WebhookSubscriptionsController {
 
     @Sendable func delete(request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.require(.admin)
-        let id = try context.parameters.require("id")
+        try await delete(id: try context.parameters.require("id"), by: principal)
+        return Response(status: .noContent)
+    }
+
+    /// Deletes the subscription `id` of the principal's tenant and its pending deliveries; audited.
+    /// - Throws: 404 when there is no such subscription the principal may see.
+    func delete(id: String, by principal: Principal) async throws {
         guard try await database.deleteWebhookSubscription(id: id, tenantID: principal.tenantID, actor: principal.actor)
         else { throw Problem.notFound("no webhook subscription \(id)") }
-        return Response(status: .noContent)
     }
 
     @Sendable func enable(request: Request, context: AppRequestContext) async throws -> JSONResponse {
         let principal = try context.require(.admin)
-        let id = try context.parameters.require("id")
+        return JSONResponse(try await enable(id: try context.parameters.require("id"), by: principal).json)
+    }
+
+    /// Enables the subscription `id` of the principal's tenant again (after it was disabled for failing); audited.
+    /// - Throws: 404 when there is no such subscription the principal may see.
+    func enable(id: String, by principal: Principal) async throws -> WebhookSubscription {
         guard
             let subscription = try await database.enableWebhookSubscription(
                 id: id, tenantID: principal.tenantID, actor: principal.actor)
         else { throw Problem.notFound("no webhook subscription \(id)") }
-        return JSONResponse(subscription.json)
+        return subscription
     }
 
     @Sendable func attempts(request: Request, context: AppRequestContext) async throws -> JSONResponse {

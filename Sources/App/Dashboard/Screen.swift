@@ -26,7 +26,11 @@ struct Screen: Sendable {
                 isAdmin: context.principal?.role == .admin)
         }
         self.navigation =
-            user == nil ? [] : NavigationLink.Section.allCases.map { NavigationLink($0, current: section) }
+            user == nil
+            ? []
+            : NavigationLink.Section.allCases.filter { $0.isShown(to: context.principal) }.map {
+                NavigationLink($0, current: section)
+            }
         self.notice = notice
         self.page = page
     }
@@ -47,10 +51,18 @@ struct SignedInView: Sendable {
 /// An entry of the main navigation.
 struct NavigationLink: Sendable {
     enum Section: String, CaseIterable, Sendable {
-        case overview, activity, conflicts, records
+        case overview, activity, conflicts, records, settings
 
         var label: String { rawValue.prefix(1).uppercased() + rawValue.dropFirst() }
         var path: String { self == .overview ? "/" : "/\(rawValue)" }
+
+        /// Whether `principal` sees the link: settings are for admins; every other section for everyone signed in.
+        func isShown(to principal: Principal?) -> Bool {
+            switch self {
+            case .settings: (principal?.role ?? .viewer) >= .admin
+            default: true
+            }
+        }
     }
 
     var label: String
