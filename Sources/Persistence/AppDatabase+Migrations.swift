@@ -79,6 +79,9 @@ extension AppDatabase {
         migrator.registerMigration("0022 dashboard indexes") { db in
             try db.execute(sql: dashboardIndexes)
         }
+        migrator.registerMigration("0023 inbox and audit filters") { db in
+            try db.execute(sql: inboxAndAuditFilterIndexes)
+        }
         return migrator
     }
 
