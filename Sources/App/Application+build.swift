@@ -234,6 +234,14 @@ private func addDashboard(
         ).endpoints)
     pages.addRoutes(
         ConflictsPage(database: database, renderer: renderer, api: ConflictsController(database: database)).endpoints)
+    pages.addRoutes(
+        DeliveriesPage(
+            database: database, renderer: renderer,
+            api: DeliveriesController(
+                database: database, billing: components.billing, platforms: components.platformInbox),
+            sources: components.registry.webhookSources
+        ).endpoints)
+    pages.addRoutes(AuditPage(database: database, renderer: renderer).endpoints)
 }
 
 /// The Hummingbird application. `onListening` is told the bound host and port (useful with port 0).

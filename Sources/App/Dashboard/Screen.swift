@@ -47,7 +47,7 @@ struct SignedInView: Sendable {
 /// An entry of the main navigation.
 struct NavigationLink: Sendable {
     enum Section: String, CaseIterable, Sendable {
-        case overview, activity, conflicts
+        case overview, activity, conflicts, deliveries, audit
 
         var label: String { rawValue.prefix(1).uppercased() + rawValue.dropFirst() }
         var path: String { self == .overview ? "/" : "/\(rawValue)" }
