@@ -56,6 +56,16 @@ struct DashboardPages: AsyncParsableCommand {
             ("new integration", "/integrations/new?platform=quickbooks_online"),
         ]
         if let conflict { pages.append(("conflict", "/conflicts/\(conflict.id)")) }
+        pages += [
+            ("deliveries", "/deliveries"), ("deliveries, rejected", "/deliveries?status=rejected"),
+            ("deliveries, QuickBooks", "/deliveries?source=quickbooks"), ("audit", "/audit"),
+            ("audit, one integration", "/audit?integration=\(first.id)"),
+            ("audit, an action", "/audit?action=mappings.saved"), ("audit, an actor", "/audit?actor=seed"),
+            ("audit, a day", "/audit?from=2026-01-01&to=2026-01-01"),
+        ]
+        if let rejected = try await store.deliveries(status: .rejected, page: PageRequest(limit: 1)).items.first {
+            pages.append(("delivery", "/deliveries/\(rejected.id)"))
+        }
 
         let (listening, announce) = AsyncStream.makeStream(of: Int.self)
         let server = buildApplication(configuration: configuration, components: components, logger: logger) {
