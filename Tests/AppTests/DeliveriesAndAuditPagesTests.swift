@@ -77,6 +77,33 @@ import Testing
         }
     }
 
+    @Test func aLongInboxIsPagedNewestFirstKeepingItsFilter() async throws {
+        try await withDashboard { app, client, _ in
+            let batch = (0..<55).map { index in
+                IncomingDelivery(
+                    source: "billing", webhookID: "msg_page_\(index)", receivedAt: .now(),
+                    tenantID: Tenant.ID("school-1"),
+                    eventType: "invoice.issued", headers: [:], body: Array("{\"n\":\(index)}".utf8),
+                    content: .rejected([FieldError(field: "data.total", message: "must be an amount")]))
+            }
+            for result in try await app.components.database.record(batch) { _ = try result.get() }
+            var browser = Browser(client: client.client)
+            _ = try await browser.signIn("fm@school.test")
+            let first = try await browser.get("/deliveries?status=rejected")
+            #expect(first.headers[HTTPField.Name("Content-Security-Policy")!]?.contains("script-src 'self'") == true)
+            #expect(first.text.components(separatedBy: "<tr id=\"delivery-").count - 1 == 50)
+            let older = try #require(Browser.href(of: "Older deliveries", in: first.text))
+            #expect(older.hasPrefix("/deliveries?status=rejected&cursor="))
+            let second = try await browser.get(older)
+            #expect(second.text.components(separatedBy: "<tr id=\"delivery-").count - 1 == 5)
+            #expect(!second.text.contains("Older deliveries"))
+            let stored = try await app.components.database.deliveries(page: PageRequest(limit: 55)).items
+            // The newest on the first page, the five oldest on the second.
+            #expect(first.text.contains(stored[54].id) && second.text.contains(stored[0].id))
+            #expect(!first.text.contains(stored[0].id))
+        }
+    }
+
     @Test func aFinanceManagerReplaysARejectedDeliveryAndTheReplayIsAudited() async throws {
         try await withDashboard { app, client, signer in
             let id = try await deliverRejected(client, signer)
