@@ -236,6 +236,14 @@ private func addDashboard(
     pages.addRoutes(
         ConflictsPage(database: database, renderer: renderer, api: ConflictsController(database: database)).endpoints)
     pages.addRoutes(
+        DeliveriesPage(
+            database: database, renderer: renderer,
+            api: DeliveriesController(
+                database: database, billing: components.billing, platforms: components.platformInbox),
+            sources: components.registry.webhookSources
+        ).endpoints)
+    pages.addRoutes(AuditPage(database: database, renderer: renderer).endpoints)
+    pages.addRoutes(
         SchoolPage(database: database, renderer: renderer, api: SchoolsController(database: database)).endpoints)
     pages.addRoutes(
         RecordsPage(

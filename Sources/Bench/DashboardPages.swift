@@ -60,11 +60,21 @@ struct DashboardPages: AsyncParsableCommand {
             ("settings", "/settings"), ("settings, webhook sources", "/settings/webhook-sources"),
             ("settings, subscriptions", "/settings/subscriptions"), ("settings, API keys", "/settings/api-keys"),
             ("settings, users", "/settings/users"),
+            ("deliveries", "/deliveries"), ("deliveries, rejected", "/deliveries?status=rejected"),
+            ("deliveries, QuickBooks", "/deliveries?source=quickbooks"), ("audit", "/audit"),
+            ("audit, one integration", "/audit?integration=\(first.id)"),
+            ("audit, an action", "/audit?action=mappings.saved"), ("audit, an actor", "/audit?actor=seed"),
+            ("audit, a day", "/audit?from=2026-01-01&to=2026-01-01"),
+            ("records", "/records"), ("records, a number", "/records?q=INV-0000500"),
+            ("records, a customer", "/records?q=CUS-0000498"), ("record", "/records/rec_0000500"),
         ]
         if let subscription = try await store.webhookSubscriptions(tenantID: nil, page: PageRequest(limit: 1)).items
             .first
         {
             pages.append(("settings, subscription attempts", "/settings/subscriptions/\(subscription.id)"))
+        }
+        if let rejected = try await store.deliveries(status: .rejected, page: PageRequest(limit: 1)).items.first {
+            pages.append(("delivery", "/deliveries/\(rejected.id)"))
         }
 
         let (listening, announce) = AsyncStream.makeStream(of: Int.self)

@@ -4,34 +4,47 @@ import Foundation
 import GRDB
 
 extension AppDatabase {
-    /// The inbox, newest last, filtered by status, source and tenant. List items carry no body.
+    /// The inbox, newest last (or first, for the dashboard), filtered by status, source and tenant. List items carry
+    /// no body.
     public func deliveries(
         status: DeliveryStatus? = nil,
         source: String? = nil,
         tenantID: String? = nil,
+        newestFirst: Bool = false,
         page: PageRequest
     ) async throws -> Page<StoredDelivery> {
         try await writer.read { db in
-            var filter = SQLFilter()
-            filter.add("status = ?", status?.rawValue)
-            if let status, status != .accepted {
-                // The term of the partial index `deliveries_needing_attention`, so the planner can use it.
-                filter.add("status <> 'accepted'")
-            }
-            filter.add("source = ?", source)
-            filter.add("tenant_id = ?", tenantID)
-            filter.add("rowid > ?", page.after)
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT rowid, id, source, webhook_id, status, tenant_id, event_type, received_at, headers, X'' AS body,
-                        errors, replays, last_replayed_at
-                    FROM deliveries \(filter.whereClause) ORDER BY rowid LIMIT ?
-                    """,
-                arguments: filter.arguments + [page.limit + 1]
-            )
+            let (sql, arguments) = Self.deliveriesStatement(
+                status: status, source: source, tenantID: tenantID, newestFirst: newestFirst, after: page.after,
+                limit: page.limit)
+            let rows = try Row.fetchAll(db, sql: sql, arguments: arguments)
             return Page(rows: rows, limit: page.limit, cursor: { $0["rowid"] }, item: StoredDelivery.init(row:))
         }
+    }
+
+    /// A page of the inbox: `limit + 1` deliveries after `after` in arrival order (newest first when asked).
+    static func deliveriesStatement(
+        status: DeliveryStatus?, source: String?, tenantID: String?, newestFirst: Bool, after: Int64?, limit: Int
+    ) -> (String, StatementArguments) {
+        var filter = SQLFilter()
+        filter.add("status = ?", status?.rawValue)
+        if let status, status != .accepted {
+            // The term of the partial index `deliveries_needing_attention`, so the planner can use it.
+            filter.add("status <> 'accepted'")
+        }
+        // With a status that needs attention, its partial index is the narrower one: `+` keeps the planner off
+        // `deliveries_source` (a source's every delivery, to find its few rejected ones).
+        filter.add(status.map { $0 != .accepted } == true ? "+source = ?" : "source = ?", source)
+        filter.add("tenant_id = ?", tenantID)
+        filter.add(newestFirst ? "rowid < ?" : "rowid > ?", after)
+        return (
+            """
+            SELECT rowid, id, source, webhook_id, status, tenant_id, event_type, received_at, headers, X'' AS body,
+                errors, replays, last_replayed_at
+            FROM deliveries \(filter.whereClause) ORDER BY rowid \(newestFirst ? "DESC" : "") LIMIT ?
+            """,
+            filter.arguments + [limit + 1]
+        )
     }
 
     /// One delivery with its raw body; `nil` when absent or of another tenant than `tenantID`.

@@ -79,10 +79,13 @@ extension AppDatabase {
         migrator.registerMigration("0022 dashboard indexes") { db in
             try db.execute(sql: dashboardIndexes)
         }
-        migrator.registerMigration("0023 record search") { db in
+        migrator.registerMigration("0023 inbox and audit filters") { db in
+            try db.execute(sql: inboxAndAuditFilterIndexes)
+        }
+        migrator.registerMigration("0024 record search") { db in
             try db.execute(sql: recordSearchIndexes)
         }
-        migrator.registerMigration("0024 school settings") { db in
+        migrator.registerMigration("0025 school settings") { db in
             try db.execute(sql: schoolSettings)
         }
         return migrator

@@ -77,7 +77,7 @@ extension AppDatabase {
 
     /// Records a person looks for by what they know of one (`text`, trimmed): its id, billing's id, its number (an
     /// invoice's, a credit note's), or its customer (the customer's billing id, or the start of the customer's name,
-    /// any case) — the customer's own record among them. Each is an index lookup (migration `0023 record search`),
+    /// any case) — the customer's own record among them. Each is an index lookup (migration `0024 record search`),
     /// whatever the store holds; a number or name a record once had finds it too.
     public func searchRecords(
         _ text: String, tenantID: String? = nil, recordType: String? = nil, page: PageRequest

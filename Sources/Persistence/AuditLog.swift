@@ -176,28 +176,99 @@ extension AppDatabase {
         try await writer.read { db in try AuditLog.verify(db, key: auditKey) }
     }
 
-    /// Audit entries, oldest first, optionally for one tenant, integration or record, or since an instant.
+    /// Audit entries, oldest first (or newest first, for the dashboard), optionally for one tenant, integration,
+    /// record, actor or action, and from an instant (`since`, inclusive) to another (`until`, exclusive).
     public func auditEntries(
         tenantID: String? = nil,
         integrationID: String? = nil,
         recordID: String? = nil,
+        actor: String? = nil,
+        action: String? = nil,
         since: Timestamp? = nil,
+        until: Timestamp? = nil,
+        newestFirst: Bool = false,
         page: PageRequest
     ) async throws -> Page<AuditEntry> {
         try await writer.read { db in
-            var filter = SQLFilter()
-            filter.add("tenant_id = ?", tenantID)
-            filter.add("integration_id = ?", integrationID)
-            filter.add("record_id = ?", recordID)
-            filter.add("occurred_at >= ?", since?.rfc3339)
-            filter.add("seq > ?", page.after)
-            let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT * FROM integration_audit_log \(filter.whereClause) ORDER BY seq LIMIT ?",
-                arguments: filter.arguments + [page.limit + 1]
-            )
+            // The instants bound the range of `seq` too, so only that stretch of the log is read.
+            let low = try since.map { try AuditLog.firstSeq(db, atOrAfter: $0.adding(.seconds(-AuditLog.disorder))) }
+            let high = try until.map { try AuditLog.firstSeq(db, atOrAfter: $0.adding(.seconds(AuditLog.disorder))) }
+            let (sql, arguments) = Self.auditEntriesStatement(
+                AuditFilter(
+                    tenantID: tenantID, integrationID: integrationID, recordID: recordID, actor: actor, action: action,
+                    since: since, until: until, seqs: (low, high)),
+                newestFirst: newestFirst, after: page.after, limit: page.limit)
+            let rows = try Row.fetchAll(db, sql: sql, arguments: arguments)
             return Page(rows: rows, limit: page.limit, cursor: { $0["seq"] }, item: AuditEntry.init(row:))
         }
+    }
+
+    /// What a page of the audit log is filtered by; `seqs` bounds the `seq` range read (`low` inclusive, `high` not).
+    struct AuditFilter {
+        var tenantID: String?
+        var integrationID: String?
+        var recordID: String?
+        var actor: String?
+        var action: String?
+        var since: Timestamp?
+        var until: Timestamp?
+        var seqs: (low: Int64?, high: Int64?) = (nil, nil)
+    }
+
+    /// A page of the audit log: `limit + 1` entries after `after` in `seq` order (descending when `newestFirst`).
+    static func auditEntriesStatement(_ given: AuditFilter, newestFirst: Bool, after: Int64?, limit: Int) -> (
+        String, StatementArguments
+    ) {
+        var filter = SQLFilter()
+        // Narrowed by an integration, an actor or an action, the log is read through that one's index, the tenant
+        // checked on each entry (`+` keeps the planner off the tenant's index, which holds every entry of the school).
+        let narrowed = given.integrationID != nil || given.actor != nil || given.action != nil
+        filter.add(narrowed ? "+tenant_id = ?" : "tenant_id = ?", given.tenantID)
+        filter.add("integration_id = ?", given.integrationID)
+        filter.add("record_id = ?", given.recordID)
+        filter.add("actor = ?", given.actor)
+        filter.add("action = ?", given.action)
+        filter.add("occurred_at >= ?", given.since?.rfc3339)
+        filter.add("occurred_at < ?", given.until?.rfc3339)
+        filter.add("seq >= ?", given.seqs.low)
+        filter.add("seq < ?", given.seqs.high)
+        filter.add(newestFirst ? "seq < ?" : "seq > ?", after)
+        return (
+            "SELECT * FROM integration_audit_log \(filter.whereClause) ORDER BY seq \(newestFirst ? "DESC" : "") LIMIT ?",
+            filter.arguments + [limit + 1]
+        )
+    }
+}
+
+extension AuditLog {
+    /// How far out of order two entries' `occurred_at` may be: an entry's instant is taken before its transaction
+    /// waits for the writer, so a later `seq` may carry an earlier instant, by the wait. The `seq` range a time range
+    /// is searched in is widened by this many seconds on both sides; `occurred_at` itself is then compared exactly.
+    static let disorder: Int64 = 3600
+
+    /// The smallest `seq` from which on every entry occurred at or after `instant` (one past the newest entry when
+    /// none did): a binary search of the log by `seq`, some twenty lookups of its primary key.
+    static func firstSeq(_ db: Database, atOrAfter instant: Timestamp) throws -> Int64 {
+        let bounds = try Row.fetchOne(db, sql: "SELECT min(seq), max(seq) FROM integration_audit_log")
+        guard let low: Int64 = bounds?[0], let high: Int64 = bounds?[1] else { return 0 }
+        let threshold = instant.rfc3339
+        var (lower, upper) = (low, high + 1)
+        while lower < upper {
+            let middle = lower + (upper - lower) / 2
+            // The first entry at or after `middle` (`seq` may have gaps where retention pruned).
+            guard
+                let row = try Row.fetchOne(
+                    db.cachedStatement(
+                        sql: "SELECT seq, occurred_at FROM integration_audit_log WHERE seq >= ? ORDER BY seq LIMIT 1"),
+                    arguments: [middle])
+            else {
+                upper = middle
+                continue
+            }
+            let (seq, occurredAt): (Int64, String) = (row[0], row[1])
+            if occurredAt >= threshold { upper = middle } else { lower = seq + 1 }
+        }
+        return lower
     }
 }
 

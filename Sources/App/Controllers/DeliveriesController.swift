@@ -63,29 +63,36 @@ struct DeliveriesController {
             corrected = body.canonicalBytes
             principal = try context.require(.admin)
         }
+        let outcome = try await replay(id: id, correctedBody: corrected, by: principal)
+        return JSONResponse([
+            "delivery_id": .string(outcome.deliveryID), "status": .string(outcome.status.rawValue),
+            "errors": .array(outcome.errors.map(\.json)),
+        ])
+    }
+
+    /// Replays delivery `id` as `principal` — as it is stored, or (`correctedBody`, which the caller has checked an
+    /// admin gives) a rejected billing delivery with a corrected body: billing's through the billing inbox, a
+    /// platform's through the route it came in by. The API and the dashboard's Replay button both call it.
+    /// - Throws: 404 when the delivery is absent or another tenant's; 422 for a corrected platform delivery.
+    func replay(id: String, correctedBody corrected: [UInt8]?, by principal: Principal) async throws -> DeliveryOutcome
+    {
         guard let stored = try await database.delivery(id: id, tenantID: principal.tenantID) else {
             throw Problem.notFound("no delivery \(id)")
         }
-        let outcome: DeliveryOutcome
         if platforms.takes(source: stored.source) {
             guard corrected == nil else {
                 throw Problem(
                     status: .unprocessableContent, title: "Unprocessable Content",
                     detail: "a platform's delivery is replayed as it came: its body is what the platform signed")
             }
-            outcome = try await platforms.replay(stored, tenantID: principal.tenantID, actor: principal.actor)
-        } else {
-            outcome = try await billing.replay(
-                deliveryID: id,
-                correctedBody: corrected,
-                tenantID: principal.tenantID,
-                actor: principal.actor
-            )
+            return try await platforms.replay(stored, tenantID: principal.tenantID, actor: principal.actor)
         }
-        return JSONResponse([
-            "delivery_id": .string(outcome.deliveryID), "status": .string(outcome.status.rawValue),
-            "errors": .array(outcome.errors.map(\.json)),
-        ])
+        return try await billing.replay(
+            deliveryID: id,
+            correctedBody: corrected,
+            tenantID: principal.tenantID,
+            actor: principal.actor
+        )
     }
 }
 

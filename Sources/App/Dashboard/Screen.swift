@@ -51,7 +51,7 @@ struct SignedInView: Sendable {
 /// An entry of the main navigation.
 struct NavigationLink: Sendable {
     enum Section: String, CaseIterable, Sendable {
-        case overview, activity, conflicts, records, settings
+        case overview, activity, records, conflicts, deliveries, audit, settings
 
         var label: String { rawValue.prefix(1).uppercased() + rawValue.dropFirst() }
         var path: String { self == .overview ? "/" : "/\(rawValue)" }
