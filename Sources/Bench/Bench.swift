@@ -248,3 +248,13 @@ struct Connection {
         )
     }
 }
+
+extension Array where Element: Comparable {
+    /// The nearest-rank percentile (`fraction` of 1: 0.5, 0.99, 1 for the maximum); `nil` when empty.
+    func percentile(_ fraction: Double) -> Element? {
+        guard !isEmpty else { return nil }
+        let sorted = self.sorted()
+        return sorted[
+            Swift.min(sorted.count - 1, Swift.max(0, Int((Double(sorted.count) * fraction).rounded(.up)) - 1))]
+    }
+}

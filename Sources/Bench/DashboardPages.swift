@@ -6,6 +6,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Persistence
+import Sandbox
 import ServiceLifecycle
 
 /// `ledgerwire-bench dashboard-pages`: serves a database `dashboard-seed` filled (1,000,000 records, 100,000 jobs)
@@ -30,6 +31,8 @@ struct DashboardPages: AsyncParsableCommand {
         configuration.databasePath = database
         configuration.masterKey = try MasterKeyFile.load(at: database + ".master-key")
         configuration.runsWorkers = false  // the pages, not the queue, are measured
+        // The QuickBooks emulator the mapping editor reads is on 127.0.0.1 over http.
+        configuration.destinationPolicy = DestinationPolicy(allowsInsecure: true, allowsPrivateNetworks: true)
         configuration.adminToken = "bench-" + UUID().uuidString
         let components = try Components.open(configuration: configuration, registry: .standard, logger: logger)
         let store = components.database
@@ -77,18 +80,33 @@ struct DashboardPages: AsyncParsableCommand {
             pages.append(("delivery", "/deliveries/\(rejected.id)"))
         }
 
-        let (listening, announce) = AsyncStream.makeStream(of: Int.self)
+        // The mapping editor reads the platform's chart: a QuickBooks Online emulator on loopback answers it, as
+        // QuickBooks would (one read per page).
+        let sandbox = QuickBooksOnlineSandbox()
+        await sandbox.registerClient(id: "bench-client", secret: "bench-secret")
+        _ = await sandbox.addCompany(realmID: Self.realm)
+        let (listening, announce) = AsyncStream.makeStream(of: (server: String, port: Int).self)
+        let emulator = Application(
+            router: sandbox.router(),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "quickbooks-online-sandbox"),
+            onServerRunning: { channel in announce.yield(("emulator", channel.localAddress?.port ?? 0)) },
+            logger: logger)
         let server = buildApplication(configuration: configuration, components: components, logger: logger) {
-            _, port in announce.yield(port)
+            _, port in announce.yield(("ledgerwire", port))
         }
-        let services = ServiceGroup(configuration: .init(services: [server], logger: logger))
+        let services = ServiceGroup(configuration: .init(services: [emulator, server], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await services.run() }
-            var base = ""
-            for await port in listening {
-                base = "http://127.0.0.1:\(port)"
-                break
+            var ports: [String: Int] = [:]
+            for await (name, port) in listening {
+                ports[name] = port
+                if ports.count == 2 { break }
             }
+            let base = "http://127.0.0.1:\(ports["ledgerwire"] ?? 0)"
+            let books = try await Self.connectedIntegration(
+                store: store, box: components.box, emulator: "http://127.0.0.1:\(ports["emulator"] ?? 0)",
+                sandbox: sandbox, tenantID: first.tenantID)
+            pages.append(("mapping editor", "/integrations/\(books)/mappings"))
             let transport = URLSessionTransport(
                 policy: DestinationPolicy(allowsInsecure: true, allowsPrivateNetworks: true))
             print("ledgerwire-bench dashboard-pages: \(runs) requests of each page on \(database)")
@@ -118,19 +136,41 @@ struct DashboardPages: AsyncParsableCommand {
                 print(
                     name.padding(toLength: 30, withPad: " ", startingAt: 0)
                         + String(
-                            format: " %8.2f ms %8.2f ms %8.2f ms %8.2f ms %7d", Self.percentile(server, 0.5),
-                            Self.percentile(server, 0.99), Self.percentile(whole, 0.5), Self.percentile(whole, 0.99),
-                            bytes))
+                            format: " %8.2f ms %8.2f ms %8.2f ms %8.2f ms %7d", server.percentile(0.5) ?? .nan,
+                            server.percentile(0.99) ?? .nan, whole.percentile(0.5) ?? .nan,
+                            whole.percentile(0.99) ?? .nan, bytes))
             }
+            _ = try await store.deleteIntegration(id: books, tenantID: nil, actor: "bench")
             await services.triggerGracefulShutdown()
             try await group.waitForAll()
         }
         _ = try await store.removeUser(id: try await store.user(email: email)?.id ?? "", actor: "bench")
     }
 
-    static func percentile(_ values: [Double], _ fraction: Double) -> Double {
-        let sorted = values.sorted()
-        guard !sorted.isEmpty else { return .nan }
-        return sorted[min(sorted.count - 1, max(0, Int((Double(sorted.count) * fraction).rounded(.up)) - 1))]
+    static let realm = "9341453474484455"
+
+    /// An integration of `tenantID` on the emulator, with the tokens it issued: connected as OAuth would leave it.
+    static func connectedIntegration(
+        store: AppDatabase, box: SecretBox, emulator: String, sandbox: QuickBooksOnlineSandbox, tenantID: String
+    ) async throws -> String {
+        let integration = try await store.createIntegration(
+            tenantID: tenantID, platform: .quickBooksOnline, name: "Bench books (emulator)",
+            settings: [
+                "client_id": "bench-client", "client_secret": "bench-secret",
+                "redirect_uri": "http://127.0.0.1/oauth/callback", "environment": "sandbox",
+                "api_base_url": .string(emulator), "oauth_authorize_url": .string(emulator + "/connect/oauth2"),
+                "oauth_token_url": .string(emulator + "/oauth2/v1/tokens/bearer"),
+                "oauth_revoke_url": .string(emulator + "/v2/oauth2/tokens/revoke"),
+            ],
+            box: box, actor: "bench")
+        let (access, refresh) = await sandbox.issueTokens(clientID: "bench-client", realmID: realm)
+        let now = Timestamp.now()
+        _ = try await store.saveCredentials(
+            integrationID: integration.id,
+            OAuthTokens(
+                accessToken: access, refreshToken: refresh, accessTokenExpiresAt: now.adding(.seconds(3600)),
+                remoteTenantID: realm),
+            expectedGeneration: nil, source: .authorized, box: box, actor: "bench", at: now)
+        return integration.id
     }
 }

@@ -107,10 +107,8 @@ struct LatencyBench: AsyncParsableCommand {
             throw ValidationError(
                 "\(count - latencies.count) of \(count) invoices not in the books 120 s after the last")
         }
-        let sorted = latencies.sorted()
         func percentile(_ p: Double) -> String {
-            let value = sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
-            return String(format: "%.3f s", Self.seconds(value))
+            String(format: "%.3f s", Self.seconds(latencies.percentile(p) ?? .zero))
         }
         say(
             "\(title): \(count) invoices; p50 \(percentile(0.5)), p90 \(percentile(0.9)), p99 \(percentile(0.99)),"

@@ -78,7 +78,9 @@ extension AppDatabase {
     /// Records a person looks for by what they know of one (`text`, trimmed): its id, billing's id, its number (an
     /// invoice's, a credit note's), or its customer (the customer's billing id, or the start of the customer's name,
     /// any case) — the customer's own record among them. Each is an index lookup (migration `0024 record search`),
-    /// whatever the store holds; a number or name a record once had finds it too.
+    /// whatever the store holds; a number or name a record once had finds it too. The joins are pinned (`CROSS
+    /// JOIN`), and a customer's id is compared without its column's affinity (`+`), or the expression index on
+    /// `customer_id` is not used (`QueryPlanTests`).
     public func searchRecords(
         _ text: String, tenantID: String? = nil, recordType: String? = nil, page: PageRequest
     ) async throws -> Page<StoredRecord> {
@@ -92,35 +94,40 @@ extension AppDatabase {
             filter.add("r.rowid > ?", page.after)
             let rows = try Row.fetchAll(
                 db,
-                sql: """
-                    WITH customers(local_id) AS (
-                        SELECT local_id FROM records WHERE local_id = :term AND record_type = 'customer'
-                        UNION
-                        SELECT c.local_id FROM record_versions cv
-                        JOIN records c ON c.id = cv.record_id AND c.record_type = 'customer'
-                        WHERE lower(json_extract(cv.data, '$.name')) >= :name
-                            AND lower(json_extract(cv.data, '$.name')) < :name || char(1114111)
-                    ),
-                    hits(record_id) AS (
-                        SELECT id FROM records WHERE id = :term
-                        UNION SELECT id FROM records WHERE local_id IN (SELECT local_id FROM customers)
-                            AND record_type = 'customer'
-                        UNION SELECT id FROM records WHERE local_id = :term
-                        UNION SELECT record_id FROM record_versions WHERE json_extract(data, '$.number') = :term
-                        UNION SELECT record_id FROM record_versions
-                            WHERE json_extract(data, '$.customer_id') IN (SELECT local_id FROM customers)
-                    )
-                    SELECT r.rowid, r.*, v.data FROM hits h
-                    JOIN records r ON r.id = h.record_id
-                    JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
-                    \(filter.whereClause) ORDER BY r.rowid LIMIT ?
-                    """.replacingOccurrences(of: ":term", with: "?1").replacingOccurrences(of: ":name", with: "?2"),
+                sql: Self.recordSearch(filter.whereClause),
                 arguments: [term, name] + filter.arguments + [page.limit + 1]
             )
             return try Page(rows: rows, limit: page.limit, cursor: { $0["rowid"] }) { row in
                 try StoredRecord(row: row, links: Self.links(recordID: row["id"], db: db))
             }
         }
+    }
+
+    /// `searchRecords`' statement: `?1` the text, `?2` it in lower case, then `whereClause`'s arguments and the limit.
+    static func recordSearch(_ whereClause: String) -> String {
+        """
+        WITH customers(local_id) AS (
+            SELECT local_id FROM records WHERE local_id = :term AND record_type = 'customer'
+            UNION
+            SELECT c.local_id FROM record_versions cv
+            JOIN records c ON c.id = cv.record_id AND c.record_type = 'customer'
+            WHERE lower(json_extract(cv.data, '$.name')) >= :name
+                AND lower(json_extract(cv.data, '$.name')) < :name || char(1114111)
+        ),
+        hits(record_id) AS (
+            SELECT id FROM records WHERE id = :term
+            UNION SELECT id FROM records WHERE local_id IN (SELECT local_id FROM customers)
+                AND record_type = 'customer'
+            UNION SELECT id FROM records WHERE local_id = :term
+            UNION SELECT record_id FROM record_versions WHERE json_extract(data, '$.number') = :term
+            UNION SELECT v.record_id FROM customers c
+                CROSS JOIN record_versions v ON json_extract(v.data, '$.customer_id') = +c.local_id
+        )
+        SELECT r.rowid, r.*, v.data FROM hits h
+        CROSS JOIN records r ON r.id = h.record_id
+        CROSS JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
+        \(whereClause) ORDER BY r.rowid LIMIT ?
+        """.replacingOccurrences(of: ":term", with: "?1").replacingOccurrences(of: ":name", with: "?2")
     }
 
     /// One record; `nil` when absent or of another tenant than `tenantID`.
