@@ -22,11 +22,6 @@ public struct FormTokenKey: Sendable {
 
     /// Whether `given` is the form token of `sessionToken`, compared in constant time.
     public func isValid(_ given: String, forSession sessionToken: String) -> Bool {
-        let expected = Array(token(forSession: sessionToken).utf8)
-        let given = Array(given.utf8)
-        guard expected.count == given.count else { return false }
-        var difference: UInt8 = 0
-        for (left, right) in zip(expected, given) { difference |= left ^ right }
-        return difference == 0
+        ConstantTime.equal(Array(token(forSession: sessionToken).utf8), Array(given.utf8))
     }
 }

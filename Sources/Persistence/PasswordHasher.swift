@@ -114,7 +114,7 @@ public struct PasswordHasher: Sendable, Hashable {
             return false
         }
         guard let key = try? Self.derive(bytes, salt: salt, cost: cost, length: expected.count) else { return false }
-        return Self.constantTimeEquals(key, expected)
+        return ConstantTime.equal(key, expected)
     }
 
     /// Does the work of one verification at this cost and throws it away: a sign-in with an email nobody has takes
@@ -152,13 +152,5 @@ public struct PasswordHasher: Sendable, Hashable {
             from: password, salt: salt, outputByteCount: length, rounds: 1 << cost.logN, blockSize: cost.blockSize,
             parallelism: cost.parallelism
         ).withUnsafeBytes { Array($0) }
-    }
-
-    /// Compares every byte whatever the first difference, so the time taken does not say how much matched.
-    static func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
-        guard lhs.count == rhs.count else { return false }
-        var difference: UInt8 = 0
-        for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }
-        return difference == 0
     }
 }

@@ -25,7 +25,7 @@ struct APIKeysPage {
         /// The key just created, with its token: shown this once.
         var created: Created?
         var name: SettingsForm.Field
-        var roles: [SettingsChoice]
+        var roles: [Choice]
         var roleError: String?
         var tenant: SettingsForm.Field
         var problems: [String]
@@ -100,7 +100,7 @@ struct APIKeysPage {
             nextPage: page.nextCursor.map { "/settings/api-keys?cursor=\($0)" }, created: created,
             name: form.field("name"),
             roles: APIKey.Role.keyRoles.map {
-                SettingsChoice(
+                Choice(
                     value: $0.rawValue, label: Self.roleLabels[$0] ?? $0.rawValue, chosen: $0.rawValue == chosenRole)
             },
             roleError: form.field("role").error, tenant: form.field("tenant_id"), problems: form.problems,

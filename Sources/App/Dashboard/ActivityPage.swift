@@ -33,12 +33,6 @@ struct ActivityPage {
         var nextPage: String?
     }
 
-    struct Choice: Sendable {
-        var value: String
-        var label: String
-        var chosen: Bool
-    }
-
     struct RetryAll: Sendable {
         var status: String
         var platform: String

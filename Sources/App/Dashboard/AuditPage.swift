@@ -29,7 +29,7 @@ struct AuditPage {
 
     struct View: Sendable {
         var entries: [Row]
-        var integrations: [ActivityPage.Choice]
+        var integrations: [Choice]
         var integration: String
         var actor: String
         var action: String
@@ -145,7 +145,7 @@ struct AuditPage {
         let view = View(
             entries: page.items.map(Self.row),
             integrations: integrations.items.map {
-                ActivityPage.Choice(value: $0.id, label: $0.name, chosen: $0.id == filter.integrationID)
+                Choice(value: $0.id, label: $0.name, chosen: $0.id == filter.integrationID)
             },
             integration: filter.integrationID ?? "", actor: filter.actor ?? "", action: filter.action ?? "",
             from: filter.from ?? "", to: filter.to ?? "",

@@ -26,8 +26,8 @@ struct DeliveriesPage {
 
     struct ListView: Sendable {
         var deliveries: [Row]
-        var statuses: [ActivityPage.Choice]
-        var sources: [ActivityPage.Choice]
+        var statuses: [Choice]
+        var sources: [Choice]
         var filtered: Bool
         var nextPage: String?
     }
@@ -60,9 +60,9 @@ struct DeliveriesPage {
                     replays: delivery.replays)
             },
             statuses: DeliveryStatus.allCases.map {
-                ActivityPage.Choice(value: $0.rawValue, label: $0.rawValue, chosen: $0 == status)
+                Choice(value: $0.rawValue, label: $0.rawValue, chosen: $0 == status)
             },
-            sources: sources.map { ActivityPage.Choice(value: $0, label: $0, chosen: $0 == source) },
+            sources: sources.map { Choice(value: $0, label: $0, chosen: $0 == source) },
             filtered: status != nil || source != nil,
             nextPage: page.nextCursor.map { cursor in
                 "/deliveries?"

@@ -27,16 +27,10 @@ struct IntegrationPages {
     // MARK: New
 
     struct NewView: Sendable {
-        var platforms: [PlatformChoice]
+        var platforms: [Choice]
         /// The chosen platform's form, once one is chosen.
         var form: PlatformForm?
         var tenantFixed: String?
-    }
-
-    struct PlatformChoice: Sendable {
-        var value: String
-        var label: String
-        var chosen: Bool
     }
 
     struct PlatformForm: Sendable {
@@ -44,7 +38,7 @@ struct IntegrationPages {
         var label: String
         var fields: [SettingField]
         var hasOAuth: Bool
-        var policies: [PlatformChoice]
+        var policies: [Choice]
     }
 
     struct SettingField: Sendable {
@@ -55,7 +49,7 @@ struct IntegrationPages {
         var required: Bool
         /// Whether the setting takes one of `choices` rather than any text.
         var isChoice: Bool
-        var choices: [PlatformChoice]
+        var choices: [Choice]
     }
 
     @Sendable func new(request: Request, context: AppRequestContext) async throws -> Response {
@@ -64,7 +58,7 @@ struct IntegrationPages {
             .flatMap { integrations.platforms.contains($0) ? $0 : nil }
         let view = NewView(
             platforms: integrations.platforms.map {
-                PlatformChoice(value: $0.rawValue, label: $0.displayName, chosen: $0 == chosen)
+                Choice(value: $0.rawValue, label: $0.displayName, chosen: $0 == chosen)
             },
             form: chosen.map(Self.form(for:)), tenantFixed: principal.tenantID)
         return try renderer.response(
@@ -105,7 +99,7 @@ struct IntegrationPages {
                 key: key, label: settingLabels[key] ?? key, hint: settingHints[key],
                 secret: key.hasSuffix("secret"), required: key == "client_id" || key == "client_secret",
                 isChoice: !choices.isEmpty,
-                choices: choices.map { PlatformChoice(value: $0, label: $0.capitalized, chosen: false) })
+                choices: choices.map { Choice(value: $0, label: $0.capitalized, chosen: false) })
         }
         return PlatformForm(
             platform: platform.rawValue, label: platform.displayName, fields: fields,
@@ -127,9 +121,9 @@ struct IntegrationPages {
         "oauth_revoke_url": "Only for a sandbox or emulator.",
     ]
 
-    static func policyChoices(_ sync: Integration.SyncSettings) -> [PlatformChoice] {
+    static func policyChoices(_ sync: Integration.SyncSettings) -> [Choice] {
         Integration.ConflictPolicy.allCases.map {
-            PlatformChoice(
+            Choice(
                 value: $0.rawValue, label: policyLabels[$0] ?? $0.rawValue, chosen: $0 == sync.conflictPolicy)
         }
     }
@@ -160,7 +154,7 @@ struct IntegrationPages {
         var canConnect: Bool
         var disabled: Bool
         var intervalMinutes: Int
-        var policies: [PlatformChoice]
+        var policies: [Choice]
         var lastSync: String?
         /// Why the last connect came back without access, in plain words.
         var refused: String?
@@ -222,7 +216,7 @@ struct IntegrationPages {
         let principal = try context.require(.financeManager)
         guard let signedIn = context.signedIn,
             let given = request.uri.queryParameters.get(WebSessionMiddleware.formTokenField),
-            AuthenticationMiddleware.constantTimeEqual(Array(given.utf8), Array(signedIn.csrfToken.utf8))
+            ConstantTime.equal(Array(given.utf8), Array(signedIn.csrfToken.utf8))
         else { throw WebSessionMiddleware.forgedForm }
         let integration = try await database.integration(from: context, role: .financeManager)
         let url = try await oauth.authorizationURL(for: integration, by: principal)

@@ -30,7 +30,7 @@ struct RecordsPage {
     struct ListView: Sendable {
         var query: String
         var searched: Bool
-        var recordTypes: [ActivityPage.Choice]
+        var recordTypes: [Choice]
         var records: [Row]
         var nextPage: String?
     }
@@ -70,7 +70,7 @@ struct RecordsPage {
         let view = ListView(
             query: query, searched: !query.isEmpty,
             recordTypes: RecordType.allCases.map {
-                ActivityPage.Choice(value: $0.rawValue, label: $0.title, chosen: $0 == recordType)
+                Choice(value: $0.rawValue, label: $0.title, chosen: $0 == recordType)
             },
             records: found.items.map(Self.row),
             nextPage: found.nextCursor.map { cursor in

@@ -20,7 +20,7 @@ struct SchoolPage {
         var tenantID: String
         /// Whether the person may name another school (they belong to no one school).
         var choosesSchool: Bool
-        var zones: [ActivityPage.Choice]
+        var zones: [Choice]
         var current: String
         var now: String
     }
@@ -38,7 +38,7 @@ struct SchoolPage {
         let view = View(
             tenantID: tenantID, choosesSchool: principal.tenantID == nil,
             zones: (Self.zoneIdentifiers.contains(current) ? Self.zoneIdentifiers : [current] + Self.zoneIdentifiers)
-                .map { ActivityPage.Choice(value: $0, label: $0, chosen: $0 == current) },
+                .map { Choice(value: $0, label: $0, chosen: $0 == current) },
             current: current,
             now: DashboardTime.$zone.withValue(.init(identifier: zone)) { DashboardTime.format(.now()) })
         return try renderer.response(

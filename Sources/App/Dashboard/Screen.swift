@@ -75,3 +75,10 @@ struct NavigationLink: Sendable {
         self.current = section == current
     }
 }
+
+/// An option of a select, or a box of a group, as a template shows it: its value, its label, whether it is chosen.
+struct Choice: Sendable {
+    var value: String
+    var label: String
+    var chosen: Bool
+}

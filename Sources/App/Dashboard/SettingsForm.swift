@@ -84,10 +84,3 @@ struct SettingsForm: Sendable {
         }
     }
 }
-
-/// An option of a select or a box of a group, as a settings template shows it.
-struct SettingsChoice: Sendable {
-    var value: String
-    var label: String
-    var chosen: Bool
-}

@@ -60,7 +60,7 @@ struct SignInController {
         let next = Self.safeNext(field("next"))
         let email = field("email").trimmingCharacters(in: .whitespaces)
         guard let cookie = request.cookies[Self.formCookie]?.value,
-            AuthenticationMiddleware.constantTimeEqual(Array(cookie.utf8), Array(field("_form").utf8))
+            ConstantTime.equal(Array(cookie.utf8), Array(field("_form").utf8))
         else {
             return try page(
                 next: next, email: email, error: "The sign-in form had expired. Please sign in again.",

@@ -29,7 +29,7 @@ struct SubscriptionsPage {
         /// The subscription just made, with its signing secret: shown this once.
         var created: Created?
         var url: SettingsForm.Field
-        var events: [SettingsChoice]
+        var events: [Choice]
         var eventsError: String?
         var description: SettingsForm.Field
         var tenant: SettingsForm.Field
@@ -123,7 +123,7 @@ struct SubscriptionsPage {
             nextPage: page.nextCursor.map { "/settings/subscriptions?cursor=\($0)" },
             created: created, url: form.field("url"),
             events: (["*"] + EventType.allCases.map(\.rawValue)).map {
-                SettingsChoice(value: $0, label: Self.eventLabels[$0] ?? $0, chosen: form.sent("event_types", $0))
+                Choice(value: $0, label: Self.eventLabels[$0] ?? $0, chosen: form.sent("event_types", $0))
             },
             eventsError: form.field("event_types").error, description: form.field("description"),
             tenant: form.field("tenant_id"), problems: form.problems, tenantFixed: principal.tenantID)

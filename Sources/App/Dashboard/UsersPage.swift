@@ -28,7 +28,7 @@ struct UsersPage {
         var nextPage: String?
         var email: SettingsForm.Field
         var name: SettingsForm.Field
-        var roles: [SettingsChoice]
+        var roles: [Choice]
         var roleError: String?
         var tenant: SettingsForm.Field
         var password: SettingsForm.Field
@@ -111,7 +111,7 @@ struct UsersPage {
             nextPage: page.nextCursor.map { "/settings/users?cursor=\($0)" }, email: form.field("email"),
             name: form.field("name"),
             roles: User.Role.allCases.map {
-                SettingsChoice(
+                Choice(
                     value: $0.rawValue, label: Self.roleLabels[$0] ?? $0.rawValue, chosen: $0.rawValue == chosenRole)
             },
             roleError: form.field("role").error, tenant: form.field("tenant_id"), password: form.field("password"),

@@ -25,7 +25,7 @@ struct WebhookSourcesPage {
         var nextPage: String?
         /// A generated secret, shown this once.
         var generated: Generated?
-        var choices: [SettingsChoice]
+        var choices: [Choice]
         var sourceError: String?
         var secret: SettingsForm.Field
         var problems: [String]
@@ -99,7 +99,7 @@ struct WebhookSourcesPage {
             },
             nextPage: page.nextCursor.map { "/settings/webhook-sources?cursor=\($0)" }, generated: generated,
             choices: api.sources.map {
-                SettingsChoice(value: $0, label: Self.sourceLabels[$0] ?? $0, chosen: $0 == chosen)
+                Choice(value: $0, label: Self.sourceLabels[$0] ?? $0, chosen: $0 == chosen)
             },
             sourceError: form.field("source").error, secret: form.field("secret"), problems: form.problems)
         return try renderer.response(

@@ -39,7 +39,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         }
         let tokenHash = APIKey.hash(token: token)
         var context = context
-        if let adminTokenHash, Self.constantTimeEqual(Array(tokenHash.utf8), adminTokenHash) {
+        if let adminTokenHash, ConstantTime.equal(Array(tokenHash.utf8), adminTokenHash) {
             context.principal = Principal(role: .admin, tenantID: nil, actor: "admin-token")
         } else if let key = try await database.apiKey(tokenHash: tokenHash) {
             context.principal = Principal(role: key.role, tenantID: key.tenantID, actor: "api-key:\(key.id)")
@@ -48,12 +48,5 @@ struct AuthenticationMiddleware: RouterMiddleware {
             throw Problem.unauthorized("the API key is not valid")
         }
         return try await next(request, context)
-    }
-
-    static func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
-        guard lhs.count == rhs.count else { return false }
-        var difference: UInt8 = 0
-        for (left, right) in zip(lhs, rhs) { difference |= left ^ right }
-        return difference == 0
     }
 }
