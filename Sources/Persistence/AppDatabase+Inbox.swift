@@ -328,6 +328,8 @@ extension AppDatabase {
             recordID, version, command.action.rawValue, command.updatedAt.microsecondsSinceEpoch, newData, deliveryID,
             now.text,
         ])
+        try rememberBillingCodes(
+            tenantID: command.tenantID.rawValue, recordType: command.recordType, data: command.data, db: db)
         try enqueuePushJobs(
             to: state.queueing(tenantID: command.tenantID.rawValue, recordType: command.recordType, db: db),
             tenantID: command.tenantID.rawValue,

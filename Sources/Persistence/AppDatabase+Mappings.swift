@@ -121,43 +121,80 @@ extension CodeMappings {
 }
 
 extension AppDatabase {
-    /// The codes billing uses in a tenant's records (their current versions), by kind: lines' revenue accounts,
-    /// tax codes and courses, payments' and refunds' deposit accounts.
+    /// The codes billing has used in a tenant's records, by kind: lines' revenue accounts, tax codes and courses,
+    /// payments' and refunds' deposit accounts. Kept as each version is stored (`billing_codes`, migration `0026`),
+    /// so the mapping editor reads a handful of rows, not every record; a code a later version stopped using stays
+    /// listed (mapping it does no harm).
     public func billingCodes(tenantID: String) async throws -> [CodeMappings.Kind: Set<String>] {
         try await writer.read { db in
-            let current = """
-                FROM records r JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
-                WHERE r.tenant_id = :tenant
-                """
             var codes: [CodeMappings.Kind: Set<String>] = [:]
-            let lines = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT DISTINCT json_extract(l.value, '$.revenue_account') AS account,
-                        json_extract(l.value, '$.tax_code') AS tax, json_extract(l.value, '$.course_id') AS course
-                    FROM records r JOIN record_versions v ON v.record_id = r.id AND v.version = r.version,
-                        json_each(v.data, '$.lines') l
-                    WHERE r.tenant_id = :tenant AND r.record_type IN ('invoice', 'credit_note')
-                    """,
-                arguments: ["tenant": tenantID])
-            for row in lines {
-                if let account: String = row["account"] { codes[.account, default: []].insert(account) }
-                if let tax: String = row["tax"] { codes[.taxCode, default: []].insert(tax) }
-                if let course: String = row["course"] { codes[.item, default: []].insert(course) }
-            }
-            for deposit in try String.fetchAll(
-                db,
-                sql: """
-                    SELECT DISTINCT json_extract(v.data, '$.deposit_account') \(current)
-                        AND r.record_type IN ('payment', 'refund') AND json_extract(v.data, '$.deposit_account') IS NOT NULL
-                    """,
-                arguments: ["tenant": tenantID])
+            for row in try Row.fetchAll(
+                db, sql: "SELECT kind, code FROM billing_codes WHERE tenant_id = ?", arguments: [tenantID])
             {
-                codes[.depositAccount, default: []].insert(deposit)
+                codes[CodeMappings.Kind(rawValue: row["kind"]), default: []].insert(row["code"])
             }
             return codes
         }
     }
+
+    /// The codes one version of a record uses, by kind, as `billingCodes` lists them.
+    static func billingCodes(recordType: RecordType, data: JSONValue) -> Set<BillingCode> {
+        var codes: Set<BillingCode> = []
+        switch recordType {
+        case .invoice, .creditNote:
+            for line in data["lines"]?.arrayValue ?? [] {
+                for (kind, field) in [
+                    (CodeMappings.Kind.account, "revenue_account"), (.taxCode, "tax_code"), (.item, "course_id"),
+                ] {
+                    if let code = line[field]?.stringValue { codes.insert(BillingCode(kind: kind, code: code)) }
+                }
+            }
+        case .payment, .refund:
+            if let code = data["deposit_account"]?.stringValue {
+                codes.insert(BillingCode(kind: .depositAccount, code: code))
+            }
+        case .customer:
+            break
+        }
+        return codes
+    }
+
+    /// Remembers the codes a stored version uses (most are known already: a primary-key probe each).
+    static func rememberBillingCodes(
+        tenantID: String, recordType: RecordType, data: JSONValue, db: Database
+    ) throws {
+        for code in billingCodes(recordType: recordType, data: data) {
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO billing_codes (tenant_id, kind, code) VALUES (?, ?, ?)")
+                .execute(arguments: [tenantID, code.kind.rawValue, code.code])
+        }
+    }
+
+    /// `billing_codes`: every code a tenant's records have used, by kind; filled from the records already stored.
+    static let billingCodesTable = """
+        CREATE TABLE billing_codes (
+            tenant_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            code TEXT NOT NULL,
+            PRIMARY KEY (tenant_id, kind, code)
+        ) WITHOUT ROWID;
+        INSERT OR IGNORE INTO billing_codes (tenant_id, kind, code)
+            SELECT r.tenant_id, p.kind, json_extract(l.value, p.path)
+            FROM records r JOIN record_versions v ON v.record_id = r.id AND v.version = r.version,
+                json_each(v.data, '$.lines') l,
+                (SELECT 'account' AS kind, '$.revenue_account' AS path UNION ALL SELECT 'tax_code', '$.tax_code'
+                    UNION ALL SELECT 'item', '$.course_id') p
+            WHERE r.record_type IN ('invoice', 'credit_note') AND json_type(l.value, p.path) = 'text';
+        INSERT OR IGNORE INTO billing_codes (tenant_id, kind, code)
+            SELECT r.tenant_id, 'deposit_account', json_extract(v.data, '$.deposit_account')
+            FROM records r JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
+            WHERE r.record_type IN ('payment', 'refund') AND json_type(v.data, '$.deposit_account') = 'text';
+        """
+}
+
+/// A code of one kind billing uses.
+struct BillingCode: Hashable {
+    var kind: CodeMappings.Kind
+    var code: String
 }
 
 extension AppDatabase {

@@ -88,6 +88,9 @@ extension AppDatabase {
         migrator.registerMigration("0025 school settings") { db in
             try db.execute(sql: schoolSettings)
         }
+        migrator.registerMigration("0026 billing codes") { db in
+            try db.execute(sql: billingCodesTable)
+        }
         return migrator
     }
 

@@ -77,7 +77,7 @@ extension AppDatabase {
 
     /// Records a person looks for by what they know of one (`text`, trimmed): its id, billing's id, its number (an
     /// invoice's, a credit note's), or its customer (the customer's billing id, or the start of the customer's name,
-    /// any case) — the customer's own record among them. Each is an index lookup (migration `0024 record search`),
+    /// any case) — the customer's own record among them, when billing sent it. Each is an index lookup (migration `0024 record search`),
     /// whatever the store holds; a number or name a record once had finds it too. The joins are pinned (`CROSS
     /// JOIN`), and a customer's id is compared without its column's affinity (`+`), or the expression index on
     /// `customer_id` is not used (`QueryPlanTests`).
@@ -107,7 +107,7 @@ extension AppDatabase {
     static func recordSearch(_ whereClause: String) -> String {
         """
         WITH customers(local_id) AS (
-            SELECT local_id FROM records WHERE local_id = :term AND record_type = 'customer'
+            SELECT :term
             UNION
             SELECT c.local_id FROM record_versions cv
             JOIN records c ON c.id = cv.record_id AND c.record_type = 'customer'

@@ -118,6 +118,35 @@ import Testing
         }
         #expect(left == 0)
     }
+
+    /// The codes billing uses are kept as versions are stored; the migration that starts keeping them lists those
+    /// of the records already stored (current versions only), each once.
+    @Test func billingCodesMigrationListsTheCodesOfRecordsAlreadyStored() async throws {
+        let queue = try DatabaseQueue()
+        try AppDatabase.migrator(auditKey: .random()).migrate(queue, upTo: "0025 school settings")
+        try await queue.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO records (id, tenant_id, record_type, local_id, version, action, source_updated_at,
+                        created_at, updated_at)
+                    VALUES ('rec_1', 'school', 'invoice', 'inv_1', 2, 'upsert', 0, 'x', 'x'),
+                        ('rec_2', 'school', 'payment', 'pay_1', 1, 'upsert', 0, 'x', 'x'),
+                        ('rec_3', 'other', 'credit_note', 'cn_1', 1, 'upsert', 0, 'x', 'x');
+                    INSERT INTO record_versions (record_id, version, action, source_updated_at, data, created_at)
+                    VALUES ('rec_1', 1, 'upsert', 0, '{"lines":[{"revenue_account":"OLD","tax_code":"GST18"}]}', 'x'),
+                        ('rec_1', 2, 'upsert', 0, '{"lines":[{"revenue_account":"4000-TUITION","tax_code":"GST18",
+                            "course_id":"grade-6"},{"revenue_account":"4100-TRANSPORT","tax_code":"GST18",
+                            "quantity":3}]}', 'x'),
+                        ('rec_2', 1, 'upsert', 0, '{"deposit_account":"1100-BANK","amount":"10.00"}', 'x'),
+                        ('rec_3', 1, 'upsert', 0, '{"lines":[{"revenue_account":"4000-TUITION","tax_code":5}]}', 'x');
+                    """)
+        }
+        let database = try AppDatabase(queue)
+        let codes = try await database.billingCodes(tenantID: "school")
+        #expect(codes[.account] == ["4000-TUITION", "4100-TRANSPORT"], "the current version's, not OLD")
+        #expect(codes[.taxCode] == ["GST18"] && codes[.item] == ["grade-6"] && codes[.depositAccount] == ["1100-BANK"])
+        #expect(try await database.billingCodes(tenantID: "other") == [.account: ["4000-TUITION"]])
+    }
 }
 
 @Suite struct QueryPlanTests {
