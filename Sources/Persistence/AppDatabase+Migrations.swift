@@ -83,7 +83,7 @@ extension AppDatabase {
             try db.execute(sql: inboxAndAuditFilterIndexes)
         }
         migrator.registerMigration("0024 record search") { db in
-            try db.execute(sql: recordSearchIndexes)
+            try db.execute(sql: recordSearchTable)
         }
         migrator.registerMigration("0025 school settings") { db in
             try db.execute(sql: schoolSettings)

@@ -77,10 +77,8 @@ extension AppDatabase {
 
     /// Records a person looks for by what they know of one (`text`, trimmed): its id, billing's id, its number (an
     /// invoice's, a credit note's), or its customer (the customer's billing id, or the start of the customer's name,
-    /// any case) — the customer's own record among them, when billing sent it. Each is an index lookup (migration `0024 record search`),
-    /// whatever the store holds; a number or name a record once had finds it too. The joins are pinned (`CROSS
-    /// JOIN`), and a customer's id is compared without its column's affinity (`+`), or the expression index on
-    /// `customer_id` is not used (`QueryPlanTests`).
+    /// any case) — the customer's own record among them, when billing sent it. Each is a range of `record_search`'s
+    /// key (migration `0024 record search`) whatever the store holds; a number or name a record once had finds it too.
     public func searchRecords(
         _ text: String, tenantID: String? = nil, recordType: String? = nil, page: PageRequest
     ) async throws -> Page<StoredRecord> {
@@ -104,30 +102,42 @@ extension AppDatabase {
     }
 
     /// `searchRecords`' statement: `?1` the text, `?2` it in lower case, then `whereClause`'s arguments and the limit.
+    /// Each part is a range of `record_search`'s key; the joins are pinned (`CROSS JOIN`), and a customer's id is
+    /// compared without its column's affinity (`+`) so the key is used (`RecordSearchPlanTests`).
     static func recordSearch(_ whereClause: String) -> String {
         """
-        WITH customers(local_id) AS (
-            SELECT :term
-            UNION
-            SELECT c.local_id FROM record_versions cv
-            JOIN records c ON c.id = cv.record_id AND c.record_type = 'customer'
-            WHERE lower(json_extract(cv.data, '$.name')) >= :name
-                AND lower(json_extract(cv.data, '$.name')) < :name || char(1114111)
+        WITH named(local_id) AS (
+            SELECT c.local_id FROM record_search s CROSS JOIN records c ON c.id = s.record_id
+            WHERE s.term >= 'name:' || ?2 AND s.term < 'name:' || ?2 || char(1114111) AND c.record_type = 'customer'
         ),
         hits(record_id) AS (
-            SELECT id FROM records WHERE id = :term
-            UNION SELECT id FROM records WHERE local_id IN (SELECT local_id FROM customers)
-                AND record_type = 'customer'
-            UNION SELECT id FROM records WHERE local_id = :term
-            UNION SELECT record_id FROM record_versions WHERE json_extract(data, '$.number') = :term
-            UNION SELECT v.record_id FROM customers c
-                CROSS JOIN record_versions v ON json_extract(v.data, '$.customer_id') = +c.local_id
+            SELECT id FROM records WHERE id = ?1
+            UNION SELECT record_id FROM record_search WHERE term = ?1
+            UNION SELECT s.record_id FROM named n CROSS JOIN record_search s ON s.term = +n.local_id
         )
         SELECT r.rowid, r.*, v.data FROM hits h
         CROSS JOIN records r ON r.id = h.record_id
         CROSS JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
         \(whereClause) ORDER BY r.rowid LIMIT ?
-        """.replacingOccurrences(of: ":term", with: "?1").replacingOccurrences(of: ":name", with: "?2")
+        """
+    }
+
+    /// The terms one version of a record is found by (`record_search`): billing's id, its number, its customer's
+    /// id, and a customer's name in lower case after `name:`.
+    static func searchTerms(localID: String, data: JSONValue) -> [String] {
+        var terms = [localID]
+        if let number = data["number"]?.stringValue { terms.append(number) }
+        if let customer = data["customer_id"]?.stringValue { terms.append(customer) }
+        if let name = data["name"]?.stringValue { terms.append("name:" + name.lowercased()) }
+        return terms
+    }
+
+    /// Remembers the terms a stored version is found by (those it has already cost a primary-key probe each).
+    static func rememberSearchTerms(recordID: String, localID: String, data: JSONValue, db: Database) throws {
+        for term in searchTerms(localID: localID, data: data) {
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO record_search (term, record_id) VALUES (?, ?)")
+                .execute(arguments: [term, recordID])
+        }
     }
 
     /// One record; `nil` when absent or of another tenant than `tenantID`.
