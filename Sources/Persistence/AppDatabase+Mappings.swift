@@ -159,13 +159,18 @@ extension AppDatabase {
         return codes
     }
 
-    /// Remembers the codes a stored version uses (most are known already: a primary-key probe each).
+    /// Remembers the codes a stored version uses (most are known already: a primary-key probe each), a statement
+    /// for up to 64 of them: ingestion's cost is counted in statements.
     static func rememberBillingCodes(
         tenantID: String, recordType: RecordType, data: JSONValue, db: Database
     ) throws {
-        for code in billingCodes(recordType: recordType, data: data) {
-            try db.cachedStatement(sql: "INSERT OR IGNORE INTO billing_codes (tenant_id, kind, code) VALUES (?, ?, ?)")
-                .execute(arguments: [tenantID, code.kind.rawValue, code.code])
+        let codes = billingCodes(recordType: recordType, data: data).sorted { ($0.kind, $0.code) < ($1.kind, $1.code) }
+        for start in stride(from: 0, to: codes.count, by: 64) {
+            let chunk = codes[start..<min(start + 64, codes.count)]
+            try db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO billing_codes (tenant_id, kind, code) VALUES "
+                    + Array(repeating: "(?, ?, ?)", count: chunk.count).joined(separator: ", ")
+            ).execute(arguments: StatementArguments(chunk.flatMap { [tenantID, $0.kind.rawValue, $0.code] }))
         }
     }
 

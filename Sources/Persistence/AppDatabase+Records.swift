@@ -132,12 +132,14 @@ extension AppDatabase {
         return terms
     }
 
-    /// Remembers the terms a stored version is found by (those it has already cost a primary-key probe each).
+    /// Remembers the terms a stored version is found by (those it has already cost a primary-key probe each), in
+    /// one statement: ingestion's cost is counted in statements.
     static func rememberSearchTerms(recordID: String, localID: String, data: JSONValue, db: Database) throws {
-        for term in searchTerms(localID: localID, data: data) {
-            try db.cachedStatement(sql: "INSERT OR IGNORE INTO record_search (term, record_id) VALUES (?, ?)")
-                .execute(arguments: [term, recordID])
-        }
+        let terms = searchTerms(localID: localID, data: data)
+        try db.cachedStatement(
+            sql: "INSERT OR IGNORE INTO record_search (term, record_id) VALUES "
+                + Array(repeating: "(?, ?)", count: terms.count).joined(separator: ", ")
+        ).execute(arguments: StatementArguments(terms.flatMap { [$0, recordID] }))
     }
 
     /// One record; `nil` when absent or of another tenant than `tenantID`.
