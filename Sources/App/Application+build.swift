@@ -308,7 +308,6 @@ public func buildApplication(
     if let checkpointer = components.database.checkpointer {
         application.addServices(CheckpointService(checkpointer: checkpointer))
     }
-    application.addServices(RecordIndexService(database: components.database))
     guard configuration.runsWorkers else { return application }
     let workerID = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
     application.addServices(

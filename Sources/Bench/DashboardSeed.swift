@@ -69,10 +69,6 @@ struct DashboardSeed: AsyncParsableCommand {
                 try db.execute(sql: sql, arguments: arguments)
                 print("  \(name): \(db.changesCount) rows in \(Self.seconds(clock.now - stepStart))")
             }
-            // What the dashboard finds records and codes by, as a migration fills it for records already stored.
-            let indexStart = clock.now
-            try db.execute(sql: AppDatabase.recordIndexBackfill)
-            print("  record index: \(Self.seconds(clock.now - indexStart))")
         }
         // Back to the server's journal. No ANALYZE: a server's database has no statistics either, so the queries are
         // timed with the plans it gets.

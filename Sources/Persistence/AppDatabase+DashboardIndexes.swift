@@ -18,14 +18,26 @@ extension AppDatabase {
         """
 
     /// What a person searching records (`searchRecords`) looks them up by: `record_search`, the terms each record
-    /// is known by — billing's id, its number, its customer's id, and a customer's name in lower case after `name:`
-    /// (prefix ranges) — each version's, so a number or name a record once had finds it too. Filled behind
-    /// ingestion, not in its transaction (`indexRecordVersions`).
+    /// is known by, written as each version is stored (`rememberSearchTerms`) — billing's id, its number, its
+    /// customer's id, and a customer's name in lower case after `name:` (prefix ranges) — each version's, so a number
+    /// or name a record once had finds it too. A term a record already has costs a primary-key probe, no write: a
+    /// narrow table written from the values ingestion has already decoded, where indexes on `json_extract` of every
+    /// version would parse each version's JSON once per index.
     static let recordSearchTable = """
         CREATE TABLE record_search (
             term TEXT NOT NULL,
             record_id TEXT NOT NULL,
             PRIMARY KEY (term, record_id)
         ) WITHOUT ROWID;
+        INSERT OR IGNORE INTO record_search (term, record_id) SELECT local_id, id FROM records;
+        INSERT OR IGNORE INTO record_search (term, record_id)
+            SELECT json_extract(data, '$.number'), record_id FROM record_versions
+            WHERE json_type(data, '$.number') = 'text';
+        INSERT OR IGNORE INTO record_search (term, record_id)
+            SELECT json_extract(data, '$.customer_id'), record_id FROM record_versions
+            WHERE json_type(data, '$.customer_id') = 'text';
+        INSERT OR IGNORE INTO record_search (term, record_id)
+            SELECT 'name:' || lower(json_extract(data, '$.name')), record_id FROM record_versions
+            WHERE json_type(data, '$.name') = 'text';
         """
 }

@@ -328,6 +328,9 @@ extension AppDatabase {
             recordID, version, command.action.rawValue, command.updatedAt.microsecondsSinceEpoch, newData, deliveryID,
             now.text,
         ])
+        try rememberBillingCodes(
+            tenantID: command.tenantID.rawValue, recordType: command.recordType, data: command.data, db: db)
+        try rememberSearchTerms(recordID: recordID, localID: command.localID, data: command.data, db: db)
         try enqueuePushJobs(
             to: state.queueing(tenantID: command.tenantID.rawValue, recordType: command.recordType, db: db),
             tenantID: command.tenantID.rawValue,

@@ -122,12 +122,11 @@ extension CodeMappings {
 
 extension AppDatabase {
     /// The codes billing has used in a tenant's records, by kind: lines' revenue accounts, tax codes and courses,
-    /// payments' and refunds' deposit accounts. Kept behind ingestion (`billing_codes`, migration `0026`,
-    /// `indexRecordVersions`), so the mapping editor reads a handful of rows, not every record; a code a later version
-    /// stopped using stays listed (mapping it does no harm).
+    /// payments' and refunds' deposit accounts. Kept as each version is stored (`billing_codes`, migration `0026`),
+    /// so the mapping editor reads a handful of rows, not every record; a code a later version stopped using stays
+    /// listed (mapping it does no harm).
     public func billingCodes(tenantID: String) async throws -> [CodeMappings.Kind: Set<String>] {
-        try await indexRecordVersions()
-        return try await writer.read { db in
+        try await writer.read { db in
             var codes: [CodeMappings.Kind: Set<String>] = [:]
             for row in try Row.fetchAll(
                 db, sql: "SELECT kind, code FROM billing_codes WHERE tenant_id = ?", arguments: [tenantID])
@@ -160,7 +159,8 @@ extension AppDatabase {
         return codes
     }
 
-    /// Remembers the codes a stored version uses, a statement for up to 64 of them.
+    /// Remembers the codes a stored version uses (most are known already: a primary-key probe each), a statement
+    /// for up to 64 of them: ingestion's cost is counted in statements.
     static func rememberBillingCodes(
         tenantID: String, recordType: RecordType, data: JSONValue, db: Database
     ) throws {
@@ -174,9 +174,7 @@ extension AppDatabase {
         }
     }
 
-    /// `billing_codes`, every code a tenant's records have used by kind, and `record_index`, how far it and
-    /// `record_search` have read the stored versions (`indexRecordVersions`); both filled from the versions already
-    /// stored (`recordIndexBackfill`).
+    /// `billing_codes`: every code a tenant's records have used, by kind; filled from the records already stored.
     static let billingCodesTable = """
         CREATE TABLE billing_codes (
             tenant_id TEXT NOT NULL,
@@ -184,38 +182,17 @@ extension AppDatabase {
             code TEXT NOT NULL,
             PRIMARY KEY (tenant_id, kind, code)
         ) WITHOUT ROWID;
-        CREATE TABLE record_index (
-            id INTEGER PRIMARY KEY CHECK (id = 1),
-            last_seq INTEGER NOT NULL
-        );
-        """ + recordIndexBackfill
-
-    /// Fills `record_search` and `billing_codes` from every stored version at once, in SQL, and moves
-    /// `record_index` past them: for a migration, or a database filled in bulk (`dashboard-seed`).
-    public static let recordIndexBackfill = """
-        INSERT OR IGNORE INTO record_search (term, record_id) SELECT local_id, id FROM records;
-        INSERT OR IGNORE INTO record_search (term, record_id)
-            SELECT json_extract(data, '$.number'), record_id FROM record_versions
-            WHERE json_type(data, '$.number') = 'text';
-        INSERT OR IGNORE INTO record_search (term, record_id)
-            SELECT json_extract(data, '$.customer_id'), record_id FROM record_versions
-            WHERE json_type(data, '$.customer_id') = 'text';
-        INSERT OR IGNORE INTO record_search (term, record_id)
-            SELECT 'name:' || lower(json_extract(data, '$.name')), record_id FROM record_versions
-            WHERE json_type(data, '$.name') = 'text';
         INSERT OR IGNORE INTO billing_codes (tenant_id, kind, code)
             SELECT r.tenant_id, p.kind, json_extract(l.value, p.path)
-            FROM records r JOIN record_versions v ON v.record_id = r.id,
+            FROM records r JOIN record_versions v ON v.record_id = r.id AND v.version = r.version,
                 json_each(v.data, '$.lines') l,
                 (SELECT 'account' AS kind, '$.revenue_account' AS path UNION ALL SELECT 'tax_code', '$.tax_code'
                     UNION ALL SELECT 'item', '$.course_id') p
             WHERE r.record_type IN ('invoice', 'credit_note') AND json_type(l.value, p.path) = 'text';
         INSERT OR IGNORE INTO billing_codes (tenant_id, kind, code)
             SELECT r.tenant_id, 'deposit_account', json_extract(v.data, '$.deposit_account')
-            FROM records r JOIN record_versions v ON v.record_id = r.id
+            FROM records r JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
             WHERE r.record_type IN ('payment', 'refund') AND json_type(v.data, '$.deposit_account') = 'text';
-        INSERT INTO record_index (id, last_seq) VALUES (1, (SELECT COALESCE(MAX(seq), 0) FROM record_versions))
-            ON CONFLICT (id) DO UPDATE SET last_seq = excluded.last_seq;
         """
 }
 

@@ -85,7 +85,6 @@ extension AppDatabase {
         let term = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !term.isEmpty else { return Page(items: [], nextCursor: nil) }
         let name = term.lowercased()
-        try await indexRecordVersions()
         return try await writer.read { db in
             var filter = SQLFilter()
             filter.add("r.tenant_id = ?", tenantID)
