@@ -29,6 +29,11 @@ extension AppDatabase {
             record_id TEXT NOT NULL,
             PRIMARY KEY (term, record_id)
         ) WITHOUT ROWID;
+        """ + recordSearchBackfill
+
+    /// Fills `record_search` from the records and versions already stored, in SQL: for the migration, or a database
+    /// filled in bulk (`dashboard-seed`).
+    public static let recordSearchBackfill = """
         INSERT OR IGNORE INTO record_search (term, record_id) SELECT local_id, id FROM records;
         INSERT OR IGNORE INTO record_search (term, record_id)
             SELECT json_extract(data, '$.number'), record_id FROM record_versions

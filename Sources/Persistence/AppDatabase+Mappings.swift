@@ -182,6 +182,11 @@ extension AppDatabase {
             code TEXT NOT NULL,
             PRIMARY KEY (tenant_id, kind, code)
         ) WITHOUT ROWID;
+        """ + billingCodesBackfill
+
+    /// Fills `billing_codes` from the records already stored (current versions), in SQL: for the migration, or a
+    /// database filled in bulk (`dashboard-seed`).
+    public static let billingCodesBackfill = """
         INSERT OR IGNORE INTO billing_codes (tenant_id, kind, code)
             SELECT r.tenant_id, p.kind, json_extract(l.value, p.path)
             FROM records r JOIN record_versions v ON v.record_id = r.id AND v.version = r.version,
