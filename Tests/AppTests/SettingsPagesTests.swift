@@ -135,13 +135,13 @@ import Testing
         }
     }
 
-    @Test func financeManagersAndViewersSeeNoSettingsAndTheirSettingsFormsAreRefused() async throws {
+    @Test func financeManagersAndViewersSeeOnlyTheirSchoolsSettingsAndTheOtherFormsAreRefused() async throws {
         try await withSettings { app, client in
             var admin = try await signedIn("admin@school.test", client)
             let adminsOverview = try await admin.get("/")
             #expect(adminsOverview.text.contains("href=\"/settings\""))
             let index = try await admin.get("/settings")
-            for section in ["webhook-sources", "subscriptions", "api-keys", "users"] {
+            for section in ["school", "webhook-sources", "subscriptions", "api-keys", "users"] {
                 #expect(index.text.contains("href=\"/settings/\(section)\""), "\(section)")
             }
             let database = app.components.database
@@ -149,8 +149,13 @@ import Testing
             for email in ["fm@school.test", "viewer@school.test"] {
                 var session = try await signedIn(email, client)
                 let overview = try await session.get("/")
-                #expect(!overview.text.contains("/settings"), "\(email) sees no settings link")
-                for path in ["/settings", "/settings/api-keys", "/settings/users", "/settings/webhook-sources"] {
+                #expect(overview.text.contains("href=\"/settings\""), "\(email) sees the settings link")
+                let index = try await session.get("/settings")
+                #expect(index.status == .ok && index.text.contains("href=\"/settings/school\""), "\(email)")
+                for section in ["webhook-sources", "subscriptions", "api-keys", "users"] {
+                    #expect(!index.text.contains("href=\"/settings/\(section)\""), "\(email) sees \(section)")
+                }
+                for path in ["/settings/api-keys", "/settings/users", "/settings/webhook-sources"] {
                     #expect(try await session.get(path).status == .forbidden, "\(email) GET \(path)")
                 }
                 let posts: [(String, [(String, String)])] = [

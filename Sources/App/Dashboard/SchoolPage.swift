@@ -43,7 +43,7 @@ struct SchoolPage {
             now: DashboardTime.$zone.withValue(.init(identifier: zone)) { DashboardTime.format(.now()) })
         return try renderer.response(
             Screen(
-                "school", title: "School", section: nil, context: context,
+                "school", title: "School", section: .settings, context: context,
                 notice: request.uri.queryParameters.get("saved") != nil ? "Saved: times now show in \(current)." : nil,
                 page: view))
     }

@@ -56,13 +56,9 @@ struct NavigationLink: Sendable {
         var label: String { rawValue.prefix(1).uppercased() + rawValue.dropFirst() }
         var path: String { self == .overview ? "/" : "/\(rawValue)" }
 
-        /// Whether `principal` sees the link: settings are for admins; every other section for everyone signed in.
-        func isShown(to principal: Principal?) -> Bool {
-            switch self {
-            case .settings: (principal?.role ?? .viewer) >= .admin
-            default: true
-            }
-        }
+        /// Whether `principal` sees the link: every section is for everyone signed in (settings lists each person
+        /// the sections they may open: the school's for everyone, the rest for admins).
+        func isShown(to principal: Principal?) -> Bool { principal != nil }
     }
 
     var label: String
