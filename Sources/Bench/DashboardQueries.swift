@@ -88,9 +88,8 @@ struct DashboardQueries: AsyncParsableCommand {
             }
             // The process's CPU time (every thread's): what a query costs whatever else shares the machine's cores.
             let cpu = (Self.processCPUMilliseconds() - cpuStart) / Double(runs)
-            times.sort()
-            let p50 = times[times.count / 2]
-            let p99 = times[min(times.count - 1, Int((Double(times.count) * 0.99).rounded(.up)) - 1)]
+            let p50 = times.percentile(0.5) ?? .nan
+            let p99 = times.percentile(0.99) ?? .nan
             print(
                 name.padding(toLength: 50, withPad: " ", startingAt: 0)
                     + String(format: " %8.2f %8.2f %11.2f %6d", p50, p99, cpu, rows))

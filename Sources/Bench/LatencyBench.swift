@@ -73,35 +73,39 @@ struct LatencyBench: AsyncParsableCommand {
         let indices = firstIndex..<(firstIndex + count)
         let timings = Timings()
         let clock = ContinuousClock()
-        let watching = Task {
-            var pending = Set(indices.map { "QB-\($0)" })
-            while !pending.isEmpty, !Task.isCancelled {
-                let seen = await world.sandbox.objects(realmID: QuickBooksBench.realm, entity: "Invoice")
-                let now = clock.now
-                for invoice in seen {
-                    if let number = invoice["DocNumber"]?.stringValue, pending.remove(number) != nil {
-                        await timings.seen(number, at: now)
+        // The watcher and the sender in one task group: the watcher is cancelled once every invoice is seen (or
+        // the deadline passes), and nothing outlives the run.
+        try await withThrowingTaskGroup(of: Void.self) { run in
+            run.addTask {
+                var pending = Set(indices.map { "QB-\($0)" })
+                while !pending.isEmpty, !Task.isCancelled {
+                    let seen = await world.sandbox.objects(realmID: QuickBooksBench.realm, entity: "Invoice")
+                    let now = clock.now
+                    for invoice in seen {
+                        if let number = invoice["DocNumber"]?.stringValue, pending.remove(number) != nil {
+                            await timings.seen(number, at: now)
+                        }
+                    }
+                    try? await Task.sleep(for: .milliseconds(5))
+                }
+            }
+            let start = clock.now
+            let interval = Duration.seconds(1 / rate)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (offset, index) in indices.enumerated() {
+                    try await clock.sleep(until: start + interval * offset)
+                    group.addTask {
+                        let now = ISO8601DateFormatter().string(from: Date())
+                        for event in events(index, now) { try await world.send(event, key: key) }
+                        await timings.acknowledged("QB-\(index)", at: clock.now)
                     }
                 }
-                try? await Task.sleep(for: .milliseconds(5))
+                try await group.waitForAll()
             }
+            let deadline = clock.now + .seconds(120)
+            while await timings.seenCount < count, clock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            run.cancelAll()
         }
-        let start = clock.now
-        let interval = Duration.seconds(1 / rate)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for (offset, index) in indices.enumerated() {
-                try await clock.sleep(until: start + interval * offset)
-                group.addTask {
-                    let now = ISO8601DateFormatter().string(from: Date())
-                    for event in events(index, now) { try await world.send(event, key: key) }
-                    await timings.acknowledged("QB-\(index)", at: clock.now)
-                }
-            }
-            try await group.waitForAll()
-        }
-        let deadline = clock.now + .seconds(120)
-        while await timings.seenCount < count, clock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        watching.cancel()
         let latencies = await timings.latencies()
         guard latencies.count == count else {
             throw ValidationError(
