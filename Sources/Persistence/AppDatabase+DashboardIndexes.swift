@@ -18,7 +18,7 @@ extension AppDatabase {
         """
 
     /// What a person searching records (`searchRecords`) looks them up by: `record_search`, the terms each record
-    /// is known by, written as each version is stored (`rememberSearchTerms`) — billing's id, its number, its
+    /// is known by, written with each version stored (`PendingIndexes`) — billing's id, its number, its
     /// customer's id, and a customer's name in lower case after `name:` (prefix ranges) — each version's, so a number
     /// or name a record once had finds it too. A term a record already has costs a primary-key probe, no write: a
     /// narrow table written from the values ingestion has already decoded, where indexes on `json_extract` of every

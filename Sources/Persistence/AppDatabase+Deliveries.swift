@@ -143,6 +143,7 @@ extension AppDatabase {
                 oldValue: Self.replayAudit(status: stored.status, body: correctedBody.map { _ in stored.body }),
                 newValue: Self.replayAudit(status: status, body: correctedBody)
             )
+            try state.indexes.write(db)
             return DeliveryOutcome(deliveryID: id, status: status, errors: errors, changes: changes)
         }
     }

@@ -52,6 +52,7 @@ extension AppDatabase {
             try db.inTransaction(.immediate) {
                 var state = try WriteState(db, auditKey: auditKey, pushed: pushed)
                 for delivery in batch { results.append(.success(try insert(delivery, db: db, state: &state))) }
+                try state.indexes.write(db)
                 return .commit
             }
             return results
@@ -77,11 +78,13 @@ extension AppDatabase {
                         var outcome: DeliveryOutcome?
                         try db.inSavepoint {
                             outcome = try insert(delivery, db: db, state: &state)
+                            try state.indexes.write(db)
                             return .commit
                         }
                         results.append(.success(outcome!))
                     } catch {
                         state.audit.rewind(to: chainMark)
+                        state.indexes.discard()
                         results.append(.failure(error))
                     }
                 }
@@ -158,6 +161,9 @@ extension AppDatabase {
     /// each tenant's push targets (read once per transaction, not once per command).
     struct WriteState {
         var audit: AuditLog
+        /// What the stored versions are found by and the codes they use, to be written before the transaction
+        /// commits (`indexes.write`).
+        var indexes = PendingIndexes()
         private var targets: [String: [PushTarget]] = [:]
         /// The record types each platform takes (`AppDatabase.pushing(_:)`).
         private let pushed: [Platform: Set<RecordType>]
@@ -328,9 +334,9 @@ extension AppDatabase {
             recordID, version, command.action.rawValue, command.updatedAt.microsecondsSinceEpoch, newData, deliveryID,
             now.text,
         ])
-        try rememberBillingCodes(
-            tenantID: command.tenantID.rawValue, recordType: command.recordType, data: command.data, db: db)
-        try rememberSearchTerms(recordID: recordID, localID: command.localID, data: command.data, db: db)
+        state.indexes.add(
+            tenantID: command.tenantID.rawValue, recordType: command.recordType, recordID: recordID,
+            localID: command.localID, data: command.data)
         try enqueuePushJobs(
             to: state.queueing(tenantID: command.tenantID.rawValue, recordType: command.recordType, db: db),
             tenantID: command.tenantID.rawValue,

@@ -159,21 +159,6 @@ extension AppDatabase {
         return codes
     }
 
-    /// Remembers the codes a stored version uses (most are known already: a primary-key probe each), a statement
-    /// for up to 64 of them: ingestion's cost is counted in statements.
-    static func rememberBillingCodes(
-        tenantID: String, recordType: RecordType, data: JSONValue, db: Database
-    ) throws {
-        let codes = billingCodes(recordType: recordType, data: data).sorted { ($0.kind, $0.code) < ($1.kind, $1.code) }
-        for start in stride(from: 0, to: codes.count, by: 64) {
-            let chunk = codes[start..<min(start + 64, codes.count)]
-            try db.cachedStatement(
-                sql: "INSERT OR IGNORE INTO billing_codes (tenant_id, kind, code) VALUES "
-                    + Array(repeating: "(?, ?, ?)", count: chunk.count).joined(separator: ", ")
-            ).execute(arguments: StatementArguments(chunk.flatMap { [tenantID, $0.kind.rawValue, $0.code] }))
-        }
-    }
-
     /// `billing_codes`: every code a tenant's records have used, by kind; filled from the records already stored.
     static let billingCodesTable = """
         CREATE TABLE billing_codes (
@@ -205,6 +190,68 @@ extension AppDatabase {
 struct BillingCode: Hashable {
     var kind: CodeMappings.Kind
     var code: String
+}
+
+/// What a write transaction's stored versions are found by (`record_search`) and the codes they use
+/// (`billing_codes`), gathered as each version is written and inserted together at the transaction's end: a few
+/// statements a transaction, not two a version. Ingestion's cost is counted in statements; codes repeat from record
+/// to record, so most are gathered once.
+struct PendingIndexes {
+    private struct TenantCode: Hashable {
+        var tenantID: String
+        var code: BillingCode
+    }
+
+    /// Term, record id, term, record id, …
+    private var searchRows: [String] = []
+    private var codes: Set<TenantCode> = []
+
+    /// Rows a statement carries at most (two or three values each, far below SQLite's limit on bound values).
+    private static let rowsPerStatement = 100
+
+    /// Gathers what one stored version of a record is found by and the codes it uses.
+    mutating func add(tenantID: String, recordType: RecordType, recordID: String, localID: String, data: JSONValue) {
+        for term in AppDatabase.searchTerms(localID: localID, data: data) {
+            searchRows.append(term)
+            searchRows.append(recordID)
+        }
+        for code in AppDatabase.billingCodes(recordType: recordType, data: data) {
+            codes.insert(TenantCode(tenantID: tenantID, code: code))
+        }
+    }
+
+    /// Inserts what was gathered (what is there already is left as it is) and forgets it.
+    mutating func write(_ db: Database) throws {
+        try Self.insert(into: "record_search (term, record_id)", columns: 2, values: searchRows, db: db)
+        try Self.insert(
+            into: "billing_codes (tenant_id, kind, code)", columns: 3,
+            values: codes.sorted {
+                ($0.tenantID, $0.code.kind, $0.code.code) < ($1.tenantID, $1.code.kind, $1.code.code)
+            }
+            .flatMap { [$0.tenantID, $0.code.kind.rawValue, $0.code.code] },
+            db: db
+        )
+        discard()
+    }
+
+    /// Forgets what was gathered: its versions were rolled back.
+    mutating func discard() {
+        searchRows.removeAll(keepingCapacity: true)
+        codes.removeAll(keepingCapacity: true)
+    }
+
+    private static func insert(into table: String, columns: Int, values: [String], db: Database) throws {
+        let rowCount = values.count / columns
+        for start in stride(from: 0, to: rowCount, by: rowsPerStatement) {
+            let rows = min(rowsPerStatement, rowCount - start)
+            let placeholder = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
+            try db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO \(table) VALUES "
+                    + Array(repeating: placeholder, count: rows).joined(separator: ", ")
+            ).execute(
+                arguments: StatementArguments(values[(start * columns)..<((start + rows) * columns)]))
+        }
+    }
 }
 
 extension AppDatabase {

@@ -132,16 +132,6 @@ extension AppDatabase {
         return terms
     }
 
-    /// Remembers the terms a stored version is found by (those it has already cost a primary-key probe each), in
-    /// one statement: ingestion's cost is counted in statements.
-    static func rememberSearchTerms(recordID: String, localID: String, data: JSONValue, db: Database) throws {
-        let terms = searchTerms(localID: localID, data: data)
-        try db.cachedStatement(
-            sql: "INSERT OR IGNORE INTO record_search (term, record_id) VALUES "
-                + Array(repeating: "(?, ?)", count: terms.count).joined(separator: ", ")
-        ).execute(arguments: StatementArguments(terms.flatMap { [$0, recordID] }))
-    }
-
     /// One record; `nil` when absent or of another tenant than `tenantID`.
     public func record(id: String, tenantID: String? = nil) async throws -> StoredRecord? {
         try await writer.read { db in

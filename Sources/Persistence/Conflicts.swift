@@ -172,6 +172,13 @@ extension AppDatabase {
                         VALUES (?, ?, 'upsert', ?, ?, ?)
                         """,
                     arguments: [conflict.recordID, newVersion, now.microsecondsSinceEpoch, text, now.rfc3339])
+                if let recordType = RecordType(rawValue: conflict.recordType) {
+                    var indexes = PendingIndexes()
+                    indexes.add(
+                        tenantID: conflict.tenantID, recordType: recordType, recordID: conflict.recordID,
+                        localID: conflict.localID, data: written.data)
+                    try indexes.write(db)
+                }
                 try enqueuePushJobs(
                     to: pushTargets(tenantID: conflict.tenantID, db: db), tenantID: conflict.tenantID,
                     recordID: conflict.recordID, recordType: conflict.recordType, localID: conflict.localID,
