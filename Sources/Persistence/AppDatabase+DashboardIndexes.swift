@@ -18,8 +18,8 @@ extension AppDatabase {
         """
 
     /// What a person searching records (`searchRecords`) looks them up by: `record_search`, the terms each record
-    /// is known by, written with each version stored (`PendingIndexes`) — billing's id, its number, its
-    /// customer's id, and a customer's name in lower case after `name:` (prefix ranges) — each version's, so a number
+    /// is known by, written with each version stored (`PendingIndexes`) — its number, its customer's id,
+    /// and a customer's name in lower case after `name:` (prefix ranges) — each version's, so a number
     /// or name a record once had finds it too. A term a record already has costs a primary-key probe, no write: a
     /// narrow table written from the values ingestion has already decoded, where indexes on `json_extract` of every
     /// version would parse each version's JSON once per index.
@@ -34,7 +34,6 @@ extension AppDatabase {
     /// Fills `record_search` from the records and versions already stored, in SQL: for the migration, or a database
     /// filled in bulk (`dashboard-seed`).
     public static let recordSearchBackfill = """
-        INSERT OR IGNORE INTO record_search (term, record_id) SELECT local_id, id FROM records;
         INSERT OR IGNORE INTO record_search (term, record_id)
             SELECT json_extract(data, '$.number'), record_id FROM record_versions
             WHERE json_type(data, '$.number') = 'text';

@@ -165,6 +165,9 @@ extension AppDatabase {
         /// commits (`indexes.write`).
         var indexes = PendingIndexes()
         private var targets: [String: [PushTarget]] = [:]
+        /// Whether any job waits for a record billing has not sent (`waitKey(unsent:)`), read once: only a worker's
+        /// transaction makes a job wait, so while none does, a new record has nothing to wake.
+        private var unsentAwaited: Bool?
         /// The record types each platform takes (`AppDatabase.pushing(_:)`).
         private let pushed: [Platform: Set<RecordType>]
         /// Some command of the transaction queued jobs.
@@ -173,6 +176,19 @@ extension AppDatabase {
         init(_ db: Database, auditKey: AuditKey, pushed: [Platform: Set<RecordType>] = [:]) throws {
             audit = try AuditLog(db, key: auditKey)
             self.pushed = pushed
+        }
+
+        /// `jobsAwaitUnsentRecords`' question, `?1` and `?2` the keys' prefix: a probe of `jobs_waiting_for`.
+        static let unsentAwaitedQuery =
+            "SELECT EXISTS (SELECT 1 FROM jobs WHERE waiting_for >= ?1 AND waiting_for < ?2 || char(1114111))"
+
+        mutating func jobsAwaitUnsentRecords(_ db: Database) throws -> Bool {
+            if let unsentAwaited { return unsentAwaited }
+            let prefix = AppDatabase.unsentWaitPrefix
+            let awaited =
+                try Bool.fetchOne(db.cachedStatement(sql: Self.unsentAwaitedQuery), arguments: [prefix, prefix]) ?? true
+            unsentAwaited = awaited
+            return awaited
         }
 
         mutating func pushTargets(tenantID: String, db: Database) throws -> [PushTarget] {
@@ -321,9 +337,11 @@ extension AppDatabase {
                 recordID, command.tenantID.rawValue, command.recordType.rawValue, command.localID, version,
                 command.action.rawValue, command.updatedAt.microsecondsSinceEpoch, now.text, now.text,
             ])
-            try wakeJobs(
-                waitingForUnsent: RecordReference(command.recordType, command.localID),
-                tenantID: command.tenantID.rawValue, at: now, db: db)
+            if try state.jobsAwaitUnsentRecords(db) {
+                try wakeJobs(
+                    waitingForUnsent: RecordReference(command.recordType, command.localID),
+                    tenantID: command.tenantID.rawValue, at: now, db: db)
+            }
         }
         try db.cachedStatement(
             sql: """
@@ -336,7 +354,7 @@ extension AppDatabase {
         ])
         state.indexes.add(
             tenantID: command.tenantID.rawValue, recordType: command.recordType, recordID: recordID,
-            localID: command.localID, data: command.data)
+            data: command.data)
         try enqueuePushJobs(
             to: state.queueing(tenantID: command.tenantID.rawValue, recordType: command.recordType, db: db),
             tenantID: command.tenantID.rawValue,

@@ -359,8 +359,11 @@ extension AppDatabase {
     /// What a job waiting for a record billing has not sent yet waits for (`jobs.waiting_for`, which otherwise holds
     /// the awaited record's id): ingesting that record wakes it.
     public static func waitKey(unsent reference: RecordReference) -> String {
-        "unsent:\(reference.recordType.rawValue):\(reference.localID)"
+        "\(unsentWaitPrefix)\(reference.recordType.rawValue):\(reference.localID)"
     }
+
+    /// What every `waitKey(unsent:)` begins with.
+    static let unsentWaitPrefix = "unsent:"
 
     /// Billing sent a record that jobs of its tenant were waiting for: they go now.
     static func wakeJobs(waitingForUnsent reference: RecordReference, tenantID: String, at now: Moment, db: Database)

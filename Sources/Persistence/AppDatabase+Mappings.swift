@@ -210,8 +210,8 @@ struct PendingIndexes {
     private static let rowsPerStatement = 100
 
     /// Gathers what one stored version of a record is found by and the codes it uses.
-    mutating func add(tenantID: String, recordType: RecordType, recordID: String, localID: String, data: JSONValue) {
-        for term in AppDatabase.searchTerms(localID: localID, data: data) {
+    mutating func add(tenantID: String, recordType: RecordType, recordID: String, data: JSONValue) {
+        for term in AppDatabase.searchTerms(data: data) {
             searchRows.append(term)
             searchRows.append(recordID)
         }

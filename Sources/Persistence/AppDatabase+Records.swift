@@ -92,8 +92,8 @@ extension AppDatabase {
             filter.add("r.rowid > ?", page.after)
             let rows = try Row.fetchAll(
                 db,
-                sql: Self.recordSearch(filter.whereClause),
-                arguments: [term, name] + filter.arguments + [page.limit + 1]
+                sql: Self.recordSearch(filter.whereClause, oneTenant: tenantID != nil),
+                arguments: [term, name] + (tenantID.map { [$0] } ?? []) + filter.arguments + [page.limit + 1]
             )
             return try Page(rows: rows, limit: page.limit, cursor: { $0["rowid"] }) { row in
                 try StoredRecord(row: row, links: Self.links(recordID: row["id"], db: db))
@@ -101,31 +101,50 @@ extension AppDatabase {
         }
     }
 
-    /// `searchRecords`' statement: `?1` the text, `?2` it in lower case, then `whereClause`'s arguments and the limit.
-    /// Each part is a range of `record_search`'s key; the joins are pinned (`CROSS JOIN`), and a customer's id is
-    /// compared without its column's affinity (`+`) so the key is used (`RecordSearchPlanTests`).
-    static func recordSearch(_ whereClause: String) -> String {
-        """
-        WITH named(local_id) AS (
-            SELECT c.local_id FROM record_search s CROSS JOIN records c ON c.id = s.record_id
-            WHERE s.term >= 'name:' || ?2 AND s.term < 'name:' || ?2 || char(1114111) AND c.record_type = 'customer'
-        ),
-        hits(record_id) AS (
-            SELECT id FROM records WHERE id = ?1
-            UNION SELECT record_id FROM record_search WHERE term = ?1
-            UNION SELECT s.record_id FROM named n CROSS JOIN record_search s ON s.term = +n.local_id
-        )
-        SELECT r.rowid, r.*, v.data FROM hits h
-        CROSS JOIN records r ON r.id = h.record_id
-        CROSS JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
-        \(whereClause) ORDER BY r.rowid LIMIT ?
-        """
+    /// `searchRecords`' statement: `?1` the text, `?2` it in lower case, `?3` the tenant when `oneTenant`, then
+    /// `whereClause`'s arguments and the limit.
+    ///
+    /// Billing's id is looked up in `records`' own key (tenant, type, id): in the one tenant's, or in each tenant's,
+    /// found by stepping through the key's first column (a loose index scan: one probe per tenant). A number, a
+    /// customer's id on its records, and a name's prefix are ranges of `record_search`. The joins are pinned
+    /// (`CROSS JOIN`), and a customer's id is compared without its column's affinity (`+`) so the key is used
+    /// (`RecordSearchPlanTests`).
+    static func recordSearch(_ whereClause: String, oneTenant: Bool) -> String {
+        let tenants =
+            oneTenant
+            ? "tenants(id) AS (SELECT ?3)"
+            : """
+            tenants(id) AS (
+                SELECT min(tenant_id) FROM records
+                UNION ALL SELECT (SELECT min(tenant_id) FROM records WHERE tenant_id > t.id) FROM tenants t
+                WHERE t.id IS NOT NULL
+            )
+            """
+        let types = RecordType.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        return """
+            WITH RECURSIVE \(tenants),
+            named(id, local_id) AS (
+                SELECT c.id, c.local_id FROM record_search s CROSS JOIN records c ON c.id = s.record_id
+                WHERE s.term >= 'name:' || ?2 AND s.term < 'name:' || ?2 || char(1114111) AND c.record_type = 'customer'
+            ),
+            hits(record_id) AS (
+                SELECT r.id FROM tenants t CROSS JOIN records r
+                    ON r.tenant_id = t.id AND r.record_type IN (\(types)) AND r.local_id = ?1
+                UNION SELECT record_id FROM record_search WHERE term = ?1
+                UNION SELECT id FROM named
+                UNION SELECT s.record_id FROM named n CROSS JOIN record_search s ON s.term = +n.local_id
+            )
+            SELECT r.rowid, r.*, v.data FROM hits h
+            CROSS JOIN records r ON r.id = h.record_id
+            CROSS JOIN record_versions v ON v.record_id = r.id AND v.version = r.version
+            \(whereClause) ORDER BY r.rowid LIMIT ?
+            """
     }
 
-    /// The terms one version of a record is found by (`record_search`): billing's id, its number, its customer's
-    /// id, and a customer's name in lower case after `name:`.
-    static func searchTerms(localID: String, data: JSONValue) -> [String] {
-        var terms = [localID]
+    /// The terms one version of a record is found by in `record_search`, besides billing's id (which `records`' own
+    /// key finds): its number, its customer's id, and a customer's name in lower case after `name:`.
+    static func searchTerms(data: JSONValue) -> [String] {
+        var terms: [String] = []
         if let number = data["number"]?.stringValue { terms.append(number) }
         if let customer = data["customer_id"]?.stringValue { terms.append(customer) }
         if let name = data["name"]?.stringValue { terms.append("name:" + name.lowercased()) }

@@ -176,7 +176,7 @@ extension AppDatabase {
                     var indexes = PendingIndexes()
                     indexes.add(
                         tenantID: conflict.tenantID, recordType: recordType, recordID: conflict.recordID,
-                        localID: conflict.localID, data: written.data)
+                        data: written.data)
                     try indexes.write(db)
                 }
                 try enqueuePushJobs(
