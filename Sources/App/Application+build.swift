@@ -166,7 +166,8 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
     let integrations = IntegrationsController(
         database: components.database, box: components.box, tokens: components.tokens,
         destinations: components.destinationPolicy,
-        platforms: Platform.contract + components.registry.platforms.subtracting(Platform.contract).sorted())
+        platforms: Platform.contract + components.registry.platforms.subtracting(Platform.contract).sorted(),
+        connectors: components.registry.byPlatform, transport: components.transport)
     api.addRoutes(integrations.endpoints)
     api.addRoutes(JobsController(database: components.database).endpoints)
     api.addRoutes(

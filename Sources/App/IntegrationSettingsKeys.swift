@@ -17,6 +17,8 @@ enum IntegrationSettingsKeys {
     static func known(for platform: Platform) -> [String]? {
         switch platform {
         case .quickBooksOnline: oauth
+        // `available_tenants` is the server's own (what a grant opens), never a person's to set.
+        case .xero: oauth + ["connections_url", "xero_tenant_id"]
         default: nil
         }
     }

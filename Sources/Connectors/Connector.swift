@@ -70,6 +70,23 @@ public protocol Connector: Sendable {
     /// organisation). Asked before a company is claimed for an integration, so nobody claims a company their tokens
     /// cannot reach: `false` when the platform refuses them for it.
     func confirmsAccess(to remoteTenantID: String, context: ConnectorContext) async throws(ConnectorError) -> Bool
+
+    /// The companies a new grant opens, when the platform names them only after the grant (Xero's connections): the
+    /// one is chosen at once, among several a person chooses. `nil` where the authorization's redirect names the
+    /// company itself (QuickBooks' `realmId`): the default.
+    func companies(context: ConnectorContext) async throws(ConnectorError) -> [RemoteCompany]?
+}
+
+/// A company a grant opens (`Connector.companies`).
+public struct RemoteCompany: Sendable, Hashable {
+    /// The platform's id of it (a Xero tenant id).
+    public var id: String
+    public var name: String
+
+    public init(id: String, name: String) {
+        self.id = id
+        self.name = name
+    }
 }
 
 /// Credentials given outright, for a call made before any are stored (confirming a company at connect time).
@@ -104,6 +121,8 @@ extension Connector {
     public func find(matching requests: [PushRequest], context: ConnectorContext) async throws -> [[RemoteMatch]] {
         Array(repeating: [], count: requests.count)
     }
+
+    public func companies(context: ConnectorContext) async throws(ConnectorError) -> [RemoteCompany]? { nil }
 
     /// The record whose platform id `text` is, if there is one.
     public func search(recordType: RecordType, for text: String, limit: Int, context: ConnectorContext) async throws

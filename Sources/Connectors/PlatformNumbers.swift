@@ -9,6 +9,16 @@ public enum PlatformNumbers {
     /// is taken as one day, so a hostile answer cannot park an integration for years.
     public static let longestWait: Duration = .seconds(86_400)
 
+    /// Whether the platform's amount (a JSON number or string) is billing's decimal string to the last digit, at up to
+    /// eight decimals: a document whose total differs by a cent fails its job loudly.
+    static func sameAmount(_ billing: String, _ theirs: JSONValue?) -> Bool {
+        guard let theirs = theirs?.stringValue,
+            let left = try? ScaledDecimal(parsing: billing, maximumFractionDigits: 8).rescaled(to: 8),
+            let right = try? ScaledDecimal(parsing: theirs, maximumFractionDigits: 8).rescaled(to: 8)
+        else { return false }
+        return left == right
+    }
+
     /// `Retry-After` in its delta-seconds form (RFC 9110 §10.2.3), capped at `longestWait`; `nil` when absent or
     /// not 1–10 ASCII digits (the HTTP-date form is not used by the platforms Ledgerwire calls, and a date would
     /// trust the other side's clock).

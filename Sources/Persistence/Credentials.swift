@@ -89,7 +89,8 @@ extension AppDatabase {
     /// - Parameters:
     ///   - expectedGeneration: save only if the stored generation is still this one (a refresh saving over the
     ///     tokens it refreshed); `nil` saves whatever is stored (a person's import or authorization).
-    ///   - source: imported and authorized credentials also connect the integration (unless disabled).
+    ///   - source: imported and authorized credentials also connect the integration (unless disabled, or
+    ///     `connects` is false: a grant whose company a person must still choose).
     /// - Returns: the new generation, or `nil` when the stored generation had moved on and nothing was saved.
     public func saveCredentials(
         integrationID: String,
@@ -98,6 +99,7 @@ extension AppDatabase {
         source: CredentialSource,
         box: SecretBox,
         actor: String,
+        connects: Bool = true,
         at now: Timestamp = .now()
     ) async throws -> Int? {
         var secrets: [String: JSONValue] = ["access_token": .string(tokens.accessToken)]
@@ -150,8 +152,43 @@ extension AppDatabase {
                 db, at: now, tenantID: integration.tenantID, integrationID: integrationID, recordID: nil,
                 actor: actor, action: "credentials.\(source.rawValue)", entityType: "integration",
                 entityID: integrationID, oldValue: nil, newValue: JSONValue.object(value).canonicalString)
-            if source != .refreshed { try self.connect(integration, actor: actor, at: now, db: db) }
+            if source != .refreshed, connects { try self.connect(integration, actor: actor, at: now, db: db) }
             return generation
+        }
+    }
+
+    /// A person's choice of the company an integration's grant opens (one of several Xero organisations): claimed for
+    /// the integration (one active integration per company), which is then `connected` and works in it. Audited as
+    /// `integration.company_chosen`.
+    ///
+    /// - Throws: `PersistenceError.notFound` for an integration the tenant does not have, `.conflict` for a company
+    ///   another integration has, or an integration without credentials.
+    @discardableResult
+    public func chooseRemoteTenant(
+        _ remoteTenantID: String, integrationID: String, tenantID: String?, actor: String, at now: Timestamp = .now()
+    ) async throws -> Integration {
+        try await writer.write { db in
+            guard let integration = try Self.fetchIntegration(id: integrationID, tenantID: tenantID, db: db) else {
+                throw PersistenceError.notFound(entity: "integration", id: integrationID)
+            }
+            guard integration.connectionID != nil else {
+                throw PersistenceError.conflict("the integration has no credentials yet: connect it first")
+            }
+            try Self.claimRemoteTenant(remoteTenantID, for: integration, db: db)
+            var audit = try AuditLog(db, key: auditKey)
+            try audit.append(
+                db, at: now, tenantID: integration.tenantID, integrationID: integration.id, recordID: nil,
+                actor: actor, action: "integration.company_chosen", entityType: "integration",
+                entityID: integration.id,
+                oldValue: integration.remoteTenantID.map {
+                    JSONValue.object(["remote_tenant_id": .string($0)]).canonicalString
+                },
+                newValue: JSONValue.object(["remote_tenant_id": .string(remoteTenantID)]).canonicalString)
+            if integration.status != .disabled { try self.connect(integration, actor: actor, at: now, db: db) }
+            guard let chosen = try Self.fetchIntegration(id: integrationID, tenantID: tenantID, db: db) else {
+                throw PersistenceError.notFound(entity: "integration", id: integrationID)
+            }
+            return chosen
         }
     }
 

@@ -67,6 +67,18 @@ public struct Integration: Sendable, Hashable {
     public var connectionID: String? = nil
     /// Why it is `disconnected`, in plain words naming the company or the address; `nil` otherwise.
     public var statusReason: String? = nil
+
+    /// The settings key under which the companies a grant opens wait for a person's choice
+    /// (`[{tenant_id, name}]`, shown as the integration's `available_tenants`).
+    public static let availableTenantsKey = "available_tenants"
+
+    /// The companies its grant opens, while a person has one to choose (the integration is `pending` until then).
+    public var availableTenants: [(id: String, name: String)] {
+        (settings[Self.availableTenantsKey]?.arrayValue ?? []).compactMap { entry in
+            guard let id = entry["tenant_id"]?.stringValue else { return nil }
+            return (id, entry["name"]?.stringValue ?? id)
+        }
+    }
 }
 
 /// An integration's platform out of reach, as the sync engine found it.

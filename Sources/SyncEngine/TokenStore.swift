@@ -299,8 +299,11 @@ final class AttemptCredentials: CredentialProvider {
         return credentials.tokens.accessToken
     }
 
+    /// The company the integration works in: its own (integrations sharing one grant each have theirs), else the
+    /// one its credentials were granted for.
     func remoteTenantID() async throws(ConnectorError) -> String? {
-        try await store.credentials(for: integration, generation: current).tokens.remoteTenantID
+        if let own = integration.remoteTenantID { return own }
+        return try await store.credentials(for: integration, generation: current).tokens.remoteTenantID
     }
 
     /// The generation to ask for: the one handed out last in this attempt (after a refresh), else the round's.

@@ -1,6 +1,7 @@
 import Accounting
 import Connectors
 import Hummingbird
+import Logging
 import Persistence
 import SyncEngine
 
@@ -17,6 +18,9 @@ struct IntegrationsController {
     let destinations: DestinationPolicy
     /// The platforms an integration may be made for: the contract's, and any other the server has a connector for.
     let platforms: [Platform]
+    /// Each platform's connector, to confirm that a grant opens the company a person chooses.
+    let connectors: [Platform: any Connector]
+    let transport: any HTTPTransport
 
     var endpoints: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
@@ -110,12 +114,59 @@ struct IntegrationsController {
         if object["sync"] != nil {
             change.sync = Self.sync(object["sync"], current: current.sync, diagnostics: body.diagnostics)
         }
+        // The company a grant opens, chosen by a person: the integration's own, not a setting (once it has a grant).
+        var chosen: (key: String, value: JSONValue)?
+        if let key = current.platform.remoteTenantName, current.connectionID != nil,
+            let value = change.settings?.removeValue(forKey: key)
+        {
+            chosen = (key, value)
+        }
         guard body.diagnostics.errors.isEmpty else { throw Problem.invalid(body.diagnostics.errors) }
         guard
-            let updated = try await database.updateIntegration(
+            var updated = try await database.updateIntegration(
                 id: current.id, tenantID: principal.tenantID, change, box: box, actor: principal.actor)
         else { throw Problem.notFound("no integration \(current.id)") }
+        if let chosen {
+            updated = try await choose(chosen.value, field: "settings.\(chosen.key)", for: updated, by: principal)
+        }
         return updated
+    }
+
+    /// Makes `value` the company the integration works in: one its grant opens (one of `available_tenants` when it
+    /// lists them) and that the platform confirms the grant opens, claimed by no other active integration.
+    private func choose(_ value: JSONValue, field: String, for integration: Integration, by principal: Principal)
+        async throws -> Integration
+    {
+        guard let id = value.stringValue, !id.isEmpty, id.count <= 64, DestinationPolicy.isSafePathSegment(id) else {
+            throw Problem.invalid([FieldError(field: field, message: "must be the id of the company to work in")])
+        }
+        let available = integration.availableTenants
+        if !available.isEmpty, !available.contains(where: { $0.id == id }) {
+            let listed = available.map { "\($0.name) (\($0.id))" }.joined(separator: ", ")
+            throw Problem.invalid([
+                FieldError(field: field, message: "must be one of the companies the grant opens: \(listed)")
+            ])
+        }
+        if let connector = connectors[integration.platform] {
+            let opens: Bool
+            do {
+                let stored = try await tokens.credentials(for: integration)
+                let context = ConnectorContext(
+                    integrationID: integration.id, tenantID: integration.tenantID, settings: integration.settings,
+                    credentials: FixedCredentials(accessToken: stored.tokens.accessToken, remoteTenantID: id),
+                    transport: transport, logger: Logger(label: "ledgerwire.integrations"))
+                opens = try await connector.confirmsAccess(to: id, context: context)
+            } catch {
+                throw Problem(
+                    status: .badGateway, title: "Company not confirmed",
+                    detail: "the platform could not confirm access to the company: \(error.message)")
+            }
+            guard opens else {
+                throw Problem.invalid([FieldError(field: field, message: "the grant does not open this company")])
+            }
+        }
+        return try await database.chooseRemoteTenant(
+            id, integrationID: integration.id, tenantID: principal.tenantID, actor: principal.actor)
     }
 
     @Sendable func delete(request: Request, context: AppRequestContext) async throws -> Response {
@@ -187,6 +238,7 @@ extension Integration {
     var json: JSONValue {
         var shownSettings = settings.objectValue ?? [:]
         for key in secretSettings { shownSettings[key] = "[redacted]" }
+        let available = shownSettings.removeValue(forKey: Integration.availableTenantsKey)
         var members: [String: JSONValue] = [
             "id": .string(id), "tenant_id": .string(tenantID), "platform": .string(platform.rawValue),
             "name": .string(name), "status": .string(status.rawValue), "settings": .object(shownSettings),
@@ -202,6 +254,8 @@ extension Integration {
         ]
         // The company under the platform's own name for it, as its documentation and its people call it.
         if let name = platform.remoteTenantName { members[name] = remoteTenantID.map(JSONValue.string) ?? .null }
+        // The companies the grant opens, while one is to be chosen.
+        if let available, remoteTenantID == nil { members["available_tenants"] = available }
         return .object(members)
     }
 

@@ -111,10 +111,19 @@ struct OAuthController {
                 detail: "the platform did not exchange the code: \(error.message)")
         }
         let now = Timestamp.now()
-        let company = request.query("realmId")
+        var company = request.query("realmId")
+        var choices: [RemoteCompany] = []
         do {
+            if company == nil {
+                // A platform that names the companies only after the grant (Xero): one is taken, several wait for a
+                // person's choice.
+                choices = try await companies(accessToken: grant.accessToken, integration: integration) ?? []
+                if choices.count == 1 { company = choices[0].id }
+            }
             // The company named in the redirect is taken only once the new token is seen to open it.
-            try await confirm(company, field: "realmId", accessToken: grant.accessToken, integration: integration)
+            try await confirm(
+                choices.count == 1 ? nil : company, field: "realmId", accessToken: grant.accessToken,
+                integration: integration)
             _ = try await database.saveCredentials(
                 integrationID: integration.id,
                 OAuthTokens(
@@ -122,7 +131,14 @@ struct OAuthController {
                     accessTokenExpiresAt: now.adding(.seconds(grant.expiresIn)),
                     refreshTokenExpiresAt: grant.refreshTokenExpiresIn.map { now.adding(.seconds($0)) },
                     remoteTenantID: company),
-                expectedGeneration: nil, source: .authorized, box: box, actor: authorization.actor, at: now)
+                expectedGeneration: nil, source: .authorized, box: box, actor: authorization.actor,
+                connects: choices.count <= 1, at: now)
+            if choices.count > 1 {
+                _ = try await database.updateIntegration(
+                    id: integration.id, tenantID: nil,
+                    AppDatabase.IntegrationChange(settings: [Integration.availableTenantsKey: Self.json(choices)]),
+                    box: box, actor: authorization.actor)
+            }
         } catch {
             // Not kept (a company connected elsewhere, or not the one granted): the grant must not live on unused.
             try? await client.revoke(token: grant.refreshToken ?? grant.accessToken)
@@ -176,6 +192,35 @@ struct OAuthController {
             expectedGeneration: nil, source: .imported, box: box, actor: principal.actor)
         let connected = try await database.integration(id: integration.id) ?? integration
         return JSONResponse(connected.json)
+    }
+
+    /// The companies a new grant opens, where the platform names them only after it (`Connector.companies`); `nil`
+    /// where the redirect names it. A grant that opens none is refused.
+    private func companies(accessToken: String, integration: Integration) async throws -> [RemoteCompany]? {
+        guard let connector = connectors[integration.platform] else { return nil }
+        let context = ConnectorContext(
+            integrationID: integration.id, tenantID: integration.tenantID, settings: integration.settings,
+            credentials: FixedCredentials(accessToken: accessToken, remoteTenantID: nil), transport: transport,
+            logger: Logger(label: "ledgerwire.oauth"))
+        let found: [RemoteCompany]?
+        do {
+            found = try await connector.companies(context: context)
+        } catch {
+            throw Problem(
+                status: .badGateway, title: "Companies not listed",
+                detail: "the platform did not list what the grant opens: \(error.message)")
+        }
+        if let found, found.isEmpty {
+            throw Problem(
+                status: .conflict, title: "Nothing granted",
+                detail: "the grant opens no organisation: connect again and allow at least one")
+        }
+        return found
+    }
+
+    /// `available_tenants` as an integration keeps and shows them.
+    static func json(_ companies: [RemoteCompany]) -> JSONValue {
+        .array(companies.map { ["tenant_id": .string($0.id), "name": .string($0.name)] })
     }
 
     /// Refuses a company the access token does not open, before it is claimed for the integration: nobody can

@@ -93,7 +93,9 @@ struct IntegrationPages {
     /// platform this server has no connector for.
     static func form(for platform: Platform) -> PlatformForm {
         let keys = IntegrationSettingsKeys.known(for: platform) ?? []
-        let fields = keys.map { key in
+        // A company is chosen after connecting, not typed in; Xero has one host, so no environment to pick.
+        let shown = keys.filter { $0 != platform.remoteTenantName && !(platform == .xero && $0 == "environment") }
+        let fields = shown.map { key in
             let choices = IntegrationSettingsKeys.allowedValues(of: key, for: platform) ?? []
             return SettingField(
                 key: key, label: settingLabels[key] ?? key, hint: settingHints[key],
@@ -109,7 +111,7 @@ struct IntegrationPages {
     static let settingLabels = [
         "client_id": "Client ID", "client_secret": "Client secret", "redirect_uri": "Redirect URI",
         "environment": "Environment", "api_base_url": "API base URL", "oauth_authorize_url": "Authorization URL",
-        "oauth_token_url": "Token URL", "oauth_revoke_url": "Revocation URL",
+        "oauth_token_url": "Token URL", "oauth_revoke_url": "Revocation URL", "connections_url": "Connections URL",
     ]
 
     static let settingHints = [
@@ -118,7 +120,7 @@ struct IntegrationPages {
         "redirect_uri": "Leave empty to use this server's /oauth/callback.",
         "api_base_url": "Only for a sandbox or emulator; leave empty for the platform's own.",
         "oauth_authorize_url": "Only for a sandbox or emulator.", "oauth_token_url": "Only for a sandbox or emulator.",
-        "oauth_revoke_url": "Only for a sandbox or emulator.",
+        "oauth_revoke_url": "Only for a sandbox or emulator.", "connections_url": "Only for a sandbox or emulator.",
     ]
 
     static func policyChoices(_ sync: Integration.SyncSettings) -> [Choice] {
@@ -158,14 +160,21 @@ struct IntegrationPages {
         var lastSync: String?
         /// Why the last connect came back without access, in plain words.
         var refused: String?
+        /// The companies the grant opens, while one is to be chosen.
+        var companies: [Choice]
+        var hasCompanies: Bool { !companies.isEmpty }
     }
 
     @Sendable func show(request: Request, context: AppRequestContext) async throws -> Response {
         let integration = try await database.integration(from: context, role: .viewer)
         let query = request.uri.queryParameters
         let notice: String? =
-            if query.get("connected") != nil {
+            if query.get("connected") != nil, integration.remoteTenantID == nil, !integration.availableTenants.isEmpty {
+                "Access granted. Choose the organisation this integration works in."
+            } else if query.get("connected") != nil {
                 "Connected to \(integration.platform.displayName)."
+            } else if query.get("chosen") != nil {
+                "Organisation chosen: the integration is connected."
             } else if query.get("created") != nil {
                 "Integration created. Connect it to \(integration.platform.displayName) next."
             } else if query.get("saved") != nil {
@@ -184,7 +193,9 @@ struct IntegrationPages {
             refused: query.get("refused").map { code in
                 "\(integration.platform.displayName) did not grant access (\(OAuthController.isErrorCode(String(code)) ? String(code) : "an error")): "
                     + "nothing changed. Press Connect to try again, and choose Connect on the consent page."
-            })
+            },
+            companies: integration.remoteTenantID == nil
+                ? integration.availableTenants.map { Choice(value: $0.id, label: $0.name, chosen: false) } : [])
         return try renderer.response(
             Screen(
                 "integration", title: integration.name, section: .overview, context: context, notice: notice, page: view
@@ -202,12 +213,15 @@ struct IntegrationPages {
             case "interval_minutes": sync["interval_seconds"] = Self.seconds(minutes: value)
             case "conflict_policy": sync["conflict_policy"] = .string(value)
             case "status": object["status"] = .string(value)
+            case "company":
+                if let key = current.platform.remoteTenantName { object["settings"] = [key: .string(value)] }
             default: break
             }
         }
         if !sync.isEmpty { object["sync"] = .object(sync) }
         _ = try await integrations.update(current, with: object, by: principal)
-        return Response(status: .seeOther, headers: [.location: "/integrations/\(current.id)?saved=1"])
+        let outcome = object["settings"] != nil ? "chosen" : "saved"
+        return Response(status: .seeOther, headers: [.location: "/integrations/\(current.id)?\(outcome)=1"])
     }
 
     /// A link, not a form: the browser follows its redirect to the platform's consent page, which a form's

@@ -306,7 +306,7 @@ public struct QuickBooksOnlineConnector: Connector {
         if let billing, request.action != .void {
             let theirs = QuickBooksOnlineMapping.canonical(request.recordType, object)
             let total = theirs["total"] ?? theirs["amount"]
-            guard Self.sameAmount(billing, total) else {
+            guard PlatformNumbers.sameAmount(billing, total) else {
                 throw .validation(
                     code: "total_mismatch",
                     message: "QuickBooks has \(total?.stringValue ?? "nothing") for \(request.recordType.rawValue) "
@@ -315,14 +315,6 @@ public struct QuickBooksOnlineConnector: Connector {
             }
         }
         return PushResult(remoteID: id, remoteVersion: object["SyncToken"]?.stringValue)
-    }
-
-    static func sameAmount(_ billing: String, _ theirs: JSONValue?) -> Bool {
-        guard let theirs = theirs?.stringValue,
-            let left = try? ScaledDecimal(parsing: billing, maximumFractionDigits: 8).rescaled(to: 8),
-            let right = try? ScaledDecimal(parsing: theirs, maximumFractionDigits: 8).rescaled(to: 8)
-        else { return false }
-        return left == right
     }
 
     // MARK: Batches
