@@ -115,6 +115,7 @@ extension XeroSandbox {
         }
         let tenant = request.headers[HTTPField.Name("xero-tenant-id")!]
         let remaining: Remaining
+        let limitKey: String
         switch await admit(bearer: bearer, tenantID: tenant) {
         case .refused(let status, let body, let problem, let retryAfter, let left):
             var response = Self.json(status, body)
@@ -122,8 +123,9 @@ extension XeroSandbox {
             if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
             if let left { Self.addLimitHeaders(&response, left) }
             return response
-        case .admitted(let left):
+        case .admitted(let left, let key):
             remaining = left
+            limitKey = key
         }
         let tenantID = tenant ?? ""
         let write = request.method == .put || request.method == .post
@@ -182,7 +184,7 @@ extension XeroSandbox {
         await waitIfHeld()
         let delay = await responseDelay
         if delay > .zero { try? await Task.sleep(for: delay) }
-        await finish(bearer: bearer, tenantID: tenantID)
+        await finish(key: limitKey)
         if write, await takeDroppedAnswer() {
             // The write is made; the connection breaks before the answer is whole.
             return Response(

@@ -405,7 +405,8 @@ public actor XeroSandbox {
     // MARK: Limits
 
     enum Admission {
-        case admitted(remaining: Remaining)
+        /// Admitted: what is left of the limits, and the (app, organisation) key `finish(key:)` releases.
+        case admitted(remaining: Remaining, key: String)
         case refused(status: Int, body: JSONValue, problem: String?, retryAfter: Int?, remaining: Remaining?)
     }
 
@@ -486,13 +487,11 @@ public actor XeroSandbox {
         remaining.appMinute -= 1
         inFlight[key, default: 0] += 1
         requestCounts[tenantID, default: 0] += 1
-        return .admitted(remaining: remaining)
+        return .admitted(remaining: remaining, key: key)
     }
 
-    func finish(bearer header: String?, tenantID: String) {
-        guard let header, let token = accessTokens[header] else { return }
-        inFlight["\(token.clientID) \(tenantID)", default: 1] -= 1
-    }
+    /// An admitted call answered (by its key, so a token revoked meanwhile still releases its place).
+    func finish(key: String) { inFlight[key, default: 1] -= 1 }
 
     func providerName(bearer header: String?) -> String {
         header.flatMap { accessTokens[$0] }.flatMap { clients[$0.clientID]?.name } ?? "Ledgerwire"
