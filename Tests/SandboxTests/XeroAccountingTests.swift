@@ -20,7 +20,7 @@ import Testing
             #expect(answer.json["Id"]?.stringValue != nil)
             #expect(answer.json["DateTimeUTC"]?.stringValue?.hasPrefix("/Date(") == true)
             let invoice = try #require(answer.first("Invoices"))
-            #expect(invoice["Date"] == "/Date(1795219200000+0000)/" && invoice["DateString"] == "2026-11-21T00:00:00")
+            #expect(invoice["Date"] == "/Date(1795219200000+0000)/" && invoice["DateString"] == nil)
             #expect(invoice["InvoiceNumber"] == "INV-0001" && invoice["StatusAttributeString"] == "OK")
             #expect(invoice["Contact"]?["ContactNumber"] == "cus_1")
             #expect(invoice["LineItems"]?.arrayValue?.first?["LineItemID"]?.stringValue != nil)
@@ -28,7 +28,9 @@ import Testing
             let id = try #require(invoice["InvoiceID"]?.stringValue)
             let read = try await harness.get("Invoices/\(id)")
             #expect(read.first("Invoices")?["Total"] == .number("40.00"))
-            #expect(try await harness.get("Invoices/INV-0001").first("Invoices")?["InvoiceID"]?.stringValue == id)
+            #expect(
+                try await harness.call(.get, "/api.xro/2.0/Invoices/INV-0001", spec: false).first("Invoices")?[
+                    "InvoiceID"]?.stringValue == id)
             let missing = try await harness.get("Invoices/\(UUID().uuidString)")
             #expect(missing.status == .notFound)
         }
@@ -192,17 +194,19 @@ import Testing
                     [XeroHarness.invoice(contactID: contactID, lines: [("1", "10", "NONE")], status: "DRAFT")]
                 ).first("Invoices")?["InvoiceID"]?.stringValue)
             #expect(
-                try await harness.post("Invoices/\(draft)", ["Status": "VOIDED"]).messages == [
+                try await harness.post("Invoices/\(draft)", ["Invoices": [["Status": "VOIDED"]]]).messages == [
                     "Invoice not of valid status for modification"
                 ])
             #expect(
-                try await harness.post("Invoices/\(draft)", ["Status": "DELETED"]).first("Invoices")?["Status"]
+                try await harness.post("Invoices/\(draft)", ["Invoices": [["Status": "DELETED"]]]).first("Invoices")?[
+                    "Status"]
                     == "DELETED")
             #expect(
-                try await harness.post("Invoices/\(authorised)", ["Status": "DELETED"]).messages == [
+                try await harness.post("Invoices/\(authorised)", ["Invoices": [["Status": "DELETED"]]]).messages == [
                     "Invoice not of valid status for modification"
                 ])
-            let voided = try await harness.post("Invoices/\(authorised)", ["Status": "VOIDED"]).first("Invoices")
+            let voided = try await harness.post("Invoices/\(authorised)", ["Invoices": [["Status": "VOIDED"]]]).first(
+                "Invoices")
             #expect(voided?["Status"] == "VOIDED" && voided?["AmountDue"] == .number("0.00"))
             _ = await harness.sandbox.takeWebhookEvents()
             // A person in Xero edits and voids; each change is an INVOICE UPDATE event.
@@ -348,15 +352,16 @@ import Testing
 
     @Test func untrustedBodiesAreRefusedNotTrusted() async throws {
         try await XeroHarness.run { harness in
-            let broken = try await harness.call(.put, "/api.xro/2.0/Contacts", text: "{\"Contacts\":[")
+            let broken = try await harness.call(.put, "/api.xro/2.0/Contacts", text: "{\"Contacts\":[", spec: false)
             #expect(broken.status == .badRequest && broken.json["Type"] == "PostDataInvalidException")
             let huge = try await harness.put(
                 "Invoices",
-                [["Type": "ACCREC", "Contact": ["Name": "X"], "LineItems": [["Quantity": "1e400", "UnitAmount": 1]]]])
+                [["Type": "ACCREC", "Contact": ["Name": "X"], "LineItems": [["Quantity": "1e400", "UnitAmount": 1]]]],
+                spec: false)
             #expect(huge.status == .badRequest && huge.messages == ["Quantity must be a number"])
             let big = String(repeating: "x", count: 3_700_000)
             let tooLarge = try await harness.call(
-                .put, "/api.xro/2.0/Contacts", text: "{\"Contacts\":[{\"Name\":\"\(big)\"}]}")
+                .put, "/api.xro/2.0/Contacts", text: "{\"Contacts\":[{\"Name\":\"\(big)\"}]}", spec: false)
             #expect(tooLarge.status == .contentTooLarge)
         }
     }

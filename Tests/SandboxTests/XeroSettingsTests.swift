@@ -16,13 +16,18 @@ import Testing
             let bank = try #require(chart.first { $0["Code"] == "090" })
             #expect(bank["Type"] == "BANK" && bank["CurrencyCode"] == "GBP")
             #expect(chart.contains { $0["Code"] == "200" && $0["Type"] == "REVENUE" && $0["TaxType"] == "OUTPUT2" })
-            let duplicate = try await harness.put(
-                "Accounts", [["Code": "123456", "Name": "Sales", "Type": "EXPENSE", "Description": "Hello World"]])
+            // PUT /Accounts takes one account, not a wrapper (createAccount's body is `Account`).
+            let duplicate = try await harness.call(
+                .put, "/api.xro/2.0/Accounts",
+                json: ["Code": "123456", "Name": "Sales", "Type": "EXPENSE", "Description": "Hello World"])
             #expect(duplicate.status == .badRequest && duplicate.messages == ["Please enter a unique Name."])
             #expect(duplicate.json["Elements"]?.arrayValue?.first?["Description"] == "Hello World")
-            let long = try await harness.put("Accounts", [["Code": "12345678901", "Name": "Fees", "Type": "REVENUE"]])
+            let long = try await harness.call(
+                .put, "/api.xro/2.0/Accounts", json: ["Code": "12345678901", "Name": "Fees", "Type": "REVENUE"],
+                spec: false)
             #expect(long.messages == ["Please enter a Code with 10 characters or fewer."])
-            let created = try await harness.put("Accounts", [["Code": "201", "Name": "Fees", "Type": "REVENUE"]])
+            let created = try await harness.call(
+                .put, "/api.xro/2.0/Accounts", json: ["Code": "201", "Name": "Fees", "Type": "REVENUE"])
             #expect(created.status == .ok && created.first("Accounts")?["Class"] == "REVENUE")
             let byCode = try await harness.get("Accounts?where=Code%3D%3D%22201%22")
             #expect(byCode.json["Accounts"]?.arrayValue?.count == 1)

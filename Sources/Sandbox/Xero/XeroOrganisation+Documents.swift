@@ -97,12 +97,10 @@ extension XeroOrganisation {
             guard let value = document[key] else { continue }
             guard let date = Self.parseDate(value) else { throw XeroValidation("\(key) is not a valid date") }
             document[key] = .string(Self.dateJSON(date))
-            document[key + "String"] = .string(Self.dateString(date))
         }
         if document["Date"] == nil {
             let today = Self.parseDate(.string(String(Self.day(now)))) ?? now
             document["Date"] = .string(Self.dateJSON(today))
-            document["DateString"] = .string(Self.dateString(today))
         }
         try computeLines(kind, &document, sales: type == kind.sales, unitPlaces: unitPlaces)
         let documentID = existing?[kind.idKey]?.stringValue ?? UUID().uuidString.lowercased()
@@ -112,8 +110,10 @@ extension XeroOrganisation {
         if status == "VOIDED" || status == "DELETED" { Self.zeroDue(kind, &document) }
         document["HasErrors"] = false
         document["HasAttachments"] = false
-        document["IsDiscounted"] = .bool((Self.decimal(document["TotalDiscount"]) ?? 0) > 0)
-        if kind == .invoice { document["SentToContact"] = document["SentToContact"] ?? false }
+        if kind == .invoice {
+            document["IsDiscounted"] = .bool((Self.decimal(document["TotalDiscount"]) ?? 0) > 0)
+            document["SentToContact"] = document["SentToContact"] ?? false
+        }
         store(kind.collection, document, now: now)
         if before != "AUTHORISED", status == "AUTHORISED" { journal(kind, document, sign: 1, now: now) }
         if before == "AUTHORISED", status == "VOIDED" { journal(kind, document, sign: -1, now: now) }

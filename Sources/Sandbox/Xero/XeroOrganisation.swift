@@ -73,7 +73,10 @@ struct XeroOrganisation: Sendable {
         guard let key = Self.idKeys[collection], let id = object[key]?.stringValue else { return }
         if records[collection]?[id] == nil { order[collection, default: []].append(id) }
         var object = object
-        if collection != "Currencies" { object["UpdatedDateUTC"] = .string(Self.dateJSON(now)) }
+        // Currencies and tax rates carry no UpdatedDateUTC in Xero's schemas.
+        if collection != "Currencies", collection != "TaxRates" {
+            object["UpdatedDateUTC"] = .string(Self.dateJSON(now))
+        }
         records[collection, default: [:]][id] = object
     }
 

@@ -155,12 +155,18 @@ extension XeroSandbox {
                 var saved = try Self.apply(
                     collection, element, id: id, mode: mode, to: &attempt, now: time, unitPlaces: unitPlaces)
                 organisation = attempt
-                saved["StatusAttributeString"] = "OK"
+                if !["Accounts", "TaxRates"].contains(collection) { saved["StatusAttributeString"] = "OK" }
                 answers.append(.object(saved))
             } catch {
                 if error.notFound { throw Failure.notFound }
                 failed = true
                 var echo = element
+                // Dates are answered as Xero writes them, even in an echo.
+                for key in ["Date", "DueDate"] {
+                    if let date = XeroOrganisation.parseDate(echo[key]) {
+                        echo[key] = .string(XeroOrganisation.dateJSON(date))
+                    }
+                }
                 echo["ValidationErrors"] = .array(error.messages.map { ["Message": .string($0)] })
                 echo["StatusAttributeString"] = "ERROR"
                 if ["Invoices", "CreditNotes"].contains(collection) { echo["HasErrors"] = true }

@@ -139,7 +139,7 @@ extension XeroSandbox {
         var replayed = false
         if let key, key.count > 128 {
             (status, answer) = (
-                400, Self.problem(400, "Bad Request", "The Idempotency-Key may be at most 128 characters")
+                400, Self.error("The Idempotency-Key may be at most 128 characters")
             )
             replayed = true
         } else if let key {
@@ -152,9 +152,7 @@ extension XeroSandbox {
             case .conflict:
                 (status, answer) = (
                     400,
-                    Self.problem(
-                        400, "Bad Request",
-                        "The Idempotency-Key has already been used with a different request")
+                    Self.error("The Idempotency-Key has already been used with a different request")
                 )
                 replayed = true
             }
@@ -204,6 +202,12 @@ extension XeroSandbox {
         case .valid(let token): token.clientID
         default: nil
         }
+    }
+
+    /// A 400 in the spec's `Error` shape without elements (the emulator's wording: Xero's for a reused or overlong
+    /// `Idempotency-Key` is not published).
+    static func error(_ message: String) -> JSONValue {
+        ["ErrorNumber": 10, "Type": "ValidationException", "Message": .string(message)]
     }
 
     static func addLimitHeaders(_ response: inout Response, _ remaining: Remaining) {
