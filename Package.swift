@@ -45,6 +45,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        // For reading the platforms' OpenAPI specs (specs/) in tests only (`OpenAPIDocument` in TestSupport).
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         .target(
@@ -182,6 +184,7 @@ let package = Package(
                 "Persistence",
                 "Ingestion",
                 "Connectors",
+                .product(name: "Yams", package: "Yams"),
             ],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
@@ -240,6 +243,8 @@ let package = Package(
             dependencies: [
                 "Sandbox",
                 "Accounting",
+                // For `OpenAPIDocument`: the emulators' answers checked against the platforms' specs.
+                "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
