@@ -8,7 +8,7 @@ public struct ConnectorRegistry: Sendable {
 
     /// Every platform Ledgerwire implements.
     public static let standard = ConnectorRegistry(
-        connectors: [QuickBooksOnlineConnector()], webhooks: [QuickBooksOnlineWebhooks()])
+        connectors: [QuickBooksOnlineConnector()], webhooks: [QuickBooksOnlineWebhooks(), XeroWebhooks()])
 
     /// One per platform, in the order given.
     public let connectors: [any Connector]
