@@ -227,6 +227,8 @@ let package = Package(
                 "Persistence",
                 "SyncEngine",
                 "TestSupport",
+                // For the emulators' webhook senders against a live Ledgerwire (`XeroWebhookSender`).
+                "Sandbox",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),

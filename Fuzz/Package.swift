@@ -47,6 +47,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "FuzzXeroWebhook",
+            dependencies: [
+                "CFuzzDriver",
+                .product(name: "Accounting", package: "ledgerwire"),
+                .product(name: "Connectors", package: "ledgerwire"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "FuzzNumbers",
             dependencies: ["CFuzzDriver", .product(name: "Accounting", package: "ledgerwire")],
             swiftSettings: swiftSettings

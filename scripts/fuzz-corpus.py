@@ -71,6 +71,15 @@ for name in quickbooks:
     sig = read(f"webhooks/quickbooks/{name}.signature").strip()
     seed("FuzzQuickBooksWebhook", name, sig + b"\n" + read(f"webhooks/quickbooks/{name}.json"))
 
+# Xero: the x-xero-signature value on the first line, then the body (webhooks/xero/, both intent-to-receive
+# signatures among them).
+xero = ["spec-contact-update", "spec-credit-note-create", "batch-two-organisations", "intent-to-receive"]
+for name in xero:
+    sig = read(f"webhooks/xero/{name}.signature").strip()
+    seed("FuzzXeroWebhook", name, sig + b"\n" + read(f"webhooks/xero/{name}.json"))
+bad = read("webhooks/xero/intent-to-receive.bad-signature").strip()
+seed("FuzzXeroWebhook", "intent-to-receive-bad-signature", bad + b"\n" + read("webhooks/xero/intent-to-receive.json"))
+
 # Numbers: the first byte picks the fraction digits allowed (byte % 20) and the currency (byte >> 5), the rest
 # is the text.
 for name, selector, text in [

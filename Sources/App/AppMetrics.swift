@@ -10,6 +10,8 @@ public struct AppMetrics: Sendable {
     /// Outcomes of a webhook request: the delivery statuses plus the refusals before the inbox.
     public enum Outcome: String, Sendable, CaseIterable {
         case accepted, duplicate, superseded, rejected, unroutable, unauthorized, tooLarge = "too_large", error
+        /// A verified check with nothing in it (Xero's intent-to-receive): answered, not kept.
+        case verified
     }
 
     public let registry: PrometheusCollectorRegistry

@@ -8,7 +8,8 @@ public struct ConnectorRegistry: Sendable {
 
     /// Every platform Ledgerwire implements.
     public static let standard = ConnectorRegistry(
-        connectors: [QuickBooksOnlineConnector(), XeroConnector()], webhooks: [QuickBooksOnlineWebhooks()])
+        connectors: [QuickBooksOnlineConnector(), XeroConnector()],
+        webhooks: [QuickBooksOnlineWebhooks(), XeroWebhooks()])
 
     /// One per platform, in the order given.
     public let connectors: [any Connector]

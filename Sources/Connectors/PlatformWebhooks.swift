@@ -35,6 +35,21 @@ public protocol PlatformWebhooks: Sendable {
     /// The notifications of a verified body, those of records Ledgerwire does not sync left out.
     /// - Throws: `PlatformWebhookError`: the body is not JSON (`malformed`) or not the platform's shape.
     func notifications(body: [UInt8]) throws(PlatformWebhookError) -> [PlatformNotification]
+
+    /// Whether the platform wants every answer without a body (Xero): the status alone says what happened — a refused
+    /// signature is a bare 401, an empty delivery (`isEmptyDelivery`) a bare 200. `false` (the default): Ledgerwire's
+    /// problem details and receipts.
+    var answersWithEmptyBodies: Bool { get }
+
+    /// Whether a verified body is a check of the endpoint that carries nothing (Xero's intent-to-receive: no events):
+    /// it is answered, and never kept as a delivery. `false` by default.
+    func isEmptyDelivery(body: [UInt8]) -> Bool
+}
+
+extension PlatformWebhooks {
+    public var answersWithEmptyBodies: Bool { false }
+
+    public func isEmptyDelivery(body: [UInt8]) -> Bool { false }
 }
 
 /// What a webhook's signature check found.

@@ -10,7 +10,8 @@ public import Persistence
 public struct PlatformInbox: Sendable {
     /// What became of a verified delivery.
     public struct Receipt: Sendable {
-        public var outcome: DeliveryOutcome
+        /// `nil` for an empty delivery (`PlatformWebhooks.isEmptyDelivery`): verified, and nothing kept.
+        public var outcome: DeliveryOutcome?
         /// How many of its notifications reached an integration.
         public var routed: Int
         /// The body could not be read: the delivery is kept as `rejected` with its errors.
@@ -59,6 +60,11 @@ public struct PlatformInbox: Sendable {
     /// Whether `source` is a platform's webhook source this inbox takes.
     public func takes(source: String) -> Bool { registry.webhooks(source: source) != nil }
 
+    /// Whether `source`'s platform wants answers without bodies (`PlatformWebhooks.answersWithEmptyBodies`).
+    public func answersWithEmptyBodies(source: String) -> Bool {
+        registry.webhooks(source: source)?.answersWithEmptyBodies ?? false
+    }
+
     /// Verifies, reads, routes and records one delivery of `source`.
     /// - Parameter header: a header's value by lower-case name.
     /// - Throws: `Refusal` when it does not verify or no platform sends as `source` (nothing is recorded), or a
@@ -73,6 +79,10 @@ public struct PlatformInbox: Sendable {
         case .valid: break
         case .missingSignature: throw Refusal.missingSignature(header: webhooks.signatureHeader)
         case .badSignature: throw Refusal.badSignature(header: webhooks.signatureHeader)
+        }
+        // Xero's intent-to-receive: a verified check with no events is answered, not kept (API.md "Platforms").
+        if webhooks.isEmptyDelivery(body: body) {
+            return Receipt(outcome: nil, routed: 0, isRejected: false, isMalformed: false)
         }
         let receivedAt = now()
         let (content, routing, isMalformed) = try await Self.read(body, webhooks: webhooks, database: inbox.database)
