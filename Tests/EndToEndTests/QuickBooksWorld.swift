@@ -18,7 +18,7 @@ import Testing
 /// go to Ledgerwire over HTTP, Ledgerwire's connector calls the emulator over HTTP, and the emulator's webhooks come
 /// back to Ledgerwire. The workers are driven by the test, round by round, on a clock the test moves: no real time
 /// passes for a retry or a backoff.
-struct QuickBooksWorld: Sendable {
+struct QuickBooksWorld: PipelineWorld {
     static let adminToken = "e2e-admin-token-0123456789-abcdefghijk"
     static let verifierToken = "b5771f19b12ddb4bcdb9f08bdc50bc63878a"
     static let realm = "9341453474484455"
@@ -106,52 +106,6 @@ struct QuickBooksWorld: Sendable {
         }
     }
 
-    // MARK: HTTP
-
-    struct Answer: Sendable {
-        let status: Int
-        let headers: [String: String]
-        let json: JSONValue
-    }
-
-    func call(
-        _ method: String, _ url: String, token: String? = adminToken, json: JSONValue? = nil,
-        headers: [String: String] = [:], body: [UInt8]? = nil
-    ) async throws -> Answer {
-        var fields: [(name: String, value: String)] = headers.map { ($0.key, $0.value) }
-        if let token { fields.append(("Authorization", "Bearer \(token)")) }
-        if json != nil { fields.append(("Content-Type", "application/json")) }
-        let response = try await transport.send(
-            TransportRequest(
-                method: method, url: URL(string: url)!, headers: fields,
-                body: (json?.canonicalBytes ?? body).map { Data($0) }))
-        return Answer(
-            status: response.status, headers: response.headers,
-            json: (try? JSONValue(parsing: response.body)) ?? .null)
-    }
-
-    func api(_ method: String, _ path: String, _ json: JSONValue? = nil) async throws -> Answer {
-        try await call(method, ledgerwire + "/api/v1" + path, json: json)
-    }
-
-    /// Posts a signed billing event.
-    @discardableResult
-    func bill(
-        _ type: String, _ data: JSONValue, tenant: String = Self.tenant,
-        id: String = "msg_" + UUID().uuidString.lowercased()
-    ) async throws -> Answer {
-        let body: JSONValue = [
-            "type": .string(type), "timestamp": .string(Timestamp.now().rfc3339), "tenant_id": .string(tenant),
-            "data": data,
-        ]
-        let bytes = body.canonicalBytes
-        var headers = signer.headers(for: bytes, id: id)
-        headers["Content-Type"] = "application/json"
-        let answer = try await call("POST", ledgerwire + "/webhooks/billing", token: nil, headers: headers, body: bytes)
-        #expect(answer.status < 300, "billing event refused: \(answer.json)")
-        return answer
-    }
-
     // MARK: Setting up
 
     /// An integration of `tenant` pointed at the emulator, connected through OAuth to its company `realm`.
@@ -220,69 +174,6 @@ struct QuickBooksWorld: Sendable {
         return chart.json
     }
 
-    // MARK: Driving the workers
-
-    /// Runs the workers round by round until no job is pending or running, or until `done` holds. When no job is
-    /// due, the clock moves on to the next one due (a retry, a backoff, a reachability check) instead of waiting. It
-    /// fails, naming the jobs still open, when none of them will come due by time alone (they wait for a mapping, a
-    /// connection) or after `rounds` rounds.
-    func drain(
-        rounds: Int = 400, until done: (() async throws -> Bool)? = nil,
-        sourceLocation: SourceLocation = #_sourceLocation
-    ) async throws {
-        for _ in 0..<rounds {
-            if let done, try await done() { return }
-            if try await engine.runDueJobs() > 0 { continue }
-            if let due = try await engine.nextJobDue() {
-                clock.advance(to: due)
-                continue
-            }
-            let open = try await openJobs()
-            if open.isEmpty, done == nil { return }
-            Issue.record(
-                "\(done == nil ? "" : "still not done: ")no job will come due, and these are open: \(open)",
-                sourceLocation: sourceLocation)
-            return
-        }
-        Issue.record(
-            "after \(rounds) rounds these are still open: \(try await openJobs())", sourceLocation: sourceLocation)
-    }
-
-    /// The pending and running jobs, each with what it waits for.
-    func openJobs() async throws -> [String] {
-        var open: [String] = []
-        for status in [Job.Status.pending, .running] {
-            let jobs = try await components.database.jobs(status: status, page: PageRequest(limit: 500)).items
-            open += jobs.map { job in
-                "\(job.recordType) \(job.localID) \(job.status.rawValue) attempts \(job.attempts) deferrals "
-                    + "\(job.deferrals) next \(job.nextAttemptAt.rfc3339) \(job.lastError?.code ?? "")"
-            }
-        }
-        return open
-    }
-
-    /// A full sync requested through the API, queued and run to its end.
-    func fullSync(_ integrationID: String) async throws {
-        let requested = try await api("POST", "/integrations/\(integrationID)/sync", ["mode": "full"])
-        #expect(requested.status < 300, "\(requested.json)")
-        while try await runner.runDueOperation() {}
-        try await drain()
-        while try await runner.runDueOperation() {}
-    }
-
-    /// An incremental sync (the scheduled CDC poll) requested through the API and run.
-    func poll(_ integrationID: String) async throws {
-        let requested = try await api("POST", "/integrations/\(integrationID)/sync", ["mode": "incremental"])
-        #expect(requested.status < 300, "\(requested.json)")
-        while try await runner.runDueOperation() {}
-    }
-
-    /// Fetches what webhooks announced and handles it.
-    func hearFromTheBooks() async throws {
-        while try await runner.fetchNotifiedChanges() > 0 {}
-        while try await runner.processLedgerChanges() > 0 {}
-    }
-
     /// Webhook deliveries from the emulator to Ledgerwire, for every change since the last call. Intuit's 3 s
     /// budget is the sender's own test (SandboxTests); here an answer counts however long a busy machine took.
     func sender(_ format: QuickBooksWebhookSender.Format = .legacy) -> QuickBooksWebhookSender {
@@ -303,40 +194,11 @@ struct QuickBooksWorld: Sendable {
         await sandbox.objects(realmID: Self.realm, entity: entity)
     }
 
-    func events(_ type: String) async throws -> [JSONValue] {
-        try await components.database.events(tenantID: nil, type: type, page: try PageRequest(limit: 500)).items
-            .compactMap { $0["data"] }
-    }
-
     // MARK: The outbound contract
 
     /// docs/events/: one JSON Schema per outbound event type.
     static let eventSchemas = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../docs/events").standardized
-
-    /// Every event the test made Ledgerwire emit conforms to its type's schema in docs/events/, and each amount has
-    /// exactly its currency's minor-unit digits.
-    func expectEventsKeepTheContract() async throws {
-        var cursor: String?
-        repeat {
-            let page = try await components.database.events(
-                tenantID: nil, page: try PageRequest(limit: 500, cursor: cursor))
-            for event in page.items {
-                let type = event["type"]?.stringValue ?? "?"
-                let url = Self.eventSchemas.appendingPathComponent("\(type).schema.json")
-                guard FileManager.default.fileExists(atPath: url.path) else {
-                    Issue.record("no schema in docs/events/ for \(type)")
-                    continue
-                }
-                let violations = try JSONSchema(contentsOf: url).violations(of: event)
-                #expect(violations.isEmpty, "\(type) breaks its schema: \(violations) in \(event.canonicalString)")
-                #expect(
-                    Self.amountsOutOfPrecision(in: event["data"] ?? .null, currency: nil).isEmpty,
-                    "\(type): \(Self.amountsOutOfPrecision(in: event["data"] ?? .null, currency: nil))")
-            }
-            cursor = page.nextCursor
-        } while cursor != nil
-    }
 
     /// The amounts (`amount`, `total`, `tax_total`, `balance`, `unit_amount`) whose digits after the point are not
     /// their currency's minor unit: the nearest `currency` above them says which.

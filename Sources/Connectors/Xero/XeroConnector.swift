@@ -591,7 +591,8 @@ public struct XeroConnector: Connector {
         let session = try await XeroSession(context: context)
         let accounts = try await session.get("Accounts")["Accounts"]?.arrayValue ?? []
         let taxRates = try await session.get("TaxRates")["TaxRates"]?.arrayValue ?? []
-        let items = try await session.list("Items")
+        // Items come whole, not in pages (`GET /Items` takes no `page`).
+        let items = try await session.get("Items")["Items"]?.arrayValue ?? []
         return RemoteChart(
             accounts: accounts.compactMap { account in
                 guard let code = account["Code"]?.stringValue, !code.isEmpty else { return nil }
