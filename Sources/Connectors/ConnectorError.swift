@@ -66,3 +66,28 @@ public enum ConnectorError: Error, Hashable, Sendable {
         }
     }
 }
+
+extension ConnectorError {
+    /// A request to `platform` (its name, for messages) that got no answer. Only a connection that could not be made
+    /// says nothing was sent (`unreachable`: deferred, no attempt used); after the others the request may have been
+    /// received and acted on (`uncertain`: the next attempt looks before it writes).
+    static func noAnswer(_ error: TransportError, from platform: String) -> ConnectorError {
+        let possessive = platform.hasSuffix("s") ? "\(platform)'" : "\(platform)'s"
+        return switch error {
+        case .cannotConnect(let message):
+            .unreachable(code: "unreachable", message: "\(platform) could not be reached: \(message)")
+        case .timedOut:
+            .retryable(code: "uncertain", message: "\(platform) did not answer in time", retryAfter: nil)
+        case .failed(let message):
+            .retryable(code: "uncertain", message: "the exchange with \(platform) broke: \(message)", retryAfter: nil)
+        case .responseTooLarge(let limit):
+            .retryable(
+                code: "uncertain", message: "\(possessive) answer was longer than \(limit) bytes; it was cut off",
+                retryAfter: nil)
+        case .destinationRefused(let reason):
+            .retryable(
+                code: "destination_refused", message: "the \(platform) API URL is not allowed: \(reason)",
+                retryAfter: nil)
+        }
+    }
+}

@@ -174,23 +174,7 @@ extension QuickBooksOnlineSession {
     /// deferred, no attempt used); after the others the request may have been received and acted on
     /// (`isUncertain`).
     static func error(for error: TransportError) -> ConnectorError {
-        switch error {
-        case .cannotConnect(let message):
-            .unreachable(code: "unreachable", message: "QuickBooks could not be reached: \(message)")
-        case .timedOut:
-            .retryable(code: "uncertain", message: "QuickBooks did not answer in time", retryAfter: nil)
-        case .failed(let message):
-            .retryable(code: "uncertain", message: "the exchange with QuickBooks broke: \(message)", retryAfter: nil)
-        case .responseTooLarge(let limit):
-            // QuickBooks may have acted on the request: uncertain, like a broken exchange.
-            .retryable(
-                code: "uncertain", message: "QuickBooks' answer was longer than \(limit) bytes; it was cut off",
-                retryAfter: nil)
-        case .destinationRefused(let reason):
-            .retryable(
-                code: "destination_refused", message: "the QuickBooks API URL is not allowed: \(reason)",
-                retryAfter: nil)
-        }
+        .noAnswer(error, from: "QuickBooks")
     }
 
     /// The QuickBooks Fault code an error carries, if it is one.

@@ -171,26 +171,7 @@ struct XeroSession {
 
     /// A request that got no answer. Only a connection that could not be made says nothing was sent.
     static func error(for error: TransportError) -> ConnectorError {
-        switch error {
-        case .cannotConnect(let message):
-            .unreachable(code: "unreachable", message: "Xero could not be reached: \(message)")
-        case .timedOut:
-            .retryable(code: "uncertain", message: "Xero did not answer in time", retryAfter: nil)
-        case .failed(let message):
-            .retryable(code: "uncertain", message: "the exchange with Xero broke: \(message)", retryAfter: nil)
-        case .responseTooLarge(let limit):
-            .retryable(
-                code: "uncertain", message: "Xero's answer was longer than \(limit) bytes; it was cut off",
-                retryAfter: nil)
-        case .destinationRefused(let reason):
-            .retryable(
-                code: "destination_refused", message: "the Xero API URL is not allowed: \(reason)", retryAfter: nil)
-        }
-    }
-
-    static func isUncertain(_ error: ConnectorError) -> Bool {
-        if case .retryable("uncertain", _, _) = error { return true }
-        return false
+        .noAnswer(error, from: "Xero")
     }
 }
 
