@@ -45,11 +45,12 @@ public struct Components: Sendable {
         box: SecretBox,
         transport: (any HTTPTransport)? = nil,
         connectors: [any Connector],
-        now: @escaping @Sendable () -> Timestamp = Timestamp.now
+        now: @escaping @Sendable () -> Timestamp = Timestamp.now,
+        limiterClock: any Clock<Duration> = ContinuousClock()
     ) {
         self.init(
             configuration: configuration, database: database, box: box, transport: transport,
-            registry: ConnectorRegistry.standard.with(connectors: connectors), now: now)
+            registry: ConnectorRegistry.standard.with(connectors: connectors), now: now, limiterClock: limiterClock)
     }
 
     public init(
@@ -58,7 +59,8 @@ public struct Components: Sendable {
         box: SecretBox,
         transport: (any HTTPTransport)? = nil,
         registry: ConnectorRegistry = .standard,
-        now: @escaping @Sendable () -> Timestamp = Timestamp.now
+        now: @escaping @Sendable () -> Timestamp = Timestamp.now,
+        limiterClock: any Clock<Duration> = ContinuousClock()
     ) {
         let metrics = AppMetrics(sources: registry.webhookSources)
         // Records are queued only for the integrations whose connector keeps their type.
@@ -66,7 +68,7 @@ public struct Components: Sendable {
         self.database = database
         self.box = box
         self.metrics = metrics
-        self.rateLimiters = RateLimiters(onWait: { metrics.engine.waitedForRateLimit($0) })
+        self.rateLimiters = RateLimiters(clock: limiterClock, onWait: { metrics.engine.waitedForRateLimit($0) })
         self.secrets = WebhookSecretStore(database: database, box: box, now: now)
         let workSignal = WorkSignal()
         self.workSignal = workSignal
@@ -167,7 +169,8 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
         database: components.database, box: components.box, tokens: components.tokens,
         destinations: components.destinationPolicy,
         platforms: Platform.contract + components.registry.platforms.subtracting(Platform.contract).sorted(),
-        connectors: components.registry.byPlatform, transport: components.transport)
+        connectors: components.registry.byPlatform, transport: components.transport,
+        rateLimiters: components.rateLimiters)
     api.addRoutes(integrations.endpoints)
     api.addRoutes(JobsController(database: components.database).endpoints)
     api.addRoutes(

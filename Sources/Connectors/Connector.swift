@@ -187,12 +187,17 @@ public struct ConnectorCapabilities: Sendable, Hashable {
     /// The record types it keeps in the books: a record of another type queues no push job for its integrations
     /// (`ConnectorRegistry.recordTypes`).
     public var recordTypes: Set<RecordType>
+    /// How often the change feed is read for payments when the platform sends no webhooks for them (Xero): the
+    /// scheduler reads the feed this often (or on the integration's `sync.payments_interval_seconds`), and the
+    /// connector reads the rest of it only on the integration's own interval (`ConnectorContext.feedInterval`).
+    /// `nil`: the whole feed on the integration's interval.
+    public var paymentsInterval: Duration?
 
     public init(
         webhooks: Bool, maximumBatchSize: Int, changeFeed: Bool, rateLimit: RateLimitPolicy? = nil,
         mappingKinds: Set<CodeMappings.Kind> = CodeMappings.commonKinds, adoptsExisting: Set<RecordType> = [],
         channel: ExchangeChannel = .direct,
-        recordTypes: Set<RecordType> = Set(RecordType.allCases)
+        recordTypes: Set<RecordType> = Set(RecordType.allCases), paymentsInterval: Duration? = nil
     ) {
         self.webhooks = webhooks
         self.maximumBatchSize = maximumBatchSize
@@ -202,6 +207,7 @@ public struct ConnectorCapabilities: Sendable, Hashable {
         self.adoptsExisting = adoptsExisting
         self.channel = channel
         self.recordTypes = recordTypes
+        self.paymentsInterval = paymentsInterval
     }
 }
 
@@ -389,6 +395,10 @@ public struct ConnectorContext: Sendable {
     /// For a push of a platform on the mailbox channel (`ConnectorCapabilities.channel`): the job's conversation with
     /// it. Every exchange with the platform goes through it; `nil` on the direct channel.
     public var mailbox: PlatformMailbox?
+    /// How often the whole change feed is to be read (the integration's `sync.interval_seconds`; zero for a sync a
+    /// person asked for, which reads it all): a connector that reads part of it more often
+    /// (`ConnectorCapabilities.paymentsInterval`) reads the rest when this much has passed since it last did.
+    public var feedInterval: Duration = .seconds(3600)
 
     public init(
         integrationID: String, tenantID: String, settings: JSONValue, credentials: any CredentialProvider,

@@ -88,6 +88,11 @@ extension ConnectorError {
             .retryable(
                 code: "destination_refused", message: "the \(platform) API URL is not allowed: \(reason)",
                 retryAfter: nil)
+        case .overLimit(let window, let retryAfter):
+            .busy(
+                code: "rate_budget",
+                message: window.map { "the share of \(possessive) \($0) limit for this work is spent" }
+                    ?? "\(platform) asked for a pause", retryAfter: retryAfter)
         }
     }
 }

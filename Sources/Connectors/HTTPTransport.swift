@@ -63,6 +63,9 @@ public enum TransportError: Error, Sendable, Hashable {
     /// The answer was longer than the transport takes (`URLSessionTransport.maximumResponseBytes`); reading
     /// stopped there.
     case responseTooLarge(limit: Int)
+    /// Nothing was sent: the integration's own limiter turned the request away, its share of `window` (or, for
+    /// `nil`, the pause the platform asked for) being spent until `retryAfter` (`RateLimitExceeded`).
+    case overLimit(window: String?, retryAfter: Duration)
 
     /// A short stable code for logs and metrics.
     public var code: String {
@@ -72,6 +75,7 @@ public enum TransportError: Error, Sendable, Hashable {
         case .failed: "failed"
         case .destinationRefused: "destination_refused"
         case .responseTooLarge: "response_too_large"
+        case .overLimit: "over_limit"
         }
     }
 

@@ -216,6 +216,8 @@ public struct OAuthClient: Sendable {
                 throw .unreachable(code: "unreachable", message: "the token endpoint could not be reached: \(reason)")
             case .failed:
                 throw .retryable(code: "network", message: "token endpoint: \(error)", retryAfter: nil)
+            case .overLimit(_, let retryAfter):
+                throw .busy(code: "rate_budget", message: "the token endpoint's limit is spent", retryAfter: retryAfter)
             }
         }
         let json = try? JSONValue(parsing: Array(response.body))

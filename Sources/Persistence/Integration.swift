@@ -30,6 +30,9 @@ public struct Integration: Sendable, Hashable {
         public var enabled: Bool
         /// Attempts per job before it is dead-lettered.
         public var maxAttempts: Int
+        /// How often payments are polled where the platform sends no webhooks for them (Xero); `nil`: the
+        /// platform's default (`ConnectorCapabilities.paymentsInterval`).
+        public var paymentsIntervalSeconds: Int? = nil
 
         public init(
             intervalSeconds: Int = 3600,
@@ -104,6 +107,7 @@ extension Integration.SyncSettings {
             "conflict_policy": .string(conflictPolicy.rawValue),
             "enabled": .bool(enabled),
             "max_attempts": .number(String(maxAttempts)),
+            "payments_interval_seconds": paymentsIntervalSeconds.map { .number(String($0)) } ?? .null,
         ])
     }
 
@@ -116,6 +120,7 @@ extension Integration.SyncSettings {
             enabled: json["enabled"]?.boolValue ?? defaults.enabled,
             maxAttempts: json["max_attempts"]?.intValue ?? defaults.maxAttempts
         )
+        paymentsIntervalSeconds = json["payments_interval_seconds"]?.intValue
     }
 }
 

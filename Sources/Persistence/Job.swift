@@ -42,6 +42,8 @@ public struct Job: Sendable, Hashable {
     public var remoteID: String?
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
+    /// The full sync that queued it, if one did (`nil`: billing's event, a replay, a person's retry).
+    public var operationID: String? = nil
 
     /// What the platform is given as its idempotency key for this job's write: the same on every attempt and after
     /// a takeover, so a write that landed before a crash or timeout is not made twice.
@@ -146,7 +148,8 @@ extension Job {
             },
             remoteID: row["remote_id"],
             createdAt: Timestamp(rfc3339: row["created_at"]) ?? Timestamp(microsecondsSinceEpoch: 0),
-            updatedAt: Timestamp(rfc3339: row["updated_at"]) ?? Timestamp(microsecondsSinceEpoch: 0)
+            updatedAt: Timestamp(rfc3339: row["updated_at"]) ?? Timestamp(microsecondsSinceEpoch: 0),
+            operationID: row.hasColumn("operation_id") ? row["operation_id"] : nil
         )
     }
 }

@@ -217,17 +217,29 @@ extension AppDatabase {
     }
 
     /// Requests an incremental sync of every connected integration with a change feed (on `platforms`) and sync
-    /// enabled, whose last one was requested at least its `interval_seconds` ago and none is open.
+    /// enabled, whose last one was requested at least its `interval_seconds` ago and none is open. On a platform in
+    /// `paymentsIntervals` (its payments polled, for want of webhooks), at least that often: the integration's
+    /// `payments_interval_seconds`, or the platform's default given there.
     /// - Returns: how many were requested.
     @discardableResult
-    public func scheduleIncrementalSyncs(platforms: Set<Platform>, at now: Timestamp) async throws -> Int {
+    public func scheduleIncrementalSyncs(
+        platforms: Set<Platform>, paymentsIntervals: [Platform: Int] = [:], at now: Timestamp
+    ) async throws -> Int {
         guard !platforms.isEmpty else { return 0 }
         let platformList = platforms.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
+        // Where payments are polled more often (Xero's have no webhooks), the feed is read on the shorter interval.
+        let interval = "COALESCE(json_extract(i.sync, '$.interval_seconds'), 3600)"
+        let payments = paymentsIntervals.sorted { $0.key.rawValue < $1.key.rawValue }.map { platform, seconds in
+            "WHEN '\(platform.rawValue)' THEN MIN(\(interval), "
+                + "COALESCE(json_extract(i.sync, '$.payments_interval_seconds'), \(seconds)))"
+        }
+        let intervalSQL =
+            payments.isEmpty ? interval : "CASE i.platform \(payments.joined(separator: " ")) ELSE \(interval) END"
         return try await writer.write { db in
             let candidates = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT i.id, COALESCE(json_extract(i.sync, '$.interval_seconds'), 3600) AS interval,
+                    SELECT i.id, \(intervalSQL) AS interval,
                         (SELECT MAX(o.created_at) FROM sync_operations o
                             WHERE o.integration_id = i.id AND o.mode = 'incremental') AS last,
                         EXISTS (

@@ -6,22 +6,27 @@ public import Persistence
 /// One call (or a few) to an integration's platform: the connector's context, with the integration's credentials
 /// and its rate limits, and the one refresh a refused access token earns.
 struct PlatformCall {
-    let context: ConnectorContext
+    var context: ConnectorContext
+    /// Whose work the calls are, for the platform's windows that keep shares.
+    let share: RateLimitShare
     private let credentials: AttemptCredentials
 
     /// - Parameter credentialsGeneration: the stored credentials' generation as just read, so the credentials opened
     ///   before serve while unchanged.
     ///   `mailbox`: the job's conversation, for a platform on the mailbox channel.
+    ///   `share`: whose work the calls are, for the platform's windows that keep shares (Xero's day).
     init(
         integration: Integration, connector: any Connector, tokens: TokenStore, rateLimiters: RateLimiters,
-        clock: any SyncClock, logger: Logger, credentialsGeneration: Int? = nil, mailbox: PlatformMailbox? = nil
+        clock: any SyncClock, logger: Logger, credentialsGeneration: Int? = nil, mailbox: PlatformMailbox? = nil,
+        share: RateLimitShare = .live
     ) async {
+        self.share = share
         credentials = AttemptCredentials(store: tokens, integration: integration, generation: credentialsGeneration)
         var transport = tokens.transport
         var limiter: RateLimiter?
         if let policy = connector.capabilities.rateLimit {
             let integrationLimiter = await rateLimiters.limiter(integrationID: integration.id, policy: policy)
-            transport = RateLimitedTransport(base: transport, limiter: integrationLimiter)
+            transport = RateLimitedTransport(base: transport, limiter: integrationLimiter, share: share)
             limiter = integrationLimiter
         }
         context = ConnectorContext(
@@ -35,6 +40,7 @@ struct PlatformCall {
             logger: logger,
             mailbox: mailbox
         )
+        context.feedInterval = .seconds(max(0, integration.sync.intervalSeconds))
     }
 
     /// Runs `body`; when the platform refuses the access token, refreshes it once (one refresh for every call that
@@ -126,5 +132,17 @@ public struct PlatformAccess: Sendable {
     /// The platforms whose connectors list changes since a cursor.
     public var changeFeedPlatforms: Set<Platform> {
         Set(connectors.values.filter(\.capabilities.changeFeed).map(\.platform))
+    }
+
+    /// The platforms whose change feed is read more often for payments (`ConnectorCapabilities.paymentsInterval`),
+    /// with that interval in seconds.
+    public var paymentsIntervals: [Platform: Int] {
+        var intervals: [Platform: Int] = [:]
+        for connector in connectors.values where connector.capabilities.changeFeed {
+            if let interval = connector.capabilities.paymentsInterval {
+                intervals[connector.platform] = Int(interval.components.seconds)
+            }
+        }
+        return intervals
     }
 }

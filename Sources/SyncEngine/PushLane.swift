@@ -47,9 +47,9 @@ actor PushLane {
         self.pace = batchWindow.map { $0.period / max(1, $0.limit) } ?? .zero
     }
 
-    /// Hands over a lone push and waits for its turn.
-    func submit(_ request: PushRequest) async -> Turn {
-        if queue.isEmpty, !leading, await limiter.hasRoom(reserving: reserve), queue.isEmpty, !leading {
+    /// Hands over a lone push of `share`'s work and waits for its turn.
+    func submit(_ request: PushRequest, share: RateLimitShare) async -> Turn {
+        if queue.isEmpty, !leading, await limiter.hasRoom(reserving: reserve, share: share), queue.isEmpty, !leading {
             return .alone
         }
         let wake = await withCheckedContinuation { continuation in

@@ -399,7 +399,8 @@ public struct SyncEngine: Sendable {
             }
             let call = await PlatformCall(
                 integration: integration, connector: connector, tokens: tokens, rateLimiters: rateLimiters,
-                clock: clock, logger: logger, credentialsGeneration: snapshot.credentialsGeneration, mailbox: mailbox)
+                clock: clock, logger: logger, credentialsGeneration: snapshot.credentialsGeneration, mailbox: mailbox,
+                share: job.operationID == nil ? .live : .bulk)
             // A refused access token is refreshed once and the push made again; a second refusal is retried later
             // like any failure.
             let result: PushResult
@@ -439,7 +440,7 @@ public struct SyncEngine: Sendable {
         }
         let lane = await lanes.lane(
             integrationID: request.integrationID, size: connector.capabilities.maximumBatchSize, limiter: limiter)
-        switch await lane.submit(request) {
+        switch await lane.submit(request, share: call.share) {
         case .alone:
             return try await push([request], connector: connector, call: call)[0].get()
         case .result(let answered):

@@ -157,7 +157,7 @@ public struct SyncOperationRunner: Sendable {
         else { return nil }
         let call = await PlatformCall(
             integration: integration, connector: connector, tokens: platforms.tokens,
-            rateLimiters: platforms.rateLimiters, clock: clock, logger: logger)
+            rateLimiters: platforms.rateLimiters, clock: clock, logger: logger, share: .bulk)
         return (connector, call)
     }
 
@@ -348,7 +348,7 @@ public struct SyncOperationRunner: Sendable {
     public func scheduleIncrementalSyncs() async throws -> Int {
         guard let platforms else { return 0 }
         return try await database.scheduleIncrementalSyncs(
-            platforms: platforms.changeFeedPlatforms, at: clock.now())
+            platforms: platforms.changeFeedPlatforms, paymentsIntervals: platforms.paymentsIntervals, at: clock.now())
     }
 
     /// Deletes sync history and audit entries older than `retention`, and fetched change notifications and
@@ -382,9 +382,16 @@ public struct SyncOperationRunner: Sendable {
                 retryAt: nil, at: clock.now())
             return
         }
-        let call = await PlatformCall(
+        var call = await PlatformCall(
             integration: integration, connector: connector, tokens: platforms.tokens,
-            rateLimiters: platforms.rateLimiters, clock: clock, logger: logger)
+            rateLimiters: platforms.rateLimiters, clock: clock, logger: logger,
+            share: .polling)
+        // A sync a person asked for reads the whole feed, whatever was read lately.
+        if let operation = try await database.syncOperation(id: operationID, tenantID: nil),
+            operation.requestedBy != "scheduler"
+        {
+            call.context.feedInterval = .zero
+        }
         var cursor = try await database.changeCursor(integrationID: integrationID)
         do {
             while !Task.isCancelled {

@@ -1,5 +1,6 @@
 import Accounting
 import App
+import Connectors
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -82,9 +83,9 @@ import Testing
     }
 
     func withDashboard(
-        _ body: @Sendable (TestApp, any TestClientProtocol) async throws -> Void
+        registry: ConnectorRegistry? = nil, _ body: @Sendable (TestApp, any TestClientProtocol) async throws -> Void
     ) async throws {
-        let app = try TestApp()
+        let app = try TestApp(registry: registry)
         let database = app.components.database
         _ = try await database.addUser(
             email: "fm@school.test", name: "Fiona Manager", role: .financeManager, tenantID: "school-1",
@@ -180,6 +181,29 @@ import Testing
             #expect(crossSite.status == .forbidden)
             let list = try await browser.get("/")
             #expect(!list.text.contains("Forged"))
+        }
+    }
+
+    /// The integration page shows what is left of the platform's limits, and of each share of Xero's day, as the API
+    /// does.
+    @Test func anIntegrationPageShowsWhatIsLeftOfThePlatformsLimits() async throws {
+        try await withDashboard(registry: .standard) { app, client in
+            let integration = try await app.components.database.createIntegration(
+                tenantID: "school-1", platform: .xero, name: "Greenfield Xero",
+                settings: ["client_id": "id", "client_secret": "secret"], sync: .init(),
+                box: app.components.box, actor: "test")
+            var browser = Browser(client: client)
+            _ = try await browser.signIn("viewer@school.test")
+            let page = try await browser.get("/integrations/\(integration.id)")
+            #expect(page.text.contains("id=\"rate-limits\""))
+            #expect(page.text.contains("<strong>Calls</strong>: 60 of 60 left (a minute)"), "\(page.text)")
+            #expect(page.text.contains("<strong>Day calls</strong>: 5000 of 5000 left (a day)"))
+            #expect(page.text.contains("Left for polling 5000 · live work 4400 · full syncs 3000"))
+
+            let shown = try await Client(client: client).call(.get, "/api/v1/integrations/\(integration.id)")
+            let day = shown.json["rate_limits"]?.arrayValue?.last
+            #expect(day?["window"] == "day" && day?["remaining"] == 5000 && day?["period_seconds"] == 86401)
+            #expect(day?["remaining_by_share"] == ["polling": 5000, "live": 4400, "bulk": 3000])
         }
     }
 

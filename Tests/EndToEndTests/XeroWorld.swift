@@ -34,8 +34,11 @@ struct XeroWorld: PipelineWorld {
     let exchanges: Exchanges
 
     /// Runs `body` with both servers up, the connector at `limits` (Xero's own by default).
+    /// `limiterClock`: what the connector's rate limits are measured in (a test that moves through a day passes one
+    /// it moves by hand).
     static func run(
         limits: RateLimitPolicy = XeroConnector.limits, sandboxLimits: XeroSandbox.Limits = .init(),
+        limiterClock: any Clock<Duration> = ContinuousClock(),
         _ body: @Sendable (XeroWorld) async throws -> Void
     ) async throws {
         let sandbox = XeroSandbox(limits: sandboxLimits)
@@ -53,7 +56,7 @@ struct XeroWorld: PipelineWorld {
             let components = Components(
                 configuration: configuration, database: try AppDatabase.inMemory(),
                 box: try SecretBox(masterKey: Array(repeating: 7, count: 32)), transport: exchanges,
-                connectors: [XeroConnector(limits: limits)])
+                connectors: [XeroConnector(limits: limits)], limiterClock: limiterClock)
             let app = buildApplication(
                 configuration: configuration, components: components, logger: Logger(label: "e2e"))
             var quiet = Logger(label: "e2e.sync")

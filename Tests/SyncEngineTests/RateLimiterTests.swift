@@ -159,4 +159,82 @@ final class CountingTransport: HTTPTransport {
         #expect(base.arrivals == [.zero, .seconds(1), .seconds(1), .seconds(1)])
         #expect(await limiter.throttles == 1)
     }
+
+    /// Xero's day, planned: a full sync stops at its share, leaving live work and polling theirs; it is turned away at
+    /// once (nothing sent, no hours-long wait holding a slot) until its oldest calls age out of the window.
+    @Test func aWindowKeepsItsReservesAndTurnsAwayWhatWouldWaitTooLong() async throws {
+        let day = RateLimitPolicy.Window(
+            name: "day", limit: 10, period: .seconds(86_400), countsEveryRequest: true,
+            reserved: [.polling: 2, .live: 3])
+        let policy = RateLimitPolicy(windows: [day], maxConcurrent: 5)
+        let base = CountingTransport(clock: clock, latency: .zero)
+        let limiter = RateLimiter(policy: policy, clock: clock)
+        let bulk = RateLimitedTransport(base: base, limiter: limiter, share: .bulk)
+        let live = RateLimitedTransport(base: base, limiter: limiter, share: .live)
+        let polling = RateLimitedTransport(base: base, limiter: limiter, share: .polling)
+        for _ in 0..<5 { _ = try await bulk.send(request) }
+        clock.advance(by: .seconds(3600))
+        await #expect(throws: TransportError.overLimit(window: "day", retryAfter: .seconds(82_800))) {
+            _ = try await bulk.send(request)
+        }
+        for _ in 0..<3 { _ = try await live.send(request) }
+        await #expect(throws: TransportError.self) { _ = try await live.send(request) }
+        for _ in 0..<2 { _ = try await polling.send(request) }
+        await #expect(throws: TransportError.self) { _ = try await polling.send(request) }
+        #expect(base.arrivals.count == 10, "nothing beyond the day's 10 was sent")
+        let budget = try #require(await limiter.budgets().first)
+        #expect(budget.window == "day" && budget.remaining == 0 && budget.reserved == [.polling: 2, .live: 3])
+
+        // A day after the full sync's calls they have aged out, but the reserves' five calls still count against
+        // the window: the full sync goes once those are a day old too.
+        clock.advance(by: .seconds(82_800))
+        await #expect(throws: TransportError.overLimit(window: "day", retryAfter: .seconds(3600))) {
+            _ = try await bulk.send(request)
+        }
+        _ = try await live.send(request)
+        clock.advance(by: .seconds(3600))
+        _ = try await bulk.send(request)
+        #expect(base.arrivals.count == 12)
+    }
+
+    /// What the platform says is left of a window (after a restart, or calls from another process) counts while it
+    /// is fresh, when it is more than this limiter counted itself.
+    @Test func thePlatformsOwnCountOfAWindowIsBelieved() async throws {
+        let day = RateLimitPolicy.Window(
+            name: "day", limit: 100, period: .seconds(86_400), countsEveryRequest: true, reserved: [.live: 10],
+            remainingHeader: "X-DayLimit-Remaining")
+        let base = CountingTransport(
+            clock: clock, latency: .zero,
+            answers: [TransportResponse(status: 200, headers: ["X-DayLimit-Remaining": "9"], body: Data())])
+        let limiter = RateLimiter(policy: RateLimitPolicy(windows: [day], maxConcurrent: 5), clock: clock)
+        _ = try await RateLimitedTransport(base: base, limiter: limiter, share: .live).send(request)
+        #expect(await limiter.budgets().first?.remaining == 9)
+        // 91 used: more than a full sync's 90; live work may still go.
+        await #expect(throws: TransportError.self) {
+            _ = try await RateLimitedTransport(base: base, limiter: limiter, share: .bulk).send(request)
+        }
+        _ = try await RateLimitedTransport(base: base, limiter: limiter, share: .live).send(request)
+        #expect(base.arrivals.count == 2)
+        // A word an hour old is no longer believed: the limiter's own count (2) is all it knows.
+        clock.advance(by: .seconds(3601))
+        #expect(await limiter.budgets().first?.remaining == 98)
+        _ = try await RateLimitedTransport(base: base, limiter: limiter, share: .bulk).send(request)
+    }
+
+    /// A pause the platform asks for that is longer than a request may wait (Xero's day spent: `Retry-After` of
+    /// hours) turns requests away at once instead of holding them.
+    @Test func aPauseLongerThanTheLongestWaitTurnsRequestsAway() async throws {
+        let base = CountingTransport(
+            clock: clock, latency: .zero,
+            answers: [TransportResponse(status: 429, headers: ["Retry-After": "7200"], body: Data())])
+        let limiter = RateLimiter(
+            policy: RateLimitPolicy(windows: [.init(limit: 60, period: .seconds(61))], maxConcurrent: 5),
+            clock: clock)
+        let transport = RateLimitedTransport(base: base, limiter: limiter)
+        #expect(try await transport.send(request).status == 429)
+        await #expect(throws: TransportError.overLimit(window: nil, retryAfter: .seconds(7200))) {
+            _ = try await transport.send(request)
+        }
+        #expect(base.arrivals.count == 1)
+    }
 }

@@ -21,6 +21,8 @@ struct IntegrationsController {
     /// Each platform's connector, to confirm that a grant opens the company a person chooses.
     let connectors: [Platform: any Connector]
     let transport: any HTTPTransport
+    /// The integrations' rate limiters: what is left of each platform window, shown with the integration.
+    let rateLimiters: RateLimiters
 
     var endpoints: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
@@ -79,7 +81,46 @@ struct IntegrationsController {
     }
 
     @Sendable func show(request: Request, context: AppRequestContext) async throws -> JSONResponse {
-        JSONResponse(try await database.integration(from: context, role: .viewer).json)
+        let integration = try await database.integration(from: context, role: .viewer)
+        var members = integration.json.objectValue ?? [:]
+        members["rate_limits"] = await Self.rateLimits(
+            of: integration, connectors: connectors, rateLimiters: rateLimiters)
+        return JSONResponse(.object(members))
+    }
+
+    /// The platform's limits on the integration's calls, window by window, with what is left of each: in all, and
+    /// for each share of the work where the window keeps shares (Xero's day: polling, live work, a full sync). A
+    /// window this server has not called through since it started is shown whole. `null` for a platform without
+    /// limits.
+    static func rateLimits(
+        of integration: Integration, connectors: [Platform: any Connector], rateLimiters: RateLimiters
+    ) async -> JSONValue {
+        guard let policy = connectors[integration.platform]?.capabilities.rateLimit else { return .null }
+        let budgets = await rateLimiters.existing(integrationID: integration.id)?.budgets() ?? []
+        return .array(
+            policy.windows.map { window in
+                let budget = budgets.first { $0.window == window.name }
+                let remaining = budget?.remaining ?? window.limit
+                let used = window.limit - remaining
+                var members: [String: JSONValue] = [
+                    "window": .string(window.name), "limit": .number(String(window.limit)),
+                    "period_seconds": .number(String(window.period.components.seconds)),
+                    "remaining": .number(String(remaining)), "paused": .bool(budget?.paused ?? false),
+                ]
+                if !window.reserved.isEmpty {
+                    members["remaining_by_share"] = .object(
+                        Dictionary(
+                            uniqueKeysWithValues: RateLimitShare.allCases.map {
+                                ($0.rawValue, JSONValue.number(String(max(0, window.allowance(for: $0) - used))))
+                            }))
+                    members["reserved"] = .object(
+                        Dictionary(
+                            uniqueKeysWithValues: window.reserved.map {
+                                ($0.key.rawValue, JSONValue.number(String($0.value)))
+                            }))
+                }
+                return .object(members)
+            })
     }
 
     @Sendable func update(request: Request, context: AppRequestContext) async throws -> JSONResponse {
@@ -208,6 +249,17 @@ struct IntegrationsController {
                 diagnostics.add(reader.field("interval_seconds"), "must be a whole number of seconds, at least 60")
             }
         }
+        if let payments = value["payments_interval_seconds"] {
+            if payments == .null {
+                sync.paymentsIntervalSeconds = nil
+            } else if let seconds = payments.intValue, seconds >= 60 {
+                sync.paymentsIntervalSeconds = seconds
+            } else {
+                diagnostics.add(
+                    reader.field("payments_interval_seconds"), "must be a whole number of seconds, at least 60, or null"
+                )
+            }
+        }
         if let policy = value["conflict_policy"] {
             if let parsed = policy.stringValue.flatMap(Integration.ConflictPolicy.init(rawValue:)) {
                 sync.conflictPolicy = parsed
@@ -246,6 +298,7 @@ extension Integration {
                 "interval_seconds": .number(String(sync.intervalSeconds)),
                 "conflict_policy": .string(sync.conflictPolicy.rawValue), "enabled": .bool(sync.enabled),
                 "max_attempts": .number(String(sync.maxAttempts)),
+                "payments_interval_seconds": sync.paymentsIntervalSeconds.map { .number(String($0)) } ?? .null,
             ],
             "last_sync_at": lastSyncAt?.json ?? .null, "created_at": createdAt.json, "updated_at": updatedAt.json,
             "remote_tenant_id": remoteTenantID.map(JSONValue.string) ?? .null,

@@ -162,7 +162,38 @@ struct IntegrationPages {
         var refused: String?
         /// The companies the grant opens, while one is to be chosen.
         var companies: [Choice]
-        var hasCompanies: Bool { !companies.isEmpty }
+        /// What is left of each of the platform's windows, in words.
+        var limits: [Limit]
+        // Stored, not computed: templates see only stored properties.
+        var hasCompanies = false
+        var hasLimits = false
+    }
+
+    /// One platform window as the page shows it: "Day (24 h)", "4,870 of 5,000 left", and per share of the work.
+    struct Limit: Sendable {
+        var window: String
+        var left: String
+        var shares: String?
+    }
+
+    /// The rows of `GET /integrations/{id}`'s `rate_limits`, in words.
+    static func limits(_ json: JSONValue) -> [Limit] {
+        (json.arrayValue ?? []).compactMap { window in
+            guard let name = window["window"]?.stringValue, let limit = window["limit"]?.intValue,
+                let remaining = window["remaining"]?.intValue, let seconds = window["period_seconds"]?.intValue
+            else { return nil }
+            let period = seconds >= 86_400 ? "a day" : seconds >= 60 ? "a minute" : "per \(seconds) s"
+            let label = name == "requests" ? "Calls" : name.prefix(1).uppercased() + name.dropFirst() + " calls"
+            var left = "\(remaining) of \(limit) left (\(period))"
+            if window["paused"]?.boolValue == true { left += ", paused by the platform" }
+            let byShare = window["remaining_by_share"]
+            let shares = byShare.map { shares in
+                [("polling", "polling"), ("live", "live work"), ("bulk", "full syncs")].compactMap { key, words in
+                    shares[key]?.intValue.map { "\(words) \($0)" }
+                }.joined(separator: " · ")
+            }
+            return Limit(window: label, left: left, shares: shares.map { "Left for " + $0 })
+        }
     }
 
     @Sendable func show(request: Request, context: AppRequestContext) async throws -> Response {
@@ -182,7 +213,7 @@ struct IntegrationPages {
             } else if let mode = query.get("sync") {
                 mode == "full" ? "A full sync was started." : "A sync was started."
             } else { nil }
-        let view = IntegrationView(
+        var view = IntegrationView(
             id: integration.id, name: integration.name, platform: integration.platform.displayName,
             tenant: integration.tenantID, status: integration.status.rawValue, statusReason: integration.statusReason,
             connected: integration.status == .connected,
@@ -195,7 +226,12 @@ struct IntegrationPages {
                     + "nothing changed. Press Connect to try again, and choose Connect on the consent page."
             },
             companies: integration.remoteTenantID == nil
-                ? integration.availableTenants.map { Choice(value: $0.id, label: $0.name, chosen: false) } : [])
+                ? integration.availableTenants.map { Choice(value: $0.id, label: $0.name, chosen: false) } : [],
+            limits: Self.limits(
+                await IntegrationsController.rateLimits(
+                    of: integration, connectors: integrations.connectors, rateLimiters: integrations.rateLimiters)))
+        view.hasCompanies = !view.companies.isEmpty
+        view.hasLimits = !view.limits.isEmpty
         return try renderer.response(
             Screen(
                 "integration", title: integration.name, section: .overview, context: context, notice: notice, page: view

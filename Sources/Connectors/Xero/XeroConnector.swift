@@ -25,6 +25,8 @@ public struct XeroConnector: Connector {
     ]
     /// The record types the change feed reads, in order.
     static let feedTypes: [RecordType] = [.customer, .invoice, .creditNote, .payment]
+    /// Payments' place in `feedTypes`: the last, so a round of payments alone is that type.
+    static let paymentsFeedType = feedTypes.count - 1
     /// Elements per write: Xero's recommendation.
     public static let batchSize = 50
 
@@ -33,9 +35,16 @@ public struct XeroConnector: Connector {
     /// second longer than Xero's so that requests arriving late cannot crowd into one of its windows.
     public static let limits = RateLimitPolicy(
         windows: [
-            .init(limit: 60, period: .seconds(61)), .init(name: "day", limit: 5000, period: .seconds(86_401)),
+            .init(limit: 60, period: .seconds(61)),
+            .init(
+                name: "day", limit: 5000, period: .seconds(86_401), countsEveryRequest: true,
+                reserved: dayReserves, remainingHeader: "X-DayLimit-Remaining"),
         ],
         maxConcurrent: 5)
+    /// The day's 5,000 calls, planned: polling keeps 600 (payments every 5 minutes and the hourly safety net, with
+    /// pages to spare), live work 1,400 more (billing's events, what webhooks announce, people's calls), and a full
+    /// sync takes the other 3,000 (150,000 records in batches of 50) — a bigger one goes on the next day.
+    public static let dayReserves: [RateLimitShare: Int] = [.polling: 600, .live: 1400]
     public let capabilities: ConnectorCapabilities
 
     /// - Parameter limits: Xero's own unless testing against an emulator given other limits.
@@ -43,7 +52,7 @@ public struct XeroConnector: Connector {
         capabilities = ConnectorCapabilities(
             webhooks: true, maximumBatchSize: Self.batchSize, changeFeed: true, rateLimit: limits,
             mappingKinds: CodeMappings.commonKinds, adoptsExisting: [.customer, .invoice],
-            recordTypes: [.customer, .invoice, .payment, .creditNote, .refund])
+            recordTypes: [.customer, .invoice, .payment, .creditNote, .refund], paymentsInterval: .seconds(300))
     }
 
     /// `api_base_url` from the settings, else Xero's one host.
@@ -504,17 +513,28 @@ public struct XeroConnector: Connector {
         return found
     }
 
-    /// Changes since the cursor: each feed type listed with `If-Modified-Since` the cursor's instant, page by page,
-    /// then the next type; the next cursor is the instant the round began (less a second: Xero keeps milliseconds,
-    /// clocks drift). From no cursor, everything.
+    /// Changes since the cursor, a round at a time: each feed type listed with `If-Modified-Since` where the last
+    /// round of it began (less a second: Xero keeps milliseconds, clocks drift), page by page, then the next type.
+    /// Payments, of which Xero sends no webhooks, are read every round (the scheduler runs one every 5 minutes);
+    /// contacts, invoices and credit notes, which webhooks announce, only once the integration's interval has passed
+    /// since they were last read (`ConnectorContext.feedInterval`). From no cursor, everything.
     public func changes(since cursor: String?, context: ConnectorContext) async throws -> ChangePage {
         let session = try await XeroSession(context: context)
-        let position = XeroFeedPosition(cursor) ?? XeroFeedPosition(type: 0, page: 1, since: nil, began: context.now())
+        var position = XeroFeedPosition(cursor) ?? XeroFeedPosition()
+        let began = position.began ?? context.now()
+        if position.began == nil {
+            position.began = began
+            position.documents =
+                position.documentsSince.map { began >= $0.adding(context.feedInterval - .seconds(1)) } ?? true
+            position.type = position.documents ? 0 : Self.paymentsFeedType
+            position.page = 1
+        }
         let recordType = Self.feedTypes[position.type]
         let collection = XeroMapping.collection(recordType)
         var query = [("page", String(position.page)), ("pageSize", "100")]
         if recordType == .customer { query.append(("includeArchived", "true")) }
-        let answer = try await session.get(collection, query: query, modifiedSince: position.since)
+        let since = recordType == .payment ? position.paymentsSince : position.documentsSince
+        let answer = try await session.get(collection, query: query, modifiedSince: since)
         let objects = answer[collection]?.arrayValue ?? []
         var records: [RemoteRecord] = []
         for object in objects {
@@ -532,10 +552,10 @@ public struct XeroConnector: Connector {
             next.page = 1
         } else {
             // The round is over: the next reads what changed since it began.
-            let since = position.began.adding(.seconds(-1))
-            return ChangePage(
-                changes: records,
-                nextCursor: XeroFeedPosition(type: 0, page: 1, since: since, began: since).cursor, hasMore: false)
+            let mark = began.adding(.seconds(-1))
+            next = XeroFeedPosition(
+                documentsSince: position.documents ? mark : position.documentsSince, paymentsSince: mark)
+            return ChangePage(changes: records, nextCursor: next.cursor, hasMore: false)
         }
         return ChangePage(changes: records, nextCursor: next.cursor, hasMore: true)
     }
@@ -623,39 +643,52 @@ public struct XeroConnector: Connector {
     }
 }
 
-/// Where the change feed is: which feed type, which page of it, modified since when, and when the round began.
+/// Where the change feed is: what each part of it was last read since, and in a round under way, which feed type,
+/// which page of it, when the round began and whether it reads the documents or only payments.
 struct XeroFeedPosition: Equatable {
-    var type: Int
-    var page: Int
-    var since: Timestamp?
-    var began: Timestamp
+    var type = 0
+    var page = 1
+    /// Contacts, invoices and credit notes changed since this were not read yet (`nil`: none ever were).
+    var documentsSince: Timestamp?
+    /// Payments changed since this were not read yet.
+    var paymentsSince: Timestamp?
+    /// When the round under way began; `nil` between rounds.
+    var began: Timestamp?
+    /// Whether the round under way reads the documents too.
+    var documents = true
 
-    init(type: Int, page: Int, since: Timestamp?, began: Timestamp) {
-        self.type = type
-        self.page = page
-        self.since = since
-        self.began = began
+    init(documentsSince: Timestamp? = nil, paymentsSince: Timestamp? = nil) {
+        self.documentsSince = documentsSince
+        self.paymentsSince = paymentsSince
     }
 
     init?(_ cursor: String?) {
         guard let cursor else { return nil }
         let parts = cursor.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 5, parts[0] == "xero", let type = Int(parts[1]),
+        guard parts.count == 7, parts[0] == "xero2", let type = Int(parts[1]),
             XeroConnector.feedTypes.indices.contains(type), let page = Int(parts[2]),
-            (1...XeroSession.maximumPages).contains(page), let began = Int64(parts[4])
+            (1...XeroSession.maximumPages).contains(page), parts[6] == "d" || parts[6] == "p",
+            let documentsSince = Self.instant(parts[3]), let paymentsSince = Self.instant(parts[4]),
+            let began = Self.instant(parts[5])
         else { return nil }
         self.type = type
         self.page = page
-        if parts[3].isEmpty {
-            since = nil
-        } else {
-            guard let since = Int64(parts[3]) else { return nil }
-            self.since = Timestamp(microsecondsSinceEpoch: since)
-        }
-        self.began = Timestamp(microsecondsSinceEpoch: began)
+        self.documentsSince = documentsSince
+        self.paymentsSince = paymentsSince
+        self.began = began
+        self.documents = parts[6] == "d"
+    }
+
+    /// An instant of the cursor: microseconds since the epoch, or empty for none (`.some(nil)`); `nil` when it is
+    /// neither.
+    private static func instant(_ text: String) -> Timestamp?? {
+        if text.isEmpty { return .some(nil) }
+        guard let micros = Int64(text) else { return nil }
+        return .some(Timestamp(microsecondsSinceEpoch: micros))
     }
 
     var cursor: String {
-        "xero:\(type):\(page):\(since.map { String($0.microsecondsSinceEpoch) } ?? ""):\(began.microsecondsSinceEpoch)"
+        let instants = [documentsSince, paymentsSince, began].map { $0.map { String($0.microsecondsSinceEpoch) } ?? "" }
+        return "xero2:\(type):\(page):\(instants.joined(separator: ":")):\(documents ? "d" : "p")"
     }
 }
