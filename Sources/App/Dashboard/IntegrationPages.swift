@@ -162,7 +162,12 @@ struct IntegrationPages {
         var refused: String?
         /// The companies the grant opens, while one is to be chosen.
         var companies: [Choice]
-        var hasCompanies: Bool { !companies.isEmpty }
+        /// Stored, not computed: the templates read a view's stored properties only (by reflection).
+        var hasCompanies: Bool
+        /// The company it works in, once chosen: by the name the grant listed it under, else by its id.
+        var company: String?
+        /// What its platform calls a company (a Xero organisation).
+        var companyLabel: String
     }
 
     @Sendable func show(request: Request, context: AppRequestContext) async throws -> Response {
@@ -182,6 +187,9 @@ struct IntegrationPages {
             } else if let mode = query.get("sync") {
                 mode == "full" ? "A full sync was started." : "A sync was started."
             } else { nil }
+        let companies =
+            integration.remoteTenantID == nil
+            ? integration.availableTenants.map { Choice(value: $0.id, label: $0.name, chosen: false) } : []
         let view = IntegrationView(
             id: integration.id, name: integration.name, platform: integration.platform.displayName,
             tenant: integration.tenantID, status: integration.status.rawValue, statusReason: integration.statusReason,
@@ -194,8 +202,11 @@ struct IntegrationPages {
                 "\(integration.platform.displayName) did not grant access (\(OAuthController.isErrorCode(String(code)) ? String(code) : "an error")): "
                     + "nothing changed. Press Connect to try again, and choose Connect on the consent page."
             },
-            companies: integration.remoteTenantID == nil
-                ? integration.availableTenants.map { Choice(value: $0.id, label: $0.name, chosen: false) } : [])
+            companies: companies, hasCompanies: !companies.isEmpty,
+            company: integration.remoteTenantID.map { id in
+                integration.availableTenants.first { $0.id == id }?.name ?? id
+            },
+            companyLabel: integration.platform == .xero ? "Organisation" : "Company")
         return try renderer.response(
             Screen(
                 "integration", title: integration.name, section: .overview, context: context, notice: notice, page: view
