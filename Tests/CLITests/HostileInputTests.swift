@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Sandbox
 import TestSupport
 import Testing
 
@@ -114,6 +115,124 @@ import Testing
         #expect(connection.status() == 413)
         await Self.expectAlive(server)
         #expect(try await Self.count("deliveries", in: directory) == 4)
+        server.signal(SIGTERM)
+        #expect(try await server.waitForExit().status == 0)
+    }
+
+    /// `POST /webhooks/xero` from the open internet, with the webhook key configured as the contract says (webhook
+    /// source `xero`): a missing or wrong `x-xero-signature` is a bare 401 and stores nothing; signed bodies that are
+    /// too big, too many, not UTF-8, too deep, out of range or of the wrong types are refused with a bare 4xx (the
+    /// ones read kept `rejected` for replay); the server stays up and a genuine delivery goes through afterwards.
+    @Test func hostileXeroDeliveriesAreRefusedBareAndTheServerStaysUp() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let server = try await ServerProcess(database: directory.database, directory: directory.url)
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../webhooks/xero").standardized
+        func fixture(_ name: String) throws -> [UInt8] {
+            Array(try Data(contentsOf: fixtures.appendingPathComponent(name)))
+        }
+        let key = String(decoding: try fixture("webhook-key.txt"), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let source = Array(#"{"source":"xero","secret":"\#(key)"}"#.utf8)
+        let added = await server.call(
+            "POST", "/api/v1/webhook-sources", headers: Self.admin.merging(["content-type": "application/json"]) { $1 },
+            body: source)
+        #expect(added?.0 == 201, "the webhook key is registered as source xero")
+
+        /// Posts `body` with `signature` (none when `nil`): the status, and whether the answer had no body.
+        func post(_ body: [UInt8], signature: String?) async -> (status: Int?, bare: Bool) {
+            let answer = await server.call(
+                "POST", "/webhooks/xero", headers: signature.map { ["x-xero-signature": $0] } ?? [:], body: body)
+            return (answer?.0, answer?.1.isEmpty == true)
+        }
+        func signed(_ body: [UInt8]) async -> (status: Int?, bare: Bool) {
+            await post(body, signature: XeroWebhookSender.signature(body: body, webhookKey: key))
+        }
+
+        // Signatures that are missing, not base64, far too long, another body's, or made with another key.
+        let genuine = try fixture("batch-two-organisations.json")
+        let otherBody = try fixture("spec-contact-update.json")
+        for signature in [
+            nil, "%%%not base64", String(repeating: "A", count: 20_000) + "==", "====",
+            XeroWebhookSender.signature(body: otherBody, webhookKey: key),
+            XeroWebhookSender.signature(body: genuine, webhookKey: "another key"),
+        ] {
+            let answer = await post(genuine, signature: signature)
+            #expect(answer.status == 401 && answer.bare, "signature \(String(describing: signature?.prefix(30)))")
+        }
+        #expect(try await Self.count("deliveries", in: directory) == 0, "an unsigned body is never kept")
+
+        // Over the size limit, signed: 413, nothing kept.
+        let large = Array(repeating: UInt8(ascii: " "), count: (1 << 20) + 1)
+        let tooLarge = await signed(large)
+        #expect(tooLarge.status == 413 && tooLarge.bare)
+        await Self.expectAlive(server, "after a body over the limit")
+
+        // Signed bodies that are not Xero's: each a bare 400 (not JSON) or 422 (not its shape).
+        let tooMany = Array(
+            (#"{"events":["# + Array(repeating: "{}", count: 10_001).joined(separator: ",")
+                + #"],"firstEventSequence":1,"lastEventSequence":1,"entropy":"E"}"#).utf8)
+        let deep =
+            Array(repeating: UInt8(ascii: "["), count: 200_000) + Array(repeating: UInt8(ascii: "]"), count: 200_000)
+        let event =
+            #"{"resourceUrl":"https://api.xero.com/api.xro/2.0/Contacts/717f2bfc-c6d4-41fd-b238-3f2f0c0cf777","#
+            + #""resourceId":"717f2bfc-c6d4-41fd-b238-3f2f0c0cf777","eventDateUtc":"2024-06-21T01:15:39.902","#
+            + #""eventType":"UPDATE","eventCategory":"CONTACT","tenantId":"c2cc9b6e-9458-4c7d-93cc-f02b81b0594f","#
+            + #""tenantType":"ORGANISATION"}"#
+        let cases: [(name: String, body: [UInt8], status: Int)] = [
+            ("10,001 events", tooMany, 422),
+            ("bad UTF-8", [0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x3A, 0x31, 0x7D], 400),
+            ("deep nesting", deep, 400),
+            (
+                "huge and negative sequence numbers",
+                Array(
+                    (#"{"events":[\#(event)],"firstEventSequence":99999999999999999999999,"#
+                        + #""lastEventSequence":-1,"entropy":"E"}"#).utf8), 422
+            ),
+            (
+                "numbers beyond a double",
+                Array(
+                    (#"{"events":[\#(event)],"firstEventSequence":1e400,"lastEventSequence":-1e400,"#
+                        + #""entropy":"E"}"#).utf8), 422
+            ),
+            (
+                "wrong types",
+                Array(#"{"events":"all","firstEventSequence":"1","lastEventSequence":true,"entropy":7}"#.utf8), 422
+            ),
+            (
+                "events of the wrong types",
+                Array(
+                    (#"{"events":[1,"x",null,[],{"tenantId":5,"resourceId":[],"eventDateUtc":1e999,"#
+                        + #""eventCategory":{},"eventType":"UPDATE"}],"firstEventSequence":1,"lastEventSequence":1,"#
+                        + #""entropy":"E"}"#).utf8), 422
+            ),
+        ]
+        for (name, body, status) in cases {
+            let answer = await signed(body)
+            #expect(answer.status == status && answer.bare, "\(name): \(String(describing: answer.status))")
+            await Self.expectAlive(server, "after \(name)")
+        }
+        #expect(
+            try await Self.count("deliveries", where: "source = 'xero' AND status = 'rejected'", in: directory)
+                == cases.count)
+        // With no events it is an intent-to-receive, whatever its numbers: a bare 200, and nothing kept.
+        let intent = await signed(
+            Array(#"{"events":[],"firstEventSequence":99999999999999999999,"lastEventSequence":-1,"entropy":7}"#.utf8))
+        #expect(intent.status == 200 && intent.bare)
+        #expect(try await Self.count("deliveries", where: "status <> 'rejected'", in: directory) == 0)
+
+        // Xero's genuine delivery, as signed in webhooks/xero/: a bare 200 (kept unroutable: no organisation is
+        // connected here), and the same again is the same delivery.
+        let signature = String(decoding: try fixture("batch-two-organisations.signature"), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        for _ in 0..<2 {
+            let answer = await post(genuine, signature: signature)
+            #expect(answer.status == 200 && answer.bare)
+        }
+        #expect(
+            try await Self.count("deliveries", where: "source = 'xero' AND status <> 'rejected'", in: directory) == 1)
+        await Self.expectAlive(server)
         server.signal(SIGTERM)
         #expect(try await server.waitForExit().status == 0)
     }

@@ -113,4 +113,18 @@ import Testing
             #expect(await harness.sandbox.limitViolations == 0)
         }
     }
+
+    /// The day's budget spent elsewhere (another install of the app): a 429 naming the day limit, with the seconds
+    /// until the day rolls over and no day left in `X-DayLimit-Remaining`; the next call is answered.
+    @Test func anInjectedDayThrottleNamesTheDayAndWhenItRollsOver() async throws {
+        try await XeroHarness.run { harness in
+            await harness.sandbox.throttle(next: 1, problem: "day", retryAfter: 5400)
+            let throttled = try await harness.get("Contacts")
+            #expect(throttled.status == .tooManyRequests && throttled.headers[Self.problem] == "day")
+            #expect(throttled.headers[.retryAfter] == "5400")
+            #expect(throttled.headers[Self.day] == "0")
+            #expect(try await harness.get("Contacts").status == .ok)
+            #expect(await harness.sandbox.limitViolations == 0)
+        }
+    }
 }

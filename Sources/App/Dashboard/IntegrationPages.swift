@@ -162,11 +162,15 @@ struct IntegrationPages {
         var refused: String?
         /// The companies the grant opens, while one is to be chosen.
         var companies: [Choice]
+        /// Stored, not computed: the templates read a view's stored properties only (by reflection).
+        var hasCompanies: Bool
+        /// The company it works in, once chosen: by the name the grant listed it under, else by its id.
+        var company: String?
+        /// What its platform calls a company (a Xero organisation).
+        var companyLabel: String
         /// What is left of each of the platform's windows, in words.
         var limits: [Limit]
-        // Stored, not computed: templates see only stored properties.
-        var hasCompanies = false
-        var hasLimits = false
+        var hasLimits: Bool
     }
 
     /// One platform window as the page shows it: "Day (24 h)", "4,870 of 5,000 left", and per share of the work.
@@ -213,7 +217,13 @@ struct IntegrationPages {
             } else if let mode = query.get("sync") {
                 mode == "full" ? "A full sync was started." : "A sync was started."
             } else { nil }
-        var view = IntegrationView(
+        let companies =
+            integration.remoteTenantID == nil
+            ? integration.availableTenants.map { Choice(value: $0.id, label: $0.name, chosen: false) } : []
+        let limits = Self.limits(
+            await IntegrationsController.rateLimits(
+                of: integration, connectors: integrations.connectors, rateLimiters: integrations.rateLimiters))
+        let view = IntegrationView(
             id: integration.id, name: integration.name, platform: integration.platform.displayName,
             tenant: integration.tenantID, status: integration.status.rawValue, statusReason: integration.statusReason,
             connected: integration.status == .connected,
@@ -225,13 +235,12 @@ struct IntegrationPages {
                 "\(integration.platform.displayName) did not grant access (\(OAuthController.isErrorCode(String(code)) ? String(code) : "an error")): "
                     + "nothing changed. Press Connect to try again, and choose Connect on the consent page."
             },
-            companies: integration.remoteTenantID == nil
-                ? integration.availableTenants.map { Choice(value: $0.id, label: $0.name, chosen: false) } : [],
-            limits: Self.limits(
-                await IntegrationsController.rateLimits(
-                    of: integration, connectors: integrations.connectors, rateLimiters: integrations.rateLimiters)))
-        view.hasCompanies = !view.companies.isEmpty
-        view.hasLimits = !view.limits.isEmpty
+            companies: companies, hasCompanies: !companies.isEmpty,
+            company: integration.remoteTenantID.map { id in
+                integration.availableTenants.first { $0.id == id }?.name ?? id
+            },
+            companyLabel: integration.platform == .xero ? "Organisation" : "Company", limits: limits,
+            hasLimits: !limits.isEmpty)
         return try renderer.response(
             Screen(
                 "integration", title: integration.name, section: .overview, context: context, notice: notice, page: view

@@ -46,7 +46,7 @@ struct XeroConsentPage {
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(app) wants to access your Xero data</title>
-            <style>\(QuickBooksConsentPage.style)</style>
+            <style>\(QuickBooksConsentPage.style)\(Self.style)</style>
             </head>
             <body>
             <main>
@@ -69,6 +69,11 @@ struct XeroConsentPage {
 
             """
     }
+
+    /// Each organisation's box beside its name, the list unmarked (QuickBooks' labels stand above their control).
+    static let style =
+        "#organisations{list-style:none;padding-left:0}#organisations label{display:inline;margin:0 0 0 .35rem}"
+        + "#organisations li{margin:.5rem 0}"
 
     var response: Response {
         Response(

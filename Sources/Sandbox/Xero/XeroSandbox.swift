@@ -92,6 +92,8 @@ public actor XeroSandbox {
     public private(set) var droppedAnswers = 0
     /// API calls still to be answered 429 whatever their rate (Xero's doing, not a violation).
     public private(set) var injectedThrottles = 0
+    /// The limit those 429s name (`X-Rate-Limit-Problem`) and the `Retry-After` they give.
+    private var injectedProblem = (name: "minute", retryAfter: 1)
     /// Refresh-token grants answered with a new pair.
     public private(set) var refreshGrants = 0
 
@@ -113,8 +115,13 @@ public actor XeroSandbox {
     /// The next `count` API writes are made, and their connections dropped before any answer.
     public func dropAnswers(_ count: Int) { droppedAnswers = count }
 
-    /// The next `count` API calls are answered 429 (`X-Rate-Limit-Problem: minute`) whatever their rate.
-    public func throttle(next count: Int) { injectedThrottles = count }
+    /// The next `count` API calls are answered 429 whatever their rate, as when the app's budget for the organisation
+    /// was spent elsewhere (another install of the app): `X-Rate-Limit-Problem: problem` (`minute`, `day`) with
+    /// `Retry-After: retryAfter` seconds (at least 1).
+    public func throttle(next count: Int, problem: String = "minute", retryAfter: Int = 1) {
+        injectedThrottles = count
+        injectedProblem = (problem, min(max(retryAfter, 1), 86_400))
+    }
 
     /// From now on, admitted API calls wait before answering until `releaseAnswers()`: requests stay in flight, so
     /// tests can reach the concurrency limit without timing.
@@ -457,9 +464,12 @@ public actor XeroSandbox {
         }
         if injectedThrottles > 0 {
             injectedThrottles -= 1
+            // The budget the 429 names is spent, and its header says so.
+            if injectedProblem.name == "day" { remaining.day = 0 }
+            if injectedProblem.name == "minute" { remaining.minute = 0 }
             return .refused(
-                status: 429, body: Self.problem(429, "Too Many Requests", "Rate limit exceeded"), problem: "minute",
-                retryAfter: 1, remaining: remaining)
+                status: 429, body: Self.problem(429, "Too Many Requests", "Rate limit exceeded"),
+                problem: injectedProblem.name, retryAfter: injectedProblem.retryAfter, remaining: remaining)
         }
         let over: (problem: String, retryAfter: Int)?
         if inFlight[key, default: 0] >= limits.concurrentRequests {
