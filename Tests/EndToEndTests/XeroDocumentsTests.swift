@@ -173,30 +173,7 @@ import Testing
         try await World.run { world in
             let (integration, _) = try await world.connect()
             try await world.map(integration)
-            let gst = try #require(await world.objects("TaxRates").first { $0["Name"] == "GST 18%" }?["TaxType"])
-            let (token, _) = await world.sandbox.issueTokens(clientID: World.clientID, tenantIDs: [world.organisation])
-            let typed = try await world.call(
-                "PUT", world.emulator + "/api.xro/2.0/Invoices", token: token,
-                json: [
-                    "Invoices": [
-                        [
-                            "Type": "ACCREC", "Contact": ["Name": "Walk-in Parent"], "InvoiceNumber": "GF-0007",
-                            "Date": "2026-11-03", "DueDate": "2026-11-17", "Status": "AUTHORISED",
-                            "LineAmountTypes": "Exclusive",
-                            "LineItems": [
-                                [
-                                    "Description": "Term 2 tuition", "Quantity": 1, "UnitAmount": 45000,
-                                    "AccountCode": "200", "TaxType": gst,
-                                ],
-                                [
-                                    "Description": "School bus", "Quantity": 3, "UnitAmount": 1500,
-                                    "DiscountAmount": 500, "AccountCode": "200", "TaxType": gst,
-                                ],
-                            ],
-                        ]
-                    ]
-                ],
-                headers: ["xero-tenant-id": world.organisation])
+            let typed = try await world.typeInvoice("GF-0007", contact: ["Name": "Walk-in Parent"])
             #expect(typed.status == 200, "\(typed.json)")
             let handMade = try #require(typed.json["Invoices"]?[0]?["InvoiceID"]?.stringValue)
             #expect(Self.amount(typed.json["Invoices"]?[0]?["Total"]) == "57820.00", "the same total as billing's")
@@ -227,6 +204,28 @@ import Testing
             let rest = page.text[row.upperBound...]
             let shown = rest.range(of: "</tr>").map { rest[..<$0.lowerBound] } ?? rest
             #expect(shown.contains("invoice inv_7") && shown.contains("Invoice # must be unique."), "\(shown)")
+        }
+    }
+
+    /// The same invoice typed by hand for the family itself is billing's: adopted, not refused nor made twice.
+    @Test func anInvoiceTypedByHandForTheFamilyItselfIsAdopted() async throws {
+        try await World.run { world in
+            let (integration, _) = try await world.connect()
+            try await world.map(integration)
+            try await world.bill("customer.created", QuickBooksWorld.customer("cus_1", name: "Priya Raghavan"))
+            try await world.drain()
+            let contact = try #require(await world.objects("Contacts").first?["ContactID"])
+            let typed = try await world.typeInvoice("GF-0008", contact: ["ContactID": contact])
+            #expect(typed.status == 200, "\(typed.json)")
+            let handMade = try #require(typed.json["Invoices"]?[0]?["InvoiceID"]?.stringValue)
+
+            try await world.bill(
+                "invoice.issued", QuickBooksWorld.invoice("inv_8", number: "GF-0008", customer: "cus_1"))
+            try await world.drain()
+            #expect(await world.objects("Invoices").count == 1)
+            let linked = try await world.api("GET", "/records?type=invoice&local_id=inv_8")
+            #expect(linked.json["items"]?[0]?["links"]?[0]?["remote_id"]?.stringValue == handMade, "\(linked.json)")
+            #expect(try await world.failedJobs().isEmpty)
         }
     }
 

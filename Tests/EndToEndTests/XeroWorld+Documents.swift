@@ -120,6 +120,37 @@ extension XeroWorld {
         return events
     }
 
+    // MARK: A person in Xero
+
+    /// A bookkeeper types billing's usual two-line invoice (tuition, and the school bus with a discount, GST 18 %:
+    /// 57,820.00 in all) into the world's organisation by hand, numbered `number`, for `contact`.
+    func typeInvoice(_ number: String, contact: JSONValue) async throws -> Answer {
+        let gst = try #require(await objects("TaxRates").first { $0["Name"] == "GST 18%" }?["TaxType"])
+        let (token, _) = await sandbox.issueTokens(clientID: Self.clientID, tenantIDs: [organisation])
+        return try await call(
+            "PUT", emulator + "/api.xro/2.0/Invoices", token: token,
+            json: [
+                "Invoices": [
+                    [
+                        "Type": "ACCREC", "Contact": contact, "InvoiceNumber": .string(number), "Date": "2026-11-03",
+                        "DueDate": "2026-11-17", "Status": "AUTHORISED", "LineAmountTypes": "Exclusive",
+                        "LineItems": [
+                            [
+                                "Description": "Term 2 tuition", "Quantity": 1, "UnitAmount": 45000,
+                                "AccountCode": "200",
+                                "TaxType": gst,
+                            ],
+                            [
+                                "Description": "School bus", "Quantity": 3, "UnitAmount": 1500, "DiscountAmount": 500,
+                                "AccountCode": "200", "TaxType": gst,
+                            ],
+                        ],
+                    ]
+                ]
+            ],
+            headers: ["xero-tenant-id": organisation])
+    }
+
     // MARK: A person's view
 
     /// The failed jobs, as the API lists them.
