@@ -357,8 +357,9 @@ public struct XeroConnector: Connector {
 
     /// For each create, what is already in the books that it could be: contacts by `ContactNumber` (this create's
     /// own earlier write), by `Name` (billing's, and the distinct name it would have been given) when the emails do
-    /// not disagree, and by email; invoices by `InvoiceNumbers`; payments and refunds on a later attempt by
-    /// Ledgerwire's marker in `Reference`. One call per kind for the whole chunk.
+    /// not disagree, and by email; invoices by `InvoiceNumbers`, of the invoice's own contact only (one a person made
+    /// for another contact is another family's); payments and refunds on a later attempt by Ledgerwire's marker in
+    /// `Reference`. One call per kind for the whole chunk.
     public func find(matching requests: [PushRequest], context: ConnectorContext) async throws -> [[RemoteMatch]] {
         let session = try await XeroSession(context: context)
         var matches = [[RemoteMatch]](repeating: [], count: requests.count)
@@ -417,8 +418,12 @@ public struct XeroConnector: Connector {
         }
         let invoices = requests.indices.filter { requests[$0].recordType == .invoice }
         var numbers: [Int: String] = [:]
+        // The contact each invoice is for: an invoice of billing's number made for another contact is never its.
+        var contacts: [Int: String] = [:]
         for index in invoices {
-            if case .invoice(let invoice) = requests[index].record { numbers[index] = invoice.number }
+            guard case .invoice(let invoice) = requests[index].record else { continue }
+            numbers[index] = invoice.number
+            contacts[index] = requests[index].references[RecordReference(.customer, invoice.customerID.rawValue)]
         }
         let list = Array(Set(numbers.values)).sorted()
         for start in stride(from: 0, to: list.count, by: 40) {
@@ -431,6 +436,7 @@ public struct XeroConnector: Connector {
             for (index, number) in numbers where part.contains(number) {
                 matches[index] = found.filter {
                     $0["InvoiceNumber"]?.stringValue == number && $0["Type"]?.stringValue == "ACCREC"
+                        && $0["Contact"]?["ContactID"]?.stringValue == contacts[index]
                 }.compactMap { match($0, by: "InvoiceNumber", requests[index]) }
             }
         }

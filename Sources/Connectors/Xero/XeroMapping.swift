@@ -43,6 +43,7 @@ enum XeroMapping {
     /// Every code the record needs is mapped and every record it refers to is in the books: the engine parks the job
     /// or holds it until they are.
     static func body(for request: PushRequest) throws(ConnectorError) -> Object {
+        try checkTwoDecimalPlaces(request)
         switch request.record {
         case .customer(let customer):
             return try contact(customer, localID: request.localID)
@@ -72,6 +73,45 @@ enum XeroMapping {
         case .refund(let refund):
             return try self.refund(refund, request)
         }
+    }
+
+    /// Xero keeps amounts to two decimal places ("Rounding in Xero": unit prices to two unless `unitdp=4`, and "all
+    /// summary values such as Total, LineAmount etc" to two only), and rounds what has more. An amount of a
+    /// three-decimal currency (KWD, BHD, …) in whole 10-fils steps is held exactly; one with a third digit would be
+    /// rounded by Xero, so the job fails instead, naming the currency and the amount.
+    /// https://developer.xero.com/documentation/api-guides/rounding-in-xero
+    static func checkTwoDecimalPlaces(_ request: PushRequest) throws(ConnectorError) {
+        var amounts: [(name: String, money: Money)] = []
+        func document(_ lines: [DocumentLine], _ subtotal: Money, _ taxTotal: Money, _ total: Money) {
+            for (index, line) in lines.enumerated() {
+                let position = "line \(index + 1)"
+                amounts.append(("\(position) unit amount", line.unitAmount))
+                if let discount = line.discountAmount { amounts.append(("\(position) discount", discount)) }
+                amounts.append(("\(position) amount", line.amount))
+                if let tax = line.taxAmount { amounts.append(("\(position) tax", tax)) }
+            }
+            amounts += [("subtotal", subtotal), ("tax total", taxTotal), ("total", total)]
+        }
+        switch request.record {
+        case .customer: return
+        case .invoice(let invoice): document(invoice.lines, invoice.subtotal, invoice.taxTotal, invoice.total)
+        case .creditNote(let note): document(note.lines, note.subtotal, note.taxTotal, note.total)
+        case .payment(let payment): amounts = payment.allocations.map { ("amount", $0.amount) }
+        case .refund(let refund): amounts = [("amount", refund.amount)]
+        }
+        guard let (name, money) = amounts.first(where: { !fitsTwoDecimalPlaces($0.money) }) else { return }
+        throw .validation(
+            code: "amount_precision",
+            message: "Xero keeps amounts to two decimal places: the \(name) \(money.decimalString) "
+                + "\(money.currency.code) of \(request.recordType.rawValue) \(request.localID) has a third "
+                + "decimal Xero would round, so nothing was written")
+    }
+
+    /// Whether an amount has no digit beyond the second decimal place.
+    static func fitsTwoDecimalPlaces(_ money: Money) -> Bool {
+        var divisor: Int64 = 1
+        for _ in 0..<max(0, money.currency.minorUnitExponent - 2) { divisor *= 10 }
+        return money.minorUnits % divisor == 0
     }
 
     static func contact(_ customer: Customer, localID: String) throws(ConnectorError) -> Object {
