@@ -40,14 +40,16 @@ extension AppDatabase {
 
     /// Attaches the integration `id` to the connection `connectionID` (one the tenant already has for the same
     /// platform, e.g. another organisation of the same Xero consent): its calls then use that connection's
-    /// credentials, and it is `connected` (unless disabled). The connection it had before is deleted when no other
-    /// integration uses it. Audited; the credentials themselves are neither read nor copied.
+    /// credentials, and it is `connected` (unless disabled, or `connects` is false: a company is still to be chosen
+    /// among those the consent opens). The connection it had before is deleted when no other integration uses it.
+    /// Audited; the credentials themselves are neither read nor copied.
     ///
     /// - Throws: `PersistenceError.notFound` for an integration or connection the tenant does not have,
     ///   `.conflict` for a connection of another platform.
     @discardableResult
     public func attachIntegration(
-        id: String, tenantID: String?, toConnection connectionID: String, actor: String, at now: Timestamp = .now()
+        id: String, tenantID: String?, toConnection connectionID: String, actor: String, connects: Bool = true,
+        at now: Timestamp = .now()
     ) async throws -> Integration {
         try await writer.write { db in
             guard let integration = try Self.fetchIntegration(id: id, tenantID: tenantID, db: db) else {
@@ -76,7 +78,7 @@ extension AppDatabase {
                 oldValue: integration.connectionID.map { JSONValue.object(["connection_id": .string($0)]) }?
                     .canonicalString,
                 newValue: JSONValue.object(["connection_id": .string(connectionID)]).canonicalString)
-            try self.connect(integration, actor: actor, at: now, db: db)
+            if connects { try self.connect(integration, actor: actor, at: now, db: db) }
             return try Self.fetchIntegration(id: id, tenantID: nil, db: db) ?? integration
         }
     }

@@ -102,6 +102,52 @@ import Testing
         }
     }
 
+    /// The other organisation of the same consent gets a second integration without a second consent: it shares the
+    /// first's connection, and both keep working across a token refresh (refreshed once for both, no refresh token
+    /// spent twice — Xero rotates them).
+    @Test func aSecondIntegrationSharesTheConsentForTheOtherOrganisation() async throws {
+        try await World.run { world in
+            let other = await world.sandbox.addOrganisation(
+                name: "Greenfield Trust", baseCurrency: "INR", countryCode: "IN")
+            let (first, _) = try await world.connect(grant: [world.organisation, other])
+            let chosen = try await world.api(
+                "PATCH", "/integrations/\(first)", ["settings": ["xero_tenant_id": .string(world.organisation)]])
+            #expect(chosen.json["status"] == "connected", "\(chosen.json)")
+            try await world.map(first)
+
+            let second = try await world.createIntegration(name: "Greenfield Trust Xero")
+            let itself = try await world.api(
+                "POST", "/integrations/\(second)/share-connection", ["integration_id": .string(second)])
+            #expect(itself.status == 422, "\(itself.json)")
+            let shared = try await world.api(
+                "POST", "/integrations/\(second)/share-connection", ["integration_id": .string(first)])
+            #expect(shared.status == 200 && shared.json["status"] == "connected", "\(shared.json)")
+            #expect(shared.json["xero_tenant_id"]?.stringValue == other, "the organisation the first does not have")
+            try await world.map(second)
+            let audit = try await world.api("GET", "/audit?integration_id=\(second)")
+            #expect("\(audit.json)".contains("integration.connection_attached"))
+
+            try await world.bill("customer.created", QuickBooksWorld.customer("cus_1", name: "Priya Raghavan"))
+            try await world.drain()
+            #expect(await world.objects("Contacts").count == 1)
+            #expect(await world.objects("Contacts", organisation: other).count == 1)
+
+            // Half an hour on, both access tokens (one token) have expired at Xero: one refresh serves both.
+            let refreshes = await world.sandbox.refreshGrants
+            await world.sandbox.advance(by: 1801)
+            world.clock.advance(by: .seconds(1801))
+            try await world.bill(
+                "invoice.issued", QuickBooksWorld.invoice("inv_1", number: "GF-0001", customer: "cus_1"))
+            try await world.drain()
+            #expect(await world.objects("Invoices").count == 1)
+            #expect(await world.objects("Invoices", organisation: other).count == 1)
+            #expect(await world.sandbox.refreshGrants == refreshes + 1)
+            for id in [first, second] {
+                #expect(try await world.api("GET", "/integrations/\(id)").json["status"] == "connected")
+            }
+        }
+    }
+
     /// Two billing customers with one name are two contacts; a contact a person made with the name and email is
     /// adopted, not duplicated.
     @Test func sameNamesAreTwoContactsAndAHandMadeOneIsAdopted() async throws {

@@ -96,22 +96,7 @@ struct XeroWorld: PipelineWorld {
         // Xero takes only the redirect URIs registered on the app, exactly.
         await sandbox.registerClient(
             id: Self.clientID, secret: Self.clientSecret, redirectURIs: [ledgerwire + "/oauth/callback"])
-        let created = try await api(
-            "POST", "/integrations",
-            [
-                "tenant_id": .string(Self.tenant), "platform": "xero", "name": "Greenfield Xero",
-                "settings": [
-                    "client_id": .string(Self.clientID), "client_secret": .string(Self.clientSecret),
-                    "redirect_uri": .string(ledgerwire + "/oauth/callback"),
-                    "api_base_url": .string(emulator + "/api.xro/2.0"),
-                    "connections_url": .string(emulator + "/connections"),
-                    "oauth_authorize_url": .string(emulator + "/identity/connect/authorize"),
-                    "oauth_token_url": .string(emulator + "/connect/token"),
-                    "oauth_revoke_url": .string(emulator + "/connect/revocation"),
-                ],
-                "sync": ["interval_seconds": 3600, "conflict_policy": "last_modified_wins"],
-            ])
-        let id = try #require(created.json["id"]?.stringValue, "\(created.json)")
+        let id = try await createIntegration()
         let connect = try await api("GET", "/integrations/\(id)/connect")
         #expect(connect.status == 302)
         let authorize = try #require(connect.headers["location"])
@@ -125,6 +110,26 @@ struct XeroWorld: PipelineWorld {
         let back = try #require(consent.headers["location"])
         #expect(back.hasPrefix(ledgerwire + "/oauth/callback?"))
         return (id, try await call("GET", back, token: nil))
+    }
+
+    /// A Xero integration of the school pointed at the emulator, not connected yet.
+    func createIntegration(name: String = "Greenfield Xero") async throws -> String {
+        let created = try await api(
+            "POST", "/integrations",
+            [
+                "tenant_id": .string(Self.tenant), "platform": "xero", "name": .string(name),
+                "settings": [
+                    "client_id": .string(Self.clientID), "client_secret": .string(Self.clientSecret),
+                    "redirect_uri": .string(ledgerwire + "/oauth/callback"),
+                    "api_base_url": .string(emulator + "/api.xro/2.0"),
+                    "connections_url": .string(emulator + "/connections"),
+                    "oauth_authorize_url": .string(emulator + "/identity/connect/authorize"),
+                    "oauth_token_url": .string(emulator + "/connect/token"),
+                    "oauth_revoke_url": .string(emulator + "/connect/revocation"),
+                ],
+                "sync": ["interval_seconds": 3600, "conflict_policy": "last_modified_wins"],
+            ])
+        return try #require(created.json["id"]?.stringValue, "\(created.json)")
     }
 
     /// Maps billing's codes to the organisation's: both revenue accounts to Sales (200), GST 18 % to its tax rate,

@@ -31,6 +31,7 @@ struct IntegrationsController {
         routes.get("/integrations/{id}", use: show)
         routes.patch("/integrations/{id}", use: update)
         routes.delete("/integrations/{id}", use: delete)
+        routes.post("/integrations/{id}/share-connection", use: shareConnection)
         return routes
     }
 
@@ -171,6 +172,74 @@ struct IntegrationsController {
             updated = try await choose(chosen.value, field: "settings.\(chosen.key)", for: updated, by: principal)
         }
         return updated
+    }
+
+    /// `POST /integrations/{id}/share-connection {integration_id}`: connects the integration through the consent
+    /// another integration of the school already holds (another organisation of the same Xero grant) — no second
+    /// consent, and one refresh token, refreshed once for both. Where the platform names the companies only after
+    /// the grant (Xero), the companies the consent opens that the other integration does not work in are listed: the
+    /// one is chosen at once; among several the integration waits, `pending` with `available_tenants`, for a person's
+    /// choice (`PATCH … settings.xero_tenant_id`). Audited as `integration.connection_attached`.
+    @Sendable func shareConnection(request: Request, context: AppRequestContext) async throws -> JSONResponse {
+        let principal = try context.require(.financeManager)
+        let target = try await database.integration(from: context, role: .financeManager)
+        var request = request
+        let body = FieldReader(try await request.jsonObject(context: context), path: "", diagnostics: Diagnostics())
+        let sourceID = body.string("integration_id")
+        guard body.diagnostics.errors.isEmpty, let sourceID else { throw Problem.invalid(body.diagnostics.errors) }
+        guard let source = try await database.integration(id: sourceID, tenantID: principal.tenantID),
+            source.tenantID == target.tenantID
+        else {
+            throw Problem.invalid([
+                FieldError(field: "integration_id", message: "no integration \(sourceID) of school \(target.tenantID)")
+            ])
+        }
+        guard source.id != target.id, source.platform == target.platform, let connectionID = source.connectionID else {
+            throw Problem.invalid([
+                FieldError(
+                    field: "integration_id",
+                    message: "must be another \(target.platform.rawValue) integration of the school that is connected")
+            ])
+        }
+        // The companies the consent opens, less the one the other integration works in.
+        var choices: [RemoteCompany]?
+        if let connector = connectors[target.platform] {
+            do {
+                let stored = try await tokens.credentials(for: source)
+                let context = ConnectorContext(
+                    integrationID: source.id, tenantID: source.tenantID, settings: source.settings,
+                    credentials: FixedCredentials(accessToken: stored.tokens.accessToken, remoteTenantID: nil),
+                    transport: transport, logger: Logger(label: "ledgerwire.integrations"))
+                choices = try await connector.companies(context: context)?.filter { $0.id != source.remoteTenantID }
+            } catch {
+                throw Problem(
+                    status: .badGateway, title: "Companies not listed",
+                    detail: "the platform did not list what the consent opens: \(error.message)")
+            }
+            if let choices, choices.isEmpty {
+                throw Problem(
+                    status: .conflict, title: "Nothing left to connect",
+                    detail: "the consent opens no company but the one \(source.name) works in: connect this "
+                        + "integration with its own consent, allowing the organisation")
+            }
+        }
+        var attached = try await database.attachIntegration(
+            id: target.id, tenantID: principal.tenantID, toConnection: connectionID, actor: principal.actor,
+            connects: choices == nil)
+        if let choices {
+            if choices.count == 1 {
+                attached = try await choose(
+                    .string(choices[0].id), field: "integration_id", for: attached, by: principal)
+            } else {
+                attached =
+                    try await database.updateIntegration(
+                        id: target.id, tenantID: principal.tenantID,
+                        AppDatabase.IntegrationChange(
+                            settings: [Integration.availableTenantsKey: OAuthController.json(choices)]),
+                        box: box, actor: principal.actor) ?? attached
+            }
+        }
+        return JSONResponse(attached.json)
     }
 
     /// Makes `value` the company the integration works in: one its grant opens (one of `available_tenants` when it
