@@ -28,6 +28,11 @@ public enum ConnectorError: Error, Hashable, Sendable {
     /// the beginning.
     case cursorExpired(message: String)
 
+    /// The code of a `validation` that is the platform refusing a create as a duplicate of a record in the books (a
+    /// contact's name, an invoice's number), for a create the engine did not look for first: it looks then, adopts
+    /// the match or creates anew (`ConnectorCapabilities.looksBeforeCreating`).
+    public static let duplicateCode = "duplicate"
+
     /// Whether the platform itself answered (with a refusal, a throttle, a server error, …), so it can be reached: not
     /// when no connection was made, nor when the exchange broke or timed out before an answer came.
     public var platformAnswered: Bool {

@@ -48,15 +48,19 @@ public struct RateLimitPolicy: Sendable, Hashable {
     /// `Retry-After` of hours) turns it away at once (`RateLimitExceeded`), and its job is deferred rather than hold
     /// a slot for hours.
     public var maximumWait: Duration
+    /// The limits (`X-Rate-Limit-Problem`, lowercased) whose 429s pause this limiter; `nil`: every 429. An app's
+    /// limiter across organisations pauses for the app's own limit only, not for one organisation's minute.
+    public var throttleProblems: Set<String>?
 
     public init(
         windows: [Window], maxConcurrent: Int, throttlePause: Duration = .seconds(10),
-        maximumWait: Duration = .seconds(90)
+        maximumWait: Duration = .seconds(90), throttleProblems: Set<String>? = nil
     ) {
         self.windows = windows
         self.maxConcurrent = maxConcurrent
         self.throttlePause = throttlePause
         self.maximumWait = maximumWait
+        self.throttleProblems = throttleProblems
     }
 }
 
@@ -234,7 +238,10 @@ public actor RateLimiter {
         if !slotWaiters.isEmpty { slotWaiters.removeFirst().resume() }
         guard let status else { return }
         var pause: Duration?
-        if status == 429 {
+        let problem = headers["x-rate-limit-problem"]?.lowercased() ?? ""
+        if status == 429, let problems = policy.throttleProblems, !problems.contains(problem) {
+            // Another limit's throttle (one organisation's minute): not this limiter's.
+        } else if status == 429 {
             throttles += 1
             pause = retryAfter(headers) ?? policy.throttlePause
         } else if status == 503, let retryAfter = retryAfter(headers) {
@@ -321,36 +328,65 @@ public actor RateLimiters {
         limiters[integrationID] = limiter
         return limiter
     }
+
+    /// The limiter an app's integrations share on one platform (`ConnectorCapabilities.appRateLimit`), by the app's
+    /// OAuth client id.
+    public func limiter(platform: String, app clientID: String, policy: RateLimitPolicy) -> RateLimiter {
+        let key = "app:\(platform):\(clientID)"
+        if let limiter = limiters[key], limiter.policy == policy { return limiter }
+        let limiter = RateLimiter(policy: policy, clock: clock, onWait: onWait)
+        limiters[key] = limiter
+        return limiter
+    }
 }
 
 /// An `HTTPTransport` whose requests go through an integration's `RateLimiter`.
 public struct RateLimitedTransport: HTTPTransport {
     public let base: any HTTPTransport
     public let limiter: RateLimiter
+    /// The limiter of every integration of the same app (Xero's limit across organisations), when there is one.
+    public let app: RateLimiter?
     /// Whose requests these are, for windows that keep shares.
     public let share: RateLimitShare
 
-    public init(base: any HTTPTransport, limiter: RateLimiter, share: RateLimitShare = .live) {
+    public init(base: any HTTPTransport, limiter: RateLimiter, app: RateLimiter? = nil, share: RateLimitShare = .live) {
         self.base = base
         self.limiter = limiter
+        self.app = app
         self.share = share
     }
 
     public func send(_ request: TransportRequest) async throws(TransportError) -> TransportResponse {
+        try await Self.acquire(limiter, request, share: share)
+        if let app {
+            do {
+                try await Self.acquire(app, request, share: share)
+            } catch {
+                await limiter.release(status: nil)
+                throw error
+            }
+        }
+        do {
+            let response = try await base.send(request)
+            await limiter.release(status: response.status, headers: response.headers)
+            await app?.release(status: response.status, headers: response.headers)
+            return response
+        } catch {
+            await limiter.release(status: nil)
+            await app?.release(status: nil)
+            throw error
+        }
+    }
+
+    private static func acquire(_ limiter: RateLimiter, _ request: TransportRequest, share: RateLimitShare)
+        async throws(TransportError)
+    {
         do {
             try await limiter.acquire(request.rateLimitWindows, share: share)
         } catch let exceeded as RateLimitExceeded {
             throw .overLimit(window: exceeded.window, retryAfter: exceeded.retryAfter)
         } catch {
             throw .failed("cancelled while waiting for the platform's rate limit")
-        }
-        do {
-            let response = try await base.send(request)
-            await limiter.release(status: response.status, headers: response.headers)
-            return response
-        } catch {
-            await limiter.release(status: nil)
-            throw error
         }
     }
 }

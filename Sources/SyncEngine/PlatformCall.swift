@@ -26,7 +26,14 @@ struct PlatformCall {
         var limiter: RateLimiter?
         if let policy = connector.capabilities.rateLimit {
             let integrationLimiter = await rateLimiters.limiter(integrationID: integration.id, policy: policy)
-            transport = RateLimitedTransport(base: transport, limiter: integrationLimiter, share: share)
+            var app: RateLimiter?
+            if let appPolicy = connector.capabilities.appRateLimit,
+                let clientID = integration.settings["client_id"]?.stringValue
+            {
+                app = await rateLimiters.limiter(
+                    platform: integration.platform.rawValue, app: clientID, policy: appPolicy)
+            }
+            transport = RateLimitedTransport(base: transport, limiter: integrationLimiter, app: app, share: share)
             limiter = integrationLimiter
         }
         context = ConnectorContext(

@@ -456,56 +456,93 @@ public struct SyncEngine: Sendable {
     ///
     /// Creates that may already be in the books (a type the platform adopts, or a later attempt of a create whose
     /// outcome is unknown) are first looked for, all in one `find`; a match is adopted by the one rule of `Adoption`.
+    /// Where the platform refuses duplicates itself (`looksBeforeCreating` false), a first create goes at once, and
+    /// only those it refuses as duplicates are looked for and pushed again.
     private func push(_ requests: [PushRequest], connector: any Connector, call: PlatformCall) async -> [Result<
         PushResult, any Error
     >] {
         var requests = requests
         var results = [Result<PushResult, any Error>?](repeating: nil, count: requests.count)
+        let capabilities = connector.capabilities
         do {
             let looked = requests.indices.filter {
                 requests[$0].action == .create && requests[$0].remoteID == nil
                     && (requests[$0].attempt > 1
-                        || connector.capabilities.adoptsExisting.contains(requests[$0].recordType))
+                        || (capabilities.looksBeforeCreating
+                            && capabilities.adoptsExisting.contains(requests[$0].recordType)))
             }
-            if !looked.isEmpty {
-                let found = try await call.run {
-                    try await connector.find(matching: looked.map { requests[$0] }, context: $0)
-                }
-                var linked: [RecordType: [String: String]] = [:]
-                for (type, indices) in Dictionary(grouping: zip(looked, found), by: { requests[$0.0].recordType }) {
-                    linked[type] = try await database.billingRecords(
-                        linkedTo: Set(indices.flatMap { $0.1.map(\.remoteID) }), recordType: type,
-                        integrationID: call.context.integrationID)
-                }
-                for (index, matches) in zip(looked, found) {
-                    let request = requests[index]
-                    switch Adoption.decide(
-                        matches: matches, linked: linked[request.recordType] ?? [:], localID: request.localID)
-                    {
-                    case .adopt(let match):
-                        results[index] = match.adoption.mapError { $0 as any Error }
-                        // Taken by this create: no other create of the chunk may have it too.
-                        linked[request.recordType, default: [:]][match.remoteID] = request.localID
-                    case .create(let notAdoptable):
-                        requests[index].notAdoptable = notAdoptable
-                    }
-                }
+            try await lookForMatches(looked, of: &requests, results: &results, connector: connector, call: call)
+            let sent = requests.indices.filter { results[$0] == nil }
+            try await send(sent, of: requests, results: &results, connector: connector, call: call)
+            let duplicates = sent.filter { index in
+                guard !requests[index].lookedUp, case .failure(let error as ConnectorError) = results[index],
+                    case .validation(ConnectorError.duplicateCode, _) = error
+                else { return false }
+                return true
             }
-            let remaining = requests.indices.filter { results[$0] == nil }
-            if remaining.count == 1 {
-                let request = requests[remaining[0]]
-                results[remaining[0]] = .success(try await call.run { try await connector.push(request, context: $0) })
-            } else if !remaining.isEmpty {
-                let answers = try await call.run {
-                    try await connector.push(batch: remaining.map { requests[$0] }, context: $0)
-                }
-                for (index, answer) in zip(remaining, answers) { results[index] = answer.mapError { $0 as any Error } }
+            if !duplicates.isEmpty {
+                for index in duplicates { results[index] = nil }
+                try await lookForMatches(duplicates, of: &requests, results: &results, connector: connector, call: call)
+                try await send(
+                    duplicates.filter { results[$0] == nil }, of: requests, results: &results, connector: connector,
+                    call: call)
             }
         } catch {
             for index in results.indices where results[index] == nil { results[index] = .failure(error) }
         }
         return results.map {
             $0 ?? .failure(ConnectorError.retryable(code: "unanswered", message: "no answer", retryAfter: nil))
+        }
+    }
+
+    /// Looks for the records in the books the creates at `indices` could be, in one `find`: a match is adopted (its
+    /// result set), the others are marked looked for, with the matches they must not collide with.
+    private func lookForMatches(
+        _ indices: [Int], of requests: inout [PushRequest], results: inout [Result<PushResult, any Error>?],
+        connector: any Connector, call: PlatformCall
+    ) async throws {
+        guard !indices.isEmpty else { return }
+        let asked = indices.map { requests[$0] }
+        let found = try await call.run { try await connector.find(matching: asked, context: $0) }
+        var linked: [RecordType: [String: String]] = [:]
+        for (type, pairs) in Dictionary(grouping: zip(indices, found), by: { requests[$0.0].recordType }) {
+            linked[type] = try await database.billingRecords(
+                linkedTo: Set(pairs.flatMap { $0.1.map(\.remoteID) }), recordType: type,
+                integrationID: call.context.integrationID)
+        }
+        for (index, matches) in zip(indices, found) {
+            let request = requests[index]
+            requests[index].lookedUp = true
+            switch Adoption.decide(
+                matches: matches, linked: linked[request.recordType] ?? [:], localID: request.localID)
+            {
+            case .adopt(let match):
+                results[index] = match.adoption.mapError { $0 as any Error }
+                // Taken by this create: no other create of the chunk may have it too.
+                linked[request.recordType, default: [:]][match.remoteID] = request.localID
+            case .create(let notAdoptable):
+                requests[index].notAdoptable = notAdoptable
+            }
+        }
+    }
+
+    /// Pushes the requests at `indices`: one alone, several in one batch call.
+    private func send(
+        _ indices: [Int], of requests: [PushRequest], results: inout [Result<PushResult, any Error>?],
+        connector: any Connector, call: PlatformCall
+    ) async throws {
+        if indices.count == 1 {
+            let request = requests[indices[0]]
+            do {
+                results[indices[0]] = .success(try await call.run { try await connector.push(request, context: $0) })
+            } catch {
+                results[indices[0]] = .failure(error)
+            }
+        } else if !indices.isEmpty {
+            let answers = try await call.run {
+                try await connector.push(batch: indices.map { requests[$0] }, context: $0)
+            }
+            for (index, answer) in zip(indices, answers) { results[index] = answer.mapError { $0 as any Error } }
         }
     }
 

@@ -14,7 +14,7 @@ import Testing
 @Suite struct XeroBudgetTests {
     typealias World = XeroWorld
 
-    /// A day of 40 calls: polling keeps 6, live work 10 more, a full sync the other 24. A full sync of 120 students
+    /// A day of 24 calls: polling keeps 6, live work 10 more, a full sync the other 8. A full sync of 400 students
     /// and their invoices needs more than that: it stops at its share, an invoice billing issues meanwhile still
     /// lands at once, a poll still runs, and the API shows what is left; over the next days the rest lands, each
     /// record once.
@@ -23,12 +23,12 @@ import Testing
         let day = RateLimitPolicy(
             windows: [
                 .init(
-                    name: "day", limit: 40, period: .seconds(86_400), countsEveryRequest: true,
+                    name: "day", limit: 24, period: .seconds(86_400), countsEveryRequest: true,
                     reserved: [.polling: 6, .live: 10], remainingHeader: "X-DayLimit-Remaining")
             ],
             maxConcurrent: 5)
         try await World.run(limits: day, limiterClock: limiterClock) { world in
-            for index in 1...120 {
+            for index in 1...400 {
                 try await world.bill(
                     "customer.created", QuickBooksWorld.customer("cus_\(index)", name: "Student \(index)"))
                 try await world.bill(
@@ -58,7 +58,7 @@ import Testing
                 turnedAway.first?.lastError?.message == "the share of Xero's day limit for this work is spent",
                 "\(String(describing: turnedAway.first))")
             let landedFirst = await world.objects("Invoices").count
-            #expect(landedFirst < 120)
+            #expect(landedFirst < 400)
 
             // Billing issues an invoice for a new student: live work has its own share, and it lands now.
             try await world.bill("customer.created", QuickBooksWorld.customer("cus_new", name: "New Student"))
@@ -76,7 +76,7 @@ import Testing
 
             let shown = try await world.api("GET", "/integrations/\(integration)")
             let window = try #require(shown.json["rate_limits"]?[0], "\(shown.json)")
-            #expect(window["window"] == "day" && window["limit"] == 40)
+            #expect(window["window"] == "day" && window["limit"] == 24)
             #expect(window["reserved"] == ["polling": 6, "live": 10])
             let remaining = try #require(window["remaining"]?.intValue)
             #expect((1..<16).contains(remaining), "polling and live work used part of their 16: \(window)")
@@ -85,7 +85,7 @@ import Testing
 
             // The rest of the history goes in the days after, each day's share at a time, every record once.
             var days = 0
-            while await world.objects("Invoices").count < 121, days < 10 {
+            while await world.objects("Invoices").count < 401, days < 10 {
                 days += 1
                 limiterClock.advance(by: .seconds(86_400))
                 world.clock.advance(by: .seconds(86_460))
@@ -95,8 +95,8 @@ import Testing
             #expect(days >= 1, "a full sync bigger than a day's share goes on the next day")
             try await world.drain()
             let numbers = await world.objects("Invoices").compactMap { $0["InvoiceNumber"]?.stringValue }
-            #expect(numbers.count == 121 && Set(numbers).count == 121)
-            #expect(await world.objects("Contacts").count == 121)
+            #expect(numbers.count == 401 && Set(numbers).count == 401)
+            #expect(await world.objects("Contacts").count == 401)
             #expect(await world.sandbox.limitViolations == 0)
         }
     }

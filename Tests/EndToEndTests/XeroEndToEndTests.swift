@@ -24,7 +24,13 @@ import Testing
             #expect(callback.json["xero_tenant_id"]?.stringValue == world.organisation)
             try await world.map(integration)
 
+            let before = world.exchanges.all.count
             try await world.fullSync(integration)
+            // Xero refuses duplicates itself: the history goes in one create per type, with no look-up first.
+            let calls = world.exchanges.all.dropFirst(before).filter { $0.0.url.path.contains("/api.xro/2.0/") }
+            #expect(
+                calls.map { "\($0.0.method) \($0.0.url.lastPathComponent)" } == ["PUT Contacts", "PUT Invoices"],
+                "\(calls.map { "\($0.0.method) \($0.0.url)" })")
             let contacts = await world.objects("Contacts")
             #expect(contacts.count == 1)
             #expect(contacts.first?["Name"] == "Priya Raghavan" && contacts.first?["ContactNumber"] == "cus_1")

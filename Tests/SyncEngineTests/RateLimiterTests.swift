@@ -237,4 +237,43 @@ final class CountingTransport: HTTPTransport {
         }
         #expect(base.arrivals.count == 1)
     }
+
+    /// Xero's app-wide minute spans organisations: two integrations of one app share it, and only a 429 for the
+    /// app's own limit pauses it (one organisation's minute pauses that organisation alone).
+    @Test func anAppLimitSpansIntegrationsAndPausesOnlyForItsOwnProblem() async throws {
+        let perOrganisation = RateLimitPolicy(windows: [.init(limit: 60, period: .seconds(60))], maxConcurrent: 5)
+        let app = RateLimiter(
+            policy: RateLimitPolicy(
+                windows: [.init(limit: 3, period: .seconds(60))], maxConcurrent: 100, throttleProblems: ["appminute"]),
+            clock: clock)
+        let base = CountingTransport(
+            clock: clock, latency: .zero,
+            answers: [
+                TransportResponse(
+                    status: 429, headers: ["Retry-After": "30", "X-Rate-Limit-Problem": "minute"], body: Data())
+            ])
+        let first = RateLimitedTransport(
+            base: base, limiter: RateLimiter(policy: perOrganisation, clock: clock), app: app)
+        let secondLimiter = RateLimiter(policy: perOrganisation, clock: clock)
+        let second = RateLimitedTransport(base: base, limiter: secondLimiter, app: app)
+        #expect(try await first.send(request).status == 429)
+        #expect(await app.remainingPause == nil, "one organisation's minute is not the app's")
+        _ = try await second.send(request)
+        _ = try await second.send(request)
+        // The app's 3 a minute are spent: the next request of either organisation waits for the window.
+        let sent = request
+        let waiting = Task { try await second.send(sent) }
+        #expect(await clock.waitForSleepers(1))
+        #expect(base.arrivals.count == 3)
+        clock.advance(by: .seconds(60))
+        _ = try await waiting.value
+        #expect(base.arrivals.count == 4)
+        #expect(await secondLimiter.requests == 3)
+        #expect(await app.requests == 4)
+
+        clock.advance(by: .seconds(60))
+        try await app.acquire()
+        await app.release(status: 429, headers: ["retry-after": "20", "x-rate-limit-problem": "appminute"])
+        #expect(await app.remainingPause != nil, "the app's own limit pauses every organisation")
+    }
 }

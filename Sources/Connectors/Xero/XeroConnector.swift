@@ -41,18 +41,26 @@ public struct XeroConnector: Connector {
                 reserved: dayReserves, remainingHeader: "X-DayLimit-Remaining"),
         ],
         maxConcurrent: 5)
+    /// The app's 10,000 calls a minute across every organisation it is connected to (by `client_id`); what Xero
+    /// says is left of them (`X-AppMinLimit-Remaining`) counts the app's calls from elsewhere too.
+    public static let appLimits = RateLimitPolicy(
+        windows: [.init(limit: 10_000, period: .seconds(61), remainingHeader: "X-AppMinLimit-Remaining")],
+        maxConcurrent: 10_000, throttleProblems: ["appminute"])
     /// The day's 5,000 calls, planned: polling keeps 600 (payments every 5 minutes and the hourly safety net, with
     /// pages to spare), live work 1,400 more (billing's events, what webhooks announce, people's calls), and a full
     /// sync takes the other 3,000 (150,000 records in batches of 50) — a bigger one goes on the next day.
     public static let dayReserves: [RateLimitShare: Int] = [.polling: 600, .live: 1400]
     public let capabilities: ConnectorCapabilities
 
-    /// - Parameter limits: Xero's own unless testing against an emulator given other limits.
-    public init(limits: RateLimitPolicy = Self.limits) {
+    /// - Parameters:
+    ///   - limits: Xero's own per organisation unless testing against an emulator given other limits.
+    ///   - appLimits: Xero's own across the app's organisations, likewise.
+    public init(limits: RateLimitPolicy = Self.limits, appLimits: RateLimitPolicy = Self.appLimits) {
         capabilities = ConnectorCapabilities(
             webhooks: true, maximumBatchSize: Self.batchSize, changeFeed: true, rateLimit: limits,
             mappingKinds: CodeMappings.commonKinds, adoptsExisting: [.customer, .invoice],
-            recordTypes: [.customer, .invoice, .payment, .creditNote, .refund], paymentsInterval: .seconds(300))
+            recordTypes: [.customer, .invoice, .payment, .creditNote, .refund], paymentsInterval: .seconds(300),
+            looksBeforeCreating: false, appRateLimit: appLimits)
     }
 
     /// `api_base_url` from the settings, else Xero's one host.
@@ -150,6 +158,16 @@ public struct XeroConnector: Connector {
         do {
             if element["StatusAttributeString"]?.stringValue == "ERROR" || element["HasErrors"]?.boolValue == true {
                 let messages = XeroSession.elementMessages(element)
+                // Not looked for yet: the engine looks now, and adopts the record in the books or creates anew.
+                if !request.lookedUp, request.action == .create,
+                    request.recordType == .customer && messages.contains(where: Self.isNameTaken)
+                        || request.recordType == .invoice && messages.contains(where: Self.isNumberTaken)
+                {
+                    throw ConnectorError.validation(
+                        code: ConnectorError.duplicateCode,
+                        message: "Xero refused \(request.recordType.rawValue) \(request.localID): "
+                            + messages.joined(separator: "; "))
+                }
                 if request.recordType == .customer, messages.contains(where: Self.isNameTaken),
                     let name = body["Name"]?.stringValue, name != Self.distinctName(name, localID: request.localID)
                 {
@@ -180,6 +198,12 @@ public struct XeroConnector: Connector {
         } catch {
             return .failure(.retryable(code: "unexpected", message: "\(error)", retryAfter: nil))
         }
+    }
+
+    /// Whether Xero's message says an invoice's number is another's ("Invoice # must be unique.").
+    static func isNumberTaken(_ message: String) -> Bool {
+        let lowered = message.lowercased()
+        return lowered.contains("invoice #") && lowered.contains("unique")
     }
 
     /// Whether Xero's message says a contact's name is another's.
