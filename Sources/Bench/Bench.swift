@@ -14,7 +14,8 @@ struct Bench: AsyncParsableCommand {
         commandName: "ledgerwire-bench",
         abstract: "Ledgerwire's benchmarks.",
         subcommands: [
-            Ingest.self, QuickBooksBench.self, LatencyBench.self, DashboardSeed.self, DashboardQueries.self,
+            Ingest.self, QuickBooksBench.self, XeroBench.self, LatencyBench.self, DashboardSeed.self,
+            DashboardQueries.self,
             DashboardPages.self,
         ],
         defaultSubcommand: Ingest.self

@@ -30,15 +30,16 @@ struct LatencyBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await BenchServers.run { world in
+        try await QuickBooksBooks.run { books in
+            let world = books.world
             let key = try await world.billingKey()
-            let integration = try await world.connect()
-            try await world.mapAccounts(integration)
+            let integration = try await books.connect()
+            try await books.mapAccounts(integration)
             let now = ISO8601DateFormatter().string(from: Date())
             for index in 1...syncedCustomers { try await world.send(BenchWorld.customer(index, at: now), key: key) }
             let clock = ContinuousClock()
             let deadline = clock.now + .seconds(120)
-            while await world.sandbox.count(realmID: QuickBooksBench.realm, entity: "Customer") < syncedCustomers {
+            while await books.sandbox.count(realmID: QuickBooksBench.realm, entity: "Customer") < syncedCustomers {
                 guard clock.now < deadline else { throw ValidationError("the customers were not synced in 120 s") }
                 try await Task.sleep(for: .milliseconds(50))
             }
@@ -48,26 +49,30 @@ struct LatencyBench: AsyncParsableCommand {
             let synced = syncedCustomers
             try await measure(
                 "\(Self.rate(syncedRate)) invoices a second, customers already synced", rate: syncedRate,
-                world: world
+                books: books
             ) { index, now in
-                [BenchWorld.invoice(index, customer: (index - 1) % synced + 1, at: now)]
+                [BenchWorld.invoice(index, number: "QB-\(index)", customer: (index - 1) % synced + 1, at: now)]
             }
             try await measure(
                 "\(Self.rate(newCustomerRate)) invoices a second, each of a new customer", rate: newCustomerRate,
-                world: world, firstIndex: 100_001
+                books: books, firstIndex: 100_001
             ) { index, now in
-                [BenchWorld.customer(index, at: now), BenchWorld.invoice(index, customer: index, at: now)]
+                [
+                    BenchWorld.customer(index, at: now),
+                    BenchWorld.invoice(index, number: "QB-\(index)", customer: index, at: now),
+                ]
             }
-            say("checked in the books: every invoice once, and \(try await checkTotals(world))")
+            say("checked in the books: every invoice once, and \(try await checkTotals(books))")
         }
     }
 
     /// Sends `rate` a second for `seconds` (each time the events of `events`, in order, the invoice last) and prints
     /// the latency of each invoice: from the acknowledgement of its event to its first sight in the books.
     private func measure(
-        _ title: String, rate: Double, world: BenchWorld, firstIndex: Int = 1,
+        _ title: String, rate: Double, books: QuickBooksBooks, firstIndex: Int = 1,
         events: @escaping @Sendable (Int, String) -> [JSONValue]
     ) async throws {
+        let world = books.world
         let key = try await world.billingKey()
         let count = max(1, Int((Double(seconds) * rate).rounded()))
         let indices = firstIndex..<(firstIndex + count)
@@ -79,7 +84,7 @@ struct LatencyBench: AsyncParsableCommand {
             run.addTask {
                 var pending = Set(indices.map { "QB-\($0)" })
                 while !pending.isEmpty, !Task.isCancelled {
-                    let seen = await world.sandbox.objects(realmID: QuickBooksBench.realm, entity: "Invoice")
+                    let seen = await books.sandbox.objects(realmID: QuickBooksBench.realm, entity: "Invoice")
                     let now = clock.now
                     for invoice in seen {
                         if let number = invoice["DocNumber"]?.stringValue, pending.remove(number) != nil {
@@ -120,8 +125,8 @@ struct LatencyBench: AsyncParsableCommand {
     }
 
     /// Every invoice in the books with billing's total, each once.
-    private func checkTotals(_ world: BenchWorld) async throws -> String {
-        let books = await world.sandbox.objects(realmID: QuickBooksBench.realm, entity: "Invoice")
+    private func checkTotals(_ quickBooks: QuickBooksBooks) async throws -> String {
+        let books = await quickBooks.sandbox.objects(realmID: QuickBooksBench.realm, entity: "Invoice")
         let numbers = books.compactMap { $0["DocNumber"]?.stringValue }
         guard Set(numbers).count == numbers.count else {
             throw ValidationError("the books hold \(numbers.count - Set(numbers).count) invoices twice")
