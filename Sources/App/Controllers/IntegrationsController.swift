@@ -203,19 +203,18 @@ struct IntegrationsController {
         }
         // The companies the consent opens, less the one the other integration works in.
         var choices: [RemoteCompany]?
-        if let connector = connectors[target.platform] {
+        if connectors[target.platform] != nil {
+            let stored: StoredCredentials
             do {
-                let stored = try await tokens.credentials(for: source)
-                let context = ConnectorContext(
-                    integrationID: source.id, tenantID: source.tenantID, settings: source.settings,
-                    credentials: FixedCredentials(accessToken: stored.tokens.accessToken, remoteTenantID: nil),
-                    transport: transport, logger: Logger(label: "ledgerwire.integrations"))
-                choices = try await connector.companies(context: context)?.filter { $0.id != source.remoteTenantID }
+                stored = try await tokens.credentials(for: source)
             } catch {
                 throw Problem(
                     status: .badGateway, title: "Companies not listed",
-                    detail: "the platform did not list what the consent opens: \(error.message)")
+                    detail: "the consent's credentials could not be used: \(error.message)")
             }
+            choices = try await OAuthController.companies(
+                of: source, accessToken: stored.tokens.accessToken, connectors: connectors, transport: transport
+            )?.filter { $0.id != source.remoteTenantID }
             if let choices, choices.isEmpty {
                 throw Problem(
                     status: .conflict, title: "Nothing left to connect",

@@ -197,25 +197,35 @@ struct OAuthController {
     /// The companies a new grant opens, where the platform names them only after it (`Connector.companies`); `nil`
     /// where the redirect names it. A grant that opens none is refused.
     private func companies(accessToken: String, integration: Integration) async throws -> [RemoteCompany]? {
-        guard let connector = connectors[integration.platform] else { return nil }
-        let context = ConnectorContext(
-            integrationID: integration.id, tenantID: integration.tenantID, settings: integration.settings,
-            credentials: FixedCredentials(accessToken: accessToken, remoteTenantID: nil), transport: transport,
-            logger: Logger(label: "ledgerwire.oauth"))
-        let found: [RemoteCompany]?
-        do {
-            found = try await connector.companies(context: context)
-        } catch {
-            throw Problem(
-                status: .badGateway, title: "Companies not listed",
-                detail: "the platform did not list what the grant opens: \(error.message)")
-        }
+        let found = try await Self.companies(
+            of: integration, accessToken: accessToken, connectors: connectors, transport: transport)
         if let found, found.isEmpty {
             throw Problem(
                 status: .conflict, title: "Nothing granted",
                 detail: "the grant opens no organisation: connect again and allow at least one")
         }
         return found
+    }
+
+    /// The companies `accessToken`'s grant opens, by `integration`'s connector (`Connector.companies`); `nil` where
+    /// the platform names the company in the redirect instead.
+    /// - Throws: a 502 problem when the platform did not list them.
+    static func companies(
+        of integration: Integration, accessToken: String, connectors: [Platform: any Connector],
+        transport: any HTTPTransport
+    ) async throws -> [RemoteCompany]? {
+        guard let connector = connectors[integration.platform] else { return nil }
+        let context = ConnectorContext(
+            integrationID: integration.id, tenantID: integration.tenantID, settings: integration.settings,
+            credentials: FixedCredentials(accessToken: accessToken, remoteTenantID: nil), transport: transport,
+            logger: Logger(label: "ledgerwire.oauth"))
+        do {
+            return try await connector.companies(context: context)
+        } catch {
+            throw Problem(
+                status: .badGateway, title: "Companies not listed",
+                detail: "the platform did not list what the grant opens: \(error.message)")
+        }
     }
 
     /// `available_tenants` as an integration keeps and shows them.
