@@ -56,6 +56,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "FuzzTallyXML",
+            dependencies: [
+                "CFuzzDriver",
+                .product(name: "Accounting", package: "ledgerwire"),
+                .product(name: "Connectors", package: "ledgerwire"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "FuzzNumbers",
             dependencies: ["CFuzzDriver", .product(name: "Accounting", package: "ledgerwire")],
             swiftSettings: swiftSettings

@@ -8,7 +8,7 @@ public struct ConnectorRegistry: Sendable {
 
     /// Every platform Ledgerwire implements.
     public static let standard = ConnectorRegistry(
-        connectors: [QuickBooksOnlineConnector(), XeroConnector()],
+        connectors: [QuickBooksOnlineConnector(), XeroConnector(), TallyConnector()],
         webhooks: [QuickBooksOnlineWebhooks(), XeroWebhooks()])
 
     /// One per platform, in the order given.
