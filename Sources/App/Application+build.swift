@@ -230,7 +230,10 @@ private func addDashboard(
         ).endpoints)
     pages.addRoutes(ActivityPage(database: database, renderer: renderer, platforms: integrations.platforms).endpoints)
     pages.addRoutes(
-        IntegrationPages(database: database, renderer: renderer, integrations: integrations, oauth: oauth).endpoints)
+        IntegrationPages(
+            database: database, renderer: renderer, integrations: integrations, oauth: oauth,
+            checks: ConnectCheckController(database: database, platforms: platforms)
+        ).endpoints)
     let accounts = RemoteAccountsController(database: database, platforms: platforms)
     pages.addRoutes(
         MappingsPage(

@@ -20,9 +20,10 @@ extension DestinationPolicy {
     }
 
     /// The problems with an integration's settings: every `…_url` key (`api_base_url`, `oauth_authorize_url`,
-    /// `oauth_token_url`, `oauth_revoke_url`, and later platforms' own) is an outbound URL and must pass.
+    /// `oauth_token_url`, `oauth_revoke_url`, and later platforms' own) and Tally's `url` is an outbound URL and must
+    /// pass.
     func problems(withSettings settings: [String: JSONValue]) -> [FieldError] {
-        settings.keys.sorted().filter { $0.hasSuffix("_url") }.compactMap { key in
+        settings.keys.sorted().filter { $0.hasSuffix("_url") || $0 == "url" }.compactMap { key in
             guard let text = settings[key]?.stringValue else {
                 return settings[key] == .null
                     ? nil : FieldError(field: "settings.\(key)", message: "must be a URL string")

@@ -1,4 +1,5 @@
 import Accounting
+import Connectors
 
 /// The settings keys each platform Ledgerwire implements reads, so a misspelled key (`enviroment`, `clientId`) is
 /// refused with a 422 naming it instead of being saved and silently ignored.
@@ -19,6 +20,11 @@ enum IntegrationSettingsKeys {
         case .quickBooksOnline: oauth
         // `available_tenants` is the server's own (what a grant opens), never a person's to set.
         case .xero: oauth + ["connections_url", "xero_tenant_id"]
+        case .tally:
+            [
+                "url", "company", "version", "encoding", "state", "gstin", "round_off_ledger", "time_zone",
+                "connection",
+            ]
         default: nil
         }
     }
@@ -27,6 +33,9 @@ enum IntegrationSettingsKeys {
     static func allowedValues(of key: String, for platform: Platform) -> [String]? {
         switch (platform, key) {
         case (.quickBooksOnline, "environment"): ["sandbox", "production"]
+        case (.tally, "version"): TallySettings.Version.allCases.map(\.rawValue)
+        case (.tally, "encoding"): TallyEncoding.allCases.map(\.rawValue)
+        case (.tally, "connection"): TallySettings.Connection.allCases.map(\.rawValue)
         default: nil
         }
     }

@@ -21,6 +21,13 @@ extension RemoteChart {
     /// a tax code in this QuickBooks company", "account 7 ("Salaries") is an Expense account, not an income
     /// account"); `nil` when it can.
     public func problem(mapping kind: CodeMappings.Kind, to id: String) -> String? {
+        if kind == .taxCode, id.hasPrefix("{"), !entries(for: kind).contains(where: { $0.id == id }) {
+            // Several ledgers for one tax code (Tally): each must be a tax ledger.
+            guard let ledgers = TallyTaxLedgers(mapping: id) else {
+                return "\(id) is not an object of cgst, sgst and igst ledger names"
+            }
+            return ledgers.ledgers.lazy.compactMap { problem(mapping: kind, to: $0) }.first
+        }
         guard let entry = entries(for: kind).first(where: { $0.id == id }) else {
             var text = "\(id) is not \(Self.article(Self.noun(kind))) \(Self.noun(kind)) in this \(books)"
             if let other = elsewhere(id, not: kind) { text += " (it is \(other))" }

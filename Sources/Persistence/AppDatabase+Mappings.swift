@@ -110,11 +110,17 @@ extension AppDatabase {
 
 extension CodeMappings {
     /// As the admin API shows them: `{accounts{code: remote_id}, tax_codes{…}, items{…}, deposit_accounts{…}}`, and
-    /// a member for each other kind mapped (`ledgers{…}`).
+    /// a member for each other kind mapped (`ledgers{…}`). A target that is several of the platform's records (Tally's
+    /// `{cgst, sgst, igst}` ledgers of one tax code) is kept as its JSON object's text and shown as the object.
     public var json: JSONValue {
         var members: [String: JSONValue] = [:]
         for kind in Set(Kind.wellKnown + kinds) {
-            members[kind.member] = .object(self[kind].mapValues(JSONValue.string))
+            members[kind.member] = .object(
+                self[kind].mapValues { target in
+                    guard target.hasPrefix("{"), case .object(let object) = try? JSONValue(parsing: Array(target.utf8))
+                    else { return .string(target) }
+                    return .object(object)
+                })
         }
         return .object(members)
     }

@@ -1,6 +1,7 @@
 import Accounting
 import Connectors
 import Hummingbird
+import Logging
 import Persistence
 import SyncEngine
 
@@ -24,6 +25,12 @@ struct ConnectCheckController {
     @Sendable func check(request: Request, context: AppRequestContext) async throws -> JSONResponse {
         let principal = try context.require(.operator)
         let integration = try await database.integration(from: context, role: .operator)
+        return JSONResponse(try await check(integration, actor: principal.actor, logger: context.logger).json)
+    }
+
+    /// Asks the platform whether `integration` is reachable and records the answer (audited as `actor`'s check): the
+    /// integration as it is now. The API's `connect-check` and the dashboard's "Check connection" both come here.
+    func check(_ integration: Integration, actor: String, logger: Logger) async throws -> Integration {
         guard let connector = platforms.connectors[integration.platform] else {
             throw Problem(
                 status: .conflict, title: "Conflict",
@@ -46,7 +53,7 @@ struct ConnectCheckController {
         }
         let found: ConnectionCheck
         do {
-            found = try await platforms.checkConnection(of: integration, logger: context.logger)
+            found = try await platforms.checkConnection(of: integration, logger: logger)
         } catch {
             let message = (error as? ConnectorError)?.message ?? "\(error)"
             throw Problem(
@@ -60,8 +67,8 @@ struct ConnectCheckController {
             }
         guard
             let checked = try await database.applyConnectionCheck(
-                id: integration.id, disconnectedBecause: reason, actor: principal.actor)
+                id: integration.id, disconnectedBecause: reason, actor: actor)
         else { throw Problem.notFound("no integration \(integration.id)") }
-        return JSONResponse(checked.json)
+        return checked
     }
 }

@@ -104,6 +104,11 @@ struct MappingsController {
                     }
                 } else if let remoteID = remote.stringValue, !remoteID.isEmpty {
                     codes[code] = remoteID
+                } else if case .object(let parts) = remote, kind == .taxCode,
+                    parts.values.allSatisfy({ $0.stringValue.map { !$0.isEmpty } ?? false })
+                {
+                    // Several ledgers for one tax code (Tally's `{cgst, sgst, igst}`), kept as the object's text.
+                    codes[code] = remote.canonicalString
                 } else {
                     diagnostics.add(
                         field, "must be the platform's id, a non-empty string\(removals ? ", or null" : "")")

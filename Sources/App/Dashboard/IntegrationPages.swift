@@ -1,4 +1,5 @@
 import Accounting
+import Connectors
 import Foundation
 import Hummingbird
 import Persistence
@@ -12,6 +13,7 @@ struct IntegrationPages {
     let renderer: DashboardRenderer
     let integrations: IntegrationsController
     let oauth: OAuthController
+    let checks: ConnectCheckController
 
     var endpoints: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
@@ -20,6 +22,7 @@ struct IntegrationPages {
         routes.get("/integrations/{id}", use: show)
         routes.post("/integrations/{id}", use: update)
         routes.get("/integrations/{id}/connect", use: connect)
+        routes.post("/integrations/{id}/connect-check", use: check)
         routes.post("/integrations/{id}/sync", use: sync)
         return routes
     }
@@ -99,9 +102,9 @@ struct IntegrationPages {
             let choices = IntegrationSettingsKeys.allowedValues(of: key, for: platform) ?? []
             return SettingField(
                 key: key, label: settingLabels[key] ?? key, hint: settingHints[key],
-                secret: key.hasSuffix("secret"), required: key == "client_id" || key == "client_secret",
+                secret: key.hasSuffix("secret"), required: ["client_id", "client_secret", "company"].contains(key),
                 isChoice: !choices.isEmpty,
-                choices: choices.map { Choice(value: $0, label: $0.capitalized, chosen: false) })
+                choices: choices.map { Choice(value: $0, label: choiceLabels[$0] ?? $0.capitalized, chosen: false) })
         }
         return PlatformForm(
             platform: platform.rawValue, label: platform.displayName, fields: fields,
@@ -112,6 +115,9 @@ struct IntegrationPages {
         "client_id": "Client ID", "client_secret": "Client secret", "redirect_uri": "Redirect URI",
         "environment": "Environment", "api_base_url": "API base URL", "oauth_authorize_url": "Authorization URL",
         "oauth_token_url": "Token URL", "oauth_revoke_url": "Revocation URL", "connections_url": "Connections URL",
+        "url": "Tally's address", "company": "Company (as loaded in Tally)", "version": "Tally version",
+        "encoding": "Encoding", "state": "The company's GST state", "gstin": "The company's GSTIN",
+        "round_off_ledger": "Round-off ledger", "time_zone": "Time zone", "connection": "How Ledgerwire reaches Tally",
     ]
 
     static let settingHints = [
@@ -121,6 +127,19 @@ struct IntegrationPages {
         "api_base_url": "Only for a sandbox or emulator; leave empty for the platform's own.",
         "oauth_authorize_url": "Only for a sandbox or emulator.", "oauth_token_url": "Only for a sandbox or emulator.",
         "oauth_revoke_url": "Only for a sandbox or emulator.", "connections_url": "Only for a sandbox or emulator.",
+        "url": "Where Tally's XML server listens, like http://192.168.1.20:9000 (default http://127.0.0.1:9000).",
+        "company": "Exactly as Tally shows it in the list of companies.",
+        "encoding": "UTF-16 keeps names in every script exactly as typed; UTF-8 suits older set-ups.",
+        "state": "A customer billed in another state is charged IGST; in this state, CGST and SGST.",
+        "round_off_ledger": "Takes the paisa an odd CGST/SGST split leaves over (default Round Off).",
+        "time_zone": "Where payment times become voucher dates (default Asia/Kolkata).",
+        "connection": "Choose the agent when Tally is on the school's network and Ledgerwire cannot reach it.",
+    ]
+
+    /// The words for a setting's fixed choices, where its value is not a word already.
+    static let choiceLabels = [
+        "prime": "TallyPrime", "erp9": "Tally.ERP 9", "utf-8": "UTF-8", "utf-16": "UTF-16",
+        "direct": "Directly, at its address", "agent": "Through the Tally agent beside Tally",
     ]
 
     static func policyChoices(_ sync: Integration.SyncSettings) -> [Choice] {
@@ -154,6 +173,8 @@ struct IntegrationPages {
         var statusReason: String?
         var connected: Bool
         var canConnect: Bool
+        /// Connected by asking the platform (Tally): "Check connection".
+        var canCheck: Bool
         var disabled: Bool
         var intervalMinutes: Int
         var policies: [Choice]
@@ -210,6 +231,12 @@ struct IntegrationPages {
                 "Connected to \(integration.platform.displayName)."
             } else if query.get("chosen") != nil {
                 "Organisation chosen: the integration is connected."
+            } else if query.get("checked") != nil {
+                integration.status == .connected
+                    ? "\(integration.platform.displayName) answered: the integration is connected."
+                    : "\(integration.platform.displayName) could not be used: \(integration.statusReason ?? "see the status")."
+            } else if query.get("created") != nil, integration.platform == .tally {
+                "Integration created. Press Check connection once Tally is running with the company loaded."
             } else if query.get("created") != nil {
                 "Integration created. Connect it to \(integration.platform.displayName) next."
             } else if query.get("saved") != nil {
@@ -223,12 +250,14 @@ struct IntegrationPages {
         let limits = Self.limits(
             await IntegrationsController.rateLimits(
                 of: integration, connectors: integrations.connectors, rateLimiters: integrations.rateLimiters))
+        let scheme = integrations.connectors[integration.platform]?.authentication(settings: integration.settings)
         let view = IntegrationView(
             id: integration.id, name: integration.name, platform: integration.platform.displayName,
             tenant: integration.tenantID, status: integration.status.rawValue, statusReason: integration.statusReason,
             connected: integration.status == .connected,
-            canConnect: integration.status != .disabled
-                && IntegrationSettingsKeys.known(for: integration.platform) != nil,
+            canConnect: integration.status != .disabled && scheme?.oauthEndpoints != nil,
+            canCheck: integration.status != .disabled
+                && (scheme == AuthenticationScheme.none || scheme == .sharedSecret),
             disabled: integration.status == .disabled, intervalMinutes: integration.sync.intervalSeconds / 60,
             policies: Self.policyChoices(integration.sync), lastSync: integration.lastSyncAt?.rfc3339,
             refused: query.get("refused").map { code in
@@ -280,6 +309,14 @@ struct IntegrationPages {
         let integration = try await database.integration(from: context, role: .financeManager)
         let url = try await oauth.authorizationURL(for: integration, by: principal)
         return Response(status: .seeOther, headers: [.location: url.absoluteString])
+    }
+
+    /// "Check connection": asks the platform now (Tally: is the company loaded) and shows the answer.
+    @Sendable func check(request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.require(.operator)
+        let integration = try await database.integration(from: context, role: .operator)
+        _ = try await checks.check(integration, actor: principal.actor, logger: context.logger)
+        return Response(status: .seeOther, headers: [.location: "/integrations/\(integration.id)?checked=1"])
     }
 
     @Sendable func sync(request: Request, context: AppRequestContext) async throws -> Response {
