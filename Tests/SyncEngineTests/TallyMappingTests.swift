@@ -104,7 +104,7 @@ import Testing
             TallyElement("COLLECTION", children: [voucher.element(action: "Create")]), encoding: .utf16)
         let read = try TallyXML.parse(written, encoding: .utf16)
         let exported = try #require(read.child("VOUCHER"))
-        let back = try #require(TallyVoucher(exported: exported))
+        let back = try #require(TallyVoucherRecord(exported: exported))
         #expect(back.party == "आशा राव & Sons")
         #expect(back.fingerprint == voucher.fingerprint)
         var altered = back

@@ -13,7 +13,7 @@ public func test(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     guard let root = try? TallyXML.parse(bytes, encoding: encoding) else { return 0 }
     _ = root.xml
     func walk(_ element: TallyElement) {
-        if let voucher = TallyVoucher(exported: element) {
+        if let voucher = TallyVoucherRecord(exported: element) {
             _ = voucher.fingerprint
             _ = voucher.element(action: "Create").xml
         }

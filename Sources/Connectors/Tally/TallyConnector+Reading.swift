@@ -51,7 +51,7 @@ extension TallyConnector {
         if company.vouchers > from {
             let elements = try await session.client.collection(
                 TallyEnvelope.collection(of: "Voucher", company: session.settings.company, filters: window))
-            for voucher in elements.compactMap(TallyVoucher.init(exported:)) {
+            for voucher in elements.compactMap(TallyVoucherRecord.init(exported:)) {
                 if let record = try await TallyReading.record(voucher, session: session, at: now) {
                     changes.append(record)
                 }
@@ -94,7 +94,7 @@ extension TallyConnector {
         }
         let vouchers = try await session.client.collection(
             TallyEnvelope.collection(of: "Voucher", company: session.settings.company, filters: filter))
-        guard let voucher = vouchers.compactMap(TallyVoucher.init(exported:)).first else { return nil }
+        guard let voucher = vouchers.compactMap(TallyVoucherRecord.init(exported:)).first else { return nil }
         return try await TallyReading.record(voucher, session: session, at: context.now())
     }
 

@@ -96,7 +96,7 @@ public enum TallyMapping {
     /// The Sales voucher of `invoice`, debiting `party` with billing's total.
     public static func salesVoucher(
         _ invoice: Invoice, guid: String, party: Party, settings: TallySettings, mappings: CodeMappings
-    ) throws(ConnectorError) -> TallyVoucher {
+    ) throws(ConnectorError) -> TallyVoucherRecord {
         try document(
             guid: guid, type: "Sales", number: invoice.number, date: invoice.issueDate, currency: invoice.currency,
             lines: invoice.lines, total: invoice.total, party: party, againstBill: nil, settings: settings,
@@ -108,7 +108,7 @@ public enum TallyMapping {
     static func document(
         guid: String, type: String, number: String, date: LocalDate, currency: Currency, lines: [DocumentLine],
         total: Money, party: Party, againstBill: String?, settings: TallySettings, mappings: CodeMappings
-    ) throws(ConnectorError) -> TallyVoucher {
+    ) throws(ConnectorError) -> TallyVoucherRecord {
         guard currency == .inr else {
             throw ConnectorError.validation(
                 code: "tally_currency",
@@ -117,12 +117,12 @@ public enum TallyMapping {
         // A Credit Note turns every sign: the party is credited, income and tax debited.
         let sign: Int64 = type == "Credit Note" ? -1 : 1
         func money(_ minor: Int64) -> Money { Money(minorUnits: minor, currency: .inr) }
-        var entries: [TallyVoucher.Entry] = []
+        var entries: [TallyVoucherRecord.Entry] = []
         let partyBill =
-            againstBill.map { TallyVoucher.Bill(type: "Agst Ref", name: $0, amount: money(-sign * total.minorUnits)) }
-            ?? TallyVoucher.Bill(type: "New Ref", name: number, amount: money(-sign * total.minorUnits))
+            againstBill.map { TallyVoucherRecord.Bill(type: "Agst Ref", name: $0, amount: money(-sign * total.minorUnits)) }
+            ?? TallyVoucherRecord.Bill(type: "New Ref", name: number, amount: money(-sign * total.minorUnits))
         entries.append(
-            TallyVoucher.Entry(
+            TallyVoucherRecord.Entry(
                 ledger: party.name, amount: money(-sign * total.minorUnits), isParty: true, bills: [partyBill]))
         var missing: [CodeMappings.Missing] = []
         for line in lines {
@@ -131,7 +131,7 @@ public enum TallyMapping {
                 continue
             }
             entries.append(
-                TallyVoucher.Entry(
+                TallyVoucherRecord.Entry(
                     ledger: ledger, amount: money(sign * line.amount.minorUnits), isParty: false, bills: []))
         }
         let intraState = isIntraState(party: party, settings: settings)
@@ -180,9 +180,9 @@ public enum TallyMapping {
         }
         guard missing.isEmpty else { throw ConnectorError.missingMapping(missing) }
         for (ledger, minor) in tax {
-            entries.append(TallyVoucher.Entry(ledger: ledger, amount: money(sign * minor), isParty: false, bills: []))
+            entries.append(TallyVoucherRecord.Entry(ledger: ledger, amount: money(sign * minor), isParty: false, bills: []))
         }
-        var voucher = TallyVoucher(
+        var voucher = TallyVoucherRecord(
             guid: guid, type: type, date: TallyDate.text(date), number: number, party: party.name,
             narration: narration(lines), reference: number,
             placeOfSupply: party.state.map { IndianState($0)?.name ?? $0 } ?? settings.state, entries: entries)
@@ -222,30 +222,30 @@ public enum TallyMapping {
     static func receipt(
         guid: String, payment: Payment, party: Party, bank: String, bills: [(name: String, amount: Money)],
         settings: TallySettings
-    ) throws(ConnectorError) -> TallyVoucher {
+    ) throws(ConnectorError) -> TallyVoucherRecord {
         guard payment.currency == .inr else {
             throw ConnectorError.validation(
                 code: "tally_currency",
                 message: "Tally's books here are kept in INR; the payment is in "
                     + payment.currency.code)
         }
-        var partyBills = bills.map { TallyVoucher.Bill(type: "Agst Ref", name: $0.name, amount: $0.amount) }
+        var partyBills = bills.map { TallyVoucherRecord.Bill(type: "Agst Ref", name: $0.name, amount: $0.amount) }
         let allocated = bills.reduce(0) { $0 + $1.amount.minorUnits }
         if payment.amount.minorUnits > allocated {
             partyBills.append(
-                TallyVoucher.Bill(
+                TallyVoucherRecord.Bill(
                     type: "On Account", name: "",
                     amount: Money(minorUnits: payment.amount.minorUnits - allocated, currency: .inr)))
         }
-        return TallyVoucher(
+        return TallyVoucherRecord(
             guid: guid, type: "Receipt", date: settings.date(of: payment.receivedAt), party: party.name,
             narration: "Payment by \(payment.method)" + (payment.reference.map { ", reference \($0)" } ?? ""),
             reference: payment.reference,
             entries: [
-                TallyVoucher.Entry(
+                TallyVoucherRecord.Entry(
                     ledger: bank, amount: Money(minorUnits: -payment.amount.minorUnits, currency: .inr), isParty: false,
                     bills: []),
-                TallyVoucher.Entry(ledger: party.name, amount: payment.amount, isParty: true, bills: partyBills),
+                TallyVoucherRecord.Entry(ledger: party.name, amount: payment.amount, isParty: true, bills: partyBills),
             ])
     }
 
@@ -253,7 +253,7 @@ public enum TallyMapping {
     /// ledger credited.
     static func payment(
         guid: String, refund: Refund, party: Party, bank: String, againstBill: String?, settings: TallySettings
-    ) throws(ConnectorError) -> TallyVoucher {
+    ) throws(ConnectorError) -> TallyVoucherRecord {
         guard refund.currency == .inr else {
             throw ConnectorError.validation(
                 code: "tally_currency",
@@ -262,15 +262,15 @@ public enum TallyMapping {
         }
         let debit = Money(minorUnits: -refund.amount.minorUnits, currency: .inr)
         let bill =
-            againstBill.map { TallyVoucher.Bill(type: "Agst Ref", name: $0, amount: debit) }
-            ?? TallyVoucher.Bill(type: "On Account", name: "", amount: debit)
-        return TallyVoucher(
+            againstBill.map { TallyVoucherRecord.Bill(type: "Agst Ref", name: $0, amount: debit) }
+            ?? TallyVoucherRecord.Bill(type: "On Account", name: "", amount: debit)
+        return TallyVoucherRecord(
             guid: guid, type: "Payment", date: settings.date(of: refund.refundedAt), party: party.name,
             narration: "Refund by \(refund.method)" + (refund.reference.map { ", reference \($0)" } ?? ""),
             reference: refund.reference,
             entries: [
-                TallyVoucher.Entry(ledger: party.name, amount: debit, isParty: true, bills: [bill]),
-                TallyVoucher.Entry(ledger: bank, amount: refund.amount, isParty: false, bills: []),
+                TallyVoucherRecord.Entry(ledger: party.name, amount: debit, isParty: true, bills: [bill]),
+                TallyVoucherRecord.Entry(ledger: bank, amount: refund.amount, isParty: false, bills: []),
             ])
     }
 }

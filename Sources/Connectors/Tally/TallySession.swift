@@ -33,8 +33,8 @@ struct TallySession {
         guard let type = TallyMapping.voucherType(request.recordType) else { return nil }
         if request.action == .void {
             let date = try await date(of: request.record)
-            let element = TallyVoucher.cancellation(guid: guid, type: type, date: date)
-            var cancelled = TallyVoucher(guid: guid, type: type, date: date, entries: [])
+            let element = TallyVoucherRecord.cancellation(guid: guid, type: type, date: date)
+            var cancelled = TallyVoucherRecord(guid: guid, type: type, date: date, entries: [])
             cancelled.isCancelled = true
             cancelled.number = number(of: request.record)
             return Write(
@@ -79,7 +79,7 @@ struct TallySession {
             ledger: ledger, bill: nil)
     }
 
-    private func voucher(for request: PushRequest, guid: String) async throws -> TallyVoucher {
+    private func voucher(for request: PushRequest, guid: String) async throws -> TallyVoucherRecord {
         let mappings = request.mappings
         switch request.record {
         case .invoice(let invoice):
@@ -155,7 +155,7 @@ struct TallySession {
         let vouchers = try await client.collection(
             TallyEnvelope.collection(
                 of: "Voucher", company: settings.company, filters: ["$GUID = \(TallyEnvelope.quoted(guid))"]))
-        guard let voucher = vouchers.lazy.compactMap(TallyVoucher.init(exported:)).first,
+        guard let voucher = vouchers.lazy.compactMap(TallyVoucherRecord.init(exported:)).first,
             let number = voucher.number ?? voucher.entries.first(where: \.isParty)?.bills.first?.name
         else {
             throw ConnectorError.validation(

@@ -5,7 +5,7 @@ import Foundation
 /// A voucher as Ledgerwire writes it and reads it back: its type, date, party and ledger entries with their bill
 /// allocations. Amounts carry Tally's sign: a debit is negative (`ISDEEMEDPOSITIVE` Yes), a credit positive, and the
 /// entries of a voucher sum to zero.
-public struct TallyVoucher: Sendable, Hashable {
+public struct TallyVoucherRecord: Sendable, Hashable {
     public struct Bill: Sendable, Hashable {
         /// `New Ref`, `Agst Ref`, `On Account`, `Advance`.
         public var type: String
