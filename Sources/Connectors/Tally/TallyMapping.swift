@@ -119,7 +119,9 @@ public enum TallyMapping {
         func money(_ minor: Int64) -> Money { Money(minorUnits: minor, currency: .inr) }
         var entries: [TallyVoucherRecord.Entry] = []
         let partyBill =
-            againstBill.map { TallyVoucherRecord.Bill(type: "Agst Ref", name: $0, amount: money(-sign * total.minorUnits)) }
+            againstBill.map {
+                TallyVoucherRecord.Bill(type: "Agst Ref", name: $0, amount: money(-sign * total.minorUnits))
+            }
             ?? TallyVoucherRecord.Bill(type: "New Ref", name: number, amount: money(-sign * total.minorUnits))
         entries.append(
             TallyVoucherRecord.Entry(
@@ -180,7 +182,8 @@ public enum TallyMapping {
         }
         guard missing.isEmpty else { throw ConnectorError.missingMapping(missing) }
         for (ledger, minor) in tax {
-            entries.append(TallyVoucherRecord.Entry(ledger: ledger, amount: money(sign * minor), isParty: false, bills: []))
+            entries.append(
+                TallyVoucherRecord.Entry(ledger: ledger, amount: money(sign * minor), isParty: false, bills: []))
         }
         var voucher = TallyVoucherRecord(
             guid: guid, type: type, date: TallyDate.text(date), number: number, party: party.name,

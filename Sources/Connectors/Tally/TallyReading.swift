@@ -14,7 +14,8 @@ enum TallyReading {
     }
 
     /// The record a voucher is, or `nil` for a voucher of a type Ledgerwire does not keep (a journal, a purchase).
-    static func record(_ voucher: TallyVoucherRecord, session: TallySession, at now: Timestamp) async throws -> RemoteRecord?
+    static func record(_ voucher: TallyVoucherRecord, session: TallySession, at now: Timestamp) async throws
+        -> RemoteRecord?
     {
         let recordType: RecordType
         switch voucher.type {
@@ -92,7 +93,8 @@ enum TallyReading {
             + "$VoucherNumber = \(TallyEnvelope.quoted(bill)) AND $VoucherTypeName = \"Credit Note\""
         let vouchers = try await session.client.collection(
             TallyEnvelope.collection(of: "Voucher", company: session.settings.company, filters: [filter]))
-        guard let voucher = vouchers.compactMap(TallyVoucherRecord.init(exported:)).first(where: { !$0.isCancelled }) else {
+        guard let voucher = vouchers.compactMap(TallyVoucherRecord.init(exported:)).first(where: { !$0.isCancelled })
+        else {
             return nil
         }
         await session.directory.remember(bill: bill, guid: voucher.guid)
