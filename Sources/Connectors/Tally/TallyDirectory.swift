@@ -21,7 +21,7 @@ actor TallyDirectory {
     private(set) var ledgerAlterID = 0
     /// Whether the ledgers were ever read from Tally.
     private(set) var loaded = false
-    /// The bill (document number) of each document voucher by GUID, and the reverse.
+    /// The bill each voucher is allocated to, by GUID, and the document voucher of each bill (its `New Ref`).
     private var billsByGUID: [String: String] = [:]
     private var guidsByBill: [String: String] = [:]
 
@@ -50,9 +50,11 @@ actor TallyDirectory {
 
     func document(bill: String) -> String? { guidsByBill[bill] }
 
-    func remember(bill: String, guid: String) {
+    /// The bill voucher `guid` is allocated to; `isNew` when the bill is the voucher's own (`New Ref`), so the bill's
+    /// name leads back to it.
+    func remember(bill: String, guid: String, isNew: Bool) {
         billsByGUID[guid] = bill
-        guidsByBill[bill] = guid
+        if isNew { guidsByBill[bill] = guid }
     }
 }
 

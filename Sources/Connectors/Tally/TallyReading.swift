@@ -97,7 +97,7 @@ enum TallyReading {
         else {
             return nil
         }
-        await session.directory.remember(bill: bill, guid: voucher.guid)
+        await session.directory.remember(bill: bill, guid: voucher.guid, isNew: true)
         return voucher.guid
     }
 }

@@ -50,6 +50,6 @@ extension TallySession {
 
     private func remember(_ write: Write) async {
         if let ledger = write.ledger { await directory.remember([ledger], alterID: nil) }
-        if let bill = write.bill { await directory.remember(bill: bill.name, guid: bill.guid) }
+        if let bill = write.bill { await directory.remember(bill: bill.name, guid: bill.guid, isNew: bill.isNew) }
     }
 }

@@ -16,7 +16,8 @@ struct TallySession {
         var result: PushResult
         /// What to remember once Tally took it: the ledger written, or the document's bill.
         var ledger: TallyDirectory.Ledger?
-        var bill: (name: String, guid: String)?
+        /// The bill its party entry is allocated to; `isNew` for a document's own bill (`New Ref`).
+        var bill: (name: String, guid: String, isNew: Bool)?
     }
 
     func remoteID(of request: PushRequest) -> String {
@@ -46,7 +47,7 @@ struct TallySession {
         return Write(
             element: voucher.element(action: action), report: .vouchers,
             result: PushResult(remoteID: guid, remoteVersion: voucher.fingerprint), ledger: nil,
-            bill: voucher.type == "Sales" || voucher.type == "Credit Note" ? voucher.number.map { ($0, guid) } : nil)
+            bill: voucher.entries.first(where: \.isParty)?.bills.first.map { ($0.name, guid, $0.type == "New Ref") })
     }
 
     private func ledgerWrite(_ customer: Customer, guid: String, request: PushRequest) async throws -> Write {
@@ -149,20 +150,21 @@ struct TallySession {
         .validation(code: "tally_unlinked", message: "billing's \(what) is not in Tally yet")
     }
 
-    /// The bill (document number) of the voucher `guid`: remembered, or read from Tally.
+    /// The bill the voucher `guid` is allocated to (an invoice's own number; a credit note's invoice, or its own number
+    /// when it stands alone): remembered, or read from Tally.
     func bill(of guid: String) async throws -> String {
         if let bill = await directory.bill(guid: guid) { return bill }
         let vouchers = try await client.collection(
             TallyEnvelope.collection(
                 of: "Voucher", company: settings.company, filters: ["$GUID = \(TallyEnvelope.quoted(guid))"]))
         guard let voucher = vouchers.lazy.compactMap(TallyVoucherRecord.init(exported:)).first,
-            let number = voucher.number ?? voucher.entries.first(where: \.isParty)?.bills.first?.name
+            let number = voucher.entries.first(where: \.isParty)?.bills.first?.name ?? voucher.number
         else {
             throw ConnectorError.validation(
                 code: "tally_document_missing",
                 message: "the voucher \(guid) is no longer in Tally's company \(settings.company)")
         }
-        await directory.remember(bill: number, guid: guid)
+        await directory.remember(bill: number, guid: guid, isNew: false)
         return number
     }
 

@@ -1,0 +1,81 @@
+import Accounting
+import Connectors
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Persistence
+
+/// `GET /api/v1/integrations/{id}/exports?format=…[&since=RFC 3339 instant]`: a file of the integration's work for a
+/// platform (or a moment) without a way in: what would be sent, or was, as the platform's own import file.
+///
+/// - `tally-xml` (Tally integrations): the ledgers and vouchers of every record not yet confirmed in Tally (no
+///   `since`), or of every record whose job changed since `since`, with the `REMOTEID`s the connector uses, so a file
+///   loaded by hand and the connector's later writes make one voucher each.
+///
+/// Nothing is marked synced by an export; only Tally's answer (or a read-back) confirms a record. Operators download;
+/// every download is audited (`integration.exported`).
+struct ExportsController {
+    let database: AppDatabase
+
+    var endpoints: RouteCollection<AppRequestContext> {
+        let routes = RouteCollection(context: AppRequestContext.self)
+        routes.get("/integrations/{id}/exports", use: export)
+        return routes
+    }
+
+    static let formats: [String: Platform] = ["tally-xml": .tally]
+
+    @Sendable func export(request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.require(.operator)
+        let integration = try await database.integration(from: context, role: .operator)
+        let query = request.uri.queryParameters
+        let format = query.get("format") ?? ""
+        guard let platform = Self.formats[format] else {
+            throw Problem.invalid(
+                [
+                    FieldError(
+                        field: "format", message: "must be one of \(Self.formats.keys.sorted().joined(separator: ", "))"
+                    )
+                ])
+        }
+        guard platform == integration.platform else {
+            throw Problem.invalid(
+                [
+                    FieldError(
+                        field: "format",
+                        message: "\(format) is for \(platform.rawValue) integrations; this one is "
+                            + integration.platform.rawValue)
+                ])
+        }
+        var since: Timestamp?
+        if let text = query.get("since") {
+            guard let instant = Timestamp(rfc3339: String(text)) else {
+                throw Problem.invalid([FieldError(field: "since", message: "must be an RFC 3339 instant")])
+            }
+            since = instant
+        }
+        let settings: TallySettings
+        do {
+            settings = try TallySettings(integration.settings)
+        } catch {
+            throw Problem.invalid([FieldError(field: "settings", message: error.message)])
+        }
+        let work = try await TallyExportWork.gather(database: database, integration: integration, since: since)
+        let file = TallyExport.file(work.requests, parties: work.parties, bills: work.bills, settings: settings)
+        try await database.recordExport(
+            integrationID: integration.id, tenantID: integration.tenantID, format: format, records: file.written,
+            actor: principal.actor)
+        var headers: HTTPFields = [
+            .contentType: settings.encoding.contentType,
+            .contentDisposition: "attachment; filename=\"ledgerwire-\(integration.id)-tally.xml\"",
+        ]
+        if !file.refused.isEmpty {
+            // Records left out, and why, so a person sees what the file lacks.
+            let names = file.refused.prefix(20).map { "\($0.localID): \($0.reason)" }.joined(separator: "; ")
+            headers[HTTPTypes.HTTPField.Name("Ledgerwire-Left-Out")!] = String(
+                names.prefix(2000).filter { $0.isASCII && $0 != "\n" })
+        }
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: file.document)))
+    }
+}

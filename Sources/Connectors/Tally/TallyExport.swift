@@ -1,0 +1,131 @@
+import Accounting
+public import Foundation
+
+/// An import file a person loads into Tally by hand (*Import → Transactions*), for a Tally Ledgerwire cannot reach:
+/// the same ledgers and vouchers, with the same `REMOTEID`s, that the connector would send. Once it is imported, the
+/// connector's own writes of those records alter them in place (a `REMOTEID` Tally knows), so nothing is duplicated
+/// when Tally is reachable again.
+public enum TallyExport {
+    /// What a file holds.
+    public struct File: Sendable {
+        /// The XML document, in the integration's encoding and dialect.
+        public var document: Data
+        /// Records written in it.
+        public var written: Int
+        /// Records left out, each with why (an unmapped code, a customer not in the file nor in Tally).
+        public var refused: [(localID: String, reason: String)]
+    }
+
+    /// The file of `requests` (customers first, then documents, as given). `parties`: the party ledger of every
+    /// customer GUID the documents name that is not itself in `requests`; `bills`: the bill of every document GUID a
+    /// payment, credit note or refund names that is not itself in `requests`.
+    public static func file(
+        _ requests: [PushRequest], parties known: [String: TallyMapping.Party], bills knownBills: [String: String],
+        settings: TallySettings
+    ) -> File {
+        var parties = known
+        var bills = knownBills
+        var masters: [TallyElement] = []
+        var vouchers: [TallyElement] = []
+        var refused: [(String, String)] = []
+        let ordered = requests.filter { $0.recordType == .customer } + requests.filter { $0.recordType != .customer }
+        for request in ordered {
+            let guid =
+                request.remoteID
+                ?? TallyMapping.remoteID(
+                    tenantID: request.tenantID, recordType: request.recordType, localID: request.localID)
+            do {
+                switch request.record {
+                case .customer(let customer):
+                    guard request.action != .void else { continue }
+                    masters.append(
+                        TallyMapping.ledger(
+                            customer, name: customer.name, guid: guid, action: "Create", currentName: nil))
+                    parties[guid] = TallyMapping.Party(
+                        guid: guid, name: customer.name, state: TallyMapping.state(of: customer))
+                default:
+                    let voucher = try voucher(
+                        for: request, guid: guid, parties: parties, bills: bills, settings: settings)
+                    vouchers.append(voucher)
+                    if let bill = voucher.child("ALLLEDGERENTRIES.LIST")?.child("BILLALLOCATIONS.LIST")?.value("NAME") {
+                        bills[guid] = bill
+                    }
+                }
+            } catch {
+                refused.append((request.localID, error.message))
+            }
+        }
+        let envelope = TallyEnvelope.importing(
+            masters + vouchers, into: settings.company, report: .vouchers, version: settings.version)
+        return File(
+            document: TallyXML.document(envelope, encoding: settings.encoding), written: masters.count + vouchers.count,
+            refused: refused)
+    }
+
+    private static func voucher(
+        for request: PushRequest, guid: String, parties: [String: TallyMapping.Party], bills: [String: String],
+        settings: TallySettings
+    ) throws(ConnectorError) -> TallyElement {
+        func party(_ customerID: String) throws(ConnectorError) -> TallyMapping.Party {
+            guard let reference = request.references[RecordReference(.customer, customerID)],
+                let party = parties[reference]
+            else {
+                throw ConnectorError.validation(
+                    code: "tally_unlinked",
+                    message: "billing's customer \(customerID) is neither in Tally nor in the file")
+            }
+            return party
+        }
+        func bill(_ type: RecordType, _ id: String?) throws(ConnectorError) -> String? {
+            guard let id else { return nil }
+            guard let reference = request.references[RecordReference(type, id)], let bill = bills[reference] else {
+                throw ConnectorError.validation(
+                    code: "tally_unlinked",
+                    message: "billing's \(type.rawValue) \(id) is neither in Tally nor in the file")
+            }
+            return bill
+        }
+        let mappings = request.mappings
+        let record: TallyVoucherRecord
+        switch request.record {
+        case .invoice(let invoice):
+            if request.action == .void {
+                return TallyVoucherRecord.cancellation(
+                    guid: guid, type: "Sales", date: TallyDate.text(invoice.issueDate))
+            }
+            record = try TallyMapping.salesVoucher(
+                invoice, guid: guid, party: party(invoice.customerID.rawValue), settings: settings, mappings: mappings)
+        case .creditNote(let note):
+            if request.action == .void {
+                return TallyVoucherRecord.cancellation(
+                    guid: guid, type: "Credit Note", date: TallyDate.text(note.issueDate))
+            }
+            record = try TallyMapping.document(
+                guid: guid, type: "Credit Note", number: note.number, date: note.issueDate, currency: note.currency,
+                lines: note.lines, total: note.total, party: party(note.customerID.rawValue),
+                againstBill: bill(.invoice, note.invoiceID?.rawValue), settings: settings, mappings: mappings)
+        case .payment(let payment):
+            guard let bank = mappings.remoteID(.depositAccount, for: payment.depositAccount) else {
+                throw ConnectorError.missingMapping([.init(.depositAccount, payment.depositAccount)])
+            }
+            var allocated: [(name: String, amount: Money)] = []
+            for allocation in payment.allocations {
+                guard let name = try bill(.invoice, allocation.invoiceID.rawValue) else { continue }
+                allocated.append((name, allocation.amount))
+            }
+            record = try TallyMapping.receipt(
+                guid: guid, payment: payment, party: party(payment.customerID.rawValue), bank: bank, bills: allocated,
+                settings: settings)
+        case .refund(let refund):
+            guard let bank = mappings.remoteID(.depositAccount, for: refund.depositAccount) else {
+                throw ConnectorError.missingMapping([.init(.depositAccount, refund.depositAccount)])
+            }
+            record = try TallyMapping.payment(
+                guid: guid, refund: refund, party: party(refund.customerID.rawValue), bank: bank,
+                againstBill: bill(.creditNote, refund.creditNoteID?.rawValue), settings: settings)
+        case .customer:
+            throw ConnectorError.validation(code: "tally_internal", message: "a customer is a ledger")
+        }
+        return record.element(action: "Create")
+    }
+}
