@@ -137,6 +137,40 @@ import Testing
         }
     }
 
+    @Test func dayBookVouchersImportIntoAFreshCompanyAsTheSameVouchers() async throws {
+        try await H.run { tally in
+            try await tally.seedLedgers()
+            try await tally.importing([H.sale("lw-inv-1", number: "INV-1"), H.sale("lw-inv-2", number: "INV-2")])
+            try await tally.sandbox.enterReceipt(
+                company: H.company, party: "Asha Rao", bill: "INV-1", amount: TallyAmount(paise: 18_000),
+                account: "HDFC Bank", date: 20_261_122)
+            let masters = try await tally.post(H.report("List of Accounts"))
+            let book = try await tally.post(H.report("Day Book"))
+            await tally.sandbox.addCompany("Fresh School")
+            let objects = { (answer: TallyHarness.Answer) in
+                (answer.root.descendant("REQUESTDATA")?.children("TALLYMESSAGE") ?? []).flatMap(\.children)
+            }
+            let custom = objects(masters).filter {
+                $0[attribute: "RESERVEDNAME"] == "" && $0[attribute: "NAME"] != "Cash"
+            }
+            try await tally.importing(custom.map(\.xml), company: "Fresh School")
+            let again = try await tally.importing(objects(book).map(\.xml), company: "Fresh School")
+            #expect(again.counters["CREATED"] == 3 && again.counters["ERRORS"] == 0, "\(again.lineErrors)")
+            let strip = { (vouchers: [TallyVoucher]) in
+                vouchers.map { [$0.guid, $0.type, $0.number, "\($0.date)", "\($0.entries)"] }
+            }
+            #expect(
+                strip(await tally.sandbox.vouchers(company: "Fresh School"))
+                    == strip(await tally.sandbox.vouchers(company: H.company)))
+            #expect(
+                await tally.sandbox.outstandingBills(company: "Fresh School", party: "Asha Rao")
+                    == [
+                        TallyBill(name: "INV-1", pending: TallyAmount(paise: -100_000)),
+                        TallyBill(name: "INV-2", pending: TallyAmount(paise: -118_000)),
+                    ])
+        }
+    }
+
     @Test func functionsAndUnknownReportsAreAnsweredWithAnError() async throws {
         try await H.run { tally in
             let function = try await tally.post(

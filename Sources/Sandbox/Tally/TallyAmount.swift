@@ -5,10 +5,13 @@ public struct TallyAmount: Sendable, Hashable, Comparable, CustomStringConvertib
     /// any number of entries that Tally would accept cannot overflow.
     public static let limit: Int64 = 999_999_999_999_99
 
+    /// Nothing: neither a debit nor a credit.
     public static let zero = TallyAmount(paise: 0)
 
+    /// The amount in paise (hundredths of a rupee), negative for a debit.
     public var paise: Int64
 
+    /// An amount of `paise`.
     public init(paise: Int64) {
         self.paise = paise
     }
@@ -50,6 +53,7 @@ public struct TallyAmount: Sendable, Hashable, Comparable, CustomStringConvertib
         TallyAmount(paise: amount.paise == Int64.min ? Int64.max : -amount.paise)
     }
 
+    /// A debit, in Tally's sign.
     public var isNegative: Bool { paise < 0 }
 
     /// `-1180.00`, as Tally writes `AMOUNT` and `CLOSINGBALANCE`.

@@ -3,10 +3,15 @@ public import Connectors
 /// A ledger as a test reads it back from the emulator.
 public struct TallyLedger: Sendable, Hashable {
     public var name: String
+    /// The group it is under (`Primary` for `Profit & Loss A/c`).
     public var parent: String
+    /// Its `REMOTEID` when it was imported with one, else `<company GUID>-<MASTERID as 8 hex digits>`.
     public var guid: String
+    /// The `REMOTEID` it was imported with, if any.
     public var remoteID: String?
+    /// Its number among the company's objects, kept for its life.
     public var masterID: Int
+    /// The company-wide change counter at its last change.
     public var alterID: Int
     /// Opening balance plus every entry of vouchers not cancelled, in Tally's sign (a debit is negative).
     public var closingBalance: TallyAmount
@@ -23,6 +28,7 @@ public struct TallyLedger: Sendable, Hashable {
 
 /// One bill allocation of a voucher entry (`BILLALLOCATIONS.LIST`).
 public struct TallyBillAllocation: Sendable, Hashable {
+    /// The bill's name (billing's invoice number for a `New Ref`).
     public var name: String
     /// `New Ref`, `Agst Ref`, `Advance` or `On Account`.
     public var type: String
@@ -37,6 +43,7 @@ public struct TallyBillAllocation: Sendable, Hashable {
 
 /// One line of a voucher (`ALLLEDGERENTRIES.LIST`).
 public struct TallyEntry: Sendable, Hashable {
+    /// The ledger's name.
     public var ledger: String
     /// Negative for a debit (`ISDEEMEDPOSITIVE` Yes), positive for a credit.
     public var amount: TallyAmount
@@ -55,11 +62,15 @@ public struct TallyEntry: Sendable, Hashable {
 
 /// A voucher as a test reads it back from the emulator.
 public struct TallyVoucher: Sendable, Hashable {
+    /// Its `REMOTEID` when imported with one; `<company GUID>-<MASTERID as 8 hex digits>` when a person entered it.
     public var guid: String
+    /// Its number among the company's objects, kept across alters.
     public var masterID: Int
+    /// The company-wide change counter at its last create, alter or cancel.
     public var alterID: Int
     /// `yyyymmdd`.
     public var date: Int
+    /// Its voucher type (`Sales`, `Receipt`, `Credit Note`, `Payment`, `Journal`, …).
     public var type: String
     public var number: String
     public var partyLedger: String?
@@ -72,6 +83,7 @@ public struct TallyVoucher: Sendable, Hashable {
 
 /// A party's bill still open: what its `New Ref` allocations and the `Agst Ref` allocations against it add up to.
 public struct TallyBill: Sendable, Hashable {
+    /// The bill's name.
     public var name: String
     /// Tally's sign: a receivable (a debit) is negative.
     public var pending: TallyAmount
@@ -79,6 +91,8 @@ public struct TallyBill: Sendable, Hashable {
 
 /// The counters and line errors of one import request, as Tally answers them.
 public struct TallyImportResult: Sendable, Hashable {
+    /// `CREATED`, `ALTERED`, … as Tally counts them; `LASTVCHID`/`LASTMID` the MASTERID of the last voucher/master
+    /// written.
     public var created = 0
     public var altered = 0
     public var deleted = 0

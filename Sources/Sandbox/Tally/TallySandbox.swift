@@ -16,6 +16,7 @@ public actor TallySandbox {
         case erp9
     }
 
+    /// The Tally it is: TallyPrime or Tally.ERP 9.
     public let version: Version
     var companies: [TallyCompany] = []
     /// Lower-cased names of the companies open in Tally.
