@@ -73,6 +73,9 @@ import Testing
             #expect(unloaded.root.name == "RESPONSE" && unloaded.counters["ERRORS"] == 1)
             #expect(unloaded.lineErrors == ["Could not set 'SVCurrentCompany' to '\(H.company)'"])
             #expect(try await tally.post(Self.companyList).objects.isEmpty)
+            let named = Self.companyList.replacingOccurrences(
+                of: "<STATICVARIABLES>", with: "<STATICVARIABLES><SVCURRENTCOMPANY>\(H.company)</SVCURRENTCOMPANY>")
+            #expect(try await tally.post(named).status == "0", "naming a closed company is refused, even for the list")
             await tally.sandbox.load(H.company)
             let loaded = try await tally.collection("Ledger")
             #expect(loaded.status == "1" && loaded.objects.count == 2)

@@ -31,6 +31,9 @@ extension TallySandbox {
         case .importData(let objects):
             return importAnswer(request, objects)
         case .collection(let type, _) where type.lowercased() == "company":
+            if request.company != nil, companyIndex(request) == nil {
+                return Self.failure("Could not set 'SVCurrentCompany' to '\(request.company ?? "")'", request)
+            }
             let list = companies.filter { loaded.contains(TallyCompany.key($0.name)) }.map(\.companyElement)
             return Self.exported([TallyElement("COLLECTION", children: list)])
         case .collection(let type, let filters):
