@@ -28,6 +28,9 @@ struct TallyAgent: AsyncParsableCommand {
     @Option(help: "Tally's XML server on this network.")
     var tally: String = "http://127.0.0.1:9000"
 
+    @Option(help: "Seconds one poll waits for a request, 1 to 30 (less behind a proxy that cuts quiet connections).")
+    var wait: Int = 25
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -38,6 +41,7 @@ struct TallyAgent: AsyncParsableCommand {
         guard let tallyURL = URL(string: tally), tallyURL.scheme?.lowercased() == "http", tallyURL.host != nil else {
             throw CommandFailure("--tally must be Tally's http URL, e.g. http://127.0.0.1:9000")
         }
+        guard (1...30).contains(wait) else { throw CommandFailure("--wait must be from 1 to 30 seconds") }
         guard
             let token = token ?? ProcessInfo.processInfo.environment["LEDGERWIRE_AGENT_TOKEN"],
             token.hasPrefix("lwa_")
@@ -56,7 +60,7 @@ struct TallyAgent: AsyncParsableCommand {
         // Ledgerwire may be on this network too (an on-premise server), and Tally is: neither is a public address.
         let policy = DestinationPolicy(allowsInsecure: true, allowsPrivateNetworks: true)
         let agent = RelayAgent(
-            configuration: .init(server: serverURL, token: token, books: tallyURL),
+            configuration: .init(server: serverURL, token: token, books: tallyURL, wait: .seconds(wait)),
             server: URLSessionTransport(policy: policy), books: URLSessionTransport(policy: policy), logger: logger)
         FileHandle.standardOutput.write(Data("ledgerwire tally-agent relaying \(server) to \(tally)\n".utf8))
         let group = ServiceGroup(

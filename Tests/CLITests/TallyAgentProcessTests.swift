@@ -61,6 +61,47 @@ import Testing
         }
     }
 
+    @Test func anAgentTokenIssuedByTheServerConnectsTheAgent() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let server = try await ServerProcess(database: directory.database, directory: directory.url)
+        defer { server.signal(SIGTERM) }
+        let admin = ["authorization": "Bearer \(ServerProcess.adminToken)", "content-type": "application/json"]
+        let created = try #require(
+            await server.call(
+                "POST", "/api/v1/integrations", headers: admin,
+                body: Array(
+                    #"{"tenant_id":"vidya","platform":"tally","name":"Tally","settings":{"connection":"agent"}}"#.utf8)))
+        let id = try #require(try JSONValue(parsing: Array(created.1))["id"]?.stringValue, "\(created)")
+        let issued = try #require(await server.call("POST", "/api/v1/integrations/\(id)/agent-token", headers: admin))
+        #expect(issued.0 == 201)
+        let token = try #require(try JSONValue(parsing: Array(issued.1))["token"]?.stringValue)
+        let output = directory.url.appendingPathComponent("agent.txt")
+        let errors = directory.url.appendingPathComponent("agent.err.txt")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+        let agent = try ServerProcess.launch(
+            ["tally-agent", "--server", server.baseURL, "--wait", "1", "--tally", "http://127.0.0.1:9"],
+            stdout: output, stderr: errors, environment: ["LEDGERWIRE_AGENT_TOKEN": token])
+        func log() -> String { (try? String(contentsOf: errors, encoding: .utf8)) ?? "" }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !log().contains("agent.connected"), agent.isRunning, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(log().contains("agent.connected"), "\(log())")
+        // The server going away is one line, however many attempts follow.
+        server.signal(SIGTERM)
+        _ = try await server.waitForExit()
+        let gone = ContinuousClock.now + .seconds(30)
+        while !log().contains("agent.server_unreachable"), agent.isRunning, ContinuousClock.now < gone {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        agent.interrupt()
+        #expect(try await ServerProcess.waitForExit(agent, within: .seconds(30)) == 0)
+        #expect(log().components(separatedBy: "agent.server_unreachable").count == 2, "\(log())")
+        #expect(!log().contains(token))
+    }
+
     @Test func aRequestIsRelayedToTallyAndItsAnswerPostedBack() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
