@@ -168,6 +168,20 @@ import Testing
         }
     }
 
+    @Test func aDisabledOrDeletedIntegrationsAgentIsRefused() async throws {
+        let app = try TestApp()
+        try await app.test { client in
+            let id = try await Self.tallyIntegration(client)
+            let token = try await Self.agentToken(client, id)
+            #expect(
+                try await client.call(.patch, "/api/v1/integrations/\(id)", json: ["status": "disabled"]).status == .ok)
+            #expect(try await client.call(.get, "/agent/v1/requests?wait=0", token: token).status == .conflict)
+            #expect(await !app.components.agentRelay.isConnected(integrationID: id))
+            #expect(try await client.call(.delete, "/api/v1/integrations/\(id)").status == .noContent)
+            #expect(try await client.call(.get, "/agent/v1/requests?wait=0", token: token).status == .unauthorized)
+        }
+    }
+
     @Test func aMalformedReplyIsRefusedNamingTheField() async throws {
         let app = try TestApp()
         try await app.test { client in
