@@ -71,7 +71,8 @@ import Testing
             await server.call(
                 "POST", "/api/v1/integrations", headers: admin,
                 body: Array(
-                    #"{"tenant_id":"vidya","platform":"tally","name":"Tally","settings":{"connection":"agent"}}"#.utf8)))
+                    #"{"tenant_id":"vidya","platform":"tally","name":"Tally","settings":{"connection":"agent"}}"#.utf8))
+        )
         let id = try #require(try JSONValue(parsing: Array(created.1))["id"]?.stringValue, "\(created)")
         let issued = try #require(await server.call("POST", "/api/v1/integrations/\(id)/agent-token", headers: admin))
         #expect(issued.0 == 201)
