@@ -61,7 +61,9 @@ struct TallyAgent: AsyncParsableCommand {
         let policy = DestinationPolicy(allowsInsecure: true, allowsPrivateNetworks: true)
         let agent = RelayAgent(
             configuration: .init(server: serverURL, token: token, books: tallyURL, wait: .seconds(wait)),
-            server: URLSessionTransport(policy: policy), books: URLSessionTransport(policy: policy), logger: logger)
+            // A poll carries a request of up to the server's 10 MiB limit in base64 (4/3 of it), plus its JSON.
+            server: URLSessionTransport(policy: policy, maximumResponseBytes: 16 << 20),
+            books: URLSessionTransport(policy: policy), logger: logger)
         FileHandle.standardOutput.write(Data("ledgerwire tally-agent relaying \(server) to \(tally)\n".utf8))
         let group = ServiceGroup(
             configuration: .init(
