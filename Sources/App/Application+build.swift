@@ -20,8 +20,11 @@ public struct Components: Sendable {
     /// The platforms' webhooks (`POST /webhooks/{source}`), through the same inbox as billing's.
     public let platformInbox: PlatformInbox
     public let readiness: Readiness
-    /// Outbound HTTP: platform calls and event deliveries.
+    /// Outbound HTTP: platform calls and event deliveries; requests to `agent://<integration id>/` through the
+    /// integration's agent (`AgentRoutingTransport`).
     public let transport: any HTTPTransport
+    /// The requests waiting for integrations' agents (`ledgerwire tally-agent`), and their replies.
+    public let agentRelay: AgentRelay
     /// Where outbound URLs may point; checked when they are saved (the transport checks again when it sends).
     public let destinationPolicy: DestinationPolicy
     /// The platforms Ledgerwire speaks: their connectors and webhook sources, the one list of them.
@@ -84,10 +87,13 @@ public struct Components: Sendable {
         self.platformInbox = PlatformInbox(inbox: inbox, secrets: secrets, registry: registry, now: now)
         self.readiness = Readiness()
         self.now = now
-        let transport =
-            transport
-            ?? URLSessionTransport(
-                policy: configuration.destinationPolicy, maximumResponseBytes: configuration.maximumResponseBytes)
+        let relay = AgentRelay(maximumBodyBytes: configuration.maximumResponseBytes)
+        self.agentRelay = relay
+        let transport = AgentRoutingTransport(
+            base: transport
+                ?? URLSessionTransport(
+                    policy: configuration.destinationPolicy, maximumResponseBytes: configuration.maximumResponseBytes),
+            relay: relay)
         self.transport = transport
         self.destinationPolicy = configuration.destinationPolicy
         self.registry = registry
@@ -142,6 +148,8 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
             maximumBodyBytes: configuration.maximumBodyBytes
         ).endpoints
     )
+    let agents = AgentController(database: components.database, relay: components.agentRelay)
+    router.addRoutes(agents.endpoints)
     router.addRoutes(
         PlatformWebhookController(
             inbox: components.platformInbox, sources: components.registry.webhooks.map(\.source),
@@ -172,6 +180,7 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
         connectors: components.registry.byPlatform, transport: components.transport,
         rateLimiters: components.rateLimiters)
     api.addRoutes(integrations.endpoints)
+    api.addRoutes(agents.tokenEndpoints)
     api.addRoutes(JobsController(database: components.database).endpoints)
     api.addRoutes(
         WebhookSubscriptionsController(

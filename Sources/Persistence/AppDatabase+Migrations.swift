@@ -91,6 +91,9 @@ extension AppDatabase {
         migrator.registerMigration("0026 billing codes") { db in
             try db.execute(sql: billingCodesTable)
         }
+        migrator.registerMigration("0027 agent tokens") { db in
+            try db.execute(sql: agentTokens)
+        }
         return migrator
     }
 
