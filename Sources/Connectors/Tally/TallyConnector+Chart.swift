@@ -15,21 +15,25 @@ extension TallyConnector {
             guard let name = group[attribute: "NAME"] ?? group.child("NAME.LIST")?.value("NAME") else { continue }
             parents[name.lowercased()] = TallyDirectory.Ledger.clean(group.value("PARENT") ?? "")
         }
-        func primary(_ group: String) -> String {
+        /// The first of Tally's reserved groups that `group` is, or is under (Bank Accounts sits under Current Assets,
+        /// Duties & Taxes under Current Liabilities).
+        func kind(of group: String) -> String {
             var current = group
             var seen: Set<String> = []
-            while let parent = parents[current.lowercased()], !parent.isEmpty,
-                parent.caseInsensitiveCompare("Primary") != .orderedSame, seen.insert(current.lowercased()).inserted
-            {
+            while seen.insert(current.lowercased()).inserted {
+                if Self.groupKinds.contains(current.lowercased()) { return current }
+                guard let parent = parents[current.lowercased()], !parent.isEmpty,
+                    parent.caseInsensitiveCompare("Primary") != .orderedSame
+                else { break }
                 current = parent
             }
-            return current
+            return group
         }
         try await session.refreshLedgers()
         var accounts: [RemoteChart.Entry] = []
         var taxes: [(entry: RemoteChart.Entry, head: String, rate: Decimal?)] = []
         for ledger in await session.directory.ledgers.values.sorted(by: { $0.name < $1.name }) {
-            let group = primary(ledger.parent)
+            let group = kind(of: ledger.parent)
             switch group.lowercased() {
             case "sales accounts", "direct incomes", "indirect incomes":
                 accounts.append(
@@ -60,6 +64,12 @@ extension TallyConnector {
             accounts: accounts, taxCodes: Self.rateSets(taxes) + taxes.map(\.entry), items: [],
             books: "Tally company")
     }
+
+    /// The groups whose ledgers a mapping can name.
+    static let groupKinds: Set<String> = [
+        "sales accounts", "direct incomes", "indirect incomes", "bank accounts", "cash-in-hand", "bank od a/c",
+        "duties & taxes",
+    ]
 
     /// For each integrated-tax ledger of rate R with central and state ledgers of R/2: one choice of the three.
     private static func rateSets(_ taxes: [(entry: RemoteChart.Entry, head: String, rate: Decimal?)])

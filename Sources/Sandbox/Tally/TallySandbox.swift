@@ -190,6 +190,22 @@ public actor TallySandbox {
         return companies[index].readOut(ledger)
     }
 
+    /// A person renames a ledger (`Alter` with the new name): vouchers naming the old name are refused from then on.
+    @discardableResult
+    public func renameLedger(company: String, name: String, to newName: String) throws(TallyRefusal) -> TallyLedger {
+        guard let index = index(of: company) else { throw TallyRefusal("Company '\(company)' does not exist!") }
+        var result = TallyImportResult()
+        try companies[index].applyLedger(
+            TallyElement(
+                "LEDGER", attributes: [.init("NAME", name), .init("ACTION", "Alter")],
+                children: [TallyElement("NAME.LIST", children: [.leaf("NAME", newName)])]),
+            result: &result)
+        guard let ledger = companies[index].ledgers[result.lastMasterID] else {
+            throw TallyRefusal("Ledger '\(newName)' does not exist!")
+        }
+        return companies[index].readOut(ledger)
+    }
+
     private func personal(company: String, _ element: TallyElement) throws(TallyRefusal) -> TallyVoucher {
         guard let index = index(of: company) else { throw TallyRefusal("Company '\(company)' does not exist!") }
         var result = TallyImportResult()
