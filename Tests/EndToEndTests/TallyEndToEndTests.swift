@@ -25,7 +25,8 @@ import Testing
                     total: "1680.06"))
             try await world.bill(
                 "invoice.issued",
-                TallyWorld.invoice("inv_2", number: "INV-2", customer: "cus_b", tuition: "2000.00", tax: "360.00", total: "2360.00"))
+                TallyWorld.invoice(
+                    "inv_2", number: "INV-2", customer: "cus_b", tuition: "2000.00", tax: "360.00", total: "2360.00"))
             try await world.drain()
 
             let asha = try #require(await world.ledger("Asha Rao"))
@@ -44,7 +45,10 @@ import Testing
                     "Asha Rao -1680.06", "Tuition Fees 1000.05", "Transport Fees 500.00", "Output CGST 9% 90.00",
                     "Output SGST 9% 90.00", "Round Off 0.01",
                 ])
-            #expect(intra.entries[0].bills == [TallyBillAllocation(name: "INV-1", type: "New Ref", amount: amount("-1680.06"))])
+            #expect(
+                intra.entries[0].bills == [
+                    TallyBillAllocation(name: "INV-1", type: "New Ref", amount: amount("-1680.06"))
+                ])
             let inter = try await world.voucher(number: "INV-2")
             #expect(
                 inter.entries.map { "\($0.ledger) \($0.amount)" } == [
@@ -66,31 +70,45 @@ import Testing
             try await world.map(integration)
             try await world.bill("customer.created", TallyWorld.customer("cus_a", name: "Asha Rao", state: "KA"))
             try await world.bill("customer.created", TallyWorld.customer("cus_b", name: "Ravi Kumar", state: "MH"))
-            for (id, number, customer) in [("inv_1", "INV-1", "cus_a"), ("inv_2", "INV-2", "cus_b"), ("inv_3", "INV-3", "cus_a")] {
+            for (id, number, customer) in [
+                ("inv_1", "INV-1", "cus_a"), ("inv_2", "INV-2", "cus_b"), ("inv_3", "INV-3", "cus_a"),
+            ] {
                 try await world.bill(
                     "invoice.issued",
-                    TallyWorld.invoice(id, number: number, customer: customer, tuition: "1000.00", tax: "180.00", total: "1180.00"))
+                    TallyWorld.invoice(
+                        id, number: number, customer: customer, tuition: "1000.00", tax: "180.00", total: "1180.00"))
             }
             try await world.drain()
             // Asha pays part of INV-1; Ravi pays INV-2 in full, is credited 180.00 on it, and is refunded that.
-            try await world.bill("payment.received", XeroWorld.payment("pay_1", invoice: "inv_1", amount: "500.00", customer: "cus_a"))
-            try await world.bill("payment.received", XeroWorld.payment("pay_2", invoice: "inv_2", amount: "1180.00", customer: "cus_b"))
+            try await world.bill(
+                "payment.received", XeroWorld.payment("pay_1", invoice: "inv_1", amount: "500.00", customer: "cus_a"))
+            try await world.bill(
+                "payment.received", XeroWorld.payment("pay_2", invoice: "inv_2", amount: "1180.00", customer: "cus_b"))
             try await world.bill(
                 "credit_note.issued",
                 XeroWorld.creditNote("cn_1", number: "CN-1", invoice: "inv_2", amount: "180.00", customer: "cus_b"))
             try await world.drain()
-            try await world.bill("refund.issued", XeroWorld.refund("ref_1", creditNote: "cn_1", amount: "180.00", customer: "cus_b"))
+            try await world.bill(
+                "refund.issued", XeroWorld.refund("ref_1", creditNote: "cn_1", amount: "180.00", customer: "cus_b"))
             try await world.bill("invoice.voided", XeroWorld.voided("inv_3", number: "INV-3"))
             try await world.drain()
 
-            let receipt = try #require(await world.vouchers().first { $0.type == "Receipt" && $0.partyLedger == "Asha Rao" })
+            let receipt = try #require(
+                await world.vouchers().first { $0.type == "Receipt" && $0.partyLedger == "Asha Rao" })
             #expect(receipt.entries.map { "\($0.ledger) \($0.amount)" } == ["HDFC Bank -500.00", "Asha Rao 500.00"])
-            #expect(receipt.entries[1].bills == [TallyBillAllocation(name: "INV-1", type: "Agst Ref", amount: amount("500.00"))])
+            #expect(
+                receipt.entries[1].bills == [
+                    TallyBillAllocation(name: "INV-1", type: "Agst Ref", amount: amount("500.00"))
+                ])
             #expect(receipt.date == 20261120)
             let credit = try await world.voucher(number: "CN-1")
             #expect(credit.type == "Credit Note")
-            #expect(credit.entries.map { "\($0.ledger) \($0.amount)" } == ["Ravi Kumar 180.00", "Tuition Fees -180.00"])
-            #expect(credit.entries[0].bills == [TallyBillAllocation(name: "INV-2", type: "Agst Ref", amount: amount("180.00"))])
+            #expect(
+                credit.entries.map { "\($0.ledger) \($0.amount)" } == ["Ravi Kumar 180.00", "Tuition Fees -180.00"])
+            #expect(
+                credit.entries[0].bills == [
+                    TallyBillAllocation(name: "INV-2", type: "Agst Ref", amount: amount("180.00"))
+                ])
             let refund = try #require(await world.vouchers().first { $0.type == "Payment" })
             #expect(refund.entries.map { "\($0.ledger) \($0.amount)" } == ["Ravi Kumar -180.00", "HDFC Bank 180.00"])
             let voided = try await world.voucher(number: "INV-3")
@@ -102,7 +120,9 @@ import Testing
                     "\($0.name) \($0.pending)"
                 } == ["INV-1 -680.00"])
             #expect(await world.sandbox.outstandingBills(company: TallyWorld.company, party: "Ravi Kumar").isEmpty)
-            #expect(await world.sandbox.closingBalance(company: TallyWorld.company, ledger: "HDFC Bank") == amount("-1500.00"))
+            #expect(
+                await world.sandbox.closingBalance(company: TallyWorld.company, ledger: "HDFC Bank")
+                    == amount("-1500.00"))
         }
     }
 
@@ -136,7 +156,8 @@ import Testing
             try await world.bill("customer.created", TallyWorld.customer("cus_a", name: "Asha Rao", state: "KA"))
             try await world.bill(
                 "invoice.issued",
-                TallyWorld.invoice("inv_1", number: "INV-1", customer: "cus_a", tuition: "1000.00", tax: "180.00", total: "1180.00"))
+                TallyWorld.invoice(
+                    "inv_1", number: "INV-1", customer: "cus_a", tuition: "1000.00", tax: "180.00", total: "1180.00"))
             try await world.drain()
             try await world.poll(integration)
             #expect(try await world.events("ledger.payment.recorded").isEmpty, "Ledgerwire's own vouchers are echoes")

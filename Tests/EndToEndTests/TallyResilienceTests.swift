@@ -2,6 +2,7 @@ import Accounting
 import App
 import Connectors
 import Foundation
+import Logging
 import Persistence
 import Sandbox
 import SyncEngine
@@ -31,7 +32,9 @@ import Testing
             #expect(!pending.items.isEmpty)
             #expect(pending.items.allSatisfy { $0.attempts == 0 }, "\(pending.items.map(\.attempts))")
             for status in [Job.Status.failed, .dead] {
-                #expect(try await world.components.database.jobs(status: status, page: PageRequest(limit: 10)).items.isEmpty)
+                #expect(
+                    try await world.components.database.jobs(status: status, page: PageRequest(limit: 10)).items.isEmpty
+                )
             }
             let shown = try await world.api("GET", "/integrations/\(integration)")
             let reason = shown.json.canonicalString
@@ -57,7 +60,8 @@ import Testing
             try await world.bill("customer.created", TallyWorld.customer("cus_a", name: "Asha Rao", state: "KA"))
             for _ in 0..<3 { _ = try await world.engine.runDueJobs() }
             #expect(await world.sandbox.ledgers(company: TallyWorld.company).allSatisfy { $0.name != "Asha Rao" })
-            #expect(try await world.components.database.jobs(status: .failed, page: PageRequest(limit: 10)).items.isEmpty)
+            #expect(
+                try await world.components.database.jobs(status: .failed, page: PageRequest(limit: 10)).items.isEmpty)
 
             await world.sandbox.load(TallyWorld.company)
             let again = try await world.api("POST", "/integrations/\(integration)/connect-check")
@@ -65,6 +69,51 @@ import Testing
             try await world.drain()
             try await world.expectEveryJobSucceeded()
             #expect(await world.ledger("Asha Rao") != nil)
+        }
+    }
+
+    @Test func throughTheTallyAgentTheSameFlowWorksWhenTheServerCannotReachTally() async throws {
+        try await TallyWorld.run { world in
+            // The server's own way to Tally is closed: its address names a port nothing listens on.
+            let integration = try await world.createIntegration(url: "http://127.0.0.1:9", connection: "agent")
+            let issued = try await world.api("POST", "/integrations/\(integration)/agent-token")
+            let token = try #require(issued.json["token"]?.stringValue, "\(issued.json)")
+            let agent = RelayAgent(
+                configuration: .init(
+                    server: URL(string: world.ledgerwire)!, token: token, books: URL(string: world.tally)!,
+                    wait: .seconds(2)),
+                server: URLSessionTransport(policy: QuickBooksWorld.loopback),
+                books: URLSessionTransport(policy: QuickBooksWorld.loopback), logger: Logger(label: "e2e.agent"))
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { await agent.run() }
+                while await !world.components.agentRelay.isConnected(integrationID: integration) {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                let checked = try await world.api("POST", "/integrations/\(integration)/connect-check")
+                #expect(checked.json["status"]?.stringValue == "connected", "\(checked.json)")
+                try await world.map(integration)
+                try await world.poll(integration)
+                try await world.bill("customer.created", TallyWorld.customer("cus_a", name: "Asha Rao", state: "KA"))
+                try await world.bill(
+                    "invoice.issued",
+                    TallyWorld.invoice(
+                        "inv_1", number: "INV-1", customer: "cus_a", tuition: "1000.00", tax: "180.00",
+                        total: "1180.00"))
+                try await world.drain()
+                try await world.expectEveryJobSucceeded()
+                let voucher = try await world.voucher(number: "INV-1")
+                #expect(voucher.entries.map { "\($0.ledger) \($0.amount)" }.first == "Asha Rao -1180.00")
+                try await world.sandbox.enterReceipt(
+                    company: TallyWorld.company, party: "Asha Rao", bill: "INV-1", amount: amount("1180.00"),
+                    account: "HDFC Bank", date: 20260405)
+                try await world.poll(integration)
+                try await world.drain()
+                #expect(try await world.events("ledger.payment.recorded").count == 1)
+                // Nothing went to the address the server cannot reach.
+                #expect(!world.exchanges.all.contains { $0.0.url.port == 9 })
+                #expect(await world.sandbox.requestCount > 3)
+                tasks.cancelAll()
+            }
         }
     }
 

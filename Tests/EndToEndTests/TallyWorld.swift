@@ -105,6 +105,17 @@ struct TallyWorld: PipelineWorld {
     func connect(
         encoding: TallyEncoding = .utf8, version: TallySandbox.Version = .prime, url: String? = nil
     ) async throws -> String {
+        let id = try await createIntegration(encoding: encoding, version: version, url: url)
+        let checked = try await api("POST", "/integrations/\(id)/connect-check")
+        #expect(checked.json["status"]?.stringValue == "connected", "\(checked.json)")
+        return id
+    }
+
+    /// A Tally integration of the school, not checked yet.
+    func createIntegration(
+        encoding: TallyEncoding = .utf8, version: TallySandbox.Version = .prime, url: String? = nil,
+        connection: String = "direct"
+    ) async throws -> String {
         let created = try await api(
             "POST", "/integrations",
             [
@@ -112,14 +123,11 @@ struct TallyWorld: PipelineWorld {
                 "settings": [
                     "url": .string(url ?? tally), "company": .string(Self.company),
                     "version": .string(version.rawValue), "encoding": .string(encoding.rawValue),
-                    "state": "Karnataka",
+                    "state": "Karnataka", "connection": .string(connection),
                 ],
                 "sync": ["interval_seconds": 300, "conflict_policy": "last_modified_wins"],
             ])
-        let id = try #require(created.json["id"]?.stringValue, "\(created.json)")
-        let checked = try await api("POST", "/integrations/\(id)/connect-check")
-        #expect(checked.json["status"]?.stringValue == "connected", "\(checked.json)")
-        return id
+        return try #require(created.json["id"]?.stringValue, "\(created.json)")
     }
 
     /// Billing's codes mapped to the school's ledgers, from the suggestions `remote-accounts` makes.
