@@ -14,7 +14,7 @@ struct Bench: AsyncParsableCommand {
         commandName: "ledgerwire-bench",
         abstract: "Ledgerwire's benchmarks.",
         subcommands: [
-            Ingest.self, QuickBooksBench.self, XeroBench.self, LatencyBench.self, DashboardSeed.self,
+            Ingest.self, QuickBooksBench.self, XeroBench.self, TallyBench.self, LatencyBench.self, DashboardSeed.self,
             DashboardQueries.self,
             DashboardPages.self,
         ],

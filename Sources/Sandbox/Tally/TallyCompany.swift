@@ -198,6 +198,14 @@ public struct TallyCompany: Sendable {
         ledger.opening + (movements[ledger.masterID] ?? .zero)
     }
 
+    /// How many vouchers the company holds (cancelled ones included), without reading them out.
+    public var voucherCount: Int { vouchers.count }
+
+    /// How many ledgers sit directly under the group `parent`.
+    public func ledgerCount(under parent: String) -> Int {
+        ledgers.values.reduce(0) { $0 + (Self.key($1.parent) == Self.key(parent) ? 1 : 0) }
+    }
+
     /// Every voucher, in ALTERID order.
     public var allVouchers: [TallyVoucher] {
         vouchers.values.sorted { $0.alterID < $1.alterID }.map(readOut)

@@ -1,0 +1,202 @@
+import Accounting
+import ArgumentParser
+import Connectors
+import Foundation
+import Hummingbird
+import Sandbox
+import Synchronization
+
+/// `ledgerwire-bench tally`: billing's history of invoices and customers pushed to the Tally emulator, which answers
+/// one request at a time as Tally does: vouchers a minute, the requests it took, the Tally emulator's own time per
+/// request, and Ledgerwire's CPU per voucher.
+///
+/// Everything is real: Ledgerwire as `serve` builds it (SQLite file, its own workers and scheduler at their default
+/// settings, `TallyConnector`) and the emulator, both on loopback in this process. Billing's events arrive signed
+/// over HTTP; the integration is checked and mapped through the admin API; a full sync is requested and timed until
+/// the last voucher is in the company. Then the books are checked: each invoice once, balanced, with billing's total
+/// and the GST split; each customer once.
+struct TallyBench: FullSyncBench {
+    static let configuration = CommandConfiguration(
+        commandName: "tally",
+        abstract: "Full sync of billing history to the Tally emulator, one request at a time."
+    )
+
+    @Option(help: "Billing invoices to push.") var invoices = 10_000
+    @Option(help: "Billing customers the invoices belong to (pushed too, as party ledgers).") var customers = 1_000
+    @Option(help: "Concurrent senders of billing's events.") var lanes = 8
+    @Option(help: "Seconds between progress lines.") var progressEvery = 30
+    @Option(help: "Seconds without progress before giving up.") var stallTimeout = 300
+
+    static let company = "Bench School"
+
+    func validate() throws {
+        guard invoices > 0, customers > 0, customers <= invoices else {
+            throw ValidationError("--invoices and --customers must be positive, with no more customers than invoices")
+        }
+    }
+
+    func run() async throws {
+        let sandbox = TallySandbox()
+        await sandbox.addCompany(Self.company, stateName: "Karnataka")
+        for (name, parent, fields) in Self.chart {
+            try await sandbox.createLedger(company: Self.company, name: name, parent: parent, fields: fields)
+        }
+        let timer = TallyTimer(inner: sandbox.router().buildResponder())
+        try await BenchServers.run(emulator: timer, serverName: "Tally") { world in
+            try await measure(world: world, sandbox: sandbox, timer: timer)
+        }
+    }
+
+    private func measure<Inner>(world: BenchWorld, sandbox: TallySandbox, timer: TallyTimer<Inner>) async throws {
+        say("ledgerwire-bench tally: \(invoices) invoices of \(customers) customers into the Tally emulator")
+        let clock = ContinuousClock()
+        var started = clock.now
+        try await world.bill(invoices: invoices, customers: customers, lanes: lanes, numberPrefix: "TB-")
+        say("billing's history received: \(customers + invoices) events in \(Self.text(clock.now - started))")
+
+        let integration =
+            try await world.api(
+                "POST", "/integrations",
+                [
+                    "tenant_id": .string(BenchWorld.tenant), "platform": "tally", "name": "Bench Tally",
+                    "settings": [
+                        "url": .string(world.emulator), "company": .string(Self.company), "state": "Karnataka",
+                    ],
+                    "sync": ["interval_seconds": 3600],
+                ])["id"]?.stringValue ?? ""
+        let checked = try await world.api("POST", "/integrations/\(integration)/connect-check")
+        guard checked["status"] == "connected" else {
+            throw BenchWorld.Failure(description: "not connected: \(checked)")
+        }
+        let gst: JSONValue = ["cgst": "Output CGST 9%", "sgst": "Output SGST 9%", "igst": "Output IGST 18%"]
+        try await world.api(
+            "PUT", "/integrations/\(integration)/mappings",
+            [
+                "accounts": ["4000-TUITION": "Tuition Fees", "4100-TRANSPORT": "Transport Fees"],
+                "tax_codes": ["GST18": gst], "deposit_accounts": ["BANK-MAIN": "HDFC Bank"],
+            ])
+        let requestsBefore = await sandbox.requestCount
+        let busyBefore = timer.busy
+        let cpuBefore = Self.processCPU()
+        started = clock.now
+        try await world.requestFullSync(integration)
+        let (finished, firstWrite) = try await awaitBooks(
+            in: world, integration: integration, started: started,
+            count: { await Self.count(sandbox) },
+            describe: { "\($0.invoices) vouchers, \($0.customers) ledgers" },
+            progress: { current in
+                "\(current.customers) ledgers, \(current.invoices) vouchers;"
+                    + " \(await sandbox.requestCount - requestsBefore) requests"
+            })
+        let cpu = Self.processCPU() - cpuBefore
+        try await world.awaitCompletedSync(integration)
+        let requests = await sandbox.requestCount - requestsBefore
+        let tallyTime = timer.busy - busyBefore
+        let elapsed = Self.minutes(finished - started)
+        let overlapping = await sandbox.overlappingRequests
+
+        say(
+            "pushed \(invoices) invoices and \(customers) customers in \(Self.text(finished - started))"
+                + " (from the sync request to the last voucher in the company)")
+        say(
+            String(
+                format: "vouchers/min: %.0f (%.0f from the first write)", Double(invoices) / elapsed,
+                Double(invoices) / Self.minutes(finished - (firstWrite ?? started))))
+        say(
+            String(
+                format: "requests to Tally: %d (%.1f objects a request); at once: never more than 1 (overlaps: %d)",
+                requests, Double(invoices + customers) / Double(max(requests, 1)), overlapping))
+        say(
+            String(
+                format: "the Tally emulator's own time: %.1f s in all, %.0f ms a request (%.0f %% of the run)",
+                tallyTime, 1000 * tallyTime / Double(max(requests, 1)), 100 * tallyTime / (elapsed * 60)))
+        say(
+            String(
+                format: "this process's CPU: %.1f s; less the emulator's time, Ledgerwire's: %.1f s = %.2f ms a"
+                    + " voucher", cpu, cpu - tallyTime, 1000 * (cpu - tallyTime) / Double(invoices + customers)))
+        guard overlapping == 0 else { throw ValidationError("Tally was sent \(overlapping) requests at once") }
+        say("checked in the company: \(try await verify(sandbox))")
+    }
+
+    /// The school's chart: income, GST at 18 %, the bank, round-off.
+    static let chart: [(String, String, [TallyElement])] = [
+        ("Tuition Fees", "Sales Accounts", []), ("Transport Fees", "Sales Accounts", []),
+        ("Output CGST 9%", "Duties & Taxes", duty("Central Tax", "9")),
+        ("Output SGST 9%", "Duties & Taxes", duty("State Tax", "9")),
+        ("Output IGST 18%", "Duties & Taxes", duty("Integrated Tax", "18")),
+        ("HDFC Bank", "Bank Accounts", []), ("Round Off", "Indirect Expenses", []),
+    ]
+
+    static func duty(_ head: String, _ rate: String) -> [TallyElement] {
+        [.leaf("TAXTYPE", "GST"), .leaf("GSTDUTYHEAD", head), .leaf("RATEOFTAXCALCULATION", rate)]
+    }
+
+    static func count(_ sandbox: TallySandbox) async -> BooksCount {
+        guard let company = await sandbox.company(company) else { return BooksCount(invoices: 0, customers: 0) }
+        return BooksCount(
+            invoices: company.voucherCount, customers: company.ledgerCount(under: "Sundry Debtors"))
+    }
+
+    /// Each invoice once, balanced, with billing's total and the GST split; each customer once.
+    private func verify(_ sandbox: TallySandbox) async throws -> String {
+        let vouchers = await sandbox.vouchers(company: Self.company)
+        let numbers = Set(vouchers.map(\.number))
+        guard vouchers.count == invoices, numbers.count == invoices else {
+            throw BenchWorld.Failure(description: "\(vouchers.count) vouchers, \(numbers.count) distinct numbers")
+        }
+        let expected = [
+            "Tuition Fees": "45000.00", "Transport Fees": "4000.00", "Output CGST 9%": "4410.00",
+            "Output SGST 9%": "4410.00",
+        ]
+        for voucher in vouchers {
+            var credits: [String: String] = [:]
+            for entry in voucher.entries where !entry.isPartyLedger { credits[entry.ledger] = "\(entry.amount)" }
+            let party = voucher.entries.first { $0.isPartyLedger }
+            guard credits == expected, party.map({ "\($0.amount)" }) == "-57820.00",
+                voucher.entries.reduce(0, { $0 + $1.amount.paise }) == 0
+            else { throw BenchWorld.Failure(description: "voucher \(voucher.number) is not billing's: \(voucher)") }
+        }
+        let parties = await sandbox.ledgers(company: Self.company).filter { $0.parent == "Sundry Debtors" }
+        guard parties.count == customers else {
+            throw BenchWorld.Failure(description: "\(parties.count) party ledgers for \(customers) customers")
+        }
+        return "\(invoices) Sales vouchers, each once, balanced, 57,820.00 with CGST and SGST 4,410.00 each;"
+            + " \(customers) party ledgers, each once"
+    }
+
+    /// User and system CPU time of this process so far, in seconds.
+    static func processCPU() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+}
+
+/// The Tally emulator's responder, timing every answer: Tally's own share of the run.
+struct TallyTimer<Inner: HTTPResponder>: HTTPResponder where Inner.Context == BasicRequestContext {
+    let inner: Inner
+    let time = TallyTime()
+
+    /// Seconds spent answering, in all.
+    var busy: Double { time.total }
+
+    func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let response = try await inner.respond(to: request, context: context)
+        let spent = clock.now - started
+        let seconds = Double(spent.components.seconds) + Double(spent.components.attoseconds) / 1e18
+        time.add(seconds)
+        return response
+    }
+}
+
+/// Seconds the Tally emulator spent answering.
+final class TallyTime: Sendable {
+    private let seconds = Mutex<Double>(0)
+
+    var total: Double { seconds.withLock { $0 } }
+
+    func add(_ spent: Double) { seconds.withLock { $0 += spent } }
+}
