@@ -200,6 +200,10 @@ public struct ConnectorCapabilities: Sendable, Hashable {
     /// refuses a second contact of one name and a second invoice of one number, so its creates go first: a bulk sync
     /// costs one call for 50 records instead of two or more. A later attempt of a create always looks first.
     public var looksBeforeCreating: Bool
+    /// How often, at the most, a platform out of reach is asked again while its jobs wait (`nil`: the engine's
+    /// backoff, from half a minute to an hour). Tally, a desktop program closed at night and opened in the morning, is
+    /// asked every minute, so the school's work lands minutes after someone opens it.
+    public var unreachableRecheck: Duration? = nil
 
     public init(
         webhooks: Bool, maximumBatchSize: Int, changeFeed: Bool, rateLimit: RateLimitPolicy? = nil,

@@ -326,6 +326,7 @@ public struct SyncEngine: Sendable {
     private func attempt(_ claimed: ClaimedJob, batch: PushBatch?, snapshot: IntegrationSnapshot?) async -> JobOutcome {
         let job = claimed.job
         var unreachableSince: Timestamp?
+        var recheck: Duration?
         do {
             let read: IntegrationSnapshot?
             if let snapshot {
@@ -343,6 +344,7 @@ public struct SyncEngine: Sendable {
                     JobError(code: "no_connector", message: "no connector for \(integration.platform.rawValue)"))
             }
             unreachableSince = integration.unreachable?.since
+            recheck = connector.capabilities.unreachableRecheck
             guard let recordType = RecordType(rawValue: job.recordType) else {
                 return .failed(JobError(code: "unknown_record_type", message: "unknown record type \(job.recordType)"))
             }
@@ -422,7 +424,7 @@ public struct SyncEngine: Sendable {
                 // It refused, throttled or failed, but it answered: the outage is over for every job of it.
                 try? await database.markReachable(integrationID: job.integrationID)
             }
-            return outcome(of: error, claimed: claimed, unreachableSince: unreachableSince)
+            return outcome(of: error, claimed: claimed, unreachableSince: unreachableSince, recheck: recheck)
         } catch {
             return outcome(
                 of: .retryable(code: "network", message: String(describing: error), retryAfter: nil), claimed: claimed,
@@ -546,7 +548,11 @@ public struct SyncEngine: Sendable {
         }
     }
 
-    private func outcome(of error: ConnectorError, claimed: ClaimedJob, unreachableSince: Timestamp?) -> JobOutcome {
+    /// - Parameter recheck: how often the platform, while out of reach, is asked again at the most
+    ///   (`ConnectorCapabilities.unreachableRecheck`).
+    private func outcome(
+        of error: ConnectorError, claimed: ClaimedJob, unreachableSince: Timestamp?, recheck: Duration? = nil
+    ) -> JobOutcome {
         let now = clock.now()
         switch error {
         case .unreachable
@@ -554,7 +560,8 @@ public struct SyncEngine: Sendable {
             < Self.maximumOutage.wholeMicroseconds:
             // Nothing was sent: no attempt is used up while the outage lasts less than `maximumOutage`.
             var random = SystemRandomNumberGenerator()
-            let wait = retry.delay(unreachable: claimed.job.deferrals + 1, using: &random)
+            let backoff = retry.delay(unreachable: claimed.job.deferrals + 1, using: &random)
+            let wait = recheck.map { min($0, backoff) } ?? backoff
             logger.warning(
                 "platform unreachable; job deferred",
                 metadata: [

@@ -48,6 +48,27 @@ import Testing
         }
     }
 
+    @Test func aClosedTallyIsAskedAgainEveryMinuteNotEveryHour() async throws {
+        // The engine's own waits: from half a minute, doubling to an hour; Tally's connector caps them at a minute.
+        try await TallyWorld.run(retry: RetryStrategy()) { world in
+            let integration = try await world.connect()
+            try await world.map(integration)
+            await world.sandbox.stopListening()
+            try await world.bill("customer.created", TallyWorld.customer("cus_a", name: "Asha Rao", state: "KA"))
+            var waits: [Duration] = []
+            for _ in 0..<8 {
+                _ = try await world.engine.runDueJobs()
+                let due = try #require(try await world.engine.nextJobDue())
+                waits.append(.microseconds(due.microsecondsSinceEpoch - world.clock.now().microsecondsSinceEpoch))
+                world.clock.advance(to: due)
+            }
+            #expect(waits.allSatisfy { $0 <= .seconds(60) }, "\(waits)")
+            await world.sandbox.startListening()
+            try await world.drain()
+            #expect(await world.ledger("Asha Rao") != nil)
+        }
+    }
+
     @Test func aCompanyNotLoadedIsNamedAndItsWorkWaitsForIt() async throws {
         try await TallyWorld.run { world in
             let integration = try await world.connect()

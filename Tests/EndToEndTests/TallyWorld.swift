@@ -29,8 +29,10 @@ struct TallyWorld: PipelineWorld {
     let exchanges: Exchanges
 
     /// Runs `body` with Ledgerwire and a Tally (`version`) up; afterwards, Tally never had two requests at once.
+    /// `retry`: the workers' waits (short ones by default, so a test's clock need not move far).
     static func run(
-        version: TallySandbox.Version = .prime, _ body: @Sendable (TallyWorld) async throws -> Void
+        version: TallySandbox.Version = .prime, retry: RetryStrategy? = nil,
+        _ body: @Sendable (TallyWorld) async throws -> Void
     ) async throws {
         let sandbox = TallySandbox(version: version)
         await sandbox.addCompany(company, stateName: "Karnataka")
@@ -53,10 +55,12 @@ struct TallyWorld: PipelineWorld {
             var quiet = Logger(label: "e2e.sync")
             quiet.logLevel = .critical
             let clock = OffsetClock()
-            let retry = RetryStrategy(
-                base: .milliseconds(20), cap: .milliseconds(200),
-                attemptDelays: [.milliseconds(20), .milliseconds(80)],
-                unreachableBase: .milliseconds(20), unreachableCap: .milliseconds(200))
+            let retry =
+                retry
+                ?? RetryStrategy(
+                    base: .milliseconds(20), cap: .milliseconds(200),
+                    attemptDelays: [.milliseconds(20), .milliseconds(80)],
+                    unreachableBase: .milliseconds(20), unreachableCap: .milliseconds(200))
             let engine = SyncEngine(
                 database: components.database, connectors: components.connectors, tokens: components.tokens,
                 rateLimiters: components.rateLimiters, workerID: "w1", retry: retry,

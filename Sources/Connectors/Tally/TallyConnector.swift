@@ -9,9 +9,13 @@ import Foundation
 /// Tally's answer. Changes come back by polling the company's ALTERIDs (`changes`).
 public struct TallyConnector: Connector {
     public let platform = Platform.tally
-    public let capabilities = ConnectorCapabilities(
-        webhooks: false, maximumBatchSize: TallyConnector.batchSize, changeFeed: true,
-        mappingKinds: CodeMappings.commonKinds, adoptsExisting: [.customer])
+    public let capabilities: ConnectorCapabilities = {
+        var capabilities = ConnectorCapabilities(
+            webhooks: false, maximumBatchSize: TallyConnector.batchSize, changeFeed: true,
+            mappingKinds: CodeMappings.commonKinds, adoptsExisting: [.customer])
+        capabilities.unreachableRecheck = .seconds(60)
+        return capabilities
+    }()
 
     /// Objects in one import request: a hundred vouchers are about 150 KB, which Tally takes in a few seconds.
     public static let batchSize = 100
