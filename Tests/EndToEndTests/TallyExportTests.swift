@@ -105,6 +105,68 @@ import Testing
         }
     }
 
+    @Test func anInvoiceIssuedAndVoidedWhileTallyIsAwayIsACancelledVoucherInTheFile() async throws {
+        let reference = Mutex<TallyBooks?>(nil)
+        try await TallyWorld.run { world in
+            let integration = try await world.connect()
+            try await world.map(integration)
+            await world.sandbox.stopListening()
+            try await Self.billAndVoid(world)
+            await world.sandbox.startListening()
+            try await world.drain()
+            try await world.expectEveryJobSucceeded()
+            let books = await TallyBooks(world.sandbox)
+            reference.withLock { $0 = books }
+        }
+        let expected = try #require(reference.withLock { $0 })
+        try await TallyWorld.run { world in
+            let integration = try await world.connect()
+            try await world.map(integration)
+            await world.sandbox.stopListening()
+            try await Self.billAndVoid(world)
+            let file = try await Self.download(world, integration)
+            #expect(Self.header(file, "Ledgerwire-Left-Out") == nil, "\(file.headers)")
+            let fresh = TallySandbox()
+            await fresh.addCompany(TallyWorld.company, stateName: "Karnataka")
+            try await TallyWorld.seedLedgers(fresh)
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await fresh.run(port: 0) }
+                let port = await fresh.port()
+                let result = try await Self.load(file, into: "http://127.0.0.1:\(port)", world)
+                #expect(result["ERRORS"] == "0", "\(result)")
+                tasks.cancelAll()
+            }
+            let loaded = await TallyBooks(fresh)
+            #expect(loaded.vouchers == expected.vouchers)
+            #expect(loaded.ledgers == expected.ledgers)
+
+            // Loaded into the school's Tally, then the jobs run: still one voucher, cancelled.
+            await world.sandbox.startListening()
+            let result = try await Self.load(file, into: world.tally, world)
+            #expect(result["ERRORS"] == "0" && result["CANCELLED"] == "1", "\(result)")
+            try await world.drain()
+            try await world.expectEveryJobSucceeded()
+            let after = await TallyBooks(world.sandbox)
+            #expect(after.vouchers == expected.vouchers)
+            #expect(after.ledgers == expected.ledgers)
+        }
+    }
+
+    static func billAndVoid(_ world: TallyWorld) async throws {
+        try await world.bill("customer.created", TallyWorld.customer("cus_a", name: "Asha Rao", state: "KA"))
+        try await world.bill(
+            "invoice.issued",
+            TallyWorld.invoice(
+                "inv_1", number: "INV-1", customer: "cus_a", tuition: "1000.00", tax: "180.00", total: "1180.00"))
+        try await world.bill(
+            "invoice.voided",
+            ["id": "inv_1", "number": "INV-1", "reason": "Issued in error", "updated_at": "2026-04-05T09:00:00Z"])
+        for _ in 0..<3 {
+            _ = try await world.engine.runDueJobs()
+            if let due = try await world.engine.nextJobDue() { world.clock.advance(to: due) }
+        }
+    }
+
     @Test func theExportChecksItsFormatItsCallerAndItsWindowAndIsAudited() async throws {
         try await TallyWorld.run { world in
             let integration = try await world.connect()
