@@ -152,6 +152,54 @@ import Testing
         }
     }
 
+    @Test func twoFamiliesOfOneNameAreTwoLedgersInTheFileAsTheConnectorNamesThem() async throws {
+        let reference = Mutex<TallyBooks?>(nil)
+        try await TallyWorld.run { world in
+            let integration = try await world.connect()
+            try await world.map(integration)
+            try await Self.billTwoOfOneName(world, drainEach: true)
+            try await world.expectEveryJobSucceeded()
+            let books = await TallyBooks(world.sandbox)
+            reference.withLock { $0 = books }
+        }
+        let expected = try #require(reference.withLock { $0 })
+        #expect(expected.ledgers.filter { $0.name.hasPrefix("Asha Rao") }.count == 2, "\(expected.ledgers)")
+        try await TallyWorld.run { world in
+            let integration = try await world.connect()
+            try await world.map(integration)
+            await world.sandbox.stopListening()
+            try await Self.billTwoOfOneName(world)
+            let file = try await Self.download(world, integration)
+            let fresh = TallySandbox()
+            await fresh.addCompany(TallyWorld.company, stateName: "Karnataka")
+            try await TallyWorld.seedLedgers(fresh)
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await fresh.run(port: 0) }
+                let port = await fresh.port()
+                let result = try await Self.load(file, into: "http://127.0.0.1:\(port)", world)
+                #expect(result["ERRORS"] == "0", "\(result)")
+                tasks.cancelAll()
+            }
+            let loaded = await TallyBooks(fresh)
+            #expect(loaded.ledgers == expected.ledgers)
+            #expect(loaded.vouchers == expected.vouchers)
+        }
+    }
+
+    static func billTwoOfOneName(_ world: TallyWorld, drainEach: Bool = false) async throws {
+        for id in ["cus_a", "cus_b"] {
+            try await world.bill("customer.created", TallyWorld.customer(id, name: "Asha Rao", state: "KA"))
+            if drainEach { try await world.drain() }
+        }
+        for (id, number, customer) in [("inv_1", "INV-1", "cus_a"), ("inv_2", "INV-2", "cus_b")] {
+            try await world.bill(
+                "invoice.issued",
+                TallyWorld.invoice(
+                    id, number: number, customer: customer, tuition: "1000.00", tax: "180.00", total: "1180.00"))
+        }
+        if drainEach { try await world.drain() }
+    }
+
     static func billAndVoid(_ world: TallyWorld) async throws {
         try await world.bill("customer.created", TallyWorld.customer("cus_a", name: "Asha Rao", state: "KA"))
         try await world.bill(

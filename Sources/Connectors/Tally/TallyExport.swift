@@ -39,11 +39,19 @@ public enum TallyExport {
                 switch request.record {
                 case .customer(let customer):
                     guard request.action != .void else { continue }
+                    // Tally takes a ledger name once: a family whose name another's ledger has is named apart, as the
+                    // connector names it (by e-mail, else by billing's id).
+                    func taken(_ name: String) -> Bool {
+                        parties.values.contains { $0.guid != guid && $0.name.lowercased() == name.lowercased() }
+                    }
+                    var name = customer.name
+                    if taken(name) {
+                        let byEmail = customer.email.map { "\(customer.name) (\($0))" }
+                        name = byEmail.flatMap { taken($0) ? nil : $0 } ?? "\(customer.name) (\(request.localID))"
+                    }
                     masters.append(
-                        TallyMapping.ledger(
-                            customer, name: customer.name, guid: guid, action: "Create", currentName: nil))
-                    parties[guid] = TallyMapping.Party(
-                        guid: guid, name: customer.name, state: TallyMapping.state(of: customer))
+                        TallyMapping.ledger(customer, name: name, guid: guid, action: "Create", currentName: nil))
+                    parties[guid] = TallyMapping.Party(guid: guid, name: name, state: TallyMapping.state(of: customer))
                 default:
                     var written = [
                         try voucher(for: request, guid: guid, parties: parties, bills: bills, settings: settings)
