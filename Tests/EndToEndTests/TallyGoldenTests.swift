@@ -34,6 +34,10 @@ import Testing
             try await steps.bill(
                 "customer-ledger-registered", "customer.created",
                 TallyWorld.customer("cus_b", name: "Ravi Kumar", state: "Maharashtra", gstin: "27AAPFU0939F1ZV"))
+            // A name in Devanagari: in the UTF-16 files, the bytes of each character as Tally.ERP 9 takes them.
+            try await steps.bill(
+                "customer-ledger-devanagari", "customer.created",
+                TallyWorld.customer("cus_c", name: "अनन्या शर्मा", state: "KA"))
             try await steps.bill(
                 "sales-intra-state", "invoice.issued",
                 TallyWorld.invoice(
