@@ -77,17 +77,8 @@ import Testing
             #expect(written == ["LEDGER": 2, "VOUCHER": 4], "\(written)")
 
             // A fresh company with only the school's chart takes the file as it is, without an error.
-            let fresh = TallySandbox(version: version)
-            await fresh.addCompany(TallyWorld.company, stateName: "Karnataka")
-            try await TallyWorld.seedLedgers(fresh)
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await fresh.run(port: 0) }
-                let port = await fresh.port()
-                let result = try await Self.load(file, into: "http://127.0.0.1:\(port)", world)
-                #expect(result["ERRORS"] == "0" && result["CREATED"] == "6", "\(result)")
-                tasks.cancelAll()
-            }
-            let loaded = await TallyBooks(fresh)
+            let (freshResult, loaded) = try await Self.loadIntoAFreshCompany(file, version: version, world)
+            #expect(freshResult["ERRORS"] == "0" && freshResult["CREATED"] == "6", "\(freshResult)")
             #expect(loaded.ledgers == expected.ledgers)
             #expect(loaded.vouchers == expected.vouchers)
 
@@ -126,17 +117,8 @@ import Testing
             try await Self.billAndVoid(world)
             let file = try await Self.download(world, integration)
             #expect(Self.header(file, "Ledgerwire-Left-Out") == nil, "\(file.headers)")
-            let fresh = TallySandbox()
-            await fresh.addCompany(TallyWorld.company, stateName: "Karnataka")
-            try await TallyWorld.seedLedgers(fresh)
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await fresh.run(port: 0) }
-                let port = await fresh.port()
-                let result = try await Self.load(file, into: "http://127.0.0.1:\(port)", world)
-                #expect(result["ERRORS"] == "0", "\(result)")
-                tasks.cancelAll()
-            }
-            let loaded = await TallyBooks(fresh)
+            let (freshResult, loaded) = try await Self.loadIntoAFreshCompany(file, version: .prime, world)
+            #expect(freshResult["ERRORS"] == "0", "\(freshResult)")
             #expect(loaded.vouchers == expected.vouchers)
             #expect(loaded.ledgers == expected.ledgers)
 
@@ -170,19 +152,34 @@ import Testing
             await world.sandbox.stopListening()
             try await Self.billTwoOfOneName(world)
             let file = try await Self.download(world, integration)
-            let fresh = TallySandbox()
-            await fresh.addCompany(TallyWorld.company, stateName: "Karnataka")
-            try await TallyWorld.seedLedgers(fresh)
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await fresh.run(port: 0) }
-                let port = await fresh.port()
-                let result = try await Self.load(file, into: "http://127.0.0.1:\(port)", world)
-                #expect(result["ERRORS"] == "0", "\(result)")
-                tasks.cancelAll()
-            }
-            let loaded = await TallyBooks(fresh)
+            let (freshResult, loaded) = try await Self.loadIntoAFreshCompany(file, version: .prime, world)
+            #expect(freshResult["ERRORS"] == "0", "\(freshResult)")
             #expect(loaded.ledgers == expected.ledgers)
             #expect(loaded.vouchers == expected.vouchers)
+        }
+    }
+
+    /// Known gap: a family already in Tally under a name set apart is named in the file by billing's name, which is
+    /// the other family's ledger. The export knows only the link's GUID, not the ledger's name in Tally.
+    @Test func aLaterInvoiceOfTheFamilyNamedApartNamesItsOwnLedger() async throws {
+        try await TallyWorld.run { world in
+            let integration = try await world.connect()
+            try await world.map(integration)
+            for id in ["cus_a", "cus_b"] {
+                try await world.bill("customer.created", TallyWorld.customer(id, name: "Asha Rao", state: "KA"))
+                try await world.drain()
+            }
+            #expect(await world.ledger("Asha Rao (cus_b@families.example)") != nil, "the connector's name for cus_b")
+            await world.sandbox.stopListening()
+            try await world.bill(
+                "invoice.issued",
+                TallyWorld.invoice(
+                    "inv_2", number: "INV-2", customer: "cus_b", tuition: "1000.00", tax: "180.00", total: "1180.00"))
+            let file = try await Self.download(world, integration)
+            let text = TallyEncoding.utf8.decode(file.body) ?? ""
+            withKnownIssue("the export names a party by billing's name, not its ledger's name in Tally") {
+                #expect(text.contains("<PARTYLEDGERNAME>Asha Rao (cus_b@families.example)</PARTYLEDGERNAME>"))
+            }
         }
     }
 
@@ -299,6 +296,23 @@ import Testing
                 url: URL(
                     string: world.ledgerwire + "/api/v1/integrations/\(integration)/exports?format=tally-xml" + query)!,
                 headers: [("Authorization", "Bearer \(TallyWorld.adminToken)")], body: nil))
+    }
+
+    /// A fresh company with only the school's chart (`TallyWorld.seedLedgers`) in a Tally of its own: the file posted
+    /// to it as it is; its IMPORTRESULT and the books it then holds.
+    static func loadIntoAFreshCompany(_ file: TransportResponse, version: TallySandbox.Version, _ world: TallyWorld)
+        async throws -> ([String: String], TallyBooks)
+    {
+        let fresh = TallySandbox(version: version)
+        await fresh.addCompany(TallyWorld.company, stateName: "Karnataka")
+        try await TallyWorld.seedLedgers(fresh)
+        let result = try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await fresh.run(port: 0) }
+            let port = await fresh.port()
+            defer { tasks.cancelAll() }
+            return try await load(file, into: "http://127.0.0.1:\(port)", world)
+        }
+        return (result, await TallyBooks(fresh))
     }
 
     /// The file posted as it is to the Tally at `url`, as Tally's XML server takes an import; its IMPORTRESULT.
