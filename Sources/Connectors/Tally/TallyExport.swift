@@ -28,6 +28,7 @@ public enum TallyExport {
         var masters: [TallyElement] = []
         var vouchers: [TallyElement] = []
         var refused: [(String, String)] = []
+        var documents = 0
         let ordered = requests.filter { $0.recordType == .customer } + requests.filter { $0.recordType != .customer }
         for request in ordered {
             let guid =
@@ -38,16 +39,38 @@ public enum TallyExport {
                 switch request.record {
                 case .customer(let customer):
                     guard request.action != .void else { continue }
+                    // Tally takes a ledger name once: a family whose name another's ledger has is named apart, as the
+                    // connector names it (by e-mail, else by billing's id).
+                    func taken(_ name: String) -> Bool {
+                        parties.values.contains { $0.guid != guid && $0.name.lowercased() == name.lowercased() }
+                    }
+                    var name = customer.name
+                    if taken(name) {
+                        let byEmail = customer.email.map { "\(customer.name) (\($0))" }
+                        name = byEmail.flatMap { taken($0) ? nil : $0 } ?? "\(customer.name) (\(request.localID))"
+                    }
                     masters.append(
-                        TallyMapping.ledger(
-                            customer, name: customer.name, guid: guid, action: "Create", currentName: nil))
-                    parties[guid] = TallyMapping.Party(
-                        guid: guid, name: customer.name, state: TallyMapping.state(of: customer))
+                        TallyMapping.ledger(customer, name: name, guid: guid, action: "Create", currentName: nil))
+                    parties[guid] = TallyMapping.Party(guid: guid, name: name, state: TallyMapping.state(of: customer))
                 default:
-                    let voucher = try voucher(
-                        for: request, guid: guid, parties: parties, bills: bills, settings: settings)
-                    vouchers.append(voucher)
-                    if let bill = voucher.child("ALLLEDGERENTRIES.LIST")?.child("BILLALLOCATIONS.LIST")?.value("NAME") {
+                    var written = [
+                        try voucher(for: request, guid: guid, parties: parties, bills: bills, settings: settings)
+                    ]
+                    if request.action == .void, request.remoteID == nil {
+                        // Issued and voided while Tally was away: never in Tally, so the voucher goes first and the
+                        // cancellation after it, as the connector's own create and cancel leave it (a cancelled
+                        // voucher, kept in Tally's books).
+                        var created = request
+                        created.action = .create
+                        written.insert(
+                            try voucher(for: created, guid: guid, parties: parties, bills: bills, settings: settings),
+                            at: 0)
+                    }
+                    vouchers += written
+                    documents += 1
+                    if let bill = written[0].child("ALLLEDGERENTRIES.LIST")?.child("BILLALLOCATIONS.LIST")?.value(
+                        "NAME")
+                    {
                         bills[guid] = bill
                     }
                 }
@@ -58,7 +81,7 @@ public enum TallyExport {
         let envelope = TallyEnvelope.importing(
             masters + vouchers, into: settings.company, report: .vouchers, version: settings.version)
         return File(
-            document: TallyXML.document(envelope, encoding: settings.encoding), written: masters.count + vouchers.count,
+            document: TallyXML.document(envelope, encoding: settings.encoding), written: masters.count + documents,
             refused: refused)
     }
 
@@ -85,21 +108,24 @@ public enum TallyExport {
             }
             return bill
         }
+        if request.action == .void, let type = TallyMapping.voucherType(request.recordType) {
+            let date: String
+            switch request.record {
+            case .invoice(let invoice): date = TallyDate.text(invoice.issueDate)
+            case .creditNote(let note): date = TallyDate.text(note.issueDate)
+            case .payment(let payment): date = settings.date(of: payment.receivedAt)
+            case .refund(let refund): date = settings.date(of: refund.refundedAt)
+            case .customer: date = ""
+            }
+            return TallyVoucherRecord.cancellation(guid: guid, type: type, date: date)
+        }
         let mappings = request.mappings
         let record: TallyVoucherRecord
         switch request.record {
         case .invoice(let invoice):
-            if request.action == .void {
-                return TallyVoucherRecord.cancellation(
-                    guid: guid, type: "Sales", date: TallyDate.text(invoice.issueDate))
-            }
             record = try TallyMapping.salesVoucher(
                 invoice, guid: guid, party: party(invoice.customerID.rawValue), settings: settings, mappings: mappings)
         case .creditNote(let note):
-            if request.action == .void {
-                return TallyVoucherRecord.cancellation(
-                    guid: guid, type: "Credit Note", date: TallyDate.text(note.issueDate))
-            }
             record = try TallyMapping.document(
                 guid: guid, type: "Credit Note", number: note.number, date: note.issueDate, currency: note.currency,
                 lines: note.lines, total: note.total, party: party(note.customerID.rawValue),
