@@ -148,6 +148,21 @@ import Testing
         }
     }
 
+    @Test func twoFamiliesOfOneNameSentTogetherBecomeTwoLedgersEachWithItsOwnInvoice() async throws {
+        try await TallyWorld.run { world in
+            let integration = try await world.connect()
+            try await world.map(integration)
+            // Both customers and both invoices before any job runs: the customers go in one import.
+            try await TallyExportTests.billTwoOfOneName(world, drainEach: false)
+            try await world.drain()
+            try await world.expectEveryJobSucceeded()
+            let first = try await world.voucher(number: "INV-1")
+            let second = try await world.voucher(number: "INV-2")
+            #expect(first.partyLedger == "Asha Rao")
+            #expect(second.partyLedger == "Asha Rao (cus_b@families.example)")
+        }
+    }
+
     @Test func aReceiptTypedInTallyReachesBillingOnTheNextPoll() async throws {
         try await TallyWorld.run { world in
             let integration = try await world.connect()

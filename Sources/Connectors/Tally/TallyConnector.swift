@@ -51,9 +51,11 @@ public struct TallyConnector: Connector {
         let session = try session(context)
         var results = [Result<PushResult, ConnectorError>?](repeating: nil, count: requests.count)
         var writes: [(index: Int, write: TallySession.Write)] = []
+        // Ledger names this import creates: a second customer of one name in the same import is named apart.
+        var named: Set<String> = []
         for (index, request) in requests.enumerated() {
             do {
-                if let write = try await session.write(for: request) {
+                if let write = try await session.write(for: request, named: &named) {
                     writes.append((index, write))
                 } else {
                     // Nothing to write: a customer "voided" (Tally keeps its ledger and its history).

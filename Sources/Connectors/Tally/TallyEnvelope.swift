@@ -59,7 +59,7 @@ public enum TallyEnvelope {
     public static func collection(
         of type: String, company: String?, filters: [String] = [], fetch: String = "*"
     ) -> TallyElement {
-        let name = "Ledgerwire \(type)s"
+        let name = "Ledgerwire " + (type.hasSuffix("y") ? type.dropLast() + "ies" : type + "s")
         var variables = TallyElement("STATICVARIABLES")
         if let company { variables.children.append(.leaf("SVCURRENTCOMPANY", company)) }
         variables.children.append(.leaf("SVEXPORTFORMAT", "$$SysName:XML"))

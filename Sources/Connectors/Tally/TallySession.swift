@@ -24,12 +24,15 @@ struct TallySession {
         TallyMapping.remoteID(tenantID: tenantID, recordType: request.recordType, localID: request.localID)
     }
 
-    /// The object that writes `request`, or `nil` when nothing is to be written.
-    func write(for request: PushRequest) async throws -> Write? {
+    /// The object that writes `request`, or `nil` when nothing is to be written. `named`: the ledger names the same
+    /// import creates before it (lower-cased), to which a customer's new ledger's name is added.
+    func write(for request: PushRequest, named: inout Set<String>) async throws -> Write? {
         let guid = request.remoteID ?? remoteID(of: request)
         if case .customer(let customer) = request.record {
             guard request.action != .void else { return nil }
-            return try await ledgerWrite(customer, guid: guid, request: request)
+            let write = try await ledgerWrite(customer, guid: guid, request: request, named: named)
+            if let name = write.ledger?.name { named.insert(name.lowercased()) }
+            return write
         }
         guard let type = TallyMapping.voucherType(request.recordType) else { return nil }
         if request.action == .void {
@@ -50,13 +53,18 @@ struct TallySession {
             bill: voucher.entries.first(where: \.isParty)?.bills.first.map { ($0.name, guid, $0.type == "New Ref") })
     }
 
-    private func ledgerWrite(_ customer: Customer, guid: String, request: PushRequest) async throws -> Write {
+    private func ledgerWrite(_ customer: Customer, guid: String, request: PushRequest, named: Set<String>)
+        async throws -> Write
+    {
         let current = await directory.ledger(guid: guid)
         var name = customer.name
-        // A ledger of that name is another billing customer's: this one gets a name of its own.
-        if request.notAdoptable.contains(where: { $0.matchedBy == "name" }) {
+        // A ledger of that name is another billing customer's (in Tally, or made by this same import): this one gets
+        // a name of its own.
+        if request.notAdoptable.contains(where: { $0.matchedBy == "name" })
+            || (current == nil && named.contains(customer.name.lowercased()))
+        {
             let byEmail = customer.email.map { "\(customer.name) (\($0))" }
-            if let byEmail, await directory.ledger(named: byEmail) == nil {
+            if let byEmail, await directory.ledger(named: byEmail) == nil, !named.contains(byEmail.lowercased()) {
                 name = byEmail
             } else {
                 name = "\(customer.name) (\(request.localID))"
