@@ -148,6 +148,50 @@ import Testing
         }
     }
 
+    @Test func aVoucherAlteredOrCancelledInTallyReachesBillingAsAChangedInvoice() async throws {
+        try await TallyWorld.run { world in
+            let integration = try await world.connect()
+            try await world.map(integration)
+            try await world.poll(integration)
+            try await world.bill("customer.created", TallyWorld.customer("cus_a", name: "Asha Rao", state: "KA"))
+            for (id, number) in [("inv_1", "INV-1"), ("inv_2", "INV-2")] {
+                try await world.bill(
+                    "invoice.issued",
+                    TallyWorld.invoice(
+                        id, number: number, customer: "cus_a", tuition: "1000.00", tax: "180.00", total: "1180.00"))
+            }
+            try await world.drain()
+            try await world.poll(integration)
+            try await world.drain()
+            #expect(try await world.events("ledger.invoice.changed").isEmpty, "Ledgerwire's own vouchers are echoes")
+
+            // The accountant gives INV-1 a sibling rate in Tally, and cancels INV-2.
+            let first = try await world.voucher(number: "INV-1")
+            let second = try await world.voucher(number: "INV-2")
+            try await world.sandbox.alterVoucher(
+                company: TallyWorld.company, guid: first.guid,
+                entries: [
+                    TallyEntry(
+                        ledger: "Asha Rao", amount: amount("-1062.00"), isPartyLedger: true,
+                        bills: [TallyBillAllocation(name: "INV-1", type: "New Ref", amount: amount("-1062.00"))]),
+                    TallyEntry(ledger: "Tuition Fees", amount: amount("900.00")),
+                    TallyEntry(ledger: "Output CGST 9%", amount: amount("81.00")),
+                    TallyEntry(ledger: "Output SGST 9%", amount: amount("81.00")),
+                ])
+            try await world.sandbox.cancelVoucher(company: TallyWorld.company, guid: second.guid)
+            try await world.poll(integration)
+            try await world.drain()
+            let changed = try await world.events("ledger.invoice.changed")
+            #expect(changed.count == 2, "\(changed)")
+            let edited = try #require(changed.first { $0["invoice_id"] == "inv_1" })
+            #expect(edited["change"] == "updated" && edited["platform"] == "tally", "\(edited)")
+            #expect(edited["remote_invoice_id"]?.stringValue == first.guid)
+            #expect(edited["data"]?["total"] == "1062.00", "\(edited)")
+            let voided = try #require(changed.first { $0["invoice_id"] == "inv_2" })
+            #expect(voided["change"] == "voided", "\(voided)")
+        }
+    }
+
     @Test func twoFamiliesOfOneNameSentTogetherBecomeTwoLedgersEachWithItsOwnInvoice() async throws {
         try await TallyWorld.run { world in
             let integration = try await world.connect()
