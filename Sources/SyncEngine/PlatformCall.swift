@@ -125,6 +125,15 @@ public struct PlatformAccess: Sendable {
         return try await call.run { try await connector.pull(recordType: recordType, remoteID: remoteID, context: $0) }
     }
 
+    /// Runs `body` with the integration's connector and a context for it (its credentials, limits and transport):
+    /// for a platform's own reads beyond the `Connector` protocol (Tally's GST summary).
+    public func using<T>(
+        _ integration: Integration, logger: Logger, _ body: (any Connector, ConnectorContext) async throws -> T
+    ) async throws -> T {
+        let (connector, call) = try await calling(integration, logger: logger)
+        return try await call.run { try await body(connector, $0) }
+    }
+
     private func calling(_ integration: Integration, logger: Logger) async throws -> (any Connector, PlatformCall) {
         guard let connector = connectors[integration.platform] else {
             throw ConnectorError.validation(

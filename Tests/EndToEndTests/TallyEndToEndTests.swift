@@ -192,6 +192,63 @@ import Testing
         }
     }
 
+    @Test func theGSTSummaryReadBackFromTallyAgreesWithBillingsAndNamesADifference() async throws {
+        try await TallyWorld.run { world in
+            let integration = try await world.connect()
+            try await world.map(integration)
+            try await world.bill("customer.created", TallyWorld.customer("cus_a", name: "Asha Rao", state: "KA"))
+            try await world.bill("customer.created", TallyWorld.customer("cus_b", name: "Ravi Kumar", state: "MH"))
+            try await world.bill(
+                "invoice.issued",
+                TallyWorld.invoice(
+                    "inv_1", number: "INV-1", customer: "cus_a", tuition: "1000.05", tax: "180.01", total: "1180.06"))
+            try await world.bill(
+                "invoice.issued",
+                TallyWorld.invoice(
+                    "inv_2", number: "INV-2", customer: "cus_b", tuition: "2000.00", tax: "360.00", total: "2360.00"))
+            try await world.bill(
+                "invoice.issued",
+                TallyWorld.invoice(
+                    "inv_3", number: "INV-3", customer: "cus_a", tuition: "1000.00", tax: "180.00", transport: "500.00",
+                    total: "1680.00"))
+            try await world.bill(
+                "credit_note.issued",
+                XeroWorld.creditNote("cn_1", number: "CN-1", invoice: "inv_2", amount: "180.00", customer: "cus_b"))
+            try await world.drain()
+            try await world.expectEveryJobSucceeded()
+
+            let path = "/integrations/\(integration)/gst-summary?from=2026-04-01&to=2026-11-30"
+            let summary = try await world.api("GET", path)
+            #expect(summary.status == 200, "\(summary.json)")
+            #expect(
+                summary.json["books"] == [
+                    ["rate": "0", "taxable_value": "320.00", "cgst": "0.00", "sgst": "0.00", "igst": "0.00"],
+                    ["rate": "18", "taxable_value": "4000.05", "cgst": "180.00", "sgst": "180.00", "igst": "360.00"],
+                ], "\(summary.json)")
+            #expect(summary.json["billing"] == summary.json["books"], "\(summary.json)")
+            #expect(summary.json["differences"] == [])
+
+            // The accountant changes INV-2's integrated tax in Tally: the difference is named.
+            let second = try await world.voucher(number: "INV-2")
+            try await world.sandbox.alterVoucher(
+                company: TallyWorld.company, guid: second.guid,
+                entries: [
+                    TallyEntry(
+                        ledger: "Ravi Kumar", amount: amount("-2350.00"), isPartyLedger: true,
+                        bills: [TallyBillAllocation(name: "INV-2", type: "New Ref", amount: amount("-2350.00"))]),
+                    TallyEntry(ledger: "Tuition Fees", amount: amount("2000.00")),
+                    TallyEntry(ledger: "Output IGST 18%", amount: amount("350.00")),
+                ])
+            let changed = try await world.api("GET", path)
+            let differences = changed.json["differences"]?.arrayValue ?? []
+            #expect(
+                differences.contains(["rate": "18", "field": "igst", "books": "350.00", "billing": "360.00"]),
+                "\(changed.json)")
+            let refused = try await world.api("GET", "/integrations/\(integration)/gst-summary?from=2026-04-31")
+            #expect(refused.status == 422, "\(refused.json)")
+        }
+    }
+
     @Test func twoFamiliesOfOneNameSentTogetherBecomeTwoLedgersEachWithItsOwnInvoice() async throws {
         try await TallyWorld.run { world in
             let integration = try await world.connect()

@@ -200,7 +200,7 @@ public enum TallyMapping {
     }
 
     /// Intra-state: the party's state is the school's, or either is not known.
-    static func isIntraState(party: Party, settings: TallySettings) -> Bool {
+    public static func isIntraState(party: Party, settings: TallySettings) -> Bool {
         guard let school = settings.state, let state = party.state, !state.isEmpty else { return true }
         return IndianState.same(school, state)
     }
