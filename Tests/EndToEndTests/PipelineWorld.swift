@@ -2,6 +2,8 @@ import Accounting
 import App
 import Connectors
 import Foundation
+import HummingbirdTesting
+import Logging
 import Persistence
 import SyncEngine
 import TestSupport
@@ -166,4 +168,55 @@ extension PipelineWorld {
         } while cursor != nil
     }
 
+}
+
+/// Ledgerwire as the end-to-end worlds run it: its server live on loopback, its workers not running on their own (a
+/// test drives them round by round, `drain`), talking to platforms on loopback only.
+struct Pipeline {
+    let components: Components
+    let engine: SyncEngine
+    let runner: SyncOperationRunner
+    let clock: OffsetClock
+    /// Ledgerwire's base URL.
+    let ledgerwire: String
+
+    /// The waits a test's workers use: short, so its clock need not move far.
+    static let quickRetry = RetryStrategy(
+        base: .milliseconds(20), cap: .milliseconds(200), attemptDelays: [.milliseconds(20), .milliseconds(80)],
+        unreachableBase: .milliseconds(20), unreachableCap: .milliseconds(200))
+
+    /// Runs `body` with Ledgerwire up, syncing with `connectors` through `transport`.
+    static func run(
+        connectors: [any Connector], transport: any HTTPTransport, retry: RetryStrategy = quickRetry,
+        limiterClock: any Clock<Duration> = ContinuousClock(), _ body: @Sendable (Pipeline) async throws -> Void
+    ) async throws {
+        var configuration = ServerConfiguration()
+        configuration.adminToken = QuickBooksWorld.adminToken
+        configuration.port = 0
+        configuration.runsWorkers = false
+        configuration.destinationPolicy = QuickBooksWorld.loopback
+        let components = Components(
+            configuration: configuration, database: try AppDatabase.inMemory(),
+            box: try SecretBox(masterKey: Array(repeating: 7, count: 32)), transport: transport,
+            connectors: connectors, limiterClock: limiterClock)
+        let app = buildApplication(configuration: configuration, components: components, logger: Logger(label: "e2e"))
+        var quiet = Logger(label: "e2e.sync")
+        quiet.logLevel = .critical
+        let clock = OffsetClock()
+        let engine = SyncEngine(
+            database: components.database, connectors: components.connectors, tokens: components.tokens,
+            rateLimiters: components.rateLimiters, workerID: "w1", retry: retry,
+            limits: .init(concurrency: 16, perIntegration: 5, lease: .seconds(60)), clock: clock, logger: quiet)
+        let runner = SyncOperationRunner(
+            database: components.database, workerID: "s1",
+            platforms: PlatformAccess(
+                connectors: components.connectors, tokens: components.tokens, rateLimiters: components.rateLimiters),
+            clock: clock, retry: retry, logger: quiet)
+        try await app.test(.live) { client in
+            try await body(
+                Pipeline(
+                    components: components, engine: engine, runner: runner, clock: clock,
+                    ledgerwire: "http://127.0.0.1:\(client.port!)"))
+        }
+    }
 }

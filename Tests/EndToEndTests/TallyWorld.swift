@@ -40,41 +40,14 @@ struct TallyWorld: PipelineWorld {
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await sandbox.run(port: 0) }
             let port = await sandbox.port()
-            var configuration = ServerConfiguration()
-            configuration.adminToken = QuickBooksWorld.adminToken
-            configuration.port = 0
-            configuration.runsWorkers = false
-            configuration.destinationPolicy = QuickBooksWorld.loopback
             let exchanges = Exchanges(URLSessionTransport(policy: QuickBooksWorld.loopback))
-            let components = Components(
-                configuration: configuration, database: try AppDatabase.inMemory(),
-                box: try SecretBox(masterKey: Array(repeating: 7, count: 32)), transport: exchanges,
-                connectors: [TallyConnector()])
-            let app = buildApplication(
-                configuration: configuration, components: components, logger: Logger(label: "e2e"))
-            var quiet = Logger(label: "e2e.sync")
-            quiet.logLevel = .critical
-            let clock = OffsetClock()
-            let retry =
-                retry
-                ?? RetryStrategy(
-                    base: .milliseconds(20), cap: .milliseconds(200),
-                    attemptDelays: [.milliseconds(20), .milliseconds(80)],
-                    unreachableBase: .milliseconds(20), unreachableCap: .milliseconds(200))
-            let engine = SyncEngine(
-                database: components.database, connectors: components.connectors, tokens: components.tokens,
-                rateLimiters: components.rateLimiters, workerID: "w1", retry: retry,
-                limits: .init(concurrency: 16, perIntegration: 5, lease: .seconds(60)), clock: clock, logger: quiet)
-            let runner = SyncOperationRunner(
-                database: components.database, workerID: "s1",
-                platforms: PlatformAccess(
-                    connectors: components.connectors, tokens: components.tokens, rateLimiters: components.rateLimiters),
-                clock: clock, retry: retry, logger: quiet)
-            try await app.test(.live) { client in
+            try await Pipeline.run(
+                connectors: [TallyConnector()], transport: exchanges, retry: retry ?? Pipeline.quickRetry
+            ) { pipeline in
                 let world = TallyWorld(
-                    sandbox: sandbox, components: components, ledgerwire: "http://127.0.0.1:\(client.port!)",
-                    tally: "http://127.0.0.1:\(port)", engine: engine, runner: runner, clock: clock,
-                    exchanges: exchanges)
+                    sandbox: sandbox, components: pipeline.components, ledgerwire: pipeline.ledgerwire,
+                    tally: "http://127.0.0.1:\(port)", engine: pipeline.engine, runner: pipeline.runner,
+                    clock: pipeline.clock, exchanges: exchanges)
                 _ = try await world.api(
                     "POST", "/webhook-sources", ["source": "billing", "secret": .string(world.signer.secret)])
                 try await body(world)

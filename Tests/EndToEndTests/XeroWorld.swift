@@ -47,40 +47,14 @@ struct XeroWorld: PipelineWorld {
         let emulatorApp = Application(
             router: sandbox.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await emulatorApp.test(.live) { emulatorClient in
-            var configuration = ServerConfiguration()
-            configuration.adminToken = QuickBooksWorld.adminToken
-            configuration.port = 0
-            configuration.runsWorkers = false
-            configuration.destinationPolicy = QuickBooksWorld.loopback
             let exchanges = Exchanges(URLSessionTransport(policy: QuickBooksWorld.loopback))
-            let components = Components(
-                configuration: configuration, database: try AppDatabase.inMemory(),
-                box: try SecretBox(masterKey: Array(repeating: 7, count: 32)), transport: exchanges,
-                connectors: [XeroConnector(limits: limits)], limiterClock: limiterClock)
-            let app = buildApplication(
-                configuration: configuration, components: components, logger: Logger(label: "e2e"))
-            var quiet = Logger(label: "e2e.sync")
-            quiet.logLevel = .critical
-            let clock = OffsetClock()
-            let retry = RetryStrategy(
-                base: .milliseconds(20), cap: .milliseconds(200),
-                attemptDelays: [.milliseconds(20), .milliseconds(80)],
-                unreachableBase: .milliseconds(20), unreachableCap: .milliseconds(200))
-            let engine = SyncEngine(
-                database: components.database, connectors: components.connectors, tokens: components.tokens,
-                rateLimiters: components.rateLimiters, workerID: "w1", retry: retry,
-                limits: .init(concurrency: 16, perIntegration: 5, lease: .seconds(60)), clock: clock, logger: quiet)
-            let runner = SyncOperationRunner(
-                database: components.database, workerID: "s1",
-                platforms: PlatformAccess(
-                    connectors: components.connectors, tokens: components.tokens, rateLimiters: components.rateLimiters),
-                clock: clock, retry: retry, logger: quiet)
-            try await app.test(.live) { client in
+            try await Pipeline.run(
+                connectors: [XeroConnector(limits: limits)], transport: exchanges, limiterClock: limiterClock
+            ) { pipeline in
                 let world = XeroWorld(
-                    sandbox: sandbox, organisation: organisation, components: components,
-                    ledgerwire: "http://127.0.0.1:\(client.port!)",
-                    emulator: "http://127.0.0.1:\(emulatorClient.port!)",
-                    engine: engine, runner: runner, clock: clock, exchanges: exchanges)
+                    sandbox: sandbox, organisation: organisation, components: pipeline.components,
+                    ledgerwire: pipeline.ledgerwire, emulator: "http://127.0.0.1:\(emulatorClient.port!)",
+                    engine: pipeline.engine, runner: pipeline.runner, clock: pipeline.clock, exchanges: exchanges)
                 _ = try await world.api(
                     "POST", "/webhook-sources", ["source": "billing", "secret": .string(world.signer.secret)])
                 try await body(world)
