@@ -77,7 +77,17 @@ struct TallyAgent: AsyncParsableCommand {
 struct AgentLoop: Service {
     let agent: RelayAgent
 
+    /// How long a stop may take before the process leaves anyway.
+    static let stopGrace: DispatchTimeInterval = .seconds(5)
+
     func run() async throws {
-        await cancelWhenGracefulShutdown { await agent.run() }
+        await withGracefulShutdownHandler {
+            await cancelWhenGracefulShutdown { await agent.run() }
+        } onGracefulShutdown: {
+            // The poll in flight is cancelled, which ends the loop at once; an exchange the network library does not
+            // give up (one CI run saw the agent still running 30 s after SIGINT) must not keep a person's Ctrl-C or
+            // the service manager's stop from working: the agent holds nothing to save.
+            DispatchQueue.global().asyncAfter(deadline: .now() + Self.stopGrace) { exit(0) }
+        }
     }
 }
