@@ -21,6 +21,8 @@ public struct StoredRecord: Sendable, Hashable {
 public struct RecordLink: Sendable, Hashable {
     public var integrationID: String
     public var remoteID: String?
+    /// The books' version of the record, as last written or heard (a platform's own token; `nil` when none).
+    public var remoteVersion: String?
     public var status: String
     public var lastSyncedAt: Timestamp?
 }
@@ -203,6 +205,7 @@ extension AppDatabase {
             RecordLink(
                 integrationID: row["integration_id"],
                 remoteID: row["remote_id"],
+                remoteVersion: row["remote_version"],
                 status: row["status"],
                 lastSyncedAt: (row["last_synced_at"] as String?).flatMap(Timestamp.init(rfc3339:))
             )

@@ -159,8 +159,9 @@ import Testing
         }
     }
 
-    /// Known gap: a family already in Tally under a name set apart is named in the file by billing's name, which is
-    /// the other family's ledger. The export knows only the link's GUID, not the ledger's name in Tally.
+    /// A family already in Tally under a name set apart from another family's keeps that name in the file: its
+    /// later invoice names its own ledger, and a change billing made to the family alters that ledger, not the other.
+    /// Loaded into the company, the file lands on the right ledgers.
     @Test func aLaterInvoiceOfTheFamilyNamedApartNamesItsOwnLedger() async throws {
         try await TallyWorld.run { world in
             let integration = try await world.connect()
@@ -169,17 +170,37 @@ import Testing
                 try await world.bill("customer.created", TallyWorld.customer(id, name: "Asha Rao", state: "KA"))
                 try await world.drain()
             }
-            #expect(await world.ledger("Asha Rao (cus_b@families.example)") != nil, "the connector's name for cus_b")
+            let apart = "Asha Rao (cus_b@families.example)"
+            #expect(await world.ledger(apart) != nil, "the connector's name for cus_b")
             await world.sandbox.stopListening()
             try await world.bill(
                 "invoice.issued",
                 TallyWorld.invoice(
                     "inv_2", number: "INV-2", customer: "cus_b", tuition: "1000.00", tax: "180.00", total: "1180.00"))
+            let onlyTheInvoice = TallyEncoding.utf8.decode(try await Self.download(world, integration).body) ?? ""
+            #expect(onlyTheInvoice.contains("<PARTYLEDGERNAME>\(apart)</PARTYLEDGERNAME>"))
+            #expect(!onlyTheInvoice.contains("<PARTYLEDGERNAME>Asha Rao</PARTYLEDGERNAME>"))
+
+            var moved = TallyWorld.customer("cus_b", name: "Asha Rao", state: "KA").objectValue ?? [:]
+            var address = moved["billing_address"]?.objectValue ?? [:]
+            address["line1"] = "40 Residency Road"
+            moved["billing_address"] = .object(address)
+            moved["updated_at"] = "2026-04-02T09:00:00Z"
+            try await world.bill("customer.updated", .object(moved))
             let file = try await Self.download(world, integration)
             let text = TallyEncoding.utf8.decode(file.body) ?? ""
-            withKnownIssue("the export names a party by billing's name, not its ledger's name in Tally") {
-                #expect(text.contains("<PARTYLEDGERNAME>Asha Rao (cus_b@families.example)</PARTYLEDGERNAME>"))
+            #expect(text.contains("<NAME>\(apart)</NAME>"), "the ledger keeps its name")
+            #expect(text.contains("<PARTYLEDGERNAME>\(apart)</PARTYLEDGERNAME>"))
+
+            await world.sandbox.startListening()
+            _ = try await Self.load(file, into: world.tally, world)
+            func street(_ name: String) async -> String? {
+                let ledger = await world.ledger(name)
+                return ledger?.fields.first { $0.name == "ADDRESS.LIST" }?.child("ADDRESS")?.text
             }
+            #expect(await street(apart) == "40 Residency Road")
+            #expect(await street("Asha Rao") == "12 MG Road", "the other family's ledger is untouched")
+            #expect(try await world.voucher(number: "INV-2").entries.first { $0.isPartyLedger }?.ledger == apart)
         }
     }
 

@@ -47,13 +47,14 @@ struct TallyExportWork {
                 references[reference] = try await work.resolve(
                     reference, inFile: included.contains(reference), database: database, integration: integration)
             }
-            let remoteID = stored.links.first { $0.integrationID == integration.id }?.remoteID
+            let link = stored.links.first { $0.integrationID == integration.id }
+            let remoteID = link?.remoteID
             work.requests.append(
                 PushRequest(
                     integrationID: integration.id, tenantID: integration.tenantID, localID: stored.localID,
                     version: job.version, action: stored.action == "void" ? .void : remoteID == nil ? .create : .update,
-                    record: record, remoteID: remoteID, idempotencyKey: job.idempotencyKey, mappings: mappings,
-                    references: references))
+                    record: record, remoteID: remoteID, remoteVersion: link?.remoteVersion,
+                    idempotencyKey: job.idempotencyKey, mappings: mappings, references: references))
         }
         return work
     }
@@ -79,14 +80,18 @@ struct TallyExportWork {
             tenantID: integration.tenantID, recordType: reference.recordType.rawValue, localID: reference.localID,
             page: try PageRequest(limit: 1)
         ).items.first
+        let link = found?.links.first { $0.integrationID == integration.id }
         let guid =
-            found?.links.first { $0.integrationID == integration.id }?.remoteID
+            link?.remoteID
             ?? TallyMapping.remoteID(
                 tenantID: integration.tenantID, recordType: reference.recordType, localID: reference.localID)
         guard !inFile, let data = found?.data else { return guid }
         switch reference.recordType {
         case .customer:
-            if let name = data["name"]?.stringValue {
+            // The ledger's name in Tally, as its version carries it (a family named apart from another of one name),
+            // else billing's.
+            if let name = link?.remoteVersion.flatMap(TallyMapping.ledgerName(inVersion:)) ?? data["name"]?.stringValue
+            {
                 let region = data["billing_address"]?["region"]?.stringValue
                 parties[guid] = TallyMapping.Party(
                     guid: guid, name: name, state: region.map { IndianState($0)?.name ?? $0 })

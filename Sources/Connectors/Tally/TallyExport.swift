@@ -44,13 +44,18 @@ public enum TallyExport {
                     func taken(_ name: String) -> Bool {
                         parties.values.contains { $0.guid != guid && $0.name.lowercased() == name.lowercased() }
                     }
+                    // Its ledger's name in Tally, when it is there already (its version carries it): one named apart
+                    // keeps its name while billing's name stays the same, as the connector's own writes keep it.
+                    let current = request.remoteVersion.flatMap(TallyMapping.ledgerName(inVersion:))
                     var name = customer.name
-                    if taken(name) {
+                    if let current, current != name, current.hasPrefix(name + " (") {
+                        name = current
+                    } else if taken(name) {
                         let byEmail = customer.email.map { "\(customer.name) (\($0))" }
                         name = byEmail.flatMap { taken($0) ? nil : $0 } ?? "\(customer.name) (\(request.localID))"
                     }
                     masters.append(
-                        TallyMapping.ledger(customer, name: name, guid: guid, action: "Create", currentName: nil))
+                        TallyMapping.ledger(customer, name: name, guid: guid, action: "Create", currentName: current))
                     parties[guid] = TallyMapping.Party(guid: guid, name: name, state: TallyMapping.state(of: customer))
                 default:
                     var written = [

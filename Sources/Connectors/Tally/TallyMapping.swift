@@ -88,9 +88,18 @@ public enum TallyMapping {
     }
 
     /// The version of a party ledger: what Ledgerwire writes of it, so its own write is recognised when read back.
+    /// It ends with the ledger's name, which is how Tally's vouchers name their party: the export names a party
+    /// named apart from billing's name (`ledgerName(inVersion:)`) by it.
     public static func fingerprint(name: String, state: String?, gstin: String?) -> String {
         let digest = SHA256.hash(data: Data("\(name)|\(state ?? "")|\(gstin ?? "")".utf8))
-        return "v:" + digest.prefix(12).map { String(format: "%02x", $0) }.joined()
+        return "v:" + digest.prefix(12).map { String(format: "%02x", $0) }.joined() + ":" + name
+    }
+
+    /// The ledger name a party ledger's version (`fingerprint`) carries; `nil` for any other version.
+    public static func ledgerName(inVersion version: String) -> String? {
+        let parts = version.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "v", parts[1].count == 24, !parts[2].isEmpty else { return nil }
+        return String(parts[2])
     }
 
     /// The Sales voucher of `invoice`, debiting `party` with billing's total.
