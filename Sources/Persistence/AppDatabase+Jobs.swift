@@ -113,10 +113,11 @@ extension AppDatabase {
                 "now": now.microsecondsSinceEpoch, "scan": (limit + batchedLimit) * 2,
             ]
             let candidates =
-                try Row.fetchAll(db, sql: ClaimSQL.leaseExpired(platforms: platformList), arguments: arguments)
-                .map(Job.init(row:))
-                + Row.fetchAll(db, sql: ClaimSQL.due(platforms: platformList), arguments: arguments)
-                .map(Job.init(row:))
+                try Row.fetchAll(
+                    db.cachedStatement(sql: ClaimSQL.leaseExpired(platforms: platformList)), arguments: arguments
+                ).map(Job.init(selected:))
+                + Row.fetchAll(db.cachedStatement(sql: ClaimSQL.due(platforms: platformList)), arguments: arguments)
+                .map(Job.init(selected:))
             guard !candidates.isEmpty else { return [] }
             var running = try Dictionary(
                 uniqueKeysWithValues: Row.fetchAll(
@@ -166,27 +167,28 @@ extension AppDatabase {
                 job.attempts += 1
                 job.leaseOwner = worker
                 job.leaseExpiresAt = Timestamp(microsecondsSinceEpoch: now.microsecondsSinceEpoch + leaseMicros)
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         UPDATE jobs SET status = 'running', attempts = ?, lease_owner = ?, lease_expires_at = ?,
                             waiting_for = NULL, updated_at = ?
                         WHERE id = ?
-                        """,
+                        """
+                ).execute(
                     arguments: [
                         job.attempts, worker, job.leaseExpiresAt?.microsecondsSinceEpoch, now.rfc3339, job.id,
                     ]
                 )
                 let version = try Row.fetchOne(
-                    db,
-                    sql: "SELECT action, data FROM record_versions WHERE record_id = ? AND version = ?",
+                    db.cachedStatement(
+                        sql: "SELECT action, data FROM record_versions WHERE record_id = ? AND version = ?"),
                     arguments: [job.recordID, job.version]
                 )
                 let link = try Row.fetchOne(
-                    db,
-                    sql: """
-                        SELECT remote_id, remote_version FROM synchronized_records
-                        WHERE record_id = ? AND integration_id = ?
-                        """,
+                    db.cachedStatement(
+                        sql: """
+                            SELECT remote_id, remote_version FROM synchronized_records
+                            WHERE record_id = ? AND integration_id = ?
+                            """),
                     arguments: [job.recordID, job.integrationID]
                 )
                 running[job.integrationID, default: 0] += 1
@@ -194,10 +196,10 @@ extension AppDatabase {
                 claimed.append(
                     ClaimedJob(
                         job: job,
-                        action: SyncCommand.Action(rawValue: version?["action"] ?? "") ?? .upsert,
-                        data: try (version?["data"] as String?).map { try JSONValue(parsing: Array($0.utf8)) } ?? .null,
-                        remoteID: link?["remote_id"],
-                        remoteVersion: link?["remote_version"],
+                        action: SyncCommand.Action(rawValue: version?[0] ?? "") ?? .upsert,
+                        data: try (version?[1] as String?).map { try JSONValue(parsing: Array($0.utf8)) } ?? .null,
+                        remoteID: link?[0],
+                        remoteVersion: link?[1],
                         startedAt: now
                     )
                 )
@@ -209,6 +211,9 @@ extension AppDatabase {
     /// Records how `worker`'s attempt of a claimed job ended, as `decide` (the engine's job state machine) says from
     /// the job as it is now, the outcome and, for a job waiting for a record, where that record stands. Returns
     /// `false`, changing nothing, when the worker no longer holds the job's lease (another worker took it over).
+    ///
+    /// Attempts ending together share one transaction (`jobFinisher`, a group commit): one commit and one fsync for
+    /// a batch of a platform's answers, not one per job.
     @discardableResult
     public func finishJob(
         _ claimed: ClaimedJob,
@@ -217,39 +222,86 @@ extension AppDatabase {
         at now: Timestamp,
         decide: @escaping @Sendable (FinishedAttempt) -> JobTransition
     ) async throws -> Bool {
-        try await writer.write { db in
-            guard
-                let row = try Row.fetchOne(
-                    db, sql: "SELECT * FROM jobs WHERE id = ? AND status = 'running' AND lease_owner = ?",
-                    arguments: [claimed.job.id, worker])
-            else { return false }
-            let job = Job(row: row)
-            var awaited: AwaitedRecord?
-            var linkedElsewhere: String?
-            switch outcome {
-            case .waiting(_, let waitingFor?, _):
-                awaited = try Self.awaitedRecord(waitingFor, of: job, db: db)
-            case .succeeded(let remoteID?, _):
-                linkedElsewhere = try String.fetchOne(
-                    db,
+        try await jobFinisher.submit(
+            FinishingJob(claimed: claimed, worker: worker, outcome: outcome, now: now, decide: decide))
+    }
+
+    /// A group committer finishing jobs on the writer: one transaction for the attempts that ended meanwhile.
+    static func makeJobFinisher(writer: any DatabaseWriter, auditKey: AuditKey)
+        -> GroupCommitter<Database, FinishingJob, Bool>
+    {
+        GroupCommitter(
+            maximumBatchSize: 256,
+            schedule: { body in writer.asyncWriteWithoutTransaction { db in body(db) } },
+            commit: { db, batch in finish(batch, auditKey: auditKey, db: db) })
+    }
+
+    /// The batch in one transaction; should that fail, each job in a transaction of its own, so one job's failure
+    /// is its own.
+    static func finish(_ batch: [FinishingJob], auditKey: AuditKey, db: Database) -> [Result<Bool, any Error>] {
+        var results: [Result<Bool, any Error>] = []
+        results.reserveCapacity(batch.count)
+        do {
+            try db.inTransaction(.immediate) {
+                var audit: AuditLog?
+                for finishing in batch {
+                    results.append(.success(try finish(finishing, auditKey: auditKey, db: db, audit: &audit)))
+                }
+                return .commit
+            }
+            return results
+        } catch {
+            return batch.map { finishing in
+                Result {
+                    var held = false
+                    try db.inTransaction(.immediate) {
+                        var audit: AuditLog?
+                        held = try finish(finishing, auditKey: auditKey, db: db, audit: &audit)
+                        return .commit
+                    }
+                    return held
+                }
+            }
+        }
+    }
+
+    private static func finish(_ finishing: FinishingJob, auditKey: AuditKey, db: Database, audit: inout AuditLog?)
+        throws -> Bool
+    {
+        let claimed = finishing.claimed
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT \(Job.columns) FROM jobs WHERE id = ? AND status = 'running' AND lease_owner = ?"),
+                arguments: [claimed.job.id, finishing.worker])
+        else { return false }
+        let job = Job(selected: row)
+        var awaited: AwaitedRecord?
+        var linkedElsewhere: String?
+        switch finishing.outcome {
+        case .waiting(_, let waitingFor?, _):
+            awaited = try Self.awaitedRecord(waitingFor, of: job, db: db)
+        case .succeeded(let remoteID?, _):
+            linkedElsewhere = try String.fetchOne(
+                db.cachedStatement(
                     sql: """
                         SELECT r.local_id FROM synchronized_records l JOIN records r ON r.id = l.record_id
                         WHERE l.integration_id = ? AND l.remote_id = ? AND l.record_id != ? AND r.record_type = ?
                         LIMIT 1
-                        """,
-                    arguments: [job.integrationID, remoteID, job.recordID, job.recordType])
-            default:
-                break
-            }
-            var audit: AuditLog?
-            try Self.apply(
-                decide(
-                    FinishedAttempt(
-                        job: job, outcome: outcome, now: now, awaited: awaited, linkedElsewhere: linkedElsewhere)),
-                to: job,
-                startedAt: claimed.startedAt, worker: worker, at: now, auditKey: auditKey, db: db, audit: &audit)
-            return true
+                        """),
+                arguments: [job.integrationID, remoteID, job.recordID, job.recordType])
+        default:
+            break
         }
+        try Self.apply(
+            finishing.decide(
+                FinishedAttempt(
+                    job: job, outcome: finishing.outcome, now: finishing.now, awaited: awaited,
+                    linkedElsewhere: linkedElsewhere)),
+            to: job,
+            startedAt: claimed.startedAt, worker: finishing.worker, at: finishing.now, auditKey: auditKey, db: db,
+            audit: &audit)
+        return true
     }
 
     /// Where the record a job waits for (`waitingFor`: its id, or `waitKey(unsent:)`) stands now: its latest job
@@ -338,11 +390,12 @@ extension AppDatabase {
         }
         switch transition.waitingJobs {
         case .wake:
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     UPDATE jobs SET next_attempt_at = ?, waiting_for = NULL
                     WHERE integration_id = ? AND waiting_for = ? AND status = 'pending'
-                    """,
+                    """
+            ).execute(
                 arguments: [now.microsecondsSinceEpoch, job.integrationID, job.recordID])
         case .tell(let error):
             try db.execute(
@@ -459,14 +512,14 @@ extension AppDatabase {
     {
         guard
             let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT r.id, l.remote_id, j.id AS job_id, j.status AS job_status FROM records r
-                    LEFT JOIN synchronized_records l ON l.record_id = r.id AND l.integration_id = :integration
-                    LEFT JOIN jobs j ON j.seq = (
-                        SELECT MAX(seq) FROM jobs WHERE integration_id = :integration AND record_id = r.id)
-                    WHERE r.tenant_id = :tenant AND r.record_type = :type AND r.local_id = :local
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT r.id, l.remote_id, j.id AS job_id, j.status AS job_status FROM records r
+                        LEFT JOIN synchronized_records l ON l.record_id = r.id AND l.integration_id = :integration
+                        LEFT JOIN jobs j ON j.seq = (
+                            SELECT MAX(seq) FROM jobs WHERE integration_id = :integration AND record_id = r.id)
+                        WHERE r.tenant_id = :tenant AND r.record_type = :type AND r.local_id = :local
+                        """),
                 arguments: [
                     "integration": job.integrationID, "tenant": job.tenantID,
                     "type": reference.recordType.rawValue, "local": reference.localID,
@@ -646,12 +699,13 @@ extension AppDatabase {
         at now: Timestamp,
         db: Database
     ) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO job_attempts (job_id, attempt, worker, started_at, finished_at, outcome, error_code,
                     error_message)
                 VALUES (?, (SELECT COALESCE(MAX(attempt), 0) + 1 FROM job_attempts WHERE job_id = ?), ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 job.id, job.id, job.leaseOwner ?? "", startedAt.rfc3339, now.rfc3339, outcome, error?.code,
                 error?.message,
@@ -672,13 +726,14 @@ extension AppDatabase {
         db: Database,
         audit: inout AuditLog?
     ) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 UPDATE jobs SET status = ?, next_attempt_at = COALESCE(?, next_attempt_at), waiting_for = ?,
                     lease_owner = NULL, lease_expires_at = NULL, last_error_code = ?, last_error_message = ?,
                     remote_id = COALESCE(?, remote_id), updated_at = ?
                 WHERE id = ?
-                """,
+                """
+        ).execute(
             arguments: [
                 status.rawValue, nextAttemptAt?.microsecondsSinceEpoch, waitingFor, error?.code, error?.message,
                 remoteID, now.rfc3339, job.id,
@@ -706,13 +761,13 @@ extension AppDatabase {
     }
 
     static func markReachable(integrationID: String, db: Database) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 UPDATE integration_configs SET unreachable_since = NULL, unreachable_error_code = NULL,
                     unreachable_error_message = NULL, next_check_at = NULL
                 WHERE id = ? AND (unreachable_since IS NOT NULL OR next_check_at IS NOT NULL)
-                """,
-            arguments: [integrationID])
+                """
+        ).execute(arguments: [integrationID])
     }
 }
 
@@ -722,7 +777,7 @@ extension AppDatabase {
     static func linkSynced(_ job: Job, remoteID: String?, remoteVersion: String?, at now: Timestamp, db: Database)
         throws
     {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO synchronized_records (id, record_id, integration_id, remote_id, remote_version, status,
                     last_synced_at, local_version)
@@ -733,7 +788,8 @@ extension AppDatabase {
                     status = CASE WHEN status = 'excluded' THEN 'excluded' ELSE 'synced' END,
                     last_synced_at = excluded.last_synced_at,
                     local_version = MAX(COALESCE(local_version, 0), excluded.local_version)
-                """,
+                """
+        ).execute(
             arguments: [
                 Identifiers.make("lnk"), job.recordID, job.integrationID, remoteID, remoteVersion, now.rfc3339,
                 job.version,
@@ -757,7 +813,7 @@ enum ClaimSQL {
     /// Jobs whose worker died (their lease expired), oldest first.
     static func leaseExpired(platforms: String) -> String {
         """
-        SELECT j.* FROM jobs j
+        SELECT \(Job.columns) FROM jobs j
         WHERE j.status IN ('pending', 'running') AND j.status = 'running'
             AND j.lease_expires_at <= :now AND \(eligible(platforms: platforms))
         ORDER BY j.seq LIMIT :scan
@@ -767,7 +823,7 @@ enum ClaimSQL {
     /// Jobs due, the longest due first.
     static func due(platforms: String) -> String {
         """
-        SELECT j.* FROM jobs j
+        SELECT \(Job.columns) FROM jobs j
         WHERE j.status IN ('pending', 'running') AND j.status = 'pending'
             AND j.next_attempt_at <= :now AND \(eligible(platforms: platforms))
         ORDER BY j.next_attempt_at, j.seq LIMIT :scan

@@ -18,6 +18,8 @@ public struct AppDatabase: Sendable {
     var pushedRecordTypes: [Platform: Set<RecordType>] = [:]
     /// Hashes the dashboard users' new passwords (`hashingPasswords(with:)`).
     var passwordHasher = PasswordHasher()
+    /// Finishes the jobs whose attempts end together in one transaction (`finishJob`).
+    let jobFinisher: GroupCommitter<Database, FinishingJob, Bool>
 
     init(
         _ writer: any DatabaseWriter, auditKey: AuditKey = .random(), checkpointer: WALCheckpointer? = nil,
@@ -26,6 +28,7 @@ public struct AppDatabase: Sendable {
         self.writer = writer
         self.auditKey = auditKey
         self.checkpointer = checkpointer
+        self.jobFinisher = Self.makeJobFinisher(writer: writer, auditKey: auditKey)
         if migrates {
             try Self.migrator(auditKey: auditKey).migrate(writer)
         }

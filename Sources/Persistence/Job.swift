@@ -155,6 +155,34 @@ extension Job {
 }
 
 extension Job {
+    /// The columns `init(selected:)` reads, in its order: a hot query selects these and the row is read by position,
+    /// not by name.
+    static let columns = """
+        id, integration_id, tenant_id, kind, record_id, record_type, local_id, version, status, attempts, \
+        max_attempts, deferrals, next_attempt_at, lease_owner, lease_expires_at, last_error_code, last_error_message, \
+        last_error_missing, remote_id, created_at, updated_at, operation_id
+        """
+
+    /// A job from a row of `columns`.
+    init(selected row: Row) {
+        let code: String? = row[15]
+        self.init(
+            id: row[0], integrationID: row[1], tenantID: row[2], kind: row[3], recordID: row[4], recordType: row[5],
+            localID: row[6], version: row[7], status: Status(rawValue: row[8]) ?? .pending, attempts: row[9],
+            maxAttempts: row[10], deferrals: row[11], nextAttemptAt: Timestamp(microsecondsSinceEpoch: row[12]),
+            leaseOwner: row[13], leaseExpiresAt: (row[14] as Int64?).map(Timestamp.init(microsecondsSinceEpoch:)),
+            lastError: code.map {
+                JobError(
+                    code: $0, message: row[16] ?? "", missing: $0.hasPrefix("unmapped") ? Self.missing(row[17]) : [])
+            },
+            remoteID: row[18],
+            createdAt: Timestamp(rfc3339: row[19]) ?? Timestamp(microsecondsSinceEpoch: 0),
+            updatedAt: Timestamp(rfc3339: row[20]) ?? Timestamp(microsecondsSinceEpoch: 0),
+            operationID: row[21])
+    }
+}
+
+extension Job {
     /// The codes a parked job waits for, as `last_error_missing` keeps them (a JSON array of `{kind, code}`). The
     /// column is written with the `unmapped…` error it belongs to and read only beside one.
     static func missing(_ text: String?) -> [CodeMappings.Missing] {

@@ -169,3 +169,12 @@ public enum DependencyReadiness: Sendable, Hashable {
     /// queued now.
     case unqueued(recordID: String)
 }
+
+/// An attempt's end as submitted to the store's group commit of finished jobs (`AppDatabase.finishJob`).
+struct FinishingJob: Sendable {
+    let claimed: ClaimedJob
+    let worker: String
+    let outcome: JobOutcome
+    let now: Timestamp
+    let decide: @Sendable (FinishedAttempt) -> JobTransition
+}
