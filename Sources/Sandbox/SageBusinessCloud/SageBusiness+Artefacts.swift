@@ -138,6 +138,7 @@ extension SageBusiness {
             rate = (Self.currencies[code]?.rate ?? 1) / base
         }
         rate = Self.round(rate, places: 6)
+        guard rate > 0 else { throw .invalid("exchange_rate", "is invalid") }
         artefact["exchange_rate"] = .number(Self.fixed(rate, places: 6))
         artefact["inverse_exchange_rate"] = .number(Self.fixed(1 / rate, places: 6))
     }
@@ -229,6 +230,7 @@ extension SageBusiness {
             analysis[rate, default: (0, 0)].tax += lineTax
         }
         let total = net + tax
+        guard total >= 0 else { throw .invalid("total_amount", "must be greater than or equal to 0") }
         let paid = Self.decimal(artefact["total_paid"]) ?? 0
         guard paid <= total else {
             throw .invalid("total_amount", "cannot be less than the amount already paid or allocated")

@@ -24,7 +24,9 @@ extension SageBusiness {
 
     /// A `YYYY-MM-DD` date a client sent, or `nil`.
     static func date(_ value: JSONValue?) -> String? {
-        guard let text = value?.stringValue, text.utf8.count == 10 else { return nil }
+        guard let text = value?.stringValue,
+            text.wholeMatch(of: /[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])/) != nil
+        else { return nil }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withFullDate]
         formatter.timeZone = TimeZone(secondsFromGMT: 0)
