@@ -107,6 +107,10 @@ import Testing
                 ])
             #expect(service.status == .created)
             #expect(try await harness.get("services").ids.count == 2)
+            #expect(try await harness.get("currencies?attributes=all").ids == ["EUR", "GBP", "USD"])
+            let settings = try await harness.get("financial_settings")
+            #expect(settings.json["base_currency"]?["id"] == "GBP")
+            #expect(settings.json["multi_currency_enabled"] == true)
         }
     }
 

@@ -53,16 +53,17 @@ struct SageBusiness: Sendable {
 
     func deletions(_ resource: String) -> [(id: String, object: Object, at: Date)] { deleted[resource] ?? [] }
 
-    /// Stores a record, stamping `created_at` (when new) and `updated_at`.
-    mutating func store(_ resource: String, _ object: Object, now: Date) {
+    /// Stores a record, stamping `created_at` (when new) and `updated_at` unless `stamped` is false (reference
+    /// data whose schema has neither, such as currencies).
+    mutating func store(_ resource: String, _ object: Object, now: Date, stamped: Bool = true) {
         guard let id = object["id"]?.stringValue else { return }
         var object = object
         let stamp = JSONValue.string(Self.instant(now))
         if records[resource]?[id] == nil {
             order[resource, default: []].append(id)
-            object["created_at"] = object["created_at"] ?? stamp
+            if stamped { object["created_at"] = object["created_at"] ?? stamp }
         }
-        object["updated_at"] = stamp
+        if stamped { object["updated_at"] = stamp }
         object["$path"] = .string("/\(resource)/\(id)")
         records[resource, default: [:]][id] = object
         changed[resource, default: [:]][id] = now
@@ -88,6 +89,11 @@ struct SageBusiness: Sendable {
     /// A starting chart like a new Sage Accounting business's (nominal codes of Sage's UK and Irish charts), its
     /// region's tax rates, one current account and one of each catalogue item.
     private mutating func seed(now: Date) {
+        for code in Self.currencies.keys.sorted() {
+            var currency = currencyLink(code).objectValue ?? [:]
+            currency.removeValue(forKey: "$path")
+            store("currencies", currency, now: now, stamped: false)
+        }
         for (id, name, percent) in Self.taxRates(region) {
             store(
                 "tax_rates",
@@ -146,6 +152,18 @@ struct SageBusiness: Sendable {
                 "sales_tax_rate": link("tax_rates", Self.exemptTax(region)), "active": true, "deletable": true,
                 "deactivatable": true, "used_on_recurring_invoice": false,
             ], now: now)
+    }
+
+    /// `GET /financial_settings`: the business's currency, multi-currency on, accrual accounting, a financial year
+    /// ending 31 March, VAT on invoices.
+    var financialSettings: Object {
+        [
+            "$path": "/financial_settings", "base_currency": currencyLink(region.currency),
+            "multi_currency_enabled": true, "use_live_exchange_rates": false, "accounting_type": "accrual",
+            "year_end_date": "2027-03-31", "accounts_start_date": .string(Self.day(created)),
+            "sales_tax_calculation": "invoice", "purchase_tax_calculation": "invoice",
+            "updated_at": .string(Self.instant(created)),
+        ]
     }
 
     /// The ledger account with a nominal code.

@@ -12,7 +12,7 @@ extension SageBusinessCloudSandbox {
     static let resources: [String: String?] = [
         "contacts": "contact", "sales_invoices": "sales_invoice", "sales_credit_notes": "sales_credit_note",
         "contact_payments": "contact_payment", "contact_allocations": "contact_allocation", "products": "product",
-        "services": "service", "ledger_accounts": nil, "tax_rates": nil, "bank_accounts": nil,
+        "services": "service", "ledger_accounts": nil, "tax_rates": nil, "bank_accounts": nil, "currencies": nil,
     ]
 
     /// The emulator's HTTP surface: the authorize page, `POST /token`, and the Accounting API under `/v3.1`.
@@ -23,7 +23,11 @@ extension SageBusinessCloudSandbox {
             let resource = try context.parameters.require("resource")
             if resource == "businesses" { return await self.businesses(request, key: nil) }
             return await self.api(request, write: false) { businessID throws(SageBusinessCloudFailure) in
-                try await self.list(businessID: businessID, resource: resource, request: request)
+                if resource == "financial_settings" {
+                    guard let business = await self.business(businessID) else { throw .notFound }
+                    return (200, .object(business.financialSettings))
+                }
+                return try await self.list(businessID: businessID, resource: resource, request: request)
             }
         }
         router.get("/v3.1/{resource}/{key}") { request, context in

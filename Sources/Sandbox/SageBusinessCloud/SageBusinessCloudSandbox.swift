@@ -10,8 +10,11 @@ public import Foundation
 public actor SageBusinessCloudSandbox {
     /// Sage's limit: "200 calls per 60 seconds per business" (developer.sage.com, v3.0 "Making an API request").
     public struct Limits: Sendable {
+        /// Requests each business takes within `window` before answering 429.
         public var requestsPerWindow = 200
+        /// The rolling window, in seconds.
         public var window: TimeInterval = 60
+        /// Sage's limits.
         public init() {}
     }
 
