@@ -108,7 +108,11 @@ import Testing
             found = try await harness.get("sales_invoices/\(invoice)")
             #expect(found.json["outstanding_amount"] == .number("0.00"))
             #expect(found.json["status"]?["id"] == "PAID")
-            #expect(found.json["payments_allocations"]?.arrayValue?.count == 2)
+            #expect(found.json["payments_allocations"] == nil)
+            let shown = try await harness.get("sales_invoices/\(invoice)?show_payments_allocations=true")
+            let allocations = shown.json["payments_allocations"]?.arrayValue ?? []
+            #expect(allocations.map { $0["amount"] } == [.number("50.00"), .number("70.00")])
+            #expect(allocations.first?["contact_payment"]?["id"] == paid.json["id"])
         }
     }
 

@@ -63,7 +63,8 @@ extension SageBusinessCloudSandbox {
             if let from = parameter("from_date") { items = items.filter { ($0["date"]?.stringValue ?? from) >= from } }
             if let to = parameter("to_date") { items = items.filter { ($0["date"]?.stringValue ?? to) <= to } }
             let attributes = parameter("attributes")
-            items = items.map { Self.select($0, attributes: attributes) }
+            let allocations = parameter("show_payments_allocations") == "true"
+            items = items.map { Self.select(Self.shown($0, allocations: allocations), attributes: attributes) }
         }
         let total = items.count
         let start = (page - 1) * perPage

@@ -35,7 +35,7 @@ extension SageBusinessCloudSandbox {
             let key = try context.parameters.require("key")
             if resource == "businesses" { return await self.businesses(request, key: key) }
             return await self.api(request, write: false) { businessID throws(SageBusinessCloudFailure) in
-                try await self.one(businessID: businessID, resource: resource, key: key)
+                try await self.one(businessID: businessID, resource: resource, key: key, request: request)
             }
         }
         router.post("/v3.1/{resource}") { request, context in
@@ -155,11 +155,26 @@ extension SageBusinessCloudSandbox {
 
     // MARK: Reads and writes
 
-    func one(businessID: String, resource: String, key: String) throws(SageBusinessCloudFailure) -> (Int, JSONValue?) {
+    func one(
+        businessID: String, resource: String, key: String, request: Request
+    ) throws(SageBusinessCloudFailure) -> (Int, JSONValue?) {
         guard Self.resources[resource] != nil, let found = business(businessID)?.record(resource, key) else {
             throw .notFound
         }
-        return (200, .object(found))
+        return (200, .object(Self.shown(found, allocations: Self.showsAllocations(request))))
+    }
+
+    /// An artefact's `payments_allocations` are shown only when `show_payments_allocations=true` asks for them (the
+    /// spec's description of that parameter on the artefacts' GETs); no write's answer shows them.
+    static func shown(_ object: [String: JSONValue], allocations: Bool) -> [String: JSONValue] {
+        guard !allocations else { return object }
+        var object = object
+        object.removeValue(forKey: "payments_allocations")
+        return object
+    }
+
+    static func showsAllocations(_ request: Request) -> Bool {
+        request.uri.query.flatMap { FormURLEncoded.value(of: "show_payments_allocations", in: $0) } == "true"
     }
 
     /// `POST /{resource}` with `{"<singular>": {...}}`. An `idempotency_id` inside the entity that this business
@@ -188,10 +203,11 @@ extension SageBusinessCloudSandbox {
             default: try business.createItem(resource, input, now: now)
             }
         }
+        let answer = JSONValue.object(Self.shown(created, allocations: false))
         if let idempotencyID {
-            rememberIdempotent(businessID: businessID, resource: resource, key: idempotencyID, answer: .object(created))
+            rememberIdempotent(businessID: businessID, resource: resource, key: idempotencyID, answer: answer)
         }
-        return (201, .object(created))
+        return (201, answer)
     }
 
     /// `PUT /{resource}/{key}` with `{"<singular>": {...}}`: the fields given change, the others stay.
@@ -210,7 +226,7 @@ extension SageBusinessCloudSandbox {
             default: try business.saveArtefact(.creditNote, input, id: key, now: now)
             }
         }
-        return (200, .object(updated))
+        return (200, .object(Self.shown(updated, allocations: false)))
     }
 
     /// `DELETE /{resource}/{key}`: an artefact is voided (`void_reason`; a draft is deleted), a contact or payment
@@ -225,7 +241,7 @@ extension SageBusinessCloudSandbox {
                 try business.void(kind, key, reason: voidReason, now: now)
             }
             guard let voided else { return (204, nil) }
-            return (200, .object(voided))
+            return (200, .object(Self.shown(voided, allocations: false)))
         case "contacts":
             try change(businessID: businessID) { business, now throws(SageBusinessCloudFailure) in
                 try business.deleteContact(key, now: now)
