@@ -107,6 +107,44 @@ import Testing
         }
     }
 
+    @Test func hostileBodiesOnEveryWriteAreRefusedWithoutACrash() async throws {
+        try await SageBusinessCloudHarness.run { harness in
+            let writes = [
+                ("contacts", "contact"), ("sales_invoices", "sales_invoice"),
+                ("sales_credit_notes", "sales_credit_note"),
+                ("contact_payments", "contact_payment"), ("contact_allocations", "contact_allocation"),
+                ("products", "product"), ("services", "service"),
+            ]
+            let deep = String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000)
+            let entities: [JSONValue] = [
+                "text", 12, [], [:],
+                [
+                    "name": 7, "contact_type_ids": "CUSTOMER", "contact_id": [], "date": 20_261_121,
+                    "invoice_lines": [["unit_price": "NaN", "quantity": "-1e30"]], "credit_note_lines": [nil],
+                    "transaction_type_id": ["CUSTOMER_RECEIPT"], "total_amount": "1e9999",
+                    "allocated_artefacts": [["artefact_id": nil, "amount": "Infinity"]], "description": [],
+                    "currency_id": "XXX", "exchange_rate": "-1", "credit_days": .number("1e3"),
+                ],
+            ]
+            for (resource, singular) in writes {
+                for entity in entities {
+                    let answer = try await harness.post(resource, singular, entity, spec: false)
+                    #expect([400, 422].contains(answer.status.code), "\(resource) \(entity): \(answer.text)")
+                    #expect(answer.json.arrayValue?.first?["$severity"] == "error")
+                }
+                let nested = try await harness.call(
+                    .post, "/v3.1/\(resource)", text: "{\"\(singular)\": \(deep)}",
+                    headers: [.contentType: "application/json"], spec: false)
+                #expect(nested.status == .badRequest)
+                let put = try await harness.call(
+                    .put, "/v3.1/\(resource)/%00%2F..", json: [singular: [:]], spec: false)
+                #expect(put.status == .notFound)
+            }
+            #expect(await harness.sandbox.records(businessID: harness.business, resource: "contacts").isEmpty)
+            #expect(await harness.sandbox.records(businessID: harness.business, resource: "services").count == 1)
+        }
+    }
+
     @Test func aForeignCurrencyInvoiceKeepsItsRateAndBaseCurrencyTotals() async throws {
         try await SageBusinessCloudHarness.run { harness in
             let contact = try await harness.customer("Jean Valjean")
