@@ -122,7 +122,7 @@ public actor SageBusinessCloudSandbox {
         businesses[businessID]?.record(resource, id)
     }
 
-    /// The id of a business's ledger account by nominal code (`4000`), or of a record by a field's value.
+    /// The id of a business's ledger account by nominal code (`4000`).
     public func ledgerAccountID(businessID: String, nominalCode: Int) -> String? {
         businesses[businessID]?.ledgerAccount(nominalCode: nominalCode)
     }
