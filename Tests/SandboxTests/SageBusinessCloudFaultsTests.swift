@@ -47,6 +47,13 @@ import Testing
             #expect(notJSON.status == .badRequest)
             #expect(notJSON.json.arrayValue?.first?["$severity"] == "error")
 
+            let form = try await harness.call(
+                .post, "/v3.1/contacts", text: "contact[name]=Ada",
+                headers: [.contentType: "application/x-www-form-urlencoded"],
+                spec: false)
+            #expect(form.status == .unsupportedMediaType)
+            #expect(form.json.arrayValue?.first?["$severity"] == "error")
+
             let unwrapped = try await harness.call(
                 .post, "/v3.1/sales_invoices", json: ["contact_id": .string(contact)], spec: false)
             #expect(unwrapped.status == .unprocessableContent)

@@ -62,6 +62,10 @@ struct SageBusinessCloudFailure: Error, Sendable {
         status: 429, dataCode: "TooManyRequests",
         message: "Too many requests. The limit is 200 requests per minute for each business.")
 
+    /// 415: a write whose body is not declared `application/json`.
+    static let unsupportedMediaType = SageBusinessCloudFailure(
+        status: 415, dataCode: "UnsupportedMediaType", message: "The request body must be application/json")
+
     /// 400: the body is not the JSON the operation takes.
     static func badRequest(_ message: String) -> SageBusinessCloudFailure {
         SageBusinessCloudFailure(status: 400, dataCode: "BadRequest", message: message)

@@ -41,16 +41,20 @@ extension SageBusinessCloudSandbox {
         router.post("/v3.1/{resource}") { request, context in
             let resource = try context.parameters.require("resource")
             let body = await Self.collect(request)
+            let json = Self.isJSON(request)
             return await self.api(request, write: true) { businessID throws(SageBusinessCloudFailure) in
-                try await self.create(businessID: businessID, resource: resource, body: body)
+                guard json else { throw .unsupportedMediaType }
+                return try await self.create(businessID: businessID, resource: resource, body: body)
             }
         }
         router.put("/v3.1/{resource}/{key}") { request, context in
             let resource = try context.parameters.require("resource")
             let key = try context.parameters.require("key")
             let body = await Self.collect(request)
+            let json = Self.isJSON(request)
             return await self.api(request, write: true) { businessID throws(SageBusinessCloudFailure) in
-                try await self.update(businessID: businessID, resource: resource, key: key, body: body)
+                guard json else { throw .unsupportedMediaType }
+                return try await self.update(businessID: businessID, resource: resource, key: key, body: body)
             }
         }
         router.delete("/v3.1/{resource}/{key}") { request, context in
@@ -62,6 +66,12 @@ extension SageBusinessCloudSandbox {
             }
         }
         return router
+    }
+
+    /// Whether a write's body is declared JSON, the only media type the API takes ("415 Unsupported Media Type: the
+    /// media/language being passed in the request is not supported", Sage's "Response Codes" guide).
+    static func isJSON(_ request: Request) -> Bool {
+        request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true
     }
 
     /// The body, or `nil` when it is larger than the emulator takes.
