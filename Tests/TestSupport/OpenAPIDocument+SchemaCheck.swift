@@ -23,10 +23,13 @@ extension OpenAPIDocument {
         /// Every keyword Xero's specs use in a schema. Annotations (`description`, `example`, `default`,
         /// `externalDocs`, `x-is-money`, `x-objectArrayKey`, `x-enum-varnames`) change nothing; the rest are checked.
         /// A keyword outside this set is reported, so a schema is never passed on a rule it was not checked for.
+        /// Sage's Swagger 2.0 spec adds `minimum` and `maximum` (checked), `x-nullable` (a null is allowed) and the
+        /// annotation `x-sage-menusection`.
         static let known: Set<String> = [
             "$ref", "type", "properties", "items", "required", "enum", "maxLength", "format", "readOnly",
-            "x-is-msdate", "x-is-msdate-time",
+            "x-is-msdate", "x-is-msdate-time", "minimum", "maximum", "x-nullable",
             "description", "example", "default", "externalDocs", "x-is-money", "x-objectArrayKey", "x-enum-varnames",
+            "x-sage-menusection",
         ]
 
         /// The formats checked; others are reported.
@@ -66,6 +69,7 @@ extension OpenAPIDocument {
                 return
             }
             if value == .null {
+                if keywords["x-nullable"]?.boolValue == true { return }
                 found.append("\(path): null, which the schema does not allow")
                 return
             }
@@ -84,6 +88,14 @@ extension OpenAPIDocument {
             }
             if let format = keywords["format"]?.stringValue {
                 checkFormat(format, of: value, type: type, at: path)
+            }
+            if case .number(let text) = value, let number = Decimal(string: text) {
+                if let minimum = keywords["minimum"].flatMap(Self.decimal), number < minimum {
+                    found.append("\(path): \(text) is less than the minimum \(minimum)")
+                }
+                if let maximum = keywords["maximum"].flatMap(Self.decimal), number > maximum {
+                    found.append("\(path): \(text) is more than the maximum \(maximum)")
+                }
             }
             if let limit = keywords["maxLength"]?.intValue, case .string(let text) = value,
                 text.unicodeScalars.count > limit
@@ -192,6 +204,11 @@ extension OpenAPIDocument {
             default:
                 false
             }
+        }
+
+        static func decimal(_ value: JSONValue) -> Decimal? {
+            if case .number(let text) = value { return Decimal(string: text) }
+            return nil
         }
 
         static func describe(_ value: JSONValue) -> String {

@@ -44,8 +44,9 @@ public struct OpenAPIDocument: Sendable {
         try self.init(root: YAMLDocument.parse(text), responseEnvelope: responseEnvelope)
     }
 
-    /// The document given as JSON.
+    /// The document given as JSON (a Swagger 2.0 document is read as the OpenAPI 3.0 one it translates to).
     public init(root: JSONValue, responseEnvelope: [String: JSONValue] = [:]) throws {
+        let root = Self.openAPI3(fromSwagger2: root)
         guard let paths = root["paths"]?.objectValue else {
             throw OpenAPIDocumentError(message: "the document has no paths")
         }
@@ -68,7 +69,7 @@ public struct OpenAPIDocument: Sendable {
         }
     }
 
-    private init(failure: String) {
+    init(failure: String) {
         self.root = .null
         self.basePath = ""
         self.responseEnvelope = [:]
