@@ -388,6 +388,21 @@ extension AppDatabase {
         return row
     }
 
+    /// A page of one record type's records from a checkpoint, with their links and whether a job is queued for
+    /// them: a range of `records_type_order`, in rowid order, whatever the number of records before the checkpoint
+    /// (guarded by `SyncPagePlanTests`).
+    static let syncPageQuery = """
+        SELECT r.rowid, r.id, r.local_id, r.version, r.action, l.local_version, l.remote_id,
+            EXISTS (
+                SELECT 1 FROM jobs j
+                WHERE j.integration_id = :integration AND j.record_id = r.id AND j.version = r.version
+                    AND j.status IN ('pending', 'running', 'needs_mapping')) AS queued
+        FROM records r
+        LEFT JOIN synchronized_records l ON l.record_id = r.id AND l.integration_id = :integration
+        WHERE r.tenant_id = :tenant AND r.record_type = :type AND r.rowid > :after
+        ORDER BY r.rowid LIMIT :limit
+        """
+
     /// The next page of an operation from its checkpoint (record types in dependency order, each by rowid), and
     /// the checkpoint past it.
     private static func syncPage(_ operation: Row, limit: Int, db: Database) throws -> (
@@ -401,18 +416,7 @@ extension AppDatabase {
         while remaining > 0, checkpoint.typeIndex < SyncCheckpoint.order.count {
             let recordType = SyncCheckpoint.order[checkpoint.typeIndex]
             let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT r.rowid, r.id, r.local_id, r.version, r.action, l.local_version, l.remote_id,
-                        EXISTS (
-                            SELECT 1 FROM jobs j
-                            WHERE j.integration_id = :integration AND j.record_id = r.id AND j.version = r.version
-                                AND j.status IN ('pending', 'running', 'needs_mapping')) AS queued
-                    FROM records r
-                    LEFT JOIN synchronized_records l ON l.record_id = r.id AND l.integration_id = :integration
-                    WHERE r.tenant_id = :tenant AND r.record_type = :type AND r.rowid > :after
-                    ORDER BY r.rowid LIMIT :limit
-                    """,
+                db.cachedStatement(sql: syncPageQuery),
                 arguments: [
                     "integration": integrationID, "tenant": tenantID, "type": recordType.rawValue,
                     "after": checkpoint.afterRowID, "limit": remaining,
