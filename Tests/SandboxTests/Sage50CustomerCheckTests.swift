@@ -132,3 +132,39 @@ import Testing
         #expect(check(F.customerHeader).problems.map(\.description) == ["Row 1: The file holds no customer records."])
     }
 }
+
+/// What the file itself may hold: characters Sage 50 can store, rows of bounded width, blank lines.
+@Suite struct Sage50FileShapeTests {
+    typealias F = Sage50Files
+
+    @Test func warnsOfCharactersOutsideWindows1252ButTakesPoundsAndAccents() {
+        let checker = Sage50Checker(company: F.company())
+        let file = checker.checkCustomers(
+            F.customer("NOWAK01", "Łukasz Nowak")
+                + F.customer("ZOE01", "Zoë Brontë", ["Trading Terms Text": "£ 30 days"]))
+        #expect(file.isImportable)
+        #expect(file.problems.map { "\($0.row) \($0.column ?? "")" } == ["1 Name"])
+        #expect(file.problems.first?.message.hasPrefix("\"Ł\" is not in the Windows-1252 character set") == true)
+        let transactions = checker.checkTransactions(
+            F.line("SI", "PARK01", "4000", reference: "A", details: "Trip 🚌", net: "10.00", tax: "2.00"),
+            customers: checker.checkCustomers(F.customer("PARK01", "Mrs J Park")))
+        #expect(transactions.problems.map(\.column) == ["Details"])
+    }
+
+    @Test func refusesARowOfMoreThanAHundredFieldsAndCountsBlankLinesInRowNumbers() {
+        let checker = Sage50Checker(company: F.company())
+        let wide = String(repeating: "x,", count: 150) + "x\r\n"
+        let file = checker.checkCustomers(F.customerHeader + "\r\n" + wide + "   \r\n" + F.customer("", "No Reference"))
+        #expect(file.problems.map(\.row) == [3, 5])
+        #expect(file.problems.first?.message == "The row has more than 100 fields.")
+    }
+
+    @Test func readsLFAndCRLFLineEndsAlike() {
+        let checker = Sage50Checker(company: F.company())
+        let unix = F.customers.replacingOccurrences(of: "\r\n", with: "\n")
+        #expect(
+            checker.checkCustomers(unix).records.map(\.fields)
+                == checker.checkCustomers(F.customers).records.map(\.fields))
+        #expect(checker.checkCustomers(unix).problems.isEmpty)
+    }
+}

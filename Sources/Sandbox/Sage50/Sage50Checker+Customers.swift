@@ -42,6 +42,9 @@ extension Sage50Checker {
                 if let message = fieldProblem(fields[index], kind: column.kind) {
                     problems.append(.init(row: row.number, column: column.name, message))
                 }
+                if let problem = Self.encodingProblem(fields[index], row: row.number, column: column.name) {
+                    problems.append(problem)
+                }
             }
             let reference = referenceProblems(fields[0], row: row.number, problems: &problems)
             fields[0] = reference

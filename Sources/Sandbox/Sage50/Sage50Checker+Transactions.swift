@@ -83,6 +83,11 @@ extension Sage50Checker {
             for index in [F.department, F.reference, F.details, F.extraReference, F.userName] {
                 if let message = fieldProblem(row[index], kind: layout[index].kind) { problem(index, message) }
             }
+            for index in [F.account, F.reference, F.details, F.extraReference, F.userName] {
+                if let problem = Self.encodingProblem(row[index], row: row.number, column: layout[index].name) {
+                    problems.append(problem)
+                }
+            }
             for index in [F.project, F.costCode] where !row[index].isEmpty {
                 // A new company has no projects or cost codes, so any is unknown.
                 problem(index, "\(Self.shortened(row[index])) is not a project or cost code in the company.")

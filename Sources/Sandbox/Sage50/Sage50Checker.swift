@@ -133,3 +133,35 @@ public struct Sage50Checker: Sendable {
         text.count <= 40 ? text : String(text.prefix(37)) + "..."
     }
 }
+
+extension Sage50Checker {
+    /// The characters Windows-1252 adds in 0x80…0x9F; with ASCII and Latin-1's 0xA0…0xFF, what it can hold.
+    static let windows1252Extras: Set<Unicode.Scalar> = [
+        "\u{20AC}", "\u{201A}", "\u{0192}", "\u{201E}", "\u{2026}", "\u{2020}", "\u{2021}", "\u{02C6}", "\u{2030}",
+        "\u{0160}", "\u{2039}", "\u{0152}", "\u{017D}", "\u{2018}", "\u{2019}", "\u{201C}", "\u{201D}", "\u{2022}",
+        "\u{2013}", "\u{2014}", "\u{02DC}", "\u{2122}", "\u{0161}", "\u{203A}", "\u{0153}", "\u{017E}", "\u{0178}",
+    ]
+
+    /// The warning for a field holding a character Windows-1252 cannot hold, if it does. Sage 50 UK reads and stores
+    /// text in the Windows "ANSI" code page, Windows-1252 (splitforge.app, "Fix Sage CSV Import Errors": "Sage 50
+    /// UK uses ANSI encoding by default"), so such a character does not reach the books as written.
+    static func encodingProblem(_ value: String, row: Int, column: String) -> Sage50Problem? {
+        for character in value {
+            let scalars = character.unicodeScalars
+            let fits =
+                scalars.count == 1
+                && scalars.allSatisfy {
+                    ($0.value >= 0x20 && $0.value < 0x7F) || (0xA0...0xFF).contains($0.value)
+                        || windows1252Extras.contains($0)
+                }
+            if !fits {
+                return Sage50Problem(
+                    row: row, column: column,
+                    "\"\(character)\" is not in the Windows-1252 character set Sage 50 UK stores text in; it would "
+                        + "not import as written.",
+                    severity: .warning)
+            }
+        }
+        return nil
+    }
+}
