@@ -164,3 +164,30 @@ import Testing
         #expect(file.records.map(\.fields) == ["OKAFOR02", "PARK01"].compactMap { company.customers[$0]?.fields })
     }
 }
+
+/// A term's worth of files end to end: customer file, then transactions, then the export read back.
+@Suite struct Sage50RoundTripTests {
+    typealias F = Sage50Files
+
+    @Test func aTermOfTenThousandInvoicesImportsInOrderAndExportsEveryReference() throws {
+        var company = F.company()
+        let customers = (1...200).map { F.customer("FAM\($0)", "Family \($0), Year \($0 % 7 + 1)") }.joined()
+        #expect(company.importCustomers(F.customerHeader + customers).problems.isEmpty)
+        let invoices = (1...10_000).map {
+            F.line(
+                "SI", "FAM\($0 % 200 + 1)", "4000", reference: "LW-INV-\($0)", details: "Lunches, week \($0 % 12 + 1)",
+                net: "\($0 % 90 + 10).50", code: "T0", tax: "0.00", extra: "lw:\($0)")
+        }
+        let result = company.importTransactions(F.transactionHeader + invoices.joined())
+        #expect(result.problems.isEmpty)
+        #expect(result.numbers == Array(1...10_000))
+        let rows = F.exported(company.auditTrailCSV())
+        #expect(rows.count == 10_001)
+        let refs = rows.dropFirst().map { ($0[0], $0[7], $0[8], $0[5]) }
+        let first = try #require(refs.first)
+        let last = try #require(refs.last)
+        #expect(first == ("1", "LW-INV-1", "lw:1", "Lunches, week 2"))
+        #expect(last == ("10000", "LW-INV-10000", "lw:10000", "Lunches, week 5"))
+        #expect(Set(rows.dropFirst().map { $0[8] }).count == 10_000)
+    }
+}
