@@ -107,6 +107,35 @@ import Testing
         #expect(company.balance(of: "OKAFOR02") == Sage50Money(pence: -49_50))
     }
 
+    @Test func aCreditNoteAllocatedToItsInvoiceStaysACredit() throws {
+        var company = imported()
+        try company.allocate(payment: 3, to: 1, amount: F.money("120.00"))
+        #expect(company.transaction(3)?.type == .salesCredit)
+        #expect(company.transaction(3)?.outstanding == .zero)
+        #expect(exportedLine(company, 1)["Allocations"] == "3=120.00")
+        #expect(exportedLine(company, 3)["Paid"] == "Y")
+        #expect(throws: Sage50ActionError.wrongType(1, .salesInvoice)) {
+            try company.allocate(payment: 1, to: 2, amount: F.money("1.00"))
+        }
+    }
+
+    @Test func aReceiptOnOrBeforeTheLockDateIsRefused() {
+        var company = imported()
+        company.lockDate = F.date("31/10/2026")
+        #expect(throws: Sage50ActionError.locked(F.date("31/10/2026"))) {
+            try company.enterCustomerReceipt(
+                account: "PARK01", date: F.date("31/10/2026"), reference: "R", amount: F.money("10.00"),
+                allocations: [])
+        }
+        let late = Result {
+            try company.enterCustomerReceipt(
+                account: "PARK01", date: F.date("01/11/2026"), reference: "R", amount: F.money("10.00"), allocations: []
+            )
+        }
+        #expect((try? late.get()) == [5])
+        #expect(company.transaction(5)?.type == .salesPaymentOnAccount)
+    }
+
     @Test func aReceiptIsRefusedForMoreThanIsOutstandingOrAnotherCustomersInvoice() {
         var company = imported()
         #expect(throws: Sage50ActionError.self) {

@@ -85,12 +85,15 @@ extension Sage50Company {
         return numbers
     }
 
-    /// Customers → Allocate: sets `amount` of a payment on account (SA, as imported receipts arrive) against an
-    /// invoice of the same customer. A payment on account fully allocated becomes a sales receipt (SR): the reverse
-    /// of Sage's Unallocate, which turns an SR back into an SA (Sage knowledgebase, "The Transactions module").
+    /// Customers → Allocate: sets `amount` of a payment on account (SA, as imported receipts arrive) or of a credit
+    /// note (SC) against an invoice of the same customer. A payment on account fully allocated becomes a sales
+    /// receipt (SR): the reverse of Sage's Unallocate, which turns an SR back into an SA (Sage knowledgebase, "The
+    /// Transactions module").
     public mutating func allocate(payment: Int, to invoice: Int, amount: Sage50Money) throws(Sage50ActionError) {
         guard let receipt = transaction(payment), !receipt.isDeleted else { throw .unknownTransaction(payment) }
-        guard receipt.type == .salesPaymentOnAccount else { throw .wrongType(payment, receipt.type) }
+        guard receipt.type == .salesPaymentOnAccount || receipt.type == .salesCredit else {
+            throw .wrongType(payment, receipt.type)
+        }
         guard let target = transaction(invoice), !target.isDeleted else { throw .unknownTransaction(invoice) }
         guard target.type == .salesInvoice else { throw .wrongType(invoice, target.type) }
         guard target.account == receipt.account else { throw .otherAccount(invoice) }
@@ -100,7 +103,7 @@ extension Sage50Company {
                     + "(\(target.outstanding)).")
         }
         link(receipt: payment, invoice: invoice, amount: amount)
-        if transactions[payment - 1].outstanding == .zero {
+        if receipt.type == .salesPaymentOnAccount, transactions[payment - 1].outstanding == .zero {
             transactions[payment - 1].type = .salesReceipt
         }
     }
