@@ -57,7 +57,8 @@ extension Sage50Checker {
                 problems.append(
                     .init(
                         row: first.number, column: nil,
-                        "The header has \(first.fields.count) columns; Sage 50's layout has \(Sage50Layout.transactionRequiredColumns) (Type to User Name)."
+                        "The header has \(first.fields.count) columns; Sage 50's layout has "
+                            + "\(Sage50Layout.transactionRequiredColumns) (Type to User Name)."
                     ))
             }
             rows.removeFirst()
@@ -225,7 +226,8 @@ extension Sage50Checker {
         }
         if text.first == "-" {
             problem(
-                "\(Self.shortened(text)) is negative; Sage 50 takes positive amounts (a credit is an SC, a refund an SP)."
+                "\(Self.shortened(text)) is negative; Sage 50 takes positive amounts "
+                    + "(a credit is an SC, a refund an SP)."
             )
             return nil
         }

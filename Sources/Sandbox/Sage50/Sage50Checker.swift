@@ -7,17 +7,24 @@
 /// - CSV as Sage 50 reads it (`Sage50CSV`): one record per line ended by CRLF; commas between fields; a field
 ///   holding a comma, a quote or edge spaces enclosed in double quotes, a quote inside doubled (`""`); no record
 ///   spans two lines; spaces around a field ignored.
-/// - A header row is optional. Sage's import templates have one and its CSV import lets the user skip it; the
+/// - A header row is optional: Sage's import templates have one, the CSV example of Sage's own help has none. The
 ///   checker takes the first row as a header when its first field is the first column's name (`A/C`, `Type`), and
 ///   then checks every header against the layout below (case and surrounding spaces ignored). Without a header the
-///   columns are taken in layout order, as Sage 50's CSV import maps them by position.
+///   columns are taken in layout order, as Sage 50's CSV import reads them by position ("The data for each unit in
+///   each record must be entered in strict order").
 /// - Rows are numbered from 1 counting every line of the file, the header row included: the number a spreadsheet
 ///   shows beside the row. Blank lines are skipped but counted.
 /// - Amounts: up to 8 digits and 2 decimals (`1234.5`, `1234.50`), positive, no sign, grouping or currency sign.
 /// - Dates: `DD/MM/YYYY` (Sage knowledgebase: "This must be in the format DD/MM/YYYY").
+/// - Text in the Windows-1252 character set, which Sage 50 UK stores: another character (`Ł`, an emoji) is a
+///   warning. At most 100 fields a row and 32 MiB a file.
+/// - Problems are errors (Sage 50 refuses the file, `Sage50Problem.Severity.error`) or warnings (Sage 50 imports it,
+///   but not as written); `isImportable` is true when there is no error. Every problem is reported, not the first.
 ///
-/// Customer records (`Sage50Layout.customer`, 31 columns A…AE, every row exactly 31 fields): `A/C` required, up to
-/// 8 characters A–Z and 0–9 (Sage 50 itself upper-cases a reference, removes spaces and cuts it to 8 characters:
+/// Customer records (`Sage50Layout.customer`, 31 columns A…AE; every row exactly 31 fields, stricter than Sage,
+/// which would take a short row's missing fields as blank, because a short row means the exporter lost a field):
+/// `A/C` required, up to 8 characters A–Z and 0–9 (Sage 50 itself upper-cases a reference, removes spaces and cuts
+/// it to 8 characters:
 /// reported as a warning naming what Sage would store, since the read-back would then meet a different reference);
 /// unique in the file; an A/C that already belongs to another name in the company is a warning (Sage 50 overwrites
 /// that customer: the import updates an existing record). Name and address lines up to 60 characters, contact,
@@ -32,8 +39,9 @@
 /// the date `DD/MM/YYYY` (blank takes the program date, as Sage does), after the lock date, a warning outside the
 /// financial year; Reference ≤ 30, Details ≤ 60, Extra Reference ≤ 30, User Name ≤ 32; Net Amount more than 0.00;
 /// Tax Code T0…T99 (blank is T0); Tax Amount (blank is 0.00) within a penny of the net amount at the code's rate, a
-/// warning otherwise (Sage 50 posts the VAT written, it does not recalculate it); JD and JC lines with the same date
-/// and reference balance.
+/// warning otherwise (Sage 50 posts the VAT written and does not recalculate it: a blank "imports with a VAT value of
+/// 0.00"); Exchange Rate blank or 1 (the simulated company has no foreign currency); project and cost code blank (it
+/// has no projects); JD and JC lines with the same date and reference balance.
 ///
 /// Sources: Sage knowledgebase "Audit trail transaction data fields you can import" (gb-kb.sage.com
 /// k2dockey=250321114601443), "Customer record data fields you can import" (k2dockey=250321114620507), "What can I
@@ -95,7 +103,8 @@ public struct Sage50Checker: Sendable {
             guard value.count <= 6, value.allSatisfy(\.isASCIIDigit), let number = Int(value), range.contains(number)
             else {
                 return
-                    "\"\(Self.shortened(value))\" is not a whole number from \(range.lowerBound) to \(range.upperBound)."
+                    "\"\(Self.shortened(value))\" is not a whole number from \(range.lowerBound) to "
+                    + "\(range.upperBound)."
             }
             return nil
         case .money:

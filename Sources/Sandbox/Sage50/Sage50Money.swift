@@ -59,8 +59,10 @@ public struct Sage50Money: Sendable, Hashable, Comparable, CustomStringConvertib
     /// The tax on this net amount at `percent` hundredths of a per cent (2000 = 20 %), rounded half up to the penny
     /// as Sage 50 calculates VAT on a line.
     func tax(atBasisPoints basisPoints: Int64) -> Sage50Money {
-        // Both factors are bounded (`limit` and 10 000), so the product fits in 64 bits.
-        let scaled = pence * basisPoints
+        // Both factors are bounded (`limit`, and a rate clamped to 0…100 %), so the product fits in 64 bits.
+        let rate = min(max(basisPoints, 0), 10_000)
+        let magnitude = min(pence.magnitude, UInt64(Self.limit))
+        let scaled = Int64(magnitude) * rate
         return Sage50Money(pence: (scaled + 5_000) / 10_000)
     }
 }
