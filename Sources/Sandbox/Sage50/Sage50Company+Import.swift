@@ -21,8 +21,9 @@ public enum Sage50ImportResult: Sendable, Hashable {
 
 extension Sage50Company {
     /// Imports a customer records file, all or nothing: checked first, and nothing changes if any row has an
-    /// error. An A/C already in the company updates that record; a blank field leaves the existing value ("Importing
-    /// a blank unit of data does not overwrite data", Sage Line 50 help, "Comma Separated Values").
+    /// error. An A/C already in the company updates that record (the import is also how Sage users "amend a field in
+    /// each of your records": "Importing Data into Sage", Sage guide); a blank field leaves the existing value
+    /// ("Importing a blank unit of data does not overwrite data", Sage Line 50 help, "Comma Separated Values").
     public mutating func importCustomers(_ text: String) -> Sage50ImportResult {
         let file = Sage50Checker(company: self).checkCustomers(text)
         guard file.isImportable else { return .refused(file.problems) }
