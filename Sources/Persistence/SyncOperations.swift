@@ -389,14 +389,16 @@ extension AppDatabase {
     }
 
     /// A page of one record type's records from a checkpoint, with their links and whether a job is queued for
-    /// them: a range of `records_type_order`, in rowid order, whatever the number of records before the checkpoint
-    /// (guarded by `SyncPagePlanTests`).
+    /// them: a range of `records_type_order`, in rowid order, whatever the number of records before the checkpoint,
+    /// and each record's jobs found by `jobs_record` (the `+` keeps SQLite from walking every open job of the
+    /// integration by `jobs_integration_status` instead, once per record: a full sync queues thousands). Guarded by
+    /// `SyncPagePlanTests`.
     static let syncPageQuery = """
         SELECT r.rowid, r.id, r.local_id, r.version, r.action, l.local_version, l.remote_id,
             EXISTS (
                 SELECT 1 FROM jobs j
                 WHERE j.integration_id = :integration AND j.record_id = r.id AND j.version = r.version
-                    AND j.status IN ('pending', 'running', 'needs_mapping')) AS queued
+                    AND +j.status IN ('pending', 'running', 'needs_mapping')) AS queued
         FROM records r
         LEFT JOIN synchronized_records l ON l.record_id = r.id AND l.integration_id = :integration
         WHERE r.tenant_id = :tenant AND r.record_type = :type AND r.rowid > :after

@@ -3,7 +3,8 @@ import Testing
 
 @testable import Persistence
 
-/// A full sync's page is a range of an index, not a scan and sort of every record of its type: 50,000 records are
+/// A full sync's page is a range of an index, not a scan and sort of every record of its type, and each record's
+/// open jobs are found by the record, not among every open job of the integration: 50,000 records are
 /// a few hundred pages, and each must cost the same whatever the checkpoint.
 @Suite struct SyncPagePlanTests {
     @Test func aPageOfAFullSyncIsARangeOfTheRecordsOfItsTypeInOrder() throws {
@@ -21,6 +22,9 @@ import Testing
             details.contains {
                 $0.contains("USING INDEX records_type_order (tenant_id=? AND record_type=? AND rowid>?)")
             }, "\(details)")
+        #expect(
+            details.contains { $0.contains("SEARCH j USING INDEX jobs_record (integration_id=? AND record_id=?)") },
+            "\(details)")
         #expect(!details.contains { $0.contains("TEMP B-TREE") }, "\(details)")
         #expect(!details.contains { $0.hasPrefix("SCAN") }, "\(details)")
     }
