@@ -105,7 +105,8 @@ extension AppDatabase {
         // Nothing due (the usual answer to the nudge of every commit of billing's events): found on a reader, so the
         // writer's queue is not taken from the inbox's commits.
         let due = try await writer.read { db in
-            try Bool.fetchOne(db, sql: ClaimSQL.anyDue, arguments: ["now": now.microsecondsSinceEpoch]) ?? true
+            try Bool.fetchOne(db.cachedStatement(sql: ClaimSQL.anyDue), arguments: ["now": now.microsecondsSinceEpoch])
+                ?? true
         }
         guard due else { return [] }
         return try await writer.write { db in
@@ -121,20 +122,20 @@ extension AppDatabase {
             guard !candidates.isEmpty else { return [] }
             var running = try Dictionary(
                 uniqueKeysWithValues: Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT integration_id, COUNT(*) FROM jobs
-                        WHERE status IN ('pending', 'running') AND status = 'running' AND lease_expires_at > ?
-                        GROUP BY integration_id
-                        """,
+                    db.cachedStatement(
+                        sql: """
+                            SELECT integration_id, COUNT(*) FROM jobs
+                            WHERE status IN ('pending', 'running') AND status = 'running' AND lease_expires_at > ?
+                            GROUP BY integration_id
+                            """),
                     arguments: [now.microsecondsSinceEpoch]
                 ).map { ($0[0] as String, $0[1] as Int) }
             )
             var batchSizes: [String: Int] = [:]
             if !batching.isEmpty {
-                for row in try Row.fetchAll(db, sql: "SELECT id, platform FROM integration_configs") {
-                    if let platform = Platform(rawValue: row["platform"]), let size = batching[platform] {
-                        batchSizes[row["id"]] = size
+                for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT id, platform FROM integration_configs")) {
+                    if let platform = Platform(rawValue: row[1]), let size = batching[platform] {
+                        batchSizes[row[0]] = size
                     }
                 }
             }

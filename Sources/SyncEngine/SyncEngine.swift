@@ -125,28 +125,41 @@ public struct SyncEngine: Sendable {
         let grace = limits.shutdownGrace
         await withTaskGroup(of: Slot.self) { group in
             var (singles, batched) = (0, 0)
+            // A kind of slot whose last claim found fewer jobs than it had room for is not claimed for again until
+            // a job of that kind ends or the tick comes: a batching platform's job ending must not send a claim for
+            // the other kind's slots (one per job, each finding nothing, was a third of a Tally full sync's CPU).
+            var (singlesFound, batchedFound) = (true, true)
             var ticking = false
             var tick = true
             while !Task.isShuttingDownGracefully, !Task.isCancelled {
                 let (freeSingles, freeBatched) = (limits.concurrency - singles, limits.batchedJobs - batched)
+                let wholeBatched = wholeBatches(freeBatched)
                 // Slots are refilled once half of them are free (so a batching platform's pushes still gather into
                 // batches), and on every tick whatever is free.
-                if freeSingles > 0 || freeBatched > 0,
-                    tick || freeSingles * 2 >= limits.concurrency || freeBatched * 2 >= limits.batchedJobs,
+                let claimSingles =
+                    freeSingles > 0 && (tick || (singlesFound && freeSingles * 2 >= limits.concurrency))
+                let claimBatched =
+                    wholeBatched > 0 && (tick || (batchedFound && freeBatched * 2 >= limits.batchedJobs))
+                if claimSingles || claimBatched,
                     let claimed = await logger.loopStep(
                         "jobs", "claim",
-                        { try await claim(singles: max(0, freeSingles), batched: wholeBatches(freeBatched)) }
-                    ),
-                    !claimed.isEmpty
+                        {
+                            try await claim(
+                                singles: claimSingles ? freeSingles : 0, batched: claimBatched ? wholeBatched : 0)
+                        }
+                    )
                 {
                     // Read once for the round's jobs; a job whose integration could not be read reads it itself.
                     let snapshots =
-                        await logger.loopStep("jobs", "snapshots", { try await self.snapshots(of: claimed) }) ?? [:]
+                        claimed.isEmpty
+                        ? [:]
+                        : await logger.loopStep("jobs", "snapshots", { try await self.snapshots(of: claimed) }) ?? [:]
                     let batches = batches(for: claimed, snapshots: snapshots)
+                    var (newSingles, newBatched) = (0, 0)
                     for job in claimed {
                         let integrationID = job.job.integrationID
                         let isBatched = isBatching(snapshots[integrationID])
-                        if isBatched { batched += 1 } else { singles += 1 }
+                        if isBatched { newBatched += 1 } else { newSingles += 1 }
                         group.addTask {
                             await Self.withShutdownGrace(grace) {
                                 await self.run(job, batch: batches[integrationID], snapshot: snapshots[integrationID])
@@ -154,6 +167,9 @@ public struct SyncEngine: Sendable {
                             return .job(batched: isBatched)
                         }
                     }
+                    (singles, batched) = (singles + newSingles, batched + newBatched)
+                    if claimSingles { singlesFound = newSingles >= freeSingles }
+                    if claimBatched { batchedFound = newBatched >= wholeBatched }
                 }
                 if tick,
                     let due = await logger.loopStep(
@@ -177,7 +193,13 @@ public struct SyncEngine: Sendable {
                     }
                 }
                 switch await group.next() {
-                case .job(let isBatched): if isBatched { batched -= 1 } else { singles -= 1 }
+                case .job(let isBatched):
+                    // Its end may make another of its kind runnable (the next job of its record, a job it woke).
+                    if isBatched {
+                        (batched, batchedFound) = (batched - 1, true)
+                    } else {
+                        (singles, singlesFound) = (singles - 1, true)
+                    }
                 case .tick: (ticking, tick) = (false, true)
                 case nil: return
                 }
