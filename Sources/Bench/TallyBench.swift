@@ -114,6 +114,12 @@ struct TallyBench: FullSyncBench {
             String(
                 format: "this process's CPU: %.1f s; less the emulator's time, Ledgerwire's: %.1f s = %.2f ms a"
                     + " voucher", cpu, cpu - tallyTime, 1000 * (cpu - tallyTime) / Double(invoices + customers)))
+        let (span, busy) = timer.time.span(from: started)
+        say(
+            String(
+                format: "Tally from its first request of the sync to its last answer: %.1f s, answering %.1f s of it"
+                    + " (%.0f %%), waiting for Ledgerwire's next request %.1f s", span, busy,
+                100 * busy / max(span, 0.001), span - busy))
         guard overlapping == 0 else { throw ValidationError("Tally was sent \(overlapping) requests at once") }
         say("checked in the company: \(try await verify(sandbox))")
     }
@@ -164,6 +170,11 @@ struct TallyBench: FullSyncBench {
             + " \(customers) party ledgers, each once"
     }
 
+    /// A duration in seconds.
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
     /// User and system CPU time of this process so far, in seconds.
     static func processCPU() -> Double {
         var usage = rusage()
@@ -185,18 +196,30 @@ struct TallyTimer<Inner: HTTPResponder>: HTTPResponder where Inner.Context == Ba
         let clock = ContinuousClock()
         let started = clock.now
         let response = try await inner.respond(to: request, context: context)
-        let spent = clock.now - started
-        let seconds = Double(spent.components.seconds) + Double(spent.components.attoseconds) / 1e18
-        time.add(seconds)
+        time.add(started: started, ended: clock.now)
         return response
     }
 }
 
-/// Seconds the Tally emulator spent answering.
+/// Seconds the Tally emulator spent answering, and when it answered.
 final class TallyTime: Sendable {
-    private let seconds = Mutex<Double>(0)
+    private let answers = Mutex<[(started: ContinuousClock.Instant, ended: ContinuousClock.Instant)]>([])
 
-    var total: Double { seconds.withLock { $0 } }
+    var total: Double { answers.withLock { $0.reduce(0) { $0 + TallyBench.seconds($1.ended - $1.started) } } }
 
-    func add(_ spent: Double) { seconds.withLock { $0 += spent } }
+    func add(started: ContinuousClock.Instant, ended: ContinuousClock.Instant) {
+        answers.withLock { $0.append((started, ended)) }
+    }
+
+    /// Of the requests that arrived from `instant` on: the seconds from the first's arrival to the last's answer, and
+    /// the seconds of them Tally spent answering. The rest Tally sat waiting for its next request.
+    func span(from instant: ContinuousClock.Instant) -> (span: Double, busy: Double) {
+        answers.withLock { answers in
+            let since = answers.filter { $0.started >= instant }
+            guard let first = since.map(\.started).min(), let last = since.map(\.ended).max() else { return (0, 0) }
+            return (
+                TallyBench.seconds(last - first), since.reduce(0) { $0 + TallyBench.seconds($1.ended - $1.started) }
+            )
+        }
+    }
 }
