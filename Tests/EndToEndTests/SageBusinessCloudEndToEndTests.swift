@@ -1,0 +1,196 @@
+import Accounting
+import App
+import Connectors
+import Foundation
+import Persistence
+import Sandbox
+import Testing
+
+/// Billing and Sage Business Cloud Accounting both ways, through Ledgerwire, as a school uses them: customers,
+/// invoices to the penny in pounds with VAT and in another region, payments, credit notes, refunds and voids as Sage
+/// holds them, and a receipt a person enters in Sage coming back to billing. Every request the connector sends keeps
+/// Sage's v3.1 spec (checked at the end of each test).
+@Suite struct SageBusinessCloudEndToEndTests {
+    typealias World = SageWorld
+
+    /// The user story: billing history exists, the school connects Sage, maps its codes, syncs; a new invoice appears
+    /// in Sage as billing has it (contact, billing's number in `reference`, ledger accounts, tax rates, totals to the
+    /// penny), and a receipt a person enters in Sage comes back to billing at the next poll.
+    @Test func theHappyPathBothWaysInPoundsWithVAT() async throws {
+        try await World.run { world in
+            try await world.bill("customer.created", World.customer("cus_1", name: "Amelia Hart", email: "a@hart.uk"))
+            try await world.bill("invoice.issued", World.invoice("inv_1", number: "GF-0001"))
+
+            let (integration, callback) = try await world.connect()
+            #expect(callback.status == 200 && callback.json["status"] == "connected", "\(callback.json)")
+            #expect(callback.json["business_id"]?.stringValue == world.business, "\(callback.json)")
+            try await world.map(integration)
+            try await world.fullSync(integration)
+
+            let contacts = await world.records("contacts")
+            #expect(contacts.count == 1)
+            let contact = try #require(contacts.first)
+            #expect(contact["name"] == "Amelia Hart" && contact["reference"] == "cus_1")
+            #expect(contact["contact_types"]?[0]?["id"] == "CUSTOMER")
+            #expect(contact["email"] == "a@hart.uk")
+
+            try await world.bill("invoice.issued", World.invoice("inv_2", number: "GF-0002"))
+            try await world.drain()
+            let invoice = try #require(await world.invoice("GF-0002"))
+            #expect(invoice["contact"]?["id"] == contact["id"])
+            #expect(invoice["status"]?["id"] == "UNPAID" && invoice["currency"]?["id"] == "GBP")
+            #expect(World.amount(invoice["net_amount"]) == "1126.50")
+            #expect(World.amount(invoice["tax_amount"]) == "225.30")
+            #expect(World.amount(invoice["total_amount"]) == "1351.80")
+            #expect(World.amount(invoice["outstanding_amount"]) == "1351.80")
+            let lines = invoice["invoice_lines"]?.arrayValue ?? []
+            let sales = await world.sandbox.ledgerAccountID(businessID: world.business, nominalCode: 4000)
+            #expect(lines.count == 2)
+            #expect(lines.allSatisfy { $0["ledger_account"]?["id"]?.stringValue == sales })
+            #expect(lines.allSatisfy { $0["tax_rate"]?["id"] == "GB_STANDARD" })
+            #expect(lines.map { World.amount($0["net_amount"]) } == ["1000.00", "126.50"])
+            #expect(lines.map { World.amount($0["tax_amount"]) } == ["200.00", "25.30"])
+            #expect(World.amount(lines[1]["discount_amount"]) == "10.00")
+            let records = try await world.api("GET", "/records?type=invoice&local_id=inv_2")
+            #expect(records.json["items"]?[0]?["links"]?[0]?["remote_id"] == invoice["id"])
+
+            // A person enters a receipt in Sage (Sage has no webhooks): the next poll brings it to billing.
+            let invoiceID = try #require(invoice["id"]?.stringValue)
+            #expect(
+                await world.sandbox.enterReceipt(businessID: world.business, invoiceID: invoiceID, amount: 500) != nil)
+            try await world.poll(integration)
+            let recorded = try await world.events("ledger.payment.recorded")
+            #expect(recorded.count == 1, "\(recorded)")
+            #expect(recorded.first?["invoice_id"] == "inv_2")
+            #expect(recorded.first?["amount"] == "500.00" && recorded.first?["currency"] == "GBP")
+            #expect(await world.sandbox.limitViolations == 0)
+        }
+    }
+
+    /// An invoice in euros for a UK business: Sage holds it in euros at the rate billing gave, stated Sage's way
+    /// (euros per pound), with its totals to the cent.
+    @Test func anInvoiceInAnotherCurrencyCarriesBillingsRate() async throws {
+        try await World.run { world in
+            let (integration, _) = try await world.connect()
+            try await world.map(integration)
+            try await world.bill("customer.created", World.customer("cus_1", name: "Luc Martin", currency: "EUR"))
+            try await world.bill(
+                "invoice.issued",
+                World.invoice("inv_1", number: "GF-0001", currency: "EUR", exchangeRate: "0.8"))
+            try await world.drain()
+            let invoice = try #require(await world.invoice("GF-0001"))
+            #expect(invoice["currency"]?["id"] == "EUR")
+            #expect(invoice["exchange_rate"].flatMap(World.amount) == "1.25")
+            #expect(World.amount(invoice["total_amount"]) == "1351.80")
+            #expect(World.amount(invoice["base_currency_total_amount"]) == "1081.44")
+        }
+    }
+
+    /// A business in Ireland: euros and Irish VAT at 23 %, to the cent.
+    @Test func anIrishBusinessInEurosWithItsVAT() async throws {
+        try await World.run(country: "IE") { world in
+            let (integration, callback) = try await world.connect()
+            #expect(callback.json["status"] == "connected", "\(callback.json)")
+            try await world.map(integration)
+            try await world.bill("customer.created", World.customer("cus_1", name: "Aoife Byrne", currency: "EUR"))
+            try await world.bill("invoice.issued", World.invoice("inv_1", number: "GF-0001", currency: "EUR", rate: 23))
+            try await world.drain()
+            let invoice = try #require(await world.invoice("GF-0001"))
+            #expect(invoice["currency"]?["id"] == "EUR")
+            #expect(World.amount(invoice["tax_amount"]) == "259.10")
+            #expect(World.amount(invoice["total_amount"]) == "1385.60")
+            let lines = invoice["invoice_lines"]?.arrayValue ?? []
+            #expect(lines.allSatisfy { $0["tax_rate"]?["id"] == "IE_STANDARD" })
+        }
+    }
+
+    /// A payment, a credit note against an invoice, a refund of another credit note and a void: each lands as Sage
+    /// holds such things, and what each invoice and credit note still has outstanding is right.
+    @Test func paymentsCreditNotesRefundsAndVoidsLandAsSageHoldsThem() async throws {
+        try await World.run { world in
+            let (integration, _) = try await world.connect()
+            try await world.map(integration)
+            try await world.bill("customer.created", World.customer("cus_1", name: "Amelia Hart"))
+            try await world.bill("invoice.issued", World.invoice("inv_1", number: "GF-0001"))
+            try await world.bill("invoice.issued", World.invoice("inv_2", number: "GF-0002"))
+            try await world.drain()
+
+            try await world.bill("payment.received", World.payment("pay_1", invoice: "inv_1", amount: "351.80"))
+            try await world.drain()
+            var invoice = try #require(await world.invoice("GF-0001"))
+            #expect(World.amount(invoice["outstanding_amount"]) == "1000.00")
+            #expect(invoice["status"]?["id"] == "PART_PAID")
+            let receipts = await world.records("contact_payments")
+            #expect(receipts.count == 1)
+            #expect(receipts.first?["transaction_type"]?["id"] == "CUSTOMER_RECEIPT")
+            let bank = await world.sandbox.bankAccountID(businessID: world.business)
+            #expect(receipts.first?["bank_account"]?["id"]?.stringValue == bank)
+            #expect(World.amount(receipts.first?["total_amount"]) == "351.80")
+
+            try await world.bill(
+                "credit_note.issued", World.creditNote("cn_1", number: "CN-0001", invoice: "inv_1", amount: "100.00"))
+            try await world.drain()
+            invoice = try #require(await world.invoice("GF-0001"))
+            #expect(World.amount(invoice["outstanding_amount"]) == "900.00")
+            let notes = await world.records("sales_credit_notes")
+            let note = try #require(notes.first { $0["reference"] == "CN-0001" })
+            #expect(World.amount(note["total_amount"]) == "100.00")
+            #expect(World.amount(note["outstanding_amount"]) == "0.00")
+            #expect(await world.records("contact_allocations").count == 1)
+
+            try await world.bill(
+                "credit_note.issued", World.creditNote("cn_2", number: "CN-0002", invoice: nil, amount: "50.00"))
+            try await world.bill("refund.issued", World.refund("ref_1", creditNote: "cn_2", amount: "50.00"))
+            try await world.drain()
+            let refunded = try #require(
+                await world.records("sales_credit_notes").first { $0["reference"] == "CN-0002" })
+            #expect(World.amount(refunded["outstanding_amount"]) == "0.00")
+            let refunds = await world.records("contact_payments").filter {
+                $0["transaction_type"]?["id"] == "CUSTOMER_REFUND"
+            }
+            #expect(refunds.count == 1 && World.amount(refunds.first?["total_amount"]) == "50.00")
+
+            try await world.bill("invoice.voided", World.voided("inv_2", number: "GF-0002"))
+            try await world.drain()
+            let voided = try #require(await world.invoice("GF-0002"))
+            #expect(voided["status"]?["id"] == "VOID" && voided["void_reason"] != nil)
+            #expect(World.amount(voided["outstanding_amount"]) == "0.00")
+            #expect(await world.records("sales_invoices").count == 2)
+            let jobs = try await world.components.database.jobs(page: PageRequest(limit: 100)).items
+            #expect(jobs.allSatisfy { $0.status == .succeeded }, "\(jobs.map { "\($0.localID) \($0.status)" })")
+
+            // The poll after all that: Ledgerwire's own writes are echoes, not news for billing.
+            try await world.poll(integration)
+            #expect(try await world.events("ledger.payment.recorded").isEmpty)
+        }
+    }
+
+    /// The same event delivered twice, and writes made in Sage whose answers are lost with the connection (an
+    /// invoice's, a payment's): one record each.
+    @Test func theSameEventTwiceAndLostAnswersMakeOneRecord() async throws {
+        try await World.run { world in
+            let (integration, _) = try await world.connect()
+            try await world.map(integration)
+            try await world.bill("customer.created", World.customer("cus_1", name: "Amelia Hart"))
+            try await world.bill("invoice.issued", World.invoice("inv_1", number: "GF-0001"), id: "msg_same")
+            try await world.bill("invoice.issued", World.invoice("inv_1", number: "GF-0001"), id: "msg_same")
+            try await world.drain()
+            #expect(await world.records("sales_invoices").count == 1)
+
+            await world.sandbox.dropAnswers(1)
+            try await world.bill("invoice.issued", World.invoice("inv_2", number: "GF-0002"))
+            try await world.drain()
+            #expect(await world.sandbox.droppedAnswers == 0, "a write lost its answer")
+            #expect(await world.records("sales_invoices").filter { $0["reference"] == "GF-0002" }.count == 1)
+
+            await world.sandbox.dropAnswers(1)
+            try await world.bill("payment.received", World.payment("pay_1", invoice: "inv_2", amount: "100.00"))
+            try await world.drain()
+            #expect(await world.sandbox.droppedAnswers == 0, "a write lost its answer")
+            #expect(await world.records("contact_payments").count == 1)
+            #expect(World.amount(await world.invoice("GF-0002")?["outstanding_amount"]) == "1251.80")
+            let jobs = try await world.components.database.jobs(page: PageRequest(limit: 100)).items
+            #expect(jobs.allSatisfy { $0.status == .succeeded }, "\(jobs.map { "\($0.localID) \($0.status)" })")
+        }
+    }
+}
