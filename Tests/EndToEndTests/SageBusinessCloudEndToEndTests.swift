@@ -182,6 +182,12 @@ import Testing
             try await world.drain()
             #expect(await world.sandbox.droppedAnswers == 0, "a write lost its answer")
             #expect(await world.records("sales_invoices").filter { $0["reference"] == "GF-0002" }.count == 1)
+            // The second attempt looked for the first's write by billing's number before writing again.
+            #expect(
+                world.exchanges.all.contains {
+                    $0.0.method == "GET" && $0.0.url.path.hasSuffix("/sales_invoices")
+                        && $0.0.url.query?.contains("search=GF-0002") == true
+                })
 
             await world.sandbox.dropAnswers(1)
             try await world.bill("payment.received", World.payment("pay_1", invoice: "inv_2", amount: "100.00"))
@@ -191,6 +197,51 @@ import Testing
             #expect(World.amount(await world.invoice("GF-0002")?["outstanding_amount"]) == "1251.80")
             let jobs = try await world.components.database.jobs(page: PageRequest(limit: 100)).items
             #expect(jobs.allSatisfy { $0.status == .succeeded }, "\(jobs.map { "\($0.localID) \($0.status)" })")
+        }
+    }
+
+    /// The bookkeeper edits one invoice in Sage and voids another: the next poll tells billing of both
+    /// (`ledger.invoice.changed`), in billing's terms, with Sage's totals.
+    @Test func anInvoiceEditedOrVoidedInSageReachesBilling() async throws {
+        try await World.run { world in
+            let (integration, _) = try await world.connect()
+            try await world.map(integration)
+            try await world.bill("customer.created", World.customer("cus_1", name: "Amelia Hart"))
+            try await world.bill("invoice.issued", World.invoice("inv_1", number: "GF-0001"))
+            try await world.bill("invoice.issued", World.invoice("inv_2", number: "GF-0002"))
+            try await world.drain()
+            try await world.poll(integration)
+            #expect(try await world.events("ledger.invoice.changed").isEmpty, "Ledgerwire's own writes are echoes")
+
+            // The bookkeeper comes to it a minute later.
+            await world.sandbox.advance(by: 60)
+            let first = try #require(await world.invoice("GF-0001")?["id"]?.stringValue)
+            let sales = try #require(await world.sandbox.ledgerAccountID(businessID: world.business, nominalCode: 4000))
+            #expect(
+                await world.sandbox.editInvoice(
+                    businessID: world.business, invoiceID: first,
+                    changes: [
+                        "invoice_lines": [
+                            [
+                                "description": "Term 2 tuition, sibling rate", "quantity": 1, "unit_price": 900,
+                                "ledger_account_id": .string(sales), "tax_rate_id": "GB_STANDARD",
+                            ]
+                        ]
+                    ]))
+            let second = try #require(await world.invoice("GF-0002")?["id"]?.stringValue)
+            #expect(await world.sandbox.voidInvoice(businessID: world.business, invoiceID: second))
+            try await world.poll(integration)
+
+            let changed = try await world.events("ledger.invoice.changed")
+            let conflicts = try await world.api("GET", "/conflicts").json
+            let open = try await world.openJobs()
+            #expect(changed.count == 2, "\(changed) \(conflicts) \(open)")
+            let edited = try #require(changed.first { $0["invoice_id"] == "inv_1" })
+            #expect(edited["change"] == "updated" && edited["remote_invoice_id"]?.stringValue == first, "\(edited)")
+            #expect(edited["data"]?["total"] == "1080.00" && edited["data"]?["tax_total"] == "180.00", "\(edited)")
+            #expect(edited["data"]?["balance"] == "1080.00", "\(edited)")
+            let voided = try #require(changed.first { $0["invoice_id"] == "inv_2" })
+            #expect(voided["change"] == "voided" && voided["remote_invoice_id"]?.stringValue == second, "\(voided)")
         }
     }
 }
