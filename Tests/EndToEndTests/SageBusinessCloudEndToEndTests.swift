@@ -244,4 +244,33 @@ import Testing
             #expect(voided["change"] == "voided" && voided["remote_invoice_id"]?.stringValue == second, "\(voided)")
         }
     }
+
+    /// A contact the bookkeeper kept by hand under a family's name is adopted for billing's customer of that name, not
+    /// duplicated; another family of the same name gets a contact of its own, named apart with billing's id.
+    @Test func aContactKeptByHandIsAdoptedAndAnotherOfTheSameNameIsNamedApart() async throws {
+        try await World.run { world in
+            let (token, _) = await world.sandbox.issueTokens(clientID: World.clientID)
+            let typed = try await world.call(
+                "POST", world.emulator + "/v3.1/contacts", token: token,
+                json: ["contact": ["name": "Priya Shah", "contact_type_ids": ["CUSTOMER"]]],
+                headers: ["X-Business": world.business])
+            #expect(typed.status == 201, "\(typed.json)")
+            let kept = try #require(typed.json["id"]?.stringValue)
+
+            let (integration, _) = try await world.connect()
+            try await world.map(integration)
+            try await world.bill("customer.created", World.customer("cus_1", name: "Priya Shah"))
+            try await world.drain()
+            #expect(await world.records("contacts").count == 1)
+            let linked = try await world.api("GET", "/records?type=customer&local_id=cus_1")
+            #expect(linked.json["items"]?[0]?["links"]?[0]?["remote_id"]?.stringValue == kept, "\(linked.json)")
+
+            try await world.bill("customer.created", World.customer("cus_2", name: "Priya Shah"))
+            try await world.drain()
+            let contacts = await world.records("contacts")
+            #expect(contacts.count == 2)
+            let other = try #require(contacts.first { $0["id"]?.stringValue != kept })
+            #expect(other["name"] == "Priya Shah (cus_2)" && other["reference"] == "cus_2", "\(other)")
+        }
+    }
 }
