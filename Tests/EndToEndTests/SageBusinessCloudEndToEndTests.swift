@@ -273,4 +273,29 @@ import Testing
             #expect(other["name"] == "Priya Shah (cus_2)" && other["reference"] == "cus_2", "\(other)")
         }
     }
+
+    /// A user with two businesses: the integration waits, listing both, until a person chooses one; a business the
+    /// grant does not open is refused; then it writes to the chosen one only, naming it in `X-Business`.
+    @Test func twoBusinessesWaitForTheChoice() async throws {
+        try await World.run { world in
+            let other = try #require(await world.sandbox.addBusiness(name: "Greenfield Trust", country: "GB"))
+            let (integration, callback) = try await world.connect()
+            #expect(callback.status == 200 && callback.json["status"] == "pending", "\(callback.json)")
+            let listed = callback.json["available_tenants"]?.arrayValue?.compactMap { $0["tenant_id"]?.stringValue }
+            #expect(Set(listed ?? []) == [world.business, other], "\(callback.json)")
+
+            let wrong = try await world.api(
+                "PATCH", "/integrations/\(integration)",
+                ["settings": ["business_id": "0123456789abcdef0123456789abcdef"]])
+            #expect(wrong.status == 422, "\(wrong.json)")
+            let chosen = try await world.api(
+                "PATCH", "/integrations/\(integration)", ["settings": ["business_id": .string(other)]])
+            #expect(chosen.status == 200 && chosen.json["status"] == "connected", "\(chosen.json)")
+            try await world.bill("customer.created", World.customer("cus_1", name: "Amelia Hart"))
+            try await world.drain()
+            let theirs = await world.sandbox.records(businessID: other, resource: "contacts")
+            #expect(theirs.map { $0["name"] } == ["Amelia Hart"])
+            #expect(await world.records("contacts").isEmpty)
+        }
+    }
 }
