@@ -195,6 +195,17 @@ import Testing
             #expect(await world.sandbox.droppedAnswers == 0, "a write lost its answer")
             #expect(await world.records("contact_payments").count == 1)
             #expect(World.amount(await world.invoice("GF-0002")?["outstanding_amount"]) == "1251.80")
+
+            // A credit note whose answer is lost, and then its allocation's: one of each, and the invoice owes less
+            // by the credit.
+            await world.sandbox.dropAnswers(2)
+            try await world.bill(
+                "credit_note.issued", World.creditNote("cn_1", number: "CN-0001", invoice: "inv_2", amount: "100.00"))
+            try await world.drain()
+            #expect(await world.sandbox.droppedAnswers == 0, "two writes lost their answers")
+            #expect(await world.records("sales_credit_notes").count == 1)
+            #expect(await world.records("contact_allocations").count == 1)
+            #expect(World.amount(await world.invoice("GF-0002")?["outstanding_amount"]) == "1151.80")
             let jobs = try await world.components.database.jobs(page: PageRequest(limit: 100)).items
             #expect(jobs.allSatisfy { $0.status == .succeeded }, "\(jobs.map { "\($0.localID) \($0.status)" })")
         }

@@ -79,6 +79,15 @@ public struct SageBusinessCloudConnector: Connector {
         -> PushResult
     {
         let (plural, singular) = SageBusinessCloudMapping.resource(request.recordType)
+        // A credit note an earlier attempt made may still want its allocation: found by its number, it is allocated
+        // now (its match is not offered to the engine, which would adopt it as it stands).
+        if case .creditNote(let note) = request.record, request.attempt > 1,
+            let made = try await documents(
+                plural, number: note.number, customer: note.customerID, request, session: session
+            ).first
+        {
+            return try await allocated(made, for: request, session: session)
+        }
         let entity = try SageBusinessCloudMapping.entity(for: request)
         let answer = try await session.create(plural, singular, entity, idempotencyKey: request.idempotencyKey)
         if request.recordType == .creditNote { return try await allocated(answer, for: request, session: session) }
@@ -222,7 +231,8 @@ public struct SageBusinessCloudConnector: Connector {
 
     /// For each create, what is already in the books that it could be: contacts with billing's id as `reference`
     /// (this create's own earlier write) and contacts of billing's name (or the distinct name it would have been
-    /// given); invoices and credit notes with billing's number as `reference`, of the document's own contact;
+    /// given); invoices with billing's number as `reference`, of the invoice's own contact (a credit note is looked
+    /// for by its push, which allocates it);
     /// payments and refunds with Ledgerwire's marker as `reference`, of the contact. Found with `search` (Sage's
     /// filter by reference or name) and checked field by field.
     public func find(matching requests: [PushRequest], context: ConnectorContext) async throws -> [[RemoteMatch]] {
@@ -262,10 +272,9 @@ public struct SageBusinessCloudConnector: Connector {
             return try await documents(
                 "sales_invoices", number: invoice.number, customer: invoice.customerID, request, session: session
             ).compactMap { match($0, by: "reference", request) }
-        case .creditNote(let note):
-            return try await documents(
-                "sales_credit_notes", number: note.number, customer: note.customerID, request, session: session
-            ).compactMap { match($0, by: "reference", request) }
+        case .creditNote:
+            // Looked for by the push itself, which allocates one an earlier attempt made (`create`).
+            return []
         case .payment(let payment):
             return try await payments(request, customer: payment.customerID, type: "CUSTOMER_RECEIPT", session: session)
                 .compactMap { match($0, by: "reference", request) }
