@@ -162,6 +162,9 @@ import Testing
             // The poll after all that: Ledgerwire's own writes are echoes, not news for billing.
             try await world.poll(integration)
             #expect(try await world.events("ledger.payment.recorded").isEmpty)
+            let changed = try await world.events("ledger.invoice.changed")
+            #expect(changed.isEmpty, "\(changed)")
+            #expect(try await world.events("ledger.credit_note.created").isEmpty)
         }
     }
 
