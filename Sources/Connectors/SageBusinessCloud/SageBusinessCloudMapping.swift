@@ -21,13 +21,9 @@ enum SageBusinessCloudMapping {
         }
     }
 
-    /// The longest `reference` the emulator takes on an artefact or a payment (Sage states no length; 25 is what its
-    /// web app's reference field holds).
-    static let referenceLength = 25
-
     /// The `reference` Ledgerwire writes on a payment or refund (which have no number of their own): how one whose
-    /// create had an uncertain outcome is recognised afterwards. `LW` and 20 hex digits of billing's id, within the
-    /// 25 characters of a reference.
+    /// create had an uncertain outcome is recognised afterwards. `LW` and 20 hex digits of billing's id: short, since
+    /// Sage's spec gives references no length and billing's ids can be long.
     static func marker(_ request: PushRequest) -> String {
         let digest = SHA256.hash(data: Data("\(request.recordType.rawValue) \(request.localID)".utf8))
         return "LW" + digest.prefix(10).map { String(format: "%02x", $0) }.joined()
@@ -144,12 +140,7 @@ enum SageBusinessCloudMapping {
         _ request: PushRequest, customerID: Customer.ID, number: String, currency: Currency,
         exchangeRate: ScaledDecimal?, date: LocalDate, lines: [DocumentLine], linesKey: String
     ) throws(ConnectorError) -> Object {
-        guard number.count <= referenceLength else {
-            throw .validation(
-                code: "number_too_long",
-                message: "billing's number \(number) is longer than the \(referenceLength) characters of Sage's "
-                    + "reference, where Ledgerwire keeps it")
-        }
+        // Sage's spec gives `reference` no length: a number Sage finds too long is refused there (422), in its words.
         var object: Object = [
             "contact_id": .string(try reference(request, .customer, customerID.rawValue)),
             "date": .string(date.description), "reference": .string(number),
