@@ -56,7 +56,7 @@ enum SageBusinessCloudMapping {
             var object = try document(
                 request, customerID: note.customerID, number: note.number, currency: note.currency,
                 exchangeRate: nil, date: note.issueDate, lines: note.lines, linesKey: "credit_note_lines")
-            if let reason = note.reason { object["notes"] = .string(String(reason.prefix(2000))) }
+            if let reason = note.reason { object["notes"] = .string(reason) }
             return object
         case .payment(let payment):
             guard !payment.allocations.isEmpty else {
@@ -106,26 +106,27 @@ enum SageBusinessCloudMapping {
     }
 
     /// A customer contact: billing's id as its `reference` (how Ledgerwire finds its own), the email and phone on
-    /// its main contact person, its address and currency.
+    /// its main contact person, its address and currency. Nothing is cut: a field Sage finds too long is refused
+    /// there, in its words.
     static func contact(_ customer: Customer, localID: String) -> Object {
         var object: Object = [
-            "name": .string(String(customer.name.prefix(100))), "contact_type_ids": ["CUSTOMER"],
-            "reference": .string(String(localID.prefix(100))),
+            "name": .string(customer.name), "contact_type_ids": ["CUSTOMER"],
+            "reference": .string(localID),
         ]
         var person: Object = [:]
-        if let email = customer.email { person["email"] = .string(String(email.prefix(255))) }
-        if let phone = customer.phone { person["telephone"] = .string(String(phone.prefix(255))) }
+        if let email = customer.email { person["email"] = .string(email) }
+        if let phone = customer.phone { person["telephone"] = .string(phone) }
         if !person.isEmpty { object["main_contact_person"] = .object(person) }
-        if let taxID = customer.taxID { object["tax_number"] = .string(String(taxID.prefix(100))) }
+        if let taxID = customer.taxID { object["tax_number"] = .string(taxID) }
         if let currency = customer.currency { object["currency_id"] = .string(currency.code) }
         if let address = customer.billingAddress {
             var main: Object = [
-                "address_line_1": .string(String(address.line1.prefix(255))),
-                "city": .string(String(address.city.prefix(255))),
+                "address_line_1": .string(address.line1),
+                "city": .string(address.city),
             ]
-            if let line2 = address.line2 { main["address_line_2"] = .string(String(line2.prefix(255))) }
-            if let region = address.region { main["region"] = .string(String(region.prefix(255))) }
-            if let postalCode = address.postalCode { main["postal_code"] = .string(String(postalCode.prefix(255))) }
+            if let line2 = address.line2 { main["address_line_2"] = .string(line2) }
+            if let region = address.region { main["region"] = .string(region) }
+            if let postalCode = address.postalCode { main["postal_code"] = .string(postalCode) }
             // Sage takes a country by its two-letter id.
             if address.country.utf8.count == 2 { main["country_id"] = .string(address.country.uppercased()) }
             object["main_address"] = .object(main)
@@ -150,7 +151,7 @@ enum SageBusinessCloudMapping {
         var items: [JSONValue] = []
         for line in lines {
             var item: Object = [
-                "description": .string(String(line.description.prefix(2000))),
+                "description": .string(line.description),
                 "ledger_account_id": .string(try mapped(.account, line.revenueAccount, in: request.mappings)),
                 "quantity": .number(line.quantity.description),
                 "unit_price": .number(line.unitAmount.decimalString),
