@@ -312,4 +312,34 @@ import Testing
             #expect(await world.records("contacts").isEmpty)
         }
     }
+
+    /// Billing changes a customer and an invoice: Sage's contact and invoice change in place (`PUT`), nothing is made
+    /// twice, and the invoice's total is still billing's to the penny.
+    @Test func billingsChangesUpdateTheRecordsInSage() async throws {
+        try await World.run { world in
+            let (integration, _) = try await world.connect()
+            try await world.map(integration)
+            try await world.bill("customer.created", World.customer("cus_1", name: "Amelia Hart"))
+            try await world.bill("invoice.issued", World.invoice("inv_1", number: "GF-0001"))
+            try await world.drain()
+
+            try await world.bill(
+                "customer.updated", World.customer("cus_1", name: "Amelia Hart-Jones", email: "amelia@hart.uk"))
+            var changed = try #require(World.invoice("inv_1", number: "GF-0001").objectValue)
+            changed["due_date"] = "2026-12-01"
+            changed["updated_at"] = .string(Timestamp.now().rfc3339)
+            try await world.bill("invoice.updated", .object(changed))
+            try await world.drain()
+
+            let contacts = await world.records("contacts")
+            #expect(contacts.count == 1)
+            #expect(contacts.first?["name"] == "Amelia Hart-Jones" && contacts.first?["email"] == "amelia@hart.uk")
+            let invoices = await world.records("sales_invoices")
+            #expect(invoices.count == 1)
+            #expect(invoices.first?["due_date"] == "2026-12-01")
+            #expect(World.amount(invoices.first?["total_amount"]) == "1351.80")
+            #expect((invoices.first?["invoice_lines"]?.arrayValue ?? []).count == 2)
+            #expect(world.exchanges.all.contains { $0.0.method == "PUT" && $0.0.url.path.contains("/sales_invoices/") })
+        }
+    }
 }
