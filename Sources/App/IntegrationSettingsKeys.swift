@@ -20,6 +20,7 @@ enum IntegrationSettingsKeys {
         case .quickBooksOnline: oauth
         // `available_tenants` is the server's own (what a grant opens), never a person's to set.
         case .xero: oauth + ["connections_url", "xero_tenant_id"]
+        case .sageBusinessCloud: oauth + ["business_id"]
         case .tally:
             [
                 "url", "company", "version", "encoding", "state", "gstin", "round_off_ledger", "time_zone",

@@ -8,7 +8,9 @@ public struct ConnectorRegistry: Sendable {
 
     /// Every platform Ledgerwire implements.
     public static let standard = ConnectorRegistry(
-        connectors: [QuickBooksOnlineConnector(), XeroConnector(), TallyConnector()],
+        connectors: [
+            QuickBooksOnlineConnector(), XeroConnector(), SageBusinessCloudConnector(), TallyConnector(),
+        ],
         webhooks: [QuickBooksOnlineWebhooks(), XeroWebhooks()])
 
     /// One per platform, in the order given.

@@ -12,6 +12,17 @@ public struct OAuthEndpoints: Sendable, Hashable {
     public var usesPKCE: Bool
     /// How the revocation endpoint takes the token.
     public var revocationBody: RevocationBody
+    /// How the token endpoint takes the app's credentials.
+    public var clientCredentials: ClientCredentials = .basic
+
+    /// How the app's `client_id` and `client_secret` reach the token endpoint (RFC 6749 §2.3.1).
+    public enum ClientCredentials: Sendable, Hashable {
+        /// HTTP Basic: QuickBooks Online, Xero.
+        case basic
+        /// In the form, beside the grant: Sage ("client_id, client_secret, code, grant_type, redirect_uri",
+        /// https://developer.sage.com/accounting/guides/authenticating/authentication).
+        case form
+    }
 
     /// The body of a revocation request.
     public enum RevocationBody: Sendable, Hashable {
@@ -189,13 +200,17 @@ public struct OAuthClient: Sendable {
 
     private func requestTokens(_ form: [(String, String)]) async throws(ConnectorError) -> TokenGrant {
         let credentials = Data("\(clientID):\(clientSecret)".utf8).base64EncodedString()
+        var headers: [(name: String, value: String)] = [
+            ("accept", "application/json"), ("content-type", "application/x-www-form-urlencoded"),
+        ]
+        var form = form
+        switch endpoints.clientCredentials {
+        case .basic: headers.append(("authorization", "Basic \(credentials)"))
+        case .form: form += [("client_id", clientID), ("client_secret", clientSecret)]
+        }
         let request = TransportRequest(
-            method: "POST", url: endpoints.tokenURL,
-            headers: [
-                ("accept", "application/json"), ("content-type", "application/x-www-form-urlencoded"),
-                ("authorization", "Basic \(credentials)"),
-            ],
-            body: Data(Self.formEncoded(form).utf8), timeout: .seconds(30))
+            method: "POST", url: endpoints.tokenURL, headers: headers, body: Data(Self.formEncoded(form).utf8),
+            timeout: .seconds(30))
         let response: TransportResponse
         do {
             response = try await transport.send(request)

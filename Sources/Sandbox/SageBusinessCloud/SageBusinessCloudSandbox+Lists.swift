@@ -60,6 +60,9 @@ extension SageBusinessCloudSandbox {
                     $0["contact_types"]?.arrayValue?.contains { $0["id"]?.stringValue == type } == true
                 }
             }
+            if let term = parameter("search"), let fields = Self.searched[resource] {
+                items = items.filter { item in Self.matches(item, term, in: fields) }
+            }
             if let from = parameter("from_date") { items = items.filter { ($0["date"]?.stringValue ?? from) >= from } }
             if let to = parameter("to_date") { items = items.filter { ($0["date"]?.stringValue ?? to) <= to } }
             let attributes = parameter("attributes")
@@ -82,6 +85,21 @@ extension SageBusinessCloudSandbox {
             "$items_per_page": .number(String(perPage)), "$items": .array(slice.map(JSONValue.object)),
         ]
         return (200, envelope)
+    }
+
+    /// The fields `search` looks in, per list that takes it: "the contact name, company name or reference" on
+    /// contacts, "the invoice reference or contact name" on sales invoices (and credit notes), as the spec describes
+    /// the parameter.
+    static let searched: [String: [String]] = [
+        "contacts": ["name", "reference"], "sales_invoices": ["reference", "contact_name"],
+        "sales_credit_notes": ["reference", "contact_name"],
+    ]
+
+    /// Whether one of `fields` of `item` holds `term`, ignoring case (an empty term holds everything).
+    static func matches(_ item: [String: JSONValue], _ term: String, in fields: [String]) -> Bool {
+        let wanted = term.trimmingCharacters(in: .whitespaces).lowercased()
+        guard !wanted.isEmpty else { return true }
+        return fields.contains { item[$0]?.stringValue?.lowercased().contains(wanted) == true }
     }
 
     /// An item as the list shows it: the base attributes, plus `all` or the comma list `attributes` names.
