@@ -4,6 +4,7 @@ import Connectors
 import Foundation
 import Persistence
 import Sandbox
+import TestSupport
 import Testing
 
 /// The Sage 50 exporter and read-back on their own (A/C references, the CSV Sage reads, what an upload may hold), and
@@ -138,6 +139,21 @@ import Testing
             #expect(bad.status == 422)
             let tally = try await world.export("tally-xml")
             #expect(tally.status == 422, "a Tally file is not for a Sage 50 integration")
+        }
+    }
+
+    @Test func aDocumentInAnotherCurrencyIsLeftOutAndNamed() async throws {
+        try await Sage50World.run { world in
+            try await world.bill("customer.created", Sage50World.customer("cus_a", name: "Rao Family"))
+            var invoice = Sage50World.invoice(
+                "inv_9", number: "INV-9", customer: "cus_a", tuition: "100.00", vat: "20.00", total: "420.00")
+            invoice = invoice.setting([.key("currency")], to: "EUR")
+            try await world.bill("invoice.issued", invoice)
+            _ = try await world.export("sage50-customers-csv")
+            let file = try await world.export("sage50-audit-csv")
+            #expect(file.rows.isEmpty, "\(file.rows)")
+            #expect(file.headers["ledgerwire-left-out"]?.hasPrefix("inv_9: in EUR") == true, "\(file.headers)")
+            #expect(try await world.links()["inv_9"] == nil, "a record left out is not marked exported")
         }
     }
 }

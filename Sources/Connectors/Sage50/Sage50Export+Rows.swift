@@ -29,15 +29,18 @@ extension Sage50Export {
         let mappings = request.mappings
         switch request.record {
         case .invoice(let invoice):
+            try pounds(invoice.currency)
             try rate(invoice.exchangeRate)
             return try documentRows(
                 type: "SI", account: account(invoice.customerID), date: invoice.issueDate, number: invoice.number,
                 lines: invoice.lines, key: key, mappings: mappings)
         case .creditNote(let note):
+            try pounds(note.currency)
             return try documentRows(
                 type: "SC", account: account(note.customerID), date: note.issueDate, number: note.number,
                 lines: note.lines, key: key, mappings: mappings)
         case .payment(let payment):
+            try pounds(payment.currency)
             return [
                 try moneyRow(
                     type: "SA", account: account(payment.customerID), bankCode: payment.depositAccount,
@@ -46,6 +49,7 @@ extension Sage50Export {
                     details: "Payment on account", amount: payment.amount, key: key, mappings: mappings)
             ]
         case .refund(let refund):
+            try pounds(refund.currency)
             return [
                 try moneyRow(
                     type: "SP", account: account(refund.customerID), bankCode: refund.depositAccount,
@@ -128,7 +132,17 @@ extension Sage50Export {
     /// Sage 50's largest amount: 8 digits and 2 decimals.
     static let limit: Int64 = 99_999_999_99
 
-    /// The simulated and the real company book in pounds: a document at another rate is left out.
+    /// Sage 50 UK keeps its books in pounds, and its audit trail import takes amounts in the company's currency
+    /// (Exchange Rate blank or 1): a record in another currency is left out rather than booked as pounds.
+    static func pounds(_ currency: Currency) throws(ConnectorError) {
+        guard currency.code == "GBP" else {
+            throw ConnectorError.validation(
+                code: "sage50_currency",
+                message: "in \(currency.code); the Sage 50 import takes amounts in the company's pounds")
+        }
+    }
+
+    /// A document at a rate other than 1 is left out.
     static func rate(_ rate: ScaledDecimal?) throws(ConnectorError) {
         guard let rate else { return }
         var one: Int64 = 1
