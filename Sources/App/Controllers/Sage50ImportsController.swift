@@ -12,7 +12,8 @@ import SyncEngine
 /// specifics"), and answers what it did:
 ///
 /// - rows carrying Ledgerwire's key confirm the records exported (`synced`, Sage's transaction number as remote id,
-///   their jobs `succeeded`); a customer list confirms the customers exported under their A/C;
+///   their jobs `succeeded`), and the customers whose A/C they are on; a customer list confirms the customers
+///   exported under their A/C;
 /// - documents and receipts as Sage holds them go through the engine's change handling (`Sage50ReadBack`), so an
 ///   invoice changed in Sage is `ledger.invoice.changed` and a receipt typed in Sage `ledger.payment.recorded`, with
 ///   the conflict policy and the echo rules of every platform;
@@ -103,10 +104,28 @@ struct Sage50ImportsController {
                     recordID: link.recordID, recordType: recordType, localID: link.localID, status: link.status)
             }
             let readBack = Sage50ReadBack(lines: lines, known: known, accounts: accounts, at: now)
+            var confirmations = readBack.confirmations.map {
+                AppDatabase.ConfirmedRecord(
+                    recordID: $0.recordID, remoteID: $0.remoteID, remoteVersion: $0.remoteVersion)
+            }
+            // Sage 50 refuses a transaction for an account it does not hold, so Ledgerwire's own row on an A/C
+            // proves the customer record was imported too.
+            var exportedCustomers: [String: String] = [:]
+            for link in links.values
+            where link.recordType == RecordType.customer.rawValue && link.status == "exported" {
+                if let reference = link.remoteID { exportedCustomers[reference] = link.recordID }
+            }
+            var provenAccounts: Set<String> = []
+            for line in lines where !line.isDeleted && known[line.extraReference] != nil {
+                provenAccounts.insert(line.account)
+            }
+            for reference in provenAccounts.sorted() {
+                if let recordID = exportedCustomers[reference] {
+                    confirmations.append(.init(recordID: recordID, remoteID: reference, remoteVersion: nil))
+                }
+            }
             let confirmed = try await database.confirmImported(
-                readBack.confirmations.map {
-                    .init(recordID: $0.recordID, remoteID: $0.remoteID, remoteVersion: $0.remoteVersion)
-                }, integrationID: integration.id, tenantID: integration.tenantID,
+                confirmations, integrationID: integration.id, tenantID: integration.tenantID,
                 summary: [
                     "kind": "audit_trail", "rows": .number(String(lines.count)),
                     "unknown": .number(String(readBack.unknown.count)),
