@@ -70,11 +70,26 @@ struct Sage50ExportWork {
         let mappings = try await database.mappings(integrationID: integration.id)
         var requests: [PushRequest] = []
         var recordIDs: [RecordReference: (id: String, version: Int)] = [:]
+        var changedSinceExport: [(localID: String, reason: String)] = []
         for job in jobs {
             guard let stored = try await database.record(id: job.recordID, tenantID: integration.tenantID),
                 let recordType = RecordType(rawValue: stored.recordType),
                 let record = try? CanonicalRecord(recordType: recordType, json: stored.data)
             else { continue }
+            if let state = links[stored.id], state.status == "exported", let version = state.version,
+                version < job.version
+            {
+                // Each imported row is a new transaction in Sage 50: writing the new version would book the record
+                // twice once the earlier file is imported. Sage's audit trail confirms the earlier one first; the
+                // change is then made in Sage.
+                changedSinceExport.append(
+                    (
+                        stored.localID,
+                        "changed since its export (version \(version)); upload Sage's audit trail, then change it in "
+                            + "Sage 50"
+                    ))
+                continue
+            }
             let link = stored.links.first { $0.integrationID == integration.id }
             // A link that is only `exported` has no Sage transaction yet.
             let remoteID = link?.status == "synced" ? link?.remoteID : nil
@@ -89,7 +104,8 @@ struct Sage50ExportWork {
         let timeZone =
             integration.settings["time_zone"]?.stringValue.flatMap(TimeZone.init(identifier:))
             ?? TimeZone(identifier: "Europe/London") ?? TimeZone.current
-        let file = Sage50Export.transactions(requests, accounts: accounts, timeZone: timeZone)
+        var file = Sage50Export.transactions(requests, accounts: accounts, timeZone: timeZone)
+        file.refused += changedSinceExport
         let exported = file.written.compactMap { reference in
             recordIDs[reference].map { AppDatabase.ExportedRecord(recordID: $0.id, version: $0.version, remoteID: nil) }
         }
