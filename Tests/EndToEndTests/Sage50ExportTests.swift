@@ -175,4 +175,21 @@ import Testing
             #expect(try await world.links()["inv_1"]?.status == "synced")
         }
     }
+
+    @Test func aVoidOfAnInvoiceInSageSaysWhichTransactionToDelete() async throws {
+        try await Sage50World.run { world in
+            try await world.billTheTerm()
+            var company = Sage50World.company()
+            _ = try await Sage50ExchangeTests.exportAndImport(world, into: &company)
+            _ = try await world.upload(company.auditTrailCSV())
+            let remoteID = try #require(try await world.links()["inv_2"]?.remoteID)
+            try await world.bill("invoice.voided", XeroWorld.voided("inv_2", number: "INV-2"))
+            let file = try await world.export("sage50-audit-csv")
+            #expect(file.rows.isEmpty, "\(file.rows)")
+            #expect(
+                file.headers["ledgerwire-left-out"]
+                    == "inv_2: voided in billing: delete transaction \(remoteID) in Sage 50",
+                "\(file.headers)")
+        }
+    }
 }

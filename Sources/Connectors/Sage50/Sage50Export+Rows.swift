@@ -7,17 +7,21 @@ extension Sage50Export {
         for request: PushRequest, accounts: [String: String], timeZone: TimeZone
     ) throws(ConnectorError) -> [[String]] {
         let key = key(tenantID: request.tenantID, recordType: request.recordType, localID: request.localID)
+        if request.action == .void {
+            // Sage 50's import cannot void; a transaction is deleted in Sage (Transactions → Delete), where it stays
+            // in the audit trail marked deleted.
+            throw ConnectorError.validation(
+                code: "sage50_void",
+                message: request.remoteID.map { "voided in billing: delete transaction \($0) in Sage 50" }
+                    ?? "voided before it reached Sage 50: nothing to import")
+        }
         if let remoteID = request.remoteID {
             // Imported rows cannot be changed by another import (each line is a new transaction), so a change to a
             // record Sage already holds is made in Sage.
             throw ConnectorError.validation(
                 code: "sage50_in_books",
-                message: "already in Sage 50 as transaction \(remoteID); change it there (File → Maintenance → "
+                message: "already in Sage 50 as transaction \(remoteID); change it there (File > Maintenance > "
                     + "Corrections)")
-        }
-        guard request.action != .void else {
-            throw ConnectorError.validation(
-                code: "sage50_void", message: "voided before it reached Sage 50: nothing to import")
         }
         func account(_ customerID: Customer.ID) throws(ConnectorError) -> String {
             guard let reference = accounts[customerID.rawValue] else {
