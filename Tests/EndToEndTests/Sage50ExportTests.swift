@@ -192,4 +192,23 @@ import Testing
                 "\(file.headers)")
         }
     }
+
+    @Test func anInvoiceDeletedInSageIsHeardAsDeleted() async throws {
+        try await Sage50World.run { world in
+            try await world.billTheTerm()
+            var company = Sage50World.company()
+            _ = try await Sage50ExchangeTests.exportAndImport(world, into: &company)
+            _ = try await world.upload(company.auditTrailCSV())
+            for transaction in company.transactions where transaction.reference == "INV-1" {
+                try company.delete(transaction.number)
+            }
+            let read = try await world.upload(company.auditTrailCSV())
+            #expect(read.status == 200 && read.json["unknown"] == [], "\(read.json)")
+            #expect(read.json["changes"] == 1, "\(read.json)")
+            try await world.hearFromTheBooks()
+            let changes = try await world.events("ledger.invoice.changed")
+            #expect(changes.count == 1 && changes.first?["invoice_id"] == "inv_1", "\(changes)")
+            #expect(try await world.links()["inv_1"]?.status == "deleted")
+        }
+    }
 }

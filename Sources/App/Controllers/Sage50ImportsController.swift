@@ -101,7 +101,8 @@ struct Sage50ImportsController {
                 let key = Sage50Export.key(
                     tenantID: integration.tenantID, recordType: recordType, localID: link.localID)
                 known[key] = .init(
-                    recordID: link.recordID, recordType: recordType, localID: link.localID, status: link.status)
+                    recordID: link.recordID, recordType: recordType, localID: link.localID, status: link.status,
+                    remoteID: link.remoteID)
             }
             let readBack = Sage50ReadBack(lines: lines, known: known, accounts: accounts, at: now)
             var confirmations = readBack.confirmations.map {

@@ -5,8 +5,8 @@ public import Accounting
 /// A transaction whose `Ex.Ref` is the key of an exported record (`Sage50Export.key`) confirms it, with the number
 /// of its first line as its remote id; an invoice whose lines (deleted ones left out) add up to another net or VAT
 /// than Sage's copy had is a change heard from the books; a receipt typed in Sage (`SR`, or an `SA` allocated)
-/// against invoices Ledgerwire exported is a payment heard from the books. Every other line is reported, never
-/// guessed at.
+/// against invoices Ledgerwire exported is a payment heard from the books; a document whose every line was deleted in
+/// Sage is heard as deleted. Every other line is reported, never guessed at.
 public struct Sage50ReadBack: Sendable {
     /// A record Ledgerwire exported or confirmed, by its key.
     public struct Known: Sendable, Hashable {
@@ -15,12 +15,15 @@ public struct Sage50ReadBack: Sendable {
         public var localID: String
         /// The link's status: `exported` or `synced`.
         public var status: String
+        /// Sage's transaction number, once confirmed.
+        public var remoteID: String?
 
-        public init(recordID: String, recordType: RecordType, localID: String, status: String) {
+        public init(recordID: String, recordType: RecordType, localID: String, status: String, remoteID: String?) {
             self.recordID = recordID
             self.recordType = recordType
             self.localID = localID
             self.status = status
+            self.remoteID = remoteID
         }
     }
 
@@ -77,9 +80,25 @@ public struct Sage50ReadBack: Sendable {
                         deleted: false, data: .object(data)))
             }
         }
+        // A document Sage holds whose every line is now deleted in Sage (Transactions → Delete) is heard as deleted.
+        var deletedKeys: Set<String> = []
+        for line in lines where line.isDeleted && byKey[line.extraReference] == nil {
+            deletedKeys.insert(line.extraReference)
+        }
+        for key in deletedKeys.sorted() {
+            guard let record = known[key], record.status == "synced", let remoteID = record.remoteID,
+                record.recordType == .invoice || record.recordType == .creditNote
+            else { continue }
+            changes.append(
+                RemoteRecord(
+                    recordType: record.recordType, remoteID: remoteID, remoteVersion: "deleted", updatedAt: now,
+                    deleted: true, data: ["id": .string(remoteID)]))
+        }
         for line in lines {
             if known[line.extraReference] != nil {
-                if line.isDeleted, !byKey.keys.contains(line.extraReference) {
+                if line.isDeleted, !byKey.keys.contains(line.extraReference),
+                    known[line.extraReference]?.status == "exported"
+                {
                     unknown.append(
                         Unknown(
                             row: line.row, number: line.number, reason: "deleted in Sage 50 before it was confirmed"))
