@@ -197,6 +197,7 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
         MailboxController(database: components.database, platforms: platforms, signal: components.workSignal).endpoints)
     api.addRoutes(ConnectCheckController(database: components.database, platforms: platforms).endpoints)
     api.addRoutes(ExportsController(database: components.database).endpoints)
+    api.addRoutes(Sage50ImportsController(database: components.database).endpoints)
     api.addRoutes(GSTSummaryController(database: components.database, platforms: platforms).endpoints)
     let oauth = OAuthController(
         database: components.database, box: components.box,

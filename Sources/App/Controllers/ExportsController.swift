@@ -13,6 +13,11 @@ import Persistence
 ///   `since`), or of every record whose job changed since `since`, with the `REMOTEID`s the connector uses, so a file
 ///   loaded by hand and the connector's later writes make one voucher each.
 ///
+/// - `sage50-customers-csv`, `sage50-audit-csv` (Sage 50 integrations): the customer records and the audit trail
+///   transactions import files (`Sage50Export`) of every record not exported yet at its latest version (no `since`),
+///   or of every record whose job changed since `since`. The records written are marked `exported`, never synced:
+///   `POST …/imports` of Sage's own export confirms them (`Sage50ImportsController`).
+///
 /// Nothing is marked synced by an export; only Tally's answer (or a read-back) confirms a record. Operators download;
 /// every download is audited (`integration.exported`).
 struct ExportsController {
@@ -24,7 +29,9 @@ struct ExportsController {
         return routes
     }
 
-    static let formats: [String: Platform] = ["tally-xml": .tally]
+    static let formats: [String: Platform] = [
+        "tally-xml": .tally, "sage50-customers-csv": .sage50, "sage50-audit-csv": .sage50,
+    ]
 
     @Sendable func export(request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.require(.operator)
@@ -54,6 +61,10 @@ struct ExportsController {
                 throw Problem.invalid([FieldError(field: "since", message: "must be an RFC 3339 instant")])
             }
             since = instant
+        }
+        if platform == .sage50 {
+            return try await sage50Export(
+                integration: integration, format: format, since: since, actor: principal.actor)
         }
         let settings: TallySettings
         do {

@@ -1,0 +1,145 @@
+public import Accounting
+import GRDB
+
+/// The file exchange of a platform with no network API (Sage 50): an export marks the records it holds `exported`
+/// (the link's status, with the version exported); an import of the platform's own export confirms them (`synced`,
+/// the platform's id as remote id, their jobs `succeeded`). Nothing is synced by an export alone.
+extension AppDatabase {
+    /// A record an export holds: its id, the version written and the id it goes by in the file, if it has one
+    /// (a Sage 50 customer's A/C).
+    public struct ExportedRecord: Sendable, Hashable {
+        public var recordID: String
+        public var version: Int
+        public var remoteID: String?
+
+        public init(recordID: String, version: Int, remoteID: String?) {
+            self.recordID = recordID
+            self.version = version
+            self.remoteID = remoteID
+        }
+    }
+
+    /// A record the platform's export shows: its id there and that copy's version.
+    public struct ConfirmedRecord: Sendable, Hashable {
+        public var recordID: String
+        public var remoteID: String
+        public var remoteVersion: String?
+
+        public init(recordID: String, remoteID: String, remoteVersion: String?) {
+            self.recordID = recordID
+            self.remoteID = remoteID
+            self.remoteVersion = remoteVersion
+        }
+    }
+
+    /// Where one of an integration's records stands in its link.
+    public struct LinkState: Sendable, Hashable {
+        public var recordID: String
+        public var recordType: String
+        public var localID: String
+        /// `exported`, `synced`, `excluded`, …
+        public var status: String
+        /// The version exported or synced.
+        public var version: Int?
+        public var remoteID: String?
+    }
+
+    /// Where each of the integration's records stands in its link, by record id.
+    public func linkStates(integrationID: String) async throws -> [String: LinkState] {
+        try await writer.read { db in
+            var states: [String: LinkState] = [:]
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT s.record_id, r.record_type, r.local_id, s.status, s.local_version, s.remote_id
+                    FROM synchronized_records s JOIN records r ON r.id = s.record_id
+                    WHERE s.integration_id = ?
+                    """,
+                arguments: [integrationID])
+            while let row = try rows.next() {
+                let state = LinkState(
+                    recordID: row[0], recordType: row[1], localID: row[2], status: row[3], version: row[4],
+                    remoteID: row[5])
+                states[state.recordID] = state
+            }
+            return states
+        }
+    }
+
+    /// Marks `records` exported in one transaction with the audit entry of the download (`integration.exported`):
+    /// each link `exported` at the version written, keeping a remote id it had and taking the one given when it had
+    /// none. A link already `synced` at that version, or `excluded`, is left as it is.
+    public func markExported(
+        _ records: [ExportedRecord], integrationID: String, tenantID: String, format: String, actor: String,
+        at now: Timestamp = .now()
+    ) async throws {
+        try await writer.write { db in
+            let upsert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO synchronized_records (id, record_id, integration_id, remote_id, status, local_version)
+                    VALUES (?, ?, ?, ?, 'exported', ?)
+                    ON CONFLICT (record_id, integration_id) DO UPDATE SET
+                        remote_id = COALESCE(remote_id, excluded.remote_id),
+                        status = CASE
+                            WHEN status = 'excluded' THEN status
+                            WHEN status = 'synced' AND COALESCE(local_version, 0) >= excluded.local_version THEN status
+                            ELSE 'exported' END,
+                        local_version = CASE WHEN status = 'synced' THEN MAX(COALESCE(local_version, 0),
+                            excluded.local_version) ELSE excluded.local_version END
+                    """)
+            for record in records {
+                try upsert.execute(arguments: [
+                    Identifiers.make("lnk"), record.recordID, integrationID, record.remoteID, record.version,
+                ])
+            }
+            var audit = try AuditLog(db, key: auditKey)
+            try audit.append(
+                db, at: now, tenantID: tenantID, integrationID: integrationID, recordID: nil, actor: actor,
+                action: "integration.exported", entityType: "integration", entityID: integrationID, oldValue: nil,
+                newValue: JSONValue.object(["format": .string(format), "records": .number(String(records.count))])
+                    .canonicalString)
+        }
+    }
+
+    /// Confirms `records` from the platform's own export, in one transaction with the audit entry of the upload
+    /// (`integration.imported`, `summary` its new value): each exported link becomes `synced` with the platform's id,
+    /// and the record's jobs up to the version exported `succeeded`. A link not `exported` is left as it is.
+    /// - Returns: the records confirmed now (those already confirmed are not counted again).
+    @discardableResult
+    public func confirmImported(
+        _ records: [ConfirmedRecord], integrationID: String, tenantID: String, summary: JSONValue, actor: String,
+        at now: Timestamp = .now()
+    ) async throws -> Int {
+        try await writer.write { db in
+            var confirmed = 0
+            for record in records {
+                try db.execute(
+                    sql: """
+                        UPDATE synchronized_records SET status = 'synced', remote_id = ?, remote_version = ?,
+                            last_synced_at = ?
+                        WHERE record_id = ? AND integration_id = ? AND status = 'exported'
+                        """,
+                    arguments: [record.remoteID, record.remoteVersion, now.rfc3339, record.recordID, integrationID])
+                guard db.changesCount > 0 else { continue }
+                confirmed += 1
+                try db.execute(
+                    sql: """
+                        UPDATE jobs SET status = 'succeeded', remote_id = ?, lease_owner = NULL,
+                            lease_expires_at = NULL, last_error_code = NULL, last_error_message = NULL, updated_at = ?
+                        WHERE integration_id = ? AND record_id = ? AND status <> 'succeeded' AND version <= (
+                            SELECT local_version FROM synchronized_records
+                            WHERE record_id = ? AND integration_id = ?)
+                        """,
+                    arguments: [
+                        record.remoteID, now.rfc3339, integrationID, record.recordID, record.recordID, integrationID,
+                    ])
+            }
+            var audit = try AuditLog(db, key: auditKey)
+            try audit.append(
+                db, at: now, tenantID: tenantID, integrationID: integrationID, recordID: nil, actor: actor,
+                action: "integration.imported", entityType: "integration", entityID: integrationID, oldValue: nil,
+                newValue: summary.canonicalString)
+            return confirmed
+        }
+    }
+}
