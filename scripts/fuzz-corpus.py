@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
-"""Writes the libFuzzer seed corpus, Fuzz/Corpus/<target>/, from webhooks/ and a few hand-made seeds.
+"""Writes the libFuzzer seed corpus, Fuzz/Corpus/<target>/, from webhooks/, tally/ and a few hand-made seeds.
 
-Run it again after webhooks/ changes; the corpus it writes is committed. scripts/fuzz.sh fuzzes a copy of it.
+Run it again after webhooks/ or tally/ change; the corpus it writes is committed. It overwrites its own seeds and
+leaves the others (inputs a fuzz run found worth keeping, committed by hand). scripts/fuzz.sh fuzzes a copy of it.
 """
 import base64
 import glob
 import hashlib
 import hmac
 import os
-import shutil
 
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 corpus = os.path.join(root, "Fuzz", "Corpus")
@@ -25,7 +25,6 @@ def seed(target, name, data):
         f.write(data)
 
 
-shutil.rmtree(corpus, ignore_errors=True)
 billing = sorted(p for p in glob.glob(os.path.join(root, "webhooks/billing/*.json")) if ".expected." not in p)
 quickbooks = ["legacy-invoice-payment-void-delete", "cloudevents-invoice-payment-void-delete", "sdk-test-vector"]
 
@@ -113,3 +112,26 @@ for name, text in {
     "broken": b"a=%&b=%4&=%zz&&flag&c=%E2%82%B9%FF",
 }.items():
     seed("FuzzForms", name, text)
+
+# Tally: every answer of the golden exchanges (tally/), in both dialects and encodings.
+for path in sorted(glob.glob(os.path.join(root, "tally/*/*.answer.xml"))):
+    seed("FuzzTallyXML", os.path.basename(os.path.dirname(path)) + "-" + os.path.basename(path), read(path))
+
+# Sage 50: an audit trail export (an invoice, a credit note with a quoted comma, a receipt allocated to the invoice)
+# and a customer list with a doubled quote, as Sage 50 writes them (CRLF).
+seed(
+    "FuzzSage50CSV",
+    "audit-trail.csv",
+    b"No,Type,Account,Nominal,Dept,Details,Date,Ref,Ex.Ref,Net,Tax,T/C,Paid,Amount Paid,Bank,Bank Rec. Date,VAT,"
+    b"Deleted,Allocations\r\n"
+    b"1,SI,ASHARAO,4000,0,Term 1 tuition,05/04/2026,INV-1,LWI0123456789,1000.00,200.00,T1,Y,1200.00,,,N,N,3=1200.00\r\n"
+    b'2,SC,ASHARAO,4000,0,"Refund, part",06/04/2026,CN-1,LWC0123456789,100.00,20.00,T1,N,0.00,,,N,N,\r\n'
+    b"3,SR,ASHARAO,1200,0,Receipt,07/04/2026,PAY-1,,1200.00,0.00,T9,Y,1200.00,,,N,N,1=1200.00\r\n",
+)
+seed(
+    "FuzzSage50CSV",
+    "customers.csv",
+    b"A/C,Name,Street1,Street2,Town,County,Post Code\r\n"
+    b"ASHARAO,Asha Rao,12 MG Road,,Bengaluru,,560001\r\n"
+    b'ASHARAO1,"Rao, Asha ""junior""",40 Residency Road,,Bengaluru,,560025\r\n',
+)
