@@ -53,6 +53,15 @@ extension Platform {
         }
     }
 
+    /// What an integration shows while a person chooses among the companies its grant opens: the list's JSON key and
+    /// each entry's id key, in the platform's own words (Sage's businesses, the others' tenants).
+    public var availableTenantsNames: (list: String, id: String) {
+        switch self {
+        case .sageBusinessCloud: ("available_businesses", "business_id")
+        default: ("available_tenants", "tenant_id")
+        }
+    }
+
     /// What the platform calls the company an integration connects to, as a JSON key (`realm_id` for QuickBooks
     /// Online's realm), or `nil` for a platform reached without choosing one.
     public var remoteTenantName: String? {

@@ -31,6 +31,33 @@ import Testing
             ])
     }
 
+    /// Tokens obtained elsewhere name the company in the platform's own words: a Sage business by `business_id`,
+    /// shown back under that name; two names for one company are refused, naming the second.
+    @Test func importedSageCredentialsNameTheirBusiness() async throws {
+        let app = try TestApp()
+        try await app.test { client in
+            let created = try await client.call(
+                .post, "/api/v1/integrations", json: ["platform": "sage_business_cloud", "name": "Sage books"])
+            let id = try #require(created.json["id"]?.stringValue)
+            let business = "0f3c1a9e5b7d4e2f8a6c3b1d9e7f5a2c"
+            let both = try await client.call(
+                .put, "/api/v1/integrations/\(id)/credentials",
+                json: [
+                    "access_token": "at", "expires_at": "2030-01-01T00:00:00Z", "realm_id": "9341453474484455",
+                    "business_id": .string(business),
+                ])
+            #expect(both.status == .unprocessableContent)
+            #expect(both.json["errors"]?.arrayValue?.compactMap { $0["field"]?.stringValue } == ["business_id"])
+            let answer = try await client.call(
+                .put, "/api/v1/integrations/\(id)/credentials",
+                json: ["access_token": "at", "expires_at": "2030-01-01T00:00:00Z", "business_id": .string(business)])
+            #expect(answer.status == .ok, "\(answer.json)")
+            #expect(answer.json["business_id"]?.stringValue == business)
+            #expect(answer.json["remote_tenant_id"]?.stringValue == business)
+            #expect(answer.json["status"] == "connected")
+        }
+    }
+
     @Test func aCompanyConnectedToOneIntegrationIsRefusedToAnotherUntilReleased() async throws {
         let app = try TestApp()
         try await app.test { client in

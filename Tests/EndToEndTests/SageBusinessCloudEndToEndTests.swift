@@ -295,7 +295,9 @@ import Testing
             let other = try #require(await world.sandbox.addBusiness(name: "Greenfield Trust", country: "GB"))
             let (integration, callback) = try await world.connect()
             #expect(callback.status == 200 && callback.json["status"] == "pending", "\(callback.json)")
-            let listed = callback.json["available_tenants"]?.arrayValue?.compactMap { $0["tenant_id"]?.stringValue }
+            let listed = callback.json["available_businesses"]?.arrayValue?.compactMap {
+                $0["business_id"]?.stringValue
+            }
             #expect(Set(listed ?? []) == [world.business, other], "\(callback.json)")
 
             let wrong = try await world.api(

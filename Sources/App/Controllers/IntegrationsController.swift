@@ -376,7 +376,10 @@ extension Integration {
         // The company under the platform's own name for it, as its documentation and its people call it.
         if let name = platform.remoteTenantName { members[name] = remoteTenantID.map(JSONValue.string) ?? .null }
         // The companies the grant opens, while one is to be chosen.
-        if let available, remoteTenantID == nil { members["available_tenants"] = available }
+        if remoteTenantID == nil, available != nil {
+            let (list, id) = platform.availableTenantsNames
+            members[list] = .array(availableTenants.map { [id: .string($0.id), "name": .string($0.name)] })
+        }
         return .object(members)
     }
 

@@ -161,17 +161,21 @@ struct OAuthController {
         let accessToken = body.string("access_token")
         let refreshToken = body.optionalString("refresh_token")
         let expiresAt = body.timestamp("expires_at")
-        let realmID = body.optionalString("realm_id")
-        let xeroTenantID = body.optionalString("xero_tenant_id")
-        if realmID != nil, xeroTenantID != nil {
-            body.diagnostics.add("xero_tenant_id", "give realm_id (QuickBooks) or xero_tenant_id (Xero), not both")
+        // The company, under the platform's own name for it: every call to the platform names it (in its path or
+        // a header).
+        let given = ["realm_id", "xero_tenant_id", "business_id"].compactMap { field in
+            body.optionalString(field).map { (field: field, value: $0) }
         }
-        // Both go into the paths of every call to the platform.
-        if let realmID, !Self.isRealmID(realmID) {
+        if given.count > 1 {
+            body.diagnostics.add(
+                given[1].field,
+                "give one of realm_id (QuickBooks), xero_tenant_id (Xero) or business_id (Sage), not several")
+        }
+        let company = given.first
+        if let company, company.field == "realm_id", !Self.isRealmID(company.value) {
             body.diagnostics.add("realm_id", "must be the QuickBooks company's realm id: digits only")
-        }
-        if let xeroTenantID, !DestinationPolicy.isSafePathSegment(xeroTenantID) {
-            body.diagnostics.add("xero_tenant_id", "must be the Xero tenant id, without /, %, .. or spaces")
+        } else if let company, !DestinationPolicy.isSafePathSegment(company.value) {
+            body.diagnostics.add(company.field, "must be the platform's id of the company, without /, %, .. or spaces")
         }
         guard body.diagnostics.errors.isEmpty, let accessToken, let expiresAt else {
             throw Problem.invalid(body.diagnostics.errors)
@@ -182,13 +186,12 @@ struct OAuthController {
             if scheme.oauthEndpoints == nil { throw Self.notOAuth(integration, scheme) }
         }
         try await confirm(
-            realmID ?? xeroTenantID, field: realmID != nil ? "realm_id" : "xero_tenant_id", accessToken: accessToken,
-            integration: integration)
+            company?.value, field: company?.field ?? "realm_id", accessToken: accessToken, integration: integration)
         _ = try await database.saveCredentials(
             integrationID: integration.id,
             OAuthTokens(
                 accessToken: accessToken, refreshToken: refreshToken, accessTokenExpiresAt: expiresAt,
-                remoteTenantID: realmID ?? xeroTenantID),
+                remoteTenantID: company?.value),
             expectedGeneration: nil, source: .imported, box: box, actor: principal.actor)
         let connected = try await database.integration(id: integration.id) ?? integration
         return JSONResponse(connected.json)

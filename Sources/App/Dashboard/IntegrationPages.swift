@@ -142,6 +142,15 @@ struct IntegrationPages {
         "direct": "Directly, at its address", "agent": "Through the Tally agent beside Tally",
     ]
 
+    /// What the platform calls the company an integration works in, as its people say it.
+    static func companyLabel(_ platform: Platform) -> String {
+        switch platform {
+        case .xero: "Organisation"
+        case .sageBusinessCloud: "Business"
+        default: "Company"
+        }
+    }
+
     static func policyChoices(_ sync: Integration.SyncSettings) -> [Choice] {
         Integration.ConflictPolicy.allCases.map {
             Choice(
@@ -268,7 +277,7 @@ struct IntegrationPages {
             company: integration.remoteTenantID.map { id in
                 integration.availableTenants.first { $0.id == id }?.name ?? id
             },
-            companyLabel: integration.platform == .xero ? "Organisation" : "Company", limits: limits,
+            companyLabel: Self.companyLabel(integration.platform), limits: limits,
             hasLimits: !limits.isEmpty)
         return try renderer.response(
             Screen(
