@@ -35,9 +35,21 @@ import Testing
             try await send(.post, uri, form: form, headers: headers)
         }
 
+        /// A file sent as a form's `file` field (`multipart/form-data`), as a browser uploads it.
+        mutating func upload(_ uri: String, file: String, headers: [String: String] = [:]) async throws -> Page {
+            let boundary = "----ledgerwire-test-boundary"
+            let body =
+                "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"trail.csv\"\r\n"
+                + "Content-Type: text/csv\r\n\r\n\(file)\r\n--\(boundary)--\r\n"
+            return try await send(
+                .post, uri, form: nil,
+                headers: headers.merging(["Content-Type": "multipart/form-data; boundary=\(boundary)"]) { $1 },
+                body: ByteBuffer(string: body))
+        }
+
         private mutating func send(
             _ method: HTTPRequest.Method, _ uri: String, form: [(String, String)]?,
-            headers extra: [String: String] = [:]
+            headers extra: [String: String] = [:], body raw: ByteBuffer? = nil
         ) async throws -> Page {
             var headers = HTTPFields()
             if !cookies.isEmpty {
@@ -45,7 +57,7 @@ import Testing
                     separator: "; ")
             }
             for (name, value) in extra { headers[HTTPField.Name(name)!] = value }
-            var body: ByteBuffer?
+            var body = raw
             if let form {
                 headers[.contentType] = "application/x-www-form-urlencoded"
                 body = ByteBuffer(
@@ -181,6 +193,41 @@ import Testing
             #expect(crossSite.status == .forbidden)
             let list = try await browser.get("/")
             #expect(!list.text.contains("Forged"))
+        }
+    }
+
+    /// A file upload carries the session's form token in its action's query: without it, with another, from
+    /// another site or from a viewer it is refused and nothing is read; with it, the page says where the file was
+    /// refused.
+    @Test func aFileUploadNeedsTheSessionsTokenAndAnOperator() async throws {
+        try await withDashboard { app, client in
+            let integration = try await app.components.database.createIntegration(
+                tenantID: "school-1", platform: .sage50, name: "Sage 50", settings: [:], sync: .init(),
+                box: app.components.box, actor: "test")
+            let path = "/integrations/\(integration.id)/files/upload"
+            let file = "No,Type,Account,Nominal,Date,Ref,Ex.Ref,Net,Tax\r\n1,XX,A,4000,01/04/2026,R,E,1.00,0.00\r\n"
+            var viewer = Browser(client: client)
+            _ = try await viewer.signIn("viewer@school.test")
+            let viewersToken = try #require(Browser.field("_csrf", in: try await viewer.get("/").text))
+            #expect(try await viewer.upload(path + "?_csrf=\(viewersToken)", file: file).status == .forbidden)
+
+            var browser = Browser(client: client)
+            _ = try await browser.signIn("fm@school.test")
+            let csrf = try #require(Browser.field("_csrf", in: try await browser.get("/").text))
+            let missing = try await browser.upload(path, file: file)
+            #expect(missing.status == .forbidden)
+            #expect(missing.text.contains("form token"))
+            #expect(try await browser.upload(path + "?_csrf=forged", file: file).status == .forbidden)
+            #expect(try await browser.upload(path + "?_csrf=\(viewersToken)", file: file).status == .forbidden)
+            let crossSite = try await browser.upload(
+                path + "?_csrf=\(csrf)", file: file, headers: ["Sec-Fetch-Site": "cross-site"])
+            #expect(crossSite.status == .forbidden)
+
+            let refused = try await browser.upload(path + "?_csrf=\(csrf)", file: file)
+            #expect(refused.status == .seeOther)
+            #expect(refused.headers[.location] == "/integrations/\(integration.id)?upload_refused=2&column=Type")
+            let page = try await browser.get(refused.headers[.location] ?? "")
+            #expect(page.text.contains("Sage 50&#39;s file was refused at row 2, column Type: nothing was imported."))
         }
     }
 

@@ -35,6 +35,11 @@ struct Sage50ImportsController {
     }
 
     @Sendable func upload(request: Request, context: AppRequestContext) async throws -> Response {
+        try Self.answer(await read(request, context: context))
+    }
+
+    /// Reads the upload and applies it; the answer: `kind`, `rows`, `confirmed`, `changes` and the `unknown` rows.
+    func read(_ request: Request, context: AppRequestContext) async throws -> JSONValue {
         let principal = try context.require(.operator)
         let integration = try await database.integration(from: context, role: .operator)
         guard integration.platform == .sage50 else {
@@ -85,10 +90,10 @@ struct Sage50ImportsController {
                 confirmations, integrationID: integration.id, tenantID: integration.tenantID,
                 summary: ["kind": "customers", "rows": .number(String(customers.count))], actor: principal.actor,
                 at: now)
-            return try Self.answer([
+            return [
                 "kind": "customers", "rows": .number(String(customers.count)),
                 "confirmed": .number(String(confirmed)), "changes": 0, "unknown": .array(unknown),
-            ])
+            ]
         case .auditTrail(let lines):
             var known: [String: Sage50ReadBack.Known] = [:]
             var accounts: Set<String> = []
@@ -137,7 +142,7 @@ struct Sage50ImportsController {
                     integrationID: integration.id, readBack.changes, source: "sage50_import", at: now)
                 handled = try await database.processLedgerChanges(integrationID: integration.id, at: now)
             }
-            return try Self.answer([
+            return [
                 "kind": "audit_trail", "rows": .number(String(lines.count)),
                 "confirmed": .number(String(confirmed)),
                 "changes": .number(String(handled.applied + handled.conflicts)),
@@ -148,7 +153,7 @@ struct Sage50ImportsController {
                             "reason": .string($0.reason),
                         ]
                     }),
-            ])
+            ]
         }
     }
 

@@ -24,6 +24,8 @@ struct IntegrationPages {
         routes.get("/integrations/{id}/connect", use: connect)
         routes.post("/integrations/{id}/connect-check", use: check)
         routes.post("/integrations/{id}/sync", use: sync)
+        routes.post("/integrations/{id}/files", use: download)
+        routes.post("/integrations/{id}/files/upload", use: upload)
         return routes
     }
 
@@ -198,9 +200,13 @@ struct IntegrationPages {
         var company: String?
         /// What its platform calls a company (a Xero organisation).
         var companyLabel: String
+        /// The same in a sentence ("organisation").
+        var companyNoun: String
         /// What is left of each of the platform's windows, in words.
         var limits: [Limit]
         var hasLimits: Bool
+        /// Kept in step by files (Sage 50): the download buttons and the upload form.
+        var fileExchange: Bool
     }
 
     /// One platform window as the page shows it: "Day (24 h)", "4,870 of 5,000 left", and per share of the work.
@@ -235,11 +241,11 @@ struct IntegrationPages {
         let query = request.uri.queryParameters
         let notice: String? =
             if query.get("connected") != nil, integration.remoteTenantID == nil, !integration.availableTenants.isEmpty {
-                "Access granted. Choose the organisation this integration works in."
+                "Access granted. Choose the \(Self.companyLabel(integration.platform).lowercased()) this integration works in."
             } else if query.get("connected") != nil {
                 "Connected to \(integration.platform.displayName)."
             } else if query.get("chosen") != nil {
-                "Organisation chosen: the integration is connected."
+                "\(Self.companyLabel(integration.platform)) chosen: the integration is connected."
             } else if query.get("checked") != nil {
                 integration.status == .connected
                     ? "\(integration.platform.displayName) answered: the integration is connected."
@@ -252,6 +258,16 @@ struct IntegrationPages {
                 "Settings saved."
             } else if let mode = query.get("sync") {
                 mode == "full" ? "A full sync was started." : "A sync was started."
+            } else if let kind = query.get("uploaded") {
+                "Sage 50's \(kind == "customers" ? "customer list" : "audit trail") was read: "
+                    + "\(Int(query.get("confirmed") ?? "") ?? 0) records confirmed, "
+                    + "\(Int(query.get("changes") ?? "") ?? 0) changes made in Sage told to billing, "
+                    + "\(Int(query.get("unknown") ?? "") ?? 0) rows Ledgerwire does not know."
+            } else if let row = query.get("upload_refused") {
+                "Sage 50's file was refused at row \(Int(row) ?? 0)"
+                    + (query.get("column").map { ", column \($0)" } ?? "")
+                    + ": nothing was imported. Upload Sage 50's audit trail export or its customer list as Sage 50 "
+                    + "wrote it."
             } else { nil }
         let companies =
             integration.remoteTenantID == nil
@@ -277,8 +293,9 @@ struct IntegrationPages {
             company: integration.remoteTenantID.map { id in
                 integration.availableTenants.first { $0.id == id }?.name ?? id
             },
-            companyLabel: Self.companyLabel(integration.platform), limits: limits,
-            hasLimits: !limits.isEmpty)
+            companyLabel: Self.companyLabel(integration.platform),
+            companyNoun: Self.companyLabel(integration.platform).lowercased(), limits: limits,
+            hasLimits: !limits.isEmpty, fileExchange: integration.platform == .sage50)
         return try renderer.response(
             Screen(
                 "integration", title: integration.name, section: .overview, context: context, notice: notice, page: view
@@ -318,6 +335,46 @@ struct IntegrationPages {
         let integration = try await database.integration(from: context, role: .financeManager)
         let url = try await oauth.authorizationURL(for: integration, by: principal)
         return Response(status: .seeOther, headers: [.location: url.absoluteString])
+    }
+
+    /// "Download": a Sage 50 import file, as the API gives it: its records marked exported, the download audited.
+    @Sendable func download(request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.require(.operator)
+        let integration = try await database.integration(from: context, role: .operator)
+        let format = context.form.first { $0.name == "format" }?.value ?? ""
+        guard integration.platform == .sage50, ["sage50-customers-csv", "sage50-audit-csv"].contains(format) else {
+            throw Problem.invalid(
+                [
+                    FieldError(
+                        field: "format", message: "a Sage 50 integration's files are its customers and its transactions"
+                    )
+                ])
+        }
+        return try await ExportsController(database: database).sage50Export(
+            integration: integration, format: format, since: nil, actor: principal.actor)
+    }
+
+    /// "Upload": Sage 50's audit trail export (or customer list) read back as the API reads it; the page says what
+    /// it confirmed, or the row and column it refused.
+    @Sendable func upload(request: Request, context: AppRequestContext) async throws -> Response {
+        let integration = try await database.integration(from: context, role: .operator)
+        var query: String
+        do {
+            let answer = try await Sage50ImportsController(database: database).read(request, context: context)
+            func count(_ name: String) -> Int { answer[name]?.arrayValue?.count ?? answer[name]?.intValue ?? 0 }
+            query =
+                "uploaded=\(answer["kind"]?.stringValue == "customers" ? "customers" : "audit_trail")"
+                + "&confirmed=\(count("confirmed"))&changes=\(count("changes"))&unknown=\(count("unknown"))"
+        } catch let problem as Problem where problem.status == .unprocessableContent {
+            query = "upload_refused=\(problem.extensions["row"]?.intValue ?? 0)"
+            // Only a column's name as Sage 50 writes it is repeated on the page.
+            if let column = problem.extensions["column"]?.stringValue, (1...30).contains(column.count),
+                column.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || " ./".contains($0)) })
+            {
+                query += "&column=" + (column.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+            }
+        }
+        return Response(status: .seeOther, headers: [.location: "/integrations/\(integration.id)?\(query)"])
     }
 
     /// "Check connection": asks the platform now (Tally: is the company loaded) and shows the answer.

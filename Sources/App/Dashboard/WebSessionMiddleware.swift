@@ -59,8 +59,16 @@ struct WebSessionMiddleware: RouterMiddleware {
         if let site = request.headers[.secFetchSite], site != "same-origin" {
             throw Self.forgedForm
         }
-        var request = request
         var context = context
+        // A file upload (`multipart/form-data`, read by its own route within that route's limit) carries the form
+        // token in its action's query, as the page wrote it.
+        if request.headers[.contentType]?.lowercased().hasPrefix("multipart/form-data") == true {
+            guard let given = request.uri.queryParameters.get(Self.formTokenField),
+                formTokens.isValid(String(given), forSession: token)
+            else { throw Self.forgedForm }
+            return try await next(request, context)
+        }
+        var request = request
         let body = try await request.collectBody(upTo: context.maxUploadSize)
         let form = FormURLEncoded.fields(String(buffer: body))
         guard let given = form.first(where: { $0.name == Self.formTokenField })?.value,
