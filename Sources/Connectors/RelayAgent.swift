@@ -48,6 +48,17 @@ public struct RelayAgent: Sendable {
         case tokenRefused
         /// Polling Ledgerwire, but the books did not answer the last request.
         case booksUnreachable(String)
+
+        /// The state without its reason: what a log line is written for.
+        var situation: Int {
+            switch self {
+            case .starting: 0
+            case .connected: 1
+            case .serverUnreachable: 2
+            case .tokenRefused: 3
+            case .booksUnreachable: 4
+            }
+        }
     }
 
     public let configuration: Configuration
@@ -80,10 +91,14 @@ public struct RelayAgent: Sendable {
             let next = await round(from: state)
             // A poll cut short by the stop is no state to report.
             if Task.isCancelled { return }
-            if next != state {
+            // A change of situation, not of its wording: the transport's reason for one outage differs from attempt
+            // to attempt ("after 0 ms", "after 3 ms").
+            if next.situation != state.situation {
                 state = next
                 log(state)
                 onStateChange(state)
+            } else {
+                state = next
             }
             switch state {
             case .connected, .booksUnreachable, .starting:
