@@ -171,19 +171,10 @@ struct SageBusinessCloudSession {
 enum SageTime {
     /// Seconds since the epoch of an answer's instant.
     static func seconds(_ text: String?) -> Int64? {
-        guard let text, text.utf8.count <= 64 else { return nil }
-        let formatter = ISO8601DateFormatter()
-        for options: ISO8601DateFormatter.Options in [
-            [.withInternetDateTime], [.withInternetDateTime, .withFractionalSeconds],
-        ] {
-            formatter.formatOptions = options
-            if let date = formatter.date(from: text) {
-                let seconds = date.timeIntervalSince1970
-                guard seconds.isFinite, abs(seconds) < 1e12 else { return nil }
-                return Int64(seconds.rounded(.down))
-            }
-        }
-        return nil
+        guard let text, text.utf8.count <= 64, let instant = Timestamp(rfc3339: text) else { return nil }
+        let micros = instant.microsecondsSinceEpoch
+        // Whole seconds, rounded down (an instant before the epoch too).
+        return micros >= 0 ? micros / 1_000_000 : -((-micros + 999_999) / 1_000_000)
     }
 
     static func timestamp(_ text: String?) -> Timestamp? {
