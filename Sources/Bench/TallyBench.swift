@@ -26,6 +26,8 @@ struct TallyBench: FullSyncBench {
     @Option(help: "Concurrent senders of billing's events.") var lanes = 8
     @Option(help: "Seconds between progress lines.") var progressEvery = 30
     @Option(help: "Seconds without progress before giving up.") var stallTimeout = 300
+    @Flag(help: "Print every request of the sync: when it came, how long Tally answered, how long it had waited.")
+    var timeline = false
 
     static let company = "Bench School"
 
@@ -120,6 +122,9 @@ struct TallyBench: FullSyncBench {
                 format: "Tally from its first request of the sync to its last answer: %.1f s, answering %.1f s of it"
                     + " (%.0f %%), waiting for Ledgerwire's next request %.1f s", span, busy,
                 100 * busy / max(span, 0.001), span - busy))
+        if timeline {
+            for line in timer.time.timeline(from: started) { say(line) }
+        }
         guard overlapping == 0 else { throw ValidationError("Tally was sent \(overlapping) requests at once") }
         say("checked in the company: \(try await verify(sandbox))")
     }
@@ -209,6 +214,23 @@ final class TallyTime: Sendable {
 
     func add(started: ContinuousClock.Instant, ended: ContinuousClock.Instant) {
         answers.withLock { $0.append((started, ended)) }
+    }
+
+    /// The requests that arrived from `instant` on, one line each: when it came (ms after `instant`), how long Tally
+    /// answered it and how long Tally had waited for it since its last answer.
+    func timeline(from instant: ContinuousClock.Instant) -> [String] {
+        answers.withLock { answers in
+            var lastEnded: ContinuousClock.Instant?
+            return answers.filter { $0.started >= instant }.sorted { $0.started < $1.started }.enumerated().map {
+                index, answer in
+                defer { lastEnded = answer.ended }
+                let waited = lastEnded.map { TallyBench.seconds(answer.started - $0) } ?? 0
+                return String(
+                    format: "request %3d at %7.1f ms: answered in %5.1f ms after %5.1f ms of waiting", index + 1,
+                    1000 * TallyBench.seconds(answer.started - instant),
+                    1000 * TallyBench.seconds(answer.ended - answer.started), 1000 * waited)
+            }
+        }
     }
 
     /// Of the requests that arrived from `instant` on: the seconds from the first's arrival to the last's answer, and

@@ -26,13 +26,17 @@ public struct SyncEngine: Sendable {
         public var lease: Duration
         /// Jobs claimed at once for integrations whose platform takes batches (up to 4 batches per integration
         /// each round), besides `concurrency`; their pushes go in as few platform calls as the batches allow.
+        ///
+        /// Four of the largest batch (Tally's 100): while one batch is with a platform that answers one request at
+        /// a time, the next ones are claimed and built, so the platform never waits for Ledgerwire's next request.
+        /// With two, each batch's end, claim and build had to fit in one platform answer, and Tally sat idle.
         public var batchedJobs: Int
         /// How long jobs in flight may go on after a graceful shutdown begins before they are cut short (and taken
         /// over once their lease expires; their platform writes are idempotent).
         public var shutdownGrace: Duration
 
         public init(
-            concurrency: Int = 16, perIntegration: Int = 4, lease: Duration = .seconds(60), batchedJobs: Int = 240,
+            concurrency: Int = 16, perIntegration: Int = 4, lease: Duration = .seconds(60), batchedJobs: Int = 400,
             shutdownGrace: Duration = .seconds(5)
         ) {
             self.concurrency = concurrency
