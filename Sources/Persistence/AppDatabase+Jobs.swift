@@ -109,7 +109,7 @@ extension AppDatabase {
                 ?? true
         }
         guard due else { return [] }
-        return try await writer.write { db in
+        let jobs: [Job] = try await writer.write { db in
             let arguments: StatementArguments = [
                 "now": now.microsecondsSinceEpoch, "scan": (limit + batchedLimit) * 2,
             ]
@@ -140,7 +140,7 @@ extension AppDatabase {
                 }
             }
             var audit: AuditLog?
-            var claimed: [ClaimedJob] = []
+            var claimed: [Job] = []
             var (singles, batched) = (0, 0)
             for var job in candidates where singles < limit || batched < batchedLimit {
                 let batchSize = batchSizes[job.integrationID]
@@ -179,34 +179,53 @@ extension AppDatabase {
                         job.attempts, worker, job.leaseExpiresAt?.microsecondsSinceEpoch, now.rfc3339, job.id,
                     ]
                 )
+                running[job.integrationID, default: 0] += 1
+                if batchSize == nil { singles += 1 } else { batched += 1 }
+                claimed.append(job)
+            }
+            return claimed
+        }
+        guard !jobs.isEmpty else { return [] }
+        // What each job pushes, read once the claim has committed: the writer is held for the claim alone, not for
+        // reading and parsing records (a batching platform's round is hundreds of them). A version never changes; a
+        // link may (a change heard from the books), and reading it a moment after the claim is as good as reading it
+        // at the claim: the push comes later still.
+        let pushed = try await writer.read { db in
+            try jobs.map { job in
                 let version = try Row.fetchOne(
                     db.cachedStatement(
                         sql: "SELECT action, data FROM record_versions WHERE record_id = ? AND version = ?"),
-                    arguments: [job.recordID, job.version]
-                )
+                    arguments: [job.recordID, job.version])
                 let link = try Row.fetchOne(
                     db.cachedStatement(
                         sql: """
                             SELECT remote_id, remote_version FROM synchronized_records
                             WHERE record_id = ? AND integration_id = ?
                             """),
-                    arguments: [job.recordID, job.integrationID]
-                )
-                running[job.integrationID, default: 0] += 1
-                if batchSize == nil { singles += 1 } else { batched += 1 }
-                claimed.append(
-                    ClaimedJob(
-                        job: job,
-                        action: SyncCommand.Action(rawValue: version?[0] ?? "") ?? .upsert,
-                        data: try (version?[1] as String?).map { try JSONValue(parsing: Array($0.utf8)) } ?? .null,
-                        remoteID: link?[0],
-                        remoteVersion: link?[1],
-                        startedAt: now
-                    )
-                )
+                    arguments: [job.recordID, job.integrationID])
+                return Pushed(
+                    action: version?[0], data: version?[1], remoteID: link?[0], remoteVersion: link?[1])
             }
-            return claimed
         }
+        return zip(jobs, pushed).map { job, pushed in
+            ClaimedJob(
+                job: job,
+                action: SyncCommand.Action(rawValue: pushed.action ?? "") ?? .upsert,
+                // Stored by Ledgerwire as canonical JSON; were it unreadable, the job fails saying so
+                // (`unreadable_record`) instead of every claim failing on it.
+                data: pushed.data.flatMap { try? JSONValue(parsing: Array($0.utf8)) } ?? .null,
+                remoteID: pushed.remoteID,
+                remoteVersion: pushed.remoteVersion,
+                startedAt: now)
+        }
+    }
+
+    /// What a claimed job pushes: its version's action and data, and its record's link.
+    private struct Pushed: Sendable {
+        var action: String?
+        var data: String?
+        var remoteID: String?
+        var remoteVersion: String?
     }
 
     /// Records how `worker`'s attempt of a claimed job ended, as `decide` (the engine's job state machine) says from
