@@ -13,15 +13,18 @@ actor PushBatch {
     }
 
     private let size: Int
+    /// Each job's place in the round (the claim's order: billing's order).
+    private let order: [String: Int]
     /// Jobs of the round that have neither pushed nor ended.
     private var outstanding: Set<String>
-    private var queue: [(request: PushRequest, continuation: CheckedContinuation<Turn, Never>)] = []
+    private var queue: [(place: Int, request: PushRequest, continuation: CheckedContinuation<Turn, Never>)] = []
     /// The followers of each chunk being sent, in the chunk's order after its leader.
     private var followers: [Int: [CheckedContinuation<Turn, Never>]] = [:]
     private var nextChunk = 0
 
-    init(jobs: some Sequence<String>, size: Int) {
+    init(jobs: [String], size: Int) {
         self.outstanding = Set(jobs)
+        self.order = Dictionary(zip(jobs, jobs.indices), uniquingKeysWith: { first, _ in first })
         self.size = max(1, size)
     }
 
@@ -29,7 +32,7 @@ actor PushBatch {
     func submit(jobID: String, _ request: PushRequest) async -> Turn {
         outstanding.remove(jobID)
         return await withCheckedContinuation { continuation in
-            queue.append((request, continuation))
+            queue.append((order[jobID] ?? .max, request, continuation))
             flushDue()
         }
     }
@@ -40,6 +43,9 @@ actor PushBatch {
         flushDue()
     }
 
+    /// Pushes handed over and waiting for their chunk.
+    var waiting: Int { queue.count }
+
     /// A leader's results for its chunk, in the chunk's order.
     func deliver(chunk: Int, _ results: [Result<PushResult, any Error>]) {
         for (continuation, result) in zip(followers.removeValue(forKey: chunk) ?? [], results.dropFirst()) {
@@ -49,7 +55,9 @@ actor PushBatch {
 
     private func flushDue() {
         while queue.count >= size || (outstanding.isEmpty && !queue.isEmpty) {
-            let chunk = Array(queue.prefix(size))
+            // In the round's order, not the order the jobs happened to get here: of two customers of one name sent
+            // together, the one billing sent first keeps the plain name, every time.
+            let chunk = queue.prefix(size).sorted { $0.place < $1.place }
             queue.removeFirst(chunk.count)
             let id = nextChunk
             nextChunk += 1
