@@ -98,8 +98,11 @@ struct IntegrationPages {
     /// platform this server has no connector for.
     static func form(for platform: Platform) -> PlatformForm {
         let keys = IntegrationSettingsKeys.known(for: platform) ?? []
-        // A company is chosen after connecting, not typed in; Xero has one host, so no environment to pick.
-        let shown = keys.filter { $0 != platform.remoteTenantName && !(platform == .xero && $0 == "environment") }
+        // A company is chosen after connecting, not typed in; Xero and Sage have one host each, so no environment to
+        // pick (their connectors never read one).
+        let shown = keys.filter {
+            $0 != platform.remoteTenantName && !([.xero, .sageBusinessCloud].contains(platform) && $0 == "environment")
+        }
         let fields = shown.map { key in
             let choices = IntegrationSettingsKeys.allowedValues(of: key, for: platform) ?? []
             return SettingField(
@@ -180,7 +183,10 @@ struct IntegrationPages {
         var name: String
         var platform: String
         var tenant: String
+        /// The status in words: the integration's status, or for Sage 50 the step its records wait for.
         var status: String
+        /// The status's colour (its CSS class).
+        var statusClass: String
         var statusReason: String?
         var connected: Bool
         var canConnect: Bool
@@ -276,9 +282,18 @@ struct IntegrationPages {
             await IntegrationsController.rateLimits(
                 of: integration, connectors: integrations.connectors, rateLimiters: integrations.rateLimiters))
         let scheme = integrations.connectors[integration.platform]?.authentication(settings: integration.settings)
+        var status = (words: integration.status.rawValue, style: integration.status.rawValue)
+        var statusReason = integration.statusReason
+        // A Sage 50 integration is never connected (files carry its work): `pending` would stand for ever.
+        if integration.platform == .sage50, integration.sync.enabled, integration.status != .disabled {
+            let files = try await FileExchangeStanding.read(
+                database, integrationID: integration.id, tenantID: integration.tenantID)
+            status = (files.status, files.statusClass)
+            statusReason = files.summary
+        }
         let view = IntegrationView(
             id: integration.id, name: integration.name, platform: integration.platform.displayName,
-            tenant: integration.tenantID, status: integration.status.rawValue, statusReason: integration.statusReason,
+            tenant: integration.tenantID, status: status.words, statusClass: status.style, statusReason: statusReason,
             connected: integration.status == .connected,
             canConnect: integration.status != .disabled && scheme?.oauthEndpoints != nil,
             canCheck: integration.status != .disabled
