@@ -91,6 +91,17 @@ import Testing
             let status = try await browser.get("/integrations/\(sage50.id)")
             #expect(status.text.contains("id=\"status\">waiting for the export</span>"))
             #expect(status.text.contains("1 record waiting for the next Sage 50 export; 3 records exported"))
+            // inv_2 waits, but no download can write it (rupees): a failure to put right, named with its reason.
+            #expect(status.text.contains("class=\"status failed\" id=\"status\""))
+            #expect(status.text.contains("the next download leaves out 1 record until put right"))
+            let leftOut = try #require(
+                status.text.components(separatedBy: "id=\"sage50-left-out\"").dropFirst().first?
+                    .components(separatedBy: "</div>").first)
+            #expect(
+                leftOut.contains(
+                    "<strong>inv_2</strong>: in INR; the Sage 50 import takes amounts in the company&#39;s pounds"),
+                "\(leftOut)")
+            #expect(!leftOut.contains("inv_1"), "downloaded already: not left out")
             let activity = try await browser.get("/activity?integration=\(sage50.id)")
             let invoiceJob = try #require(jobs.first { $0.localID == "inv_1" })
             let otherJob = try #require(jobs.first { $0.localID == "inv_2" })

@@ -1,4 +1,5 @@
 import Accounting
+import Connectors
 import Persistence
 
 /// Where a Sage 50 integration's work stands, in words. Sage 50 has no API, so no connector claims its jobs: they stay
@@ -44,6 +45,28 @@ struct FileExchangeStanding: Sendable, Hashable {
         }
         standing.waitingForExport = waiting.count
         return standing
+    }
+
+    /// A record the next download would leave out, and why (a code not mapped, a currency Sage 50 does not take).
+    struct LeftOut: Sendable, Hashable {
+        var localID: String
+        var reason: String
+    }
+
+    /// Up to this many records waiting, the integration's page works out what the next download leaves out.
+    static let leftOutCheckLimit = 1_000
+
+    /// What the next downloads (customers, then transactions) would leave out: worked out as the download does, but
+    /// nothing is marked. Only a real failure to write a record is here, never a record merely waiting.
+    static func leftOut(_ database: AppDatabase, integration: Integration) async throws -> [LeftOut] {
+        let style = (try? Sage50AccountReferenceStyle(settings: integration.settings)) ?? .name
+        var found: [LeftOut] = []
+        for customers in [true, false] {
+            let work = try await Sage50ExportWork.gather(
+                database: database, integration: integration, since: nil, customers: customers, style: style)
+            found += work.file.refused.map { LeftOut(localID: $0.localID, reason: $0.reason) }
+        }
+        return found
     }
 
     /// The status a person reads instead of `pending`.

@@ -213,6 +213,11 @@ struct IntegrationPages {
         var hasLimits: Bool
         /// Kept in step by files (Sage 50): the download buttons and the upload form.
         var fileExchange: Bool
+        /// Records the next Sage 50 download would leave out, and why (the first 20).
+        var leftOut: [FileExchangeStanding.LeftOut]
+        var hasLeftOut: Bool
+        /// "2 records" the next download leaves out, in all.
+        var leftOutCount: String
     }
 
     /// One platform window as the page shows it: "Day (24 h)", "4,870 of 5,000 left", and per share of the work.
@@ -284,12 +289,22 @@ struct IntegrationPages {
         let scheme = integrations.connectors[integration.platform]?.authentication(settings: integration.settings)
         var status = (words: integration.status.rawValue, style: integration.status.rawValue)
         var statusReason = integration.statusReason
+        var leftOut: [FileExchangeStanding.LeftOut] = []
         // A Sage 50 integration is never connected (files carry its work): `pending` would stand for ever.
         if integration.platform == .sage50, integration.sync.enabled, integration.status != .disabled {
             let files = try await FileExchangeStanding.read(
                 database, integrationID: integration.id, tenantID: integration.tenantID)
             status = (files.status, files.statusClass)
             statusReason = files.summary
+            // A record the download cannot write is a failure a person must put right, not something waiting.
+            if files.waitingForExport > 0, files.waitingForExport <= FileExchangeStanding.leftOutCheckLimit {
+                leftOut = try await FileExchangeStanding.leftOut(database, integration: integration)
+            }
+            if !leftOut.isEmpty {
+                status.style = "failed"
+                statusReason = files.summary + "; the next download leaves out "
+                    + FileExchangeStanding.records(leftOut.count) + " until put right"
+            }
         }
         let view = IntegrationView(
             id: integration.id, name: integration.name, platform: integration.platform.displayName,
@@ -310,7 +325,9 @@ struct IntegrationPages {
             },
             companyLabel: Self.companyLabel(integration.platform),
             companyNoun: Self.companyLabel(integration.platform).lowercased(), limits: limits,
-            hasLimits: !limits.isEmpty, fileExchange: integration.platform == .sage50)
+            hasLimits: !limits.isEmpty, fileExchange: integration.platform == .sage50,
+            leftOut: Array(leftOut.prefix(20)), hasLeftOut: !leftOut.isEmpty,
+            leftOutCount: FileExchangeStanding.records(leftOut.count))
         return try renderer.response(
             Screen(
                 "integration", title: integration.name, section: .overview, context: context, notice: notice, page: view
