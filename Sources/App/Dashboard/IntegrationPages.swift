@@ -302,7 +302,8 @@ struct IntegrationPages {
             }
             if !leftOut.isEmpty {
                 status.style = "failed"
-                statusReason = files.summary + "; the next download leaves out "
+                statusReason =
+                    files.summary + "; the next download leaves out "
                     + FileExchangeStanding.records(leftOut.count) + " until put right"
             }
         }
