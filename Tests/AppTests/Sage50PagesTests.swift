@@ -54,7 +54,13 @@ import Testing
             let before = Self.row("integration-\(sage50.id)", in: try await browser.get("/").text)
             #expect(before.contains(">waiting for the export</span>"), "\(before)")
             #expect(before.contains("4 records waiting for the next Sage 50 export"), "\(before)")
+            #expect(before.contains("the next download leaves out 2 records until put right"), "\(before)")
+            #expect(before.contains("class=\"status failed\""), "rupees cannot go into Sage 50: \(before)")
             #expect(!before.contains(">pending<"), "\(before)")
+            let customerJob = try #require(jobs.first { $0.localID == "cus_1" })
+            let waitingJob = Self.row("job-\(customerJob.id)", in: try await browser.get("/activity").text)
+            #expect(waitingJob.contains(">waiting for the export</span>"), "\(waitingJob)")
+            #expect(waitingJob.contains("Waiting for the next Sage 50 export: download the files"), "\(waitingJob)")
             let fresh = try await browser.get("/records/\(invoice)")
             #expect(Self.row("books-\(sage50.id)", in: fresh.text).contains("waiting for the next Sage 50 export"))
             #expect(Self.row("books-\(quickBooks.id)", in: fresh.text).contains("not yet in the books"))
@@ -111,9 +117,13 @@ import Testing
             #expect(
                 Self.row("job-\(invoiceJob.id)", in: activity.text).contains(
                     "Exported to Sage 50, awaiting the import: upload Sage 50&#39;s audit trail"))
+            // inv_2 is not waiting: no download can write it, and its job says so in the failure colour.
+            let stuck = Self.row("job-\(otherJob.id)", in: activity.text)
+            #expect(stuck.contains("class=\"status failed\">left out</span>"), "\(stuck)")
             #expect(
-                Self.row("job-\(otherJob.id)", in: activity.text).contains(
-                    "Waiting for the next Sage 50 export: download the files"))
+                stuck.contains(
+                    "Left out of the next Sage 50 download: in INR; the Sage 50 import takes amounts in the company&#39;s"
+                ), "\(stuck)")
             // QuickBooks' jobs of the same records are plain `pending`: the words are Sage 50's alone.
             let quickBooksJobs = try await database.jobs(integrationID: quickBooks.id, page: try PageRequest(limit: 50))
             let theirs = try #require(quickBooksJobs.items.first)

@@ -171,7 +171,8 @@ struct ActivityPage {
     /// exchange its record waits for instead of `pending`.
     func fileExchangeRows(_ jobs: [Job]) async throws -> [JobRow] {
         var links: [String: [String: AppDatabase.LinkState]] = [:]
-        var platforms: [String: Platform] = [:]
+        var leftOut: [String: [String: String]] = [:]
+        var integrations: [String: Integration?] = [:]
         var rows: [JobRow] = []
         for job in jobs {
             var row = Self.row(job)
@@ -179,14 +180,24 @@ struct ActivityPage {
                 rows.append(row)
                 continue
             }
-            if platforms[job.integrationID] == nil {
-                platforms[job.integrationID] = try await database.integration(id: job.integrationID)?.platform
+            if integrations[job.integrationID] == nil {
+                integrations[job.integrationID] = try await database.integration(id: job.integrationID)
             }
-            if platforms[job.integrationID] == .sage50 {
+            if let integration = integrations[job.integrationID] ?? nil, integration.platform == .sage50 {
                 if links[job.integrationID] == nil {
                     links[job.integrationID] = try await database.linkStates(integrationID: job.integrationID)
+                    let files = try await FileExchangeStanding.read(database, integration: integration)
+                    leftOut[job.integrationID] = Dictionary(
+                        files.leftOut.map { ($0.localID, $0.reason) }, uniquingKeysWith: { first, _ in first })
                 }
-                if let standing = FileExchangeStanding.jobStanding(job, link: links[job.integrationID]?[job.recordID]) {
+                if let reason = leftOut[job.integrationID]?[job.localID] {
+                    // Not waiting: no download can write it until a person puts it right.
+                    row.status = Job.Status.failed.rawValue
+                    row.statusLabel = "left out"
+                    row.message = "Left out of the next Sage 50 download: \(reason)."
+                } else if let standing = FileExchangeStanding.jobStanding(
+                    job, link: links[job.integrationID]?[job.recordID])
+                {
                     row.statusLabel = standing.status
                     row.message = standing.message
                 }

@@ -14,13 +14,25 @@ struct FileExchangeStanding: Sendable, Hashable {
     /// Whether there were more open jobs than `jobLimit`: the records waiting for the export are then at least
     /// `waitingForExport`.
     var partial = false
+    /// Records the next download would leave out, and why: a failure to put right, not something waiting. Worked out
+    /// only while at most `leftOutCheckLimit` records wait for the export.
+    var leftOut: [LeftOut] = []
 
     /// The most open jobs read for one page view (a school's term is a few thousand records).
     static let jobLimit = 20_000
     static let openStatuses: [Job.Status] = [.pending, .running, .awaitingPlatform]
 
-    /// The standing of `integrationID`'s records: its links and its open jobs, one record counted once.
-    static func read(_ database: AppDatabase, integrationID: String, tenantID: String) async throws -> Self {
+    /// The standing of `integration`'s records (its links and its open jobs, one record counted once), and what the
+    /// next download would leave out.
+    static func read(_ database: AppDatabase, integration: Integration) async throws -> Self {
+        var standing = try await counts(database, integrationID: integration.id, tenantID: integration.tenantID)
+        if standing.waitingForExport > 0, standing.waitingForExport <= leftOutCheckLimit {
+            standing.leftOut = try await leftOut(database, integration: integration)
+        }
+        return standing
+    }
+
+    static func counts(_ database: AppDatabase, integrationID: String, tenantID: String) async throws -> Self {
         let links = try await database.linkStates(integrationID: integrationID)
         var standing = Self()
         standing.awaitingImport = links.values.count(where: { $0.status == "exported" })
@@ -53,7 +65,7 @@ struct FileExchangeStanding: Sendable, Hashable {
         var reason: String
     }
 
-    /// Up to this many records waiting, the integration's page works out what the next download leaves out.
+    /// Up to this many records waiting, the pages work out what the next download leaves out (as many record reads).
     static let leftOutCheckLimit = 1_000
 
     /// What the next downloads (customers, then transactions) would leave out: worked out as the download does, but
@@ -74,8 +86,11 @@ struct FileExchangeStanding: Sendable, Hashable {
         waitingForExport > 0 ? "waiting for the export" : awaitingImport > 0 ? "awaiting the import" : "up to date"
     }
 
-    /// The status's colour: amber while something waits, green when Sage 50 holds everything.
-    var statusClass: String { waitingForExport > 0 || awaitingImport > 0 ? "pending" : "connected" }
+    /// The status's colour: red while a download would leave a record out, amber while something waits, green when
+    /// Sage 50 holds everything.
+    var statusClass: String {
+        !leftOut.isEmpty ? "failed" : waitingForExport > 0 || awaitingImport > 0 ? "pending" : "connected"
+    }
 
     /// "3 records waiting for the next Sage 50 export; 4 exported to Sage 50, awaiting the import".
     var summary: String {
@@ -86,6 +101,9 @@ struct FileExchangeStanding: Sendable, Hashable {
         }
         if awaitingImport > 0 {
             parts.append("\(Self.records(awaitingImport)) exported to Sage 50, awaiting the import")
+        }
+        if !leftOut.isEmpty {
+            parts.append("the next download leaves out \(Self.records(leftOut.count)) until put right")
         }
         return parts.isEmpty ? "Sage 50 holds every record: nothing waits for a file" : parts.joined(separator: "; ")
     }

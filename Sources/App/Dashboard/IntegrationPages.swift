@@ -292,20 +292,10 @@ struct IntegrationPages {
         var leftOut: [FileExchangeStanding.LeftOut] = []
         // A Sage 50 integration is never connected (files carry its work): `pending` would stand for ever.
         if integration.platform == .sage50, integration.sync.enabled, integration.status != .disabled {
-            let files = try await FileExchangeStanding.read(
-                database, integrationID: integration.id, tenantID: integration.tenantID)
+            let files = try await FileExchangeStanding.read(database, integration: integration)
             status = (files.status, files.statusClass)
             statusReason = files.summary
-            // A record the download cannot write is a failure a person must put right, not something waiting.
-            if files.waitingForExport > 0, files.waitingForExport <= FileExchangeStanding.leftOutCheckLimit {
-                leftOut = try await FileExchangeStanding.leftOut(database, integration: integration)
-            }
-            if !leftOut.isEmpty {
-                status.style = "failed"
-                statusReason =
-                    files.summary + "; the next download leaves out "
-                    + FileExchangeStanding.records(leftOut.count) + " until put right"
-            }
+            leftOut = files.leftOut
         }
         let view = IntegrationView(
             id: integration.id, name: integration.name, platform: integration.platform.displayName,

@@ -72,9 +72,10 @@ struct OverviewPage {
             var label = status
             var reason = item.statusReason ?? item.unreachable.map { _ in "the platform cannot be reached" }
             // A Sage 50 integration is never connected (files carry its work): `pending` would stand for ever.
-            if item.platform == .sage50, item.syncEnabled, item.status != .disabled {
-                let files = try await FileExchangeStanding.read(
-                    database, integrationID: item.integrationID, tenantID: item.tenantID)
+            if item.platform == .sage50, item.syncEnabled, item.status != .disabled,
+                let integration = try await database.integration(id: item.integrationID)
+            {
+                let files = try await FileExchangeStanding.read(database, integration: integration)
                 (status, label, reason) = (files.statusClass, files.status, files.summary)
             }
             rows.append(
