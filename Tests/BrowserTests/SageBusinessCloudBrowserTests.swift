@@ -11,8 +11,9 @@ import Glibc
 /// Connecting Sage Business Cloud Accounting from the dashboard in headless Chromium, against the `ledgerwire`
 /// executable and its Sage emulator (`ledgerwire sandbox sage-business-cloud`, a user with two businesses) on
 /// loopback: a finance manager fills Sage's form, allows access on the emulator's consent page, comes back to a
-/// `pending` integration listing both businesses, chooses one, and sees it connected to that business. The pages
-/// are photographed (`sage-business-cloud-form`, `-consent`, `-business-choice`, `-connected`;
+/// `pending` integration listing both businesses, chooses one, and sees it connected to that business; connecting
+/// again (after switching it off and on) asks once more, the business it worked in chosen for them. The pages are
+/// photographed (`sage-business-cloud-form`, `-consent`, `-business-choice`, `-connected`, `-reconnect-choice`;
 /// `LEDGERWIRE_SCREENSHOTS=docs/screenshots` makes the documentation's pictures).
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct SageBusinessCloudBrowserTests {
@@ -147,6 +148,40 @@ struct SageBusinessCloudBrowserTests {
                 #expect(try await browser.text("#connect") == "Connect again")
                 #expect(try await browser.exists("#sync-now"))
                 try await browser.screenshot("sage-business-cloud-connected")
+
+                // Switched off and on, it is pending; connecting again lists both businesses once more and leaves it
+                // unconnected until the person confirms one, the business it worked in chosen for them.
+                try await browser.select("#status-choice", value: "disabled")
+                try await browser.click("#save-settings")
+                try await browser.waitUntil("switched off") { try await browser.text("#status") == "disabled" }
+                try await browser.select("#status-choice", value: "enabled")
+                try await browser.click("#save-settings")
+                try await browser.waitUntil("switched on") { try await browser.text("#status") != "disabled" }
+                #expect(try await browser.text("#status") == "pending")
+                try await browser.click("#connect")
+                try await browser.waitUntil("on Sage's consent page again") {
+                    try await browser.url.hasPrefix(emulator)
+                }
+                try await browser.click("button[value=allow]")
+                try await browser.waitUntil("back on the integration again") {
+                    try await browser.url.hasPrefix(ledgerwire + "/integrations/")
+                }
+                #expect(try await browser.text("#status") == "pending")
+                #expect(
+                    try await browser.text(".notice")
+                        == "Access granted. Choose the business this integration works in.")
+                #expect(
+                    try await browser.property("checked", of: "#choose-company input[value=\"\(world.businesses[1])\"]")
+                        == .bool(true), "the business it worked in")
+                #expect(
+                    try await browser.property("checked", of: "#choose-company input[value=\"\(world.businesses[0])\"]")
+                        == .bool(false))
+                try await browser.screenshot("sage-business-cloud-reconnect-choice")
+                try await browser.click("#choose-company-submit")
+                try await browser.waitUntil("connected again") { try await browser.text("#status") == "connected" }
+                #expect(try await browser.text(".notice") == "Business chosen: the integration is connected.")
+                #expect(try await browser.text("#company") == "Hillside Lettings")
+                #expect(try await browser.exists("#choose-company") == false)
 
                 // The overview lists it connected too.
                 try await browser.open(ledgerwire + "/")

@@ -250,8 +250,16 @@ struct IntegrationPages {
     @Sendable func show(request: Request, context: AppRequestContext) async throws -> Response {
         let integration = try await database.integration(from: context, role: .viewer)
         let query = request.uri.queryParameters
+        // A company is to be chosen while the grant lists several and none is in use: the first time (none chosen
+        // yet), and after connecting again (when the integration was disconnected, or switched off and on), when the
+        // callback lists them again but leaves the integration as it was — it worked in one of them before, shown
+        // chosen, and stays unconnected until a person confirms it.
+        let choosing =
+            !integration.availableTenants.isEmpty && integration.status != .connected
+            && integration.status != .disabled
+            && (integration.remoteTenantID == nil || integration.status == .pending || query.get("connected") != nil)
         let notice: String? =
-            if query.get("connected") != nil, integration.remoteTenantID == nil, !integration.availableTenants.isEmpty {
+            if query.get("connected") != nil, choosing {
                 "Access granted. Choose the \(Self.companyLabel(integration.platform).lowercased()) this integration works in."
             } else if query.get("connected") != nil {
                 "Connected to \(integration.platform.displayName)."
@@ -281,8 +289,10 @@ struct IntegrationPages {
                     + "wrote it."
             } else { nil }
         let companies =
-            integration.remoteTenantID == nil
-            ? integration.availableTenants.map { Choice(value: $0.id, label: $0.name, chosen: false) } : []
+            choosing
+            ? integration.availableTenants.map {
+                Choice(value: $0.id, label: $0.name, chosen: $0.id == integration.remoteTenantID)
+            } : []
         let limits = Self.limits(
             await IntegrationsController.rateLimits(
                 of: integration, connectors: integrations.connectors, rateLimiters: integrations.rateLimiters))
