@@ -9,7 +9,9 @@ import Testing
 /// The weekly Sage 50 routine from the dashboard in headless Chromium: a finance manager downloads the customers and
 /// the transactions (each press marks what it holds exported, and a second press holds nothing new), uploads a file
 /// Sage 50 did not write and reads the row and column it was refused at, then uploads the simulated company's audit
-/// trail and reads what it confirmed. The page is photographed (`sage50-files`, `sage50-refused`, `sage50-read`).
+/// trail and reads what it confirmed; an invoice's record page says it is exported, awaiting the import, and then in
+/// the books as Sage's transaction. The pages are photographed (`sage50-files`, `sage50-record-exported`,
+/// `sage50-refused`, `sage50-read`, `sage50-record-in-the-books`).
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct Sage50BrowserTests {
     static let password = "correct horse battery staple"
@@ -41,6 +43,21 @@ struct Sage50BrowserTests {
                 try await Self.waitUntil { try await world.links().filter { $0.value.status == "exported" }.count == 7 }
                 #expect(try await browser.exists("#sage50-files"), "the page stayed: the answers were files")
                 #expect(try await world.export("sage50-audit-csv").rows.isEmpty, "nothing is downloaded twice")
+
+                // Downloaded is not yet in the books: the records page and the overview say the import is awaited.
+                let invoice = try #require(
+                    try await world.components.database.linkStates(integrationID: world.integration).values
+                        .first { $0.localID == "inv_1" }?.recordID)
+                let books = "#books-\(world.integration) td:nth-child(2)"
+                try await browser.open(world.ledgerwire + "/records/\(invoice)")
+                #expect(try await browser.text(books) == "exported to Sage 50, awaiting the import")
+                try await browser.screenshot("sage50-record-exported")
+                try await browser.open(world.ledgerwire + "/")
+                let row = "#integration-\(world.integration) td:nth-child(2)"
+                #expect(try await browser.text("\(row) .status") == "awaiting the import")
+                #expect(
+                    try await browser.text("\(row) .reason") == "7 records exported to Sage 50, awaiting the import")
+                try await browser.open(page)
 
                 // The same files (everything since the term began), imported into the school's Sage 50.
                 var company = Sage50World.company()
@@ -76,6 +93,14 @@ struct Sage50BrowserTests {
                 #expect(try await world.links().values.allSatisfy { $0.status == "synced" })
                 #expect(try await world.jobs(.succeeded).count == 7)
                 try await browser.screenshot("sage50-read")
+
+                // Confirmed by Sage's audit trail: in the books under Sage 50's transaction number.
+                let transaction = try #require(try await world.links()["inv_1"]?.remoteID)
+                try await browser.open(world.ledgerwire + "/records/\(invoice)")
+                #expect(try await browser.text(books) == "in the books as transaction \(transaction)")
+                try await browser.screenshot("sage50-record-in-the-books")
+                try await browser.open(world.ledgerwire + "/")
+                #expect(try await browser.text("\(row) .status") == "up to date")
             }
         }
     }

@@ -57,7 +57,10 @@ struct ActivityPage {
         var id: String
         var record: String
         var integrationID: String
+        /// The status's colour (its CSS class) and filter value.
         var status: String
+        /// The status in words: the job's, or for a Sage 50 job the step its record waits for.
+        var statusLabel: String
         var attempts: String
         var message: String?
         var retryable: Bool
@@ -83,7 +86,7 @@ struct ActivityPage {
         }
         let view = View(
             operations: activity.operations.map(Self.row),
-            jobs: activity.jobs.items.map(Self.row),
+            jobs: try await fileExchangeRows(activity.jobs.items),
             counts: Job.Status.allCases.compactMap { status in
                 activity.counts[status].map { Choice(value: status.rawValue, label: "\($0)", chosen: false) }
             },
@@ -164,10 +167,51 @@ struct ActivityPage {
             started: OverviewPage.time(operation.startedAt ?? operation.createdAt, empty: "—"))
     }
 
+    /// The jobs as rows; an open job of a Sage 50 integration (no connector claims it) says which step of the file
+    /// exchange its record waits for instead of `pending`.
+    func fileExchangeRows(_ jobs: [Job]) async throws -> [JobRow] {
+        var links: [String: [String: AppDatabase.LinkState]] = [:]
+        var leftOut: [String: [String: String]] = [:]
+        var integrations: [String: Integration?] = [:]
+        var rows: [JobRow] = []
+        for job in jobs {
+            var row = Self.row(job)
+            guard FileExchangeStanding.openStatuses.contains(job.status) else {
+                rows.append(row)
+                continue
+            }
+            if integrations[job.integrationID] == nil {
+                integrations[job.integrationID] = try await database.integration(id: job.integrationID)
+            }
+            if let integration = integrations[job.integrationID] ?? nil, integration.platform == .sage50 {
+                if links[job.integrationID] == nil {
+                    links[job.integrationID] = try await database.linkStates(integrationID: job.integrationID)
+                    let files = try await FileExchangeStanding.read(database, integration: integration)
+                    leftOut[job.integrationID] = Dictionary(
+                        files.leftOut.map { ($0.localID, $0.reason) }, uniquingKeysWith: { first, _ in first })
+                }
+                if let reason = leftOut[job.integrationID]?[job.localID] {
+                    // Not waiting: no download can write it until a person puts it right.
+                    row.status = Job.Status.failed.rawValue
+                    row.statusLabel = "left out"
+                    row.message = "Left out of the next Sage 50 download: \(reason)."
+                } else if let standing = FileExchangeStanding.jobStanding(
+                    job, link: links[job.integrationID]?[job.recordID])
+                {
+                    row.statusLabel = standing.status
+                    row.message = standing.message
+                }
+            }
+            rows.append(row)
+        }
+        return rows
+    }
+
     static func row(_ job: Job) -> JobRow {
         JobRow(
             id: job.id, record: "\(job.recordType.replacingOccurrences(of: "_", with: " ")) \(job.localID)",
             integrationID: job.integrationID, status: job.status.rawValue,
+            statusLabel: job.status.rawValue,
             attempts: "\(job.attempts) of \(job.maxAttempts)", message: job.lastError.map { Self.plain($0) },
             retryable: job.status == .dead || job.status == .failed, needsMapping: job.status == .needsMapping,
             updated: DashboardTime.format(job.updatedAt))

@@ -98,8 +98,11 @@ struct IntegrationPages {
     /// platform this server has no connector for.
     static func form(for platform: Platform) -> PlatformForm {
         let keys = IntegrationSettingsKeys.known(for: platform) ?? []
-        // A company is chosen after connecting, not typed in; Xero has one host, so no environment to pick.
-        let shown = keys.filter { $0 != platform.remoteTenantName && !(platform == .xero && $0 == "environment") }
+        // A company is chosen after connecting, not typed in; Xero and Sage have one host each, so no environment to
+        // pick (their connectors never read one).
+        let shown = keys.filter {
+            $0 != platform.remoteTenantName && !([.xero, .sageBusinessCloud].contains(platform) && $0 == "environment")
+        }
         let fields = shown.map { key in
             let choices = IntegrationSettingsKeys.allowedValues(of: key, for: platform) ?? []
             return SettingField(
@@ -180,7 +183,10 @@ struct IntegrationPages {
         var name: String
         var platform: String
         var tenant: String
+        /// The status in words: the integration's status, or for Sage 50 the step its records wait for.
         var status: String
+        /// The status's colour (its CSS class).
+        var statusClass: String
         var statusReason: String?
         var connected: Bool
         var canConnect: Bool
@@ -207,6 +213,11 @@ struct IntegrationPages {
         var hasLimits: Bool
         /// Kept in step by files (Sage 50): the download buttons and the upload form.
         var fileExchange: Bool
+        /// Records the next Sage 50 download would leave out, and why (the first 20).
+        var leftOut: [FileExchangeStanding.LeftOut]
+        var hasLeftOut: Bool
+        /// "2 records" the next download leaves out, in all.
+        var leftOutCount: String
     }
 
     /// One platform window as the page shows it: "Day (24 h)", "4,870 of 5,000 left", and per share of the work.
@@ -239,8 +250,16 @@ struct IntegrationPages {
     @Sendable func show(request: Request, context: AppRequestContext) async throws -> Response {
         let integration = try await database.integration(from: context, role: .viewer)
         let query = request.uri.queryParameters
+        // A company is to be chosen while the grant lists several and none is in use: the first time (none chosen
+        // yet), and after connecting again (when the integration was disconnected, or switched off and on), when the
+        // callback lists them again but leaves the integration as it was — it worked in one of them before, shown
+        // chosen, and stays unconnected until a person confirms it.
+        let choosing =
+            !integration.availableTenants.isEmpty && integration.status != .connected
+            && integration.status != .disabled
+            && (integration.remoteTenantID == nil || integration.status == .pending || query.get("connected") != nil)
         let notice: String? =
-            if query.get("connected") != nil, integration.remoteTenantID == nil, !integration.availableTenants.isEmpty {
+            if query.get("connected") != nil, choosing {
                 "Access granted. Choose the \(Self.companyLabel(integration.platform).lowercased()) this integration works in."
             } else if query.get("connected") != nil {
                 "Connected to \(integration.platform.displayName)."
@@ -270,15 +289,27 @@ struct IntegrationPages {
                     + "wrote it."
             } else { nil }
         let companies =
-            integration.remoteTenantID == nil
-            ? integration.availableTenants.map { Choice(value: $0.id, label: $0.name, chosen: false) } : []
+            choosing
+            ? integration.availableTenants.map {
+                Choice(value: $0.id, label: $0.name, chosen: $0.id == integration.remoteTenantID)
+            } : []
         let limits = Self.limits(
             await IntegrationsController.rateLimits(
                 of: integration, connectors: integrations.connectors, rateLimiters: integrations.rateLimiters))
         let scheme = integrations.connectors[integration.platform]?.authentication(settings: integration.settings)
+        var status = (words: integration.status.rawValue, style: integration.status.rawValue)
+        var statusReason = integration.statusReason
+        var leftOut: [FileExchangeStanding.LeftOut] = []
+        // A Sage 50 integration is never connected (files carry its work): `pending` would stand for ever.
+        if integration.platform == .sage50, integration.sync.enabled, integration.status != .disabled {
+            let files = try await FileExchangeStanding.read(database, integration: integration)
+            status = (files.status, files.statusClass)
+            statusReason = files.summary
+            leftOut = files.leftOut
+        }
         let view = IntegrationView(
             id: integration.id, name: integration.name, platform: integration.platform.displayName,
-            tenant: integration.tenantID, status: integration.status.rawValue, statusReason: integration.statusReason,
+            tenant: integration.tenantID, status: status.words, statusClass: status.style, statusReason: statusReason,
             connected: integration.status == .connected,
             canConnect: integration.status != .disabled && scheme?.oauthEndpoints != nil,
             canCheck: integration.status != .disabled
@@ -295,7 +326,9 @@ struct IntegrationPages {
             },
             companyLabel: Self.companyLabel(integration.platform),
             companyNoun: Self.companyLabel(integration.platform).lowercased(), limits: limits,
-            hasLimits: !limits.isEmpty, fileExchange: integration.platform == .sage50)
+            hasLimits: !limits.isEmpty, fileExchange: integration.platform == .sage50,
+            leftOut: Array(leftOut.prefix(20)), hasLeftOut: !leftOut.isEmpty,
+            leftOutCount: FileExchangeStanding.records(leftOut.count))
         return try renderer.response(
             Screen(
                 "integration", title: integration.name, section: .overview, context: context, notice: notice, page: view

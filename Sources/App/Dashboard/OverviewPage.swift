@@ -37,7 +37,10 @@ struct OverviewPage {
         var name: String
         var tenant: String
         var platform: String
+        /// The status's colour (its CSS class).
         var status: String
+        /// The status in words: the integration's status, or for Sage 50 the step its records wait for.
+        var statusLabel: String
         var statusReason: String?
         var connected: Bool
         var lastSync: String
@@ -65,12 +68,20 @@ struct OverviewPage {
             scope: principal.tenantID, now: now, changeFeedPlatforms: changeFeedPlatforms)
         var rows: [Row] = []
         for item in overview {
+            var status = item.syncEnabled ? item.status.rawValue : Integration.Status.disabled.rawValue
+            var label = status
+            var reason = item.statusReason ?? item.unreachable.map { _ in "the platform cannot be reached" }
+            // A Sage 50 integration is never connected (files carry its work): `pending` would stand for ever.
+            if item.platform == .sage50, item.syncEnabled, item.status != .disabled,
+                let integration = try await database.integration(id: item.integrationID)
+            {
+                let files = try await FileExchangeStanding.read(database, integration: integration)
+                (status, label, reason) = (files.statusClass, files.status, files.summary)
+            }
             rows.append(
                 Row(
                     id: item.integrationID, name: item.name, tenant: item.tenantID,
-                    platform: item.platform.displayName,
-                    status: item.syncEnabled ? item.status.rawValue : Integration.Status.disabled.rawValue,
-                    statusReason: item.statusReason ?? item.unreachable.map { _ in "the platform cannot be reached" },
+                    platform: item.platform.displayName, status: status, statusLabel: label, statusReason: reason,
                     connected: item.status == .connected, lastSync: Self.time(item.lastSuccessfulSync, empty: "never"),
                     nextSync: Self.time(item.nextScheduledSync, empty: "—"), backlog: item.backlog,
                     needsMapping: item.needsMapping.nonZero, failures: item.failures24h.nonZero,

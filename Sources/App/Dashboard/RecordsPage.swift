@@ -62,6 +62,15 @@ struct RecordsPage {
             ? try await database.records(tenantID: principal.tenantID, recordType: recordType?.rawValue, page: page)
             : try await database.searchRecords(
                 query, tenantID: principal.tenantID, recordType: recordType?.rawValue, page: page)
+        // Each link's standing is worded for its integration's platform (Sage 50's files).
+        var platforms: [String: Platform] = [:]
+        if found.items.contains(where: { !$0.links.isEmpty }) {
+            for integration in try await database.integrations(
+                tenantID: principal.tenantID, page: try PageRequest(limit: PageRequest.maximumLimit)
+            ).items {
+                platforms[integration.id] = integration.platform
+            }
+        }
         var next = URLComponents()
         next.path = "/records"
         next.queryItems = [
@@ -72,7 +81,7 @@ struct RecordsPage {
             recordTypes: RecordType.allCases.map {
                 Choice(value: $0.rawValue, label: $0.title, chosen: $0 == recordType)
             },
-            records: found.items.map(Self.row),
+            records: found.items.map { Self.row($0, platforms: platforms) },
             nextPage: found.nextCursor.map { cursor in
                 next.queryItems?.append(URLQueryItem(name: "cursor", value: cursor))
                 return next.string ?? "/records"
@@ -81,7 +90,7 @@ struct RecordsPage {
             Screen("records", title: "Records", section: .records, context: context, page: view))
     }
 
-    static func row(_ record: StoredRecord) -> Row {
+    static func row(_ record: StoredRecord, platforms: [String: Platform] = [:]) -> Row {
         Row(
             id: record.id, kind: RecordType(rawValue: record.recordType)?.title ?? record.recordType,
             localID: record.localID, number: record.data["number"]?.stringValue ?? "—",
@@ -89,7 +98,9 @@ struct RecordsPage {
             amount: Self.amount(record.data) ?? "—", version: record.version,
             books: record.links.isEmpty
                 ? "not yet in the books"
-                : record.links.map { "\($0.integrationID): \(Self.standing($0))" }.joined(separator: "; "),
+                : record.links.map { link in
+                    "\(link.integrationID): \(Self.standing(link, of: record, on: platforms[link.integrationID]))"
+                }.joined(separator: "; "),
             updated: DashboardTime.format(record.updatedAt))
     }
 
@@ -102,8 +113,12 @@ struct RecordsPage {
         return money.displayed
     }
 
-    static func standing(_ link: RecordLink) -> String {
-        switch link.status {
+    /// Where `record` stands in one integration's books, from its link (`nil`: none yet), in its platform's words: a
+    /// Sage 50 record downloaded is only exported until Sage 50's audit trail confirms it.
+    static func standing(_ link: RecordLink?, of record: StoredRecord, on platform: Platform?) -> String {
+        if platform == .sage50 { return FileExchangeStanding.standing(link, recordType: record.recordType) }
+        guard let link else { return "not yet in the books" }
+        return switch link.status {
         case "excluded": "excluded from the sync"
         case "deleted": "deleted in the books"
         default: link.remoteID.map { "in the books as \($0)" } ?? "not yet in the books"
@@ -135,6 +150,8 @@ struct RecordsPage {
         var lastSynced: String
         var excluded: Bool
         var linked: Bool
+        /// Whether the platform can be searched for the record ("Find it in the books"): Sage 50 has no API.
+        var searchable: Bool
     }
 
     struct VersionView: Sendable {
@@ -194,9 +211,10 @@ struct RecordsPage {
                 return BooksView(
                     integrationID: integration.id, integrationName: integration.name,
                     platform: integration.platform.displayName, remoteID: link?.remoteID,
-                    standing: link.map(Self.standing) ?? "not yet in the books",
+                    standing: Self.standing(link, of: record, on: integration.platform),
                     lastSynced: link?.lastSyncedAt.map(DashboardTime.format) ?? "never",
-                    excluded: link?.status == "excluded", linked: link?.remoteID != nil)
+                    excluded: link?.status == "excluded", linked: link?.remoteID != nil,
+                    searchable: integration.platform != .sage50)
             },
             versions: Self.versions(versions.items, after: before),
             olderVersions: versions.nextCursor.map { "/records/\(id)?versions=\($0)" },
