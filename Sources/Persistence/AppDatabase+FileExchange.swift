@@ -66,6 +66,52 @@ extension AppDatabase {
         }
     }
 
+    /// Where each of `recordIDs` stands in its link to the integration, by record id (those with no link left out).
+    public func linkStates(recordIDs: Set<String>, integrationID: String) async throws -> [String: LinkState] {
+        guard !recordIDs.isEmpty else { return [:] }
+        return try await writer.read { db in
+            var states: [String: LinkState] = [:]
+            let statement = try db.cachedStatement(
+                sql: """
+                    SELECT s.record_id, r.record_type, r.local_id, s.status, s.local_version, s.remote_id
+                    FROM synchronized_records s JOIN records r ON r.id = s.record_id
+                    WHERE s.record_id = ? AND s.integration_id = ?
+                    """)
+            for recordID in recordIDs {
+                guard let row = try Row.fetchOne(statement, arguments: [recordID, integrationID]) else { continue }
+                states[recordID] = LinkState(
+                    recordID: row[0], recordType: row[1], localID: row[2], status: row[3], version: row[4],
+                    remoteID: row[5])
+            }
+            return states
+        }
+    }
+
+    /// How many of a file-exchange integration's records wait for each step: those with open work (pending, running
+    /// or awaiting the platform) that no download holds yet, and those downloaded and not yet confirmed. Counted in
+    /// the database, one record once, whatever the backlog.
+    public func fileExchangeCounts(integrationID: String) async throws -> FileExchangeCounts {
+        try await writer.read { db in
+            let waiting =
+                try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT COUNT(DISTINCT j.record_id) FROM jobs j
+                        LEFT JOIN synchronized_records s
+                            ON s.record_id = j.record_id AND s.integration_id = j.integration_id
+                        WHERE j.integration_id = ? AND j.status IN ('pending', 'running', 'awaiting_platform')
+                            AND (s.status IS NULL OR s.status != 'exported')
+                        """,
+                    arguments: [integrationID]) ?? 0
+            let exported =
+                try Int.fetchOne(
+                    db,
+                    sql: "SELECT COUNT(*) FROM synchronized_records WHERE integration_id = ? AND status = 'exported'",
+                    arguments: [integrationID]) ?? 0
+            return FileExchangeCounts(waitingForExport: waiting, awaitingImport: exported)
+        }
+    }
+
     /// Marks `records` exported in one transaction with the audit entry of the download (`integration.exported`):
     /// each link `exported` at the version written, keeping a remote id it had and taking the one given when it had
     /// none. A link already `synced` at that version, or `excluded`, is left as it is.
@@ -142,4 +188,12 @@ extension AppDatabase {
             return confirmed
         }
     }
+}
+
+/// How many of a file-exchange integration's records wait for each step (`AppDatabase.fileExchangeCounts`).
+public struct FileExchangeCounts: Sendable, Hashable {
+    /// Records with open work no download holds yet.
+    public var waitingForExport: Int
+    /// Records downloaded and not yet confirmed by the platform's own export.
+    public var awaitingImport: Int
 }

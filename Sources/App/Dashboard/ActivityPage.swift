@@ -185,7 +185,9 @@ struct ActivityPage {
             }
             if let integration = integrations[job.integrationID] ?? nil, integration.platform == .sage50 {
                 if links[job.integrationID] == nil {
-                    links[job.integrationID] = try await database.linkStates(integrationID: job.integrationID)
+                    links[job.integrationID] = try await database.linkStates(
+                        recordIDs: Set(jobs.filter { $0.integrationID == job.integrationID }.map(\.recordID)),
+                        integrationID: job.integrationID)
                     let files = try await FileExchangeStanding.read(database, integration: integration)
                     leftOut[job.integrationID] = Dictionary(
                         files.leftOut.map { ($0.localID, $0.reason) }, uniquingKeysWith: { first, _ in first })

@@ -11,51 +11,20 @@ struct FileExchangeStanding: Sendable, Hashable {
     var waitingForExport = 0
     /// Records downloaded and not yet confirmed by Sage 50's audit trail.
     var awaitingImport = 0
-    /// Whether there were more open jobs than `jobLimit`: the records waiting for the export are then at least
-    /// `waitingForExport`.
-    var partial = false
     /// Records the next download would leave out, and why: a failure to put right, not something waiting. Worked out
     /// only while at most `leftOutCheckLimit` records wait for the export.
     var leftOut: [LeftOut] = []
 
-    /// The most open jobs read for one page view (a school's term is a few thousand records).
-    static let jobLimit = 20_000
     static let openStatuses: [Job.Status] = [.pending, .running, .awaitingPlatform]
 
     /// The standing of `integration`'s records (its links and its open jobs, one record counted once), and what the
     /// next download would leave out.
     static func read(_ database: AppDatabase, integration: Integration) async throws -> Self {
-        var standing = try await counts(database, integrationID: integration.id, tenantID: integration.tenantID)
+        let counts = try await database.fileExchangeCounts(integrationID: integration.id)
+        var standing = Self(waitingForExport: counts.waitingForExport, awaitingImport: counts.awaitingImport)
         if standing.waitingForExport > 0, standing.waitingForExport <= leftOutCheckLimit {
             standing.leftOut = try await leftOut(database, integration: integration)
         }
-        return standing
-    }
-
-    static func counts(_ database: AppDatabase, integrationID: String, tenantID: String) async throws -> Self {
-        let links = try await database.linkStates(integrationID: integrationID)
-        var standing = Self()
-        standing.awaitingImport = links.values.count(where: { $0.status == "exported" })
-        var waiting: Set<String> = []
-        var read = 0
-        statuses: for status in openStatuses {
-            var cursor: String?
-            repeat {
-                let page = try await database.jobs(
-                    status: status, integrationID: integrationID, tenantID: tenantID,
-                    page: try PageRequest(limit: PageRequest.maximumLimit, cursor: cursor))
-                for job in page.items where links[job.recordID]?.status != "exported" {
-                    waiting.insert(job.recordID)
-                }
-                read += page.items.count
-                cursor = page.nextCursor
-                if cursor != nil, read >= jobLimit {
-                    standing.partial = true
-                    break statuses
-                }
-            } while cursor != nil
-        }
-        standing.waitingForExport = waiting.count
         return standing
     }
 
@@ -97,7 +66,7 @@ struct FileExchangeStanding: Sendable, Hashable {
         var parts: [String] = []
         if waitingForExport > 0 {
             parts.append(
-                "\(partial ? "at least " : "")\(Self.records(waitingForExport)) waiting for the next Sage 50 export")
+                "\(Self.records(waitingForExport)) waiting for the next Sage 50 export")
         }
         if awaitingImport > 0 {
             parts.append("\(Self.records(awaitingImport)) exported to Sage 50, awaiting the import")
