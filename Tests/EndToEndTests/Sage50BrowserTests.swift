@@ -73,7 +73,7 @@ struct Sage50BrowserTests {
                 )
                 .write(to: foreign)
                 try await browser.on("#upload-file") { try await $0.type(foreign.path) }
-                try await browser.click("#upload")
+                try await browser.clickAndWaitForNextPage("#upload")
                 #expect(
                     try await browser.text(".notice")
                         == "Sage 50's file was refused at row 2, column Date: nothing was imported. Upload Sage 50's"
@@ -85,7 +85,7 @@ struct Sage50BrowserTests {
                 let trail = folder.appendingPathComponent("audit-trail.csv")
                 try Data(company.auditTrailCSV().utf8).write(to: trail)
                 try await browser.on("#upload-file") { try await $0.type(trail.path) }
-                try await browser.click("#upload")
+                try await browser.clickAndWaitForNextPage("#upload")
                 #expect(
                     try await browser.text(".notice")
                         == "Sage 50's audit trail was read: 7 records confirmed, 0 changes made in Sage told to billing,"

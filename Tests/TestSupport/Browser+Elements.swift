@@ -118,6 +118,23 @@ extension Browser {
 
     public func click(_ selector: String) async throws { try await on(selector) { try await $0.click() } }
 
+    /// Clicks `selector` and waits until the page it was on has gone and the next one is there: a form posted (a
+    /// file uploaded can take a moment), a link followed. Reading the page right after a bare `click` may read the
+    /// page before.
+    public func clickAndWaitForNextPage(_ selector: String) async throws {
+        let page = try await waitFor("html")
+        try await click(selector)
+        try await waitUntil("the page after \(selector) loads") {
+            do {
+                _ = try await page.attribute("lang")
+                return false
+            } catch let error as WebDriverClient.CommandError where error.code == "stale element reference" {
+                return true
+            }
+        }
+        try await waitFor("body")
+    }
+
     /// Replaces what the field `selector` holds with `text`.
     public func fill(_ selector: String, with text: String) async throws {
         try await on(selector) { field in
