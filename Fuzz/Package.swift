@@ -80,6 +80,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "FuzzMultipart",
+            dependencies: ["CFuzzDriver", .product(name: "Accounting", package: "ledgerwire")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "FuzzDates",
             dependencies: [
                 "CFuzzDriver",

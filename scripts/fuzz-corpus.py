@@ -113,6 +113,24 @@ for name, text in {
 }.items():
     seed("FuzzForms", name, text)
 
+# Uploads: a browser's body (its content type on the first line, as the target reads it), curl's, a part named
+# "format" with filename "file" before the file, and a body cut short.
+boundary = b"----WebKitFormBoundary7MA4YWxkTrZu0gW"
+browser = (
+    b"--" + boundary + b"\r\nContent-Disposition: form-data; name=\"file\"; filename=\"AUDIT.CSV\"\r\n"
+    b"Content-Type: text/csv\r\n\r\nNo,Type,Account\r\n1,SI,SMITHJ01\r\n\r\n--" + boundary + b"--\r\n"
+)
+for name, text in {
+    "browser": b"multipart/form-data; boundary=" + boundary + b"\n" + browser,
+    "curl": b"multipart/form-data; boundary=\"------------------------d74496d66958873e\"\n"
+    b"--------------------------d74496d66958873e\r\nContent-Disposition: form-data; name=\"file\"; filename=\"c.csv\""
+    b"\r\n\r\nA/C,Name\r\n\r\n--------------------------d74496d66958873e--\r\n",
+    "filename-file": b"multipart/form-data; boundary=XyZ\n--XyZ\r\nContent-Disposition: form-data; name=\"format\";"
+    b" filename=\"file\"\r\n\r\nsage50\r\n--XyZ\r\nContent-Disposition: form-data; name=file\r\n\r\nrows\r\n--XyZ--",
+    "cut-short": b"multipart/form-data; boundary=XyZ\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nrow",
+}.items():
+    seed("FuzzMultipart", name, text)
+
 # Tally: every answer of the golden exchanges (tally/), in both dialects and encodings.
 for path in sorted(glob.glob(os.path.join(root, "tally/*/*.answer.xml"))):
     seed("FuzzTallyXML", os.path.basename(os.path.dirname(path)) + "-" + os.path.basename(path), read(path))

@@ -184,11 +184,13 @@ struct Sage50ImportsController {
         var bytes = body
         let lowered = contentType.lowercased()
         if lowered.hasPrefix("multipart/form-data") {
-            guard let boundary = boundary(of: contentType), let part = filePart(of: body, boundary: boundary) else {
+            guard let boundary = MultipartFormData.boundary(ofContentType: contentType),
+                let part = MultipartFormData.part(named: "file", in: Array(body), boundary: boundary)
+            else {
                 throw Problem.invalid([FieldError(field: "file", message: "the multipart body has no field named file")]
                 )
             }
-            bytes = part
+            bytes = Data(part)
         } else if !lowered.hasPrefix("text/csv") && !lowered.hasPrefix("text/plain") && !lowered.isEmpty {
             throw Problem(
                 status: .unsupportedMediaType, title: "Unsupported Media Type",
@@ -198,35 +200,5 @@ struct Sage50ImportsController {
             return text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
         }
         return String(data: bytes, encoding: .windowsCP1252) ?? ""
-    }
-
-    static func boundary(of contentType: String) -> String? {
-        for parameter in contentType.split(separator: ";").dropFirst() {
-            let pair = parameter.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces).lowercased() == "boundary" else {
-                continue
-            }
-            let value = pair[1].trimmingCharacters(in: .whitespaces).trimmingCharacters(
-                in: CharacterSet(charactersIn: "\""))
-            return (1...200).contains(value.count) ? value : nil
-        }
-        return nil
-    }
-
-    /// The content of the part named `file` (RFC 7578).
-    static func filePart(of body: Data, boundary: String) -> Data? {
-        let delimiter = Data("--\(boundary)".utf8)
-        let headerEnd = Data("\r\n\r\n".utf8)
-        var searchFrom = body.startIndex
-        while let start = body.range(of: delimiter, in: searchFrom..<body.endIndex) {
-            let afterDelimiter = start.upperBound
-            guard let headers = body.range(of: headerEnd, in: afterDelimiter..<body.endIndex) else { return nil }
-            let head = String(decoding: body[afterDelimiter..<headers.lowerBound], as: UTF8.self).lowercased()
-            guard let next = body.range(of: Data("\r\n--\(boundary)".utf8), in: headers.upperBound..<body.endIndex)
-            else { return nil }
-            if head.contains("name=\"file\"") { return body[headers.upperBound..<next.lowerBound] }
-            searchFrom = next.lowerBound
-        }
-        return nil
     }
 }
