@@ -14,7 +14,8 @@ struct Bench: AsyncParsableCommand {
         commandName: "ledgerwire-bench",
         abstract: "Ledgerwire's benchmarks.",
         subcommands: [
-            Ingest.self, QuickBooksBench.self, XeroBench.self, TallyBench.self, LatencyBench.self, DashboardSeed.self,
+            Ingest.self, QuickBooksBench.self, XeroBench.self, SageBusinessCloudBench.self, Sage50ExportBench.self,
+            TallyBench.self, LatencyBench.self, DashboardSeed.self,
             DashboardQueries.self,
             DashboardPages.self,
         ],

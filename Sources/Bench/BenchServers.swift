@@ -7,11 +7,12 @@ import Persistence
 import ServiceLifecycle
 
 /// Ledgerwire as `serve` builds it (SQLite file, its own workers and scheduler at their default settings, the
-/// connectors at their default limits) and a platform's emulator (`emulator`, at that platform's limits), both on
-/// loopback in this process, for as long as `body` runs.
+/// connectors at their default limits unless `registry` gives others) and a platform's emulator (`emulator`, at that
+/// platform's limits), both on loopback in this process, for as long as `body` runs.
 enum BenchServers {
     static func run<Emulator: HTTPResponder>(
-        emulator: Emulator, serverName: String, _ body: (BenchWorld) async throws -> Void
+        emulator: Emulator, serverName: String, registry: ConnectorRegistry = .standard,
+        _ body: (BenchWorld) async throws -> Void
     ) async throws where Emulator.Context == BasicRequestContext {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "ledgerwire-bench-\(UUID().uuidString.prefix(8))")
@@ -27,7 +28,7 @@ enum BenchServers {
         configuration.masterKey = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         // The emulator is on 127.0.0.1 over http.
         configuration.destinationPolicy = DestinationPolicy(allowsInsecure: true, allowsPrivateNetworks: true)
-        let components = try Components.open(configuration: configuration, registry: .standard, logger: logger)
+        let components = try Components.open(configuration: configuration, registry: registry, logger: logger)
 
         let (listening, announce) = AsyncStream.makeStream(of: (server: String, port: Int).self)
         let emulatorServer = Application(

@@ -50,18 +50,21 @@ struct Sage50ExportWork {
             var rows: [(customer: Customer, reference: String)] = []
             var exported: [AppDatabase.ExportedRecord] = []
             var refused: [(localID: String, reason: String)] = []
-            for job in jobs {
-                guard let stored = try await database.record(id: job.recordID, tenantID: integration.tenantID),
-                    stored.action != "void",
-                    case .customer(let customer)? = try? CanonicalRecord(recordType: .customer, json: stored.data)
-                else { continue }
-                guard let reference = accounts[stored.localID] ?? style.reference(for: customer, taken: taken) else {
-                    refused.append((stored.localID, "no free A/C is left for \(customer.name)"))
-                    continue
+            for batch in batches(of: jobs) {
+                let records = try await database.records(ids: batch.map(\.recordID), tenantID: integration.tenantID)
+                for job in batch {
+                    guard let stored = records[job.recordID], stored.action != "void",
+                        case .customer(let customer)? = try? CanonicalRecord(recordType: .customer, json: stored.data)
+                    else { continue }
+                    guard let reference = accounts[stored.localID] ?? style.reference(for: customer, taken: taken)
+                    else {
+                        refused.append((stored.localID, "no free A/C is left for \(customer.name)"))
+                        continue
+                    }
+                    taken.insert(reference)
+                    rows.append((customer, reference))
+                    exported.append(.init(recordID: stored.id, version: job.version, remoteID: reference))
                 }
-                taken.insert(reference)
-                rows.append((customer, reference))
-                exported.append(.init(recordID: stored.id, version: job.version, remoteID: reference))
             }
             var file = Sage50Export.customers(rows)
             file.refused = refused
@@ -71,35 +74,39 @@ struct Sage50ExportWork {
         var requests: [PushRequest] = []
         var recordIDs: [RecordReference: (id: String, version: Int)] = [:]
         var changedSinceExport: [(localID: String, reason: String)] = []
-        for job in jobs {
-            guard let stored = try await database.record(id: job.recordID, tenantID: integration.tenantID),
-                let recordType = RecordType(rawValue: stored.recordType),
-                let record = try? CanonicalRecord(recordType: recordType, json: stored.data)
-            else { continue }
-            if let state = links[stored.id], state.status == "exported", let version = state.version,
-                version < job.version
-            {
-                // Each imported row is a new transaction in Sage 50: writing the new version would book the record
-                // twice once the earlier file is imported. Sage's audit trail confirms the earlier one first; the
-                // change is then made in Sage.
-                changedSinceExport.append(
-                    (
-                        stored.localID,
-                        "changed since its export (version \(version)); upload Sage's audit trail, then change it in "
-                            + "Sage 50"
-                    ))
-                continue
+        for batch in batches(of: jobs) {
+            let records = try await database.records(ids: batch.map(\.recordID), tenantID: integration.tenantID)
+            for job in batch {
+                guard let stored = records[job.recordID],
+                    let recordType = RecordType(rawValue: stored.recordType),
+                    let record = try? CanonicalRecord(recordType: recordType, json: stored.data)
+                else { continue }
+                if let state = links[stored.id], state.status == "exported", let version = state.version,
+                    version < job.version
+                {
+                    // Each imported row is a new transaction in Sage 50: writing the new version would book the record
+                    // twice once the earlier file is imported. Sage's audit trail confirms the earlier one first; the
+                    // change is then made in Sage.
+                    changedSinceExport.append(
+                        (
+                            stored.localID,
+                            "changed since its export (version \(version)); upload Sage's audit trail, then change it in "
+                                + "Sage 50"
+                        ))
+                    continue
+                }
+                let link = stored.links.first { $0.integrationID == integration.id }
+                // A link that is only `exported` has no Sage transaction yet.
+                let remoteID = link?.status == "synced" ? link?.remoteID : nil
+                requests.append(
+                    PushRequest(
+                        integrationID: integration.id, tenantID: integration.tenantID, localID: stored.localID,
+                        version: job.version,
+                        action: stored.action == "void" ? .void : remoteID == nil ? .create : .update,
+                        record: record, remoteID: remoteID, remoteVersion: link?.remoteVersion,
+                        idempotencyKey: job.idempotencyKey, mappings: mappings, references: [:]))
+                recordIDs[RecordReference(recordType, stored.localID)] = (stored.id, job.version)
             }
-            let link = stored.links.first { $0.integrationID == integration.id }
-            // A link that is only `exported` has no Sage transaction yet.
-            let remoteID = link?.status == "synced" ? link?.remoteID : nil
-            requests.append(
-                PushRequest(
-                    integrationID: integration.id, tenantID: integration.tenantID, localID: stored.localID,
-                    version: job.version, action: stored.action == "void" ? .void : remoteID == nil ? .create : .update,
-                    record: record, remoteID: remoteID, remoteVersion: link?.remoteVersion,
-                    idempotencyKey: job.idempotencyKey, mappings: mappings, references: [:]))
-            recordIDs[RecordReference(recordType, stored.localID)] = (stored.id, job.version)
         }
         let timeZone =
             integration.settings["time_zone"]?.stringValue.flatMap(TimeZone.init(identifier:))
@@ -110,5 +117,13 @@ struct Sage50ExportWork {
             recordIDs[reference].map { AppDatabase.ExportedRecord(recordID: $0.id, version: $0.version, remoteID: nil) }
         }
         return Sage50ExportWork(file: file, exported: exported)
+    }
+
+    /// Records read at once: an export of thousands reads its records in a few statements, a batch at a time.
+    static let batchSize = 500
+
+    /// `jobs` in batches of `batchSize`.
+    private static func batches(of jobs: [Job]) -> [ArraySlice<Job>] {
+        stride(from: 0, to: jobs.count, by: batchSize).map { jobs[$0..<min(jobs.count, $0 + batchSize)] }
     }
 }

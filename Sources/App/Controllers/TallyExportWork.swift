@@ -33,13 +33,18 @@ struct TallyExportWork {
         var work = TallyExportWork()
         var included: Set<RecordReference> = []
         var loaded: [(job: Job, record: CanonicalRecord, stored: StoredRecord)] = []
-        for job in latest.values.sorted(by: { $0.createdAt < $1.createdAt }) {
-            guard let stored = try await database.record(id: job.recordID, tenantID: integration.tenantID),
-                let recordType = RecordType(rawValue: stored.recordType),
-                let record = try await standing(stored, recordType: recordType, database: database)
-            else { continue }
-            loaded.append((job, record, stored))
-            included.insert(RecordReference(recordType, stored.localID))
+        let jobs = latest.values.sorted(by: { $0.createdAt < $1.createdAt })
+        // The records a batch at a time: a few statements for thousands, not two a record.
+        for start in stride(from: 0, to: jobs.count, by: Self.batchSize) {
+            let batch = jobs[start..<min(jobs.count, start + Self.batchSize)]
+            let records = try await database.records(ids: batch.map(\.recordID), tenantID: integration.tenantID)
+            for job in batch {
+                guard let stored = records[job.recordID], let recordType = RecordType(rawValue: stored.recordType),
+                    let record = try await standing(stored, recordType: recordType, database: database)
+                else { continue }
+                loaded.append((job, record, stored))
+                included.insert(RecordReference(recordType, stored.localID))
+            }
         }
         for (job, record, stored) in loaded {
             var references: [RecordReference: String] = [:]
@@ -58,6 +63,9 @@ struct TallyExportWork {
         }
         return work
     }
+
+    /// Records read at once.
+    static let batchSize = 500
 
     /// The record as it stands: for a void, its last version before it (what the void cancels).
     private static func standing(_ stored: StoredRecord, recordType: RecordType, database: AppDatabase) async throws

@@ -25,9 +25,16 @@ public struct SageBusinessCloudConnector: Connector {
     /// Sage's limit: "200 calls per 60 seconds per business" (developer.sage.com, v3.0 "Making an API request";
     /// platforms.md §5.3). The window is kept a second longer than Sage's so that requests arriving late cannot crowd
     /// into one of its windows.
-    public static let limits = RateLimitPolicy(
-        windows: [.init(limit: 200, period: .seconds(61))], maxConcurrent: 5, throttlePause: .seconds(60))
+    public static let limits = limits(requestsPerMinute: 200)
     public let capabilities: ConnectorCapabilities
+
+    /// The limits for a business allowed `requestsPerMinute` calls in Sage's 60-second window (an emulator given
+    /// another limit, `sandbox sage-business-cloud --requests-per-minute`): Sage's own pacing, only the count differs.
+    public static func limits(requestsPerMinute: Int) -> RateLimitPolicy {
+        RateLimitPolicy(
+            windows: [.init(limit: max(1, requestsPerMinute), period: .seconds(61))], maxConcurrent: 5,
+            throttlePause: .seconds(60))
+    }
 
     /// - Parameter limits: Sage's own per business unless testing against an emulator given other limits.
     public init(limits: RateLimitPolicy = Self.limits) {
