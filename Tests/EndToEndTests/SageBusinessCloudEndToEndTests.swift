@@ -192,6 +192,19 @@ import Testing
                         && $0.0.url.query?.contains("search=GF-0002") == true
                 })
 
+            // A contact whose answer is lost: a first attempt looks by name only (the adoption rule), the second by
+            // billing's id in the reference too, and finds its own write.
+            await world.sandbox.dropAnswers(1)
+            try await world.bill("customer.created", World.customer("cus_2", name: "Noah Price"))
+            try await world.drain()
+            #expect(await world.sandbox.droppedAnswers == 0, "a write lost its answer")
+            #expect(await world.records("contacts").filter { $0["name"] == "Noah Price" }.count == 1)
+            let contactSearches = world.exchanges.all.filter {
+                $0.0.method == "GET" && $0.0.url.path.hasSuffix("/contacts")
+            }.compactMap { $0.0.url.query }
+            #expect(contactSearches.filter { $0.contains("search=cus_2") }.count == 1, "\(contactSearches)")
+            #expect(!contactSearches.contains { $0.contains("search=cus_1") }, "a first attempt looks by name only")
+
             await world.sandbox.dropAnswers(1)
             try await world.bill("payment.received", World.payment("pay_1", invoice: "inv_2", amount: "100.00"))
             try await world.drain()
