@@ -202,7 +202,7 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
     let oauth = OAuthController(
         database: components.database, box: components.box,
         connectors: components.registry.byPlatform,
-        transport: components.transport)
+        transport: components.transport, rateLimiters: components.rateLimiters)
     api.addRoutes(oauth.endpoints)
     router.addRoutes(oauth.callbackEndpoints)
     router.addRoutes(AssetsController().endpoints)

@@ -28,8 +28,6 @@ struct SageBusinessCloudBench: FullSyncBench {
     @Option(help: "Concurrent senders of billing's events.") var lanes = 8
     @Option(help: "Seconds between progress lines.") var progressEvery = 60
     @Option(help: "Seconds without progress before giving up.") var stallTimeout = 300
-    @Option(help: "Seconds between connecting (and mapping) and the full sync: a person's pause, at least the window.")
-    var pauseBeforeSync = 61
 
     func validate() throws {
         guard invoices > 0, customers > 0, customers <= invoices, invoices <= 1_000_000 else {
@@ -40,9 +38,6 @@ struct SageBusinessCloudBench: FullSyncBench {
             throw ValidationError("--requests-per-minute must be from 1 to 100000")
         }
         guard (1...64).contains(lanes) else { throw ValidationError("--lanes must be from 1 to 64") }
-        guard (0...3600).contains(pauseBeforeSync) else {
-            throw ValidationError("--pause-before-sync must be from 0 to 3600")
-        }
     }
 
     func run() async throws {
@@ -79,13 +74,6 @@ struct SageBusinessCloudBench: FullSyncBench {
 
         let integration = try await books.connect()
         try await books.map(integration)
-        if pauseBeforeSync > 0 {
-            // The OAuth callback's `GET /businesses` is sent on a transport of its own (`OAuthController.companies`),
-            // outside the integration's rate limiter, yet Sage counts it: a sync begun within the window of it could
-            // go one call over. A person connects, maps, then syncs; the bench waits as long.
-            say("connected and mapped; the full sync is requested after \(pauseBeforeSync) s (--pause-before-sync)")
-            try await Task.sleep(for: .seconds(pauseBeforeSync))
-        }
         let before = await books.stats()
         started = clock.now
         try await world.requestFullSync(integration)

@@ -134,6 +134,27 @@ import Testing
         }
     }
 
+    /// Listing the businesses a new grant opens is a call Sage counts like any other: a sync begun at once after
+    /// connecting keeps within the limit with it (5 calls in 2 seconds here; the connector's window a second longer).
+    @Test func theBusinessListOfTheConsentCountsAgainstTheLimit() async throws {
+        var sandboxLimits = SageBusinessCloudSandbox.Limits()
+        sandboxLimits.requestsPerWindow = 5
+        sandboxLimits.window = 2
+        let limits = RateLimitPolicy(
+            windows: [.init(limit: 5, period: .seconds(3))], maxConcurrent: 2, throttlePause: .milliseconds(50))
+        try await World.run(limits: limits, sandboxLimits: sandboxLimits) { world in
+            let (integration, _) = try await world.connect()
+            try await world.map(integration)
+            try await world.bill("customer.created", World.customer("cus_1", name: "Amelia Hart"))
+            for index in 1...2 {
+                try await world.bill("invoice.issued", World.invoice("inv_\(index)", number: Self.number(index)))
+            }
+            try await world.drain()
+            #expect(await world.records("sales_invoices").count == 2)
+            #expect(await world.sandbox.limitViolations == 0)
+        }
+    }
+
     /// Sage's limit, made small and short so the test need not wait minutes (20 calls in 2 seconds; the connector's
     /// window a second longer), and 429s Sage sends whatever the rate: everything lands once, and the emulator counts
     /// no request beyond its limit.

@@ -213,7 +213,8 @@ struct IntegrationsController {
                     detail: "the consent's credentials could not be used: \(error.message)")
             }
             choices = try await OAuthController.companies(
-                of: source, accessToken: stored.tokens.accessToken, connectors: connectors, transport: transport
+                of: source, accessToken: stored.tokens.accessToken, connectors: connectors, transport: transport,
+                rateLimiters: rateLimiters
             )?.filter { $0.id != source.remoteTenantID }
             if let choices, choices.isEmpty {
                 throw Problem(

@@ -16,6 +16,8 @@ struct OAuthController {
     let box: SecretBox
     let connectors: [Platform: any Connector]
     let transport: any HTTPTransport
+    /// The integrations' limiters: listing what a grant opens is a call like any other, within the platform's limits.
+    let rateLimiters: RateLimiters
 
     static let stateLifetime = Duration.seconds(600)
 
@@ -201,7 +203,8 @@ struct OAuthController {
     /// where the redirect names it. A grant that opens none is refused.
     private func companies(accessToken: String, integration: Integration) async throws -> [RemoteCompany]? {
         let found = try await Self.companies(
-            of: integration, accessToken: accessToken, connectors: connectors, transport: transport)
+            of: integration, accessToken: accessToken, connectors: connectors, transport: transport,
+            rateLimiters: rateLimiters)
         if let found, found.isEmpty {
             throw Problem(
                 status: .conflict, title: "Nothing granted",
@@ -212,12 +215,19 @@ struct OAuthController {
 
     /// The companies `accessToken`'s grant opens, by `integration`'s connector (`Connector.companies`); `nil` where
     /// the platform names the company in the redirect instead.
+    /// The call counts against the integration's limits as its sync's calls do: a sync started within the minute
+    /// (Sage's 200 a minute per business) must not go over them by this one.
     /// - Throws: a 502 problem when the platform did not list them.
     static func companies(
         of integration: Integration, accessToken: String, connectors: [Platform: any Connector],
-        transport: any HTTPTransport
+        transport: any HTTPTransport, rateLimiters: RateLimiters
     ) async throws -> [RemoteCompany]? {
         guard let connector = connectors[integration.platform] else { return nil }
+        var transport = transport
+        if let policy = connector.capabilities.rateLimit {
+            transport = RateLimitedTransport(
+                base: transport, limiter: await rateLimiters.limiter(integrationID: integration.id, policy: policy))
+        }
         let context = ConnectorContext(
             integrationID: integration.id, tenantID: integration.tenantID, settings: integration.settings,
             credentials: FixedCredentials(accessToken: accessToken, remoteTenantID: nil), transport: transport,
