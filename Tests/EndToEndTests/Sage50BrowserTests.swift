@@ -30,7 +30,7 @@ struct Sage50BrowserTests {
                 try await browser.open(world.ledgerwire + "/sign-in")
                 try await browser.fill("#email", with: "ruth@hillside.test")
                 try await browser.fill("#password", with: Self.password)
-                try await browser.click("#sign-in")
+                try await browser.clickAndWaitForNextPage("#sign-in")
                 let page = world.ledgerwire + "/integrations/\(world.integration)"
                 try await browser.open(page)
                 #expect(try await browser.text("#sage50-files h2") == "Files for Sage 50")
