@@ -71,10 +71,15 @@ struct Sage50ExportWork {
             return Sage50ExportWork(file: file, exported: exported)
         }
         let mappings = try await database.mappings(integrationID: integration.id)
-        var requests: [PushRequest] = []
+        let timeZone =
+            integration.settings["time_zone"]?.stringValue.flatMap(TimeZone.init(identifier:))
+            ?? TimeZone(identifier: "Europe/London") ?? TimeZone.current
+        // Written a batch of records at a time: what is held is the file, not every record of it at once.
+        var file = Sage50Export.transactions([], accounts: accounts, timeZone: timeZone)
         var recordIDs: [RecordReference: (id: String, version: Int)] = [:]
         var changedSinceExport: [(localID: String, reason: String)] = []
         for batch in batches(of: jobs) {
+            var requests: [PushRequest] = []
             let records = try await database.records(ids: batch.map(\.recordID), tenantID: integration.tenantID)
             for job in batch {
                 guard let stored = records[job.recordID],
@@ -107,11 +112,11 @@ struct Sage50ExportWork {
                         idempotencyKey: job.idempotencyKey, mappings: mappings, references: [:]))
                 recordIDs[RecordReference(recordType, stored.localID)] = (stored.id, job.version)
             }
+            let rows = Sage50Export.transactions(requests, accounts: accounts, timeZone: timeZone, header: false)
+            file.text += rows.text
+            file.written += rows.written
+            file.refused += rows.refused
         }
-        let timeZone =
-            integration.settings["time_zone"]?.stringValue.flatMap(TimeZone.init(identifier:))
-            ?? TimeZone(identifier: "Europe/London") ?? TimeZone.current
-        var file = Sage50Export.transactions(requests, accounts: accounts, timeZone: timeZone)
         file.refused += changedSinceExport
         let exported = file.written.compactMap { reference in
             recordIDs[reference].map { AppDatabase.ExportedRecord(recordID: $0.id, version: $0.version, remoteID: nil) }

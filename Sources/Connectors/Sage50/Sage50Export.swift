@@ -80,11 +80,12 @@ public enum Sage50Export {
 
     /// The audit trail transactions file of `requests` (documents, payments and refunds; customers are skipped):
     /// invoices `SI` and credit notes `SC` one row per line, payments `SA` and refunds `SP` one row each.
-    /// `accounts`: billing's customer id → its A/C.
+    /// `accounts`: billing's customer id → its A/C. `header` false leaves the header row out: rows to append to a
+    /// file begun by another call, so a long export is written a batch of records at a time.
     public static func transactions(
-        _ requests: [PushRequest], accounts: [String: String], timeZone: TimeZone
+        _ requests: [PushRequest], accounts: [String: String], timeZone: TimeZone, header: Bool = true
     ) -> File {
-        var text = Sage50CSVText.line(transactionHeader)
+        var text = header ? Sage50CSVText.line(transactionHeader) : ""
         var written: [RecordReference] = []
         var refused: [(String, String)] = []
         for request in requests where request.recordType != .customer {
