@@ -19,7 +19,7 @@ struct Sage50ExportWork {
         style: Sage50AccountReferenceStyle
     ) async throws -> Sage50ExportWork {
         let links = try await database.linkStates(integrationID: integration.id)
-        var latest: [String: Job] = [:]
+        var latest: [String: Queued] = [:]
         for status in Job.Status.allCases where since != nil || status != .succeeded {
             var cursor: String?
             repeat {
@@ -35,7 +35,7 @@ struct Sage50ExportWork {
                         continue
                     }
                     if let known = latest[job.recordID], known.version >= job.version { continue }
-                    latest[job.recordID] = job
+                    latest[job.recordID] = Queued(job)
                 }
                 cursor = page.nextCursor
             } while cursor != nil
@@ -127,8 +127,22 @@ struct Sage50ExportWork {
     /// Records read at once: an export of thousands reads its records in a few statements, a batch at a time.
     static let batchSize = 500
 
+    /// Of a job, what the export needs: an export of thousands keeps this, not every job's whole row.
+    struct Queued {
+        var id: String
+        var recordID: String
+        var version: Int
+        var createdAt: Timestamp
+        /// The job's, as `Job.idempotencyKey`: its id.
+        var idempotencyKey: String { id }
+
+        init(_ job: Job) {
+            (id, recordID, version, createdAt) = (job.id, job.recordID, job.version, job.createdAt)
+        }
+    }
+
     /// `jobs` in batches of `batchSize`.
-    private static func batches(of jobs: [Job]) -> [ArraySlice<Job>] {
+    private static func batches(of jobs: [Queued]) -> [ArraySlice<Queued>] {
         stride(from: 0, to: jobs.count, by: batchSize).map { jobs[$0..<min(jobs.count, $0 + batchSize)] }
     }
 }
