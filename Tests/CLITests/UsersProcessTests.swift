@@ -18,19 +18,14 @@ import Testing
         let errors = directory.url.appendingPathComponent("users-\(UUID()).err")
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
-        let process = Process()
-        process.executableURL = ServerProcess.executable
-        process.arguments = ["users"] + arguments + ["--database", directory.database]
+        let typed = directory.url.appendingPathComponent("users-\(UUID()).in")
+        _ = FileManager.default.createFile(atPath: typed.path, contents: Data((input ?? "").utf8))
         var environment = ProcessInfo.processInfo.environment
         environment["LEDGERWIRE_MASTER_KEY"] = ServerProcess.masterKey
-        process.environment = environment
-        let stdin = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = try FileHandle(forWritingTo: output)
-        process.standardError = try FileHandle(forWritingTo: errors)
-        try process.run()
-        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-        try stdin.fileHandleForWriting.close()
+        let process = try ChildProcess(
+            executable: ServerProcess.executable,
+            arguments: ["users"] + arguments + ["--database", directory.database], environment: environment,
+            stdin: typed, stdout: output, stderr: errors)
         let status = try await ServerProcess.waitForExit(process, within: .seconds(60))
         return (
             status, (try? String(contentsOf: output, encoding: .utf8)) ?? "",

@@ -83,13 +83,9 @@ import Testing
         let errors = logs.appendingPathComponent("walkthrough.err")
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-c", script]
-        process.currentDirectoryURL = directory
-        process.standardOutput = try FileHandle(forWritingTo: output)
-        process.standardError = try FileHandle(forWritingTo: errors)
-        try process.run()
+        let process = try ChildProcess(
+            executable: URL(fileURLWithPath: "/bin/bash"), arguments: ["-c", script], workingDirectory: directory,
+            stdout: output, stderr: errors)
         let status = try await ServerProcess.waitForExit(process, within: .seconds(180))
         return (
             status, (try? String(contentsOf: output, encoding: .utf8)) ?? "",

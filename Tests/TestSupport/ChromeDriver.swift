@@ -46,12 +46,12 @@ public final class ChromeDriver: @unchecked Sendable {
         }
     }
 
-    public let process: Process
+    public let process: ChildProcess
     public let port: Int
     public let log: URL
     public let client: WebDriverClient
 
-    private init(process: Process, port: Int, log: URL) {
+    private init(process: ChildProcess, port: Int, log: URL) {
         self.process = process
         self.port = port
         self.log = log
@@ -65,12 +65,10 @@ public final class ChromeDriver: @unchecked Sendable {
             let port = try LoopbackSocket.freePort()
             let log = logs.appendingPathComponent("chromedriver-\(port).log")
             _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: binaries.chromedriver)
-            process.arguments = ["--port=\(port)", "--allowed-ips=127.0.0.1", "--log-level=WARNING"]
-            process.standardOutput = try FileHandle(forWritingTo: log)
-            process.standardError = process.standardOutput
-            try process.run()
+            let process = try ChildProcess(
+                executable: URL(fileURLWithPath: binaries.chromedriver),
+                arguments: ["--port=\(port)", "--allowed-ips=127.0.0.1", "--log-level=WARNING"], stdout: log,
+                stderr: log)
             let driver = ChromeDriver(process: process, port: port, log: log)
             Self.live.withLock { _ = $0.insert(process.processIdentifier) }
             let (ready, answer) = try await driver.becomesReady(within: .seconds(10))

@@ -5,9 +5,7 @@ import FoundationNetworking
 #endif
 
 /// A real `ledgerwire` process, as an operator would run it.
-/// `@unchecked Sendable`: `Process` is not marked Sendable, but this type only reads its immutable identity and
-/// `isRunning`/`terminationStatus`, which Foundation guards internally, and sends signals by pid.
-public final class ServerProcess: @unchecked Sendable {
+public final class ServerProcess: Sendable {
     public static let adminToken = "cli-test-admin-token-0123456789-abcdefgh"
     public static let masterKey = Data(repeating: 7, count: 32).base64EncodedString()
 
@@ -19,7 +17,7 @@ public final class ServerProcess: @unchecked Sendable {
         return Fixtures.root.appendingPathComponent(".build/debug/ledgerwire")
     }
 
-    public let process: Process
+    public let process: ChildProcess
     public let output: URL
     /// Where its standard error goes.
     public let errorOutput: URL
@@ -81,11 +79,7 @@ public final class ServerProcess: @unchecked Sendable {
     public static func launch(
         _ arguments: [String], stdout: URL, stderr: URL? = nil, masterKey: String? = masterKey,
         adminToken: String? = adminToken, workingDirectory: URL? = nil, environment extra: [String: String] = [:]
-    ) throws -> Process {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        if let workingDirectory { process.currentDirectoryURL = workingDirectory }
+    ) throws -> ChildProcess {
         var environment = ProcessInfo.processInfo.environment
         environment["LEDGERWIRE_ADMIN_TOKEN"] = adminToken
         environment["LEDGERWIRE_MASTER_KEY"] = masterKey
@@ -93,11 +87,9 @@ public final class ServerProcess: @unchecked Sendable {
         environment["LEDGERWIRE_OUTBOUND_ALLOW_INSECURE"] = "true"
         environment["LEDGERWIRE_OUTBOUND_ALLOW_PRIVATE_NETWORKS"] = "true"
         environment.merge(extra) { _, new in new }
-        process.environment = environment
-        process.standardOutput = try FileHandle(forWritingTo: stdout)
-        process.standardError = try stderr.map { try FileHandle(forWritingTo: $0) } ?? FileHandle.nullDevice
-        try process.run()
-        return process
+        return try ChildProcess(
+            executable: executable, arguments: arguments, environment: environment, workingDirectory: workingDirectory,
+            stdout: stdout, stderr: stderr)
     }
 
     /// Runs a `ledgerwire` command to completion; returns its exit status and standard output (and standard error
@@ -116,7 +108,7 @@ public final class ServerProcess: @unchecked Sendable {
         return (status, text + ((try? String(contentsOf: errors, encoding: .utf8)) ?? ""))
     }
 
-    public static func waitForExit(_ process: Process, within limit: Duration) async throws -> Int32 {
+    public static func waitForExit(_ process: ChildProcess, within limit: Duration) async throws -> Int32 {
         let deadline = ContinuousClock.now + limit
         while process.isRunning {
             guard ContinuousClock.now < deadline else {
@@ -134,7 +126,7 @@ public final class ServerProcess: @unchecked Sendable {
 
     public func waitForExit(within limit: Duration = .seconds(30)) async throws -> (status: Int32, signaled: Bool) {
         let status = try await Self.waitForExit(process, within: limit)
-        return (status, process.terminationReason == .uncaughtSignal)
+        return (status, process.endedBySignal)
     }
 
     /// An HTTP call; `nil` when the connection failed (the server is down).
