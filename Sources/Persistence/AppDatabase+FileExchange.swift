@@ -112,13 +112,11 @@ extension AppDatabase {
         }
     }
 
-    /// Marks `records` exported in one transaction with the audit entry of the download (`integration.exported`):
-    /// each link `exported` at the version written, keeping a remote id it had and taking the one given when it had
-    /// none. A link already `synced` at that version, or `excluded`, is left as it is.
-    public func markExported(
-        _ records: [ExportedRecord], integrationID: String, tenantID: String, format: String, actor: String,
-        at now: Timestamp = .now()
-    ) async throws {
+    /// Marks `records` exported, in one transaction: each link `exported` at the version written, keeping a remote id
+    /// it had and taking the one given when it had none. A link already `synced` at that version, or `excluded`, is
+    /// left as it is. A download marks what it holds a page at a time and audits itself once (`recordExport`).
+    public func markExported(_ records: [ExportedRecord], integrationID: String) async throws {
+        guard !records.isEmpty else { return }
         try await writer.write { db in
             let upsert = try db.cachedStatement(
                 sql: """
@@ -138,12 +136,96 @@ extension AppDatabase {
                     Identifiers.make("lnk"), record.recordID, integrationID, record.remoteID, record.version,
                 ])
             }
-            var audit = try AuditLog(db, key: auditKey)
-            try audit.append(
-                db, at: now, tenantID: tenantID, integrationID: integrationID, recordID: nil, actor: actor,
-                action: "integration.exported", entityType: "integration", entityID: integrationID, oldValue: nil,
-                newValue: JSONValue.object(["format": .string(format), "records": .number(String(records.count))])
-                    .canonicalString)
+        }
+    }
+
+    /// A job a download holds: the newest of its record's.
+    public struct ExportJob: Sendable, Hashable {
+        /// Where the job stands in the order work arrived: the cursor of the next page.
+        public var seq: Int64
+        public var id: String
+        public var recordID: String
+        public var version: Int
+    }
+
+    /// A page of what a download of `integrationID`'s work holds, in the order the work arrived, after `seq`: of each
+    /// record, its newest job (one record once). Without `since`, among the jobs not yet succeeded, leaving out a
+    /// record whose link already holds that version (`exported` or `synced`); with `since`, among every job changed
+    /// since then. `customers` picks the customers' jobs, or every other record type's. Worked out in the database,
+    /// so a download of thousands holds one page at a time.
+    public func exportJobs(
+        integrationID: String, tenantID: String, customers: Bool, since: Timestamp?, after seq: Int64, limit: Int
+    ) async throws -> [ExportJob] {
+        let open = since == nil ? "status <> 'succeeded'" : "updated_at >= ?"
+        var bound: StatementArguments = [integrationID, tenantID, seq, customers]
+        if let since { bound += [since.rfc3339, since.rfc3339] }
+        bound += [limit]
+        let arguments = bound
+        let notHeld =
+            since != nil
+            ? ""
+            : """
+            AND NOT EXISTS (
+                SELECT 1 FROM synchronized_records s
+                WHERE s.record_id = j.record_id AND s.integration_id = j.integration_id
+                    AND s.status IN ('exported', 'synced') AND s.local_version >= j.version)
+            """
+        return try await writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT j.seq, j.id, j.record_id, j.version FROM jobs j
+                    WHERE j.integration_id = ? AND j.tenant_id = ? AND j.seq > ? AND (j.record_type = 'customer') = ?
+                        AND j.\(open)
+                        AND NOT EXISTS (
+                            SELECT 1 FROM jobs k
+                            WHERE k.integration_id = j.integration_id AND k.record_id = j.record_id AND k.\(open)
+                                AND (k.version > j.version OR (k.version = j.version AND k.seq > j.seq)))
+                        \(notHeld)
+                    ORDER BY j.seq LIMIT ?
+                    """,
+                arguments: arguments
+            ).map { ExportJob(seq: $0[0], id: $0[1], recordID: $0[2], version: $0[3]) }
+        }
+    }
+
+    /// The remote id (a Sage 50 A/C) of each of the tenant's customers in `localIDs` that has one in the
+    /// integration, by billing's id.
+    public func customerReferences(
+        localIDs: Set<String>, integrationID: String, tenantID: String
+    ) async throws -> [String: String] {
+        guard !localIDs.isEmpty else { return [:] }
+        return try await writer.read { db in
+            var references: [String: String] = [:]
+            let ids = Array(localIDs)
+            for start in stride(from: 0, to: ids.count, by: Self.recordBatchSize) {
+                let chunk = ids[start..<min(ids.count, start + Self.recordBatchSize)]
+                let rows = try Row.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT r.local_id, s.remote_id FROM records r
+                        JOIN synchronized_records s ON s.record_id = r.id AND s.integration_id = ?
+                        WHERE r.tenant_id = ? AND r.record_type = 'customer' AND s.remote_id IS NOT NULL
+                            AND r.local_id IN (\(databaseQuestionMarks(count: chunk.count)))
+                        """,
+                    arguments: [integrationID, tenantID] + StatementArguments(chunk))
+                while let row = try rows.next() { references[row[0]] = row[1] }
+            }
+            return references
+        }
+    }
+
+    /// Every remote id (Sage 50 A/C) the integration's customers go by: those a new customer's cannot be.
+    public func customerReferencesInUse(integrationID: String) async throws -> Set<String> {
+        try await writer.read { db in
+            try Set(
+                String.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT s.remote_id FROM synchronized_records s JOIN records r ON r.id = s.record_id
+                        WHERE s.integration_id = ? AND r.record_type = 'customer' AND s.remote_id IS NOT NULL
+                        """,
+                    arguments: [integrationID]))
         }
     }
 

@@ -51,12 +51,4 @@ extension AppDatabase {
             return found
         }
     }
-
-    /// A `synchronized_records` row as a link, as `links(recordID:db:)` reads it.
-    private static func link(_ row: Row) -> RecordLink {
-        RecordLink(
-            integrationID: row["integration_id"], remoteID: row["remote_id"], remoteVersion: row["remote_version"],
-            status: row["status"],
-            lastSyncedAt: (row["last_synced_at"] as String?).flatMap(Timestamp.init(rfc3339:)))
-    }
 }

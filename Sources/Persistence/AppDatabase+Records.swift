@@ -25,6 +25,8 @@ public struct RecordLink: Sendable, Hashable {
     public var remoteVersion: String?
     public var status: String
     public var lastSyncedAt: Timestamp?
+    /// The record's version the link holds: last written to the books, or downloaded in a file (`exported`).
+    public var localVersion: Int?
 }
 
 /// One version of a record, as it was stored.
@@ -201,15 +203,16 @@ extension AppDatabase {
             db,
             sql: "SELECT * FROM synchronized_records WHERE record_id = ? ORDER BY integration_id",
             arguments: [recordID]
-        ).map { row in
-            RecordLink(
-                integrationID: row["integration_id"],
-                remoteID: row["remote_id"],
-                remoteVersion: row["remote_version"],
-                status: row["status"],
-                lastSyncedAt: (row["last_synced_at"] as String?).flatMap(Timestamp.init(rfc3339:))
-            )
-        }
+        ).map(link)
+    }
+
+    /// A `synchronized_records` row as a link.
+    static func link(_ row: Row) -> RecordLink {
+        RecordLink(
+            integrationID: row["integration_id"], remoteID: row["remote_id"], remoteVersion: row["remote_version"],
+            status: row["status"],
+            lastSyncedAt: (row["last_synced_at"] as String?).flatMap(Timestamp.init(rfc3339:)),
+            localVersion: row["local_version"])
     }
 }
 

@@ -75,8 +75,7 @@ import Testing
             // download of the transactions.
             let version = try #require(try await database.record(id: invoice, tenantID: "school-1")?.version)
             try await database.markExported(
-                [.init(recordID: invoice, version: version, remoteID: nil)], integrationID: sage50.id,
-                tenantID: "school-1", format: "sage50-audit-csv", actor: "test")
+                [.init(recordID: invoice, version: version, remoteID: nil)], integrationID: sage50.id)
 
             let exported = try await browser.get("/records/\(invoice)")
             let books = Self.row("books-\(sage50.id)", in: exported.text)

@@ -142,6 +142,51 @@ import Testing
         }
     }
 
+    /// A download is written a page of 500 records at a time: over three pages, every invoice is in it once, at its
+    /// newest version, in the order billing's work arrived, and the audit says how many records it held.
+    @Test func aDownloadOfSeveralPagesHoldsEachRecordOnceInTheOrderItArrived() async throws {
+        try await Sage50World.run { world in
+            let families = ["cus_a": "Rao Family", "cus_b": "Khan Family", "cus_c": "Jones Family"]
+            for (id, name) in families.sorted(by: { $0.key < $1.key }) {
+                try await world.bill("customer.created", Sage50World.customer(id, name: name))
+            }
+            let count = 1_020
+            for index in 1...count {
+                try await world.bill(
+                    "invoice.issued",
+                    Sage50World.invoice(
+                        "inv_\(index)", number: "INV-\(index)", customer: ["cus_a", "cus_b", "cus_c"][index % 3],
+                        tuition: "100.00", vat: "20.00", total: "420.00"))
+            }
+            // The first invoice changes after the rest: its newest version, and only it, comes last.
+            try await world.bill(
+                "invoice.updated",
+                Sage50World.invoice(
+                    "inv_1", number: "INV-1", customer: "cus_b", tuition: "200.00", vat: "40.00", total: "540.00"
+                ).setting([.key("updated_at")], to: "2026-09-05T09:00:00Z"))
+            #expect(try await world.export("sage50-customers-csv").rows.count == 3)
+            let file = try await world.export("sage50-audit-csv")
+            #expect(file.status == 200 && file.headers["ledgerwire-left-out"] == nil, "\(file.headers)")
+            let numbers = file.rows.enumerated().filter { $0.offset % 2 == 0 }.map {
+                $0.element.split(separator: ",", omittingEmptySubsequences: false)[5]
+            }
+            #expect(file.rows.count == 2 * count)
+            #expect(numbers == (2...count).map { "INV-\($0)"[...] } + ["INV-1"])
+            #expect(file.rows.suffix(2).allSatisfy { $0.hasPrefix("SI,KHANFAMI,") }, "\(file.rows.suffix(2))")
+            #expect(file.rows[file.rows.count - 2].contains(",200.00,"), "\(file.rows.suffix(2))")
+            let links = try await world.links()
+            #expect((1...count).allSatisfy { links["inv_\($0)"]?.status == "exported" })
+            #expect(try await world.export("sage50-audit-csv").rows.isEmpty, "every record is held once")
+
+            let audit = try await world.api("GET", "/audit?integration_id=\(world.integration)&limit=10")
+            let exports = (audit.json["items"]?.arrayValue ?? []).filter {
+                $0["action"]?.stringValue == "integration.exported"
+            }
+            let held = exports.compactMap { $0["new_value"]?["records"]?.intValue }
+            #expect(held.sorted() == [0, 3, count], "\(exports)")
+        }
+    }
+
     @Test func aDocumentInAnotherCurrencyIsLeftOutAndNamed() async throws {
         try await Sage50World.run { world in
             try await world.bill("customer.created", Sage50World.customer("cus_a", name: "Rao Family"))

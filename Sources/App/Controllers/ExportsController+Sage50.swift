@@ -6,7 +6,10 @@ import NIOCore
 import Persistence
 
 extension ExportsController {
-    /// A Sage 50 import file: its records marked `exported` and the download audited in one transaction.
+    /// A Sage 50 import file, written a page of records at a time (`Sage50ExportWork`) to a spool file, each page's
+    /// records marked `exported` as it is written, then answered from the spool: memory holds a page, whatever the
+    /// download's size. The download is audited once, with how many records it holds; records left out are named in
+    /// the `Ledgerwire-Left-Out` header (the integration's page lists them too).
     func sage50Export(integration: Integration, format: String, since: Timestamp?, actor: String) async throws
         -> Response
     {
@@ -17,23 +20,63 @@ extension ExportsController {
             throw Problem.invalid([FieldError(field: "settings.account_ref_style", message: "must be name or id")])
         }
         let customers = format == "sage50-customers-csv"
-        let work = try await Sage50ExportWork.gather(
+        var work = try await Sage50ExportWork(
             database: database, integration: integration, since: since, customers: customers, style: style)
-        try await database.markExported(
-            work.exported, integrationID: integration.id, tenantID: integration.tenantID, format: format,
-            actor: actor)
+        let spool = try SpoolFile()
+        try await spool.append(work.header)
+        var held = 0
+        var leftOut = LeftOut()
+        do {
+            while let page = try await work.next() {
+                try await spool.append(page.text)
+                try await database.markExported(page.exported, integrationID: integration.id)
+                held += page.exported.count
+                leftOut.add(page.refused)
+            }
+        } catch {
+            // What was marked before the failure is the download's too: audited, then the problem answered.
+            if held > 0 {
+                try? await database.recordExport(
+                    integrationID: integration.id, tenantID: integration.tenantID, format: format, records: held,
+                    actor: actor)
+            }
+            throw error
+        }
+        try await database.recordExport(
+            integrationID: integration.id, tenantID: integration.tenantID, format: format, records: held, actor: actor)
         var headers: HTTPFields = [
             .contentType: "text/csv; charset=utf-8",
             .contentDisposition:
                 "attachment; filename=\"ledgerwire-\(integration.id)-\(customers ? "customers" : "transactions").csv\"",
         ]
-        if !work.file.refused.isEmpty {
-            // Records left out, and why, so a person sees what the file lacks.
-            let names = work.file.refused.prefix(20).map { "\($0.localID): \($0.reason)" }.joined(separator: "; ")
-            headers[HTTPTypes.HTTPField.Name("Ledgerwire-Left-Out")!] = String(
-                names.prefix(2000).filter { $0.isASCII && $0 != "\n" && $0 != "\r" })
-        }
+        if let names = leftOut.text { headers[HTTPField.Name("Ledgerwire-Left-Out")!] = names }
+        let size = try spool.size()
         return Response(
-            status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: work.file.text)))
+            status: .ok, headers: headers,
+            body: ResponseBody(contentLength: size) { writer in
+                try await spool.write(to: &writer)
+                try await writer.finish(nil)
+            })
+    }
+
+    /// The records a download leaves out, the first 20 of them named: what a person reads to put them right.
+    private struct LeftOut {
+        var named: [String] = []
+        var count = 0
+
+        mutating func add(_ refused: [(localID: String, reason: String)]) {
+            count += refused.count
+            for record in refused.prefix(max(0, 20 - named.count)) {
+                named.append("\(record.localID): \(record.reason)")
+            }
+        }
+
+        /// One line of ASCII, at most 2,000 characters; nil when nothing was left out.
+        var text: String? {
+            guard count > 0 else { return nil }
+            var text = named.joined(separator: "; ")
+            if count > named.count { text += "; and \(count - named.count) more" }
+            return String(text.prefix(2000).filter { $0.isASCII && $0 != "\n" && $0 != "\r" })
+        }
     }
 }

@@ -43,9 +43,11 @@ struct FileExchangeStanding: Sendable, Hashable {
         let style = (try? Sage50AccountReferenceStyle(settings: integration.settings)) ?? .name
         var found: [LeftOut] = []
         for customers in [true, false] {
-            let work = try await Sage50ExportWork.gather(
+            var work = try await Sage50ExportWork(
                 database: database, integration: integration, since: nil, customers: customers, style: style)
-            found += work.file.refused.map { LeftOut(localID: $0.localID, reason: $0.reason) }
+            while let page = try await work.next() {
+                found += page.refused.map { LeftOut(localID: $0.localID, reason: $0.reason) }
+            }
         }
         return found
     }

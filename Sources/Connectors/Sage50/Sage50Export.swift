@@ -56,10 +56,17 @@ public enum Sage50Export {
         return "LW\(letter)\(hex.uppercased())"
     }
 
+    /// The header row of the customer records file (`customers` true) or of the audit trail transactions file: what a
+    /// file written a batch at a time (`header` false) begins with.
+    public static func header(customers: Bool) -> String {
+        Sage50CSVText.line(customers ? customerHeader : transactionHeader)
+    }
+
     /// The customer records file: one row per customer with its A/C. Name and address lines are cut to Sage's 60
-    /// characters, telephone and VAT number to 30, e-mail to 255.
-    public static func customers(_ customers: [(customer: Customer, reference: String)]) -> File {
-        var text = Sage50CSVText.line(customerHeader)
+    /// characters, telephone and VAT number to 30, e-mail to 255. `header` false leaves the header row out, as
+    /// `transactions(_:accounts:timeZone:header:)` does.
+    public static func customers(_ customers: [(customer: Customer, reference: String)], header: Bool = true) -> File {
+        var text = header ? Sage50CSVText.line(customerHeader) : ""
         var written: [RecordReference] = []
         for (customer, reference) in customers {
             var fields = [String](repeating: "", count: customerHeader.count)
