@@ -34,8 +34,11 @@ public struct Components: Sendable {
     public let tokens: TokenStore
     /// Every integration's rate limits, shared by pushes and change-feed reads.
     public let rateLimiters: RateLimiters
-    /// Told after a committed batch of deliveries queued jobs, so the workers claim them at once.
+    /// Told after a committed batch of deliveries (or a full sync's page) queued jobs, so the workers claim them at
+    /// once.
     public let workSignal: WorkSignal
+    /// Told when a sync is requested, so the scheduler starts it at once.
+    public let syncRequested = WorkSignal()
     /// Counts the commits the dashboard shows live (`GET /live`).
     public let changes: DashboardChanges
     public let now: @Sendable () -> Timestamp
@@ -186,7 +189,8 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
         WebhookSubscriptionsController(
             database: components.database, box: components.box, destinations: components.destinationPolicy
         ).endpoints)
-    api.addRoutes(SyncOperationsController(database: components.database).endpoints)
+    api.addRoutes(
+        SyncOperationsController(database: components.database, requested: components.syncRequested).endpoints)
     api.addRoutes(ConflictsController(database: components.database).endpoints)
     let platforms = PlatformAccess(
         registry: components.registry, tokens: components.tokens, rateLimiters: components.rateLimiters)
@@ -244,7 +248,8 @@ private func addDashboard(
     pages.addRoutes(
         IntegrationPages(
             database: database, renderer: renderer, integrations: integrations, oauth: oauth,
-            checks: ConnectCheckController(database: database, platforms: platforms)
+            checks: ConnectCheckController(database: database, platforms: platforms),
+            syncRequested: components.syncRequested
         ).endpoints)
     let accounts = RemoteAccountsController(database: database, platforms: platforms)
     pages.addRoutes(
@@ -339,7 +344,8 @@ public func buildApplication(
             runner: SyncOperationRunner(
                 database: components.database, workerID: workerID,
                 platforms: PlatformAccess(
-                    registry: components.registry, tokens: components.tokens, rateLimiters: components.rateLimiters)),
+                    registry: components.registry, tokens: components.tokens, rateLimiters: components.rateLimiters),
+                jobsQueued: components.workSignal, requested: components.syncRequested),
             retention: .days(configuration.retentionDays), shortRetention: .days(configuration.shortRetentionDays)),
         EventDeliveryService(
             dispatcher: EventDispatcher(

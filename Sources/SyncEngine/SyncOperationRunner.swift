@@ -24,12 +24,17 @@ public struct SyncOperationRunner: Sendable {
     private let pageSize: Int
     private let lease: Duration
     private let retry: RetryStrategy
+    /// Told when a full sync's page queued jobs, so the engine claims them at once instead of at its next poll.
+    private let jobsQueued: WorkSignal?
+    /// Told when a person or billing asks for a sync, so it starts at once instead of at the next poll.
+    private let requested: WorkSignal?
     let logger: Logger
 
     public init(
         database: AppDatabase, workerID: String, platforms: PlatformAccess? = nil,
         clock: any SyncClock = SystemSyncClock(), pageSize: Int = 500, lease: Duration = .seconds(60),
-        retry: RetryStrategy = RetryStrategy(), logger: Logger = Logger(label: "ledgerwire.sync-operations")
+        retry: RetryStrategy = RetryStrategy(), jobsQueued: WorkSignal? = nil, requested: WorkSignal? = nil,
+        logger: Logger = Logger(label: "ledgerwire.sync-operations")
     ) {
         self.database = database
         self.workerID = workerID
@@ -38,6 +43,8 @@ public struct SyncOperationRunner: Sendable {
         self.pageSize = pageSize
         self.lease = lease
         self.retry = retry
+        self.jobsQueued = jobsQueued
+        self.requested = requested
         self.logger = logger
     }
 
@@ -88,8 +95,15 @@ public struct SyncOperationRunner: Sendable {
                 }
                 if !ticking {
                     ticking = true
-                    group.addTask {
-                        try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pollInterval) }
+                    group.addTask { [requested] in
+                        await withTaskGroup(of: Void.self) { waits in
+                            waits.addTask {
+                                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pollInterval) }
+                            }
+                            if let requested { waits.addTask { await requested.wait() } }
+                            await waits.next()
+                            waits.cancelAll()
+                        }
                         return .tick
                     }
                 }
@@ -141,6 +155,7 @@ public struct SyncOperationRunner: Sendable {
                 let more = try await database.queueSyncPage(
                     operationID: claimed.id, worker: workerID, limit: pageSize, now: clock.now(), lease: lease,
                     lost: lost, verified: verified, decide: FullSyncDecider.decide)
+                jobsQueued?.signal()
                 if !more { break }
             }
             try await database.completeFinishedSyncOperations(at: clock.now())

@@ -28,7 +28,7 @@ public final class WorkSignal: Sendable {
 
     /// Returns once signalled since the last return (at once if it already was), or when the task is cancelled.
     /// One waiter at a time.
-    func wait() async {
+    public func wait() async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let resumeNow = state.withLock { state -> Bool in

@@ -99,7 +99,8 @@ struct DashboardBrowserTests {
                 // A full sync, watched on the activity page: the bar reaches 100 % with no reload.
                 let integrationPage = world.ledgerwire + "/integrations/\(integration.id)"
                 try await browser.open(integrationPage)
-                try await browser.click("#full-sync")
+                // The request's answer is waited for: opening the next page while it is in flight raced its redirect.
+                try await browser.clickAndWaitForNextPage("#full-sync")
                 try await browser.open(world.ledgerwire + "/activity")
                 let bar = try await browser.waitFor("progress")
                 #expect(try await bar.attribute("value") != "100")

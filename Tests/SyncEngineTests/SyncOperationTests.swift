@@ -67,6 +67,48 @@ import Testing
         #expect(try await database.jobAttempts(jobID: takenOver[0].id).map(\.outcome) == ["succeeded"])
     }
 
+    /// A sync asked for starts at once, and the jobs it queues wake the workers at once: neither waits for its poll
+    /// (an hour here, so a sync that waited for it would not run within the test).
+    @Test func aRequestedSyncStartsAtOnceAndItsJobsWakeTheWorkers() async throws {
+        let database = try AppDatabase.inMemory()
+        try await history(database, customers: 5)
+        let integration = try await connectedIntegration(database)
+        let (requested, jobsQueued) = (WorkSignal(), WorkSignal())
+        let runner = SyncOperationRunner(
+            database: database, workerID: "node-1", clock: clock, jobsQueued: jobsQueued, requested: requested)
+        let working = Task { await runner.workOnOperations(pollInterval: .seconds(3600)) }
+        defer { working.cancel() }
+        // The runner's first look finds nothing; its next poll is an hour away.
+        try await Task.sleep(for: .milliseconds(200))
+        let operation = try #require(
+            try await database.requestSync(integrationID: integration.id, tenantID: nil, mode: .full, actor: "test"))
+        requested.signal()
+        let told = Task { await jobsQueued.wait() }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while try await database.jobs(status: .pending, integrationID: integration.id, page: PageRequest()).items
+            .count < 5, ContinuousClock.now < deadline
+        {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let queued = try await database.jobs(status: .pending, integrationID: integration.id, page: PageRequest())
+        #expect(queued.items.count == 5, "the requested sync queued its records without waiting for the poll")
+        #expect(queued.items.allSatisfy { $0.operationID == operation.id })
+        // And the workers were told.
+        let wasTold = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await told.value; return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(30)); return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            told.cancel()
+            return first
+        }
+        #expect(wasTold, "the workers are told the page's jobs are queued")
+    }
+
     @Test func aFullSyncSkipsWhatTheBooksHoldAndReportsFailures() async throws {
         let database = try AppDatabase.inMemory()
         try await history(database, customers: 10)

@@ -1,11 +1,14 @@
 import Accounting
 import Hummingbird
 import Persistence
+import SyncEngine
 
 /// `/api/v1/integrations/{id}/sync` and `/api/v1/sync-operations`: full syncs on request, with their progress
 /// (records examined, skipped as already in the books, failed with the platform's reasons, still in flight).
 struct SyncOperationsController {
     let database: AppDatabase
+    /// Told once a sync is requested: the scheduler starts it at once.
+    let requested: WorkSignal
 
     var endpoints: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
@@ -29,6 +32,7 @@ struct SyncOperationsController {
             let operation = try await database.requestSync(
                 integrationID: integration.id, tenantID: principal.tenantID, mode: mode, actor: principal.actor)
         else { throw Problem.notFound("no integration \(integration.id)") }
+        requested.signal()
         return JSONResponse(operation.json, status: .accepted)
     }
 

@@ -3,6 +3,7 @@ import Connectors
 import Foundation
 import Hummingbird
 import Persistence
+import SyncEngine
 
 /// Connecting an integration as a finance manager would: `/integrations/new` (choose the platform, fill its own
 /// settings form), `/integrations/{id}` (its status, connect through the platform's consent page, its sync schedule,
@@ -14,6 +15,8 @@ struct IntegrationPages {
     let integrations: IntegrationsController
     let oauth: OAuthController
     let checks: ConnectCheckController
+    /// Told once a sync is requested: the scheduler starts it at once.
+    let syncRequested: WorkSignal
 
     var endpoints: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
@@ -427,6 +430,7 @@ struct IntegrationPages {
             try await database.requestSync(
                 integrationID: integration.id, tenantID: principal.tenantID, mode: mode, actor: principal.actor) != nil
         else { throw Problem.notFound("no integration \(integration.id)") }
+        syncRequested.signal()
         let back = context.form.first { $0.name == "back" }?.value ?? ""
         let location = back == "activity" ? "/activity" : "/integrations/\(integration.id)?sync=\(mode.rawValue)"
         return Response(status: .seeOther, headers: [.location: location])
