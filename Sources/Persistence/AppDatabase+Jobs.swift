@@ -263,10 +263,12 @@ extension AppDatabase {
         results.reserveCapacity(batch.count)
         do {
             try db.inTransaction(.immediate) {
-                var audit: AuditLog?
+                // One checkpoint for the batch's entries, signed before the commit.
+                var audit: AuditLog? = try AuditLog(db, key: auditKey, checkpointAtEnd: true)
                 for finishing in batch {
                     results.append(.success(try finish(finishing, auditKey: auditKey, db: db, audit: &audit)))
                 }
+                try audit?.writeCheckpoint(db)
                 return .commit
             }
             return results

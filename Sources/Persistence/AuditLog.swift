@@ -25,9 +25,17 @@ struct AuditLog {
     /// left as it is, the evidence `audit verify` reports, rather than re-signed over a chain someone cut short.
     private let checkpointHolds: Bool
     private let key: AuditKey
+    /// Whether appends leave the checkpoint to `writeCheckpoint(_:)` at the transaction's end, for a transaction of
+    /// many entries (a group commit's finished jobs): one signed checkpoint instead of one per entry.
+    private let checkpointAtEnd: Bool
+    /// Whether an append moved the chain's end since the checkpoint was last written.
+    private var checkpointBehind = false
 
-    init(_ db: Database, key: AuditKey) throws {
+    /// - Parameter checkpointAtEnd: appends leave the checkpoint behind; the caller writes it with
+    ///   `writeCheckpoint(_:)` before the transaction commits.
+    init(_ db: Database, key: AuditKey, checkpointAtEnd: Bool = false) throws {
         self.key = key
+        self.checkpointAtEnd = checkpointAtEnd
         let anchor = try Self.anchor(db)
         let head = try Self.head(db) ?? anchor
         self.anchor = anchor
@@ -78,7 +86,19 @@ struct AuditLog {
             oldValue, newValue, position.hash, hash,
         ])
         position = Position(seq: db.lastInsertedRowID, hash: hash)
+        if checkpointAtEnd {
+            checkpointBehind = true
+        } else if checkpointHolds {
+            try Self.writeCheckpoint(db, anchor: anchor, head: position, key: key)
+        }
+    }
+
+    /// Signs the checkpoint over the chain's end as the transaction's appends left it (a log opened with
+    /// `checkpointAtEnd`); nothing when nothing was appended since.
+    mutating func writeCheckpoint(_ db: Database) throws {
+        guard checkpointBehind else { return }
         if checkpointHolds { try Self.writeCheckpoint(db, anchor: anchor, head: position, key: key) }
+        checkpointBehind = false
     }
 
     /// Moves the start of the chain to `newAnchor` (the last entry retention is about to prune), so the

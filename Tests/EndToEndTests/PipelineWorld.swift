@@ -188,7 +188,9 @@ struct Pipeline {
     /// Runs `body` with Ledgerwire up, syncing with `connectors` through `transport`.
     static func run(
         connectors: [any Connector], transport: any HTTPTransport, retry: RetryStrategy = quickRetry,
-        limiterClock: any Clock<Duration> = ContinuousClock(), _ body: @Sendable (Pipeline) async throws -> Void
+        limiterClock: any Clock<Duration> = ContinuousClock(),
+        limits: SyncEngine.Limits = .init(concurrency: 16, perIntegration: 5, lease: .seconds(60)),
+        _ body: @Sendable (Pipeline) async throws -> Void
     ) async throws {
         var configuration = ServerConfiguration()
         configuration.adminToken = QuickBooksWorld.adminToken
@@ -206,7 +208,7 @@ struct Pipeline {
         let engine = SyncEngine(
             database: components.database, connectors: components.connectors, tokens: components.tokens,
             rateLimiters: components.rateLimiters, workerID: "w1", retry: retry,
-            limits: .init(concurrency: 16, perIntegration: 5, lease: .seconds(60)), clock: clock, logger: quiet)
+            limits: limits, clock: clock, logger: quiet)
         let runner = SyncOperationRunner(
             database: components.database, workerID: "s1",
             platforms: PlatformAccess(

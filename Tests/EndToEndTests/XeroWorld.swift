@@ -39,6 +39,7 @@ struct XeroWorld: PipelineWorld {
     static func run(
         limits: RateLimitPolicy = XeroConnector.limits, sandboxLimits: XeroSandbox.Limits = .init(),
         limiterClock: any Clock<Duration> = ContinuousClock(),
+        engineLimits: SyncEngine.Limits = .init(concurrency: 16, perIntegration: 5, lease: .seconds(60)),
         _ body: @Sendable (XeroWorld) async throws -> Void
     ) async throws {
         let sandbox = XeroSandbox(limits: sandboxLimits)
@@ -49,7 +50,8 @@ struct XeroWorld: PipelineWorld {
         try await emulatorApp.test(.live) { emulatorClient in
             let exchanges = Exchanges(URLSessionTransport(policy: QuickBooksWorld.loopback))
             try await Pipeline.run(
-                connectors: [XeroConnector(limits: limits)], transport: exchanges, limiterClock: limiterClock
+                connectors: [XeroConnector(limits: limits)], transport: exchanges, limiterClock: limiterClock,
+                limits: engineLimits
             ) { pipeline in
                 let world = XeroWorld(
                     sandbox: sandbox, organisation: organisation, components: pipeline.components,

@@ -43,8 +43,8 @@ import Testing
             perIntegration: 64)
         let midway = try #require(try await database.syncOperation(id: operation.id, tenantID: nil))
         #expect(midway.status == .running)
-        // The connector takes batches of 30: each round claims 4 batches' worth of the integration's jobs.
-        #expect(midway.recordsProcessed == 12_000 && midway.recordsInFlight == 25_000 - 12_000)
+        // The connector takes batches of 30: each round claims 8 batches' worth of the integration's jobs.
+        #expect(midway.recordsProcessed == 24_000 && midway.recordsInFlight == 25_000 - 24_000, "\(midway)")
 
         // After the leases run out, another node picks it up from the checkpoint and finishes it.
         clock.advance(by: .seconds(61))
@@ -60,6 +60,11 @@ import Testing
         #expect(connector.written.count == 50_000, "each customer written once")
         let jobs = try await database.jobs(status: .succeeded, integrationID: integration.id, page: PageRequest())
         #expect(jobs.items.first?.attempts == 1)
+        // Each batch of finished jobs signed the audit chain's checkpoint once, at its end: the chain holds.
+        guard case .intact = try await database.verifyAuditChain() else {
+            Issue.record("the audit chain does not hold: \(try await database.verifyAuditChain())")
+            return
+        }
         let pushedRecords = Set(connector.pushes.map(\.localID))
         #expect(pushedRecords.count == 50_000)
         #expect(connector.pushes.count == 50_000, "the 64 jobs claimed when the node died were not sent twice")
