@@ -365,6 +365,90 @@ import Testing
         #expect(try await server.waitForExit().status == 0)
     }
 
+    /// Sage 50 uploads shaped by an attacker (`POST …/imports` as multipart, `MultipartFormData`): no boundary, an empty
+    /// or absurd one, no delimiter, parts cut short, thousands of empty parts, nested quotes, bytes that are not text.
+    /// Each is refused with a 4xx problem saying what to send, never a trap; nothing is confirmed or audited; the
+    /// server answers after each, and a genuine upload goes through afterwards.
+    @Test func hostileMultipartUploadsAreRefusedNeverATrap() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let server = try await ServerProcess(database: directory.database, directory: directory.url)
+        let created = await server.call(
+            "POST", "/api/v1/integrations", headers: Self.admin,
+            body: Array(#"{"tenant_id":"school","platform":"sage_50","name":"Sage 50 accounts"}"#.utf8))
+        let integration = try #require(
+            created.flatMap { try? JSONSerialization.jsonObject(with: $0.1) as? [String: Any] }?["id"] as? String,
+            "\(created.map { String(decoding: $0.1, as: UTF8.self) } ?? "no answer")")
+        let path = "/api/v1/integrations/\(integration)/imports"
+        let boundary = "lw-hostile"
+        func part(_ disposition: String, _ content: String) -> String {
+            "--\(boundary)\r\nContent-Disposition: \(disposition)\r\n\r\n\(content)\r\n"
+        }
+        let form = "multipart/form-data; boundary=\(boundary)"
+        var noise = SystemRandomNumberGenerator()
+        let random = (0..<65_536).map { _ in UInt8.random(in: 0...255, using: &noise) }
+        let cases: [(name: String, contentType: String, body: [UInt8])] = [
+            ("no boundary", "multipart/form-data", Array("--x\r\n\r\nx".utf8)),
+            ("an empty boundary", "multipart/form-data; boundary=", Array("--\r\n\r\n--".utf8)),
+            ("an unterminated quoted boundary", "multipart/form-data; boundary=\"abc", Array("--abc".utf8)),
+            (
+                "a boundary of 10,000 bytes", "multipart/form-data; boundary=" + String(repeating: "b", count: 10_000),
+                Array(("--" + String(repeating: "b", count: 10_000) + "\r\n").utf8)
+            ),
+            ("no delimiter", form, Array("Date,Type\r\n".utf8)),
+            ("headers never ended", form, Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"".utf8)),
+            (
+                "a part never closed", form,
+                Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nDate,Type".utf8)
+            ),
+            ("no field named file", form, Array((part("form-data; name=\"other\"", "x") + "--\(boundary)--").utf8)),
+            (
+                "nested quotes in the name", form,
+                Array((part(#"form-data; name="fi\"le"; name="\"; filename="\\"#, "x") + "--\(boundary)--").utf8)
+            ),
+            ("20,000 empty parts", form, Array((String(repeating: "--\(boundary)\r\n\r\n\r\n", count: 20_000)).utf8)),
+            ("random bytes", form, random),
+            (
+                "a file that is not UTF-8", form,
+                Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n".utf8) + [
+                    0xFF, 0xFE, 0, 0xC3,
+                ]
+                    + Array("\r\n--\(boundary)--\r\n".utf8)
+            ),
+        ]
+        for hostile in cases {
+            var headers = Self.admin
+            headers["content-type"] = hostile.contentType
+            let answer = await server.call("POST", path, headers: headers, body: hostile.body)
+            let status = answer?.0 ?? 0
+            #expect((400..<500).contains(status), "\(hostile.name): \(status)")
+            if let answer, status != 413 {
+                let problem = try? JSONSerialization.jsonObject(with: answer.1) as? [String: Any]
+                #expect(problem?["detail"] != nil || problem?["errors"] != nil, "\(hostile.name): \(problem ?? [:])")
+            }
+            await Self.expectAlive(server, "after \(hostile.name)")
+        }
+        #expect(
+            try await Self.count("integration_audit_log", where: "action = 'integration.imported'", in: directory) == 0)
+
+        // A genuine upload, Sage's audit trail of a company with nothing yet, goes through afterwards.
+        let company = Sage50Company(
+            name: "Hillside School", financialYearStart: Sage50Date(day: 1, month: 4, year: 2026)!,
+            programDate: Sage50Date(day: 30, month: 11, year: 2026)!)
+        var headers = Self.admin
+        headers["content-type"] = form
+        let genuine = await server.call(
+            "POST", path, headers: headers,
+            body: Array(
+                (part("form-data; name=\"file\"; filename=\"audit.csv\"", company.auditTrailCSV())
+                    + "--\(boundary)--\r\n").utf8))
+        #expect(genuine?.0 == 200, "\(genuine.map { String(decoding: $0.1, as: UTF8.self) } ?? "no answer")")
+        #expect(
+            try await Self.count("integration_audit_log", where: "action = 'integration.imported'", in: directory) == 1)
+        server.signal(SIGTERM)
+        #expect(try await server.waitForExit().status == 0)
+    }
+
     @Test func everyWayAroundTheBearerKeyIsRefused() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
