@@ -187,14 +187,7 @@ public struct SyncEngine: Sendable {
                 if !ticking {
                     ticking = true
                     group.addTask { [signal] in
-                        await withTaskGroup(of: Void.self) { waits in
-                            waits.addTask {
-                                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pollInterval) }
-                            }
-                            if let signal { waits.addTask { await signal.wait() } }
-                            await waits.next()
-                            waits.cancelAll()
-                        }
+                        await WorkSignal.poll(pollInterval, orUntil: signal)
                         return .tick
                     }
                 }

@@ -96,14 +96,7 @@ public struct SyncOperationRunner: Sendable {
                 if !ticking {
                     ticking = true
                     group.addTask { [requested] in
-                        await withTaskGroup(of: Void.self) { waits in
-                            waits.addTask {
-                                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pollInterval) }
-                            }
-                            if let requested { waits.addTask { await requested.wait() } }
-                            await waits.next()
-                            waits.cancelAll()
-                        }
+                        await WorkSignal.poll(pollInterval, orUntil: requested)
                         return .tick
                     }
                 }

@@ -1,3 +1,4 @@
+import ServiceLifecycle
 import Synchronization
 
 /// A nudge for the engine's loop (`SyncEngine.work`): new work was queued in this process (billing's events
@@ -24,6 +25,17 @@ public final class WorkSignal: Sendable {
             return waiter
         }
         waiter?.resume()
+    }
+
+    /// A loop's wait between looks: `interval`, cut short by `signal` (when there is one), a graceful shutdown or
+    /// cancellation.
+    static func poll(_ interval: Duration, orUntil signal: WorkSignal?) async {
+        await withTaskGroup(of: Void.self) { waits in
+            waits.addTask { try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) } }
+            if let signal { waits.addTask { await signal.wait() } }
+            await waits.next()
+            waits.cancelAll()
+        }
     }
 
     /// Returns once signalled since the last return (at once if it already was), or when the task is cancelled.
