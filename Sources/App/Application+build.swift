@@ -39,6 +39,8 @@ public struct Components: Sendable {
     public let workSignal: WorkSignal
     /// Told when a sync is requested, so the scheduler starts it at once.
     public let syncRequested = WorkSignal()
+    /// One file download at a time per integration (`ExportsController`).
+    let downloads = KeyedGates()
     /// Counts the commits the dashboard shows live (`GET /live`).
     public let changes: DashboardChanges
     public let now: @Sendable () -> Timestamp
@@ -200,7 +202,7 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
     api.addRoutes(
         MailboxController(database: components.database, platforms: platforms, signal: components.workSignal).endpoints)
     api.addRoutes(ConnectCheckController(database: components.database, platforms: platforms).endpoints)
-    api.addRoutes(ExportsController(database: components.database).endpoints)
+    api.addRoutes(ExportsController(database: components.database, downloads: components.downloads).endpoints)
     api.addRoutes(Sage50ImportsController(database: components.database).endpoints)
     api.addRoutes(GSTSummaryController(database: components.database, platforms: platforms).endpoints)
     let oauth = OAuthController(
@@ -249,7 +251,7 @@ private func addDashboard(
         IntegrationPages(
             database: database, renderer: renderer, integrations: integrations, oauth: oauth,
             checks: ConnectCheckController(database: database, platforms: platforms),
-            syncRequested: components.syncRequested
+            syncRequested: components.syncRequested, downloads: components.downloads
         ).endpoints)
     let accounts = RemoteAccountsController(database: database, platforms: platforms)
     pages.addRoutes(

@@ -187,6 +187,34 @@ import Testing
         }
     }
 
+    /// Two downloads of the transactions at once (a double click): the second waits for the first and holds only
+    /// what the first did not, so between them every invoice is in one file, once; Sage 50 books none twice.
+    @Test func twoDownloadsAtOnceHoldEachRecordOnce() async throws {
+        try await Sage50World.run { world in
+            try await world.bill("customer.created", Sage50World.customer("cus_a", name: "Rao Family"))
+            let count = 1_010
+            for index in 1...count {
+                try await world.bill(
+                    "invoice.issued",
+                    Sage50World.invoice(
+                        "inv_\(index)", number: "INV-\(index)", customer: "cus_a", tuition: "100.00", vat: "20.00",
+                        total: "420.00"))
+            }
+            _ = try await world.export("sage50-customers-csv")
+            async let first = world.export("sage50-audit-csv")
+            async let second = world.export("sage50-audit-csv")
+            let files = try await [first, second]
+            #expect(files.allSatisfy { $0.status == 200 })
+            let references = files.flatMap(\.rows).map {
+                String($0.split(separator: ",", omittingEmptySubsequences: false)[5])
+            }
+            #expect(references.count == 2 * count, "\(files.map(\.rows.count)) rows")
+            let perInvoice = Dictionary(grouping: references, by: { $0 }).mapValues(\.count)
+            #expect(perInvoice.count == count && perInvoice.values.allSatisfy { $0 == 2 })
+            #expect(files.contains { $0.rows.isEmpty }, "one download held everything: \(files.map(\.rows.count))")
+        }
+    }
+
     @Test func aDocumentInAnotherCurrencyIsLeftOutAndNamed() async throws {
         try await Sage50World.run { world in
             try await world.bill("customer.created", Sage50World.customer("cus_a", name: "Rao Family"))

@@ -9,7 +9,8 @@ extension ExportsController {
     /// A Sage 50 import file, written a page of records at a time (`Sage50ExportWork`) to a spool file, each page's
     /// records marked `exported` as it is written, then answered from the spool: memory holds a page, whatever the
     /// download's size. The download is audited once, with how many records it holds; records left out are named in
-    /// the `Ledgerwire-Left-Out` header (the integration's page lists them too).
+    /// the `Ledgerwire-Left-Out` header (the integration's page lists them too). An integration's downloads go one
+    /// at a time: a second one waits for the first, then holds only what the first did not.
     func sage50Export(integration: Integration, format: String, since: Timestamp?, actor: String) async throws
         -> Response
     {
@@ -20,6 +21,18 @@ extension ExportsController {
             throw Problem.invalid([FieldError(field: "settings.account_ref_style", message: "must be name or id")])
         }
         let customers = format == "sage50-customers-csv"
+        return try await downloads.run(integration.id) {
+            try await writeSage50Export(
+                integration: integration, format: format, since: since, customers: customers, style: style,
+                actor: actor)
+        }
+    }
+
+    /// The download itself, under the integration's gate.
+    private func writeSage50Export(
+        integration: Integration, format: String, since: Timestamp?, customers: Bool,
+        style: Sage50AccountReferenceStyle, actor: String
+    ) async throws -> Response {
         var work = try await Sage50ExportWork(
             database: database, integration: integration, since: since, customers: customers, style: style)
         let spool = try SpoolFile()

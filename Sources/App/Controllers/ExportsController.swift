@@ -22,6 +22,9 @@ import Persistence
 /// every download is audited (`integration.exported`).
 struct ExportsController {
     let database: AppDatabase
+    /// One download at a time per integration (`Components.downloads`): two at once would both hold a record before
+    /// either marked it, and Sage 50 would book it twice.
+    let downloads: KeyedGates
 
     var endpoints: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)

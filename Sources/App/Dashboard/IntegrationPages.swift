@@ -17,6 +17,8 @@ struct IntegrationPages {
     let checks: ConnectCheckController
     /// Told once a sync is requested: the scheduler starts it at once.
     let syncRequested: WorkSignal
+    /// One download at a time per integration, shared with the API's (`ExportsController`).
+    let downloads: KeyedGates
 
     var endpoints: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
@@ -386,7 +388,7 @@ struct IntegrationPages {
                     )
                 ])
         }
-        return try await ExportsController(database: database).sage50Export(
+        return try await ExportsController(database: database, downloads: downloads).sage50Export(
             integration: integration, format: format, since: nil, actor: principal.actor)
     }
 

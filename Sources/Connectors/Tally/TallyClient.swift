@@ -1,14 +1,13 @@
 import Foundation
-import Synchronization
 
 /// Talks to one company in one Tally: sends an envelope, reads the answer, and says in the engine's terms what went
-/// wrong. Tally answers one request at a time, so every request to one Tally waits for the one before it (`TallyGate`),
+/// wrong. Tally answers one request at a time, so every request to one Tally waits for the one before it (its gate),
 /// across every integration of this process that reaches the same Tally.
 struct TallyClient {
     let settings: TallySettings
     let integrationID: String
     let transport: any HTTPTransport
-    let gates: TallyGates
+    let gates: KeyedGates
 
     /// The longest Tally may take to answer one request: a large import (a hundred vouchers) takes seconds.
     static let timeout: Duration = .seconds(120)
@@ -20,14 +19,12 @@ struct TallyClient {
             method: "POST", url: endpoint,
             headers: [("Content-Type", settings.encoding.contentType)],
             body: TallyXML.document(envelope, encoding: settings.encoding), timeout: Self.timeout)
-        let gate = gates.gate(for: endpoint.absoluteString)
-        await gate.acquire()
         let response: TransportResponse
         do {
-            response = try await transport.send(request)
-            await gate.release()
+            response = try await gates.run(endpoint.absoluteString) { () async throws(TransportError) in
+                try await transport.send(request)
+            }
         } catch {
-            await gate.release()
             throw noAnswer(error)
         }
         guard (200..<300).contains(response.status) else {
@@ -128,41 +125,5 @@ enum TallyAnswer {
             created: count("CREATED"), altered: count("ALTERED"), deleted: count("DELETED"),
             cancelled: count("CANCELLED"), errors: count("ERRORS"), combined: count("COMBINED"),
             ignored: count("IGNORED"), exceptions: count("EXCEPTIONS"), lineErrors: lineErrors(in: root))
-    }
-}
-
-/// One request at a time to each Tally, in the order they came.
-final class TallyGates: Sendable {
-    private let gates = Mutex<[String: TallyGate]>([:])
-
-    func gate(for key: String) -> TallyGate {
-        gates.withLock { gates in
-            if let gate = gates[key] { return gate }
-            let gate = TallyGate()
-            gates[key] = gate
-            return gate
-        }
-    }
-}
-
-/// A first-come, first-served lock for one Tally.
-actor TallyGate {
-    private var busy = false
-    private var waiting: [CheckedContinuation<Void, Never>] = []
-
-    func acquire() async {
-        guard busy else {
-            busy = true
-            return
-        }
-        await withCheckedContinuation { waiting.append($0) }
-    }
-
-    func release() {
-        if waiting.isEmpty {
-            busy = false
-        } else {
-            waiting.removeFirst().resume()
-        }
     }
 }

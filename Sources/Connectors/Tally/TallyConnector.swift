@@ -20,7 +20,7 @@ public struct TallyConnector: Connector {
     /// Objects in one import request: a hundred vouchers are about 150 KB, which Tally takes in a few seconds.
     public static let batchSize = 100
 
-    let gates = TallyGates()
+    let gates = KeyedGates()
     let directories = TallyDirectories()
 
     public init() {}
