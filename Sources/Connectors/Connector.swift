@@ -204,6 +204,12 @@ public struct ConnectorCapabilities: Sendable, Hashable {
     /// backoff, from half a minute to an hour). Tally, a desktop program closed at night and opened in the morning, is
     /// asked every minute, so the school's work lands minutes after someone opens it.
     public var unreachableRecheck: Duration? = nil
+    /// How many of its batches an integration has claimed at once, at the most: the next ones are built while one is
+    /// with the platform. Four by default. A platform with no rate limit that answers one request at a time (Tally)
+    /// takes eight, so a queue of them is left while the next are claimed and built; a rate-limited platform keeps
+    /// four, so that a round never needs more calls than a small share of its budget holds (its batches wait for room
+    /// together, and a round bigger than the share would wait for ever).
+    public var batchesInFlight = 4
 
     public init(
         webhooks: Bool, maximumBatchSize: Int, changeFeed: Bool, rateLimit: RateLimitPolicy? = nil,

@@ -24,14 +24,15 @@ public struct SyncEngine: Sendable {
         public var perIntegration: Int
         /// How long a claim holds before another worker may take the job over.
         public var lease: Duration
-        /// Jobs claimed at once for integrations whose platform takes batches (up to 8 batches per integration),
-        /// besides `concurrency`; their pushes go in as few platform calls as the batches allow.
+        /// Jobs claimed at once for integrations whose platform takes batches (up to its
+        /// `ConnectorCapabilities.batchesInFlight` batches per integration), besides `concurrency`; their pushes go in
+        /// as few platform calls as the batches allow.
         ///
-        /// Eight of the largest batch (Tally's 100): while one batch is with a platform that answers one request at
-        /// a time, the next ones are claimed and built, so the platform seldom waits for Ledgerwire's next request.
-        /// Slots are refilled once half are free, so four batches are still queued then: enough to cover a batch's
-        /// end, the claim and the build (about 45 ms against Tally's emulator, which answers a batch in 16–20 ms).
-        /// With four, Tally waited for the next request after every other batch.
+        /// Eight of Tally's batches (100): while one batch is with a platform that answers one request at a time, the
+        /// next ones are claimed and built, so the platform seldom waits for Ledgerwire's next request. Slots are
+        /// refilled once half are free, so four batches are still queued then: enough to cover a batch's end, the
+        /// claim and the build (about 45 ms against Tally's emulator, which answers a batch in 16–20 ms). With four,
+        /// Tally waited for the next request after every other batch.
         public var batchedJobs: Int
         /// How long jobs in flight may go on after a graceful shutdown begins before they are cut short (and taken
         /// over once their lease expires; their platform writes are idempotent).
@@ -246,7 +247,7 @@ public struct SyncEngine: Sendable {
     private func claim(singles: Int, batched: Int) async throws -> [ClaimedJob] {
         var batching: [Platform: Int] = [:]
         for (platform, connector) in connectors where connector.capabilities.maximumBatchSize > 1 {
-            batching[platform] = connector.capabilities.maximumBatchSize * 8
+            batching[platform] = connector.capabilities.maximumBatchSize * connector.capabilities.batchesInFlight
         }
         return try await jobs.claimJobs(
             worker: workerID,

@@ -14,6 +14,7 @@ public struct TallyConnector: Connector {
             webhooks: false, maximumBatchSize: TallyConnector.batchSize, changeFeed: true,
             mappingKinds: CodeMappings.commonKinds, adoptsExisting: [.customer])
         capabilities.unreachableRecheck = .seconds(60)
+        capabilities.batchesInFlight = 8
         return capabilities
     }()
 
