@@ -146,17 +146,3 @@ public struct AuditEntry: Hashable, Sendable {
         )
     }
 }
-
-private let hexDigits = Array("0123456789abcdef".utf8)
-
-extension Sequence where Element == UInt8 {
-    /// Lower-case hexadecimal.
-    var hexString: String {
-        var output: [UInt8] = []
-        for byte in self {
-            output.append(hexDigits[Int(byte >> 4)])
-            output.append(hexDigits[Int(byte & 0x0F)])
-        }
-        return String(decoding: output, as: UTF8.self)
-    }
-}

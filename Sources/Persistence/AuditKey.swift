@@ -1,3 +1,4 @@
+import Accounting
 import Crypto
 import Foundation
 

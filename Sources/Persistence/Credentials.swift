@@ -262,6 +262,6 @@ extension AppDatabase {
     }
 
     static func stateHash(_ state: String) -> String {
-        SHA256.hash(data: Data(state.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(state.utf8)).hexString
     }
 }

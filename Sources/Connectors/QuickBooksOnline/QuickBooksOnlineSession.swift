@@ -91,7 +91,7 @@ struct QuickBooksOnlineSession {
     /// A `requestid` for an idempotency key: the same key always gives the same id, within QuickBooks' 36
     /// characters for batch requests (50 for the others).
     static func requestID(_ key: String) -> String {
-        String(SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined().prefix(36))
+        String(SHA256.hash(data: Data(key.utf8)).hexString.prefix(36))
     }
 
     private func send(

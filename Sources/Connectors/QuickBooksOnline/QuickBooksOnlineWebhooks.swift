@@ -27,7 +27,7 @@ public struct QuickBooksOnlineWebhooks: PlatformWebhooks {
 
     /// Intuit gives a notification no id: the same body again is the same delivery.
     public func webhookID(header: (String) -> String?, body: [UInt8]) -> String {
-        SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: body).hexString
     }
 
     public func notifications(body: [UInt8]) throws(PlatformWebhookError) -> [PlatformNotification] {

@@ -26,7 +26,7 @@ enum SageBusinessCloudMapping {
     /// Sage's spec gives references no length and billing's ids can be long.
     static func marker(_ request: PushRequest) -> String {
         let digest = SHA256.hash(data: Data("\(request.recordType.rawValue) \(request.localID)".utf8))
-        return "LW" + digest.prefix(10).map { String(format: "%02x", $0) }.joined()
+        return "LW" + digest.prefix(10).hexString
     }
 
     /// The name of a contact whose name another contact (of another billing customer) holds: the name, then

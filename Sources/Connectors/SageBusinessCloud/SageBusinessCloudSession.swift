@@ -34,7 +34,7 @@ struct SageBusinessCloudSession {
     /// An `idempotency_id` for a job's key: 32 hex digits ("a random 32-character hyphenless GUID", Sage's
     /// idempotency guide), the same for every attempt of the job, so a resent create answers the first one's 201.
     static func idempotencyID(_ key: String) -> String {
-        SHA256.hash(data: Data(key.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(key.utf8)).prefix(16).hexString
     }
 
     func get(_ path: String, query: [(String, String)] = []) async throws(ConnectorError) -> JSONValue {

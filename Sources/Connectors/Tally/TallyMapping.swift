@@ -33,7 +33,7 @@ public enum TallyMapping {
             case .payment: "rct"
             case .refund: "pmt"
             }
-        return "lw-\(prefix)-" + digest.prefix(16).map { String(format: "%02x", $0) }.joined()
+        return "lw-\(prefix)-" + digest.prefix(16).hexString
     }
 
     /// Tally's voucher type of a record kept as a voucher.
@@ -92,7 +92,7 @@ public enum TallyMapping {
     /// named apart from billing's name (`ledgerName(inVersion:)`) by it.
     public static func fingerprint(name: String, state: String?, gstin: String?) -> String {
         let digest = SHA256.hash(data: Data("\(name)|\(state ?? "")|\(gstin ?? "")".utf8))
-        return "v:" + digest.prefix(12).map { String(format: "%02x", $0) }.joined() + ":" + name
+        return "v:" + digest.prefix(12).hexString + ":" + name
     }
 
     /// The ledger name a party ledger's version (`fingerprint`) carries; `nil` for any other version.

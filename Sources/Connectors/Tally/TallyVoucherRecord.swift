@@ -63,7 +63,7 @@ public struct TallyVoucherRecord: Sendable, Hashable {
             for bill in entry.bills { text += ",\(bill.type):\(bill.name)=\(bill.amount.minorUnits)" }
         }
         let digest = SHA256.hash(data: Data(text.utf8))
-        return "v:" + digest.prefix(12).map { String(format: "%02x", $0) }.joined()
+        return "v:" + digest.prefix(12).hexString
     }
 
     /// The entries' sum: zero for a voucher that balances.

@@ -47,7 +47,7 @@ struct XeroSession {
 
     /// An `Idempotency-Key` for a job's key: the same key always gives the same one, within Xero's 128 characters.
     static func idempotencyKey(_ key: String) -> String {
-        SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(key.utf8)).hexString
     }
 
     /// Every page of a collection (Xero's pages hold up to 100).

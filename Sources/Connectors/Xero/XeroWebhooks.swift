@@ -32,7 +32,7 @@ public struct XeroWebhooks: PlatformWebhooks {
     /// Xero sends no delivery id: the same body again (a retry) is the same delivery. Another batch holding the same
     /// events is another delivery, whose notifications the idempotency keys deduplicate.
     public func webhookID(header: (String) -> String?, body: [UInt8]) -> String {
-        SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: body).hexString
     }
 
     /// An intent-to-receive check: `events` is empty.
