@@ -11,22 +11,28 @@ public final class RawConnection {
     private let descriptor: Int32
 
     /// Connects, or throws when the connection is refused.
+    ///
+    /// The socket is kept only once connected: a class whose initializer throws after `descriptor` is set is
+    /// deinitialized, and closing the socket there as well as here closed whatever took its number meanwhile (another
+    /// test's NIO channel, which then trapped on `EBADF`).
     public init(port: Int) throws {
-        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw CLIFailure("socket() failed: \(errno)") }
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw CLIFailure("socket() failed: \(errno)") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
         guard connected == 0 else {
-            close(descriptor)
-            throw CLIFailure("connect() failed: \(errno)")
+            let failure = CLIFailure("connect() failed: \(errno)")
+            close(socket)
+            throw failure
         }
+        descriptor = socket
     }
 
     deinit { close(descriptor) }
