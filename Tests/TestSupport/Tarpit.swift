@@ -34,6 +34,9 @@ public final class Tarpit: @unchecked Sendable {
     private let accepted = Atomic<Int>(0)
     private let requestLines = Mutex<[String]>([])
     private let stopped = Atomic<Bool>(false)
+    /// Whether the listener is still open: only its accept thread closes it, once it stops accepting, so the number is
+    /// never accepted on, shut down or closed again after another socket took it.
+    private let listening = Mutex(true)
 
     /// The URL of its root.
     public var url: String { "http://127.0.0.1:\(port)" }
@@ -50,16 +53,23 @@ public final class Tarpit: @unchecked Sendable {
         thread.start()
     }
 
-    /// Stops accepting and ends every connection (at its next write).
+    /// Stops accepting (the accept thread then closes the listener) and ends every connection (at its next write).
     public func stop() {
         guard !stopped.exchange(true, ordering: .relaxed) else { return }
-        shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
+        listening.withLock { open in
+            if open { shutdown(listener, Int32(SHUT_RDWR)) }
+        }
     }
 
     deinit { stop() }
 
     private func acceptLoop() {
+        defer {
+            listening.withLock { open in
+                close(listener)
+                open = false
+            }
+        }
         while !stopped.load(ordering: .relaxed) {
             let client = accept(listener, nil, nil)
             guard client >= 0 else { return }
