@@ -38,7 +38,7 @@ extension ExportsController {
         let spool = try SpoolFile()
         try await spool.append(work.header)
         var held = 0
-        var leftOut = LeftOut()
+        var leftOut = ExportsController.LeftOut()
         do {
             while let page = try await work.next() {
                 try await spool.append(page.text)
@@ -62,7 +62,7 @@ extension ExportsController {
             .contentDisposition:
                 "attachment; filename=\"ledgerwire-\(integration.id)-\(customers ? "customers" : "transactions").csv\"",
         ]
-        if let names = leftOut.text { headers[HTTPField.Name("Ledgerwire-Left-Out")!] = names }
+        if let names = leftOut.text { headers[LeftOut.header] = names }
         let size = try spool.size()
         return Response(
             status: .ok, headers: headers,
@@ -70,26 +70,5 @@ extension ExportsController {
                 try await spool.write(to: &writer)
                 try await writer.finish(nil)
             })
-    }
-
-    /// The records a download leaves out, the first 20 of them named: what a person reads to put them right.
-    private struct LeftOut {
-        var named: [String] = []
-        var count = 0
-
-        mutating func add(_ refused: [(localID: String, reason: String)]) {
-            count += refused.count
-            for record in refused.prefix(max(0, 20 - named.count)) {
-                named.append("\(record.localID): \(record.reason)")
-            }
-        }
-
-        /// One line of ASCII, at most 2,000 characters; nil when nothing was left out.
-        var text: String? {
-            guard count > 0 else { return nil }
-            var text = named.joined(separator: "; ")
-            if count > named.count { text += "; and \(count - named.count) more" }
-            return String(text.prefix(2000).filter { $0.isASCII && $0 != "\n" && $0 != "\r" })
-        }
     }
 }

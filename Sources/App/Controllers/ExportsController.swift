@@ -84,12 +84,32 @@ struct ExportsController {
             .contentType: settings.encoding.contentType,
             .contentDisposition: "attachment; filename=\"ledgerwire-\(integration.id)-tally.xml\"",
         ]
-        if !file.refused.isEmpty {
-            // Records left out, and why, so a person sees what the file lacks.
-            let names = file.refused.prefix(20).map { "\($0.localID): \($0.reason)" }.joined(separator: "; ")
-            headers[HTTPTypes.HTTPField.Name("Ledgerwire-Left-Out")!] = String(
-                names.prefix(2000).filter { $0.isASCII && $0 != "\n" })
-        }
+        var leftOut = LeftOut()
+        leftOut.add(file.refused)
+        if let names = leftOut.text { headers[LeftOut.header] = names }
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: file.document)))
+    }
+
+    /// The records a download leaves out, and why, so a person sees what the file lacks: the first 20 named in the
+    /// `Ledgerwire-Left-Out` header, with how many more.
+    struct LeftOut {
+        static let header = HTTPField.Name("Ledgerwire-Left-Out")!
+        private var named: [String] = []
+        private var count = 0
+
+        mutating func add(_ refused: [(localID: String, reason: String)]) {
+            count += refused.count
+            for record in refused.prefix(max(0, 20 - named.count)) {
+                named.append("\(record.localID): \(record.reason)")
+            }
+        }
+
+        /// One line of ASCII, at most 2,000 characters; nil when nothing was left out.
+        var text: String? {
+            guard count > 0 else { return nil }
+            var text = named.joined(separator: "; ")
+            if count > named.count { text += "; and \(count - named.count) more" }
+            return String(text.prefix(2000).filter { $0.isASCII && $0 != "\n" && $0 != "\r" })
+        }
     }
 }

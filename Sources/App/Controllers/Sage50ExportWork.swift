@@ -89,7 +89,8 @@ struct Sage50ExportWork {
     private func transactionPage(
         _ jobs: [AppDatabase.ExportJob], _ records: [String: StoredRecord]
     ) async throws -> Page {
-        var parsed: [(job: AppDatabase.ExportJob, stored: StoredRecord, record: CanonicalRecord)] = []
+        var parsed: [(job: AppDatabase.ExportJob, stored: StoredRecord, record: CanonicalRecord, link: RecordLink?)] =
+            []
         var page = Page(text: "", exported: [], refused: [])
         for job in jobs {
             guard let stored = records[job.recordID],
@@ -109,15 +110,15 @@ struct Sage50ExportWork {
                     ))
                 continue
             }
-            parsed.append((job, stored, record))
+            parsed.append((job, stored, record, link))
         }
         let accounts = try await database.customerReferences(
-            localIDs: Set(parsed.compactMap { Self.customerID(of: $0.record) }), integrationID: integration.id,
-            tenantID: integration.tenantID)
+            localIDs: Set(
+                parsed.flatMap { $0.record.dependencies.filter { $0.recordType == .customer }.map(\.localID) }),
+            integrationID: integration.id, tenantID: integration.tenantID)
         var requests: [PushRequest] = []
         var recordIDs: [RecordReference: (id: String, version: Int)] = [:]
-        for (job, stored, record) in parsed {
-            let link = stored.links.first { $0.integrationID == integration.id }
+        for (job, stored, record, link) in parsed {
             // A link that is only `exported` has no Sage transaction yet.
             let remoteID = link?.status == "synced" ? link?.remoteID : nil
             requests.append(
@@ -135,16 +136,5 @@ struct Sage50ExportWork {
             recordIDs[reference].map { AppDatabase.ExportedRecord(recordID: $0.id, version: $0.version, remoteID: nil) }
         }
         return page
-    }
-
-    /// The customer a transaction is for: whose A/C its rows name.
-    private static func customerID(of record: CanonicalRecord) -> String? {
-        switch record {
-        case .invoice(let invoice): invoice.customerID.rawValue
-        case .creditNote(let note): note.customerID.rawValue
-        case .payment(let payment): payment.customerID.rawValue
-        case .refund(let refund): refund.customerID.rawValue
-        case .customer: nil
-        }
     }
 }
