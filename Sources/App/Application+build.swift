@@ -96,7 +96,7 @@ public struct Components: Sendable {
         self.agentRelay = relay
         let transport = AgentRoutingTransport(
             base: transport
-                ?? URLSessionTransport(
+                ?? HTTPClientTransport(
                     policy: configuration.destinationPolicy, maximumResponseBytes: configuration.maximumResponseBytes),
             relay: relay)
         self.transport = transport

@@ -46,7 +46,7 @@ public struct ServerConfiguration: Sendable {
     /// Where platform calls and webhook deliveries may go: `https` to public addresses unless the keys allow more.
     public var destinationPolicy = DestinationPolicy()
     /// The longest answer read from a platform or a webhook receiver.
-    public var maximumResponseBytes = URLSessionTransport.defaultMaximumResponseBytes
+    public var maximumResponseBytes = HTTPClientTransport.defaultMaximumResponseBytes
 
     public init() {}
 

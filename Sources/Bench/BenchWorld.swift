@@ -10,7 +10,7 @@ struct BenchWorld: Sendable {
     let emulator: String
     let adminToken: String
     /// The bench's own calls, to both servers on loopback over http.
-    let transport = URLSessionTransport(policy: DestinationPolicy(allowsInsecure: true, allowsPrivateNetworks: true))
+    let transport = HTTPClientTransport(policy: DestinationPolicy(allowsInsecure: true, allowsPrivateNetworks: true))
 
     /// Billing's tenant: the school whose history is pushed.
     static let tenant = "bench-school"

@@ -107,7 +107,7 @@ struct DashboardPages: AsyncParsableCommand {
                 store: store, box: components.box, emulator: "http://127.0.0.1:\(ports["emulator"] ?? 0)",
                 sandbox: sandbox, tenantID: first.tenantID)
             pages.append(("mapping editor", "/integrations/\(books)/mappings"))
-            let transport = URLSessionTransport(
+            let transport = HTTPClientTransport(
                 policy: DestinationPolicy(allowsInsecure: true, allowsPrivateNetworks: true))
             print("ledgerwire-bench dashboard-pages: \(runs) requests of each page on \(database)")
             print(

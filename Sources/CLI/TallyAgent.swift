@@ -62,8 +62,8 @@ struct TallyAgent: AsyncParsableCommand {
         let agent = RelayAgent(
             configuration: .init(server: serverURL, token: token, books: tallyURL, wait: .seconds(wait)),
             // A poll carries a request of up to the server's 10 MiB limit in base64 (4/3 of it), plus its JSON.
-            server: URLSessionTransport(policy: policy, maximumResponseBytes: 16 << 20),
-            books: URLSessionTransport(policy: policy), logger: logger)
+            server: HTTPClientTransport(policy: policy, maximumResponseBytes: 16 << 20),
+            books: HTTPClientTransport(policy: policy), logger: logger)
         FileHandle.standardOutput.write(Data("ledgerwire tally-agent relaying \(server) to \(tally)\n".utf8))
         let group = ServiceGroup(
             configuration: .init(

@@ -39,7 +39,7 @@ public actor AgentRelay {
     ///   - makeID: each request's id.
     public init(
         connectedWindow: Duration = .seconds(60), maximumWaiting: Int = 256,
-        maximumBodyBytes: Int = URLSessionTransport.defaultMaximumResponseBytes,
+        maximumBodyBytes: Int = HTTPClientTransport.defaultMaximumResponseBytes,
         now: @escaping @Sendable () -> ContinuousClock.Instant = { .now },
         makeID: @escaping @Sendable () -> String = { "agr_" + UUID().uuidString.lowercased() }
     ) {

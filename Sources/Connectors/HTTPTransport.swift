@@ -60,7 +60,7 @@ public enum TransportError: Error, Sendable, Hashable {
     /// Nothing was sent: the URL, or an address its host resolved to, is not allowed by the `DestinationPolicy`.
     /// The reason says what to fix.
     case destinationRefused(String)
-    /// The answer was longer than the transport takes (`URLSessionTransport.maximumResponseBytes`); reading
+    /// The answer was longer than the transport takes (`HTTPClientTransport.maximumResponseBytes`); reading
     /// stopped there.
     case responseTooLarge(limit: Int)
     /// Nothing was sent: the integration's own limiter turned the request away, its share of `window` (or, for
@@ -87,7 +87,7 @@ public enum TransportError: Error, Sendable, Hashable {
     }
 }
 
-/// Sends HTTP requests: `URLSessionTransport` in production (libcurl on Linux), doubles in tests.
+/// Sends HTTP requests: `HTTPClientTransport` in production (AsyncHTTPClient on SwiftNIO), doubles in tests.
 public protocol HTTPTransport: Sendable {
     func send(_ request: TransportRequest) async throws(TransportError) -> TransportResponse
 }

@@ -80,8 +80,8 @@ final class AgentAddressedConnector: Connector {
                     configuration: .init(
                         server: URL(string: "http://127.0.0.1:\(try #require(live.port))")!, token: token,
                         books: URL(string: "http://127.0.0.1:\(try #require(tallyLive.port))")!, wait: .seconds(2)),
-                    server: URLSessionTransport(policy: TestApp.loopback),
-                    books: URLSessionTransport(policy: TestApp.loopback), logger: Logger(label: "test.agent"))
+                    server: HTTPClientTransport(policy: TestApp.loopback),
+                    books: HTTPClientTransport(policy: TestApp.loopback), logger: Logger(label: "test.agent"))
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { await agent.run() }
                     while await !app.components.agentRelay.isConnected(integrationID: id) {

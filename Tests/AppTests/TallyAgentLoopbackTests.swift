@@ -54,8 +54,8 @@ import Testing
                 configuration: .init(
                     server: URL(string: "http://127.0.0.1:\(port)")!, token: token, books: URL(string: tally)!,
                     wait: .seconds(2)),
-                server: URLSessionTransport(policy: TestApp.loopback),
-                books: URLSessionTransport(policy: TestApp.loopback), logger: Logger(label: "test.agent"),
+                server: HTTPClientTransport(policy: TestApp.loopback),
+                books: HTTPClientTransport(policy: TestApp.loopback), logger: Logger(label: "test.agent"),
                 onStateChange: onStateChange)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await agent.run() }
@@ -138,7 +138,7 @@ import Testing
             // Unstructured: the poll outlives this closure, whose end stops the server.
             poll.withLock {
                 $0 = Task {
-                    try await URLSessionTransport(policy: TestApp.loopback).send(
+                    try await HTTPClientTransport(policy: TestApp.loopback).send(
                         TransportRequest(
                             method: "GET", url: url, headers: [("Authorization", "Bearer \(token)")],
                             timeout: .seconds(60)))

@@ -21,7 +21,7 @@ struct TestApp {
 
     init(
         databasePath: String? = nil, connectors: [any Connector] = [], registry: ConnectorRegistry? = nil,
-        transport: any HTTPTransport = URLSessionTransport(policy: TestApp.loopback),
+        transport: any HTTPTransport = HTTPClientTransport(policy: TestApp.loopback),
         destinations: DestinationPolicy = TestApp.loopback
     ) throws {
         var configuration = ServerConfiguration()

@@ -15,7 +15,7 @@ struct QuickBooksConsentBrowserTests {
     static let realm = "9341453474484455"
     static let otherRealm = "4620816365212855651"
     /// The tests' own calls; redirects are not followed, so `connect`'s answer is seen.
-    static let transport = URLSessionTransport(
+    static let transport = HTTPClientTransport(
         policy: DestinationPolicy(allowsInsecure: true, allowsPrivateNetworks: true))
 
     /// Ledgerwire and the emulator (holding two companies), with an integration pointed at it.

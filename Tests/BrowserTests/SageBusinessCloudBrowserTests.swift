@@ -19,7 +19,7 @@ import Glibc
 struct SageBusinessCloudBrowserTests {
     static let password = "correct horse battery staple"
     static let tenant = "hillside"
-    static let transport = URLSessionTransport(
+    static let transport = HTTPClientTransport(
         policy: DestinationPolicy(allowsInsecure: true, allowsPrivateNetworks: true))
 
     /// Ledgerwire, the emulator holding the user's two businesses (the lead first), and their ids.

@@ -19,7 +19,7 @@ final class QuickBooksTap: Sendable {
     let sandbox: QuickBooksOnlineSandbox
     private let state = Mutex<(base: String, proxy: String, tokens: [String], calls: [String])>(("", "", [], []))
     /// Tests' own calls, to servers on loopback; redirects are not followed.
-    static let transport = URLSessionTransport(
+    static let transport = HTTPClientTransport(
         policy: DestinationPolicy(allowsInsecure: true, allowsPrivateNetworks: true))
 
     init(sandbox: QuickBooksOnlineSandbox = QuickBooksOnlineSandbox()) {

@@ -24,7 +24,7 @@ import Testing
         let database: AppDatabase
         let engine: SyncEngine
         let url: String
-        let transport = URLSessionTransport(
+        let transport = HTTPClientTransport(
             policy: DestinationPolicy(allowsInsecure: true, allowsPrivateNetworks: true))
 
         func api(_ method: String, _ path: String, _ json: JSONValue? = nil, token: String = adminToken)

@@ -21,7 +21,7 @@ protocol PipelineWorld: Sendable {
     var clock: OffsetClock { get }
     var signer: Signer { get }
     /// Tests' own calls, to the servers on loopback.
-    var transport: URLSessionTransport { get }
+    var transport: HTTPClientTransport { get }
 }
 
 /// An answer to a test's call.

@@ -34,7 +34,7 @@ struct QuickBooksWorld: PipelineWorld {
     let clock: OffsetClock
     let signer = Signer()
     /// Tests' own calls, to the servers on loopback.
-    let transport = URLSessionTransport(policy: QuickBooksWorld.loopback)
+    let transport = HTTPClientTransport(policy: QuickBooksWorld.loopback)
     /// http to 127.0.0.1, which both servers are on: the tests opt in.
     static let loopback = DestinationPolicy(allowsInsecure: true, allowsPrivateNetworks: true)
     /// Limits far above QuickBooks' on both sides, for tests about resuming and exactly-once rather than pacing (the

@@ -17,12 +17,12 @@ struct Sage50World: PipelineWorld {
     let runner: SyncOperationRunner
     let clock: OffsetClock
     let signer = Signer()
-    let transport = URLSessionTransport(policy: QuickBooksWorld.loopback)
+    let transport = HTTPClientTransport(policy: QuickBooksWorld.loopback)
     let integration: String
 
     /// Runs `body` with Ledgerwire up and a mapped Sage 50 integration of the school.
     static func run(settings: JSONValue = [:], _ body: @Sendable (Sage50World) async throws -> Void) async throws {
-        try await Pipeline.run(connectors: [], transport: URLSessionTransport(policy: QuickBooksWorld.loopback)) {
+        try await Pipeline.run(connectors: [], transport: HTTPClientTransport(policy: QuickBooksWorld.loopback)) {
             pipeline in
             var world = Sage50World(
                 components: pipeline.components, ledgerwire: pipeline.ledgerwire, engine: pipeline.engine,

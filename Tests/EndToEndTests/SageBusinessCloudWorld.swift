@@ -27,7 +27,7 @@ struct SageWorld: PipelineWorld {
     let runner: SyncOperationRunner
     let clock: OffsetClock
     let signer = Signer()
-    let transport = URLSessionTransport(policy: QuickBooksWorld.loopback)
+    let transport = HTTPClientTransport(policy: QuickBooksWorld.loopback)
     /// Every exchange Ledgerwire had with the emulator.
     let exchanges: Exchanges
 
@@ -43,7 +43,7 @@ struct SageWorld: PipelineWorld {
         let emulatorApp = Application(
             router: sandbox.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await emulatorApp.test(.live) { emulatorClient in
-            let exchanges = Exchanges(URLSessionTransport(policy: QuickBooksWorld.loopback))
+            let exchanges = Exchanges(HTTPClientTransport(policy: QuickBooksWorld.loopback))
             try await Pipeline.run(
                 connectors: [SageBusinessCloudConnector(limits: limits)], transport: exchanges
             ) { pipeline in

@@ -103,8 +103,8 @@ import Testing
                 configuration: .init(
                     server: URL(string: world.ledgerwire)!, token: token, books: URL(string: world.tally)!,
                     wait: .seconds(2)),
-                server: URLSessionTransport(policy: QuickBooksWorld.loopback),
-                books: URLSessionTransport(policy: QuickBooksWorld.loopback), logger: Logger(label: "e2e.agent"))
+                server: HTTPClientTransport(policy: QuickBooksWorld.loopback),
+                books: HTTPClientTransport(policy: QuickBooksWorld.loopback), logger: Logger(label: "e2e.agent"))
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { await agent.run() }
                 while await !world.components.agentRelay.isConnected(integrationID: integration) {

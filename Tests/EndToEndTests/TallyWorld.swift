@@ -25,7 +25,7 @@ struct TallyWorld: PipelineWorld {
     let runner: SyncOperationRunner
     let clock: OffsetClock
     let signer = Signer()
-    let transport = URLSessionTransport(policy: QuickBooksWorld.loopback)
+    let transport = HTTPClientTransport(policy: QuickBooksWorld.loopback)
     let exchanges: Exchanges
 
     /// Runs `body` with Ledgerwire and a Tally (`version`) up; afterwards, Tally never had two requests at once.
@@ -40,7 +40,7 @@ struct TallyWorld: PipelineWorld {
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await sandbox.run(port: 0) }
             let port = await sandbox.port()
-            let exchanges = Exchanges(URLSessionTransport(policy: QuickBooksWorld.loopback))
+            let exchanges = Exchanges(HTTPClientTransport(policy: QuickBooksWorld.loopback))
             try await Pipeline.run(
                 connectors: [TallyConnector()], transport: exchanges, retry: retry ?? Pipeline.quickRetry
             ) { pipeline in

@@ -29,7 +29,7 @@ struct XeroWorld: PipelineWorld {
     let runner: SyncOperationRunner
     let clock: OffsetClock
     let signer = Signer()
-    let transport = URLSessionTransport(policy: QuickBooksWorld.loopback)
+    let transport = HTTPClientTransport(policy: QuickBooksWorld.loopback)
     /// Every exchange Ledgerwire had with the emulator.
     let exchanges: Exchanges
 
@@ -48,7 +48,7 @@ struct XeroWorld: PipelineWorld {
         let emulatorApp = Application(
             router: sandbox.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await emulatorApp.test(.live) { emulatorClient in
-            let exchanges = Exchanges(URLSessionTransport(policy: QuickBooksWorld.loopback))
+            let exchanges = Exchanges(HTTPClientTransport(policy: QuickBooksWorld.loopback))
             try await Pipeline.run(
                 connectors: [XeroConnector(limits: limits)], transport: exchanges, limiterClock: limiterClock,
                 limits: engineLimits

@@ -64,7 +64,7 @@ final class Receiver: Sendable {
         logger.logLevel = .critical
         return EventDispatcher(
             database: database, box: box,
-            transport: URLSessionTransport(
+            transport: HTTPClientTransport(
                 policy: DestinationPolicy(allowsInsecure: true, allowsPrivateNetworks: true)), clock: clock,
             logger: logger)
     }

@@ -72,11 +72,11 @@ import Testing
     @Test func theTransportRefusesAForbiddenDestinationWithoutConnecting() async throws {
         let tarpit = try Tarpit(.silent)
         defer { tarpit.stop() }
-        let strict = URLSessionTransport(policy: DestinationPolicy(allowsInsecure: true))
+        let strict = HTTPClientTransport(policy: DestinationPolicy(allowsInsecure: true))
         await #expect(throws: TransportError.self) {
             try await strict.send(TransportRequest(method: "GET", url: URL(string: tarpit.url)!))
         }
-        let https = URLSessionTransport(policy: DestinationPolicy(allowsPrivateNetworks: true))
+        let https = HTTPClientTransport(policy: DestinationPolicy(allowsPrivateNetworks: true))
         await #expect(throws: TransportError.self) {
             try await https.send(TransportRequest(method: "GET", url: URL(string: tarpit.url)!))
         }
@@ -88,7 +88,7 @@ import Testing
         defer { target.stop() }
         let redirecting = try Tarpit(.redirect(location: target.url + "/elsewhere"))
         defer { redirecting.stop() }
-        let response = try await URLSessionTransport(policy: Self.loopback)
+        let response = try await HTTPClientTransport(policy: Self.loopback)
             .send(TransportRequest(method: "GET", url: URL(string: redirecting.url)!, timeout: .seconds(5)))
         #expect(response.status == 302)
         #expect(target.connections == 0)
@@ -96,13 +96,13 @@ import Testing
 
     // MARK: Bounds
 
-    /// One byte every 200 ms restarts Foundation's idle timer forever; the deadline still ends the request.
+    /// One byte every 200 ms would restart an idle timer forever; the deadline still ends the request.
     @Test(.timeLimit(.minutes(1))) func theTransportGivesUpAtItsDeadlineOnADrippingServer() async throws {
         let tarpit = try Tarpit(.drip(interval: .milliseconds(200)))
         defer { tarpit.stop() }
         let started = ContinuousClock.now
         await #expect(throws: TransportError.timedOut) {
-            try await URLSessionTransport(policy: Self.loopback)
+            try await HTTPClientTransport(policy: Self.loopback)
                 .send(TransportRequest(method: "GET", url: URL(string: tarpit.url)!, timeout: .seconds(1)))
         }
         #expect(ContinuousClock.now - started < .seconds(15), "the server would hold it until the time limit")
@@ -114,7 +114,7 @@ import Testing
         defer { tarpit.stop() }
         let started = ContinuousClock.now
         await #expect(throws: TransportError.timedOut) {
-            try await URLSessionTransport(policy: Self.loopback)
+            try await HTTPClientTransport(policy: Self.loopback)
                 .send(TransportRequest(method: "POST", url: URL(string: tarpit.url)!, timeout: .milliseconds(500)))
         }
         #expect(ContinuousClock.now - started < .seconds(15), "the server would hold it until the time limit")
@@ -123,12 +123,12 @@ import Testing
     @Test(arguments: [true, false]) func theTransportStopsReadingAtTheSizeCap(declared: Bool) async throws {
         let tarpit = try Tarpit(.oversized(bytes: 256 * 1024, declared: declared))
         defer { tarpit.stop() }
-        let transport = URLSessionTransport(policy: Self.loopback, maximumResponseBytes: 16 * 1024)
+        let transport = HTTPClientTransport(policy: Self.loopback, maximumResponseBytes: 16 * 1024)
         await #expect(throws: TransportError.responseTooLarge(limit: 16 * 1024)) {
             try await transport.send(
                 TransportRequest(method: "GET", url: URL(string: tarpit.url)!, timeout: .seconds(10)))
         }
-        let roomy = URLSessionTransport(policy: Self.loopback, maximumResponseBytes: 512 * 1024)
+        let roomy = HTTPClientTransport(policy: Self.loopback, maximumResponseBytes: 512 * 1024)
         let whole = try await roomy.send(
             TransportRequest(method: "GET", url: URL(string: tarpit.url)!, timeout: .seconds(10)))
         #expect(whole.body.count == 256 * 1024)
@@ -140,8 +140,8 @@ import Testing
         let oversized = try Tarpit(.oversized(bytes: 64 * 1024, declared: false))
         defer { oversized.stop() }
         for (tarpit, transport) in [
-            (dripping, ShortDeadline(base: URLSessionTransport(policy: Self.loopback), timeout: .seconds(1))),
-            (oversized, ShortDeadline(base: URLSessionTransport(policy: Self.loopback, maximumResponseBytes: 4096))),
+            (dripping, ShortDeadline(base: HTTPClientTransport(policy: Self.loopback), timeout: .seconds(1))),
+            (oversized, ShortDeadline(base: HTTPClientTransport(policy: Self.loopback, maximumResponseBytes: 4096))),
         ] {
             let context = ConnectorContext(
                 integrationID: "int_1", tenantID: tenant, settings: ["api_base_url": .string(tarpit.url)],
@@ -163,7 +163,7 @@ import Testing
         defer { proxy.stop() }
         let context = ConnectorContext(
             integrationID: "int_1", tenantID: tenant, settings: ["api_base_url": .string(proxy.url)],
-            credentials: FixedCredentials(), transport: URLSessionTransport(policy: Self.loopback),
+            credentials: FixedCredentials(), transport: HTTPClientTransport(policy: Self.loopback),
             logger: Logger(label: "test"))
         do {
             _ = try await QuickBooksOnlineConnector().pull(recordType: .customer, remoteID: "1", context: context)
@@ -180,7 +180,7 @@ import Testing
         for (realm, id) in [("../../admin", "1"), ("123", "../../admin"), ("123", "1%2F..")] {
             let context = ConnectorContext(
                 integrationID: "int_1", tenantID: tenant, settings: ["api_base_url": .string(tarpit.url)],
-                credentials: FixedCredentials(realm: realm), transport: URLSessionTransport(policy: Self.loopback),
+                credentials: FixedCredentials(realm: realm), transport: HTTPClientTransport(policy: Self.loopback),
                 logger: Logger(label: "test"))
             await #expect(throws: ConnectorError.self) {
                 _ = try await QuickBooksOnlineConnector().pull(recordType: .customer, remoteID: id, context: context)

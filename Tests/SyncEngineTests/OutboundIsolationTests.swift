@@ -32,7 +32,7 @@ import Testing
             var logger = Logger(label: "test.events")
             logger.logLevel = .critical
             let dispatcher = EventDispatcher(
-                database: database, box: box, transport: URLSessionTransport(policy: Self.loopback),
+                database: database, box: box, transport: HTTPClientTransport(policy: Self.loopback),
                 policy: .init(timeout: .seconds(50)), clock: clock, logger: logger)
             try await deliver(database, "msg_1", [invoice("inv_1")])
             try await engine(database, ScriptedConnector()).runDueJobs()
@@ -63,7 +63,7 @@ import Testing
         logger.logLevel = .critical
         let service = EventDeliveryService(
             dispatcher: EventDispatcher(
-                database: database, box: box, transport: URLSessionTransport(policy: Self.loopback),
+                database: database, box: box, transport: HTTPClientTransport(policy: Self.loopback),
                 policy: .init(timeout: .seconds(50)), clock: clock, logger: logger),
             pollInterval: .milliseconds(50))
         let group = ServiceGroup(services: [service], logger: logger)

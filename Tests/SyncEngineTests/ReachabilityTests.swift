@@ -209,10 +209,10 @@ import Testing
             remoteID: nil, idempotencyKey: "job_1", attempt: attempt, mappings: CodeMappings())
     }
 
-    /// `URLSessionTransport` to a port nobody listens on: the connection is refused before anything is sent.
+    /// `HTTPClientTransport` to a port nobody listens on: the connection is refused before anything is sent.
     @Test func aRefusedConnectionIsCannotConnect() async throws {
         let closed = try ClosedPort()
-        let transport = URLSessionTransport(
+        let transport = HTTPClientTransport(
             policy: DestinationPolicy(allowsInsecure: true, allowsPrivateNetworks: true))
         do {
             _ = try await transport.send(TransportRequest(method: "GET", url: URL(string: closed.url + "/v3")!))
