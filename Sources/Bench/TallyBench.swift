@@ -26,6 +26,11 @@ struct TallyBench: FullSyncBench {
     @Option(help: "Concurrent senders of billing's events.") var lanes = 8
     @Option(help: "Seconds between progress lines.") var progressEvery = 30
     @Option(help: "Seconds without progress before giving up.") var stallTimeout = 300
+    @Option(
+        help: ArgumentHelp(
+            "Microseconds the emulator takes for each object it imports, as a sleep: a Tally on a PC of its own.",
+            valueName: "microseconds"))
+    var tallyPace = 0
     @Flag(help: "Print every request of the sync: when it came, how long Tally answered, how long it had waited.")
     var timeline = false
 
@@ -34,6 +39,9 @@ struct TallyBench: FullSyncBench {
     func validate() throws {
         guard invoices > 0, customers > 0, customers <= invoices else {
             throw ValidationError("--invoices and --customers must be positive, with no more customers than invoices")
+        }
+        guard (0...1_000_000).contains(tallyPace) else {
+            throw ValidationError("--tally-pace must be between 0 and 1,000,000 microseconds an object")
         }
     }
 
@@ -50,7 +58,9 @@ struct TallyBench: FullSyncBench {
     }
 
     private func measure<Inner>(world: BenchWorld, sandbox: TallySandbox, timer: TallyTimer<Inner>) async throws {
-        say("ledgerwire-bench tally: \(invoices) invoices of \(customers) customers into the Tally emulator")
+        say(
+            "ledgerwire-bench tally: \(invoices) invoices of \(customers) customers into the Tally emulator"
+                + (tallyPace > 0 ? ", which takes \(tallyPace) µs more for each object it imports" : ""))
         let clock = ContinuousClock()
         var started = clock.now
         try await world.bill(invoices: invoices, customers: customers, lanes: lanes, numberPrefix: "TB-")
@@ -77,8 +87,10 @@ struct TallyBench: FullSyncBench {
                 "accounts": ["4000-TUITION": "Tuition Fees", "4100-TRANSPORT": "Transport Fees"],
                 "tax_codes": ["GST18": gst], "deposit_accounts": ["BANK-MAIN": "HDFC Bank"],
             ])
+        await sandbox.setImportPace(.microseconds(tallyPace))
         let requestsBefore = await sandbox.requestCount
         let busyBefore = timer.busy
+        let emulatorCPUBefore = await sandbox.answeringCPU
         let cpuBefore = Self.processCPU()
         started = clock.now
         try await world.requestFullSync(integration)
@@ -94,6 +106,7 @@ struct TallyBench: FullSyncBench {
         try await world.awaitCompletedSync(integration)
         let requests = await sandbox.requestCount - requestsBefore
         let tallyTime = timer.busy - busyBefore
+        let emulatorCPU = Self.seconds(await sandbox.answeringCPU - emulatorCPUBefore)
         let elapsed = Self.minutes(finished - started)
         let overlapping = await sandbox.overlappingRequests
 
@@ -110,12 +123,15 @@ struct TallyBench: FullSyncBench {
                 requests, Double(invoices + customers) / Double(max(requests, 1)), overlapping))
         say(
             String(
-                format: "the Tally emulator's own time: %.1f s in all, %.0f ms a request (%.0f %% of the run)",
-                tallyTime, 1000 * tallyTime / Double(max(requests, 1)), 100 * tallyTime / (elapsed * 60)))
+                format: "the Tally emulator's own time: %.1f s in all, %.1f ms a request (%.0f %% of the run), of"
+                    + " which processor time %.1f ms a request (%.3f ms an object)", tallyTime,
+                1000 * tallyTime / Double(max(requests, 1)), 100 * tallyTime / (elapsed * 60),
+                1000 * emulatorCPU / Double(max(requests, 1)), 1000 * emulatorCPU / Double(invoices + customers)))
         say(
             String(
-                format: "this process's CPU: %.1f s; less the emulator's time, Ledgerwire's: %.1f s = %.2f ms a"
-                    + " voucher", cpu, cpu - tallyTime, 1000 * (cpu - tallyTime) / Double(invoices + customers)))
+                format: "this process's CPU: %.1f s; less the emulator's processor time, Ledgerwire's: %.1f s = %.3f"
+                    + " ms a voucher", cpu, cpu - emulatorCPU,
+                1000 * (cpu - emulatorCPU) / Double(invoices + customers)))
         let (span, busy) = timer.time.span(from: started)
         say(
             String(

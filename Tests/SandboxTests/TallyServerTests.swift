@@ -62,6 +62,25 @@ import Testing
         }
     }
 
+    @Test func aPacedTallyHoldsAnImportBackForEachObjectAndCountsOnlyItsOwnProcessorTime() async throws {
+        try await Self.live { sandbox, port in
+            await sandbox.setImportPace(.milliseconds(150))
+            let ledgers = ["Tuition Fees", "Transport Fees", "Library Fees"].map {
+                H.ledger($0, parent: "Sales Accounts")
+            }
+            let cpuBefore = await sandbox.answeringCPU
+            let started = ContinuousClock.now
+            let answer = try await Self.post(H.importEnvelope(ledgers, legacy: false, company: H.company), port: port)
+                .get()
+            let took = ContinuousClock.now - started
+            #expect(answer.contains("<CREATED>3</CREATED>"), "\(answer)")
+            #expect(took >= .milliseconds(450), "three objects at 150 ms each: \(took)")
+            // The pace is a sleep (a Tally on a PC of its own): the emulator's processor time stays its own work.
+            let cpu = await sandbox.answeringCPU - cpuBefore
+            #expect(cpu > .zero && cpu < .milliseconds(450), "the sleep is not processor time: \(cpu)")
+        }
+    }
+
     @Test func aStoppedTallyRefusesConnectionsAndComesBackOnTheSamePortWithTheSameBooks() async throws {
         try await Self.live { sandbox, port in
             let create = H.importEnvelope(

@@ -6,24 +6,31 @@ extension TallySandbox {
     /// body that is not well-formed XML): no counters, no `STATUS`, no `LINEERROR`.
     static let unknownRequest = "Unknown Request, cannot be processed"
 
-    /// An answer: its bytes in the request's encoding, and whether it answers an import (a lost-answer fault
-    /// applies only to those).
+    /// An answer: its bytes in the request's encoding, whether it answers an import (a lost-answer fault applies
+    /// only to those), and how many objects that import held.
     struct Answer: Sendable {
         let body: Data
         let encoding: TallyEncoding
         let isImport: Bool
+        var objects = 0
     }
 
-    /// Answers one `POST /` body. Never throws: whatever arrives gets one of Tally's answers.
+    /// Answers one `POST /` body. Never throws: whatever arrives gets one of Tally's answers. The processor time it
+    /// takes is added to `answeringCPU`.
     func answer(_ body: Data, contentType: String?) -> Answer {
+        let started = ThreadCPU.now()
+        defer { answeringCPU += ThreadCPU.now() - started }
         let encoding = TallyEncoding.of(body, contentType: contentType)
         guard let root = try? TallyXML.parse(body, encoding: encoding), let request = TallyRequest(root) else {
             return Answer(
                 body: Self.document(.leaf("RESPONSE", Self.unknownRequest), encoding), encoding: encoding,
                 isImport: false)
         }
+        var objects = 0
+        if case .importData(let imported) = request.kind { objects = imported.count }
         return Answer(
-            body: Self.document(answer(request), encoding), encoding: encoding, isImport: request.isImport)
+            body: Self.document(answer(request), encoding), encoding: encoding, isImport: request.isImport,
+            objects: objects)
     }
 
     func answer(_ request: TallyRequest) -> TallyElement {

@@ -29,7 +29,7 @@ extension TallySandbox {
         let body = (try? await request.body.collect(upTo: Self.maximumBody)).map { Data($0.readableBytesView) }
         await enter()
         let answer = await answer(body ?? Data(), contentType: contentType)
-        let delay = await responseDelay
+        let delay = await holdBack(importing: answer.objects)
         if delay > .zero { try? await Task.sleep(for: delay) }
         var drop = false
         if answer.isImport { drop = await takeDroppedAnswer() }

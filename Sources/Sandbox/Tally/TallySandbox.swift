@@ -33,6 +33,11 @@ public actor TallySandbox {
     private var waiting: [CheckedContinuation<Void, Never>] = []
     /// How long every answer is held back (a slow Tally, a big company); the next request waits meanwhile.
     public private(set) var responseDelay: Duration = .zero
+    /// How long an import is held back for each object it holds, beside `responseDelay`: a Tally on a PC of its own,
+    /// whose time is not this process's.
+    public private(set) var importPace: Duration = .zero
+    /// The processor time spent reading requests, applying them and writing answers (not the HTTP around them).
+    public internal(set) var answeringCPU: Duration = .zero
     /// Imports still to be applied and then left unanswered, the connection dropped.
     public private(set) var droppedAnswers = 0
     /// Import requests whose answer was dropped.
@@ -90,6 +95,14 @@ public actor TallySandbox {
 
     /// Holds every answer back by `delay`; requests arriving meanwhile wait their turn.
     public func setResponseDelay(_ delay: Duration) { responseDelay = delay }
+
+    /// Holds every import's answer back by `pace` for each object it holds (a voucher, a ledger).
+    public func setImportPace(_ pace: Duration) { importPace = max(.zero, pace) }
+
+    /// How long the answer to a request is held back: `responseDelay`, and an import's pace for its objects.
+    func holdBack(importing objects: Int) -> Duration {
+        responseDelay + importPace * objects
+    }
 
     /// The next `count` import requests are applied, and their connections dropped before any answer (a lost answer).
     public func dropAnswers(ofNextImports count: Int) { droppedAnswers = max(0, count) }
