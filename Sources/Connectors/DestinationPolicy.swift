@@ -74,6 +74,13 @@ public struct DestinationPolicy: Sendable, Hashable {
         }
     }
 
+    /// Whether `checkResolving(host:)` has anything to add to `check(_:)`: a name to resolve and check. An address
+    /// (`check(_:)` checked it) or, with private networks allowed, any host has nothing.
+    public func mustResolve(host: String) -> Bool {
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        return !allowsPrivateNetworks && Self.address(literal: bare) == nil
+    }
+
     /// Resolves `host` with `getaddrinfo` and checks every address, unless private networks are allowed (then
     /// nothing it could resolve to is forbidden but what `check(_:)` already refused). Blocking: call it off the
     /// cooperative pool.

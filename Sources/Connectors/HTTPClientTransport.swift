@@ -69,7 +69,8 @@ public final class HTTPClientTransport: HTTPTransport {
         ) { group in
             group.addTask {
                 do throws(TransportError) {
-                    try await self.checkResolving(host: host)
+                    // A name is resolved off the cooperative pool; an address needs no look-up.
+                    if self.policy.mustResolve(host: host) { try await self.checkResolving(host: host) }
                     return .success(try await self.exchange(exchange, deadline: request.timeout))
                 } catch {
                     return .failure(error)

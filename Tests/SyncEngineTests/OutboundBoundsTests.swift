@@ -58,6 +58,10 @@ import Testing
         }
         try strict.checkResolved([[93, 184, 216, 34]], host: "books.example.com")
         try Self.loopback.checkResolving(host: "localhost")
+        // Only a name is looked up: an address was checked with the URL, and private networks allowed need no look-up.
+        #expect(strict.mustResolve(host: "books.example.com"))
+        #expect(!strict.mustResolve(host: "93.184.216.34") && !strict.mustResolve(host: "[2606:2800:220:1::1]"))
+        #expect(!Self.loopback.mustResolve(host: "books.example.com"))
     }
 
     @Test func idsForURLPathsRefuseSlashesDotsPercentAndControlCharacters() {
