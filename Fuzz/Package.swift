@@ -65,6 +65,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "FuzzWebConnectorSOAP",
+            dependencies: ["CFuzzDriver", .product(name: "Connectors", package: "ledgerwire")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "FuzzSage50CSV",
             dependencies: ["CFuzzDriver", .product(name: "Connectors", package: "ledgerwire")],
             swiftSettings: swiftSettings

@@ -135,6 +135,43 @@ for name, text in {
 for path in sorted(glob.glob(os.path.join(root, "tally/*/*.answer.xml"))):
     seed("FuzzTallyXML", os.path.basename(os.path.dirname(path)) + "-" + os.path.basename(path), read(path))
 
+# The QuickBooks Web Connector's SOAP calls, in the forms clients write them (platforms.md §3.2).
+envelope_open = (
+    b'<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"'
+    b' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema">'
+    b"<soap:Body>"
+)
+envelope_close = b"</soap:Body></soap:Envelope>"
+for name, call in {
+    "serverVersion": b'<serverVersion xmlns="http://developer.intuit.com/"><strVersion/></serverVersion>',
+    "clientVersion": b'<clientVersion xmlns="http://developer.intuit.com/"><strVersion>2.3.0.36</strVersion>'
+    b"</clientVersion>",
+    "authenticate": b'<authenticate xmlns="http://developer.intuit.com/"><strUserName xsi:type="xsd:string">'
+    b'greenfield</strUserName><strPassword xsi:type="xsd:string">p&amp;ss</strPassword></authenticate>',
+    "sendRequestXML-first": b'<sendRequestXML xmlns="http://developer.intuit.com/"><ticket>6a1c</ticket>'
+    b"<strHCPResponse>&lt;QBXML&gt;&lt;QBXMLMsgsRs&gt;&lt;HostQueryRs statusCode=&quot;0&quot;/&gt;"
+    b"&lt;/QBXMLMsgsRs&gt;&lt;/QBXML&gt;</strHCPResponse><strCompanyFileName>C:\\Greenfield.QBW"
+    b"</strCompanyFileName><qbXMLCountry>US</qbXMLCountry><qbXMLMajorVers>16</qbXMLMajorVers>"
+    b"<qbXMLMinorVers>0</qbXMLMinorVers></sendRequestXML>",
+    "receiveResponseXML": b'<receiveResponseXML xmlns="http://developer.intuit.com/"><ticket>6a1c</ticket>'
+    b'<response><![CDATA[<?xml version="1.0" ?><QBXML><QBXMLMsgsRs><InvoiceAddRs requestID="1" statusCode="0"/>'
+    b"</QBXMLMsgsRs></QBXML>]]></response><hresult /><message /></receiveResponseXML>",
+    "connectionError": b'<connectionError xmlns="http://developer.intuit.com/"><ticket>6a1c</ticket>'
+    b"<hresult>0x80040408</hresult><message>Could not start QuickBooks.</message></connectionError>",
+    "getLastError": b'<getLastError xmlns="http://developer.intuit.com/"><ticket>6a1c</ticket></getLastError>',
+    "closeConnection": b'<closeConnection xmlns="http://developer.intuit.com/"><ticket>6a1c</ticket>'
+    b"</closeConnection>",
+}.items():
+    seed("FuzzWebConnectorSOAP", name, envelope_open + call + envelope_close)
+seed(
+    "FuzzWebConnectorSOAP",
+    "prefixed",
+    b'<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/"'
+    b' xmlns:ns1="http://developer.intuit.com/"><SOAP-ENV:Body><ns1:sendRequestXML><ns1:ticket>T</ns1:ticket>'
+    b"<ns1:qbXMLMajorVers>13</ns1:qbXMLMajorVers><ns1:qbXMLMinorVers>0</ns1:qbXMLMinorVers></ns1:sendRequestXML>"
+    b"</SOAP-ENV:Body></SOAP-ENV:Envelope>",
+)
+
 # Sage 50: an audit trail export (an invoice, a credit note with a quoted comma, a receipt allocated to the invoice)
 # and a customer list with a doubled quote, as Sage 50 writes them (CRLF).
 seed(
