@@ -70,6 +70,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "FuzzQBXML",
+            dependencies: ["CFuzzDriver", .product(name: "Connectors", package: "ledgerwire")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "FuzzSage50CSV",
             dependencies: ["CFuzzDriver", .product(name: "Connectors", package: "ledgerwire")],
             swiftSettings: swiftSettings

@@ -172,6 +172,26 @@ seed(
     b"</SOAP-ENV:Body></SOAP-ENV:Envelope>",
 )
 
+# QuickBooks Desktop's qbXML answers, as the Web Connector relays them (platforms.md §3.4).
+seed(
+    "FuzzQBXML",
+    "customer-add",
+    b'<?xml version="1.0" ?><QBXML><QBXMLMsgsRs><CustomerAddRs requestID="15" statusCode="0" statusSeverity="Info"'
+    b' statusMessage="Status OK"><CustomerRet><ListID>F540000-1197683154</ListID><EditSequence>1197683154'
+    b"</EditSequence><Name>Eastern XYZ University</Name><BillAddress><Addr1>123 XYZ Road</Addr1></BillAddress>"
+    b"</CustomerRet></CustomerAddRs></QBXMLMsgsRs></QBXML>",
+)
+seed(
+    "FuzzQBXML",
+    "errors-and-iterator",
+    b'<QBXML><QBXMLMsgsRs><CustomerAddRs requestID="16" statusCode="3180" statusSeverity="Error" statusMessage='
+    b'"This list has been modified by another user." /><InvoiceQueryRs requestID="17" statusCode="0"'
+    b' statusSeverity="Info" statusMessage="Status OK" retCount="1" iteratorRemainingCount="1999"'
+    b' iteratorID="{1A2B}"><InvoiceRet><TxnID>12006-1196864828</TxnID><RefNumber>9668</RefNumber>'
+    b"<InvoiceLineRet><TxnLineID>1</TxnLineID><Amount>295.00</Amount></InvoiceLineRet></InvoiceRet>"
+    b'</InvoiceQueryRs><CustomerQueryRs requestID="18" statusCode="1" statusSeverity="Info"/></QBXMLMsgsRs></QBXML>',
+)
+
 # Sage 50: an audit trail export (an invoice, a credit note with a quoted comma, a receipt allocated to the invoice)
 # and a customer list with a doubled quote, as Sage 50 writes them (CRLF).
 seed(

@@ -15,7 +15,7 @@ shift || true
 if [ "$#" -gt 0 ]; then
     targets=("$@")
 else
-    targets=(FuzzStandardWebhooks FuzzBillingEvent FuzzJSON FuzzQuickBooksWebhook FuzzXeroWebhook FuzzTallyXML FuzzWebConnectorSOAP FuzzSage50CSV FuzzNumbers FuzzDates FuzzForms FuzzMultipart)
+    targets=(FuzzStandardWebhooks FuzzBillingEvent FuzzJSON FuzzQuickBooksWebhook FuzzXeroWebhook FuzzTallyXML FuzzWebConnectorSOAP FuzzQBXML FuzzSage50CSV FuzzNumbers FuzzDates FuzzForms FuzzMultipart)
 fi
 
 build=(swift build --package-path Fuzz --scratch-path Fuzz/.build -c debug

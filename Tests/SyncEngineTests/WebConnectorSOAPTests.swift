@@ -169,7 +169,7 @@ import FoundationXML
         #expect {
             try WebConnectorSOAP.read(body)
         } throws: { error in
-            (error as? WebConnectorSOAP.ParseError)?.message == "the request is not UTF-8 text"
+            (error as? WebConnectorSOAP.ParseError)?.message == "the document is not UTF-8 text"
         }
     }
 

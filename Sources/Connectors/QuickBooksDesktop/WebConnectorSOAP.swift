@@ -1,9 +1,5 @@
 public import Foundation
 
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
-
 /// One call of the QuickBooks Web Connector to `POST /qbwc` (SOAP 1.1, document/literal, namespace
 /// `http://developer.intuit.com/`; platforms.md §3.2), as `WebConnectorSOAP.read(_:)` reads it.
 ///
@@ -166,28 +162,11 @@ public enum WebConnectorSOAP {
         guard body.count <= maximumBodyBytes else {
             throw ParseError("the request is larger than \(maximumBodyBytes) bytes")
         }
-        if containsCaseInsensitive(body, "<!DOCTYPE") || containsCaseInsensitive(body, "<!ENTITY") {
-            throw ParseError("a document type declaration is not accepted")
-        }
-        // The parser hands names and text over as UTF-8 and traps on bytes that are not (Foundation's
-        // `_NSXMLParserStartElementNs`): they never reach it. The Web Connector writes UTF-8.
-        guard var text = String(validating: body, as: UTF8.self) else {
-            throw ParseError("the request is not UTF-8 text")
-        }
-        if text.hasPrefix("<?xml"), let end = text.firstRange(of: "?>") {
-            // A declaration naming another encoding would have the parser read these UTF-8 bytes as that.
-            text = String(text[end.upperBound...])
-        }
-        let builder = SOAPTreeBuilder()
-        let parser = XMLParser(data: Data(text.utf8))
-        parser.shouldProcessNamespaces = true
-        parser.shouldResolveExternalEntities = false
-        parser.delegate = builder
-        let parsed = parser.parse()
-        if let failure = builder.failure { throw ParseError(failure) }
-        guard parsed, let root = builder.root else {
-            throw ParseError(
-                "the request is not well-formed XML at line \(parser.lineNumber), column \(parser.columnNumber)")
+        let root: XMLNode
+        do {
+            root = try XMLTree.read(body, namespaces: true, maximumDepth: maximumDepth)
+        } catch {
+            throw ParseError(error.message)
         }
         guard root.name == "Envelope", root.namespace == envelopeNamespace else {
             throw ParseError("the request is not a SOAP 1.1 envelope (\(envelopeNamespace))")
@@ -278,38 +257,13 @@ public enum WebConnectorSOAP {
                 + " xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\"><soap:Body>\(body)</soap:Body></soap:Envelope>")
                 .utf8)
     }
-
-    // MARK: Bytes
-
-    /// Whether `needle` (ASCII) occurs in `bytes`, ignoring ASCII case.
-    static func containsCaseInsensitive(_ bytes: Data, _ needle: String) -> Bool {
-        let pattern = Array(needle.uppercased().utf8)
-        guard let first = pattern.first, bytes.count >= pattern.count else { return false }
-        return bytes.withUnsafeBytes { raw -> Bool in
-            let buffer = raw.bindMemory(to: UInt8.self)
-            var index = 0
-            while index <= buffer.count - pattern.count {
-                if upper(buffer[index]) == first {
-                    var matched = 1
-                    while matched < pattern.count, upper(buffer[index + matched]) == pattern[matched] { matched += 1 }
-                    if matched == pattern.count { return true }
-                }
-                index += 1
-            }
-            return false
-        }
-    }
-
-    private static func upper(_ byte: UInt8) -> UInt8 {
-        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) ? byte - 32 : byte
-    }
 }
 
 /// An operation's fields by local name: those in the service's namespace or in none (the forms clients write).
 private struct Fields {
     let values: [String: String]
 
-    init(_ call: SOAPElement) {
+    init(_ call: XMLNode) {
         var values: [String: String] = [:]
         for field in call.children where field.namespace == WebConnectorSOAP.namespace || field.namespace.isEmpty {
             if values[field.name] == nil { values[field.name] = field.text }
@@ -319,50 +273,4 @@ private struct Fields {
 
     /// A field's text; `""` when the call leaves it out (the Web Connector sends empty fields as `<hresult />`).
     subscript(name: String) -> String { values[name] ?? "" }
-}
-
-/// An element of a SOAP request: its namespace and local name, text and children.
-private struct SOAPElement {
-    var namespace: String
-    var name: String
-    var text = ""
-    var children: [SOAPElement] = []
-}
-
-/// Builds the element tree from the parser's events (namespaces resolved), to `WebConnectorSOAP.maximumDepth`.
-private final class SOAPTreeBuilder: NSObject, XMLParserDelegate {
-    var root: SOAPElement?
-    var failure: String?
-    private var stack: [SOAPElement] = []
-
-    func parser(
-        _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName: String?,
-        attributes: [String: String] = [:]
-    ) {
-        guard stack.count < WebConnectorSOAP.maximumDepth else {
-            failure = "the request nests deeper than \(WebConnectorSOAP.maximumDepth) elements"
-            parser.abortParsing()
-            return
-        }
-        stack.append(SOAPElement(namespace: namespaceURI ?? "", name: elementName))
-    }
-
-    func parser(_ parser: XMLParser, foundCharacters string: String) {
-        guard !stack.isEmpty else { return }
-        stack[stack.count - 1].text += string
-    }
-
-    func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) {
-        guard !stack.isEmpty, let text = String(data: CDATABlock, encoding: .utf8) else { return }
-        stack[stack.count - 1].text += text
-    }
-
-    func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName: String?) {
-        guard let element = stack.popLast() else { return }
-        if stack.isEmpty {
-            if root == nil { root = element }
-        } else {
-            stack[stack.count - 1].children.append(element)
-        }
-    }
 }

@@ -206,6 +206,9 @@ public enum TallyXML {
         {
             throw ParseError("a document type declaration is not accepted")
         }
+        if XMLTree.hasEmptyProcessingInstruction(document.utf8) {
+            throw ParseError("a processing instruction without data (<?name?>) is not accepted")
+        }
         let builder = TreeBuilder()
         let parser = XMLParser(data: Data(document.utf8))
         parser.shouldProcessNamespaces = false
