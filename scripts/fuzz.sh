@@ -43,6 +43,13 @@ for target in "${targets[@]}"; do
     if [ -f "Fuzz/Dictionaries/$target.dict" ]; then
         options+=(-dict="Fuzz/Dictionaries/$target.dict")
     fi
+    # The XML targets: FoundationXML leaks a CFError for every malformed document (Fuzz/lsan-suppressions.txt), so a
+    # leak check after each input ran LeakSanitizer over the whole heap and symbolized the suppressed leak every
+    # time: about 40 inputs a second, too few to find a crash (FuzzTallyXML missed `<?name?>`). Their leaks are
+    # checked once, when the run ends (a leak other than the suppressed one still fails it).
+    case "$target" in
+        FuzzTallyXML | FuzzWebConnectorSOAP | FuzzQBXML) options+=(-detect_leaks=0) ;;
+    esac
     status=0
     # -timeout: one input taking over 10 s is a hang; -rss_limit_mb: a parser must not balloon; -max_len: well
     # past every seed, smaller than the 1 MiB body limit so the fuzzer mutates rather than pads.
