@@ -76,43 +76,29 @@ public enum XMLTree {
         return root
     }
 
-    /// Whether `text` has a processing instruction with nothing after its name (`<?name?>`, `<?name ?>`): Foundation's
-    /// parser hands the missing data to `strlen` and crashes (found by FuzzQBXML). Comments and CDATA sections are
-    /// passed over; anywhere else in XML, `<` begins markup.
+    /// Whether `text` may hold a processing instruction with nothing after its name (`<?name?>`): libxml2 hands
+    /// Foundation's parser no data for one, which it passes to `strlen` and crashes (found by FuzzQBXML). Any `<?`
+    /// followed by `?>` before a space counts, wherever it stands (in a comment, a CDATA section, a broken tag): what
+    /// libxml2 makes of a malformed document is not guessed at (a `<?` inside a broken start tag once led past one).
     public static func hasEmptyProcessingInstruction(_ text: String.UTF8View) -> Bool {
         let bytes = Array(text)
         let count = bytes.count
-        func starts(_ literal: StaticString, at index: Int) -> Bool {
-            let length = literal.utf8CodeUnitCount
-            guard index + length <= count else { return false }
-            return (0..<length).allSatisfy { bytes[index + $0] == literal.utf8Start[$0] }
-        }
-        /// Where `literal` next ends, from `index` on; `count` when it never does.
-        func end(of literal: StaticString, from index: Int) -> Int {
-            var index = index
-            while index < count, !starts(literal, at: index) { index += 1 }
-            return min(count, index + literal.utf8CodeUnitCount)
-        }
         func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
         var index = 0
-        while index < count {
-            guard bytes[index] == UInt8(ascii: "<") else {
+        while index + 1 < count {
+            guard bytes[index] == UInt8(ascii: "<"), bytes[index + 1] == UInt8(ascii: "?") else {
                 index += 1
                 continue
             }
-            if starts("<!--", at: index) {
-                index = end(of: "-->", from: index + 4)
-            } else if starts("<![CDATA[", at: index) {
-                index = end(of: "]]>", from: index + 9)
-            } else if starts("<?", at: index) {
-                var cursor = index + 2
-                while cursor < count, !isSpace(bytes[cursor]), !starts("?>", at: cursor) { cursor += 1 }
-                while cursor < count, isSpace(bytes[cursor]) { cursor += 1 }
-                if starts("?>", at: cursor) { return true }
-                index = end(of: "?>", from: cursor)
-            } else {
-                index += 1
+            var cursor = index + 2
+            while cursor < count, !isSpace(bytes[cursor]) {
+                if bytes[cursor] == UInt8(ascii: "?"), cursor + 1 < count, bytes[cursor + 1] == UInt8(ascii: ">") {
+                    return true
+                }
+                cursor += 1
             }
+            // Every `<?` before that space reaches it too, with no `?>` on the way: one pass, not one per `<?`.
+            index = cursor
         }
         return false
     }

@@ -7,7 +7,12 @@ import Testing
 @Suite struct XMLTreeTests {
     /// Found by FuzzQBXML and FuzzWebConnectorSOAP: `<?name?>` has libxml2 hand Foundation no data, which it passes
     /// to `strlen` (a segmentation fault). Every reader refuses it before parsing.
-    @Test(arguments: ["<?x?><QBXML/>", "<QBXML><?qbxml?></QBXML>", "<QBXML><?x \n ?></QBXML>", "<?\u{00EF}sR?><a/>"])
+    @Test(arguments: [
+        "<?x?><QBXML/>", "<QBXML><?qbxml?></QBXML>", "<?\u{00EF}sR?><a/>", "<??><a/>",
+        // Wherever it stands: libxml2 need not read a broken document as it looks (CI's FuzzQBXML run found a `<?`
+        // inside a broken start tag leading to one), so the check does not guess.
+        "<a><![CDATA[<?x?>]]></a>", "<a><!-- <?x?> --></a>", "<R statusC<?xmlt a><b/><?\u{00EF}sRyreuQ?></R>",
+    ])
     func aProcessingInstructionWithoutDataIsRefusedByEveryReader(document: String) {
         #expect(XMLTree.hasEmptyProcessingInstruction(document.utf8))
         #expect(throws: XMLTree.ParseError.self) {
@@ -20,17 +25,17 @@ import Testing
     @Test(arguments: [
         "<?xml version=\"1.0\"?><a/>",
         "<a><?qbxml version=\"13.0\"?></a>",
-        "<a><![CDATA[<?x?>]]></a>",
-        "<a><!-- <?x?> --></a>",
+        "<a><?x \n ?></a>",
+        "<a><![CDATA[<?xml version=\"1.0\" ?><QBXML/>]]></a>",
         "<a b=\"?&gt;\">text ?&gt; <b/></a>",
     ])
-    func processingInstructionsWithDataAndLookAlikesInsideCDATAOrCommentsAreRead(document: String) throws {
+    func processingInstructionsWithDataAreRead(document: String) throws {
         #expect(!XMLTree.hasEmptyProcessingInstruction(document.utf8))
         #expect(try XMLTree.read(Data(document.utf8), namespaces: false, maximumDepth: 8).name == "a")
     }
 
-    @Test func anUnterminatedInstructionOrSectionIsNotMistakenForAnEmptyOne() {
-        for document in ["<?", "<?x", "<![CDATA[<?x?>", "<!-- <?x?>", "<"] {
+    @Test func anUnterminatedInstructionOrOneWithDataIsNotMistakenForAnEmptyOne() {
+        for document in ["<?", "<?x", "<?x ?", "<", "?>", "<? ?>"] {
             #expect(!XMLTree.hasEmptyProcessingInstruction(document.utf8), "\(document)")
         }
     }
