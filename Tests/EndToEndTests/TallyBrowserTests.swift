@@ -37,21 +37,21 @@ struct TallyBrowserTests {
                 try await browser.select("#setting-encoding", value: "utf-16")
                 try await browser.fill("#setting-state", with: "Karnataka")
                 try await browser.screenshot("tally-form")
-                try await browser.click("#create-integration")
+                try await browser.clickAndWaitForNextPage("#create-integration")
                 #expect(try await browser.exists("#connect") == false, "nothing to consent to")
                 #expect(
                     try await browser.text(".notice")
                         == "Integration created. Press Check connection once Tally is running with the company loaded.")
 
                 // The company is not open in Tally: the page says so, naming it.
-                try await browser.click("#check-connection")
+                try await browser.clickAndWaitForNextPage("#check-connection")
                 #expect(try await browser.text("#status") == "disconnected")
                 let reason = try await browser.text(".reason")
                 #expect(reason.contains(TallyWorld.company), "\(reason)")
                 try await browser.screenshot("tally-not-loaded")
 
                 await world.sandbox.load(TallyWorld.company)
-                try await browser.click("#check-connection")
+                try await browser.clickAndWaitForNextPage("#check-connection")
                 #expect(try await browser.text("#status") == "connected")
                 #expect(try await browser.text(".notice") == "Tally answered: the integration is connected.")
                 try await browser.screenshot("tally-connected")
