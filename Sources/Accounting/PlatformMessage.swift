@@ -10,4 +10,11 @@ public struct PlatformMessage: Sendable, Hashable {
         self.contentType = contentType
         self.body = body
     }
+
+    /// The content type of the reply Ledgerwire records itself for a message handed to the platform whose answer
+    /// never came back (a QuickBooks Web Connector run that broke off): the platform may or may not have applied it.
+    public static let lostContentType = "application/x-ledgerwire-answer-lost"
+
+    /// Whether this reply says the platform's answer was lost (`lostContentType`).
+    public var isLostAnswer: Bool { contentType == Self.lostContentType }
 }

@@ -156,6 +156,9 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
     let agents = AgentController(database: components.database, relay: components.agentRelay)
     router.addRoutes(agents.endpoints)
     router.addRoutes(
+        WebConnectorController(database: components.database, signal: components.workSignal, now: components.now)
+            .endpoints)
+    router.addRoutes(
         PlatformWebhookController(
             inbox: components.platformInbox, sources: components.registry.webhooks.map(\.source),
             metrics: components.metrics, maximumBodyBytes: configuration.maximumBodyBytes
@@ -186,6 +189,7 @@ public func buildRouter(configuration: ServerConfiguration, components: Componen
         rateLimiters: components.rateLimiters)
     api.addRoutes(integrations.endpoints)
     api.addRoutes(agents.tokenEndpoints)
+    api.addRoutes(WebConnectorFileController(database: components.database).endpoints)
     api.addRoutes(JobsController(database: components.database).endpoints)
     api.addRoutes(
         WebhookSubscriptionsController(

@@ -26,6 +26,9 @@ enum IntegrationSettingsKeys {
                 "url", "company", "version", "encoding", "state", "gstin", "round_off_ledger", "time_zone",
                 "connection",
             ]
+        // `password` is sealed as a hash, never kept as a setting; `country` is what QuickBooks reports.
+        case .quickBooksDesktop:
+            ["username", "password", "run_every_minutes", "app_url", "sales_tax_item", "country"]
         default: nil
         }
     }
@@ -37,6 +40,7 @@ enum IntegrationSettingsKeys {
         case (.tally, "version"): TallySettings.Version.allCases.map(\.rawValue)
         case (.tally, "encoding"): TallyEncoding.allCases.map(\.rawValue)
         case (.tally, "connection"): TallySettings.Connection.allCases.map(\.rawValue)
+        case (.quickBooksDesktop, "country"): ["US", "CA", "UK", "AU"]
         default: nil
         }
     }

@@ -10,6 +10,7 @@ public struct ConnectorRegistry: Sendable {
     public static let standard = ConnectorRegistry(
         connectors: [
             QuickBooksOnlineConnector(), XeroConnector(), SageBusinessCloudConnector(), TallyConnector(),
+            QuickBooksDesktopConnector(),
         ],
         webhooks: [QuickBooksOnlineWebhooks(), XeroWebhooks()])
 

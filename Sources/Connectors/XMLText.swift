@@ -1,8 +1,8 @@
 /// Text written into XML 1.0 documents (Tally's envelopes, the Web Connector's SOAP answers).
-enum XMLText {
+public enum XMLText {
     /// Appends `text` to `out` with XML's special characters escaped (and, with `quotes`, those an attribute value
     /// needs); control characters XML 1.0 forbids are left out.
-    static func escape(_ text: String, into out: inout String, quotes: Bool) {
+    public static func escape(_ text: String, into out: inout String, quotes: Bool) {
         for scalar in text.unicodeScalars {
             switch scalar {
             case "&": out += "&amp;"

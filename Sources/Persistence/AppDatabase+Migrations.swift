@@ -100,6 +100,9 @@ extension AppDatabase {
             // every record of the type.
             try db.execute(sql: "CREATE INDEX records_type_order ON records(tenant_id, record_type)")
         }
+        migrator.registerMigration("0029 web connector") { db in
+            try db.execute(sql: webConnector)
+        }
         return migrator
     }
 

@@ -190,8 +190,12 @@ struct Pipeline {
         connectors: [any Connector], transport: any HTTPTransport, retry: RetryStrategy = quickRetry,
         limiterClock: any Clock<Duration> = ContinuousClock(),
         limits: SyncEngine.Limits = .init(concurrency: 16, perIntegration: 5, lease: .seconds(60)),
+        serverOnWorkersClock: Bool = false,
         _ body: @Sendable (Pipeline) async throws -> Void
     ) async throws {
+        let clock = OffsetClock()
+        var now: @Sendable () -> Timestamp = Timestamp.now
+        if serverOnWorkersClock { now = { clock.now() } }
         var configuration = ServerConfiguration()
         configuration.adminToken = QuickBooksWorld.adminToken
         configuration.port = 0
@@ -200,11 +204,10 @@ struct Pipeline {
         let components = Components(
             configuration: configuration, database: try AppDatabase.inMemory(),
             box: try SecretBox(masterKey: Array(repeating: 7, count: 32)), transport: transport,
-            connectors: connectors, limiterClock: limiterClock)
+            connectors: connectors, now: now, limiterClock: limiterClock)
         let app = buildApplication(configuration: configuration, components: components, logger: Logger(label: "e2e"))
         var quiet = Logger(label: "e2e.sync")
         quiet.logLevel = .critical
-        let clock = OffsetClock()
         let engine = SyncEngine(
             database: components.database, connectors: components.connectors, tokens: components.tokens,
             rateLimiters: components.rateLimiters, workerID: "w1", retry: retry,

@@ -38,13 +38,29 @@ struct IntegrationsController {
     @Sendable func create(request: Request, context: AppRequestContext) async throws -> JSONResponse {
         let principal = try context.require(.financeManager)
         var request = request
-        let integration = try await create(try await request.jsonObject(context: context), by: principal)
-        return JSONResponse(integration.json, status: .created)
+        let (integration, password) = try await createShowingPassword(
+            try await request.jsonObject(context: context), by: principal)
+        var json = integration.json
+        if let password, var members = json.objectValue {
+            // A QuickBooks Web Connector password Ledgerwire made: shown this once, kept only as a hash.
+            var settings = members["settings"]?.objectValue ?? [:]
+            settings["password"] = .string(password)
+            members["settings"] = .object(settings)
+            json = .object(members)
+        }
+        return JSONResponse(json, status: .created)
     }
 
     /// Makes the integration `object` describes (`POST /integrations`' body), for the dashboard's form too.
     /// - Throws: a 422 naming every field that is wrong.
     func create(_ object: [String: JSONValue], by principal: Principal) async throws -> Integration {
+        try await createShowingPassword(object, by: principal).integration
+    }
+
+    /// Makes the integration, and the password Ledgerwire made for its QuickBooks Web Connector when none was given.
+    func createShowingPassword(_ object: [String: JSONValue], by principal: Principal) async throws -> (
+        integration: Integration, password: String?
+    ) {
         let body = FieldReader(object, path: "", diagnostics: Diagnostics())
         let platformText = body.string("platform")
         let platform = platformText.flatMap(Platform.init(rawValue:)).flatMap { platforms.contains($0) ? $0 : nil }
@@ -59,19 +75,30 @@ struct IntegrationsController {
             }
             tenantID = scope
         }
-        let settings = Self.settings(object["settings"], diagnostics: body.diagnostics)
+        var settings = Self.settings(object["settings"], diagnostics: body.diagnostics)
         body.diagnostics.add(destinations.problems(withSettings: settings ?? [:]), under: "")
         if let platform {
             body.diagnostics.add(
                 IntegrationSettingsKeys.problems(with: settings ?? [:], for: platform, removing: false), under: "")
         }
+        var password: (text: String, generated: Bool)?
+        if platform == .quickBooksDesktop {
+            body.diagnostics.add(WebConnectorSettings.problems(with: settings ?? [:]), under: "")
+            let given = settings?.removeValue(forKey: "password")?.stringValue
+            password = given.map { ($0, false) } ?? (WebConnectorSettings.generatePassword(), true)
+        }
         let sync = Self.sync(object["sync"], current: .init(), diagnostics: body.diagnostics)
         guard body.diagnostics.errors.isEmpty, let platform, let name else {
             throw Problem.invalid(body.diagnostics.errors)
         }
-        return try await database.createIntegration(
+        let integration = try await database.createIntegration(
             tenantID: tenantID, platform: platform, name: name, settings: .object(settings ?? [:]), sync: sync,
             box: box, actor: principal.actor)
+        guard let password else { return (integration, nil) }
+        try await database.setWebConnectorPassword(
+            integrationID: integration.id, passwordHash: try await database.hashWebConnectorPassword(password.text),
+            actor: principal.actor)
+        return (integration, password.generated ? password.text : nil)
     }
 
     @Sendable func list(request: Request, context: AppRequestContext) async throws -> JSONResponse {
@@ -156,6 +183,11 @@ struct IntegrationsController {
         if object["sync"] != nil {
             change.sync = Self.sync(object["sync"], current: current.sync, diagnostics: body.diagnostics)
         }
+        var newPassword: String?
+        if current.platform == .quickBooksDesktop, change.settings != nil {
+            body.diagnostics.add(WebConnectorSettings.problems(with: change.settings ?? [:]), under: "")
+            newPassword = change.settings?.removeValue(forKey: "password")?.stringValue
+        }
         // The company a grant opens, chosen by a person: the integration's own, not a setting (once it has a grant).
         var chosen: (key: String, value: JSONValue)?
         if let key = current.platform.remoteTenantName, current.connectionID != nil,
@@ -170,6 +202,11 @@ struct IntegrationsController {
         else { throw Problem.notFound("no integration \(current.id)") }
         if let chosen {
             updated = try await choose(chosen.value, field: "settings.\(chosen.key)", for: updated, by: principal)
+        }
+        if let newPassword {
+            try await database.setWebConnectorPassword(
+                integrationID: updated.id, passwordHash: try await database.hashWebConnectorPassword(newPassword),
+                actor: principal.actor)
         }
         return updated
     }
