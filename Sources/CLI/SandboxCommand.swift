@@ -12,7 +12,7 @@ struct SandboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sandbox",
         abstract: "Run a faithful emulator of an accounting platform's API.",
-        subcommands: [QuickBooksOnline.self, Xero.self, Tally.self, SageBusinessCloud.self]
+        subcommands: [QuickBooksOnline.self, Xero.self, Tally.self, SageBusinessCloud.self, QuickBooksDesktop.self]
     )
 
     struct QuickBooksOnline: AsyncParsableCommand {

@@ -187,10 +187,12 @@ extension AppDatabase {
             guard let integration = try Self.fetchIntegration(id: integrationID, tenantID: nil, db: db) else {
                 throw PersistenceError.notFound(entity: "integration", id: integrationID)
             }
-            let live = try Int.fetchOne(
-                db,
-                sql: "SELECT COUNT(*) FROM web_connector_sessions WHERE integration_id = ? AND closed = 0 AND expires_at > ?",
-                arguments: [integrationID, now.microsecondsSinceEpoch]) ?? 0
+            let live =
+                try Int.fetchOne(
+                    db,
+                    sql:
+                        "SELECT COUNT(*) FROM web_connector_sessions WHERE integration_id = ? AND closed = 0 AND expires_at > ?",
+                    arguments: [integrationID, now.microsecondsSinceEpoch]) ?? 0
             if live > 0 { return .busy }
             try db.execute(
                 sql: "UPDATE web_connector_sessions SET closed = 1 WHERE integration_id = ? AND closed = 0",
@@ -270,7 +272,8 @@ extension AppDatabase {
             return WebConnectorSession(
                 ticketHash: ticketHash, integrationID: row["integration_id"], tenantID: row["tenant_id"],
                 startedAt: Timestamp(microsecondsSinceEpoch: row["started_at"]), answered: row["answered"],
-                turns: row["turns"], percent: row["percent"], changeQueries: row["change_queries"], lastError: row["last_error"])
+                turns: row["turns"], percent: row["percent"], changeQueries: row["change_queries"],
+                lastError: row["last_error"])
         }
     }
 

@@ -2,8 +2,8 @@ import Accounting
 import App
 import Foundation
 import Persistence
-import SyncEngine
 import Sandbox
+import SyncEngine
 import Testing
 
 /// QuickBooks Desktop end to end (issue 19): the real pipeline, `/qbwc`, and the fake Web Connector with its fake
@@ -179,7 +179,8 @@ import Testing
 
             // Someone edits the invoice in QuickBooks; then billing changes it too.
             world.company.touch(invoice.txnID, memo: "Checked by the bursar")
-            var fields = QuickBooksDesktopWorld.invoice("inv_1", number: "GF-0001", customer: "cus_1").objectValue ?? [:]
+            var fields =
+                QuickBooksDesktopWorld.invoice("inv_1", number: "GF-0001", customer: "cus_1").objectValue ?? [:]
             fields["due_date"] = "2026-11-30"
             fields["updated_at"] = .string(Timestamp.now().adding(.seconds(1)).rfc3339)
             let changed = JSONValue.object(fields)

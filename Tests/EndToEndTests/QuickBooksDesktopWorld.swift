@@ -43,7 +43,8 @@ struct QuickBooksDesktopWorld: PipelineWorld {
             nonTaxable: company.addTaxCode(country == "US" ? "Non" : "Z", taxable: false),
             salesTax: company.addSalesTaxItem(rateBasisPoints: 825), bank: company.addAccount("Checking", type: "Bank"))
         try await Pipeline.run(
-            connectors: [QuickBooksDesktopConnector()], transport: HTTPClientTransport(policy: QuickBooksWorld.loopback),
+            connectors: [QuickBooksDesktopConnector()],
+            transport: HTTPClientTransport(policy: QuickBooksWorld.loopback),
             serverOnWorkersClock: true
         ) { pipeline in
             let world = QuickBooksDesktopWorld(
@@ -140,7 +141,8 @@ struct QuickBooksDesktopWorld: PipelineWorld {
         [
             "id": .string(id), "name": .string(name), "email": .string("\(id)@families.example"), "currency": "USD",
             "billing_address": [
-                "line1": "12 Elm Street", "city": "Springfield", "region": "IL", "postal_code": "62701", "country": "US",
+                "line1": "12 Elm Street", "city": "Springfield", "region": "IL", "postal_code": "62701",
+                "country": "US",
             ],
             "updated_at": .string(Timestamp.now().rfc3339),
         ]

@@ -4,8 +4,8 @@ import Foundation
 import Hummingbird
 import NIOCore
 import Persistence
-import Synchronization
 import SyncEngine
+import Synchronization
 
 /// `/qbwc`: the SOAP service the QuickBooks Web Connector on a school's Windows PC polls for its QuickBooks Desktop
 /// company (issue 19; platforms.md §3.2). No bearer key: the Web Connector signs in with the integration's user name
@@ -215,7 +215,8 @@ struct WebConnectorController {
 
     private func session(_ ticket: String) async throws -> AppDatabase.WebConnectorSession? {
         guard !ticket.isEmpty, ticket.utf8.count <= 128 else { return nil }
-        return try await database.webConnectorSession(ticketHash: APIKey.hash(token: ticket), idle: Self.idle, at: now())
+        return try await database.webConnectorSession(
+            ticketHash: APIKey.hash(token: ticket), idle: Self.idle, at: now())
     }
 
     // MARK: Turns
@@ -353,17 +354,24 @@ struct WebConnectorController {
                 let kind = String(requestID.dropFirst(QuickBooksDesktopChanges.requestIDPrefix.count))
                 let read = QuickBooksDesktopChanges.records(in: response)
                 changes += read.records
-                queries?.answered(kind: kind, newest: read.newest, iteratorID: response.iteratorID,
+                queries?.answered(
+                    kind: kind, newest: read.newest, iteratorID: response.iteratorID,
                     remaining: response.iteratorRemainingCount ?? 0, failed: response.failed)
             } else {
                 var text = ""
-                var attributes = ["statusCode": String(response.statusCode), "statusSeverity": response.severity,
-                    "statusMessage": response.message, "requestID": requestID]
+                var attributes = [
+                    "statusCode": String(response.statusCode), "statusSeverity": response.severity,
+                    "statusMessage": response.message, "requestID": requestID,
+                ]
                 attributes["iteratorID"] = response.iteratorID
                 attributes["iteratorRemainingCount"] = response.iteratorRemainingCount.map(String.init)
-                QBXML.write(XMLNode(name: response.type, attributes: attributes, children: response.returned), into: &text)
+                QBXML.write(
+                    XMLNode(name: response.type, attributes: attributes, children: response.returned), into: &text)
                 replies.append(
-                    (requestID, PlatformMessage(contentType: QuickBooksDesktopConnector.responseContentType, body: text)))
+                    (
+                        requestID,
+                        PlatformMessage(contentType: QuickBooksDesktopConnector.responseContentType, body: text)
+                    ))
             }
         }
         if !changes.isEmpty {
@@ -414,7 +422,8 @@ struct WebConnectorController {
 
     /// The version written: QuickBooks' highest, up to `qbXMLVersion`.
     static func version(_ reported: String?) -> QBXMLVersion {
-        guard let reported, case let parts = reported.split(separator: "."), let major = parts.first.flatMap({ Int($0) }),
+        guard let reported, case let parts = reported.split(separator: "."),
+            let major = parts.first.flatMap({ Int($0) }),
             let version = QBXMLVersion(major: major, minor: parts.dropFirst().first.flatMap { Int($0) } ?? 0)
         else { return qbXMLVersion }
         return min(version, qbXMLVersion)

@@ -99,7 +99,8 @@ struct WebConnectorFileController {
         guard integration.platform == .quickBooksDesktop else {
             throw Problem(
                 status: .conflict, title: "Conflict",
-                detail: "a .qwc file is for QuickBooks Desktop integrations; this one is \(integration.platform.rawValue)")
+                detail:
+                    "a .qwc file is for QuickBooks Desktop integrations; this one is \(integration.platform.rawValue)")
         }
         let settings = integration.settings
         let appURL: URL
@@ -135,7 +136,8 @@ struct WebConnectorFileController {
             status: .ok,
             headers: [
                 .contentType: "application/xml; charset=utf-8",
-                .contentDisposition: "attachment; filename=\"ledgerwire-\(name.isEmpty ? "quickbooks" : String(name)).qwc\"",
+                .contentDisposition:
+                    "attachment; filename=\"ledgerwire-\(name.isEmpty ? "quickbooks" : String(name)).qwc\"",
             ],
             body: ResponseBody(byteBuffer: ByteBuffer(string: file.xml)))
     }

@@ -112,8 +112,10 @@ public enum QuickBooksDesktopChanges {
 
     /// A `…Ret` as a record in canonical form (platform ids), or `nil` for one Ledgerwire does not keep.
     static func record(_ element: XMLNode) -> RemoteRecord? {
-        let updatedAt = element.value("TimeModified").flatMap(Timestamp.init(rfc3339:)) ?? Timestamp(
-            microsecondsSinceEpoch: 0)
+        let updatedAt =
+            element.value("TimeModified").flatMap(Timestamp.init(rfc3339:))
+            ?? Timestamp(
+                microsecondsSinceEpoch: 0)
         var data: [String: JSONValue] = [:]
         let recordType: RecordType
         let id: String?

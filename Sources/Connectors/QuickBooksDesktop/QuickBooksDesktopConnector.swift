@@ -106,7 +106,8 @@ public struct QuickBooksDesktopConnector: Connector {
         }
         var editSequence = request.remoteVersion ?? ""
         for round in 0..<2 {
-            let answer = try ask(try write(request, context: context, existing: (remoteID, editSequence)), context: context)
+            let answer = try ask(
+                try write(request, context: context, existing: (remoteID, editSequence)), context: context)
             guard answer.statusCode == 3200, round == 0 else {
                 try check(answer, request: request)
                 return try result(of: answer, request: request)
@@ -123,7 +124,8 @@ public struct QuickBooksDesktopConnector: Connector {
             }
             editSequence = sequence
         }
-        throw ConnectorError.retryable(code: "stale", message: "the record kept changing in QuickBooks", retryAfter: nil)
+        throw ConnectorError.retryable(
+            code: "stale", message: "the record kept changing in QuickBooks", retryAfter: nil)
     }
 
     /// The request that writes `request`: an add, or a mod of `existing` (its id and `EditSequence`).

@@ -154,7 +154,9 @@ public enum QuickBooksDesktopRequests {
                     value("Desc", line.description, limit: memoLength),
                     XMLNode(name: "Quantity", text: line.quantity.description),
                     XMLNode(name: "Amount", text: amount.decimalString),
-                    us ? nil : XMLNode(name: "TaxAmount", text: (line.taxAmount ?? .zero(amount.currency)).decimalString),
+                    us
+                        ? nil
+                        : XMLNode(name: "TaxAmount", text: (line.taxAmount ?? .zero(amount.currency)).decimalString),
                     reference("SalesTaxCodeRef", listID: taxCode),
                 ])
         }
@@ -169,7 +171,8 @@ public enum QuickBooksDesktopRequests {
         let ref = refNumber(invoice.number, localID: localID)
         let kind = txn == nil ? "InvoiceAdd" : "InvoiceMod"
         let head: [XMLNode?] = [
-            txn.map { XMLNode(name: "TxnID", text: $0.id) }, txn.map { XMLNode(name: "EditSequence", text: $0.editSequence) },
+            txn.map { XMLNode(name: "TxnID", text: $0.id) },
+            txn.map { XMLNode(name: "EditSequence", text: $0.editSequence) },
             reference("CustomerRef", listID: customerListID),
             XMLNode(name: "TxnDate", text: invoice.issueDate.description),
             XMLNode(name: "RefNumber", text: ref),
@@ -234,11 +237,15 @@ public enum QuickBooksDesktopRequests {
         var applied: [XMLNode] = zip(payment.allocations, invoiceTxnIDs).map { allocation, txnID in
             element(
                 txn == nil ? "AppliedToTxnAdd" : "AppliedToTxnMod",
-                [XMLNode(name: "TxnID", text: txnID), XMLNode(name: "PaymentAmount", text: allocation.amount.decimalString)])
+                [
+                    XMLNode(name: "TxnID", text: txnID),
+                    XMLNode(name: "PaymentAmount", text: allocation.amount.decimalString),
+                ])
         }
         if applied.isEmpty, txn == nil { applied = [XMLNode(name: "IsAutoApply", text: "false")] }
         let head: [XMLNode?] = [
-            txn.map { XMLNode(name: "TxnID", text: $0.id) }, txn.map { XMLNode(name: "EditSequence", text: $0.editSequence) },
+            txn.map { XMLNode(name: "TxnID", text: $0.id) },
+            txn.map { XMLNode(name: "EditSequence", text: $0.editSequence) },
             reference("CustomerRef", listID: customerListID),
             XMLNode(name: "TxnDate", text: String(payment.receivedAt.rfc3339.prefix(10))),
             value("RefNumber", payment.reference, limit: paymentRefNumberLength),

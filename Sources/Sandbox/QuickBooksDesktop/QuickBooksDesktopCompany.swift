@@ -222,7 +222,8 @@ public final class QuickBooksDesktopCompany: Sendable {
         text += "<CompanyQueryRs requestID=\"1\" statusCode=\"0\" statusSeverity=\"Info\" statusMessage=\"Status OK\">"
         text += "<CompanyRet><IsSampleCompany>false</IsSampleCompany><CompanyName>Sandbox School</CompanyName>"
         text += "</CompanyRet></CompanyQueryRs>"
-        text += "<PreferencesQueryRs requestID=\"2\" statusCode=\"0\" statusSeverity=\"Info\" statusMessage=\"Status OK\">"
+        text +=
+            "<PreferencesQueryRs requestID=\"2\" statusCode=\"0\" statusSeverity=\"Info\" statusMessage=\"Status OK\">"
         text += "<PreferencesRet><AccountingPreferences><IsUsingAccountNumbers>false</IsUsingAccountNumbers>"
         text += "</AccountingPreferences></PreferencesRet></PreferencesQueryRs></QBXMLMsgsRs></QBXML>"
         return text
@@ -353,12 +354,15 @@ public final class QuickBooksDesktopCompany: Sendable {
                 })
         case "TxnVoidRq":
             guard let id = request.value("TxnID"), var document = state.documents[id] else {
-                return response.status(3120, "Object \"\(request.value("TxnID") ?? "")\" specified in the request cannot be found.")
+                return response.status(
+                    3120, "Object \"\(request.value("TxnID") ?? "")\" specified in the request cannot be found.")
             }
             if state.locked.contains(id) { return response.inUse(document.kind, id) }
             if !document.voided {
                 document.voided = true
-                document.lines = document.lines.map { var line = $0; line.amount = 0; line.taxAmount = 0; return line }
+                document.lines = document.lines.map {
+                    var line = $0; line.amount = 0; line.taxAmount = 0; return line
+                }
                 document.salesTax = 0
                 document.memo = "VOID: " + document.memo
                 document.editSequence += 1
@@ -366,11 +370,13 @@ public final class QuickBooksDesktopCompany: Sendable {
                 state.documents[id] = document
             }
             return response.ok([
-                XMLNode(name: "TxnVoidType", text: request.value("TxnVoidType") ?? ""), XMLNode(name: "TxnID", text: id),
+                XMLNode(name: "TxnVoidType", text: request.value("TxnVoidType") ?? ""),
+                XMLNode(name: "TxnID", text: id),
             ])
         case "TxnDelRq":
             guard let id = request.value("TxnID"), let payment = state.payments[id] else {
-                return response.status(3120, "Object \"\(request.value("TxnID") ?? "")\" specified in the request cannot be found.")
+                return response.status(
+                    3120, "Object \"\(request.value("TxnID") ?? "")\" specified in the request cannot be found.")
             }
             if state.locked.contains(id) { return response.inUse("ReceivePayment", id) }
             for (txn, amount) in payment.applied { state.documents[txn]?.applied -= amount }
@@ -496,12 +502,14 @@ public final class QuickBooksDesktopCompany: Sendable {
                 guard let item = node.child("ItemRef")?.value("ListID"), state.items[item] != nil else {
                     return response.status(
                         3140,
-                        "There is an invalid reference to QuickBooks Item \"\(node.child("ItemRef")?.value("ListID") ?? "")\" in the \(kind) line.")
+                        "There is an invalid reference to QuickBooks Item \"\(node.child("ItemRef")?.value("ListID") ?? "")\" in the \(kind) line."
+                    )
                 }
                 let code = node.child("SalesTaxCodeRef")?.value("ListID")
                 if let code, state.taxCodes[code] == nil {
                     return response.status(
-                        3140, "There is an invalid reference to QuickBooks SalesTaxCode \"\(code)\" in the \(kind) line.")
+                        3140,
+                        "There is an invalid reference to QuickBooks SalesTaxCode \"\(code)\" in the \(kind) line.")
                 }
                 guard let amountText = node.value("Amount"), let amount = cents(amountText) else {
                     return response.status(3000, "There is a missing element: \"Amount\".")
@@ -513,7 +521,8 @@ public final class QuickBooksDesktopCompany: Sendable {
                 }
                 lines.append(
                     Line(
-                        itemListID: item, description: node.value("Desc") ?? "", quantity: node.value("Quantity") ?? "1",
+                        itemListID: item, description: node.value("Desc") ?? "",
+                        quantity: node.value("Quantity") ?? "1",
                         amount: amount, taxAmount: tax, taxCodeListID: code))
             }
             guard !lines.isEmpty else {
@@ -539,7 +548,8 @@ public final class QuickBooksDesktopCompany: Sendable {
         return response.ok([documentRet(document, lines: true)])
     }
 
-    private static func paymentWrite(_ body: XMLNode, response: inout Answer, state: inout State, now: Date) -> XMLNode {
+    private static func paymentWrite(_ body: XMLNode, response: inout Answer, state: inout State, now: Date) -> XMLNode
+    {
         var payment: Payment
         if body.name == "ReceivePaymentMod" {
             guard let id = body.value("TxnID"), let existing = state.payments[id] else {
@@ -622,7 +632,8 @@ public final class QuickBooksDesktopCompany: Sendable {
         if request.attributes["iterator"] == "Continue" {
             guard let id = request.attributes["iteratorID"], let iterator = state.iterators[id] else {
                 return response.status(
-                    3120, "Object \"\(request.attributes["iteratorID"] ?? "")\" specified in the request cannot be found.")
+                    3120,
+                    "Object \"\(request.attributes["iteratorID"] ?? "")\" specified in the request cannot be found.")
             }
             return page(iterator.remaining, id: id, request: request, response: &response, state: &state)
         }
@@ -715,7 +726,11 @@ public final class QuickBooksDesktopCompany: Sendable {
                 XMLNode(name: "EditSequence", text: String(customer.editSequence)),
                 XMLNode(name: "Name", text: customer.name), XMLNode(name: "FullName", text: customer.name),
                 XMLNode(name: "IsActive", text: "true"),
-            ] + [customer.phone.map { XMLNode(name: "Phone", text: $0) }, customer.email.map { XMLNode(name: "Email", text: $0) }]
+            ]
+                + [
+                    customer.phone.map { XMLNode(name: "Phone", text: $0) },
+                    customer.email.map { XMLNode(name: "Email", text: $0) },
+                ]
                 .compactMap { $0 })
     }
 

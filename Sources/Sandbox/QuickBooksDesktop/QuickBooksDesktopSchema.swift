@@ -4,7 +4,9 @@ import Connectors
 /// element's children in the order QuickBooks requires, which of them may repeat, and the lengths of its texts.
 /// QuickBooks refuses a document that breaks the order as a whole (`0x80040400`), before running any request in it.
 enum QuickBooksDesktopSchema {
-    static let address = ["Addr1", "Addr2", "Addr3", "Addr4", "Addr5", "City", "State", "PostalCode", "Country", "Note"]
+    static let address = [
+        "Addr1", "Addr2", "Addr3", "Addr4", "Addr5", "City", "State", "PostalCode", "Country", "Note",
+    ]
 
     static let customer = [
         "Name", "IsActive", "ClassRef", "ParentRef", "CompanyName", "Salutation", "FirstName", "MiddleName", "LastName",
@@ -80,12 +82,18 @@ enum QuickBooksDesktopSchema {
         "CreditMemoQueryRq": transactionQuery, "ReceivePaymentQueryRq": transactionQuery.filter { $0 != "PaidStatus" },
         "TxnVoidRq": ["TxnVoidType", "TxnID"], "TxnDelRq": ["TxnDelType", "TxnID"],
         "HostQueryRq": ["IncludeRetElement"],
-        "ItemQueryRq": ["ListID", "FullName", "MaxReturned", "ActiveStatus", "FromModifiedDate", "ToModifiedDate",
-            "NameFilter", "NameRangeFilter", "IncludeRetElement", "OwnerID"],
-        "SalesTaxCodeQueryRq": ["ListID", "FullName", "MaxReturned", "ActiveStatus", "FromModifiedDate",
-            "ToModifiedDate", "NameFilter", "NameRangeFilter", "IncludeRetElement"],
-        "AccountQueryRq": ["ListID", "FullName", "MaxReturned", "ActiveStatus", "FromModifiedDate", "ToModifiedDate",
-            "NameFilter", "NameRangeFilter", "AccountType", "CurrencyFilter", "IncludeRetElement", "OwnerID"],
+        "ItemQueryRq": [
+            "ListID", "FullName", "MaxReturned", "ActiveStatus", "FromModifiedDate", "ToModifiedDate",
+            "NameFilter", "NameRangeFilter", "IncludeRetElement", "OwnerID",
+        ],
+        "SalesTaxCodeQueryRq": [
+            "ListID", "FullName", "MaxReturned", "ActiveStatus", "FromModifiedDate",
+            "ToModifiedDate", "NameFilter", "NameRangeFilter", "IncludeRetElement",
+        ],
+        "AccountQueryRq": [
+            "ListID", "FullName", "MaxReturned", "ActiveStatus", "FromModifiedDate", "ToModifiedDate",
+            "NameFilter", "NameRangeFilter", "AccountType", "CurrencyFilter", "IncludeRetElement", "OwnerID",
+        ],
         "ModifiedDateRangeFilter": ["FromModifiedDate", "ToModifiedDate"],
         "TxnDateRangeFilter": ["FromTxnDate", "ToTxnDate", "DateMacro"],
         "EntityFilter": ["ListID", "FullName", "ListIDWithChildren", "FullNameWithChildren"],
@@ -116,7 +124,8 @@ enum QuickBooksDesktopSchema {
                 guard let index = sequence.firstIndex(of: child.name) else {
                     return "element \(child.name) is not expected in \(node.name)"
                 }
-                if index < position || (index == position && !(repeatable.contains(child.name) && previous == child.name))
+                if index < position
+                    || (index == position && !(repeatable.contains(child.name) && previous == child.name))
                 {
                     return "element \(child.name) is out of order in \(node.name)"
                 }

@@ -133,7 +133,8 @@ public final class WebConnector: Sendable {
         _ = try await call("serverVersion", [("strVersion", "")])
         run.clientVersionAnswer = try await call("clientVersion", [("strVersion", version)]).first ?? ""
         if run.clientVersionAnswer.hasPrefix("O:") || run.clientVersionAnswer.hasPrefix("E:") { return run }
-        let strings = try await call("authenticate", [("strUserName", application.userName), ("strPassword", password)])
+        let strings = try await call(
+            "authenticate", [("strUserName", application.userName), ("strPassword", password)])
         guard strings.count >= 2 else { throw Refusal(description: "authenticate answered \(strings)") }
         let ticket = strings[0]
         run.authentication = strings[1]
@@ -215,12 +216,16 @@ public final class WebConnector: Sendable {
                 headers: [
                     ("Content-Type", "text/xml; charset=utf-8"),
                     ("SOAPAction", "\"http://developer.intuit.com/\(operation)\""),
-                    ("User-Agent", "Mozilla/4.0 (compatible; MSIE 6.0; MS Web Services Client Protocol 4.0.30319.42000)"),
+                    (
+                        "User-Agent",
+                        "Mozilla/4.0 (compatible; MSIE 6.0; MS Web Services Client Protocol 4.0.30319.42000)"
+                    ),
                 ],
                 body: Data(body.utf8), timeout: .seconds(120)))
         guard response.status == 200 else {
             throw Refusal(
-                description: "\(operation) answered HTTP \(response.status): \(String(decoding: response.body, as: UTF8.self))")
+                description:
+                    "\(operation) answered HTTP \(response.status): \(String(decoding: response.body, as: UTF8.self))")
         }
         guard let root = try? XMLTree.read(response.body, namespaces: true, maximumDepth: 16),
             let result = root.children.first?.children.first?.children.first(where: {
