@@ -449,6 +449,129 @@ import Testing
         #expect(try await server.waitForExit().status == 0)
     }
 
+    /// A SOAP call to `/qbwc` as the Web Connector sends one, with `fields` (already escaped) in `operation`.
+    static func soap(_ operation: String, _ fields: String) -> [UInt8] {
+        Array(
+            ("<?xml version=\"1.0\" encoding=\"utf-8\"?><soap:Envelope "
+                + "xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body>"
+                + "<\(operation) xmlns=\"http://developer.intuit.com/\">\(fields)</\(operation)></soap:Body>"
+                + "</soap:Envelope>").utf8)
+    }
+
+    @Test func hostileWebConnectorCallsAreRefusedNeverATrap() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let server = try await ServerProcess(database: directory.database, directory: directory.url)
+        let created = await server.call(
+            "POST", "/api/v1/integrations", headers: Self.admin,
+            body: Array(
+                #"{"tenant_id":"school","platform":"quickbooks_desktop","name":"QB","settings":{"username":"qb"}}"#
+                    .utf8))
+        let settings = try #require(
+            created.flatMap { try? JSONSerialization.jsonObject(with: $0.1) as? [String: Any] }?["settings"]
+                as? [String: Any],
+            "\(created.map { String(decoding: $0.1, as: UTF8.self) } ?? "no answer")")
+        let password = try #require(settings["password"] as? String)
+        let headers = [
+            "content-type": "text/xml; charset=utf-8", "soapaction": "\"http://developer.intuit.com/authenticate\"",
+        ]
+        var noise = SystemRandomNumberGenerator()
+        let random = (0..<65_536).map { _ in UInt8.random(in: 0...255, using: &noise) }
+        let laughs =
+            "<?xml version=\"1.0\"?><!DOCTYPE l [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;\">]>"
+            + "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body>&b;</soap:Body>"
+            + "</soap:Envelope>"
+        // Refused as SOAP faults (HTTP 500, as SOAP 1.1 has it).
+        let faults: [(name: String, body: [UInt8])] = [
+            ("an empty body", []), ("random bytes", random), ("entities", Array(laughs.utf8)),
+            ("an empty processing instruction", Array("<?x?><a/>".utf8)),
+            ("not UTF-8", [0x3C, 0x61, 0xFF, 0xFE, 0x3E]),
+            (
+                "20,000 levels",
+                Array((String(repeating: "<a>", count: 20_000) + String(repeating: "</a>", count: 20_000)).utf8)
+            ),
+            ("an unknown operation", Self.soap("dropTables", "")),
+            (
+                "a version of 10^40",
+                Self.soap(
+                    "sendRequestXML",
+                    "<ticket>x</ticket><qbXMLMajorVers>1\(String(repeating: "0", count: 40))</qbXMLMajorVers>")
+            ),
+        ]
+        for hostile in faults {
+            let answer = await server.call("POST", "/qbwc", headers: headers, body: hostile.body)
+            #expect(answer?.0 == 500, "\(hostile.name): \(answer?.0 ?? 0)")
+            #expect(
+                answer.map { String(decoding: $0.1, as: UTF8.self).contains("faultstring") } == true, "\(hostile.name)")
+            await Self.expectAlive(server, "after \(hostile.name)")
+        }
+        // Answered in the Web Connector's own terms: a ticket nobody issued, a user name of a megabyte.
+        let answers: [(name: String, body: [UInt8], contains: String)] = [
+            (
+                "a ticket nobody issued",
+                Self.soap("receiveResponseXML", "<ticket>forged</ticket><response>&lt;QBXML/&gt;</response>"),
+                "<receiveResponseXMLResult>-1<"
+            ),
+            (
+                "a made-up ticket's error", Self.soap("getLastError", "<ticket>forged</ticket>"),
+                "ticket parameter is invalid"
+            ),
+            (
+                "a megabyte of user name",
+                Self.soap(
+                    "authenticate",
+                    "<strUserName>\(String(repeating: "q", count: 1 << 20))</strUserName><strPassword>\(password)</strPassword>"
+                ),
+                "<string>nvu</string>"
+            ),
+        ]
+        for hostile in answers {
+            let answer = await server.call("POST", "/qbwc", headers: headers, body: hostile.body)
+            #expect(answer?.0 == 200, "\(hostile.name)")
+            #expect(
+                answer.map { String(decoding: $0.1, as: UTF8.self).contains(hostile.contains) } == true,
+                "\(hostile.name): \(answer.map { String(decoding: $0.1.prefix(500), as: UTF8.self) } ?? "")")
+            await Self.expectAlive(server, "after \(hostile.name)")
+        }
+        #expect(try await Self.count("web_connector_sessions", in: directory) == 0)
+
+        // The genuine Web Connector signs in; a session's answer that is not qbXML is refused in words.
+        let signIn = await server.call(
+            "POST", "/qbwc", headers: headers,
+            body: Self.soap("authenticate", "<strUserName>qb</strUserName><strPassword>\(password)</strPassword>"))
+        let text = signIn.map { String(decoding: $0.1, as: UTF8.self) } ?? ""
+        #expect(!text.contains("nvu"), "\(text)")
+        let ticket = try #require(
+            text.components(separatedBy: "<string>").dropFirst().first?.components(separatedBy: "</string>").first)
+        #expect(try await Self.count("web_connector_sessions", in: directory) == 1)
+        for response in ["&lt;!DOCTYPE x [&lt;!ENTITY a 'b'&gt;]&gt;&lt;QBXML/&gt;", "&lt;?x?&gt;", "not xml at all"] {
+            let answer = await server.call(
+                "POST", "/qbwc", headers: headers,
+                body: Self.soap("receiveResponseXML", "<ticket>\(ticket)</ticket><response>\(response)</response>"))
+            #expect(answer.map { String(decoding: $0.1, as: UTF8.self).contains("Result>-1<") } == true, "\(response)")
+            let error = await server.call(
+                "POST", "/qbwc", headers: headers, body: Self.soap("getLastError", "<ticket>\(ticket)</ticket>"))
+            #expect(error.map { String(decoding: $0.1, as: UTF8.self).contains("could not be read") } == true)
+        }
+
+        // Guessing: after ten wrong passwords from one address, even the right one is refused for a while.
+        for guess in 0..<10 {
+            _ = await server.call(
+                "POST", "/qbwc", headers: headers,
+                body: Self.soap("authenticate", "<strUserName>qb</strUserName><strPassword>guess\(guess)</strPassword>")
+            )
+        }
+        let throttled = await server.call(
+            "POST", "/qbwc", headers: headers,
+            body: Self.soap("authenticate", "<strUserName>qb</strUserName><strPassword>\(password)</strPassword>"))
+        #expect(throttled.map { String(decoding: $0.1, as: UTF8.self).contains("<string>nvu</string>") } == true)
+        #expect(
+            try await Self.count(
+                "integration_audit_log", where: "action = 'web_connector.sign_in_failed'", in: directory) == 12)
+        server.signal(SIGTERM)
+        #expect(try await server.waitForExit().status == 0)
+    }
+
     @Test func everyWayAroundTheBearerKeyIsRefused() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
