@@ -31,6 +31,7 @@ struct IntegrationPages {
         routes.post("/integrations/{id}/sync", use: sync)
         routes.post("/integrations/{id}/files", use: download)
         routes.post("/integrations/{id}/files/upload", use: upload)
+        routes.get("/integrations/{id}/qwc", use: webConnectorFile)
         return routes
     }
 
@@ -112,7 +113,8 @@ struct IntegrationPages {
             let choices = IntegrationSettingsKeys.allowedValues(of: key, for: platform) ?? []
             return SettingField(
                 key: key, label: settingLabels[key] ?? key, hint: settingHints[key],
-                secret: key.hasSuffix("secret"), required: ["client_id", "client_secret", "company"].contains(key),
+                secret: key.hasSuffix("secret") || key == "password",
+                required: ["client_id", "client_secret", "company", "password"].contains(key),
                 isChoice: !choices.isEmpty,
                 choices: choices.map { Choice(value: $0, label: choiceLabels[$0] ?? $0.capitalized, chosen: false) })
         }
@@ -128,9 +130,17 @@ struct IntegrationPages {
         "url": "Tally's address", "company": "Company (as loaded in Tally)", "version": "Tally version",
         "encoding": "Encoding", "state": "The company's GST state", "gstin": "The company's GSTIN",
         "round_off_ledger": "Round-off ledger", "time_zone": "Time zone", "connection": "How Ledgerwire reaches Tally",
+        "username": "Web Connector user name", "password": "Web Connector password",
+        "run_every_minutes": "Run every (minutes)", "app_url": "This server's /qbwc address",
+        "sales_tax_item": "Sales-tax item (US)", "country": "QuickBooks edition's country",
     ]
 
     static let settingHints = [
+        "username": "What the Web Connector signs in with (default: the integration's name).",
+        "password": "12 characters or more; typed once into the Web Connector. Stored as a hash only.",
+        "app_url": "Leave empty to use this server's address as you reach it, like https://ledgerwire.example/qbwc.",
+        "sales_tax_item": "The ListID of the sales-tax item a US company charges (see the integration's lists).",
+        "country": "Leave empty: the first Web Connector run reports it.",
         "client_id": "From your app's Keys & credentials page at the platform.",
         "client_secret": "Stored encrypted; never shown again.",
         "redirect_uri": "Leave empty to use this server's /oauth/callback.",
@@ -223,6 +233,8 @@ struct IntegrationPages {
         var hasLeftOut: Bool
         /// "2 records" the next download leaves out, in all.
         var leftOutCount: String
+        /// A QuickBooks Desktop integration's Web Connector: what its last run found.
+        var webConnector: WebConnectorPanel?
     }
 
     /// One platform window as the page shows it: "Day (24 h)", "4,870 of 5,000 left", and per share of the work.
@@ -276,6 +288,9 @@ struct IntegrationPages {
                     : "\(integration.platform.displayName) could not be used: \(integration.statusReason ?? "see the status")."
             } else if query.get("created") != nil, integration.platform == .tally {
                 "Integration created. Press Check connection once Tally is running with the company loaded."
+            } else if query.get("created") != nil, integration.platform == .quickBooksDesktop {
+                "Integration created. Download the .qwc file below and add it to the QuickBooks Web Connector on the "
+                    + "PC with QuickBooks."
             } else if query.get("created") != nil {
                 "Integration created. Connect it to \(integration.platform.displayName) next."
             } else if query.get("saved") != nil {
@@ -333,11 +348,39 @@ struct IntegrationPages {
             companyNoun: Self.companyLabel(integration.platform).lowercased(), limits: limits,
             hasLimits: !limits.isEmpty, fileExchange: integration.platform == .sage50,
             leftOut: Array(leftOut.prefix(20)), hasLeftOut: !leftOut.isEmpty,
-            leftOutCount: FileExchangeStanding.records(leftOut.count))
+            leftOutCount: FileExchangeStanding.records(leftOut.count),
+            webConnector: try await WebConnectorPanel.read(database, integration: integration))
         return try renderer.response(
             Screen(
                 "integration", title: integration.name, section: .overview, context: context, notice: notice, page: view
             ))
+    }
+
+    /// The `.qwc` file to load into the school's QuickBooks Web Connector.
+    @Sendable func webConnectorFile(request: Request, context: AppRequestContext) async throws -> Response {
+        _ = try context.require(.financeManager)
+        let integration = try await database.integration(from: context, role: .financeManager)
+        let file = try WebConnectorFileController.file(for: integration, host: request.head.authority)
+        return WebConnectorFileController.response(file, integration: integration)
+    }
+
+    /// What a QuickBooks Desktop integration's page shows of its Web Connector.
+    struct WebConnectorPanel: Sendable {
+        var lastRun: String
+        var companyFile: String?
+        var product: String?
+        var country: String?
+        var version: String?
+        var lastError: String?
+
+        static func read(_ database: AppDatabase, integration: Integration) async throws -> WebConnectorPanel? {
+            guard integration.platform == .quickBooksDesktop else { return nil }
+            let company = try await database.webConnectorCompany(integrationID: integration.id)
+            return WebConnectorPanel(
+                lastRun: company?.lastRunAt.map { DashboardTime.format($0) } ?? "never: load the .qwc file",
+                companyFile: company?.companyFile, product: company?.product, country: company?.country,
+                version: company?.qbXMLVersion, lastError: integration.unreachable?.lastError.message)
+        }
     }
 
     @Sendable func update(request: Request, context: AppRequestContext) async throws -> Response {
