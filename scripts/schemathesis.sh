@@ -3,6 +3,8 @@
 #
 #   scripts/schemathesis.sh [extra schemathesis options...]
 #
+# /qbwc is left out: SOAP 1.1 answers a fault as HTTP 500, which not_a_server_error would count against it; the
+# hostile-input suite and FuzzWebConnectorSOAP drive it instead.
 # Checks, for every documented operation: no 5xx, status codes and content types as documented, and bodies that
 # match the documented schemas. Installs the pinned schemathesis into .venv-schemathesis when it is missing, uses
 # the binary of `swift build` (built if absent; LEDGERWIRE_BINARY names another), and stops the server at the end.
@@ -54,6 +56,7 @@ timeout 300 "$venv/bin/schemathesis" run docs/openapi.yaml \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
     --max-examples 25 \
     --seed 11 \
+    --exclude-path /qbwc \
     --request-timeout 10 \
     --no-color \
     "$@" || status=$?
