@@ -250,4 +250,107 @@ import Testing
             #expect(total == 2_000 * 5_271_25)
         }
     }
+
+    @Test func changesMadeInQuickBooksReachBillingOnceAndItsOwnWritesAreEchoes() async throws {
+        try await QuickBooksDesktopWorld.run { world in
+            let (id, password) = try await world.createIntegration()
+            let qbwc = try await world.webConnector(id, password: password)
+            _ = try await qbwc.run()
+            try await world.map(id)
+            try await world.bill("customer.created", QuickBooksDesktopWorld.customer("cus_1", name: "Priya Sharma"))
+            for number in 1...2 {
+                try await world.bill(
+                    "invoice.issued",
+                    QuickBooksDesktopWorld.invoice("inv_\(number)", number: "GF-000\(number)", customer: "cus_1"))
+            }
+            _ = try await qbwc.run()
+            #expect(world.company.documents.count == 2)
+
+            // The next read of changes hears Ledgerwire's own invoices: echoes, nothing told.
+            world.clock.advance(by: .seconds(6 * 60))
+            #expect(try await qbwc.run().percents.last == 100)
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await world.events("ledger.invoice.changed").isEmpty, "Ledgerwire's own invoices are echoes")
+
+            // The bursar corrects GF-0001's bus line in QuickBooks and voids GF-0002.
+            let first = try #require(world.company.document(refNumber: "GF-0001"))
+            let second = try #require(world.company.document(refNumber: "GF-0002"))
+            world.company.setLineAmounts(first.txnID, [4_500_00, 300_00])
+            world.company.void(second.txnID)
+            world.clock.advance(by: .seconds(6 * 60))
+            #expect(try await qbwc.run().percents.last == 100)
+            try await world.eventually("billing is told of both") {
+                try await world.events("ledger.invoice.changed").count == 2
+            }
+            let changed = try await world.events("ledger.invoice.changed")
+            let edited = try #require(changed.first { $0["invoice_id"] == "inv_1" })
+            #expect(edited["platform"] == "quickbooks_desktop", "\(edited)")
+            #expect(edited["remote_invoice_id"]?.stringValue == first.txnID)
+            #expect(edited["data"]?["total"] == "5171.25", "\(edited)")
+            let voided = try #require(changed.first { $0["invoice_id"] == "inv_2" })
+            #expect(voided["change"] == "voided", "\(voided)")
+        }
+    }
+
+    @Test func aUKCompanyTakesEachLinesVATAsBillingCharged() async throws {
+        try await QuickBooksDesktopWorld.run(country: "UK") { world in
+            let (id, password) = try await world.createIntegration()
+            let qbwc = try await world.webConnector(id, password: password)
+            _ = try await qbwc.run()
+            #expect(try await world.api("GET", "/integrations/\(id)").json["settings"]?["country"] == "UK")
+            try await world.map(id)
+            try await world.bill("customer.created", QuickBooksDesktopWorld.customer("cus_1", name: "Olivia Brown"))
+            try await world.bill(
+                "invoice.issued", QuickBooksDesktopWorld.invoice("inv_1", number: "GF-0001", customer: "cus_1"))
+            let run = try await qbwc.run()
+            #expect(run.percents.last == 100, "\(run)")
+            let invoice = try #require(world.company.document(refNumber: "GF-0001"))
+            #expect(invoice.salesTaxItem == nil, "VAT goes by line, not by a sales-tax item")
+            #expect(invoice.lines.map(\.taxAmount) == [371_25, 0])
+            #expect(invoice.lines.map(\.taxCodeListID) == [world.lists.taxable, world.lists.nonTaxable])
+            #expect(invoice.total == 5_271_25)
+            #expect(try await world.job("invoice", "inv_1")?.status == .succeeded)
+        }
+    }
+
+    @Test func aRecordInUseInQuickBooksIsTriedAgainOnALaterRun() async throws {
+        try await QuickBooksDesktopWorld.run { world in
+            let (id, password) = try await world.createIntegration()
+            let qbwc = try await world.webConnector(id, password: password)
+            _ = try await qbwc.run()
+            try await world.map(id)
+            try await world.bill("customer.created", QuickBooksDesktopWorld.customer("cus_1", name: "Priya Sharma"))
+            try await world.bill(
+                "invoice.issued", QuickBooksDesktopWorld.invoice("inv_1", number: "GF-0001", customer: "cus_1"))
+            _ = try await qbwc.run()
+            let invoice = try #require(world.company.document(refNumber: "GF-0001"))
+
+            // The bursar has the invoice open in QuickBooks when billing's change arrives.
+            world.company.lock(invoice.txnID)
+            var fields =
+                QuickBooksDesktopWorld.invoice("inv_1", number: "GF-0001", customer: "cus_1").objectValue ?? [:]
+            fields["due_date"] = "2026-12-15"
+            fields["updated_at"] = .string(Timestamp.now().adding(.seconds(1)).rfc3339)
+            try await world.bill("invoice.updated", .object(fields))
+            try await world.eventually("the change waits for QuickBooks") {
+                try await world.components.database.jobs(page: PageRequest(limit: 50)).items.contains {
+                    $0.localID == "inv_1" && $0.status == .awaitingPlatform
+                }
+            }
+            #expect(try await qbwc.run().percents.last == 100)
+            #expect(world.company.statuses[3170] == 1)
+            let waiting = try await world.components.database.jobs(page: PageRequest(limit: 50)).items.filter {
+                $0.localID == "inv_1" && $0.status == .pending
+            }
+            #expect(waiting.count == 1, "the change waits for a later run, not failed")
+
+            // Closed again; a later run writes the change.
+            world.company.unlockAll()
+            world.clock.advance(by: .seconds(120))
+            try await world.eventually("the change is written") {
+                _ = try await qbwc.run()
+                return world.company.document(refNumber: "GF-0001")?.dueDate == "2026-12-15"
+            }
+        }
+    }
 }

@@ -196,6 +196,27 @@ public final class QuickBooksDesktopCompany: Sendable {
         }
     }
 
+    /// Changes an invoice's line amounts in QuickBooks (a bursar's correction): its `EditSequence` moves on.
+    public func setLineAmounts(_ txnID: String, _ amounts: [Int64]) {
+        state.withLock { state in
+            guard var document = state.documents[txnID] else { return }
+            for (index, amount) in amounts.enumerated() where index < document.lines.count {
+                document.lines[index].amount = amount
+            }
+            document.editSequence += 1
+            document.modified = clock()
+            state.documents[txnID] = document
+        }
+    }
+
+    /// Voids an invoice or credit memo in QuickBooks: kept at zero, its memo marked `VOID:`.
+    public func void(_ txnID: String) {
+        let document =
+            "<?xml version=\"1.0\"?><?qbxml version=\"13.0\"?><QBXML><QBXMLMsgsRq onError=\"stopOnError\">"
+            + "<TxnVoidRq><TxnVoidType>Invoice</TxnVoidType><TxnID>\(txnID)</TxnID></TxnVoidRq></QBXMLMsgsRq></QBXML>"
+        _ = try? run(document)
+    }
+
     public var customers: [Customer] { state.withLock { Array($0.customers.values).sorted { $0.listID < $1.listID } } }
     public var documents: [Document] { state.withLock { Array($0.documents.values).sorted { $0.txnID < $1.txnID } } }
     public var payments: [Payment] { state.withLock { Array($0.payments.values).sorted { $0.txnID < $1.txnID } } }
