@@ -4,6 +4,7 @@ import Foundation
 import Persistence
 import Sandbox
 import SyncEngine
+import TestSupport
 import Testing
 
 /// QuickBooks Desktop end to end (issue 19): the real pipeline, `/qbwc`, and the fake Web Connector with its fake
@@ -248,6 +249,14 @@ import Testing
             #expect(runs.allSatisfy { $0.requests <= $0.documents * 100 })
             let total = world.company.documents.reduce(Int64(0)) { $0 + $1.total }
             #expect(total == 2_000 * 5_271_25)
+
+            // The next read of changes pages through the 2,000 invoices by QuickBooks' iterator: all echoes.
+            world.clock.advance(by: .seconds(6 * 60))
+            let read = try await qbwc.run()
+            #expect(read.percents.last == 100, "\(read.percents)")
+            #expect(read.documents >= 20, "100 invoices a page: \(read.documents) documents")
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try await world.events("ledger.invoice.changed").isEmpty)
         }
     }
 
@@ -351,6 +360,54 @@ import Testing
                 _ = try await qbwc.run()
                 return world.company.document(refNumber: "GF-0001")?.dueDate == "2026-12-15"
             }
+        }
+    }
+
+    @Test func paymentsCreditNotesAndVoidsReachQuickBooksAndRefundsStayInBilling() async throws {
+        try await QuickBooksDesktopWorld.run { world in
+            let (id, password) = try await world.createIntegration()
+            let qbwc = try await world.webConnector(id, password: password)
+            _ = try await qbwc.run()
+            try await world.map(id)
+            try await world.bill("customer.created", QuickBooksDesktopWorld.customer("cus_1", name: "Priya Sharma"))
+            for number in 1...2 {
+                try await world.bill(
+                    "invoice.issued",
+                    QuickBooksDesktopWorld.invoice("inv_\(number)", number: "GF-000\(number)", customer: "cus_1"))
+            }
+            _ = try await qbwc.run()
+            var payment = XeroWorld.payment("pay_1", invoice: "inv_1", amount: "5271.25", currency: "USD")
+            payment = payment.setting([.key("reference")], to: "CHK 1044")
+            try await world.bill("payment.received", payment)
+            var note = XeroWorld.creditNote("cn_1", number: "CN-1", invoice: "inv_1", amount: "100.00")
+            note = note.setting([.key("currency")], to: "USD")
+            try await world.bill("credit_note.issued", note)
+            var refund = XeroWorld.refund("ref_1", creditNote: "cn_1", amount: "100.00")
+            refund = refund.setting([.key("currency")], to: "USD")
+            try await world.bill("refund.issued", refund)
+            try await world.bill("invoice.voided", XeroWorld.voided("inv_2", number: "GF-0002"))
+            try await world.eventually("the payment waits for QuickBooks") {
+                try await world.job("payment", "pay_1")?.status == .awaitingPlatform
+            }
+            let run = try await qbwc.run()
+            #expect(run.percents.last == 100, "\(run)")
+
+            let invoice = try #require(world.company.document(refNumber: "GF-0001"))
+            let received = try #require(world.company.payments.first)
+            #expect(world.company.payments.count == 1)
+            #expect(received.total == 5_271_25 && received.refNumber == "CHK 1044")
+            #expect(received.depositAccount == world.lists.bank)
+            #expect(received.applied.map(\.txnID) == [invoice.txnID] && received.applied.map(\.amount) == [5_271_25])
+            #expect(invoice.balance == 0, "paid in full")
+            let memo = try #require(world.company.documents.first { $0.kind == "CreditMemo" })
+            #expect(memo.refNumber == "CN-1" && memo.total == 100_00)
+            #expect(memo.lines.map(\.itemListID) == [world.lists.tuition])
+            let voided = try #require(world.company.document(refNumber: "GF-0002"))
+            #expect(voided.voided && voided.total == 0 && voided.memo.hasPrefix("VOID:"))
+            for (type, localID) in [("payment", "pay_1"), ("credit_note", "cn_1")] {
+                #expect(try await world.job(type, localID)?.status == .succeeded, "\(type)")
+            }
+            #expect(try await world.job("refund", "ref_1") == nil, "refunds are recorded in QuickBooks by hand")
         }
     }
 }

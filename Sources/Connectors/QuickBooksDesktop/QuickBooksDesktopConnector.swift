@@ -250,12 +250,12 @@ public struct QuickBooksDesktopConnector: Connector {
         }
         switch request.record {
         case .customer(let customer):
-            let name = QuickBooksDesktopRequests.customerName(customer.name, localID: request.localID, distinct: false)
-            let answer = try ask(QuickBooksDesktopRequests.customerQuery(name: name), context: context)
-            let distinct = QuickBooksDesktopRequests.customerName(
-                customer.name, localID: request.localID, distinct: true)
-            let own = try ask(QuickBooksDesktopRequests.customerQuery(name: distinct), context: context)
-            return (answer.returned + own.returned).compactMap { record in
+            // Its name, and the distinct name a create of it may have been given (a run that broke off).
+            let names = [false, true].map {
+                QuickBooksDesktopRequests.customerName(customer.name, localID: request.localID, distinct: $0)
+            }
+            let answer = try ask(QuickBooksDesktopRequests.customerQuery(names: names), context: context)
+            return answer.returned.compactMap { record in
                 guard record.name == "CustomerRet", let id = record.value("ListID") else { return nil }
                 return RemoteMatch(
                     remoteID: id, matchedBy: "Name",

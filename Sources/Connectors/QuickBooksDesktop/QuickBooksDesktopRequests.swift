@@ -119,8 +119,9 @@ public enum QuickBooksDesktopRequests {
                     + customerFields(customer, name: name)))
     }
 
-    public static func customerQuery(name: String) -> XMLNode {
-        element("CustomerQueryRq", [XMLNode(name: "FullName", text: name)])
+    /// The customers of any of `names`, in one request.
+    public static func customerQuery(names: [String]) -> XMLNode {
+        element("CustomerQueryRq", names.map { XMLNode(name: "FullName", text: $0) })
     }
 
     public static func customerQuery(listID: String) -> XMLNode {
