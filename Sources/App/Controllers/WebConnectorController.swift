@@ -43,8 +43,8 @@ struct WebConnectorController {
     static let maximumDocumentBytes = 512 * 1024
     /// The highest qbXML version written: what the requests need and every QuickBooks since 2015 reads.
     static let qbXMLVersion = QBXMLVersion(major: 13, minor: 0)!
-    /// How long a turn waits for jobs woken by the last answers to build their next requests.
-    static let settleTime: Duration = .seconds(10)
+    /// How long a turn waits for jobs woken by the last answers to build their next requests (10 s in service).
+    let settleTime: Duration
     /// `NoOp` pauses in a row before a run ends.
     static let maximumPauses = 3
     /// The oldest Web Connector taken, and the oldest not warned about.
@@ -53,8 +53,10 @@ struct WebConnectorController {
 
     init(
         database: AppDatabase, signal: WorkSignal, now: @escaping @Sendable () -> Timestamp,
-        throttle: AuthenticationThrottle = AuthenticationThrottle(limit: 10, window: .seconds(300))
+        throttle: AuthenticationThrottle = AuthenticationThrottle(limit: 10, window: .seconds(300)),
+        settleTime: Duration = .seconds(10)
     ) {
+        self.settleTime = settleTime
         self.database = database
         self.signal = signal
         self.now = now
@@ -259,7 +261,7 @@ struct WebConnectorController {
         var messages = try await handOut(session, room: Self.maximumRequests - requests.count)
         if messages.isEmpty, requests.isEmpty {
             // The last answers woke jobs that are still building their next requests: wait for them a little.
-            let deadline = ContinuousClock.now + Self.settleTime
+            let deadline = ContinuousClock.now + settleTime
             while messages.isEmpty, ContinuousClock.now < deadline,
                 try await database.webConnectorWork(integrationID: integrationID, at: now()).jobs > 0
             {
@@ -388,7 +390,7 @@ struct WebConnectorController {
         if finishing { return 100 }
         signal.signal()
         // The jobs these answers woke build their next requests (or finish) before the percent is reckoned.
-        let deadline = ContinuousClock.now + Self.settleTime
+        let deadline = ContinuousClock.now + settleTime
         var work = try await database.webConnectorWork(integrationID: session.integrationID, at: now())
         while work.jobs > 0, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(50))
