@@ -89,10 +89,7 @@ import Testing
 
     @Test func nothingIsPushedTwice() async throws {
         try await QuickBooksDesktopWorld.run { world in
-            let (id, password) = try await world.createIntegration()
-            let qbwc = try await world.webConnector(id, password: password)
-            _ = try await qbwc.run()
-            try await world.map(id)
+            let (_, qbwc) = try await world.connected()
             try await world.bill("customer.created", QuickBooksDesktopWorld.customer("cus_1", name: "Priya Sharma"))
             _ = try await qbwc.run()
             #expect(try await world.job("customer", "cus_1")?.status == .succeeded)
@@ -168,10 +165,7 @@ import Testing
 
     @Test func aStaleEditSequenceIsReadAgainAndAQuickBooksRefusalFailsTheJobInItsWords() async throws {
         try await QuickBooksDesktopWorld.run { world in
-            let (id, password) = try await world.createIntegration()
-            let qbwc = try await world.webConnector(id, password: password)
-            _ = try await qbwc.run()
-            try await world.map(id)
+            let (_, qbwc) = try await world.connected()
             try await world.bill("customer.created", QuickBooksDesktopWorld.customer("cus_1", name: "Priya Sharma"))
             try await world.bill(
                 "invoice.issued", QuickBooksDesktopWorld.invoice("inv_1", number: "GF-0001", customer: "cus_1"))
@@ -218,10 +212,7 @@ import Testing
 
     @Test func aBacklogOf2000InvoicesDrainsInDocumentsTheWebConnectorHandles() async throws {
         try await QuickBooksDesktopWorld.run { world in
-            let (id, password) = try await world.createIntegration()
-            let qbwc = try await world.webConnector(id, password: password)
-            _ = try await qbwc.run()
-            try await world.map(id)
+            let (_, qbwc) = try await world.connected()
             for customer in 1...20 {
                 try await world.bill(
                     "customer.created", QuickBooksDesktopWorld.customer("cus_\(customer)", name: "Family \(customer)"))
@@ -262,10 +253,7 @@ import Testing
 
     @Test func changesMadeInQuickBooksReachBillingOnceAndItsOwnWritesAreEchoes() async throws {
         try await QuickBooksDesktopWorld.run { world in
-            let (id, password) = try await world.createIntegration()
-            let qbwc = try await world.webConnector(id, password: password)
-            _ = try await qbwc.run()
-            try await world.map(id)
+            let (_, qbwc) = try await world.connected()
             try await world.bill("customer.created", QuickBooksDesktopWorld.customer("cus_1", name: "Priya Sharma"))
             for number in 1...2 {
                 try await world.bill(
@@ -324,10 +312,7 @@ import Testing
 
     @Test func aRecordInUseInQuickBooksIsTriedAgainOnALaterRun() async throws {
         try await QuickBooksDesktopWorld.run { world in
-            let (id, password) = try await world.createIntegration()
-            let qbwc = try await world.webConnector(id, password: password)
-            _ = try await qbwc.run()
-            try await world.map(id)
+            let (_, qbwc) = try await world.connected()
             try await world.bill("customer.created", QuickBooksDesktopWorld.customer("cus_1", name: "Priya Sharma"))
             try await world.bill(
                 "invoice.issued", QuickBooksDesktopWorld.invoice("inv_1", number: "GF-0001", customer: "cus_1"))
@@ -365,10 +350,7 @@ import Testing
 
     @Test func paymentsCreditNotesAndVoidsReachQuickBooksAndRefundsStayInBilling() async throws {
         try await QuickBooksDesktopWorld.run { world in
-            let (id, password) = try await world.createIntegration()
-            let qbwc = try await world.webConnector(id, password: password)
-            _ = try await qbwc.run()
-            try await world.map(id)
+            let (_, qbwc) = try await world.connected()
             try await world.bill("customer.created", QuickBooksDesktopWorld.customer("cus_1", name: "Priya Sharma"))
             for number in 1...2 {
                 try await world.bill(

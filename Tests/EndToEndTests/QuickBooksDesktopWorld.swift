@@ -103,6 +103,17 @@ struct QuickBooksDesktopWorld: PipelineWorld {
             transport: HTTPClientTransport(policy: QuickBooksWorld.loopback), pause: pause)
     }
 
+    /// An integration whose Web Connector has made its first run (the company recorded, its lists read) and whose
+    /// codes are mapped: ready for billing's records.
+    func connected() async throws -> (id: String, webConnector: WebConnector) {
+        let (id, password) = try await createIntegration()
+        let webConnector = try await self.webConnector(id, password: password)
+        let first = try await webConnector.run()
+        #expect(first.percents.last == 100, "\(first)")
+        try await map(id)
+        return (id, webConnector)
+    }
+
     /// Billing's codes mapped to the company's lists, checked against what the first run read.
     func map(_ integrationID: String) async throws {
         let saved = try await api(
