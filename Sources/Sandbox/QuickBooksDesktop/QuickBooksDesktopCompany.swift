@@ -375,8 +375,7 @@ public final class QuickBooksDesktopCompany: Sendable {
                 })
         case "TxnVoidRq":
             guard let id = request.value("TxnID"), var document = state.documents[id] else {
-                return response.status(
-                    3120, "Object \"\(request.value("TxnID") ?? "")\" specified in the request cannot be found.")
+                return response.notFound(request.value("TxnID"))
             }
             if state.locked.contains(id) { return response.inUse(document.kind, id) }
             if !document.voided {
@@ -396,8 +395,7 @@ public final class QuickBooksDesktopCompany: Sendable {
             ])
         case "TxnDelRq":
             guard let id = request.value("TxnID"), let payment = state.payments[id] else {
-                return response.status(
-                    3120, "Object \"\(request.value("TxnID") ?? "")\" specified in the request cannot be found.")
+                return response.notFound(request.value("TxnID"))
             }
             if state.locked.contains(id) { return response.inUse("ReceivePayment", id) }
             for (txn, amount) in payment.applied { state.documents[txn]?.applied -= amount }
@@ -431,16 +429,13 @@ public final class QuickBooksDesktopCompany: Sendable {
         let modifying = body.name == "CustomerMod"
         var customer: Customer
         if modifying {
-            guard let id = body.value("ListID"), let existing = state.customers[id] else {
-                return response.status(
-                    3120, "Object \"\(body.value("ListID") ?? "")\" specified in the request cannot be found.")
+            let existing = body.value("ListID").flatMap { state.customers[$0] }
+            if let refusal = response.modRefusal(
+                body, id: "ListID", editSequence: existing?.editSequence, locked: state.locked, kind: "Customer")
+            {
+                return refusal
             }
-            if state.locked.contains(id) { return response.inUse("Customer", id) }
-            guard body.value("EditSequence") == String(existing.editSequence) else {
-                return response.status(
-                    3200,
-                    "The provided edit sequence \"\(body.value("EditSequence") ?? "")\" is out-of-date.")
-            }
+            guard let existing else { return response.notFound(body.value("ListID")) }
             customer = existing
             customer.editSequence += 1
         } else {
@@ -478,15 +473,13 @@ public final class QuickBooksDesktopCompany: Sendable {
         let kind = body.name.hasPrefix("CreditMemo") ? "CreditMemo" : "Invoice"
         var document: Document
         if body.name == "InvoiceMod" {
-            guard let id = body.value("TxnID"), let existing = state.documents[id] else {
-                return response.status(
-                    3120, "Object \"\(body.value("TxnID") ?? "")\" specified in the request cannot be found.")
+            let existing = body.value("TxnID").flatMap { state.documents[$0] }
+            if let refusal = response.modRefusal(
+                body, id: "TxnID", editSequence: existing?.editSequence, locked: state.locked, kind: kind)
+            {
+                return refusal
             }
-            if state.locked.contains(id) { return response.inUse(kind, id) }
-            guard body.value("EditSequence") == String(existing.editSequence) else {
-                return response.status(
-                    3200, "The provided edit sequence \"\(body.value("EditSequence") ?? "")\" is out-of-date.")
-            }
+            guard let existing else { return response.notFound(body.value("TxnID")) }
             document = existing
             document.editSequence += 1
         } else {
@@ -573,15 +566,13 @@ public final class QuickBooksDesktopCompany: Sendable {
     {
         var payment: Payment
         if body.name == "ReceivePaymentMod" {
-            guard let id = body.value("TxnID"), let existing = state.payments[id] else {
-                return response.status(
-                    3120, "Object \"\(body.value("TxnID") ?? "")\" specified in the request cannot be found.")
+            let existing = body.value("TxnID").flatMap { state.payments[$0] }
+            if let refusal = response.modRefusal(
+                body, id: "TxnID", editSequence: existing?.editSequence, locked: state.locked, kind: "ReceivePayment")
+            {
+                return refusal
             }
-            if state.locked.contains(id) { return response.inUse("ReceivePayment", id) }
-            guard body.value("EditSequence") == String(existing.editSequence) else {
-                return response.status(
-                    3200, "The provided edit sequence \"\(body.value("EditSequence") ?? "")\" is out-of-date.")
-            }
+            guard let existing else { return response.notFound(body.value("TxnID")) }
             payment = existing
             payment.editSequence += 1
         } else {
@@ -652,9 +643,7 @@ public final class QuickBooksDesktopCompany: Sendable {
     ) -> XMLNode {
         if request.attributes["iterator"] == "Continue" {
             guard let id = request.attributes["iteratorID"], let iterator = state.iterators[id] else {
-                return response.status(
-                    3120,
-                    "Object \"\(request.attributes["iteratorID"] ?? "")\" specified in the request cannot be found.")
+                return response.notFound(request.attributes["iteratorID"])
             }
             return page(iterator.remaining, id: id, request: request, response: &response, state: &state)
         }
@@ -883,6 +872,25 @@ private struct Answer {
 
     func status(_ code: Int, _ message: String, severity: String = "Error") -> XMLNode {
         node(code, severity, message, [])
+    }
+
+    /// 3120: the record a request names is not in the company.
+    func notFound(_ id: String?) -> XMLNode {
+        status(3120, "Object \"\(id ?? "")\" specified in the request cannot be found.")
+    }
+
+    /// Why a `Mod` cannot change the record its `id` field names: not there (3120), in use (3170), or changed since
+    /// the `EditSequence` it gives (3200); `nil` when it can.
+    func modRefusal(
+        _ body: XMLNode, id field: String, editSequence current: Int?, locked: Set<String>, kind: String
+    ) -> XMLNode? {
+        let id = body.value(field) ?? ""
+        guard let current else { return notFound(id) }
+        if locked.contains(id) { return inUse(kind, id) }
+        guard body.value("EditSequence") == String(current) else {
+            return status(3200, "The provided edit sequence \"\(body.value("EditSequence") ?? "")\" is out-of-date.")
+        }
+        return nil
     }
 
     func inUse(_ kind: String, _ id: String) -> XMLNode {
