@@ -227,7 +227,7 @@ struct WebConnectorController {
         guard let session = try await session(turn.ticket) else { return "" }
         let integrationID = session.integrationID
         if session.turns == 0 || !turn.hostResponse.isEmpty {
-            let host = Self.host(turn.hostResponse)
+            let host = QBXML.host(in: turn.hostResponse)
             let reported = turn.qbXMLVersion ?? host.version
             try await database.recordWebConnectorCompany(
                 integrationID: integrationID, country: turn.country.isEmpty ? "US" : String(turn.country.prefix(2)),
@@ -406,21 +406,6 @@ struct WebConnectorController {
     }
 
     // MARK: What QuickBooks reported
-
-    /// The product and highest qbXML version in the first turn's host answer (`HostQueryRs`), when there is one.
-    static func host(_ hostResponse: String) -> (product: String?, version: QBXMLVersion?) {
-        guard !hostResponse.isEmpty, let responses = try? QBXML.responses(in: hostResponse),
-            let host = responses.first(where: { $0.type == "HostQueryRs" })?.returned.first(where: {
-                $0.name == "HostRet"
-            })
-        else { return (nil, nil) }
-        let versions = host.children.filter { $0.name == "SupportedQBXMLVersion" }.compactMap { node -> QBXMLVersion? in
-            let parts = node.text.split(separator: ".")
-            guard let major = parts.first.flatMap({ Int($0.prefix(2)) }) else { return nil }
-            return QBXMLVersion(major: major, minor: parts.dropFirst().first.flatMap { Int($0.prefix(2)) } ?? 0)
-        }
-        return (host.value("ProductName").map { String($0.prefix(200)) }, versions.max())
-    }
 
     /// The version written: QuickBooks' highest, up to `qbXMLVersion`.
     static func version(_ reported: String?) -> QBXMLVersion {

@@ -72,6 +72,22 @@ public enum QBXML {
         return responses
     }
 
+    /// The product and the highest qbXML version QuickBooks names in its host answer (`HostQueryRs`, in the first
+    /// turn's `strHCPResponse`); `nil`s when there is none, or it cannot be read.
+    public static func host(in hostResponse: String) -> (product: String?, version: QBXMLVersion?) {
+        guard !hostResponse.isEmpty, let responses = try? responses(in: hostResponse),
+            let host = responses.first(where: { $0.type == "HostQueryRs" })?.returned.first(where: {
+                $0.name == "HostRet"
+            })
+        else { return (nil, nil) }
+        let versions = host.children.filter { $0.name == "SupportedQBXMLVersion" }.compactMap { node -> QBXMLVersion? in
+            let parts = node.text.split(separator: ".")
+            guard let major = parts.first.flatMap({ Int($0.prefix(2)) }) else { return nil }
+            return QBXMLVersion(major: major, minor: parts.dropFirst().first.flatMap { Int($0.prefix(2)) } ?? 0)
+        }
+        return (host.value("ProductName").map { String($0.prefix(200)) }, versions.max())
+    }
+
     /// A count QuickBooks wrote: a whole number from 0 to 999,999,999, or nothing.
     private static func count(_ text: String) -> Int? {
         guard text.utf8.count <= 9, let value = Int(text), value >= 0 else { return nil }
