@@ -126,6 +126,21 @@ import Testing
                 == .connectionError("done"))
     }
 
+    @Test func aWebConnectorUserNameNamesOneIntegration() async throws {
+        let (_, _, app) = try await Self.service()
+        try await app.test { client in
+            let twin = try await client.call(
+                .post, "/api/v1/integrations",
+                json: [
+                    "tenant_id": "other", "platform": "quickbooks_desktop", "name": "Other QB",
+                    "settings": ["username": "school-qb", "password": "short"],
+                ])
+            #expect(twin.status == .unprocessableContent)
+            let fields = (twin.json["errors"]?.arrayValue ?? []).compactMap { $0["field"]?.stringValue }
+            #expect(fields.sorted() == ["settings.password", "settings.username"], "\(twin.json)")
+        }
+    }
+
     @Test func oldWebConnectorsAreWarnedOrRefused() {
         #expect(WebConnectorController.clientVersionAnswer("2.3.0.215") == "")
         #expect(WebConnectorController.clientVersionAnswer("2.2.0.71").hasPrefix("W:"))

@@ -84,6 +84,15 @@ struct IntegrationsController {
         var password: (text: String, generated: Bool)?
         if platform == .quickBooksDesktop {
             body.diagnostics.add(WebConnectorSettings.problems(with: settings ?? [:]), under: "")
+            if let userName = settings?["username"]?.stringValue ?? name,
+                !(try await database.webConnectorLogins(userName: userName)).isEmpty
+            {
+                // The Web Connector signs in by user name: one integration each.
+                body.diagnostics.add(
+                    "settings.username",
+                    "\(userName) is the Web Connector user name of another QuickBooks Desktop integration; choose "
+                        + "another")
+            }
             let given = settings?.removeValue(forKey: "password")?.stringValue
             password = given.map { ($0, false) } ?? (WebConnectorSettings.generatePassword(), true)
         }
@@ -186,6 +195,16 @@ struct IntegrationsController {
         var newPassword: String?
         if current.platform == .quickBooksDesktop, change.settings != nil {
             body.diagnostics.add(WebConnectorSettings.problems(with: change.settings ?? [:]), under: "")
+            if let userName = change.settings?["username"]?.stringValue,
+                try await database.webConnectorLogins(userName: userName).contains(where: {
+                    $0.integrationID != current.id
+                })
+            {
+                body.diagnostics.add(
+                    "settings.username",
+                    "\(userName) is the Web Connector user name of another QuickBooks Desktop integration; choose "
+                        + "another")
+            }
             newPassword = change.settings?.removeValue(forKey: "password")?.stringValue
         }
         // The company a grant opens, chosen by a person: the integration's own, not a setting (once it has a grant).

@@ -272,6 +272,8 @@ struct WebConnectorController {
         if messages.isEmpty, requests.isEmpty {
             let work = try await database.webConnectorWork(integrationID: integrationID, at: now())
             let paused = pauses.withLock { pauses -> Int in
+                // Sessions that went quiet without closing leave their count: a bound keeps them from piling up.
+                if pauses.count >= 10_000 { pauses.removeAll() }
                 pauses[session.ticketHash, default: 0] += 1
                 return pauses[session.ticketHash] ?? 0
             }
