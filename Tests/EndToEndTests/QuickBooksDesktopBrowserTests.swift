@@ -54,6 +54,7 @@ struct QuickBooksDesktopBrowserTests {
                 try await browser.refresh()
                 #expect(try await browser.text("#web-connector-company") == world.company.companyFile)
                 #expect(try await browser.text("#status") == "connected")
+                #expect(try await browser.exists("#sync-now") == false, "changes come with each Web Connector run")
                 try await browser.screenshot("qbd-first-run")
 
                 // An item the mapping names is deleted in QuickBooks: its refusal, word for word, on the activity page.

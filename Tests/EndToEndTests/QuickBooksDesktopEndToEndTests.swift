@@ -193,6 +193,20 @@ import Testing
             #expect(world.company.documents.count == 1)
             #expect(world.company.statuses[3200] == 1, "QuickBooks refused the first change as stale")
 
+            // The family's new email reaches the customer in QuickBooks (CustomerMod with its EditSequence).
+            var family = QuickBooksDesktopWorld.customer("cus_1", name: "Priya Sharma").objectValue ?? [:]
+            family["email"] = "priya.sharma@families.example"
+            family["updated_at"] = .string(Timestamp.now().adding(.seconds(2)).rfc3339)
+            try await world.bill("customer.updated", .object(family))
+            try await world.eventually("the customer's change waits for QuickBooks") {
+                try await world.components.database.jobs(page: PageRequest(limit: 50)).items.contains {
+                    $0.localID == "cus_1" && $0.status == .awaitingPlatform
+                }
+            }
+            _ = try await qbwc.run()
+            #expect(world.company.customer(named: "Priya Sharma")?.email == "priya.sharma@families.example")
+            #expect(world.company.customers.count == 1)
+
             // The accountant deletes the bus item the mapping names: QuickBooks refuses, in its words.
             world.company.removeItem(world.lists.transport)
             try await world.bill(

@@ -230,7 +230,8 @@ struct WebConnectorController {
             let host = QBXML.host(in: turn.hostResponse)
             let reported = turn.qbXMLVersion ?? host.version
             try await database.recordWebConnectorCompany(
-                integrationID: integrationID, country: turn.country.isEmpty ? "US" : String(turn.country.prefix(2)),
+                integrationID: integrationID,
+                country: ["US", "CA", "UK", "AU"].contains(turn.country) ? turn.country : "US",
                 qbXMLVersion: reported?.description, companyFile: String(turn.companyFileName.prefix(1024)),
                 product: host.product, at: now())
         }

@@ -235,6 +235,9 @@ struct IntegrationPages {
         var leftOutCount: String
         /// A QuickBooks Desktop integration's Web Connector: what its last run found.
         var webConnector: WebConnectorPanel?
+        /// Whether Ledgerwire reads the books' changes itself (`Sync now`); QuickBooks Desktop's come with each Web
+        /// Connector run.
+        var readsChanges = true
     }
 
     /// One platform window as the page shows it: "Day (24 h)", "4,870 of 5,000 left", and per share of the work.
@@ -349,7 +352,8 @@ struct IntegrationPages {
             hasLimits: !limits.isEmpty, fileExchange: integration.platform == .sage50,
             leftOut: Array(leftOut.prefix(20)), hasLeftOut: !leftOut.isEmpty,
             leftOutCount: FileExchangeStanding.records(leftOut.count),
-            webConnector: try await WebConnectorPanel.read(database, integration: integration))
+            webConnector: try await WebConnectorPanel.read(database, integration: integration),
+            readsChanges: integrations.connectors[integration.platform]?.capabilities.changeFeed ?? true)
         return try renderer.response(
             Screen(
                 "integration", title: integration.name, section: .overview, context: context, notice: notice, page: view
