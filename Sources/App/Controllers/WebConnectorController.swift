@@ -238,27 +238,7 @@ struct WebConnectorController {
         let company = try await database.webConnectorCompany(integrationID: integrationID)
         let version = Self.version(company?.qbXMLVersion)
         var queries = ChangeQueries(text: session.changeQueries)
-        var requests: [String] = []
-        var text = ""
-        if var current = queries {
-            if !current.listsHanded {
-                for kind in QuickBooksDesktopChanges.listKinds {
-                    QBXML.write(QuickBooksDesktopChanges.listQuery(kind), into: &text)
-                }
-                current.listsHanded = true
-                requests.append(text)
-            }
-            for index in current.pending.indices where !current.pending[index].handed {
-                var text = ""
-                QBXML.write(
-                    QuickBooksDesktopChanges.query(
-                        current.pending[index].kind, from: current.from, iteratorID: current.pending[index].iteratorID),
-                    into: &text)
-                requests.append(text)
-                current.pending[index].handed = true
-            }
-            queries = current
-        }
+        var requests = queries?.handOutReads() ?? []
         var messages = try await handOut(session, room: Self.maximumRequests - requests.count)
         if messages.isEmpty, requests.isEmpty {
             // The last answers woke jobs that are still building their next requests: wait for them a little.
@@ -271,19 +251,8 @@ struct WebConnectorController {
             }
         }
         if messages.isEmpty, requests.isEmpty {
-            let work = try await database.webConnectorWork(integrationID: integrationID, at: now())
-            let paused = pauses.withLock { pauses -> Int in
-                // Sessions that went quiet without closing leave their count: a bound keeps them from piling up.
-                if pauses.count >= 10_000 { pauses.removeAll() }
-                pauses[session.ticketHash, default: 0] += 1
-                return pauses[session.ticketHash] ?? 0
-            }
-            if work.jobs > 0, paused <= Self.maximumPauses {
-                try await database.setWebConnectorError(ticketHash: session.ticketHash, "NoOp")
-                return ""
-            }
-            // Nothing more this run: a host query, whose answer ends it at 100 %.
-            requests.append("<HostQueryRq requestID=\"\(Self.finishingRequestID)\"></HostQueryRq>")
+            guard let last = try await lastRequest(of: session) else { return "" }
+            requests.append(last)
         } else {
             pauses.withLock { $0[session.ticketHash] = 0 }
         }
@@ -303,6 +272,24 @@ struct WebConnectorController {
 
     /// The request that ends a run with nothing left.
     static let finishingRequestID = "finish"
+
+    /// When a turn has nothing to hand out: `nil` (answer `""`, and `getLastError` says `NoOp`: the Web Connector
+    /// pauses and asks again) while jobs are still building their requests, a few times; then a host query, whose
+    /// answer ends the run at 100 %.
+    private func lastRequest(of session: AppDatabase.WebConnectorSession) async throws -> String? {
+        let work = try await database.webConnectorWork(integrationID: session.integrationID, at: now())
+        let paused = pauses.withLock { pauses -> Int in
+            // Sessions that went quiet without closing leave their count: a bound keeps them from piling up.
+            if pauses.count >= 10_000 { pauses.removeAll() }
+            pauses[session.ticketHash, default: 0] += 1
+            return pauses[session.ticketHash] ?? 0
+        }
+        if work.jobs > 0, paused <= Self.maximumPauses {
+            try await database.setWebConnectorError(ticketHash: session.ticketHash, "NoOp")
+            return nil
+        }
+        return "<HostQueryRq requestID=\"\(Self.finishingRequestID)\"></HostQueryRq>"
+    }
 
     private func handOut(_ session: AppDatabase.WebConnectorSession, room: Int) async throws -> [JournalledMessage] {
         guard room > 0 else { return [] }
@@ -467,6 +454,28 @@ struct ChangeQueries: Hashable {
                     ]
                 }),
         ]).canonicalString
+    }
+
+    /// The reads not handed out yet, now marked handed: the lists (once a session), then each kind's next page.
+    mutating func handOutReads() -> [String] {
+        var requests: [String] = []
+        if !listsHanded {
+            for kind in QuickBooksDesktopChanges.listKinds {
+                var text = ""
+                QBXML.write(QuickBooksDesktopChanges.listQuery(kind), into: &text)
+                requests.append(text)
+            }
+            listsHanded = true
+        }
+        for index in pending.indices where !pending[index].handed {
+            var text = ""
+            QBXML.write(
+                QuickBooksDesktopChanges.query(pending[index].kind, from: from, iteratorID: pending[index].iteratorID),
+                into: &text)
+            requests.append(text)
+            pending[index].handed = true
+        }
+        return requests
     }
 
     /// Takes the answer to `kind`'s query: its next page is asked for while the iterator has more.
