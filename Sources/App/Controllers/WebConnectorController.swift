@@ -192,8 +192,9 @@ struct WebConnectorController {
             signal.signal()
             if changesDue {
                 let company = try await database.webConnectorCompany(integrationID: login.integrationID)
+                // The first read starts now (the books' history is not news), less ten minutes for the PC's clock.
                 let queries = ChangeQueries(
-                    from: company?.changesFrom ?? Self.quickBooksTime(now()), newest: nil,
+                    from: company?.changesFrom ?? Self.quickBooksTime(now().adding(.seconds(-600))), newest: nil,
                     pending: QuickBooksDesktopChanges.kinds.map { ChangeQueries.Pending(kind: $0) })
                 try await database.recordWebConnectorAnswers(
                     ticketHash: APIKey.hash(token: ticket), replies: [], changeQueries: queries.text, lastError: nil,
