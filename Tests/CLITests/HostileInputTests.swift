@@ -492,6 +492,12 @@ import Testing
             ),
             ("an unknown operation", Self.soap("dropTables", "")),
             (
+                "two megabytes with no session",
+                Self.soap(
+                    "receiveResponseXML",
+                    "<ticket>forged</ticket><response>\(String(repeating: "&lt;x/&gt;", count: 300_000))</response>")
+            ),
+            (
                 "a version of 10^40",
                 Self.soap(
                     "sendRequestXML",
@@ -505,7 +511,7 @@ import Testing
                 answer.map { String(decoding: $0.1, as: UTF8.self).contains("faultstring") } == true, "\(hostile.name)")
             await Self.expectAlive(server, "after \(hostile.name)")
         }
-        // Answered in the Web Connector's own terms: a ticket nobody issued, a user name of a megabyte.
+        // Answered in the Web Connector's own terms: a ticket nobody issued, half a megabyte of user name.
         let answers: [(name: String, body: [UInt8], contains: String)] = [
             (
                 "a ticket nobody issued",
@@ -517,10 +523,10 @@ import Testing
                 "ticket parameter is invalid"
             ),
             (
-                "a megabyte of user name",
+                "half a megabyte of user name",
                 Self.soap(
                     "authenticate",
-                    "<strUserName>\(String(repeating: "q", count: 1 << 20))</strUserName><strPassword>\(password)</strPassword>"
+                    "<strUserName>\(String(repeating: "q", count: 500_000))</strUserName><strPassword>\(password)</strPassword>"
                 ),
                 "<string>nvu</string>"
             ),
@@ -544,6 +550,14 @@ import Testing
         let ticket = try #require(
             text.components(separatedBy: "<string>").dropFirst().first?.components(separatedBy: "</string>").first)
         #expect(try await Self.count("web_connector_sessions", in: directory) == 1)
+        // Within the session, an answer of two megabytes is read (and refused in words: it is not qbXML).
+        let large = await server.call(
+            "POST", "/qbwc", headers: headers,
+            body: Self.soap(
+                "receiveResponseXML",
+                "<ticket>\(ticket)</ticket><response>\(String(repeating: "&lt;x/&gt;", count: 300_000))</response>"))
+        #expect(large?.0 == 200)
+        #expect(large.map { String(decoding: $0.1, as: UTF8.self).contains("Result>-1<") } == true)
         for response in ["&lt;!DOCTYPE x [&lt;!ENTITY a 'b'&gt;]&gt;&lt;QBXML/&gt;", "&lt;?x?&gt;", "not xml at all"] {
             let answer = await server.call(
                 "POST", "/qbwc", headers: headers,

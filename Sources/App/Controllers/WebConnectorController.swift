@@ -87,6 +87,17 @@ struct WebConnectorController {
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             return Self.fault("the request is larger than \(WebConnectorSOAP.maximumBodyBytes) bytes")
         }
+        if buffer.readableBytes > Self.maximumAnonymousBytes {
+            // Only QuickBooks' answer within a session is this large: its ticket, near the start, is checked before
+            // the body is parsed, so nobody without one has the server parse megabytes.
+            guard let ticket = Self.leadingTicket(in: buffer.readableBytesView.prefix(64 * 1024)),
+                try await session(ticket) != nil
+            else {
+                return Self.fault(
+                    "a call over \(Self.maximumAnonymousBytes) bytes is taken only as QuickBooks' answer within a "
+                        + "session (receiveResponseXML with its ticket)")
+            }
+        }
         let call: WebConnectorCall
         do {
             call = try WebConnectorSOAP.read(Data(buffer.readableBytesView))
@@ -98,6 +109,20 @@ struct WebConnectorController {
         return Response(
             status: .ok, headers: [.contentType: "text/xml; charset=utf-8"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: WebConnectorSOAP.envelope(answer))))
+    }
+
+    /// The most a call may be before its session is known: every call but QuickBooks' answer is a few hundred bytes.
+    static let maximumAnonymousBytes = 1 << 20
+
+    /// The text of the first `ticket` element in `bytes` (with or without a namespace prefix), when it is short.
+    static func leadingTicket(in bytes: some Collection<UInt8>) -> String? {
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard let open = text.range(of: "ticket>") else { return nil }
+        let rest = text[open.upperBound...]
+        guard let end = rest.firstIndex(of: "<"), rest.distance(from: rest.startIndex, to: end) <= 128 else {
+            return nil
+        }
+        return rest[..<end].trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// A SOAP 1.1 fault: HTTP 500, as SOAP 1.1 requires, the reason in words.
