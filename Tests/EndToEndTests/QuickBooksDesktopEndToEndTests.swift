@@ -366,7 +366,7 @@ import Testing
         try await QuickBooksDesktopWorld.run { world in
             let (_, qbwc) = try await world.connected()
             try await world.bill("customer.created", QuickBooksDesktopWorld.customer("cus_1", name: "Priya Sharma"))
-            for number in 1...2 {
+            for number in 1...3 {
                 try await world.bill(
                     "invoice.issued",
                     QuickBooksDesktopWorld.invoice("inv_\(number)", number: "GF-000\(number)", customer: "cus_1"))
@@ -381,6 +381,9 @@ import Testing
             var refund = XeroWorld.refund("ref_1", creditNote: "cn_1", amount: "100.00")
             refund = refund.setting([.key("currency")], to: "USD")
             try await world.bill("refund.issued", refund)
+            var scholarship = XeroWorld.creditNote("cn_2", number: "CN-2", invoice: "inv_3", amount: "1000.00")
+            scholarship = scholarship.setting([.key("currency")], to: "USD")
+            try await world.bill("credit_note.issued", scholarship)
             try await world.bill("invoice.voided", XeroWorld.voided("inv_2", number: "GF-0002"))
             try await world.eventually("the payment waits for QuickBooks") {
                 try await world.job("payment", "pay_1")?.status == .awaitingPlatform
@@ -389,18 +392,24 @@ import Testing
             #expect(run.percents.last == 100, "\(run)")
 
             let invoice = try #require(world.company.document(refNumber: "GF-0001"))
-            let received = try #require(world.company.payments.first)
-            #expect(world.company.payments.count == 1)
+            let received = try #require(world.company.payments.first { $0.credits.isEmpty })
+            #expect(world.company.payments.count == 2, "the payment, and the credit applied")
             #expect(received.total == 5_271_25 && received.refNumber == "CHK 1044")
             #expect(received.depositAccount == world.lists.bank)
             #expect(received.applied.map(\.txnID) == [invoice.txnID] && received.applied.map(\.amount) == [5_271_25])
             #expect(invoice.balance == 0, "paid in full")
-            let memo = try #require(world.company.documents.first { $0.kind == "CreditMemo" })
-            #expect(memo.refNumber == "CN-1" && memo.total == 100_00)
+            // CN-1 credits a paid invoice: QuickBooks keeps it as the customer's credit. CN-2 is applied to GF-0003.
+            let memo = try #require(world.company.document(refNumber: "CN-1"))
+            #expect(memo.kind == "CreditMemo" && memo.total == 100_00 && memo.balance == 100_00)
             #expect(memo.lines.map(\.itemListID) == [world.lists.tuition])
+            let scholarshipMemo = try #require(world.company.document(refNumber: "CN-2"))
+            #expect(scholarshipMemo.balance == 0, "its whole credit is applied")
+            #expect(world.company.document(refNumber: "GF-0003")?.balance == 4_271_25)
+            let application = try #require(world.company.payments.first { !$0.credits.isEmpty })
+            #expect(application.total == 0 && application.credits.map(\.amount) == [1_000_00])
             let voided = try #require(world.company.document(refNumber: "GF-0002"))
             #expect(voided.voided && voided.total == 0 && voided.memo.hasPrefix("VOID:"))
-            for (type, localID) in [("payment", "pay_1"), ("credit_note", "cn_1")] {
+            for (type, localID) in [("payment", "pay_1"), ("credit_note", "cn_1"), ("credit_note", "cn_2")] {
                 #expect(try await world.job(type, localID)?.status == .succeeded, "\(type)")
             }
             #expect(try await world.job("refund", "ref_1") == nil, "refunds are recorded in QuickBooks by hand")

@@ -1,5 +1,6 @@
 public import Accounting
 import Foundation
+import Logging
 
 /// QuickBooks Desktop through the QuickBooks Web Connector (issue 19): the purest mailbox platform. Nothing here calls
 /// QuickBooks; each request is a message in the job's mailbox, which the company's Web Connector fetches on its next
@@ -52,20 +53,59 @@ public struct QuickBooksDesktopConnector: Connector {
 
     private func create(_ request: PushRequest, context: ConnectorContext) throws -> PushResult {
         let node = try write(request, context: context, existing: nil)
-        let answer: QBXMLResponse
-        if let answered = try exchange(node, context: context) {
-            answer = answered
+        // QuickBooks may have made it before a run broke off: a document or payment Ledgerwire wrote carries its mark
+        // and is taken as it is; anything else is sent again (a customer made after all is refused as a name in use,
+        // 3100, and adopted).
+        var answer = try exchange(node, context: context)
+        var written: PushResult?
+        if answer == nil {
+            written = try self.written(request, context: context)
+            if written == nil { answer = try ask(node, context: context) }
+        }
+        let created: PushResult
+        if let answer {
+            if answer.statusCode == 3100, request.recordType == .customer, !request.lookedUp {
+                throw ConnectorError.validation(code: ConnectorError.duplicateCode, message: answer.message)
+            }
+            try check(answer, request: request)
+            created = try result(of: answer, request: request)
+        } else if let written {
+            created = written
         } else {
-            // QuickBooks may have made it before the run broke off: a document or payment Ledgerwire wrote carries
-            // its mark, and is taken as it is; a customer sent again is refused as a name in use (3100) and adopted.
-            if let written = try written(request, context: context) { return written }
-            answer = try ask(node, context: context)
+            throw ConnectorError.validation(code: "qbxml_unanswered", message: "QuickBooks did not answer")
         }
-        if answer.statusCode == 3100, request.recordType == .customer, !request.lookedUp {
-            throw ConnectorError.validation(code: ConnectorError.duplicateCode, message: answer.message)
+        if case .creditNote(let note) = request.record {
+            try applyCredit(note, creditTxnID: created.remoteID, request: request, context: context)
         }
-        try check(answer, request: request)
-        return try result(of: answer, request: request)
+        return created
+    }
+
+    /// Applies a new credit memo to the invoice it credits, up to what the invoice still owes (nothing when it is
+    /// paid). QuickBooks keeps a credit it cannot apply on the customer, so a refusal leaves the memo as it is; a
+    /// credit applied twice (an answer lost) is refused by QuickBooks as more than the credit left.
+    private func applyCredit(
+        _ note: CreditNote, creditTxnID: String, request: PushRequest, context: ConnectorContext
+    ) throws {
+        guard let invoiceID = note.invoiceID,
+            let invoice = request.references[RecordReference(.invoice, invoiceID.rawValue)],
+            let customer = request.references[RecordReference(.customer, note.customerID.rawValue)]
+        else { return }
+        let current = try ask(QuickBooksDesktopRequests.transactionQuery("Invoice", txnID: invoice), context: context)
+        guard let balance = current.returned.first?.value("BalanceRemaining").flatMap(Self.cents), balance > 0 else {
+            return
+        }
+        let application = try ask(
+            QuickBooksDesktopRequests.creditApplication(
+                customerListID: customer, invoiceTxnID: invoice, creditTxnID: creditTxnID,
+                amountCents: min(balance, note.total.minorUnits), date: note.issueDate.description,
+                refNumber: QuickBooksDesktopRequests.refNumber(note.number, localID: request.localID),
+                localID: request.localID),
+            context: context)
+        if application.failed {
+            context.logger.warning(
+                "credit memo not applied to its invoice",
+                metadata: ["credit_txn_id": "\(creditTxnID)", "status": "\(application.statusCode)"])
+        }
     }
 
     /// The document or payment this create made in QuickBooks, found by the mark in its memo; `nil` when there is

@@ -257,6 +257,35 @@ public enum QuickBooksDesktopRequests {
         return request(kind, element(kind, head + applied))
     }
 
+    /// A credit memo applied to the invoice it credits: a payment of nothing that sets `amountCents` of the credit
+    /// against the invoice (`SetCredit`), as QuickBooks applies credits.
+    public static func creditApplication(
+        customerListID: String, invoiceTxnID: String, creditTxnID: String, amountCents: Int64, date: String,
+        refNumber: String, localID: String
+    ) -> XMLNode {
+        let amount = Money(minorUnits: amountCents, currency: QuickBooksDesktopConnector.amountDigits).decimalString
+        return request(
+            "ReceivePaymentAdd",
+            element(
+                "ReceivePaymentAdd",
+                [
+                    reference("CustomerRef", listID: customerListID), XMLNode(name: "TxnDate", text: date),
+                    XMLNode(name: "TotalAmount", text: "0.00"),
+                    XMLNode(name: "Memo", text: "Credit \(refNumber) applied; Ledgerwire \(localID)"),
+                    element(
+                        "AppliedToTxnAdd",
+                        [
+                            XMLNode(name: "TxnID", text: invoiceTxnID), XMLNode(name: "PaymentAmount", text: "0.00"),
+                            element(
+                                "SetCredit",
+                                [
+                                    XMLNode(name: "CreditTxnID", text: creditTxnID),
+                                    XMLNode(name: "AppliedAmount", text: amount),
+                                ]),
+                        ]),
+                ]))
+    }
+
     /// The customer's payments of one day, to find a payment whose answer was lost (by its memo).
     public static func paymentQuery(customerListID: String, day: String) -> XMLNode {
         element(

@@ -73,6 +73,8 @@ public final class QuickBooksDesktopCompany: Sendable {
         public var memo: String?
         public var depositAccount: String?
         public var applied: [(txnID: String, amount: Int64)]
+        /// Credits it set against invoices (`SetCredit`): the invoice, the credit memo, the amount.
+        public var credits: [(txnID: String, creditTxnID: String, amount: Int64)] = []
         public var modified: Date
 
         public static func == (lhs: Payment, rhs: Payment) -> Bool {
@@ -399,6 +401,10 @@ public final class QuickBooksDesktopCompany: Sendable {
             }
             if state.locked.contains(id) { return response.inUse("ReceivePayment", id) }
             for (txn, amount) in payment.applied { state.documents[txn]?.applied -= amount }
+            for credit in payment.credits {
+                state.documents[credit.txnID]?.applied -= credit.amount
+                state.documents[credit.creditTxnID]?.applied -= credit.amount
+            }
             state.payments[id] = nil
             return response.ok([
                 XMLNode(name: "TxnDelType", text: "ReceivePayment"), XMLNode(name: "TxnID", text: id),
@@ -609,6 +615,7 @@ public final class QuickBooksDesktopCompany: Sendable {
             // What the earlier version applied is given back before the new applications are checked.
             for (txn, amount) in payment.applied { state.documents[txn]?.applied -= amount }
             var applied: [(txnID: String, amount: Int64)] = []
+            var credits: [(txnID: String, creditTxnID: String, amount: Int64)] = []
             for node in appliedNodes {
                 guard let txn = node.value("TxnID"), let document = state.documents[txn], document.kind == "Invoice",
                     document.customerListID == payment.customerListID
@@ -619,8 +626,34 @@ public final class QuickBooksDesktopCompany: Sendable {
                         "There is an invalid reference to QuickBooks Invoice \"\(node.value("TxnID") ?? "")\" in the "
                             + "ReceivePayment.")
                 }
+                // A credit memo of the customer's set against the invoice, up to the credit it has left.
+                var credited: Int64 = 0
+                if let credit = node.child("SetCredit") {
+                    guard let memoID = credit.value("CreditTxnID"), let memo = state.documents[memoID],
+                        memo.kind == "CreditMemo", memo.customerListID == payment.customerListID, !memo.voided
+                    else {
+                        for (txn, amount) in payment.applied { state.documents[txn]?.applied += amount }
+                        return response.status(
+                            3140,
+                            "There is an invalid reference to QuickBooks CreditMemo "
+                                + "\"\(credit.value("CreditTxnID") ?? "")\" in the ReceivePayment.")
+                    }
+                    guard let text = credit.value("AppliedAmount"), let value = cents(text), value > 0,
+                        value <= memo.balance
+                    else {
+                        for (txn, amount) in payment.applied { state.documents[txn]?.applied += amount }
+                        return response.status(
+                            3210,
+                            "The \"SetCredit applied amount\" field has an invalid value "
+                                + "\"\(credit.value("AppliedAmount") ?? "")\".  QuickBooks error message: The credit "
+                                + "amount is more than the credit remaining.")
+                    }
+                    credited = value
+                    credits.append((txn, memoID, value))
+                }
                 guard let text = node.value("PaymentAmount"), let amount = cents(text),
-                    amount <= document.balance - applied.filter({ $0.txnID == txn }).reduce(0, { $0 + $1.amount })
+                    amount + credited
+                        <= document.balance - applied.filter({ $0.txnID == txn }).reduce(0, { $0 + $1.amount })
                 else {
                     for (txn, amount) in payment.applied { state.documents[txn]?.applied += amount }
                     return response.status(
@@ -631,7 +664,12 @@ public final class QuickBooksDesktopCompany: Sendable {
                 applied.append((txn, amount))
             }
             for (txn, amount) in applied { state.documents[txn]?.applied += amount }
+            for credit in credits {
+                state.documents[credit.txnID]?.applied += credit.amount
+                state.documents[credit.creditTxnID]?.applied += credit.amount
+            }
             payment.applied = applied
+            payment.credits += credits
         }
         payment.modified = now
         state.payments[payment.txnID] = payment
@@ -756,6 +794,9 @@ public final class QuickBooksDesktopCompany: Sendable {
             XMLNode(name: "Subtotal", text: amount(document.subtotal)),
             XMLNode(name: "SalesTaxTotal", text: amount(document.salesTax)),
         ]
+        if document.kind == "CreditMemo" {
+            children.append(XMLNode(name: "CreditRemaining", text: amount(document.balance)))
+        }
         if document.kind == "Invoice" {
             children += [
                 XMLNode(name: "AppliedAmount", text: amount(-document.applied)),

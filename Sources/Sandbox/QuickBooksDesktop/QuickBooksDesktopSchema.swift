@@ -78,6 +78,7 @@ enum QuickBooksDesktopSchema {
         "ReceivePaymentAdd": Array(paymentHead.dropFirst(2)).filter { $0 != "AppliedToTxnMod" },
         "ReceivePaymentMod": paymentHead.filter { !["ExternalGUID", "IsAutoApply", "AppliedToTxnAdd"].contains($0) },
         "AppliedToTxnAdd": applied, "AppliedToTxnMod": applied,
+        "SetCredit": ["CreditTxnID", "TxnLineID", "AppliedAmount", "Override"],
         "CustomerQueryRq": customerQuery, "InvoiceQueryRq": transactionQuery,
         "CreditMemoQueryRq": transactionQuery, "ReceivePaymentQueryRq": transactionQuery.filter { $0 != "PaidStatus" },
         "TxnVoidRq": ["TxnVoidType", "TxnID"], "TxnDelRq": ["TxnDelType", "TxnID"],
