@@ -106,6 +106,36 @@ import Testing
         #expect(company.payments.count == 2)
     }
 
+    @Test func aCreditIsSetAgainstAnInvoiceUpToWhatIsLeftOfIt() throws {
+        let company = QuickBooksDesktopCompany()
+        let item = company.addItem("Tuition")
+        let customer = try #require(
+            try Self.answers(company, "<CustomerAddRq><CustomerAdd><Name>Asha</Name></CustomerAdd></CustomerAddRq>")
+                .first?.returned.first?.value("ListID"))
+        func document(_ kind: String, _ amount: String) throws -> String {
+            try #require(
+                try Self.answers(
+                    company,
+                    "<\(kind)AddRq><\(kind)Add><CustomerRef><ListID>\(customer)</ListID></CustomerRef>"
+                        + "<\(kind)LineAdd><ItemRef><ListID>\(item)</ListID></ItemRef><Amount>\(amount)</Amount>"
+                        + "</\(kind)LineAdd></\(kind)Add></\(kind)AddRq>"
+                ).first?.returned.first?.value("TxnID"))
+        }
+        let invoice = try document("Invoice", "100.00")
+        let credit = try document("CreditMemo", "30.00")
+        func setCredit(_ amount: String) -> String {
+            "<ReceivePaymentAddRq><ReceivePaymentAdd><CustomerRef><ListID>\(customer)</ListID></CustomerRef>"
+                + "<TotalAmount>0.00</TotalAmount><AppliedToTxnAdd><TxnID>\(invoice)</TxnID>"
+                + "<PaymentAmount>0.00</PaymentAmount><SetCredit><CreditTxnID>\(credit)</CreditTxnID>"
+                + "<AppliedAmount>\(amount)</AppliedAmount></SetCredit></AppliedToTxnAdd></ReceivePaymentAdd>"
+                + "</ReceivePaymentAddRq>"
+        }
+        let answers = try Self.answers(company, setCredit("40.00") + setCredit("30.00") + setCredit("0.01"))
+        #expect(answers.map(\.statusCode) == [3210, 0, 3210], "more than the credit, all of it, then none left")
+        #expect(company.documents.first { $0.txnID == invoice }?.balance == 70_00)
+        #expect(company.documents.first { $0.txnID == credit }?.balance == 0)
+    }
+
     @Test func anIteratorHandsOutPagesWithWhatRemains() throws {
         let company = QuickBooksDesktopCompany()
         for index in 1...5 {
