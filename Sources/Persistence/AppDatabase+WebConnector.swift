@@ -19,8 +19,7 @@ extension AppDatabase {
             changes_from TEXT,
             -- When the change queries last ran to the end (microseconds).
             changes_read_at INTEGER,
-            last_run_at TEXT,
-            last_error TEXT
+            last_run_at TEXT
         );
         CREATE TABLE web_connector_sessions (
             ticket_sha256 TEXT PRIMARY KEY NOT NULL,
@@ -55,7 +54,6 @@ extension AppDatabase {
         public var ticketHash: String
         public var integrationID: String
         public var tenantID: String
-        public var startedAt: Timestamp
         public var answered: Int
         public var turns: Int
         public var percent: Int
@@ -70,21 +68,7 @@ extension AppDatabase {
         public var companyFile: String?
         public var product: String?
         public var changesFrom: String?
-        public var changesReadAt: Timestamp?
         public var lastRunAt: Timestamp?
-        public var lastError: String?
-
-        /// `{country, qbxml_version, company_file, product, last_run_at, last_error}`, the known ones.
-        public var json: JSONValue {
-            var members: [String: JSONValue] = [:]
-            members["country"] = country.map(JSONValue.string)
-            members["qbxml_version"] = qbXMLVersion.map(JSONValue.string)
-            members["company_file"] = companyFile.map(JSONValue.string)
-            members["product"] = product.map(JSONValue.string)
-            members["last_run_at"] = lastRunAt.map { .string($0.rfc3339) }
-            members["last_error"] = lastError.map(JSONValue.string)
-            return .object(members)
-        }
     }
 
     /// How `authenticate` came out for an integration whose password was right.
@@ -271,7 +255,7 @@ extension AppDatabase {
                 arguments: [now.adding(idle).microsecondsSinceEpoch, ticketHash])
             return WebConnectorSession(
                 ticketHash: ticketHash, integrationID: row["integration_id"], tenantID: row["tenant_id"],
-                startedAt: Timestamp(microsecondsSinceEpoch: row["started_at"]), answered: row["answered"],
+                answered: row["answered"],
                 turns: row["turns"], percent: row["percent"], changeQueries: row["change_queries"],
                 lastError: row["last_error"])
         }
@@ -288,7 +272,7 @@ extension AppDatabase {
                     UPDATE web_connector_companies
                     SET country = ?, qbxml_version = COALESCE(?, qbxml_version),
                         company_file = CASE WHEN ? = '' THEN company_file ELSE ? END,
-                        product = COALESCE(?, product), last_error = NULL
+                        product = COALESCE(?, product)
                     WHERE integration_id = ?
                     """,
                 arguments: [country, qbXMLVersion, companyFile, companyFile, product, integrationID])
@@ -325,9 +309,7 @@ extension AppDatabase {
                 WebConnectorCompany(
                     country: $0["country"], qbXMLVersion: $0["qbxml_version"], companyFile: $0["company_file"],
                     product: $0["product"], changesFrom: $0["changes_from"],
-                    changesReadAt: ($0["changes_read_at"] as Int64?).map(Timestamp.init(microsecondsSinceEpoch:)),
-                    lastRunAt: ($0["last_run_at"] as String?).flatMap(Timestamp.init(rfc3339:)),
-                    lastError: $0["last_error"])
+                    lastRunAt: ($0["last_run_at"] as String?).flatMap(Timestamp.init(rfc3339:)))
             }
         }
     }
@@ -447,9 +429,6 @@ extension AppDatabase {
             try db.execute(
                 sql: "UPDATE web_connector_sessions SET closed = 1, last_error = ? WHERE ticket_sha256 = ?",
                 arguments: [error, ticketHash])
-            try db.execute(
-                sql: "UPDATE web_connector_companies SET last_error = ? WHERE integration_id = ?",
-                arguments: [error, integrationID])
             guard let error else {
                 try Self.markReachable(integrationID: integrationID, db: db)
                 return

@@ -260,7 +260,7 @@ import Testing
             let read = try await qbwc.run()
             #expect(read.percents.last == 100, "\(read.percents)")
             #expect(read.documents >= 20, "100 invoices a page: \(read.documents) documents")
-            try await Task.sleep(for: .milliseconds(500))
+            try await world.handleChangesHeard()
             #expect(try await world.events("ledger.invoice.changed").isEmpty)
         }
     }
@@ -280,7 +280,7 @@ import Testing
             // The next read of changes hears Ledgerwire's own invoices: echoes, nothing told.
             world.clock.advance(by: .seconds(6 * 60))
             #expect(try await qbwc.run().percents.last == 100)
-            try await Task.sleep(for: .milliseconds(300))
+            try await world.handleChangesHeard()
             #expect(try await world.events("ledger.invoice.changed").isEmpty, "Ledgerwire's own invoices are echoes")
 
             // The bursar corrects GF-0001's bus line in QuickBooks and voids GF-0002.

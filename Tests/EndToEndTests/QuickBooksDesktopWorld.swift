@@ -140,6 +140,12 @@ struct QuickBooksDesktopWorld: PipelineWorld {
         Issue.record("still not so after \(timeout): \(what)", sourceLocation: sourceLocation)
     }
 
+    /// Handles every change heard from QuickBooks that is still waiting (the background workers may be at it too):
+    /// afterwards, what billing is told of them is told.
+    func handleChangesHeard() async throws {
+        while try await runner.processLedgerChanges() > 0 {}
+    }
+
     func job(_ type: String, _ localID: String) async throws -> Job? {
         try await components.database.jobs(page: PageRequest(limit: 500)).items.first {
             $0.recordType == type && $0.localID == localID

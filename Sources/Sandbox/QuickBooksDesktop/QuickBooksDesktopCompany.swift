@@ -95,9 +95,7 @@ public final class QuickBooksDesktopCompany: Sendable {
         var accounts: [String: (name: String, type: String)] = [:]
         var locked: Set<String> = []
         var customerListLocked = false
-        var iterators: [String: (kind: String, remaining: [XMLNode])] = [:]
-        var requestsRun = 0
-        var documentsRun = 0
+        var iterators: [String: [XMLNode]] = [:]
         var statuses: [Int: Int] = [:]
     }
 
@@ -222,7 +220,6 @@ public final class QuickBooksDesktopCompany: Sendable {
     public var customers: [Customer] { state.withLock { Array($0.customers.values).sorted { $0.listID < $1.listID } } }
     public var documents: [Document] { state.withLock { Array($0.documents.values).sorted { $0.txnID < $1.txnID } } }
     public var payments: [Payment] { state.withLock { Array($0.payments.values).sorted { $0.txnID < $1.txnID } } }
-    public var requestsRun: Int { state.withLock { $0.requestsRun } }
     /// How many answers of each status code QuickBooks gave.
     public var statuses: [Int: Int] { state.withLock { $0.statuses } }
     public func customer(named name: String) -> Customer? { customers.first { $0.name == name } }
@@ -293,9 +290,7 @@ public final class QuickBooksDesktopCompany: Sendable {
         else { throw Refusal(hresult: "0x80040400", message: parseError) }
         var text = "<?xml version=\"1.0\" ?><QBXML><QBXMLMsgsRs>"
         state.withLock { state in
-            state.documentsRun += 1
             for request in messages.children {
-                state.requestsRun += 1
                 let answer = Self.answer(request, state: &state, company: self)
                 state.statuses[Int(answer.attributes["statusCode"] ?? "") ?? -1, default: 0] += 1
                 QBXML.write(answer, into: &text)
@@ -496,8 +491,7 @@ public final class QuickBooksDesktopCompany: Sendable {
         }
         if let customer = body.child("CustomerRef")?.value("ListID") {
             guard state.customers[customer] != nil else {
-                return response.status(
-                    3140, "There is an invalid reference to QuickBooks Customer \"\(customer)\" in the \(kind).")
+                return response.invalidReference("Customer", customer, in: kind)
             }
             document.customerListID = customer
         }
@@ -510,8 +504,7 @@ public final class QuickBooksDesktopCompany: Sendable {
         if let memo = body.value("Memo") { document.memo = memo }
         if let item = body.child("ItemSalesTaxRef")?.value("ListID") {
             guard state.salesTaxItems[item] != nil else {
-                return response.status(
-                    3140, "There is an invalid reference to QuickBooks Item \"\(item)\" in the \(kind).")
+                return response.invalidReference("Item", item, in: kind)
             }
             document.salesTaxItem = item
         }
@@ -520,16 +513,11 @@ public final class QuickBooksDesktopCompany: Sendable {
             var lines: [Line] = []
             for node in lineNodes {
                 guard let item = node.child("ItemRef")?.value("ListID"), state.items[item] != nil else {
-                    return response.status(
-                        3140,
-                        "There is an invalid reference to QuickBooks Item \"\(node.child("ItemRef")?.value("ListID") ?? "")\" in the \(kind) line."
-                    )
+                    return response.invalidReference("Item", node.child("ItemRef")?.value("ListID"), in: "\(kind) line")
                 }
                 let code = node.child("SalesTaxCodeRef")?.value("ListID")
                 if let code, state.taxCodes[code] == nil {
-                    return response.status(
-                        3140,
-                        "There is an invalid reference to QuickBooks SalesTaxCode \"\(code)\" in the \(kind) line.")
+                    return response.invalidReference("SalesTaxCode", code, in: "\(kind) line")
                 }
                 guard let amountText = node.value("Amount"), let amount = cents(amountText) else {
                     return response.status(3000, "There is a missing element: \"Amount\".")
@@ -591,8 +579,7 @@ public final class QuickBooksDesktopCompany: Sendable {
         }
         if let customer = body.child("CustomerRef")?.value("ListID") {
             guard state.customers[customer] != nil else {
-                return response.status(
-                    3140, "There is an invalid reference to QuickBooks Customer \"\(customer)\" in the ReceivePayment.")
+                return response.invalidReference("Customer", customer, in: "ReceivePayment")
             }
             payment.customerListID = customer
         }
@@ -605,26 +592,26 @@ public final class QuickBooksDesktopCompany: Sendable {
         if let memo = body.value("Memo") { payment.memo = memo }
         if let account = body.child("DepositToAccountRef")?.value("ListID") {
             guard state.accounts[account] != nil else {
-                return response.status(
-                    3140, "There is an invalid reference to QuickBooks Account \"\(account)\" in the ReceivePayment.")
+                return response.invalidReference("Account", account, in: "ReceivePayment")
             }
             payment.depositAccount = account
         }
         let appliedNodes = body.children.filter { $0.name == "AppliedToTxnAdd" || $0.name == "AppliedToTxnMod" }
         if !appliedNodes.isEmpty || body.name == "ReceivePaymentAdd" {
-            // What the earlier version applied is given back before the new applications are checked.
+            // What the earlier version applied is given back before the new applications are checked, and taken
+            // again when they are refused.
             for (txn, amount) in payment.applied { state.documents[txn]?.applied -= amount }
+            func givenBack(_ refusal: XMLNode) -> XMLNode {
+                for (txn, amount) in payment.applied { state.documents[txn]?.applied += amount }
+                return refusal
+            }
             var applied: [(txnID: String, amount: Int64)] = []
             var credits: [(txnID: String, creditTxnID: String, amount: Int64)] = []
             for node in appliedNodes {
                 guard let txn = node.value("TxnID"), let document = state.documents[txn], document.kind == "Invoice",
                     document.customerListID == payment.customerListID
                 else {
-                    for (txn, amount) in payment.applied { state.documents[txn]?.applied += amount }
-                    return response.status(
-                        3140,
-                        "There is an invalid reference to QuickBooks Invoice \"\(node.value("TxnID") ?? "")\" in the "
-                            + "ReceivePayment.")
+                    return givenBack(response.invalidReference("Invoice", node.value("TxnID"), in: "ReceivePayment"))
                 }
                 // A credit memo of the customer's set against the invoice, up to the credit it has left.
                 var credited: Int64 = 0
@@ -632,21 +619,18 @@ public final class QuickBooksDesktopCompany: Sendable {
                     guard let memoID = credit.value("CreditTxnID"), let memo = state.documents[memoID],
                         memo.kind == "CreditMemo", memo.customerListID == payment.customerListID, !memo.voided
                     else {
-                        for (txn, amount) in payment.applied { state.documents[txn]?.applied += amount }
-                        return response.status(
-                            3140,
-                            "There is an invalid reference to QuickBooks CreditMemo "
-                                + "\"\(credit.value("CreditTxnID") ?? "")\" in the ReceivePayment.")
+                        return givenBack(
+                            response.invalidReference("CreditMemo", credit.value("CreditTxnID"), in: "ReceivePayment"))
                     }
                     guard let text = credit.value("AppliedAmount"), let value = cents(text), value > 0,
                         value <= memo.balance
                     else {
-                        for (txn, amount) in payment.applied { state.documents[txn]?.applied += amount }
-                        return response.status(
-                            3210,
-                            "The \"SetCredit applied amount\" field has an invalid value "
-                                + "\"\(credit.value("AppliedAmount") ?? "")\".  QuickBooks error message: The credit "
-                                + "amount is more than the credit remaining.")
+                        return givenBack(
+                            response.status(
+                                3210,
+                                "The \"SetCredit applied amount\" field has an invalid value "
+                                    + "\"\(credit.value("AppliedAmount") ?? "")\".  QuickBooks error message: The credit "
+                                    + "amount is more than the credit remaining."))
                     }
                     credited = value
                     credits.append((txn, memoID, value))
@@ -655,11 +639,12 @@ public final class QuickBooksDesktopCompany: Sendable {
                     amount + credited
                         <= document.balance - applied.filter({ $0.txnID == txn }).reduce(0, { $0 + $1.amount })
                 else {
-                    for (txn, amount) in payment.applied { state.documents[txn]?.applied += amount }
-                    return response.status(
-                        3210,
-                        "The \"AppliedToTxnAdd payment amount\" field has an invalid value \"\(node.value("PaymentAmount") ?? "")\".  "
-                            + "QuickBooks error message: You cannot pay more than the amount due.")
+                    return givenBack(
+                        response.status(
+                            3210,
+                            "The \"AppliedToTxnAdd payment amount\" field has an invalid value "
+                                + "\"\(node.value("PaymentAmount") ?? "")\".  QuickBooks error message: You cannot pay "
+                                + "more than the amount due."))
                 }
                 applied.append((txn, amount))
             }
@@ -683,7 +668,7 @@ public final class QuickBooksDesktopCompany: Sendable {
             guard let id = request.attributes["iteratorID"], let iterator = state.iterators[id] else {
                 return response.notFound(request.attributes["iteratorID"])
             }
-            return page(iterator.remaining, id: id, request: request, response: &response, state: &state)
+            return page(iterator, id: id, request: request, response: &response, state: &state)
         }
         var found: [XMLNode]
         let lines = request.value("IncludeLineItems") == "true"
@@ -734,7 +719,6 @@ public final class QuickBooksDesktopCompany: Sendable {
             found = documents.sorted { $0.modified < $1.modified }.map { documentRet($0, lines: lines) }
         }
         if request.attributes["iterator"] == "Start" {
-            state.counter += 1
             let id = "{\(UUID().uuidString)}"
             return page(found, id: id, request: request, response: &response, state: &state)
         }
@@ -754,7 +738,7 @@ public final class QuickBooksDesktopCompany: Sendable {
         if rest.isEmpty {
             state.iterators[id] = nil
         } else {
-            state.iterators[id] = ("", rest)
+            state.iterators[id] = rest
         }
         response.iterator = (id, rest.count)
         guard !page.isEmpty else {
@@ -913,6 +897,11 @@ private struct Answer {
 
     func status(_ code: Int, _ message: String, severity: String = "Error") -> XMLNode {
         node(code, severity, message, [])
+    }
+
+    /// 3140: a reference to an entry of `list` the company does not have, in `owner`.
+    func invalidReference(_ list: String, _ id: String?, in owner: String) -> XMLNode {
+        status(3140, "There is an invalid reference to QuickBooks \(list) \"\(id ?? "")\" in the \(owner).")
     }
 
     /// 3120: the record a request names is not in the company.
