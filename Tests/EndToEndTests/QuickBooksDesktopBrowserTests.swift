@@ -9,7 +9,8 @@ import Testing
 /// with the Web Connector's password, downloads the `.qwc` from the page and loads it into the (fake) Web Connector;
 /// the page then shows the company file its first run found. Later QuickBooks' refusal of an invoice shows on the
 /// activity page in QuickBooks' words, and a run that finds QuickBooks closed shows on the integration's page. The
-/// pages are photographed (`qbd-created`, `qbd-first-run`, `qbd-refused`, `qbd-not-running`).
+/// pages are photographed (`qbd-created`, `qbd-first-run`, `qbd-refused`, `qbd-not-running`;
+/// `LEDGERWIRE_SCREENSHOTS=docs/screenshots` makes docs/quickbooks-desktop.md's pictures).
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct QuickBooksDesktopBrowserTests {
     static let password = "correct horse battery staple"
